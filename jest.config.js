@@ -1,0 +1,34 @@
+/** One Jest run for the whole workspace: `npm test`. */
+const swcTransform = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  },
+];
+
+const esmOnlyPackages = [
+  'execa', '@sindresorhus/merge-streams', 'figures', 'get-stream', 'human-signals', 'is-plain-obj',
+  'is-stream', 'npm-run-path', 'path-key', 'pretty-ms', 'parse-ms', 'strip-final-newline',
+  'unicorn-magic', 'yoctocolors', 'is-unicode-supported', '@sec-ant/readable-stream',
+];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/docker'],
+  testMatch: ['**/*.spec.ts'],
+  transform: { '^.+\\.[cm]?[tj]s$': swcTransform },
+  // execa 9 and its helpers ship only ES modules; Node 20's Jest cannot require them untransformed.
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
+  moduleNameMapper: {
+    // unicorn-magic exports only an `import` condition, which Jest's CommonJS resolver skips.
+    '^unicorn-magic$': '<rootDir>/node_modules/unicorn-magic/node.js',
+    '^@changemaker/gitea$': '<rootDir>/libs/gitea/src/index.ts',
+    '^@changemaker/oci$': '<rootDir>/libs/oci/src/index.ts',
+    '^@changemaker/release-bundle$': '<rootDir>/libs/bundle/src/index.ts',
+    '^@changemaker/release-kit$': '<rootDir>/tools/release-kit/src/index.ts',
+    '^@changemaker/service-health$': '<rootDir>/libs/service-health/src/index.ts',
+    '^@changemaker/testing$': '<rootDir>/libs/testing/src/index.ts',
+  },
+  testTimeout: 120000,
+};

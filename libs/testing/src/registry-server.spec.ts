@@ -1,0 +1,30 @@
+import { startRegistry, type TestRegistry } from './registry-server';
+
+describe('startRegistry', () => {
+  let registries: TestRegistry[] = [];
+  afterEach(async () => {
+    await Promise.all(registries.map((registry) => registry.stop()));
+    registries = [];
+  });
+
+  it('serves the distribution API anonymously', async () => {
+    const registry = await startRegistry();
+    registries.push(registry);
+    const response = await fetch(`${registry.url}/v2/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+  });
+
+  it('asks for Basic auth when given credentials and accepts only the right password', async () => {
+    const credentials = { username: 'ci', password: 'correct horse battery' };
+    const registry = await startRegistry({ credentials });
+    registries.push(registry);
+    const anonymous = await fetch(`${registry.url}/v2/`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
+    const basic = (password: string) =>
+      `Basic ${Buffer.from(`${credentials.username}:${password}`).toString('base64')}`;
+    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('wrong') } })).status).toBe(401);
+    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic(credentials.password) } })).status).toBe(200);
+  });
+});

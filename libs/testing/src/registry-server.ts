@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { findFreePort } from './free-port';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+export interface TestRegistry {
+  /** host:port, as it appears in an image reference. */
+  host: string;
+  /** http://host:port */
+  url: string;
+  storageDir: string;
+  credentials?: RegistryCredentials;
+  stop(): Promise<void>;
+}
+
+export interface StartRegistryOptions {
+  /** Turns on htpasswd Basic auth with this user. */
+  credentials?: RegistryCredentials;
+}
+
+/**
+ * Starts the CNCF distribution registry (Debian's `docker-registry`) on loopback, storage in a
+ * temp dir, so tests talk to the real thing rather than a fake.
+ */
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-registry-'));
+  const port = await findFreePort();
+  const host = `127.0.0.1:${port}`;
+  const authBlock = options.credentials ? await writeHtpasswd(dir, options.credentials) : '';
+  const configPath = join(dir, 'config.yml');
+  await writeFile(configPath, registryConfig(join(dir, 'storage'), host, authBlock));
+  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  await waitUntilListening(`http://${host}/v2/`, child, stderr);
+  return {
+    host,
+    url: `http://${host}`,
+    storageDir: join(dir, 'storage'),
+    credentials: options.credentials,
+    stop: async () => {
+      await stopProcess(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function registryConfig(storageDir: string, host: string, authBlock: string): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storageDir}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${host}`,
+    authBlock,
+  ].join('\n');
+}
+
+async function writeHtpasswd(dir: string, credentials: RegistryCredentials): Promise<string> {
+  const path = join(dir, 'htpasswd');
+  // -i reads the password from stdin so it never shows in a process list.
+  const { stdout } = await execa('htpasswd', ['-niB', credentials.username], { input: credentials.password });
+  await writeFile(path, `${stdout.trim()}\n`);
+  return ['auth:', '  htpasswd:', '    realm: test-registry', `    path: ${path}`].join('\n');
+}
+
+async function waitUntilListening(url: string, child: ChildProcess, stderr: string[]): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr.join('').trim()}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.status === 200 || response.status === 401) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await stopProcess(child);
+  throw new Error(`docker-registry did not answer on ${url} within 15 s: ${stderr.join('').trim()}`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
