@@ -24,6 +24,7 @@ module.exports = {
     // unicorn-magic exports only an `import` condition, which Jest's CommonJS resolver skips.
     '^unicorn-magic$': '<rootDir>/node_modules/unicorn-magic/node.js',
     '^@changemaker/gitea$': '<rootDir>/libs/gitea/src/index.ts',
+    '^@changemaker/image-build$': '<rootDir>/libs/image-build/src/index.ts',
     '^@changemaker/oci$': '<rootDir>/libs/oci/src/index.ts',
     '^@changemaker/release-bundle$': '<rootDir>/libs/bundle/src/index.ts',
     '^@changemaker/release-kit$': '<rootDir>/tools/release-kit/src/index.ts',
