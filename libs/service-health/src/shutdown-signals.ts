@@ -3,7 +3,7 @@ export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
 
-interface SignalSource {
+export interface SignalSource {
   once(signal: ShutdownSignal, listener: () => void): unknown;
 }
 
