@@ -1,0 +1,60 @@
+import { ImageReference } from './image-reference';
+import { InvalidReferenceError } from './oci-errors';
+
+const digest = `sha256:${'a'.repeat(64)}`;
+
+describe('ImageReference.parse', () => {
+  it.each([
+    ['alpine', 'docker.io', 'library/alpine', undefined, undefined],
+    ['alpine:3', 'docker.io', 'library/alpine', '3', undefined],
+    ['nocodb/nocodb:0.301.3', 'docker.io', 'nocodb/nocodb', '0.301.3', undefined],
+    ['docker.io/alpine:3', 'docker.io', 'library/alpine', '3', undefined],
+    ['index.docker.io/library/redis:7-alpine', 'docker.io', 'library/redis', '7-alpine', undefined],
+    ['lscr.io/linuxserver/nginx:1.28.2', 'lscr.io', 'linuxserver/nginx', '1.28.2', undefined],
+    ['127.0.0.1:5000/a/b/c:1.0', '127.0.0.1:5000', 'a/b/c', '1.0', undefined],
+    ['localhost/app', 'localhost', 'app', undefined, undefined],
+    ['localhost:5000/app@' + digest, 'localhost:5000', 'app', undefined, digest],
+    ['[::1]:5000/app:v1@' + digest, '[::1]:5000', 'app', 'v1', digest],
+    ['gitea.bnkops.com/admin/ls-nginx:1.28.2', 'gitea.bnkops.com', 'admin/ls-nginx', '1.28.2', undefined],
+  ])('%s', (text, registry, repository, tag, pinned) => {
+    const ref = ImageReference.parse(text);
+    expect([ref.registry, ref.repository, ref.tag, ref.digest]).toEqual([registry, repository, tag, pinned]);
+  });
+
+  it('prints the normalised form and round-trips it', () => {
+    const ref = ImageReference.parse('postgres:16-alpine');
+    expect(ref.toString()).toBe('docker.io/library/postgres:16-alpine');
+    expect(ImageReference.parse(ref.toString()).toString()).toBe(ref.toString());
+  });
+
+  it('addresses the digest when pinned, else the tag, else latest', () => {
+    expect(ImageReference.parse('a:1').manifestReference).toBe('1');
+    expect(ImageReference.parse(`a:1@${digest}`).manifestReference).toBe(digest);
+    expect(ImageReference.parse('a').manifestReference).toBe('latest');
+  });
+
+  it('derives new references with another tag or digest', () => {
+    const ref = ImageReference.parse('127.0.0.1:5000/app:1');
+    expect(ref.withTag('2').toString()).toBe('127.0.0.1:5000/app:2');
+    expect(ref.withDigest(digest).toString()).toBe(`127.0.0.1:5000/app:1@${digest}`);
+    expect(() => ref.withTag('-bad')).toThrow(InvalidReferenceError);
+  });
+
+  it.each([
+    ['', 'empty'],
+    [' alpine', 'spaces'],
+    ['Alpine', 'not a valid name component'],
+    ['alpine:', 'not a valid tag'],
+    ['alpine:.x', 'not a valid tag'],
+    [`alpine:${'x'.repeat(129)}`, 'not a valid tag'],
+    ['alpine@sha256:abc', 'not a sha256 digest'],
+    ['alpine@@x', 'more than one'],
+    ['a//b', 'not a valid name component'],
+    ['a/-b', 'not a valid name component'],
+    ['host..com/a', 'not a valid registry host'],
+    ['127.0.0.1:5000/', 'no repository name'],
+  ])('rejects %j (%s)', (text, reason) => {
+    expect(() => ImageReference.parse(text)).toThrow(InvalidReferenceError);
+    expect(() => ImageReference.parse(text)).toThrow(reason);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Every failure libs/oci can explain to a user has its own class, so callers (the mirror
+ * executor, docker-build-push) can catch the kinds they know how to report.
+ */
+export class OciError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidReferenceError extends OciError {
+  constructor(readonly text: string, reason: string) {
+    super(`invalid image reference "${text}": ${reason}`);
+  }
+}
+
+export class RegistryUnreachableError extends OciError {
+  constructor(readonly registry: string, cause: string) {
+    super(`registry ${registry} is unreachable: ${cause}`);
+  }
+}
+
+/** Wrong or missing credentials. The message names the registry and user, never the secret. */
+export class RegistryAuthError extends OciError {
+  constructor(readonly registry: string, detail: string) {
+    super(`registry ${registry} refused authentication: ${detail}`);
+  }
+}
+
+export class ManifestNotFoundError extends OciError {
+  constructor(readonly reference: string) {
+    super(`manifest unknown: ${reference} does not exist`);
+  }
+}
+
+export class BlobNotFoundError extends OciError {
+  constructor(readonly repository: string, readonly digest: string) {
+    super(`blob unknown: ${digest} is not in ${repository}`);
+  }
+}
+
+export class DigestMismatchError extends OciError {
+  constructor(readonly what: string, readonly expected: string, readonly actual: string) {
+    super(`digest mismatch for ${what}: expected ${expected}, got ${actual}`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends OciError {
+  constructor(readonly what: string, readonly mediaType: string) {
+    super(`${what} has unsupported media type "${mediaType}"`);
+  }
+}
+
+/** The registry answered, but not as the distribution spec says it should. */
+export class RegistryResponseError extends OciError {
+  constructor(
+    readonly registry: string,
+    readonly operation: string,
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`registry ${registry}: ${operation} failed with HTTP ${status}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+export class OciLayoutError extends OciError {}

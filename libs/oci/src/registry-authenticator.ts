@@ -1,0 +1,104 @@
+import { request, type Dispatcher } from 'undici';
+import { RegistryAuthError, RegistryUnreachableError } from './oci-errors';
+import type { CredentialResolver, RegistryCredentials } from './registry-credentials';
+import type { AuthChallenge } from './www-authenticate';
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** Tokens are refreshed this long before they expire, so a slow upload does not outlive one. */
+const expiryMarginMs = 10_000;
+
+/**
+ * Remembers how each registry wants to be authenticated (learned from its first 401) and
+ * produces Authorization headers: Basic, or Bearer tokens fetched from the realm per scope set
+ * and cached until they expire.
+ */
+export class RegistryAuthenticator {
+  private readonly challenges = new Map<string, AuthChallenge>();
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly credentialCache = new Map<string, Promise<RegistryCredentials | undefined>>();
+
+  constructor(
+    private readonly resolveCredentials: CredentialResolver,
+    private readonly dispatcher: Dispatcher,
+    private readonly userAgent: string,
+  ) {}
+
+  async authorization(registry: string, scopes: string[]): Promise<string | undefined> {
+    const challenge = this.challenges.get(registry);
+    if (!challenge) return undefined;
+    if (challenge.scheme === 'basic') {
+      const credentials = await this.credentials(registry);
+      if (!credentials) return undefined;
+      return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+    }
+    const key = tokenKey(registry, scopes);
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
+    const fresh = await this.fetchToken(registry, challenge, scopes);
+    this.tokens.set(key, fresh);
+    return `Bearer ${fresh.token}`;
+  }
+
+  /** Records a 401's challenge; a 401 despite a cached token means it was revoked or expired early. */
+  learnChallenge(registry: string, challenge: AuthChallenge, scopes: string[]): void {
+    this.challenges.set(registry, challenge);
+    this.tokens.delete(tokenKey(registry, scopes));
+  }
+
+  async describeRefusal(registry: string): Promise<string> {
+    const credentials = await this.credentials(registry);
+    if (!credentials) {
+      return `no credentials for ${registry}; run \`docker login ${registry}\` or set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD`;
+    }
+    return `the password for user "${credentials.username}" was not accepted; check \`docker login ${registry}\` or GITEA_REGISTRY_PASSWORD`;
+  }
+
+  private credentials(registry: string): Promise<RegistryCredentials | undefined> {
+    let pending = this.credentialCache.get(registry);
+    if (!pending) {
+      pending = this.resolveCredentials(registry);
+      this.credentialCache.set(registry, pending);
+    }
+    return pending;
+  }
+
+  private async fetchToken(registry: string, challenge: AuthChallenge & { scheme: 'bearer' }, scopes: string[]): Promise<CachedToken> {
+    const url = new URL(challenge.realm);
+    if (challenge.service) url.searchParams.set('service', challenge.service);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
+    const credentials = await this.credentials(registry);
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    if (credentials) {
+      headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+    }
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+    } catch (error) {
+      throw new RegistryUnreachableError(registry, `token service ${url.origin}: ${(error as Error).message}`);
+    }
+    if (response.statusCode === 401 || response.statusCode === 403) {
+      await response.body.dump();
+      throw new RegistryAuthError(registry, await this.describeRefusal(registry));
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new RegistryAuthError(registry, `token service ${url.origin} answered HTTP ${response.statusCode}`);
+    }
+    const body = (await response.body.json()) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryAuthError(registry, `token service ${url.origin} answered without a token`);
+    // The spec's default lifetime is 60 seconds when expires_in is absent.
+    const lifetimeMs = (body.expires_in ?? 60) * 1000;
+    const issuedAt = body.issued_at ? Date.parse(body.issued_at) : Date.now();
+    return { token, expiresAt: (Number.isNaN(issuedAt) ? Date.now() : issuedAt) + lifetimeMs - expiryMarginMs };
+  }
+}
+
+function tokenKey(registry: string, scopes: string[]): string {
+  return `${registry} ${[...scopes].sort().join(' ')}`;
+}

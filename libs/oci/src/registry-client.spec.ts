@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { execa } from 'execa';
+import { startRegistry, type TestRegistry } from '@changemaker/testing';
+import { sha256Digest } from './digest';
+import { ImageReference } from './image-reference';
+import { mediaTypes } from './media-types';
+import { DigestMismatchError, ManifestNotFoundError, RegistryAuthError, RegistryUnreachableError } from './oci-errors';
+import { RegistryClient, type RegistryClientOptions } from './registry-client';
+import type { RegistryRequestEvent } from './registry-transport';
+
+const credentials = { username: 'ci', password: 'correct-horse-battery-staple' };
+
+function blob(bytes: Buffer) {
+  return { bytes, descriptor: { digest: sha256Digest(bytes), size: bytes.length } };
+}
+
+/** A tiny image pushed through the client itself; skopeo checks the result independently. */
+async function pushSmallImage(client: RegistryClient, ref: ImageReference, layerBytes = randomBytes(4096)) {
+  const config = blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })));
+  const layer = blob(layerBytes);
+  for (const b of [config, layer]) await client.uploadBlob(ref, b.descriptor, Readable.from([b.bytes]));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: mediaTypes.ociManifest,
+      config: { mediaType: mediaTypes.ociConfig, ...config.descriptor },
+      layers: [{ mediaType: mediaTypes.ociLayer, ...layer.descriptor }],
+    }),
+  );
+  const digest = await client.putManifest(ref, manifest, mediaTypes.ociManifest);
+  return { manifest, digest, layer };
+}
+
+async function skopeoRawDigest(ref: string, creds?: { username: string; password: string }) {
+  const args = ['inspect', '--raw', '--tls-verify=false'];
+  if (creds) args.push('--creds', `${creds.username}:${creds.password}`);
+  const { stdout } = await execa('skopeo', [...args, `docker://${ref}`], { stripFinalNewline: false });
+  return sha256Digest(Buffer.from(stdout));
+}
+
+describe('RegistryClient against a real registry', () => {
+  let anonymous: TestRegistry;
+  let secured: TestRegistry;
+  beforeAll(async () => {
+    [anonymous, secured] = await Promise.all([startRegistry(), startRegistry({ credentials })]);
+  });
+  afterAll(async () => {
+    await Promise.all([anonymous?.stop(), secured?.stop()]);
+  });
+
+  it('puts, heads and gets a manifest byte for byte, as skopeo also sees it', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    const ref = ImageReference.parse(`${anonymous.host}/team/app:1.0`);
+    const { manifest, digest } = await pushSmallImage(client, ref);
+    expect(digest).toBe(sha256Digest(manifest));
+    expect(await client.headManifest(ref)).toEqual({ digest, mediaType: mediaTypes.ociManifest, size: manifest.length });
+    const fetched = await client.getManifest(ref);
+    expect(fetched.bytes.equals(manifest)).toBe(true);
+    expect(fetched.digest).toBe(digest);
+    expect(await client.getManifest(ref.withDigest(digest))).toEqual(fetched);
+    expect(await skopeoRawDigest(ref.toString())).toBe(digest);
+  });
+
+  it('answers undefined for HEAD of a missing tag and ManifestNotFoundError for GET', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    const ref = ImageReference.parse(`${anonymous.host}/nothing/here:1`);
+    expect(await client.headManifest(ref)).toBeUndefined();
+    await expect(client.getManifest(ref)).rejects.toThrow(ManifestNotFoundError);
+  });
+
+  it('refuses to store bytes under a digest they do not have', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    const ref = ImageReference.parse(`${anonymous.host}/team/app@sha256:${'0'.repeat(64)}`);
+    await expect(client.putManifest(ref, Buffer.from('{}'), mediaTypes.ociManifest)).rejects.toThrow(DigestMismatchError);
+  });
+
+  it('streams a blob back and verifies it, and uploads in chunks when asked', async () => {
+    const events: RegistryRequestEvent[] = [];
+    const client = new RegistryClient({ credentials: {}, chunkSize: 1000, onRequest: (e) => events.push(e) });
+    const ref = ImageReference.parse(`${anonymous.host}/team/chunked:1`);
+    const layerBytes = randomBytes(4500);
+    const { layer } = await pushSmallImage(client, ref, layerBytes);
+    // 4500 bytes in 1000-byte chunks: five PATCHes for the layer, one for the config.
+    expect(events.filter((e) => e.method === 'PATCH')).toHaveLength(6);
+    expect(await client.headBlob(ref, layer.descriptor.digest)).toBe(4500);
+    const stream = await client.openBlob(ref, layer.descriptor);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(layerBytes)).toBe(true);
+    expect(await client.headBlob(ref, sha256Digest('absent'))).toBeUndefined();
+  });
+
+  it('fails a blob stream whose bytes do not match the digest asked for', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    const ref = ImageReference.parse(`${anonymous.host}/team/app:1.0`);
+    const { layer } = await pushSmallImage(client, ref);
+    const stream = await client.openBlob(ref, { ...layer.descriptor, size: layer.descriptor.size + 1 });
+    await expect(text(stream)).rejects.toThrow(DigestMismatchError);
+  });
+
+  it('mounts a blob from another repository on the same registry', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    const source = ImageReference.parse(`${anonymous.host}/team/source:1`);
+    const { layer } = await pushSmallImage(client, source);
+    const target = ImageReference.parse(`${anonymous.host}/team/mounted:1`);
+    expect(await client.mountBlob(target, layer.descriptor.digest, source.repository)).toBe(true);
+    expect(await client.headBlob(target, layer.descriptor.digest)).toBe(layer.descriptor.size);
+    expect(await client.mountBlob(target, sha256Digest('absent'), source.repository)).toBe(false);
+  });
+
+  it('authenticates with Basic credentials from a per-host map or a resolver', async () => {
+    const ref = ImageReference.parse(`${secured.host}/private/app:2`);
+    const byMap = new RegistryClient({ credentials: { [secured.host]: credentials } });
+    const { digest } = await pushSmallImage(byMap, ref);
+    const byResolver = new RegistryClient({ credentials: async (host) => (host === secured.host ? credentials : undefined) });
+    expect((await byResolver.headManifest(ref))?.digest).toBe(digest);
+    expect(await skopeoRawDigest(ref.toString(), credentials)).toBe(digest);
+  });
+
+  it('names the registry and user on a wrong password, never the password', async () => {
+    const wrong = { username: 'ci', password: 'wrong-secret-value' };
+    const client = new RegistryClient({ credentials: { [secured.host]: wrong } });
+    const error = await client.headManifest(ImageReference.parse(`${secured.host}/private/app:2`)).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect((error as Error).message).toContain(secured.host);
+    expect((error as Error).message).toContain('"ci"');
+    expect((error as Error).message).not.toContain(wrong.password);
+    expect((error as Error).stack).not.toContain(wrong.password);
+  });
+
+  it('says how to log in when a registry needs credentials and none are known', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    await expect(client.headManifest(ImageReference.parse(`${secured.host}/private/app:2`))).rejects.toThrow(`docker login ${secured.host}`);
+  });
+
+  it('gives up on a registry that does not listen with RegistryUnreachableError', async () => {
+    const client = new RegistryClient({ credentials: {}, retry: { attempts: 2, baseDelayMs: 1 } });
+    await expect(client.headManifest(ImageReference.parse('127.0.0.1:1/app:1'))).rejects.toThrow(RegistryUnreachableError);
+  });
+});

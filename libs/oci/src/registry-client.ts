@@ -1,0 +1,298 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { sha256Digest, verifyDigest } from './digest';
+import { HashingStream } from './hashing-stream';
+import type { ImageReference } from './image-reference';
+import { manifestAccept } from './media-types';
+import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError } from './oci-errors';
+import { RegistryAuthenticator } from './registry-authenticator';
+import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
+import { createDefaultDispatcher, header, RegistryTransport, type RegistryRequestEvent } from './registry-transport';
+import { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
+
+export interface RegistryClientOptions {
+  /** A resolver, or fixed credentials per registry host; defaults to env + ~/.docker/config.json. */
+  credentials?: CredentialResolver | Record<string, RegistryCredentials>;
+  /** Hosts reached over plain http although not on loopback. */
+  insecureRegistries?: string[];
+  userAgent?: string;
+  retry?: Partial<RetryPolicy>;
+  /** Blob uploads are sent in PATCH chunks of this many bytes; unset means one streamed PUT. */
+  chunkSize?: number;
+  dispatcher?: Dispatcher;
+  /** Called once per HTTP request sent, e.g. to count manifest GETs. */
+  onRequest?: (event: RegistryRequestEvent) => void;
+}
+
+export interface ManifestDescriptor {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface BlobDescriptor {
+  digest: string;
+  size: number;
+}
+
+/** Where a blob or manifest lives: an ImageReference fits. */
+export interface RepositoryLocation {
+  registry: string;
+  repository: string;
+}
+
+const pull = (repository: string) => `repository:${repository}:pull`;
+const push = (repository: string) => `repository:${repository}:pull,push`;
+
+/** An OCI distribution API client: manifests and blobs, with auth, retries and exact bytes. */
+export class RegistryClient {
+  private readonly transport: RegistryTransport;
+  private readonly chunkSize?: number;
+
+  constructor(options: RegistryClientOptions = {}) {
+    const dispatcher = options.dispatcher ?? createDefaultDispatcher();
+    const userAgent = options.userAgent ?? 'changemaker-oci/1.0';
+    this.chunkSize = options.chunkSize;
+    if (this.chunkSize !== undefined && (!Number.isInteger(this.chunkSize) || this.chunkSize < 1)) {
+      throw new RangeError('chunkSize must be a positive number of bytes');
+    }
+    this.transport = new RegistryTransport({
+      authenticator: new RegistryAuthenticator(credentialResolverFrom(options.credentials), dispatcher, userAgent),
+      insecureRegistries: options.insecureRegistries ?? [],
+      userAgent,
+      retry: { ...defaultRetryPolicy, ...options.retry },
+      dispatcher,
+      onRequest: options.onRequest,
+    });
+  }
+
+  /** Resolves a tag or digest without a GET (Docker Hub does not count HEADs against the quota). */
+  async headManifest(ref: ImageReference): Promise<ManifestDescriptor | undefined> {
+    const req = this.manifestRequest(ref, 'HEAD');
+    const response = await this.transport.send(req);
+    await response.body.dump();
+    if (response.statusCode === 404) return undefined;
+    if (response.statusCode !== 200) throw new RegistryResponseError(ref.registry, `HEAD manifest ${ref}`, response.statusCode, '');
+    const digest = header(response, 'docker-content-digest') ?? ref.digest;
+    if (!digest) throw new RegistryResponseError(ref.registry, `HEAD manifest ${ref}`, 200, 'no Docker-Content-Digest header');
+    if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(ref.toString(), ref.digest, digest);
+    return { digest, mediaType: mediaTypeOf(response), size: Number(header(response, 'content-length') ?? 0) };
+  }
+
+  async getManifest(ref: ImageReference): Promise<FetchedManifest> {
+    const req = this.manifestRequest(ref, 'GET');
+    const response = await this.transport.send(req);
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      throw new ManifestNotFoundError(ref.toString());
+    }
+    if (response.statusCode !== 200) throw await this.transport.failure(req, `GET manifest ${ref}`, response);
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    const digest = sha256Digest(bytes);
+    if (ref.digest) verifyDigest(ref.toString(), bytes, ref.digest);
+    const announced = header(response, 'docker-content-digest');
+    if (announced && announced !== digest) throw new DigestMismatchError(ref.toString(), announced, digest);
+    return { bytes, mediaType: mediaTypeOf(response), digest };
+  }
+
+  /** Stores the bytes exactly as given under the reference's tag (or digest); answers the digest. */
+  async putManifest(ref: ImageReference, bytes: Buffer, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    if (ref.digest && ref.digest !== digest) throw new DigestMismatchError(ref.toString(), ref.digest, digest);
+    const req = {
+      registry: ref.registry,
+      method: 'PUT' as const,
+      path: `/v2/${ref.repository}/manifests/${ref.tag ?? digest}`,
+      scopes: [push(ref.repository)],
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    };
+    const response = await this.transport.send(req);
+    if (response.statusCode !== 201) throw await this.transport.failure(req, `PUT manifest ${ref}`, response);
+    await response.body.dump();
+    const stored = header(response, 'docker-content-digest');
+    if (stored && stored !== digest) throw new DigestMismatchError(`stored manifest ${ref}`, digest, stored);
+    return digest;
+  }
+
+  /** Answers the blob's size, or undefined when the repository does not have it. */
+  async headBlob(location: RepositoryLocation, digest: string): Promise<number | undefined> {
+    const req = this.blobRequest(location, digest, 'HEAD');
+    const response = await this.transport.send(req);
+    await response.body.dump();
+    if (response.statusCode === 404) return undefined;
+    if (response.statusCode !== 200) throw new RegistryResponseError(location.registry, `HEAD blob ${digest}`, response.statusCode, '');
+    return Number(header(response, 'content-length') ?? 0);
+  }
+
+  /** A stream of the blob's bytes that fails at its end unless digest and size match. */
+  async openBlob(location: RepositoryLocation, blob: BlobDescriptor): Promise<Readable> {
+    let req = this.blobRequest(location, blob.digest, 'GET');
+    let response = await this.transport.send(req);
+    // Registries backed by object storage redirect blob downloads there.
+    for (let hops = 0; isRedirect(response.statusCode) && hops < 5; hops++) {
+      await response.body.dump();
+      req = { ...req, path: new URL(header(response, 'location') ?? '', this.transport.baseUrl(location.registry)).toString() };
+      response = await this.transport.send(req);
+    }
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      throw new BlobNotFoundError(`${location.registry}/${location.repository}`, blob.digest);
+    }
+    if (response.statusCode !== 200) throw await this.transport.failure(req, `GET blob ${blob.digest}`, response);
+    const hashing = new HashingStream(`blob ${blob.digest}`, blob.digest, blob.size);
+    response.body.on('error', (error) => hashing.destroy(error));
+    return response.body.pipe(hashing);
+  }
+
+  /** Asks the registry to link a blob from another repository on the same host; answers whether it did. */
+  async mountBlob(target: RepositoryLocation, digest: string, fromRepository: string): Promise<boolean> {
+    const query = new URLSearchParams({ mount: digest, from: fromRepository });
+    const req = {
+      registry: target.registry,
+      method: 'POST' as const,
+      path: `/v2/${target.repository}/blobs/uploads/?${query}`,
+      scopes: [push(target.repository), pull(fromRepository)],
+      headers: { 'content-length': '0' },
+    };
+    const response = await this.transport.send(req);
+    await response.body.dump();
+    if (response.statusCode === 201) return true;
+    if (response.statusCode !== 202) throw new RegistryResponseError(target.registry, `mount blob ${digest}`, response.statusCode, '');
+    // The registry opened an upload session instead; close it rather than leave it dangling.
+    const location = header(response, 'location');
+    if (location) await this.cancelUpload(target, location);
+    return false;
+  }
+
+  /**
+   * Uploads a blob from a stream: one streamed PUT, or PATCH chunks of `chunkSize` with
+   * Content-Range for proxies that limit request bodies. Only one chunk is ever in memory.
+   */
+  async uploadBlob(target: RepositoryLocation, blob: BlobDescriptor, content: Readable): Promise<void> {
+    const location = await this.startUpload(target);
+    const finalLocation = this.chunkSize === undefined
+      ? location
+      : await this.sendChunks(target, blob, location, content, this.chunkSize);
+    const url = new URL(finalLocation, this.transport.baseUrl(target.registry));
+    url.searchParams.set('digest', blob.digest);
+    const monolithic = this.chunkSize === undefined;
+    const req = {
+      registry: target.registry,
+      method: 'PUT' as const,
+      path: url.toString(),
+      scopes: [push(target.repository)],
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(monolithic ? blob.size : 0) },
+      body: monolithic ? content : undefined,
+    };
+    const response = await this.transport.send(req);
+    if (response.statusCode !== 201) throw await this.transport.failure(req, `upload blob ${blob.digest}`, response);
+    await response.body.dump();
+  }
+
+  private async startUpload(target: RepositoryLocation): Promise<string> {
+    const req = {
+      registry: target.registry,
+      method: 'POST' as const,
+      path: `/v2/${target.repository}/blobs/uploads/`,
+      scopes: [push(target.repository)],
+      headers: { 'content-length': '0' },
+    };
+    const response = await this.transport.send(req);
+    if (response.statusCode !== 202) throw await this.transport.failure(req, 'start blob upload', response);
+    await response.body.dump();
+    return requireLocation(target.registry, response);
+  }
+
+  private async sendChunks(target: RepositoryLocation, blob: BlobDescriptor, location: string, content: Readable, chunkSize: number): Promise<string> {
+    let offset = 0;
+    let current = location;
+    for await (const chunk of chunksOf(content, chunkSize)) {
+      const req = {
+        registry: target.registry,
+        method: 'PATCH' as const,
+        path: new URL(current, this.transport.baseUrl(target.registry)).toString(),
+        scopes: [push(target.repository)],
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(chunk.length),
+          'content-range': `${offset}-${offset + chunk.length - 1}`,
+        },
+        body: chunk,
+      };
+      const response = await this.transport.send(req);
+      if (response.statusCode !== 202) throw await this.transport.failure(req, `upload chunk of blob ${blob.digest} at ${offset}`, response);
+      await response.body.dump();
+      current = requireLocation(target.registry, response);
+      offset += chunk.length;
+    }
+    return current;
+  }
+
+  private async cancelUpload(target: RepositoryLocation, location: string): Promise<void> {
+    const response = await this.transport.send({
+      registry: target.registry,
+      method: 'DELETE',
+      path: new URL(location, this.transport.baseUrl(target.registry)).toString(),
+      scopes: [push(target.repository)],
+    });
+    await response.body.dump();
+  }
+
+  private manifestRequest(ref: ImageReference, method: 'GET' | 'HEAD') {
+    return {
+      registry: ref.registry,
+      method,
+      path: `/v2/${ref.repository}/manifests/${ref.manifestReference}`,
+      scopes: [pull(ref.repository)],
+      headers: { accept: manifestAccept },
+    };
+  }
+
+  private blobRequest(location: RepositoryLocation, digest: string, method: 'GET' | 'HEAD') {
+    return { registry: location.registry, method, path: `/v2/${location.repository}/blobs/${digest}`, scopes: [pull(location.repository)] };
+  }
+}
+
+function credentialResolverFrom(credentials: RegistryClientOptions['credentials']): CredentialResolver {
+  if (typeof credentials === 'function') return credentials;
+  if (credentials) return async (registry) => credentials[registry];
+  return dockerCredentialResolver();
+}
+
+function mediaTypeOf(response: Dispatcher.ResponseData): string {
+  return (header(response, 'content-type') ?? '').split(';')[0].trim();
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function requireLocation(registry: string, response: Dispatcher.ResponseData): string {
+  const location = header(response, 'location');
+  if (!location) throw new RegistryResponseError(registry, 'blob upload', response.statusCode, 'no Location header');
+  return location;
+}
+
+/** Regroups a stream into buffers of exactly `size` bytes (the last may be shorter). */
+async function* chunksOf(content: Readable, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const piece of content as AsyncIterable<Buffer>) {
+    pending.push(piece);
+    pendingBytes += piece.length;
+    while (pendingBytes >= size) {
+      const joined = Buffer.concat(pending);
+      yield joined.subarray(0, size);
+      pending = [joined.subarray(size)];
+      pendingBytes = joined.length - size;
+    }
+  }
+  if (pendingBytes > 0) yield Buffer.concat(pending);
+}

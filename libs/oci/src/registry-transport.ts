@@ -1,0 +1,145 @@
+import type { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError } from './oci-errors';
+import type { RegistryAuthenticator } from './registry-authenticator';
+import { RateLimitPacer } from './rate-limit-pacer';
+import { isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
+import { parseAuthChallenge } from './www-authenticate';
+
+export interface RegistryRequest {
+  registry: string;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** A path under the registry's base URL, or an absolute URL (upload locations). */
+  path: string;
+  /** Token scopes this request needs, e.g. repository:a/b:pull. */
+  scopes: string[];
+  headers?: Record<string, string>;
+  /** Buffers are resent on retry; a stream can be sent once only, so its failures surface at once. */
+  body?: Buffer | Readable;
+}
+
+export interface RegistryRequestEvent {
+  registry: string;
+  method: string;
+  url: string;
+  status?: number;
+}
+
+export interface RegistryTransportOptions {
+  authenticator: RegistryAuthenticator;
+  insecureRegistries: string[];
+  userAgent: string;
+  retry: RetryPolicy;
+  dispatcher: Dispatcher;
+  onRequest?: (event: RegistryRequestEvent) => void;
+}
+
+const loopbackHost = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+
+/** Docker Hub's API lives on another host than its image names say. */
+export function apiHost(registry: string): string {
+  return registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+export function isLoopbackRegistry(registry: string): boolean {
+  return loopbackHost.test(registry);
+}
+
+export function createDefaultDispatcher(): Dispatcher {
+  return new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+}
+
+/**
+ * Sends registry API requests: picks http or https, authenticates on a 401 challenge, paces
+ * requests when Docker Hub's quota runs low, and retries 429, 5xx and dropped connections with
+ * backoff when the body can be sent again.
+ */
+export class RegistryTransport {
+  private readonly pacer = new RateLimitPacer();
+
+  constructor(private readonly options: RegistryTransportOptions) {}
+
+  baseUrl(registry: string): string {
+    const plain = isLoopbackRegistry(registry) || this.options.insecureRegistries.includes(registry);
+    return `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
+  }
+
+  async send(req: RegistryRequest): Promise<Dispatcher.ResponseData> {
+    const url = new URL(req.path, this.baseUrl(req.registry));
+    const replayable = req.body === undefined || Buffer.isBuffer(req.body);
+    let authRetried = false;
+    for (let attempt = 1; ; attempt++) {
+      await this.pacer.wait(req.registry);
+      const response = await this.attempt(req, url, attempt, replayable);
+      if (response === 'retry') continue;
+      this.pacer.observe(req.registry, header(response, 'ratelimit-remaining'));
+      if (response.statusCode === 401) {
+        await response.body.dump();
+        const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
+        if (authRetried || !challenge || !replayable) {
+          throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry));
+        }
+        this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
+        authRetried = true;
+        attempt--;
+        continue;
+      }
+      if (response.statusCode === 403) {
+        const detail = await errorDetail(response);
+        throw new RegistryAuthError(req.registry, `access denied${detail ? ` (${detail})` : ''}`);
+      }
+      if (isRetryableStatus(response.statusCode) && replayable && attempt < this.options.retry.attempts) {
+        await response.body.dump();
+        await sleep(retryDelayMs(this.options.retry, attempt, header(response, 'retry-after')));
+        continue;
+      }
+      return response;
+    }
+  }
+
+  /** Reads a failed response into a typed error naming the operation and the registry's reason. */
+  async failure(req: Pick<RegistryRequest, 'registry'>, operation: string, response: Dispatcher.ResponseData): Promise<RegistryResponseError> {
+    return new RegistryResponseError(req.registry, operation, response.statusCode, await errorDetail(response));
+  }
+
+  private async attempt(req: RegistryRequest, url: URL, attempt: number, replayable: boolean): Promise<Dispatcher.ResponseData | 'retry'> {
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...req.headers };
+    // Credentials go to the registry only, never to a storage host an upload location points at.
+    if (url.origin === this.baseUrl(req.registry)) {
+      const authorization = await this.options.authenticator.authorization(req.registry, req.scopes);
+      if (authorization) headers['authorization'] = authorization;
+    }
+    try {
+      const response = await request(url, { method: req.method, headers, body: req.body, dispatcher: this.options.dispatcher });
+      this.options.onRequest?.({ registry: req.registry, method: req.method, url: url.toString(), status: response.statusCode });
+      return response;
+    } catch (error) {
+      this.options.onRequest?.({ registry: req.registry, method: req.method, url: url.toString() });
+      if (!replayable || attempt >= this.options.retry.attempts) {
+        throw new RegistryUnreachableError(req.registry, describeNetworkError(error));
+      }
+      await sleep(retryDelayMs(this.options.retry, attempt));
+      return 'retry';
+    }
+  }
+}
+
+export function header(response: Dispatcher.ResponseData, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function errorDetail(response: Dispatcher.ResponseData): Promise<string> {
+  const text = await response.body.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    return (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+  } catch {
+    return text.slice(0, 200).trim();
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return [err.code ?? err.cause?.code, err.cause?.message ?? err.message].filter(Boolean).join(' ');
+}

@@ -1,0 +1,41 @@
+export interface RetryPolicy {
+  /** Total tries, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is cut down to it, so one bad header cannot stall a run. */
+  maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 6,
+  baseDelayMs: 250,
+  maxDelayMs: 15_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+}
+
+/**
+ * Exponential backoff with full jitter (so parallel copies do not retry in lockstep), unless
+ * the registry said how long to wait.
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfter?: string): number {
+  const requested = parseRetryAfterMs(retryAfter);
+  if (requested !== undefined) return Math.min(requested, policy.maxRetryAfterMs);
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+function parseRetryAfterMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
