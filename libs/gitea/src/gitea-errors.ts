@@ -1,0 +1,90 @@
+/**
+ * One class per way a Gitea call fails, each with a message that says what to do, so the
+ * executor can print `error.message` as it is. Messages are built from the method, the path and
+ * Gitea's own message: never from headers, so the token cannot leak into them.
+ */
+export class GiteaError extends Error {
+  override readonly name: string = 'GiteaError';
+}
+
+/** 401 "user does not exist": a token this Gitea does not know, usually the local instance's. */
+export class UnknownTokenError extends GiteaError {
+  override readonly name = 'UnknownTokenError';
+  constructor(giteaUrl: string) {
+    super(
+      `${giteaUrl} answered 401 "user does not exist": the token is unknown to this Gitea. ` +
+        'Use GITEA_REGISTRY_API_TOKEN (a token of the remote registry Gitea), not GITEA_API_TOKEN (the local instance\'s).',
+    );
+  }
+}
+
+/** 401 without a token: the call needs one. */
+export class TokenRequiredError extends GiteaError {
+  override readonly name = 'TokenRequiredError';
+  constructor(giteaUrl: string) {
+    super(`${giteaUrl} needs a token for this: set GITEA_REGISTRY_API_TOKEN to a token with the write:repository scope.`);
+  }
+}
+
+export class PermissionDeniedError extends GiteaError {
+  override readonly name = 'PermissionDeniedError';
+  constructor(repo: string, giteaMessage: string) {
+    super(
+      `403 from Gitea on ${repo}: the token lacks the write:repository scope or write access to the repository ` +
+        `(${giteaMessage}). Create a token with write:repository for a user who can write to ${repo}.`,
+    );
+  }
+}
+
+export class RepositoryNotFoundError extends GiteaError {
+  override readonly name = 'RepositoryNotFoundError';
+  constructor(giteaUrl: string, repo: string) {
+    super(
+      `Repository ${repo} not found on ${giteaUrl} (404): check GITEA_URL and GITEA_REPO (owner/name), ` +
+        'and that the token can see the repository.',
+    );
+  }
+}
+
+export class AttachmentTooLargeError extends GiteaError {
+  override readonly name = 'AttachmentTooLargeError';
+  constructor(assetName: string, size: number) {
+    super(
+      `Gitea refused ${assetName} (${size} bytes) with 413: it exceeds the attachment limit. Raise ` +
+        '[repository.release] FILE_MAX_SIZE (or [attachment] MAX_SIZE on Gitea before 1.22) in app.ini, ' +
+        'and the reverse proxy\'s body limit (nginx client_max_body_size), then re-run.',
+    );
+  }
+}
+
+/** 409 on create: another publisher made a release for this tag between our look-up and our POST. */
+export class ReleaseConflictError extends GiteaError {
+  override readonly name = 'ReleaseConflictError';
+  constructor(tag: string, releaseUrl?: string) {
+    super(
+      `Someone else created the release for ${tag} meanwhile (409 conflict${releaseUrl ? `: ${releaseUrl}` : ''}). ` +
+        'Nothing was uploaded. Check that release; if it is the draft of an earlier run of yours that stopped, re-run with --replace.',
+    );
+  }
+}
+
+/** Any other answer Gitea gives that the caller did not expect. */
+export class GiteaRequestError extends GiteaError {
+  override readonly name = 'GiteaRequestError';
+  constructor(
+    readonly status: number,
+    method: string,
+    path: string,
+    giteaMessage: string,
+  ) {
+    super(`${method} ${path} failed with ${status}${giteaMessage ? `: ${giteaMessage}` : ''}`);
+  }
+}
+
+/** The network failed and every retry failed too. */
+export class GiteaUnreachableError extends GiteaError {
+  override readonly name = 'GiteaUnreachableError';
+  constructor(method: string, path: string, attempts: number, cause: string) {
+    super(`${method} ${path} failed after ${attempts} attempts: ${cause}. Check GITEA_URL and the network, then re-run.`);
+  }
+}

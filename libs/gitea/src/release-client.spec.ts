@@ -1,0 +1,108 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
+import {
+  AttachmentTooLargeError,
+  PermissionDeniedError,
+  ReleaseClient,
+  ReleaseConflictError,
+  RepositoryNotFoundError,
+  UnknownTokenError,
+  type RetryNotice,
+} from './index';
+
+const token = 'tok-7f3a9c1e5b2d4680';
+const fastRetries = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
+
+describe('ReleaseClient against the contract-following Gitea test server', () => {
+  let gitea: TestGiteaServer;
+  let dir: string;
+  let client: ReleaseClient;
+  let retries: RetryNotice[];
+
+  beforeEach(async () => {
+    gitea = await startGiteaServer({
+      tokens: { [token]: { login: 'ci', canWrite: true }, 'read-only-token': { login: 'viewer', canWrite: false } },
+      attachmentMaxSize: 64 * 1024,
+      maxPageSize: 3,
+    });
+    dir = await mkdtemp(join(tmpdir(), 'gitea-client-'));
+    retries = [];
+    client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries, onRetry: (n) => retries.push(n) });
+  });
+
+  afterEach(async () => {
+    expect(gitea.violations()).toEqual([]);
+    for (const request of gitea.requests()) expect(request.url).not.toContain(token);
+    await gitea.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a draft, streams an asset, renames it, publishes, and sends the token only as a header', async () => {
+    const file = join(dir, 'bundle.tar.gz');
+    await writeFile(file, Buffer.alloc(40_000, 7));
+    const draft = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
+    const asset = await client.uploadAsset(draft.id, 'tmp-bundle.tar.gz', file, 40_000);
+    expect(asset.size).toBe(40_000);
+    expect((await client.renameAsset(draft.id, asset.id, 'bundle.tar.gz')).name).toBe('bundle.tar.gz');
+    expect(await client.downloadAsset(asset)).toEqual(Buffer.alloc(40_000, 7));
+    const published = await client.editRelease(draft.id, { draft: false, body: 'notes' });
+    expect(published.draft).toBe(false);
+    expect(await client.getReleaseByTag('v1.0.0')).toMatchObject({ id: draft.id, body: 'notes' });
+    expect(gitea.requests().every((r) => r.authorization === `token ${token}`)).toBe(true);
+  });
+
+  it('finds a draft on a later page by following Link headers', async () => {
+    gitea.addRelease({ tagName: 'v0.9.0', draft: true, author: 'ci' });
+    for (let i = 0; i < 7; i += 1) gitea.addRelease({ tagName: `v0.0.${i}` });
+    const all = [];
+    for await (const release of client.listReleases()) all.push(release.tag_name);
+    expect(all).toHaveLength(8);
+    expect((await client.findReleaseByTag('v0.9.0'))?.draft).toBe(true);
+    expect(gitea.requests().filter((r) => r.url.includes('/releases?')).length).toBeGreaterThan(3);
+  });
+
+  it('hides drafts from a token without write access', async () => {
+    gitea.addRelease({ tagName: 'v2.0.0', draft: true });
+    const viewer = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token: 'read-only-token', retry: fastRetries });
+    expect(await viewer.findReleaseByTag('v2.0.0')).toBeUndefined();
+    expect(await client.findReleaseByTag('v2.0.0')).toBeDefined();
+  });
+
+  it('retries 500, 429 and a dropped upload connection, then succeeds', async () => {
+    const file = join(dir, 'a.bin');
+    await writeFile(file, Buffer.alloc(10_000, 1));
+    gitea.faults.answerNext('POST', 500);
+    gitea.faults.answerNext('POST', 429);
+    const draft = await client.createRelease({ tag_name: 'v1.0.1', draft: true });
+    gitea.faults.dropConnectionDuringUpload(1);
+    await client.uploadAsset(draft.id, 'a.bin', file, 10_000);
+    expect(await client.listAssets(draft.id)).toHaveLength(1);
+    expect(retries.map((r) => r.reason)).toEqual(['status 500', 'status 429', expect.any(String)]);
+  });
+
+  it('explains 401, 403, 404, 409 and 413 as typed errors', async () => {
+    const stranger = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token: 'local-instance-token', retry: fastRetries });
+    await expect(stranger.getReleaseByTag('v1')).rejects.toThrow(UnknownTokenError);
+    await expect(stranger.getReleaseByTag('v1')).rejects.toThrow(/GITEA_REGISTRY_API_TOKEN.*not GITEA_API_TOKEN/);
+    const viewer = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token: 'read-only-token', retry: fastRetries });
+    await expect(viewer.createRelease({ tag_name: 'v1' })).rejects.toThrow(PermissionDeniedError);
+    const lost = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/no-such-repo', token, retry: fastRetries });
+    await expect(lost.findReleaseByTag('v1')).rejects.toThrow(RepositoryNotFoundError);
+    await client.createRelease({ tag_name: 'v1' });
+    await expect(client.createRelease({ tag_name: 'v1' })).rejects.toThrow(ReleaseConflictError);
+    const big = join(dir, 'big.bin');
+    await writeFile(big, Buffer.alloc(70 * 1024));
+    const release = await client.findReleaseByTag('v1');
+    await expect(client.uploadAsset(release!.id, 'big.bin', big, 70 * 1024)).rejects.toThrow(/FILE_MAX_SIZE.*client_max_body_size/);
+    await expect(client.uploadAsset(release!.id, 'big.bin', big, 70 * 1024)).rejects.toThrow(AttachmentTooLargeError);
+  });
+
+  it('refuses to send the token to another origin', async () => {
+    await expect(
+      client.downloadAsset({ id: 1, name: 'x', size: 1, browser_download_url: 'http://127.0.0.2:9/attachments/x' }),
+    ).rejects.toThrow(/not GITEA_URL/);
+    expect(gitea.requests()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,299 @@
+import { openAsBlob } from 'node:fs';
+import { FormData, request, type Dispatcher } from 'undici';
+import {
+  AttachmentTooLargeError,
+  GiteaRequestError,
+  GiteaUnreachableError,
+  PermissionDeniedError,
+  ReleaseConflictError,
+  RepositoryNotFoundError,
+  TokenRequiredError,
+  UnknownTokenError,
+} from './gitea-errors';
+import { nextPageUrl } from './link-header';
+import type { Attachment, CreateReleaseOption, EditReleaseOption, Release } from './release-types';
+import {
+  backoffDelay,
+  defaultRetryPolicy,
+  isRetryableStatus,
+  parseRetryAfter,
+  sleep,
+  type RetryNotice,
+  type RetryPolicy,
+} from './retry-policy';
+
+export interface ReleaseClientOptions {
+  /** The Gitea (or Forgejo) web root, e.g. https://gitea.example.com or https://host/gitea. */
+  giteaUrl: string;
+  /** owner/name */
+  repo: string;
+  token?: string;
+  retry?: RetryPolicy;
+  onRetry?: (notice: RetryNotice) => void;
+  dispatcher?: Dispatcher;
+}
+
+interface GiteaCall {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path under /api/v1, or an absolute URL on the same origin (paging links, downloads). */
+  path: string;
+  json?: unknown;
+  /** Rebuilt for every attempt, so a retried upload streams the file again from its start. */
+  form?: () => Promise<FormData>;
+  /** What a 404 means for this call; absent means "an unexpected answer". */
+  onNotFound?: () => Error | 'absent';
+  on409?: () => Error;
+  on413?: () => Error;
+}
+
+interface GiteaAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const pageSize = 50;
+
+/**
+ * Gitea's releases API (Forgejo serves the same), written against gitea-releases-swagger.json.
+ * The token travels only in the Authorization header and only to the origin of `giteaUrl`.
+ */
+export class ReleaseClient {
+  readonly giteaUrl: string;
+  readonly repo: string;
+  private readonly apiRoot: string;
+  private readonly origin: string;
+
+  constructor(private readonly options: ReleaseClientOptions) {
+    this.giteaUrl = options.giteaUrl.replace(/\/+$/, '');
+    this.repo = options.repo;
+    this.apiRoot = `${this.giteaUrl}/api/v1`;
+    this.origin = new URL(this.giteaUrl).origin;
+  }
+
+  /** The published (or, with write access, draft) release at `tag`; undefined when there is none. */
+  async getReleaseByTag(tag: string): Promise<Release | undefined> {
+    const answer = await this.call({
+      method: 'GET',
+      path: `${this.repoPath()}/releases/tags/${encodeURIComponent(tag)}`,
+      onNotFound: () => 'absent',
+    });
+    return answer ? (parseJson(answer) as Release) : undefined;
+  }
+
+  /**
+   * Every release, following Link rel="next" (and X-Total-Count when a server omits the link) so
+   * that a release past the first page is never missed.
+   */
+  async *listReleases(): AsyncGenerator<Release> {
+    let url: string | undefined = `${this.repoPath()}/releases?draft=true&limit=${pageSize}&page=1`;
+    let page = 1;
+    let seen = 0;
+    while (url) {
+      const answer = await this.call({
+        method: 'GET',
+        path: url,
+        onNotFound: () => new RepositoryNotFoundError(this.giteaUrl, this.repo),
+      });
+      if (!answer) return;
+      const releases = parseJson(answer) as Release[];
+      yield* releases;
+      seen += releases.length;
+      const total = Number(firstHeader(answer.headers['x-total-count']) ?? Number.NaN);
+      page += 1;
+      url = nextPageUrl(answer.headers['link']) ??
+        (releases.length > 0 && seen < total ? `${this.repoPath()}/releases?draft=true&limit=${pageSize}&page=${page}` : undefined);
+      if (releases.length === 0) url = undefined;
+    }
+  }
+
+  /**
+   * The release at `tag`, drafts included: Gitea versions differ on whether the by-tag endpoint
+   * shows drafts, so a miss there is settled by searching the full list.
+   */
+  async findReleaseByTag(tag: string): Promise<Release | undefined> {
+    const byTag = await this.getReleaseByTag(tag);
+    if (byTag) return byTag;
+    for await (const release of this.listReleases()) {
+      if (release.tag_name === tag) return release;
+    }
+    return undefined;
+  }
+
+  async createRelease(option: CreateReleaseOption): Promise<Release> {
+    const answer = await this.call({
+      method: 'POST',
+      path: `${this.repoPath()}/releases`,
+      json: option,
+      onNotFound: () => new RepositoryNotFoundError(this.giteaUrl, this.repo),
+      on409: () => new ReleaseConflictError(option.tag_name),
+    });
+    return parseJson(answer!) as Release;
+  }
+
+  async editRelease(id: number, option: EditReleaseOption): Promise<Release> {
+    const answer = await this.call({ method: 'PATCH', path: `${this.repoPath()}/releases/${id}`, json: option });
+    return parseJson(answer!) as Release;
+  }
+
+  async deleteRelease(id: number): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${this.repoPath()}/releases/${id}`, onNotFound: () => 'absent' });
+  }
+
+  async listAssets(releaseId: number): Promise<Attachment[]> {
+    const answer = await this.call({ method: 'GET', path: `${this.repoPath()}/releases/${releaseId}/assets` });
+    return parseJson(answer!) as Attachment[];
+  }
+
+  /** Streams the file as multipart field `attachment`; `?name=` sets the asset's name. */
+  async uploadAsset(releaseId: number, name: string, filePath: string, size: number): Promise<Attachment> {
+    const answer = await this.call({
+      method: 'POST',
+      path: `${this.repoPath()}/releases/${releaseId}/assets?name=${encodeURIComponent(name)}`,
+      form: async () => {
+        const form = new FormData();
+        form.append('attachment', await openAsBlob(filePath), name);
+        return form;
+      },
+      on413: () => new AttachmentTooLargeError(name, size),
+    });
+    return parseJson(answer!) as Attachment;
+  }
+
+  async renameAsset(releaseId: number, assetId: number, name: string): Promise<Attachment> {
+    const answer = await this.call({
+      method: 'PATCH',
+      path: `${this.repoPath()}/releases/${releaseId}/assets/${assetId}`,
+      json: { name },
+    });
+    return parseJson(answer!) as Attachment;
+  }
+
+  /** Deleting an asset that is already gone counts as done, so a repeated delete is harmless. */
+  async deleteAsset(releaseId: number, assetId: number): Promise<void> {
+    await this.call({
+      method: 'DELETE',
+      path: `${this.repoPath()}/releases/${releaseId}/assets/${assetId}`,
+      onNotFound: () => 'absent',
+    });
+  }
+
+  /** The asset's bytes, fetched from its browser_download_url (which must be on this Gitea). */
+  async downloadAsset(asset: Attachment): Promise<Buffer> {
+    const answer = await this.call({ method: 'GET', path: asset.browser_download_url });
+    return answer!.body;
+  }
+
+  private repoPath(): string {
+    const [owner, name] = this.repo.split('/');
+    return `/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(name ?? '')}`;
+  }
+
+  private async call(call: GiteaCall): Promise<GiteaAnswer | undefined> {
+    const url = this.resolve(call.path);
+    const shownPath = describePath(url);
+    const policy = this.options.retry ?? defaultRetryPolicy;
+    for (let attempt = 1; ; attempt += 1) {
+      let answer: GiteaAnswer;
+      try {
+        answer = await this.send(call, url);
+      } catch (error) {
+        const reason = error instanceof Error ? `${error.message}` : String(error);
+        if (attempt >= policy.attempts) throw new GiteaUnreachableError(call.method, shownPath, attempt, reason);
+        await this.waitBeforeRetry(call.method, shownPath, attempt, policy, reason);
+        continue;
+      }
+      if (isRetryableStatus(answer.status) && attempt < policy.attempts) {
+        const retryAfter = parseRetryAfter(answer.headers['retry-after']);
+        await this.waitBeforeRetry(call.method, shownPath, attempt, policy, `status ${answer.status}`, retryAfter);
+        continue;
+      }
+      return this.interpret(call, shownPath, answer);
+    }
+  }
+
+  private async waitBeforeRetry(
+    method: string,
+    path: string,
+    attempt: number,
+    policy: RetryPolicy,
+    reason: string,
+    retryAfterSeconds?: number,
+  ): Promise<void> {
+    const delayMs = backoffDelay(policy, attempt, retryAfterSeconds);
+    this.options.onRetry?.({ method, path, attempt: attempt + 1, attempts: policy.attempts, reason, delayMs });
+    await sleep(delayMs);
+  }
+
+  private async send(call: GiteaCall, url: URL): Promise<GiteaAnswer> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.token) headers['authorization'] = `token ${this.options.token}`;
+    let body: string | FormData | undefined;
+    if (call.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(call.json);
+    } else if (call.form) {
+      body = await call.form();
+    }
+    const response = await request(url, {
+      method: call.method,
+      headers,
+      body,
+      dispatcher: this.options.dispatcher,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(chunk as Buffer);
+    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
+  }
+
+  private interpret(call: GiteaCall, shownPath: string, answer: GiteaAnswer): GiteaAnswer | undefined {
+    const { status } = answer;
+    if (status >= 200 && status < 300) return answer;
+    const giteaMessage = errorMessageOf(answer);
+    if (status === 401) {
+      if (!this.options.token) throw new TokenRequiredError(this.giteaUrl);
+      if (/user does not exist/i.test(giteaMessage)) throw new UnknownTokenError(this.giteaUrl);
+    }
+    if (status === 403) throw new PermissionDeniedError(this.repo, giteaMessage);
+    if (status === 404 && call.onNotFound) {
+      const meaning = call.onNotFound();
+      if (meaning === 'absent') return undefined;
+      throw meaning;
+    }
+    if (status === 409 && call.on409) throw call.on409();
+    if (status === 413 && call.on413) throw call.on413();
+    throw new GiteaRequestError(status, call.method, shownPath, giteaMessage);
+  }
+
+  /** Keeps the token on this Gitea: a link or download URL pointing elsewhere is refused. */
+  private resolve(path: string): URL {
+    const url = path.startsWith('/') ? new URL(`${this.apiRoot}${path}`) : new URL(path);
+    if (url.origin !== this.origin) {
+      throw new GiteaRequestError(0, 'GET', describePath(url), `refusing to send the token to ${url.origin}, which is not GITEA_URL`);
+    }
+    return url;
+  }
+}
+
+function describePath(url: URL): string {
+  return url.pathname;
+}
+
+function parseJson(answer: GiteaAnswer): unknown {
+  return JSON.parse(answer.body.toString('utf8'));
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function errorMessageOf(answer: GiteaAnswer): string {
+  const text = answer.body.toString('utf8').trim();
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // Gitea sends plain text or HTML from proxies and some middlewares
+  }
+  return text.slice(0, 200);
+}

@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { GiteaContract, unknownTokenMessage, type ContractViolation } from './gitea-contract';
+import { GiteaFaults } from './gitea-faults';
+
+/**
+ * An in-memory Gitea that answers the releases API as gitea-releases-swagger.json describes, on
+ * 127.0.0.1. Every answer is checked against the contract; tests assert `violations()` is empty.
+ */
+export interface GiteaTokenGrant {
+  login: string;
+  /** write:repository, or only read. */
+  canWrite: boolean;
+}
+
+export interface StartGiteaServerOptions {
+  owner?: string;
+  repo?: string;
+  /** token -> who it belongs to; any other token gets Gitea's 401 "user does not exist". */
+  tokens?: Record<string, GiteaTokenGrant>;
+  /** [repository.release] FILE_MAX_SIZE in bytes. */
+  attachmentMaxSize?: number;
+  /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
+  maxPageSize?: number;
+}
+
+export interface StoredAttachment {
+  id: number;
+  uuid: string;
+  name: string;
+  bytes: Buffer;
+  createdAt: string;
+}
+
+export interface StoredRelease {
+  id: number;
+  tagName: string;
+  target: string;
+  title: string;
+  note: string;
+  draft: boolean;
+  prerelease: boolean;
+  author: string;
+  createdAt: string;
+  publishedAt?: string;
+  attachments: StoredAttachment[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  status: number;
+  authorization?: string;
+}
+
+export interface TestGiteaServer {
+  url: string;
+  owner: string;
+  repo: string;
+  faults: GiteaFaults;
+  releases(): StoredRelease[];
+  /** Seeds a release as if someone made it earlier. */
+  addRelease(release: Partial<StoredRelease> & { tagName: string }): StoredRelease;
+  requests(): RecordedRequest[];
+  violations(): ContractViolation[];
+  stop(): Promise<void>;
+}
+
+interface Caller {
+  login?: string;
+  canWrite: boolean;
+}
+
+class HttpAnswer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+const apiPrefix = '/api/v1';
+
+export async function startGiteaServer(options: StartGiteaServerOptions = {}): Promise<TestGiteaServer> {
+  const gitea = new GiteaModel(options);
+  const server = createServer((req, res) => void gitea.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  gitea.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: gitea.url,
+    owner: gitea.owner,
+    repo: gitea.repo,
+    faults: gitea.faults,
+    releases: () => gitea.store,
+    addRelease: (release) => gitea.addRelease(release),
+    requests: () => gitea.log,
+    violations: () => gitea.violations,
+    stop: () => closeServer(server),
+  };
+}
+
+class GiteaModel {
+  url = '';
+  readonly owner: string;
+  readonly repo: string;
+  readonly faults = new GiteaFaults();
+  readonly store: StoredRelease[] = [];
+  readonly log: RecordedRequest[] = [];
+  readonly violations: ContractViolation[] = [];
+  private readonly contract = new GiteaContract();
+  private nextId = 1;
+
+  constructor(private readonly options: StartGiteaServerOptions) {
+    this.owner = options.owner ?? 'admin';
+    this.repo = options.repo ?? 'changemaker.lite';
+  }
+
+  addRelease(release: Partial<StoredRelease> & { tagName: string }): StoredRelease {
+    const now = new Date().toISOString();
+    const stored: StoredRelease = {
+      id: this.nextId++,
+      target: 'main',
+      title: release.tagName,
+      note: '',
+      draft: false,
+      prerelease: false,
+      author: 'someone-else',
+      createdAt: now,
+      publishedAt: release.draft ? undefined : now,
+      attachments: [],
+      ...release,
+    };
+    this.store.push(stored);
+    return stored;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    const isUpload = method === 'POST' && /\/assets$/.test(url.pathname);
+    if (isUpload && this.faults.takeDroppedUpload()) {
+      // The fault: the client has started sending, then the connection is cut mid-body.
+      req.once('data', () => req.socket.destroy());
+      this.log.push({ method, url: req.url ?? '', status: 0, authorization: req.headers.authorization });
+      return;
+    }
+    let answer: HttpAnswer | Buffer;
+    try {
+      answer = await this.route(req, url, method);
+    } catch (error) {
+      answer = new HttpAnswer(500, { message: error instanceof Error ? error.message : String(error), url: this.url });
+    }
+    this.log.push({ method, url: req.url ?? '', status: answer instanceof HttpAnswer ? answer.status : 200, authorization: req.headers.authorization });
+    if (!(answer instanceof HttpAnswer)) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
+      res.end(answer);
+      return;
+    }
+    const body = answer.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(answer.body));
+    if (url.pathname.startsWith(apiPrefix)) {
+      this.violations.push(...this.contract.check(method, url.pathname.slice(apiPrefix.length), answer.status, body));
+    }
+    res.writeHead(answer.status, {
+      ...(body.length > 0 ? { 'content-type': 'application/json;charset=utf-8' } : {}),
+      'content-length': body.length,
+      ...answer.headers,
+    });
+    res.end(body);
+  }
+
+  private async route(req: IncomingMessage, url: URL, method: string): Promise<HttpAnswer | Buffer> {
+    const caller = this.authenticate(req.headers.authorization);
+    if (caller instanceof HttpAnswer) return caller;
+    const download = /^\/attachments\/([^/]+)$/.exec(url.pathname);
+    if (download) return this.download(caller, download[1]!);
+    const injected = this.faults.takeInjectedStatus(method);
+    if (injected) return new HttpAnswer(injected, { message: `injected fault ${injected}`, url: this.url }, injected === 429 ? { 'retry-after': '0' } : {});
+    const match = new RegExp(`^${apiPrefix}/repos/([^/]+)/([^/]+)(/releases.*)$`).exec(url.pathname);
+    if (!match || decodeURIComponent(match[1]!) !== this.owner || decodeURIComponent(match[2]!) !== this.repo) {
+      return notFound(this.url);
+    }
+    const rest = match[3]!;
+    if (method !== 'GET' && !caller.login) return new HttpAnswer(401, { message: 'token is required', url: this.url });
+    if (method !== 'GET' && !caller.canWrite) {
+      return new HttpAnswer(403, { message: 'token does not have at least one of required scope(s): [write:repository]', url: this.url });
+    }
+    return this.routeReleases(req, url, method, rest, caller);
+  }
+
+  private async routeReleases(req: IncomingMessage, url: URL, method: string, rest: string, caller: Caller): Promise<HttpAnswer> {
+    let m: RegExpExecArray | null;
+    if (rest === '/releases' && method === 'GET') return this.list(url, caller);
+    if (rest === '/releases' && method === 'POST') return this.create(await readJson(req), caller);
+    if ((m = /^\/releases\/tags\/([^/]+)$/.exec(rest))) {
+      const release = this.store.find((r) => r.tagName === decodeURIComponent(m![1]!));
+      // Newer Gitea hides drafts here even from writers; the client must find them via the list.
+      if (!release || release.draft) return notFound(this.url);
+      if (method === 'GET') return new HttpAnswer(200, this.present(release));
+      if (method === 'DELETE') return this.deleteRelease(release);
+    }
+    if ((m = /^\/releases\/(\d+)(\/assets(?:\/(\d+))?)?$/.exec(rest))) {
+      const release = this.store.find((r) => r.id === Number(m![1]));
+      if (!release || (release.draft && !caller.canWrite)) return notFound(this.url);
+      if (!m[2]) return this.releaseCall(req, method, release);
+      if (!m[3]) return method === 'POST' ? this.upload(req, url, release) : new HttpAnswer(200, release.attachments.map((a) => this.presentAttachment(a)));
+      const attachment = release.attachments.find((a) => a.id === Number(m![3]));
+      if (!attachment) return notFound(this.url);
+      return this.attachmentCall(req, method, release, attachment);
+    }
+    return notFound(this.url);
+  }
+
+  private authenticate(header: string | undefined): Caller | HttpAnswer {
+    if (!header) return { canWrite: false };
+    const token = /^(?:token|Bearer)\s+(.+)$/i.exec(header)?.[1];
+    const grant = token ? this.options.tokens?.[token] : undefined;
+    if (!grant) return new HttpAnswer(401, { message: unknownTokenMessage, url: `${this.url}/api/swagger` });
+    return grant;
+  }
+
+  private list(url: URL, caller: Caller): HttpAnswer {
+    const visible = this.store
+      .filter((r) => caller.canWrite || !r.draft)
+      .filter((r) => url.searchParams.get('draft') !== 'false' || !r.draft)
+      .sort((a, b) => b.id - a.id);
+    const maxPage = this.options.maxPageSize ?? 50;
+    const limit = Math.min(Number(url.searchParams.get('limit') ?? 30) || 30, maxPage);
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const items = visible.slice((page - 1) * limit, page * limit);
+    const lastPage = Math.max(1, Math.ceil(visible.length / limit));
+    const pageUrl = (n: number) => {
+      const next = new URL(url.toString());
+      next.searchParams.set('page', String(n));
+      next.searchParams.set('limit', String(limit));
+      return next.toString();
+    };
+    const links = [
+      ...(page < lastPage ? [`<${pageUrl(page + 1)}>; rel="next"`, `<${pageUrl(lastPage)}>; rel="last"`] : []),
+      ...(page > 1 ? [`<${pageUrl(1)}>; rel="first"`, `<${pageUrl(page - 1)}>; rel="prev"`] : []),
+    ];
+    return new HttpAnswer(
+      200,
+      items.map((r) => this.present(r)),
+      { 'x-total-count': String(visible.length), ...(links.length > 0 ? { link: links.join(',') } : {}) },
+    );
+  }
+
+  private create(option: Record<string, unknown>, caller: Caller): HttpAnswer {
+    const tagName = typeof option['tag_name'] === 'string' ? option['tag_name'] : '';
+    if (!tagName) return new HttpAnswer(422, { message: 'tag_name is required', url: this.url });
+    if (this.faults.takeConcurrentCreate()) this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
+    if (this.store.some((r) => r.tagName === tagName)) {
+      return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
+    }
+    const release = this.addRelease({
+      tagName,
+      target: typeof option['target_commitish'] === 'string' ? option['target_commitish'] : 'main',
+      title: typeof option['name'] === 'string' ? option['name'] : tagName,
+      note: typeof option['body'] === 'string' ? option['body'] : '',
+      draft: option['draft'] === true,
+      prerelease: option['prerelease'] === true,
+      author: caller.login ?? '',
+    });
+    return new HttpAnswer(201, this.present(release));
+  }
+
+  private async releaseCall(req: IncomingMessage, method: string, release: StoredRelease): Promise<HttpAnswer> {
+    if (method === 'GET') return new HttpAnswer(200, this.present(release));
+    if (method === 'DELETE') return this.deleteRelease(release);
+    if (method !== 'PATCH') return notFound(this.url);
+    const edit = await readJson(req);
+    if (edit['draft'] === false && release.draft && this.faults.takePublishFailure()) {
+      return new HttpAnswer(500, { message: 'injected fault on the publishing PATCH', url: this.url });
+    }
+    if (typeof edit['name'] === 'string') release.title = edit['name'];
+    if (typeof edit['body'] === 'string') release.note = edit['body'];
+    if (typeof edit['prerelease'] === 'boolean') release.prerelease = edit['prerelease'];
+    if (typeof edit['draft'] === 'boolean') {
+      if (release.draft && !edit['draft']) release.publishedAt = new Date().toISOString();
+      release.draft = edit['draft'];
+    }
+    return new HttpAnswer(200, this.present(release));
+  }
+
+  private deleteRelease(release: StoredRelease): HttpAnswer {
+    this.store.splice(this.store.indexOf(release), 1);
+    return new HttpAnswer(204, undefined);
+  }
+
+  private async upload(req: IncomingMessage, url: URL, release: StoredRelease): Promise<HttpAnswer> {
+    const request = new Request(url, {
+      method: 'POST',
+      headers: req.headers as Record<string, string>,
+      body: Readable.toWeb(req) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    const file = (await request.formData()).get('attachment');
+    if (!(file instanceof Blob)) return new HttpAnswer(400, { message: 'Could not determine name of attachment.', url: this.url });
+    if (this.options.attachmentMaxSize !== undefined && file.size > this.options.attachmentMaxSize) {
+      return new HttpAnswer(413, { message: 'file size exceeds the maximum allowed', url: this.url });
+    }
+    const name = url.searchParams.get('name') || (file instanceof File ? file.name : '');
+    const attachment: StoredAttachment = {
+      id: this.nextId++,
+      uuid: randomUUID(),
+      name,
+      bytes: this.faults.corruptUpload(name, Buffer.from(await file.arrayBuffer())),
+      createdAt: new Date().toISOString(),
+    };
+    release.attachments.push(attachment);
+    return new HttpAnswer(201, this.presentAttachment(attachment));
+  }
+
+  private async attachmentCall(req: IncomingMessage, method: string, release: StoredRelease, attachment: StoredAttachment): Promise<HttpAnswer> {
+    if (method === 'GET') return new HttpAnswer(200, this.presentAttachment(attachment));
+    if (method === 'DELETE') {
+      release.attachments.splice(release.attachments.indexOf(attachment), 1);
+      return new HttpAnswer(204, undefined);
+    }
+    const edit = await readJson(req);
+    if (typeof edit['name'] === 'string') attachment.name = edit['name'];
+    return new HttpAnswer(201, this.presentAttachment(attachment));
+  }
+
+  private download(caller: Caller, uuid: string): HttpAnswer | Buffer {
+    for (const release of this.store) {
+      const attachment = release.attachments.find((a) => a.uuid === uuid);
+      if (attachment && (!release.draft || caller.canWrite)) return attachment.bytes;
+    }
+    return notFound(this.url);
+  }
+
+  private present(release: StoredRelease): Record<string, unknown> {
+    const web = `${this.url}/${this.owner}/${this.repo}`;
+    return {
+      id: release.id,
+      tag_name: release.tagName,
+      target_commitish: release.target,
+      name: release.title,
+      body: release.note,
+      url: `${this.url}${apiPrefix}/repos/${this.owner}/${this.repo}/releases/${release.id}`,
+      html_url: `${web}/releases/tag/${release.tagName}`,
+      tarball_url: `${web}/archive/${release.tagName}.tar.gz`,
+      zipball_url: `${web}/archive/${release.tagName}.zip`,
+      upload_url: `${this.url}${apiPrefix}/repos/${this.owner}/${this.repo}/releases/${release.id}/assets`,
+      draft: release.draft,
+      prerelease: release.prerelease,
+      created_at: release.createdAt,
+      published_at: release.publishedAt ?? release.createdAt,
+      author: { id: 1, login: release.author, full_name: release.author, email: `${release.author}@example.invalid`, avatar_url: '' },
+      assets: release.attachments.map((a) => this.presentAttachment(a)),
+    };
+  }
+
+  private presentAttachment(attachment: StoredAttachment): Record<string, unknown> {
+    return {
+      id: attachment.id,
+      name: attachment.name,
+      size: attachment.bytes.length,
+      download_count: 0,
+      created_at: attachment.createdAt,
+      uuid: attachment.uuid,
+      browser_download_url: `${this.url}/attachments/${attachment.uuid}`,
+    };
+  }
+}
+
+function notFound(url: string): HttpAnswer {
+  return new HttpAnswer(404, { errors: [], message: "The target couldn't be found.", url });
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+}
