@@ -1,4 +1,3 @@
 export * from './free-port';
 export * from './registry-server';
-export * from './buildah-sandbox';
 export * from './gitea';
