@@ -1,0 +1,206 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { createBuildahSandbox, pushStandInBaseImages, startRegistry, type BuildahSandbox, type TestRegistry } from '@changemaker/testing';
+import { buildAndPushImage, type ImageBuildOptions } from './build-and-push';
+import { processCommandRunner, type CommandRunner } from './command-runner';
+
+interface RecordedCall {
+  command: string;
+  args: readonly string[];
+  input?: string;
+}
+
+/** The real runner, with every call written down so a test can see what the engine was asked. */
+function recordingRunner(env: NodeJS.ProcessEnv, calls: RecordedCall[]): CommandRunner {
+  const real = processCommandRunner(env);
+  return {
+    run: (command, args, options) => {
+      calls.push({ command, args, input: options?.input });
+      return real.run(command, args, options);
+    },
+  };
+}
+
+async function tagsOf(registry: TestRegistry, repository: string, authorization?: string): Promise<string[]> {
+  const response = await fetch(`${registry.url}/v2/${repository}/tags/list`, { headers: authorization ? { authorization } : {} });
+  if (response.status === 404) return [];
+  return ((await response.json()) as { tags: string[] | null }).tags?.sort() ?? [];
+}
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await execa('git', args, { cwd })).stdout.trim();
+}
+
+describe('buildAndPushImage with buildah and a real registry', () => {
+  let hub: TestRegistry;
+  let target: TestRegistry;
+  let sandbox: BuildahSandbox;
+  let workspace: string;
+  let calls: RecordedCall[];
+  let lines: string[];
+
+  beforeAll(async () => {
+    hub = await startRegistry();
+    sandbox = await createBuildahSandbox(hub.host);
+    await pushStandInBaseImages(sandbox, hub.host, ['library/node:20-bookworm-slim']);
+  });
+  afterAll(async () => {
+    await sandbox?.remove();
+    await hub?.stop();
+  });
+
+  beforeEach(async () => {
+    target = await startRegistry();
+    workspace = await mkdtemp(join(tmpdir(), 'cm-image-build-'));
+    await mkdir(join(workspace, 'dist'), { recursive: true });
+    await writeFile(
+      join(workspace, 'Dockerfile'),
+      'FROM node:20-bookworm-slim AS development\nRUN exit 1\n\nFROM node:20-bookworm-slim AS production\nCOPY . /app/\nCMD ["node", "/app/main.js"]\n',
+    );
+    await writeFile(join(workspace, 'dist/main.js'), 'console.log("hello")\n');
+    await git(workspace, 'init', '-q', '-b', 'main');
+    await git(workspace, 'add', '.');
+    await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'first');
+    calls = [];
+    lines = [];
+  });
+  afterEach(async () => {
+    await target.stop();
+    await rm(workspace, { recursive: true, force: true });
+  });
+
+  function options(overrides: Partial<ImageBuildOptions> = {}): ImageBuildOptions {
+    const env = { ...process.env, ...sandbox.env, ...(overrides.env ?? {}) };
+    return {
+      dockerfile: join(workspace, 'Dockerfile'),
+      context: join(workspace, 'dist'),
+      target: 'production',
+      registry: `${target.host}/admin`,
+      imageName: 'changemaker-api',
+      tagPatterns: ['{sha}', 'latest'],
+      buildArgs: {},
+      platforms: [],
+      engine: 'buildah',
+      push: true,
+      registryCache: true,
+      workspaceRoot: workspace,
+      log: (line) => lines.push(line),
+      ...overrides,
+      env,
+      runner: recordingRunner(env, calls),
+    };
+  }
+
+  const engineCalls = () => calls.filter((call) => call.command === 'buildah' && call.args[0] !== '--version');
+
+  it('builds the production stage, pushes the commit, latest and inputs tags, and reports the digest', async () => {
+    const sha = await git(workspace, 'rev-parse', 'HEAD');
+    const result = await buildAndPushImage(options());
+    expect(result.built).toBe(true);
+    expect(result.references).toEqual([`${target.host}/admin/changemaker-api:${sha}`, `${target.host}/admin/changemaker-api:latest`]);
+    expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([result.inputsTag, sha, 'latest'].sort());
+    const head = await fetch(`${target.url}/v2/admin/changemaker-api/manifests/latest`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(result.digest).toBe(head.headers.get('docker-content-digest'));
+    const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${target.host}/admin/changemaker-api:latest`]);
+    const labels = JSON.parse(stdout).Labels as Record<string, string>;
+    expect(labels['org.opencontainers.image.revision']).toBe(sha);
+    expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('builds nothing when the registry already holds these inputs, and only adds the new tags', async () => {
+    const first = await buildAndPushImage(options());
+    await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'second');
+    const secondSha = await git(workspace, 'rev-parse', 'HEAD');
+    calls.length = 0;
+    const second = await buildAndPushImage(options());
+    expect(second.built).toBe(false);
+    expect(engineCalls()).toEqual([]);
+    expect(second.digest).toBe(first.digest);
+    expect(await tagsOf(target, 'admin/changemaker-api')).toContain(secondSha);
+    expect(lines.join('\n')).toMatch(/already in the registry.*nothing built/);
+  });
+
+  it('builds again when the cache is turned off or an input changed', async () => {
+    await buildAndPushImage(options());
+    calls.length = 0;
+    expect((await buildAndPushImage(options({ registryCache: false }))).built).toBe(true);
+    await writeFile(join(workspace, 'dist/main.js'), 'console.log("changed")\n');
+    expect((await buildAndPushImage(options())).built).toBe(true);
+    expect(engineCalls().filter((call) => call.args[0] === 'build')).toHaveLength(2);
+  });
+
+  it('builds without pushing, and sends nothing to the registry', async () => {
+    const result = await buildAndPushImage(options({ push: false }));
+    expect(result.built).toBe(true);
+    expect(result.digest).toBeUndefined();
+    expect(engineCalls().map((call) => call.args[0])).toEqual(['build']);
+    expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
+  });
+
+  describe('with a registry that needs a login', () => {
+    const credentials = { username: 'ci', password: 'S3cret-registry-password' };
+    let secured: TestRegistry;
+    beforeEach(async () => {
+      secured = await startRegistry({ credentials });
+    });
+    afterEach(() => secured.stop());
+
+    const securedOptions = (password: string) =>
+      options({
+        registry: `${secured.host}/admin`,
+        env: { GITEA_REGISTRY: `${secured.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: password },
+      });
+    const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+
+    it('hands the password to the engine on stdin only, never in arguments or output', async () => {
+      const result = await buildAndPushImage(securedOptions(credentials.password));
+      expect(result.built).toBe(true);
+      expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toHaveLength(3);
+      for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
+      expect(calls.some((call) => call.args[0] === 'login' && call.input === credentials.password)).toBe(true);
+      expect(lines.join('\n')).not.toContain(credentials.password);
+    });
+
+    it('stops on a rejected login before building, naming the registry and not the password', async () => {
+      const failure = buildAndPushImage(securedOptions('wrong-password'));
+      await expect(failure).rejects.toThrow(secured.host);
+      await expect(failure).rejects.not.toThrow('wrong-password');
+      expect(engineCalls()).toEqual([]);
+      expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toEqual([]);
+    });
+  });
+
+  describe('refuses bad input with one line and pushes nothing', () => {
+    const expectRefusal = async (overrides: Partial<ImageBuildOptions>, message: RegExp) => {
+      const failure = buildAndPushImage(options(overrides));
+      await expect(failure).rejects.toThrow(message);
+      const error = await failure.catch((caught: Error) => caught);
+      expect(error.message).not.toContain('\n');
+      expect(engineCalls().filter((call) => call.args[0] === 'build' || call.args[0] === 'push')).toEqual([]);
+      expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
+    };
+
+    it('a missing Dockerfile', () => expectRefusal({ dockerfile: join(workspace, 'nope/Dockerfile') }, /Dockerfile not found at .*nope\/Dockerfile/));
+    it('an unknown engine', () => expectRefusal({ engine: 'kaniko' }, /unknown container engine "kaniko": use one of docker, podman, buildah/));
+    it('a chosen engine that is not installed', () => expectRefusal({ engine: 'podman' }, /"podman" was chosen but is not usable/));
+    it('an unreachable registry', async () => {
+      const closed = await startRegistry();
+      await closed.stop();
+      await expectRefusal({ registry: `${closed.host}/admin` }, new RegExp(`registry ${closed.host.replace(/\./g, '\\.')} is unreachable`));
+    });
+    it('an invalid tag pattern', () => expectRefusal({ tagPatterns: ['{sha}', '{commit}'] }, /invalid tag pattern "\{commit\}": unknown placeholder/));
+    it('a tag pattern producing an invalid tag', () => expectRefusal({ tagPatterns: ['release/{shortSha}'] }, /produced "release\/[0-9a-f]{7}", which is not a valid image tag/));
+
+    it('no engine installed at all', async () => {
+      const onlyGit = join(workspace, 'only-git');
+      await mkdir(onlyGit);
+      await symlink((await execa('sh', ['-c', 'command -v git'])).stdout.trim(), join(onlyGit, 'git'));
+      await expectRefusal({ env: { PATH: onlyGit }, engine: 'auto', registryCache: false, push: false }, /no container engine found \(tried docker, podman, buildah\)/);
+    });
+  });
+});

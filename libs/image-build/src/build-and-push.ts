@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials } from '@changemaker/oci';
+import { processCommandRunner, type CommandRunner } from './command-runner';
+import type { RegistryLogin } from './container-engine';
+import { selectEngine } from './engine-detection';
+import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
+import { readGitRevision } from './git-revision';
+import { openContainerLabels } from './image-labels';
+import { inputsTagFor } from './inputs-hash';
+import { expandTagPatterns, validateTagPattern } from './tag-pattern';
+import { validateEngineChoice } from './engine-choice';
+
+export interface ImageBuildOptions {
+  /** Absolute path of the Dockerfile. */
+  dockerfile: string;
+  /** Absolute path of the build context. */
+  context: string;
+  target?: string;
+  /** Where images go: a host with an optional namespace, e.g. gitea.bnkops.com/admin. */
+  registry: string;
+  /** The repository under the registry, e.g. changemaker-api. */
+  imageName: string;
+  tagPatterns: readonly string[];
+  buildArgs: Readonly<Record<string, string>>;
+  platforms: readonly string[];
+  engine: string;
+  push: boolean;
+  registryCache: boolean;
+  version?: string;
+  /** For the org.opencontainers.image.source label. */
+  sourceUrl?: string;
+  /** The git checkout the commit, branch and time come from. */
+  workspaceRoot: string;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  runner?: CommandRunner;
+}
+
+export interface ImageBuildResult {
+  /** registry/name without a tag. */
+  image: string;
+  references: string[];
+  /** The pushed manifest's digest; absent when nothing was pushed. */
+  digest?: string;
+  /** False when the registry already held an image of the same inputs and only tags were added. */
+  built: boolean;
+  inputsTag: string;
+  engine?: string;
+  commit: string;
+}
+
+/**
+ * Builds one service image and pushes it under every requested tag, unless the registry already
+ * holds an image built from exactly these inputs: then the tags are added registry-side and
+ * nothing is built. Everything that can be checked is checked before anything is sent.
+ */
+export async function buildAndPushImage(options: ImageBuildOptions): Promise<ImageBuildResult> {
+  const runner = options.runner ?? processCommandRunner(options.env);
+  validateInputs(options);
+  const revision = await readGitRevision(options.workspaceRoot, runner);
+  const tags = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
+  const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
+  const references = tags.map((tag) => repository.withTag(tag));
+  const inputsTag = await inputsTagFor(options);
+  const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
+
+  const registry = options.push ? new RegistryClient({ credentials: dockerCredentialResolver({ env: options.env }) }) : undefined;
+  if (registry && options.registryCache) {
+    const existing = await registry.headManifest(repository.withTag(inputsTag));
+    if (existing) {
+      options.log(`${repository.name}: an image of these inputs is already in the registry (${inputsTag.slice(0, 19)}…); adding tags registry-side, nothing built`);
+      const manifest = await registry.getManifest(repository.withDigest(existing.digest));
+      for (const reference of references) await registry.putManifest(reference, manifest.bytes, manifest.mediaType);
+      return { ...result, digest: existing.digest, built: false };
+    }
+  } else if (registry) {
+    // Without the cache lookup, a bad registry or password must still fail before a long build.
+    await registry.headManifest(references[0]);
+  }
+
+  const engine = await selectEngine(options.engine, runner);
+  const pushed = options.push && options.registryCache ? [...references, repository.withTag(inputsTag)] : references;
+  options.log(`${repository.name}: building with ${engine.name}${options.push ? `, then pushing ${tags.join(', ')}` : ' (no push)'}`);
+  await engine.buildImage({
+    dockerfile: options.dockerfile,
+    context: options.context,
+    references: pushed.map(String),
+    target: options.target,
+    buildArgs: options.buildArgs,
+    labels: openContainerLabels({ revision, source: options.sourceUrl, version: options.version }),
+    platforms: options.platforms,
+    timestamp: revision.commitTime,
+    push: options.push,
+    login: options.push ? await loginFor(repository.registry, options.env) : undefined,
+    onLine: (line) => options.log(`  ${line}`),
+  });
+  const digest = registry ? (await registry.headManifest(references[0]))?.digest : undefined;
+  return { ...result, digest, built: true, engine: engine.name };
+}
+
+function validateInputs(options: ImageBuildOptions): void {
+  validateEngineChoice(options.engine);
+  options.tagPatterns.forEach(validateTagPattern);
+  if (!existsSync(options.dockerfile)) throw new DockerfileNotFoundError(options.dockerfile);
+  if (!existsSync(options.context)) throw new BuildContextNotFoundError(options.context);
+}
+
+async function loginFor(host: string, env: NodeJS.ProcessEnv): Promise<RegistryLogin | undefined> {
+  const credentials = await resolveRegistryCredentials(host, { env });
+  return credentials && { host, ...credentials };
+}

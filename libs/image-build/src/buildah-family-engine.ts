@@ -1,0 +1,72 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lastMeaningfulLine, type CommandRunner } from './command-runner';
+import type { ContainerEngine, ImageBuildRequest, RegistryLogin } from './container-engine';
+import { EngineCommandError, RegistryLoginRejectedError } from './errors';
+import { isLoopbackRegistry } from '@changemaker/oci';
+import { withTemporaryAuthDirectory } from './temporary-auth';
+
+/**
+ * buildah and podman share the containers/image command line: daemonless builds, `--authfile`
+ * logins and manifest lists for several platforms.
+ */
+export class BuildahFamilyEngine implements ContainerEngine {
+  constructor(
+    readonly name: 'buildah' | 'podman',
+    private readonly runner: CommandRunner,
+  ) {}
+
+  async buildImage(request: ImageBuildRequest): Promise<void> {
+    await this.run('build', this.buildArguments(request), request);
+    if (!request.push) return;
+    await withTemporaryAuthDirectory(async (directory) => {
+      const authFile = join(directory, 'auth.json');
+      // An anonymous push still gets its own (empty) auth file: never whatever the user's happens to hold.
+      await writeFile(authFile, '{}\n', { mode: 0o600 });
+      if (request.login) await this.logIn(request.login, authFile);
+      for (const reference of request.references) await this.pushReference(reference, authFile, request);
+    });
+  }
+
+  private buildArguments(request: ImageBuildRequest): string[] {
+    const args = ['build', '--file', request.dockerfile];
+    if (request.target) args.push('--target', request.target);
+    if (request.timestamp !== undefined) args.push('--timestamp', String(request.timestamp));
+    for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
+    for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
+    if (request.platforms.length > 0) {
+      // Several platforms make a manifest list under the first reference; the rest are pushed from it.
+      args.push('--platform', request.platforms.join(','), '--manifest', request.references[0]);
+    } else {
+      for (const reference of request.references) args.push('--tag', reference);
+    }
+    args.push(request.context);
+    return args;
+  }
+
+  private async logIn(login: RegistryLogin, authFile: string): Promise<void> {
+    const args = ['login', '--authfile', authFile, '--username', login.username, '--password-stdin'];
+    if (isLoopbackRegistry(login.host)) args.push('--tls-verify=false');
+    args.push(login.host);
+    const result = await this.runner.run(this.name, args, { input: login.password });
+    if (result.exitCode === 0) return;
+    if (/unauthorized|401|invalid username|incorrect username/i.test(`${result.stderr}${result.stdout}`)) {
+      throw new RegistryLoginRejectedError(login.host);
+    }
+    throw new EngineCommandError('login', this.name, lastMeaningfulLine(result));
+  }
+
+  private async pushReference(reference: string, authFile: string, request: ImageBuildRequest): Promise<void> {
+    const source = request.platforms.length > 0 ? request.references[0] : reference;
+    const args = request.platforms.length > 0 ? ['manifest', 'push', '--all'] : ['push'];
+    args.push('--authfile', authFile);
+    if (isLoopbackRegistry(reference.split('/')[0])) args.push('--tls-verify=false');
+    args.push(source, `docker://${reference}`);
+    await this.run('push', args, request);
+  }
+
+  private async run(step: string, args: string[], request: ImageBuildRequest): Promise<void> {
+    const result = await this.runner.run(this.name, args, { onLine: request.onLine });
+    if (result.exitCode !== 0) throw new EngineCommandError(step, this.name, lastMeaningfulLine(result));
+  }
+}

@@ -1,0 +1,61 @@
+import { lastMeaningfulLine, type CommandRunner } from './command-runner';
+import type { ContainerEngine, ImageBuildRequest, RegistryLogin } from './container-engine';
+import { EngineCommandError, PlatformsUnsupportedError, RegistryLoginRejectedError } from './errors';
+import { withTemporaryAuthDirectory } from './temporary-auth';
+
+/**
+ * The docker CLI against a daemon. With buildx, several platforms are built and pushed in one
+ * step (a multi-platform image cannot be loaded into the daemon); without it, one platform only.
+ */
+export class DockerEngine implements ContainerEngine {
+  readonly name = 'docker' as const;
+
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly hasBuildx: boolean,
+  ) {}
+
+  async buildImage(request: ImageBuildRequest): Promise<void> {
+    if (request.platforms.length > 1 && !this.hasBuildx) {
+      throw new PlatformsUnsupportedError('docker', 'docker buildx is not installed; install the buildx plugin, or use buildah or podman');
+    }
+    await withTemporaryAuthDirectory(async (configDirectory) => {
+      if (request.push && request.login) await this.logIn(request.login, configDirectory);
+      const pushesWhileBuilding = request.push && this.hasBuildx;
+      await this.run('build', this.buildArguments(request, configDirectory, pushesWhileBuilding), request);
+      if (!request.push || pushesWhileBuilding) return;
+      for (const reference of request.references) {
+        await this.run('push', ['--config', configDirectory, 'push', reference], request);
+      }
+    });
+  }
+
+  private buildArguments(request: ImageBuildRequest, configDirectory: string, pushesWhileBuilding: boolean): string[] {
+    const args = pushesWhileBuilding ? ['--config', configDirectory, 'buildx', 'build'] : this.hasBuildx ? ['buildx', 'build'] : ['build'];
+    args.push('--file', request.dockerfile);
+    if (request.target) args.push('--target', request.target);
+    for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
+    for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
+    if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));
+    for (const reference of request.references) args.push('--tag', reference);
+    if (pushesWhileBuilding) args.push('--push');
+    // A multi-platform image cannot be loaded into the daemon: without a push it stays in the build cache.
+    else if (this.hasBuildx && request.platforms.length <= 1) args.push('--load');
+    args.push(request.context);
+    return args;
+  }
+
+  private async logIn(login: RegistryLogin, configDirectory: string): Promise<void> {
+    const args = ['--config', configDirectory, 'login', '--username', login.username, '--password-stdin', login.host];
+    const result = await this.runner.run('docker', args, { input: login.password });
+    if (result.exitCode === 0) return;
+    if (/unauthorized|401|incorrect username/i.test(`${result.stderr}${result.stdout}`)) throw new RegistryLoginRejectedError(login.host);
+    throw new EngineCommandError('login', 'docker', lastMeaningfulLine(result));
+  }
+
+  private async run(step: string, args: string[], request: ImageBuildRequest): Promise<void> {
+    const env = request.timestamp === undefined ? undefined : { SOURCE_DATE_EPOCH: String(request.timestamp) };
+    const result = await this.runner.run('docker', args, { onLine: request.onLine, env });
+    if (result.exitCode !== 0) throw new EngineCommandError(step, 'docker', lastMeaningfulLine(result));
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Every failure the image build can explain to a user. Each message is one line that says what is
+ * wrong and what to do about it; none ever carries a credential.
+ */
+export class ImageBuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class DockerfileNotFoundError extends ImageBuildError {
+  constructor(readonly dockerfile: string) {
+    super(`Dockerfile not found at ${dockerfile}: create it, or set the "dockerfile" option to where it is.`);
+  }
+}
+
+export class BuildContextNotFoundError extends ImageBuildError {
+  constructor(readonly context: string) {
+    super(`build context ${context} does not exist: run the project's build first, or set the "context" option.`);
+  }
+}
+
+export class UnknownEngineError extends ImageBuildError {
+  constructor(readonly engine: string, known: readonly string[]) {
+    super(`unknown container engine "${engine}": use one of ${known.join(', ')}, or "auto" to detect one.`);
+  }
+}
+
+export class EngineNotInstalledError extends ImageBuildError {
+  constructor(readonly engine: string) {
+    super(`container engine "${engine}" was chosen but is not usable on this machine: install it, or choose another with --engine.`);
+  }
+}
+
+export class NoEngineInstalledError extends ImageBuildError {
+  constructor(tried: readonly string[]) {
+    super(`no container engine found (tried ${tried.join(', ')}): install buildah, podman, or docker with a running daemon.`);
+  }
+}
+
+export class InvalidTagPatternError extends ImageBuildError {
+  constructor(readonly pattern: string, reason: string) {
+    super(`invalid tag pattern "${pattern}": ${reason}.`);
+  }
+}
+
+export class InvalidTagError extends ImageBuildError {
+  constructor(readonly tag: string, readonly pattern: string) {
+    super(
+      `tag pattern "${pattern}" produced "${tag}", which is not a valid image tag (up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"): change the pattern.`,
+    );
+  }
+}
+
+export class PlatformsUnsupportedError extends ImageBuildError {
+  constructor(readonly engine: string, reason: string) {
+    super(`${engine} cannot build for several platforms here: ${reason}.`);
+  }
+}
+
+export class EngineCommandError extends ImageBuildError {
+  constructor(readonly step: string, readonly engine: string, detail: string) {
+    super(`${engine} ${step} failed: ${detail}`);
+  }
+}
+
+export class RegistryLoginRejectedError extends ImageBuildError {
+  constructor(readonly registryHost: string) {
+    super(
+      `the registry ${registryHost} rejected the login: check GITEA_REGISTRY_USER / GITEA_REGISTRY_PASSWORD or the auths entry for ${registryHost} in ~/.docker/config.json.`,
+    );
+  }
+}

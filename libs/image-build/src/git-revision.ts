@@ -1,0 +1,31 @@
+import type { CommandRunner } from './command-runner';
+import { ImageBuildError } from './errors';
+
+/** The commit an image is built from: its tags, labels and reproducible timestamp come from here. */
+export interface GitRevision {
+  sha: string;
+  /** Undefined on a detached HEAD. */
+  branch?: string;
+  /** Seconds since the epoch. */
+  commitTime: number;
+}
+
+export class NotAGitRepositoryError extends ImageBuildError {
+  constructor(directory: string) {
+    super(`${directory} is not inside a git repository with a commit: image tags come from the commit, so commit first.`);
+  }
+}
+
+export async function readGitRevision(directory: string, runner: CommandRunner): Promise<GitRevision> {
+  const git = async (...args: string[]) => {
+    const result = await runner.run('git', ['-C', directory, ...args]);
+    if (result.exitCode !== 0) throw new NotAGitRepositoryError(directory);
+    return result.stdout.trim();
+  };
+  const [sha, branch, commitTime] = await Promise.all([
+    git('rev-parse', 'HEAD'),
+    git('rev-parse', '--abbrev-ref', 'HEAD'),
+    git('log', '-1', '--format=%ct', 'HEAD'),
+  ]);
+  return { sha, branch: branch === 'HEAD' ? undefined : branch, commitTime: Number(commitTime) };
+}

@@ -1,0 +1,7 @@
+export * from './build-and-push';
+export * from './command-runner';
+export * from './container-engine';
+export * from './engine-choice';
+export * from './errors';
+export * from './git-revision';
+export * from './tag-pattern';

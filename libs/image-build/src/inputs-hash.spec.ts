@@ -1,0 +1,47 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inputsTagFor, type ImageInputs } from './inputs-hash';
+
+describe('inputsTagFor', () => {
+  let dir: string;
+  let inputs: ImageInputs;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'inputs-hash-'));
+    await mkdir(join(dir, 'context/assets'), { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY . /app\n');
+    await writeFile(join(dir, 'context/main.js'), 'console.log(1)\n');
+    await writeFile(join(dir, 'context/assets/logo.svg'), '<svg/>');
+    inputs = { dockerfile: join(dir, 'Dockerfile'), context: join(dir, 'context'), buildArgs: { A: '1' }, platforms: [] };
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('is a valid tag and stable for the same inputs', async () => {
+    const tag = await inputsTagFor(inputs);
+    expect(tag).toMatch(/^inputs-[0-9a-f]{64}$/);
+    expect(await inputsTagFor({ ...inputs, buildArgs: { A: '1' } })).toBe(tag);
+  });
+
+  it('changes with every input that changes the image', async () => {
+    const before = await inputsTagFor(inputs);
+    const changed = [
+      await inputsTagFor({ ...inputs, target: 'production' }),
+      await inputsTagFor({ ...inputs, buildArgs: { A: '2' } }),
+      await inputsTagFor({ ...inputs, platforms: ['linux/arm64'] }),
+    ];
+    await writeFile(join(dir, 'context/assets/logo.svg'), '<svg></svg>');
+    changed.push(await inputsTagFor(inputs));
+    await chmod(join(dir, 'context/main.js'), 0o755);
+    changed.push(await inputsTagFor(inputs));
+    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY . /srv\n');
+    changed.push(await inputsTagFor(inputs));
+    expect(new Set([before, ...changed]).size).toBe(changed.length + 1);
+  });
+
+  it('does not depend on file times', async () => {
+    const before = await inputsTagFor(inputs);
+    await writeFile(join(dir, 'context/main.js'), 'console.log(1)\n');
+    expect(await inputsTagFor(inputs)).toBe(before);
+  });
+});

@@ -1,0 +1,56 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+
+/** Everything that decides an image's content; labels naming the commit or the time are left out on purpose. */
+export interface ImageInputs {
+  dockerfile: string;
+  context: string;
+  target?: string;
+  buildArgs: Readonly<Record<string, string>>;
+  platforms: readonly string[];
+}
+
+const inputsTagPrefix = 'inputs-';
+
+/**
+ * The registry tag under which an image of exactly these inputs is kept, so that any machine, with
+ * any Nx cache, can ask the registry whether the build is needed at all.
+ */
+export async function inputsTagFor(inputs: ImageInputs): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(`dockerfile\0${await readFile(inputs.dockerfile, 'utf8')}\0`);
+  hash.update(`target\0${inputs.target ?? ''}\0`);
+  for (const name of Object.keys(inputs.buildArgs).sort()) hash.update(`arg\0${name}=${inputs.buildArgs[name]}\0`);
+  hash.update(`platforms\0${[...inputs.platforms].sort().join(',')}\0`);
+  await hashDirectory(hash, inputs.context, inputs.context);
+  return `${inputsTagPrefix}${hash.digest('hex')}`;
+}
+
+async function hashDirectory(hash: Hash, root: string, directory: string): Promise<void> {
+  const entries = (await readdir(directory)).sort();
+  for (const name of entries) {
+    const path = join(directory, name);
+    const key = relative(root, path).split(sep).join('/');
+    const stats = await lstat(path);
+    if (stats.isSymbolicLink()) {
+      hash.update(`link\0${key}\0${await readlink(path)}\0`);
+    } else if (stats.isDirectory()) {
+      hash.update(`dir\0${key}\0`);
+      await hashDirectory(hash, root, path);
+    } else if (stats.isFile()) {
+      hash.update(`file\0${key}\0${stats.mode & 0o111 ? 'x' : '-'}\0${stats.size}\0`);
+      await hashFileContent(hash, path);
+    }
+  }
+}
+
+function hashFileContent(hash: Hash, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', resolve)
+      .on('error', reject);
+  });
+}
