@@ -1,3 +1,4 @@
 export * from './free-port';
 export * from './registry-server';
+export * from './buildah-sandbox';
 export * from './gitea';
