@@ -1,0 +1,53 @@
+/** Every refusal names the file (or image) at fault and says what to do, in one line. */
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class EntryPathTooLongError extends BundleError {
+  constructor(readonly path: string) {
+    super(`${path}: path is too long for a ustar archive (name 100 bytes, prefix 155 bytes); shorten it`);
+  }
+}
+
+export class PathOutsideWorkspaceError extends BundleError {
+  constructor(readonly path: string) {
+    super(`${path}: lies outside the workspace; list only files inside it`);
+  }
+}
+
+export class SymlinkRefusedError extends BundleError {
+  constructor(readonly path: string) {
+    super(`${path}: is a symlink; release tarballs hold regular files only, replace it with the file it points to`);
+  }
+}
+
+export class SourceNotFoundError extends BundleError {
+  constructor(readonly path: string) {
+    super(`${path}: listed in the release file list but matches no file; fix the list or add the file`);
+  }
+}
+
+export class SecretRefusedError extends BundleError {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`${path}: ${reason}; remove it from the release file list`);
+  }
+}
+
+export class ImageRefusedError extends BundleError {
+  constructor(readonly composeFile: string, readonly image: string, reason: string) {
+    super(`${composeFile}: image ${image} ${reason}`);
+  }
+}
+
+export class InvalidReleaseTagError extends BundleError {
+  constructor(readonly tag: string) {
+    super(`tag "${tag}" is not a release tag; use v<semver>, e.g. --tag v1.2.3`);
+  }
+}
+
+export class SourceDateError extends BundleError {}
+
+export class MirrorManifestError extends BundleError {}

@@ -1,0 +1,58 @@
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * A compose `image:` value such as `${GITEA_REGISTRY:-gitea.bnkops.com/admin}/postgres:16-alpine`,
+ * split into the registry part and the `name:tag` part, with variables resolved to their defaults:
+ * what a release install pulls when its .env overrides nothing.
+ */
+export class ImageReferenceTemplate {
+  constructor(readonly written: string) {}
+
+  /** Variables used without a default, which a release cannot pin. */
+  get variablesWithoutDefault(): string[] {
+    return [...this.written.matchAll(VARIABLE)].filter((match) => match[2] === undefined).map((match) => match[1] ?? match[4]);
+  }
+
+  get resolved(): string {
+    return this.written.replace(VARIABLE, (_whole, _name, _operator, fallback: string | undefined) => fallback ?? '');
+  }
+
+  /** True when the registry part is the GITEA_REGISTRY variable, so every install pulls from its private registry. */
+  get comesFromPrivateRegistry(): boolean {
+    return /^\$\{GITEA_REGISTRY(?::?-[^}]*)?\}\//.test(this.written);
+  }
+
+  /** The repository's last path segment, e.g. `postgres` or `changemaker-api`. */
+  get shortName(): string {
+    const withoutTag = this.resolved.slice(0, this.tagSeparator());
+    return withoutTag.slice(withoutTag.lastIndexOf('/') + 1);
+  }
+
+  get tag(): string {
+    return this.resolved.slice(this.tagSeparator() + 1);
+  }
+
+  /** The same image with its tag replaced by `${IMAGE_TAG:-<tag>}`. */
+  pinnedTo(tag: string): string {
+    const registryAndName = this.written.slice(0, this.writtenTagSeparator());
+    return `${registryAndName}:\${IMAGE_TAG:-${tag}}`;
+  }
+
+  private tagSeparator(): number {
+    const colon = this.resolved.lastIndexOf(':');
+    return colon > this.resolved.lastIndexOf('/') ? colon : this.resolved.length;
+  }
+
+  /** The tag's colon in the written form: the last one outside `${...}`. */
+  private writtenTagSeparator(): number {
+    let depth = 0;
+    let separator = this.written.length;
+    for (let i = 0; i < this.written.length; i++) {
+      if (this.written.startsWith('${', i)) depth++;
+      else if (this.written[i] === '}' && depth > 0) depth--;
+      else if (this.written[i] === ':' && depth === 0) separator = i;
+      else if (this.written[i] === '/' && depth === 0) separator = this.written.length;
+    }
+    return separator;
+  }
+}

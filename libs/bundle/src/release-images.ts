@@ -1,0 +1,78 @@
+import { ImageRefusedError } from './bundle-errors';
+import type { ComposeImage } from './compose-images';
+import { ImageReferenceTemplate } from './image-reference-template';
+import type { MirrorPins } from './mirror-pins';
+
+/** An image a release install pulls, as the manifest lists it. */
+export interface ReleaseImage {
+  service: string;
+  /** The reference with every default applied, e.g. gitea.bnkops.com/admin/changemaker-api:v1.2.3 */
+  reference: string;
+  source: 'workspace' | 'mirror';
+}
+
+export interface ReleaseImagePolicy {
+  composeFile: string;
+  /** Workspace services whose images are `changemaker-<service>`. */
+  serviceNames: readonly string[];
+  mirrorPins: MirrorPins | undefined;
+  mirrorManifest: string;
+}
+
+export interface PinnedCompose {
+  text: string;
+  images: ReleaseImage[];
+}
+
+const SERVICE_IMAGE_PREFIX = 'changemaker-';
+
+/**
+ * Pins the workspace's service images to the release tag and refuses every image a release
+ * install could not pull from its private registry at a pinned version.
+ */
+export function pinComposeToRelease(composeText: string, images: readonly ComposeImage[], tag: string, policy: ReleaseImagePolicy): PinnedCompose {
+  let text = composeText;
+  const releaseImages: ReleaseImage[] = [];
+  for (const { service, image } of images) {
+    const template = new ImageReferenceTemplate(image);
+    refuseUnpinnable(template, policy);
+    if (isWorkspaceServiceImage(template, policy)) {
+      const pinned = template.pinnedTo(tag);
+      text = text.split(image).join(pinned);
+      releaseImages.push({ service, reference: new ImageReferenceTemplate(pinned).resolved, source: 'workspace' });
+    } else {
+      refuseUnmirrored(template, policy);
+      releaseImages.push({ service, reference: template.resolved, source: 'mirror' });
+    }
+  }
+  return { text, images: releaseImages };
+}
+
+function refuseUnpinnable(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): void {
+  const [variable] = template.variablesWithoutDefault;
+  if (variable) refuse(template, policy, `uses \${${variable}} without a default; write \${${variable}:-<value>} so the release knows what it runs`);
+  if (!template.comesFromPrivateRegistry) {
+    refuse(template, policy, 'is not pulled from ${GITEA_REGISTRY:-...}/; release installs use the private registry only, mirror it there');
+  }
+}
+
+function isWorkspaceServiceImage(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): boolean {
+  const name = template.shortName;
+  return name.startsWith(SERVICE_IMAGE_PREFIX) && policy.serviceNames.includes(name.slice(SERVICE_IMAGE_PREFIX.length));
+}
+
+function refuseUnmirrored(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): void {
+  if (!policy.mirrorPins) refuse(template, policy, `is third-party but ${policy.mirrorManifest} does not exist; pin it there`);
+  const pinnedTag = policy.mirrorPins.get(template.shortName);
+  if (pinnedTag === undefined) {
+    const services = policy.serviceNames.join(', ');
+    refuse(template, policy, `is neither a service image of this workspace (${services}) nor pinned in ${policy.mirrorManifest}; pin it there`);
+  }
+  if (pinnedTag !== template.tag) {
+    refuse(template, policy, `does not match its pin ${template.shortName}:${pinnedTag} in ${policy.mirrorManifest}; use the pinned version`);
+  }
+}
+
+function refuse(template: ImageReferenceTemplate, policy: ReleaseImagePolicy, reason: string): never {
+  throw new ImageRefusedError(policy.composeFile, template.written, reason);
+}

@@ -1,0 +1,79 @@
+import { join, resolve } from 'node:path';
+import { BundleError } from './bundle-errors';
+import { collectSources } from './collect-sources';
+import { composeImages } from './compose-images';
+import { readMirrorPins } from './mirror-pins';
+import type { ReleaseFileList } from './release-file-list';
+import { pinComposeToRelease, type ReleaseImage } from './release-images';
+import { ReleaseTag } from './release-tag';
+import { refuseSecrets } from './secret-detection';
+import { resolveSourceDate, type SourceDate } from './source-date';
+import type { SourceFile } from './source-file';
+import type { TarEntry } from './tar-entry';
+
+export interface ReleaseRequest {
+  workspaceRoot: string;
+  tag: string;
+  fileList: ReleaseFileList;
+  /** Path inside the tarball of the compose file whose images are checked and pinned. */
+  composeFile: string;
+  /** Workspace-relative path of the third-party image pins. */
+  mirrorManifest: string;
+  /** Workspace services that have an image (`changemaker-<service>`). */
+  serviceNames: readonly string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** Everything a release will contain, checked, before a single byte is written. */
+export interface ReleasePlan {
+  tag: string;
+  version: string;
+  /** Tarball name stem, e.g. changemaker-lite */
+  name: string;
+  entries: TarEntry[];
+  images: ReleaseImage[];
+  sourceDate: SourceDate;
+}
+
+/** Reads and checks the release's files; refuses (throws a BundleError) rather than ship anything doubtful. */
+export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan> {
+  const { tag, version } = new ReleaseTag(request.tag);
+  const sources = await collectSources(request.workspaceRoot, request.fileList);
+  sources.forEach(refuseSecrets);
+  const { compose, images } = await pinCompose(request, sources, tag);
+  const bundleRoot = request.fileList.bundleRoot;
+  const entries: TarEntry[] = [
+    ...sources.map((source) => fileEntry(bundleRoot, source.bundlePath, source === compose.source ? compose.content : source.content, source.executable)),
+    fileEntry(bundleRoot, 'VERSION', Buffer.from(`${tag}\n`), false),
+    ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: `${bundleRoot}/${path}`, mode: 0o755 })),
+  ];
+  refuseDuplicatePaths(entries);
+  const sourceDate = await resolveSourceDate(request.workspaceRoot, tag, request.env);
+  return { tag, version, name: bundleRoot, entries, images, sourceDate };
+}
+
+async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[], tag: string) {
+  const source = sources.find((file) => file.bundlePath === request.composeFile);
+  if (!source) throw new BundleError(`${request.composeFile}: the release file list ships no such file; add it to sources (or renames)`);
+  const mirrorPins = await readMirrorPins(resolve(request.workspaceRoot, request.mirrorManifest), request.mirrorManifest);
+  const text = source.content.toString('utf8');
+  const pinned = pinComposeToRelease(text, composeImages(source.workspacePath, text), tag, {
+    composeFile: source.workspacePath,
+    serviceNames: request.serviceNames,
+    mirrorPins,
+    mirrorManifest: request.mirrorManifest,
+  });
+  return { compose: { source, content: Buffer.from(pinned.text) }, images: pinned.images };
+}
+
+function fileEntry(bundleRoot: string, path: string, content: Buffer, executable: boolean): TarEntry {
+  return { type: 'file', path: join(bundleRoot, path).split('\\').join('/'), mode: executable ? 0o755 : 0o644, content };
+}
+
+function refuseDuplicatePaths(entries: readonly TarEntry[]): void {
+  const seen = new Set<string>();
+  for (const { path } of entries) {
+    if (seen.has(path)) throw new BundleError(`${path}: two release sources map to this path; change the renames`);
+    seen.add(path);
+  }
+}

@@ -1,0 +1,54 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { manifestFiles, sha256, sha256sums, type ReleaseManifest } from './release-manifest';
+import type { ReleasePlan } from './release-plan';
+import { reproducibleTarGz } from './reproducible-tar';
+
+export interface WrittenFile {
+  path: string;
+  size: number;
+}
+
+export interface ReleaseArtifacts {
+  tarball: Buffer;
+  manifest: ReleaseManifest;
+  /** File name -> content, in the order they are listed. */
+  files: ReadonlyArray<{ name: string; content: Buffer }>;
+}
+
+/** The four release files, in memory: the versioned tarball, the `latest` copy, the manifest, SHA256SUMS. */
+export function buildReleaseArtifacts(plan: ReleasePlan): ReleaseArtifacts {
+  const tarball = reproducibleTarGz(plan.entries, plan.sourceDate.mtimeSeconds);
+  const manifest: ReleaseManifest = {
+    name: plan.name,
+    version: plan.version,
+    tag: plan.tag,
+    commit: plan.sourceDate.commit,
+    sourceDateEpoch: plan.sourceDate.mtimeSeconds,
+    files: manifestFiles(plan.entries),
+    images: plan.images,
+  };
+  const checked = [
+    { name: `${plan.name}-${plan.tag}.tar.gz`, content: tarball },
+    { name: `${plan.name}-latest.tar.gz`, content: tarball },
+    { name: 'release-manifest.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },
+  ];
+  return { tarball, manifest, files: [...checked, { name: 'SHA256SUMS', content: Buffer.from(sha256sums(checked)) }] };
+}
+
+/**
+ * Writes every file under a temporary name first and renames only when all are written, so a
+ * failure never leaves a tarball without its checksums (or checksums of another tarball).
+ */
+export async function writeReleaseArtifacts(artifacts: ReleaseArtifacts, outputDir: string): Promise<WrittenFile[]> {
+  await mkdir(outputDir, { recursive: true });
+  const suffix = `.partial-${process.pid}-${sha256(artifacts.tarball).slice(0, 8)}`;
+  const files = artifacts.files.map(({ name, content }) => ({ path: join(outputDir, name), content }));
+  try {
+    for (const file of files) await writeFile(file.path + suffix, file.content);
+    for (const file of files) await rename(file.path + suffix, file.path);
+  } finally {
+    await Promise.all(files.map((file) => rm(file.path + suffix, { force: true })));
+  }
+  return files.map((file) => ({ path: file.path, size: file.content.length }));
+}
