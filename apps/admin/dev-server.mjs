@@ -9,6 +9,8 @@ const context = await esbuild.context({
   format: 'esm',
   platform: 'browser',
   outdir: sourceDir,
+  // Served from memory: a main.js written next to the sources would be picked up by git and by Nx.
+  write: false,
   logLevel: 'info',
 });
 await context.serve({
