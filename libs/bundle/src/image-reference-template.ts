@@ -1,3 +1,4 @@
+const PRIVATE_REGISTRY = /^\$\{GITEA_REGISTRY(?::?-[^}]*)?\}\//;
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
@@ -19,13 +20,14 @@ export class ImageReferenceTemplate {
 
   /** True when the registry part is the GITEA_REGISTRY variable, so every install pulls from its private registry. */
   get comesFromPrivateRegistry(): boolean {
-    return /^\$\{GITEA_REGISTRY(?::?-[^}]*)?\}\//.test(this.written);
+    return PRIVATE_REGISTRY.test(this.written);
   }
 
-  /** The repository's last path segment, e.g. `postgres` or `changemaker-api`. */
-  get shortName(): string {
+  /** The repository below the private registry, e.g. `postgres` or `changemaker-api`. */
+  get nameInRegistry(): string {
     const withoutTag = this.resolved.slice(0, this.tagSeparator());
-    return withoutTag.slice(withoutTag.lastIndexOf('/') + 1);
+    const registry = PRIVATE_REGISTRY.exec(this.written);
+    return registry ? withoutTag.slice(new ImageReferenceTemplate(registry[0]).resolved.length) : withoutTag;
   }
 
   get tag(): string {

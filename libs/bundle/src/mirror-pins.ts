@@ -23,10 +23,12 @@ function parseJson(text: string, shownAs: string): unknown {
 }
 
 function pinsOf(manifest: unknown, shownAs: string): MirrorPins {
-  const images = (manifest as { images?: unknown })?.images;
-  if (!Array.isArray(images)) throw new MirrorManifestError(`${shownAs}: has no "images" array; see docker/mirror-images.schema.json`);
+  const groups = (manifest as { groups?: unknown })?.groups;
+  if (typeof groups !== 'object' || groups === null) {
+    throw new MirrorManifestError(`${shownAs}: has no "groups" object; see docker/mirror-images.schema.json`);
+  }
   const pins = new Map<string, string>();
-  for (const image of images) {
+  for (const image of Object.values(groups).flatMap((group: { images?: unknown }) => (Array.isArray(group?.images) ? group.images : []))) {
     const target = targetOf(image);
     if (!target) throw new MirrorManifestError(`${shownAs}: an entry has no target "name:tag"; see docker/mirror-images.schema.json`);
     pins.set(target.name, target.tag);

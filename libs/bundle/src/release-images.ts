@@ -57,19 +57,19 @@ function refuseUnpinnable(template: ImageReferenceTemplate, policy: ReleaseImage
 }
 
 function isWorkspaceServiceImage(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): boolean {
-  const name = template.shortName;
+  const name = template.nameInRegistry;
   return name.startsWith(SERVICE_IMAGE_PREFIX) && policy.serviceNames.includes(name.slice(SERVICE_IMAGE_PREFIX.length));
 }
 
 function refuseUnmirrored(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): void {
   if (!policy.mirrorPins) refuse(template, policy, `is third-party but ${policy.mirrorManifest} does not exist; pin it there`);
-  const pinnedTag = policy.mirrorPins.get(template.shortName);
+  const pinnedTag = policy.mirrorPins.get(template.nameInRegistry);
   if (pinnedTag === undefined) {
     const services = policy.serviceNames.join(', ');
     refuse(template, policy, `is neither a service image of this workspace (${services}) nor pinned in ${policy.mirrorManifest}; pin it there`);
   }
   if (pinnedTag !== template.tag) {
-    refuse(template, policy, `does not match its pin ${template.shortName}:${pinnedTag} in ${policy.mirrorManifest}; use the pinned version`);
+    refuse(template, policy, `does not match its pin ${template.nameInRegistry}:${pinnedTag} in ${policy.mirrorManifest}; use the pinned version`);
   }
 }
 

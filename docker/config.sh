@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Configuration wizard: creates .env from .env.example with your domain and strong random secrets.
+#
+#   bash config.sh                                   interactive
+#   bash config.sh --non-interactive --domain d.org --admin-email me@d.org
+#   DOMAIN=d.org ADMIN_EMAIL=me@d.org bash config.sh -y
+#
+# It never overwrites an existing .env unless --force is given (the old file is kept as .env.backup-<time>).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+template="$here/.env.example"
+env_file="$here/.env"
+generated_secrets=(POSTGRES_PASSWORD REDIS_PASSWORD JWT_ACCESS_SECRET JWT_REFRESH_SECRET ENCRYPTION_KEY GRAFANA_ADMIN_PASSWORD)
+
+domain="${DOMAIN:-}"
+admin_email="${ADMIN_EMAIL:-}"
+registry="${GITEA_REGISTRY:-}"
+image_tag="${IMAGE_TAG:-}"
+interactive=auto
+force=false
+
+usage() {
+  cat <<'USAGE'
+Usage: config.sh [options]
+  --domain DOMAIN         site domain, e.g. example.org             (env: DOMAIN)
+  --admin-email EMAIL     administrator email                       (env: ADMIN_EMAIL)
+  --registry HOST/OWNER   image registry, default from .env.example (env: GITEA_REGISTRY)
+  --image-tag TAG         image tag, default: this release's        (env: IMAGE_TAG)
+  --env-file PATH         where to write, default ./.env next to config.sh
+  -y, --non-interactive   ask nothing: take flags, env and defaults
+  --interactive           ask even when stdin is not a terminal
+  --force                 replace an existing .env (a backup is kept)
+  -h, --help              this help
+USAGE
+}
+
+fail() {
+  echo "config.sh: $*" >&2
+  exit 1
+}
+
+need_value() {
+  if [ "$#" -lt 2 ] || [ -z "$2" ]; then fail "$1 needs a value; see --help"; fi
+}
+
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --domain) need_value "$@"; domain="$2"; shift 2 ;;
+    --admin-email) need_value "$@"; admin_email="$2"; shift 2 ;;
+    --registry) need_value "$@"; registry="$2"; shift 2 ;;
+    --image-tag) need_value "$@"; image_tag="$2"; shift 2 ;;
+    --env-file) need_value "$@"; env_file="$2"; shift 2 ;;
+    -y | --non-interactive) interactive=false; shift ;;
+    --interactive) interactive=true; shift ;;
+    --force) force=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) fail "unknown option $1; see --help" ;;
+  esac
+done
+
+[ -f "$template" ] || fail "$template is missing; run config.sh from an unpacked release"
+if [ -e "$env_file" ] && [ "$force" != true ]; then
+  fail "$env_file already exists; pass --force to replace it (the old file is kept as a backup)"
+fi
+if [ "$interactive" = auto ]; then
+  if [ -t 0 ]; then interactive=true; else interactive=false; fi
+fi
+
+template_value() {
+  sed -n "s/^$1=//p" "$template" | head -n 1
+}
+
+ask() {
+  local prompt="$1" default="$2" answer
+  read -r -p "$prompt [$default]: " answer || true
+  printf '%s' "${answer:-$default}"
+}
+
+# 32 bytes from the kernel CSPRNG, hex: 256 bits, safe in URLs, shells and compose files.
+random_secret() {
+  od -An -N32 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+if [ "$interactive" = true ]; then
+  echo "Changemaker Lite configuration (press Enter to keep the value in brackets)"
+  domain="$(ask "Domain" "${domain:-$(template_value DOMAIN)}")"
+  admin_email="$(ask "Admin email" "${admin_email:-$(template_value ADMIN_EMAIL)}")"
+  registry="$(ask "Image registry" "${registry:-$(template_value GITEA_REGISTRY)}")"
+  echo
+fi
+domain="${domain:-$(template_value DOMAIN)}"
+admin_email="${admin_email:-$(template_value ADMIN_EMAIL)}"
+registry="${registry:-$(template_value GITEA_REGISTRY)}"
+
+[[ "$domain" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || fail "domain '$domain' is not a host name; pass e.g. --domain example.org"
+[[ "$admin_email" =~ ^[^@[:space:]]+@[^@[:space:]]+$ ]] || fail "admin email '$admin_email' is not an email address; pass e.g. --admin-email you@example.org"
+[[ "$registry" =~ ^[A-Za-z0-9.:-]+(/[A-Za-z0-9._-]+)*$ ]] || fail "registry '$registry' is not HOST[/OWNER]; pass e.g. --registry gitea.example.org/admin"
+[[ -z "$image_tag" || "$image_tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail "image tag '$image_tag' is not a valid tag; pass e.g. --image-tag v1.2.3"
+
+is_generated_secret() {
+  local name
+  for name in "${generated_secrets[@]}"; do [ "$name" = "$1" ] && return 0; done
+  return 1
+}
+
+render_env() {
+  local line name value
+  while IFS= read -r line || [ -n "$line" ]; do
+    name="${line%%=*}"
+    if [[ "$line" =~ ^[A-Z0-9_]+= ]]; then
+      value="${line#*=}"
+      case "$name" in
+        DOMAIN) value="$domain" ;;
+        ADMIN_EMAIL) value="$admin_email" ;;
+        GITEA_REGISTRY) value="$registry" ;;
+        IMAGE_TAG) value="$image_tag" ;;
+        *) if is_generated_secret "$name" && [ -z "$value" ]; then value="$(random_secret)"; fi ;;
+      esac
+      line="$name=$value"
+    fi
+    printf '%s\n' "$line"
+  done <"$template"
+}
+
+# Written beside the target with mode 600, then moved: never a half-written or world-readable .env.
+umask 077
+partial="$(mktemp "$env_file.partial.XXXXXX")"
+trap 'rm -f "$partial"' EXIT
+render_env >"$partial"
+if [ -e "$env_file" ]; then
+  backup="$env_file.backup-$(date +%Y%m%d%H%M%S)"
+  cp -p "$env_file" "$backup"
+  echo "kept the previous file as $backup"
+fi
+mv "$partial" "$env_file"
+trap - EXIT
+
+echo "wrote $env_file (mode 600)"
+echo "  domain: $domain, admin email: $admin_email, registry: $registry"
+echo "  generated: ${generated_secrets[*]}"
+echo "next: docker compose up -d"

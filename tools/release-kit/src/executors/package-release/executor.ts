@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
+import type { PackageReleaseOptions } from './schema';
+
+export default async function runExecutor(options: PackageReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const plan = await planRelease({
+      workspaceRoot: context.root,
+      tag: String(options.tag ?? ''),
+      fileList: {
+        sourceRoot: options.sourceRoot,
+        bundleRoot: options.bundleRoot,
+        sources: options.sources,
+        renames: options.renames ?? {},
+        emptyDirectories: options.emptyDirectories ?? [],
+      },
+      composeFile: options.composeFile,
+      mirrorManifest: options.mirrorManifest,
+      serviceNames: serviceProjectsOf(context),
+      env: process.env,
+    });
+    console.log(contentsReport(plan));
+    if (options.dryRun) {
+      console.log(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS, release-manifest.json to ${options.outputDir})`);
+      if (options.json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
+      return { success: true };
+    }
+    const artifacts = buildReleaseArtifacts(plan);
+    const written = await writeReleaseArtifacts(artifacts, resolve(context.root, options.outputDir));
+    for (const file of written) console.log(`wrote ${file.path} (${formatBytes(file.size)})`);
+    console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatBytes(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
+    if (options.json) console.log(JSON.stringify({ ...artifacts.manifest, written }));
+    return { success: true };
+  } catch (error) {
+    if (error instanceof BundleError) {
+      console.error(`package-release: ${error.message}`);
+      return { success: false };
+    }
+    throw error;
+  }
+}
+
+/** A workspace service has an image when its project root holds a Dockerfile. */
+function serviceProjectsOf(context: ExecutorContext): string[] {
+  return Object.entries(context.projectsConfigurations.projects)
+    .filter(([, project]) => existsSync(join(context.root, project.root, 'Dockerfile')))
+    .map(([name]) => name)
+    .sort();
+}
+
+function fileSizes(plan: ReleasePlan): Array<{ path: string; size: number }> {
+  return plan.entries.map((entry) => (entry.type === 'file' ? { path: entry.path, size: entry.content.length } : { path: `${entry.path}/`, size: 0 }));
+}
+
+function contentsReport(plan: ReleasePlan): string {
+  const rows = fileSizes(plan).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const width = Math.max(...rows.map((row) => formatBytes(row.size).length));
+  const total = rows.reduce((sum, row) => sum + row.size, 0);
+  const lines = rows.map((row) => `${formatBytes(row.size).padStart(width)}  ${row.path}`);
+  return [`${plan.name} ${plan.tag}:`, ...lines, `total: ${rows.length} entries, ${formatBytes(total)}`].join('\n');
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
