@@ -11,6 +11,7 @@ describe('checkHealth', () => {
       const answers: Record<string, [number, string]> = {
         '/healthy': [200, '{"status":"ok","service":"api","version":"2.9.7","commit":"c2f12aa2bf"}'],
         '/degraded': [200, '{"status":"starting"}'],
+        '/anonymous': [200, '{"status":"ok"}'],
         '/broken': [502, 'Bad Gateway'],
       };
       const [status, body] = answers[request.url ?? ''] ?? [404, 'Not Found'];
@@ -29,6 +30,14 @@ describe('checkHealth', () => {
       service: 'api',
       up: true,
       detail: 'version 2.9.7, commit c2f12aa2bf',
+    });
+  });
+
+  it('shows a healthy service that does not say its build as up, build unknown', async () => {
+    expect(await checkHealth('api', `${baseUrl}/anonymous`)).toEqual({
+      service: 'api',
+      up: true,
+      detail: 'version unknown, commit unknown',
     });
   });
 

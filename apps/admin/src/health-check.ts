@@ -23,7 +23,9 @@ export async function checkHealth(service: string, url: string): Promise<Service
     if (!response.ok) return { service, up: false, detail: `HTTP ${response.status}` };
     const answer = (await response.json()) as HealthAnswer;
     if (answer.status !== 'ok') return { service, up: false, detail: `status ${String(answer.status)}` };
-    return { service, up: true, detail: `version ${String(answer.version)}, commit ${String(answer.commit)}` };
+    const version = String(answer.version ?? 'unknown');
+    const commit = String(answer.commit ?? 'unknown');
+    return { service, up: true, detail: `version ${version}, commit ${commit}` };
   } catch (error) {
     return { service, up: false, detail: error instanceof Error ? error.message : String(error) };
   }
