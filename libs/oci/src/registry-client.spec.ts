@@ -7,7 +7,7 @@ import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
 import { DigestMismatchError, ManifestNotFoundError, RegistryAuthError, RegistryUnreachableError } from './oci-errors';
-import { RegistryClient, type RegistryClientOptions } from './registry-client';
+import { RegistryClient } from './registry-client';
 import type { RegistryRequestEvent } from './registry-transport';
 
 const credentials = { username: 'ci', password: 'correct-horse-battery-staple' };

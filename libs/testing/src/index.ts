@@ -2,3 +2,4 @@ export * from './free-port';
 export * from './registry-server';
 export * from './buildah-sandbox';
 export * from './gitea';
+export * from './synthetic-images';

@@ -1,0 +1,141 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { copyImage } from './copy-image';
+import { sha256Digest } from './digest';
+import { ImageReference } from './image-reference';
+import { mediaTypes } from './media-types';
+import { ociLayoutImage } from './oci-layout';
+import { ManifestNotFoundError } from './oci-errors';
+import { RegistryClient } from './registry-client';
+import type { RegistryRequestEvent } from './registry-transport';
+import { BlobSightings, registryImage } from './registry-repository';
+
+const credentials = { username: 'mirror', password: 'target-registry-secret' };
+const MiB = 1024 * 1024;
+
+async function skopeoRawDigest(transportRef: string, creds?: typeof credentials): Promise<string> {
+  const args = ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : [])];
+  const { stdout } = await execa('skopeo', [...args, transportRef], { stripFinalNewline: false, encoding: 'buffer' });
+  return sha256Digest(Buffer.from(stdout));
+}
+
+describe('copyImage between real registries', () => {
+  let source: TestRegistry;
+  let target: TestRegistry;
+  let layoutDir: string;
+  let images: Record<string, WrittenImage>;
+  let events: RegistryRequestEvent[];
+  let client: RegistryClient;
+  const sightings = new BlobSightings();
+
+  beforeAll(async () => {
+    layoutDir = await mkdtemp(join(tmpdir(), 'cm-copy-'));
+    [source, target] = await Promise.all([startRegistry(), startRegistry({ credentials })]);
+    const written = await writeSyntheticImages(join(layoutDir, 'built'), [
+      { tag: 'multi', kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'], layers: [{ seed: 'base', size: 2 * MiB }, { seed: 'app-{platform}', size: 300_000 }], attestation: true },
+      { tag: 'dockerlist', kind: 'docker-list', platforms: ['linux/amd64', 'linux/arm64'], layers: [{ seed: 'base', size: 2 * MiB }, { seed: 'tool-{platform}', size: 100_000 }] },
+      { tag: 'big', kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'base', size: 2 * MiB }, { seed: 'big', size: 50 * MiB }] },
+    ]);
+    images = Object.fromEntries(written.map((image) => [image.tag, image]));
+    // skopeo, not our code, puts the OCI fixtures into the source registry. Its oci: transport
+    // does not read Docker manifest lists, so that one goes through OciLayout, checked by skopeo.
+    for (const image of written) {
+      const destination = `${source.host}/upstream/${image.tag}:1.0`;
+      if (image.mediaType === mediaTypes.dockerManifestList) {
+        await copyImage(ociLayoutImage(join(layoutDir, 'built'), image.tag), registryImage(new RegistryClient({ credentials: {} }), ImageReference.parse(destination)));
+      } else {
+        await execa('skopeo', ['copy', '--all', '--preserve-digests', '--quiet', '--dest-tls-verify=false', `oci:${join(layoutDir, 'built')}:${image.tag}`, `docker://${destination}`]);
+      }
+      expect(await skopeoRawDigest(`docker://${destination}`)).toBe(image.digest);
+    }
+    events = [];
+    client = new RegistryClient({ credentials: { [target.host]: credentials }, onRequest: (event) => events.push(event) });
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    await rm(layoutDir, { recursive: true, force: true });
+  });
+
+  const src = (name: string) => registryImage(client, ImageReference.parse(`${source.host}/upstream/${name}:1.0`), sightings);
+  const dst = (name: string, tag = '1.0') => registryImage(client, ImageReference.parse(`${target.host}/mirror/${name}:${tag}`), sightings);
+
+  it('copies an OCI index with every platform and its attestation, digest unchanged', async () => {
+    const result = await copyImage(src('multi'), dst('multi'));
+    expect(result).toMatchObject({ status: 'copied', digest: images.multi.digest, mediaType: mediaTypes.ociIndex });
+    // three platforms and the attestation, then the index itself
+    expect(result.manifestsCopied).toBe(5);
+    const targetRef = ImageReference.parse(`${target.host}/mirror/multi:1.0`);
+    expect((await client.headManifest(targetRef))?.digest).toBe(images.multi.digest);
+    for (const child of images.multi.childDigests) {
+      expect((await client.headManifest(targetRef.withDigest(child)))?.digest).toBe(child);
+    }
+    expect(await skopeoRawDigest(`docker://${targetRef}`, credentials)).toBe(images.multi.digest);
+    expect(result.bytesCopied).toBe(images.multi.blobBytes);
+  });
+
+  it('copies a Docker manifest list byte for byte and mounts the layer it shares with an earlier copy', async () => {
+    const result = await copyImage(src('dockerlist'), dst('dockerlist'));
+    expect(result).toMatchObject({ status: 'copied', digest: images.dockerlist.digest, mediaType: mediaTypes.dockerManifestList });
+    expect(result.blobsMounted).toBeGreaterThanOrEqual(1);
+    expect(await skopeoRawDigest(`docker://${target.host}/mirror/dockerlist:1.0`, credentials)).toBe(images.dockerlist.digest);
+  });
+
+  it('copies a 50 MB layer in chunks when a chunk size is set', async () => {
+    const chunkEvents: RegistryRequestEvent[] = [];
+    const chunked = new RegistryClient({ credentials: { [target.host]: credentials }, chunkSize: 8 * MiB, onRequest: (e) => chunkEvents.push(e) });
+    const result = await copyImage(
+      registryImage(chunked, ImageReference.parse(`${source.host}/upstream/big:1.0`)),
+      registryImage(chunked, ImageReference.parse(`${target.host}/chunked/big:1.0`)),
+    );
+    expect(result).toMatchObject({ status: 'copied', digest: images.big.digest });
+    expect(chunkEvents.filter((e) => e.method === 'PATCH' && e.status === 202).length).toBeGreaterThanOrEqual(7);
+    expect(await skopeoRawDigest(`docker://${target.host}/chunked/big:1.0`, credentials)).toBe(images.big.digest);
+  });
+
+  it('re-runs with HEAD requests only and copies 0 bytes', async () => {
+    await copyImage(src('big'), dst('big'));
+    events.length = 0;
+    for (const name of ['multi', 'dockerlist', 'big']) {
+      const result = await copyImage(src(name), dst(name));
+      expect(result).toMatchObject({ status: 'current', bytesCopied: 0, digest: images[name].digest });
+    }
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.filter((e) => e.method !== 'HEAD')).toEqual([]);
+  });
+
+  it('mounts every blob when source and target share a registry', async () => {
+    const result = await copyImage(src('multi'), registryImage(client, ImageReference.parse(`${source.host}/copies/multi:1.0`)));
+    expect(result).toMatchObject({ status: 'copied', bytesCopied: 0, blobsCopied: 0, digest: images.multi.digest });
+    expect(result.blobsMounted).toBeGreaterThan(0);
+  });
+
+  it('writes an OCI layout that skopeo reads back with the same digest, and reads one as a source', async () => {
+    const out = join(layoutDir, 'exported');
+    const exported = await copyImage(src('multi'), ociLayoutImage(out, 'v1'));
+    expect(exported.digest).toBe(images.multi.digest);
+    expect(await skopeoRawDigest(`oci:${out}:v1`)).toBe(images.multi.digest);
+    const imported = await copyImage(ociLayoutImage(out, 'v1'), dst('from-layout'));
+    expect(imported).toMatchObject({ status: 'copied', digest: images.multi.digest });
+    expect(await copyImage(ociLayoutImage(out, 'v1'), ociLayoutImage(out, 'v1'))).toMatchObject({ status: 'current' });
+  });
+
+  it('narrows an index to the platforms asked for, keeping attestations of kept platforms only', async () => {
+    const result = await copyImage(src('multi'), dst('only-amd64'), { platforms: ['linux/amd64'] });
+    expect(result.digest).not.toBe(images.multi.digest);
+    const copied = await client.getManifest(ImageReference.parse(`${target.host}/mirror/only-amd64:1.0`));
+    const children = (JSON.parse(copied.bytes.toString()) as { manifests: Array<{ platform: { architecture: string } }> }).manifests;
+    expect(children.map((c) => c.platform.architecture)).toEqual(['amd64', 'unknown']);
+    const armOnly = await copyImage(src('multi'), dst('only-arm'), { platforms: ['linux/arm'] });
+    const armChildren = JSON.parse((await client.getManifest(ImageReference.parse(`${target.host}/mirror/only-arm:1.0`))).bytes.toString()).manifests;
+    expect(armOnly.status).toBe('copied');
+    expect(armChildren).toHaveLength(1);
+  });
+
+  it('reports an image the source does not have, and leaves no tag behind', async () => {
+    await expect(copyImage(src('absent'), dst('absent'))).rejects.toThrow(ManifestNotFoundError);
+    expect(await client.headManifest(ImageReference.parse(`${target.host}/mirror/absent:1.0`))).toBeUndefined();
+  });
+});
