@@ -86,7 +86,8 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     context: options.context,
     references: pushed.map(String),
     target: options.target,
-    buildArgs: options.buildArgs,
+    // Not part of the inputs hash: an image reused for a later commit keeps reporting the commit it was built from, as its labels do.
+    buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
     labels: openContainerLabels({ revision, source: options.sourceUrl, version: options.version }),
     platforms: options.platforms,
     timestamp: revision.commitTime,

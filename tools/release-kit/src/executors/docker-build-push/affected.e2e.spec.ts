@@ -1,0 +1,91 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import {
+  createBuildahSandbox,
+  createThrowawayWorkspace,
+  pushStandInBaseImages,
+  startRegistry,
+  type BuildahSandbox,
+  type TestRegistry,
+  type ThrowawayWorkspace,
+} from '@changemaker/testing';
+
+const services = ['api', 'admin', 'media-api', 'nginx'] as const;
+const workspaceRoot = join(__dirname, '../../../../..');
+
+/**
+ * The whole path a CI job takes: a committed workspace, a change, `nx affected -t docker-push`,
+ * and the registry's own tag lists as the judge of what was pushed.
+ */
+describe('nx affected -t docker-push', () => {
+  let hub: TestRegistry;
+  let target: TestRegistry;
+  let sandbox: BuildahSandbox;
+  let workspace: ThrowawayWorkspace;
+
+  beforeAll(async () => {
+    [hub, target] = await Promise.all([startRegistry(), startRegistry()]);
+    sandbox = await createBuildahSandbox(hub.host);
+    await pushStandInBaseImages(sandbox, hub.host);
+    workspace = await createThrowawayWorkspace(workspaceRoot);
+  }, 300_000);
+  afterAll(async () => {
+    await workspace?.remove();
+    await sandbox?.remove();
+    await Promise.all([hub?.stop(), target?.stop()]);
+  });
+
+  async function nx(...args: string[]): Promise<string> {
+    const result = await execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args, '--outputStyle=stream'], {
+      cwd: workspace.root,
+      env: { ...sandbox.env, GITEA_REGISTRY: `${target.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+      all: true,
+      reject: false,
+    });
+    if (result.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed:\n${result.all}`);
+    return String(result.all);
+  }
+
+  async function tagsOf(service: string): Promise<string[]> {
+    const response = await fetch(`${target.url}/v2/admin/changemaker-${service}/tags/list`);
+    if (response.status === 404) return [];
+    return ((await response.json()) as { tags: string[] }).tags;
+  }
+
+  async function servicesTagged(tag: string): Promise<string[]> {
+    const tagged = await Promise.all(services.map(async (service) => ((await tagsOf(service)).includes(tag) ? service : undefined)));
+    return tagged.filter((service): service is string => service !== undefined).sort();
+  }
+
+  async function resultOf(service: string): Promise<{ built: boolean; references: string[] }> {
+    return JSON.parse(await readFile(join(workspace.root, 'dist/images', `${service}.json`), 'utf8'));
+  }
+
+  it('pushes every service on the first run, then only what each change affects', async () => {
+    const first = await workspace.git('rev-parse', 'HEAD');
+    await nx('run-many', '-t', 'docker-push');
+    expect(await servicesTagged(first)).toEqual([...services].sort());
+    expect(await servicesTagged('latest')).toEqual([...services].sort());
+
+    await appendFile(join(workspace.root, 'apps/media-api/src/main.ts'), '\n// a change to media-api alone\nexport const changedForTest = "media-api";\n');
+    const second = await workspace.commitAll('change media-api');
+    await nx('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
+    expect(await servicesTagged(second)).toEqual(['media-api']);
+
+    const healthSource = join(workspace.root, 'libs/service-health/src/index.ts');
+    await appendFile(healthSource, '\nexport const changedForTest = "service-health";\n');
+    const third = await workspace.commitAll('change the shared library');
+    await nx('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
+    expect(await servicesTagged(third)).toEqual(['api', 'media-api']);
+  });
+
+  it('builds nothing on a run with an empty Nx cache when the registry has every image, and tags them all', async () => {
+    const head = await workspace.git('rev-parse', 'HEAD');
+    const output = await nx('run-many', '-t', 'docker-push', '--skip-nx-cache');
+    for (const service of services) expect((await resultOf(service)).built).toBe(false);
+    expect(output).not.toMatch(/building with/);
+    expect(output.match(/tagged registry-side \(no build\)/g)).toHaveLength(services.length);
+    expect(await servicesTagged(head)).toEqual([...services].sort());
+  });
+});

@@ -1,0 +1,17 @@
+export interface DockerBuildPushOptions {
+  push: boolean;
+  engine: 'auto' | 'docker' | 'podman' | 'buildah';
+  registry?: string;
+  imageName: string;
+  tags: string[];
+  version?: string;
+  dockerfile?: string;
+  context?: string;
+  target?: string;
+  buildArgs: Record<string, string>;
+  platforms: string[];
+  registryCache: boolean;
+  onDemand: boolean;
+  resultFile: string;
+  json: boolean;
+}

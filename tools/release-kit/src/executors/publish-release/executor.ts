@@ -1,0 +1,68 @@
+import type { ExecutorContext } from '@nx/devkit';
+import {
+  GiteaError,
+  PublishError,
+  publishRelease,
+  ReleaseClient,
+  type PublishReport,
+  type ReleaseStep,
+} from '@changemaker/gitea';
+import { publishRequestFromOptions } from './publish-request-from-options';
+import type { PublishReleaseOptions } from './schema';
+
+const defaultGiteaUrl = 'https://gitea.bnkops.com';
+const defaultRepo = 'admin/changemaker.lite';
+
+export default async function runExecutor(options: PublishReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const token = process.env['GITEA_REGISTRY_API_TOKEN'] || undefined;
+  // Every printed line passes through here: the token cannot reach a log even by accident.
+  const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
+    (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
+  try {
+    if (!token && !options.dryRun) {
+      print(
+        'GITEA_REGISTRY_API_TOKEN is not set: create a token with write:repository on the remote Gitea and export it ' +
+          '(not GITEA_API_TOKEN, which is the local instance\'s). --dry-run works without one.',
+        'err',
+      );
+      return { success: false };
+    }
+    const request = await publishRequestFromOptions(options, context.root);
+    const client = new ReleaseClient({
+      giteaUrl: process.env['GITEA_URL'] || defaultGiteaUrl,
+      repo: process.env['GITEA_REPO'] || defaultRepo,
+      token,
+      retry: { attempts: options.retries ?? 5, baseDelayMs: options.retryDelay ?? 500, maxDelayMs: 30_000 },
+      onRetry: (n) => print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
+    });
+    print(`${options.dryRun ? 'Dry run: plan to publish' : 'Publishing'} ${request.tag} to ${client.giteaUrl} (${client.repo})${token ? '' : ', without a token: drafts are not visible'}`);
+    const report = await publishRelease(client, request, {
+      dryRun: options.dryRun ?? false,
+      onStep: (step, index, total) => print(describeStep(step, index, total)),
+      onProgress: (message) => print(`  ${message}`),
+    });
+    print(summaryOf(report));
+    if (options.json) print(JSON.stringify(report, null, 2), 'out');
+    return { success: true };
+  } catch (error) {
+    if (error instanceof GiteaError || error instanceof PublishError) {
+      print(error.message, 'err');
+      return { success: false };
+    }
+    throw error;
+  }
+}
+
+function describeStep(step: ReleaseStep, index: number, total: number): string {
+  const asset = step.asset ? ` (${step.asset.size} bytes, sha256 ${step.asset.sha256})` : '';
+  const call = step.call ? `${step.call}: ` : '';
+  return `[${index + 1}/${total}] ${call}${step.summary}${asset}`;
+}
+
+function summaryOf(report: PublishReport): string {
+  const assets = `${report.assets.length} assets`;
+  if (report.dryRun) return `Dry run: ${report.steps.length} steps planned (${report.kind}, ${assets}); nothing was changed.`;
+  const state = report.draft ? 'saved as a draft' : 'published';
+  const verb = { create: 'Created', resume: 'Finished', replace: 'Replaced' }[report.kind];
+  return `${verb} ${report.tag}: ${state} with ${assets} at ${report.url}`;
+}

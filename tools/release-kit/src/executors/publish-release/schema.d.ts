@@ -1,0 +1,12 @@
+export interface PublishReleaseOptions {
+  tag?: string;
+  inputDir: string;
+  notesFile?: string;
+  replace: boolean;
+  dryRun: boolean;
+  draft: boolean;
+  prerelease: boolean;
+  json: boolean;
+  retries: number;
+  retryDelay: number;
+}

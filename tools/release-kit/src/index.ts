@@ -1,0 +1,2 @@
+export { createNodes } from './plugins/docker-targets';
+export type { DockerTargetsOptions } from './plugins/docker-targets';
