@@ -6,6 +6,7 @@ export class GiteaFaults {
   private droppedUploads = 0;
   private publishFailures = 0;
   private concurrentCreates = 0;
+  private lostCreateAnswers = 0;
   private readonly injectedStatuses: Array<{ method: string; status: number }> = [];
   private readonly corruptions = new Map<string, number>();
 
@@ -24,6 +25,11 @@ export class GiteaFaults {
     this.concurrentCreates = 1;
   }
 
+  /** The next create succeeds on the server, but the connection drops before its 201 is sent. */
+  loseNextCreateAnswer(): void {
+    this.lostCreateAnswers = 1;
+  }
+
   /** The next `times` API requests with this method answer `status` (e.g. 500, 503 or 429). */
   answerNext(method: string, status: number, times = 1): void {
     for (let i = 0; i < times; i += 1) this.injectedStatuses.push({ method, status });
@@ -32,6 +38,16 @@ export class GiteaFaults {
   /** The next `times` uploads of `name` are stored with one byte flipped, as a broken proxy would. */
   corruptUploadsOf(name: string, times = 1): void {
     this.corruptions.set(name, times);
+  }
+
+  /** Clears every pending fault. */
+  reset(): void {
+    this.droppedUploads = 0;
+    this.publishFailures = 0;
+    this.concurrentCreates = 0;
+    this.lostCreateAnswers = 0;
+    this.injectedStatuses.length = 0;
+    this.corruptions.clear();
   }
 
   takeDroppedUpload(): boolean {
@@ -44,6 +60,10 @@ export class GiteaFaults {
 
   takeConcurrentCreate(): boolean {
     return this.take('concurrentCreates');
+  }
+
+  takeLostCreateAnswer(): boolean {
+    return this.take('lostCreateAnswers');
   }
 
   takeInjectedStatus(method: string): number | undefined {
@@ -61,7 +81,7 @@ export class GiteaFaults {
     return copy;
   }
 
-  private take(counter: 'droppedUploads' | 'publishFailures' | 'concurrentCreates'): boolean {
+  private take(counter: 'droppedUploads' | 'publishFailures' | 'concurrentCreates' | 'lostCreateAnswers'): boolean {
     if (this[counter] <= 0) return false;
     this[counter] -= 1;
     return true;

@@ -64,6 +64,8 @@ export interface TestGiteaServer {
   /** Seeds a release as if someone made it earlier. */
   addRelease(release: Partial<StoredRelease> & { tagName: string }): StoredRelease;
   requests(): RecordedRequest[];
+  /** Calls `listener` with the releases after every request, e.g. to prove a tag never lacks one. */
+  observe(listener: (releases: StoredRelease[]) => void): void;
   violations(): ContractViolation[];
   stop(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startGiteaServer(options: StartGiteaServerOptions = {}): P
     releases: () => gitea.store,
     addRelease: (release) => gitea.addRelease(release),
     requests: () => gitea.log,
+    observe: (listener) => gitea.observers.push(listener),
     violations: () => gitea.violations,
     stop: () => closeServer(server),
   };
@@ -109,6 +112,7 @@ class GiteaModel {
   readonly store: StoredRelease[] = [];
   readonly log: RecordedRequest[] = [];
   readonly violations: ContractViolation[] = [];
+  readonly observers: Array<(releases: StoredRelease[]) => void> = [];
   private readonly contract = new GiteaContract();
   private nextId = 1;
 
@@ -153,6 +157,12 @@ class GiteaModel {
       answer = new HttpAnswer(500, { message: error instanceof Error ? error.message : String(error), url: this.url });
     }
     this.log.push({ method, url: req.url ?? '', status: answer instanceof HttpAnswer ? answer.status : 200, authorization: req.headers.authorization });
+    for (const observe of this.observers) observe(this.store);
+    if (answer instanceof HttpAnswer && answer.status === 201 && method === 'POST' && url.pathname.endsWith('/releases') && this.faults.takeLostCreateAnswer()) {
+      // The fault: the release was created, but its answer never reaches the client.
+      req.socket.destroy();
+      return;
+    }
     if (!(answer instanceof HttpAnswer)) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
       res.end(answer);

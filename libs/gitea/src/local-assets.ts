@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ReleaseInputError } from './publish-errors';
+
+/** A file to upload, with what the server's copy must match. */
+export interface LocalAsset {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export const checksumFileName = 'SHA256SUMS';
+export const manifestFileName = 'release-manifest.json';
+
+/**
+ * The assets of a packaged release: every file SHA256SUMS names (each checked against its line),
+ * SHA256SUMS itself, and release-manifest.json when present. `requiredNames` must be among them.
+ */
+export async function readReleaseAssets(inputDir: string, requiredNames: string[]): Promise<LocalAsset[]> {
+  const sumsPath = join(inputDir, checksumFileName);
+  const sums = await readFile(sumsPath, 'utf8').catch(() => {
+    throw new ReleaseInputError(`${sumsPath} not found: run the package-release target first, or pass --input-dir.`);
+  });
+  const listed = parseChecksums(sums, sumsPath);
+  const assets: LocalAsset[] = [];
+  for (const [name, expected] of listed) {
+    const asset = await describeFile(join(inputDir, name), sumsPath);
+    if (asset.sha256 !== expected) {
+      throw new ReleaseInputError(`${asset.path} does not match its line in ${sumsPath}: re-run package-release so they agree.`);
+    }
+    assets.push(asset);
+  }
+  assets.push(await describeFile(sumsPath, sumsPath));
+  const manifestPath = join(inputDir, manifestFileName);
+  if (!listed.has(manifestFileName) && (await exists(manifestPath))) assets.push(await describeFile(manifestPath, sumsPath));
+  for (const name of requiredNames) {
+    if (!assets.some((asset) => asset.name === name)) {
+      throw new ReleaseInputError(`${join(inputDir, name)} is missing from the packaged release: was it packaged for this --tag?`);
+    }
+  }
+  return assets;
+}
+
+/** `<sha256>  <name>` lines as sha256sum prints them (`*` marks binary mode). */
+export function parseChecksums(text: string, source: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
+    if (!match) throw new ReleaseInputError(`${source}: "${line.trim()}" is not a sha256sum line (<sha256>  <file>).`);
+    entries.set(basename(match[2]!), match[1]!);
+  }
+  if (entries.size === 0) throw new ReleaseInputError(`${source} lists no files: re-run package-release.`);
+  return entries;
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function sha256Of(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function describeFile(path: string, sumsPath: string): Promise<LocalAsset> {
+  const info = await stat(path).catch(() => {
+    throw new ReleaseInputError(`${path} is listed in ${sumsPath} but does not exist: re-run package-release.`);
+  });
+  return { name: basename(path), path, size: info.size, sha256: await sha256OfFile(path) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,32 @@
+/** Reasons a publish stops before (or instead of) changing anything on the server. */
+export class PublishError extends Error {
+  override readonly name: string = 'PublishError';
+}
+
+/** The files to upload are missing or do not match their SHA256SUMS. */
+export class ReleaseInputError extends PublishError {
+  override readonly name = 'ReleaseInputError';
+}
+
+/** A published release holds the tag and --replace was not given. */
+export class ReleaseExistsError extends PublishError {
+  override readonly name = 'ReleaseExistsError';
+  constructor(tag: string, releaseUrl: string) {
+    super(
+      `A release for ${tag} already exists: ${releaseUrl}. Published tags are immutable, because users on ${tag} ` +
+        'would see "no update available" while the files they download changed. Bump the version (nx release) ' +
+        'to ship new contents, or re-run with --replace to overwrite this release deliberately.',
+    );
+  }
+}
+
+/** An uploaded asset kept coming back different from what was sent. */
+export class AssetVerificationError extends PublishError {
+  override readonly name = 'AssetVerificationError';
+  constructor(assetName: string, attempts: number, problem: string) {
+    super(
+      `${assetName} did not verify after ${attempts} uploads (${problem}). The release stays a draft and is not visible; ` +
+        'check the Gitea storage and any proxy in between, then re-run to finish it.',
+    );
+  }
+}

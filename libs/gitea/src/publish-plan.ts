@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { ReleaseConflictError } from './gitea-errors';
+import { ReleaseExistsError } from './publish-errors';
+import type { PublishRequest } from './publish-request';
+import { isStampedBy } from './publisher-identity';
+import type { ReleaseClient } from './release-client';
+import {
+  createDraftStep,
+  deleteAssetStep,
+  finalizeStep,
+  keepStep,
+  renameStep,
+  uploadStep,
+  useExistingStep,
+  verifyStep,
+  type PlannedUpload,
+  type ReleaseStep,
+} from './release-steps';
+import type { Release } from './release-types';
+
+export type PublishKind = 'create' | 'resume' | 'replace';
+
+export interface PublishPlan {
+  kind: PublishKind;
+  /** The release found at the tag, when there was one. */
+  existing?: Release;
+  steps: ReleaseStep[];
+}
+
+/** Assets a --replace uploaded but had not renamed yet when it stopped. */
+const temporaryName = /^publishing-[0-9a-f]{8}-/;
+
+/**
+ * Looks at the release at the tag (read-only) and decides the ordered calls: create, resume our own
+ * draft, replace, or refuse. Refusals throw before anything is sent.
+ */
+export async function planPublish(client: ReleaseClient, request: PublishRequest): Promise<PublishPlan> {
+  const existing = await client.findReleaseByTag(request.tag);
+  if (!existing) return { kind: 'create', steps: planNewRelease(client.repo, request) };
+  if (request.replace) return { kind: 'replace', existing, steps: planReplacement(client.repo, request, existing) };
+  if (!existing.draft) throw new ReleaseExistsError(request.tag, existing.html_url);
+  // Someone else's draft, in progress or abandoned: the same answer a racing POST gets.
+  if (!isStampedBy(existing.body, request.publisherId)) throw new ReleaseConflictError(request.tag, existing.html_url);
+  return { kind: 'resume', existing, steps: planResumption(client.repo, request, existing) };
+}
+
+function planNewRelease(repo: string, request: PublishRequest): ReleaseStep[] {
+  const uploads = request.assets.map((asset) => ({ asset, uploadName: asset.name }));
+  return [
+    createDraftStep(repo, request),
+    ...uploads.map((upload) => uploadStep(repo, upload)),
+    verifyStep(repo, uploads),
+    finalizeStep(repo, request, false),
+  ];
+}
+
+/** Our own draft from a run that stopped: keep what arrived whole, upload the rest. */
+function planResumption(repo: string, request: PublishRequest, draft: Release): ReleaseStep[] {
+  const uploads = request.assets.map((asset) => ({ asset, uploadName: asset.name }));
+  const arrived = (upload: PlannedUpload) =>
+    draft.assets.some((remote) => remote.name === upload.asset.name && remote.size === upload.asset.size);
+  const stale = draft.assets.filter(
+    (remote) => !request.assets.some((asset) => asset.name === remote.name && asset.size === remote.size),
+  );
+  return [
+    useExistingStep(draft, 'finish our own draft, left by an earlier run'),
+    ...stale.map((remote) => deleteAssetStep(repo, remote, 'left incomplete or unknown by an earlier run')),
+    ...uploads.map((upload) => (arrived(upload) ? keepStep(upload.asset) : uploadStep(repo, upload))),
+    verifyStep(repo, uploads),
+    finalizeStep(repo, request, false),
+  ];
+}
+
+/**
+ * --replace keeps a release at the tag throughout: the new assets go up under temporary names and
+ * are verified, only then are the old ones deleted and the new ones renamed; the notes come last.
+ */
+function planReplacement(repo: string, request: PublishRequest, existing: Release): ReleaseStep[] {
+  const prefix = `publishing-${randomBytes(4).toString('hex')}-`;
+  const uploads = request.assets.map((asset) => ({ asset, uploadName: `${prefix}${asset.name}` }));
+  const leftovers = existing.assets.filter((remote) => temporaryName.test(remote.name));
+  const old = existing.assets.filter((remote) => !temporaryName.test(remote.name));
+  return [
+    useExistingStep(existing, 'replace'),
+    ...leftovers.map((remote) => deleteAssetStep(repo, remote, 'left by an interrupted --replace')),
+    ...uploads.map((upload) => uploadStep(repo, upload)),
+    verifyStep(repo, uploads),
+    ...old.map((remote) => deleteAssetStep(repo, remote, 'replaced')),
+    ...uploads.map((upload) => renameStep(repo, upload)),
+    finalizeStep(repo, request, true),
+  ];
+}
