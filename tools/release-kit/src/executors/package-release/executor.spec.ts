@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import runExecutor from './executor';
+import type { PackageReleaseOptions } from './schema';
+
+const workspaceRoot = join(__dirname, '../../../../..');
+const maxTarballBytes = 15 * 1024 * 1024;
+const releaseFiles = ['SHA256SUMS', 'changemaker-lite-latest.tar.gz', 'changemaker-lite-v1.2.3.tar.gz', 'release-manifest.json'];
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** The docker project's real target options, so the test packages what a release packages. */
+async function dockerTargetOptions(): Promise<PackageReleaseOptions> {
+  const project = await readJson<ProjectConfiguration>(join(workspaceRoot, 'docker/project.json'));
+  return { tag: 'v1.2.3', dryRun: false, json: false, ...(project.targets?.['package-release']?.options as object) } as PackageReleaseOptions;
+}
+
+async function contextFor(root: string): Promise<ExecutorContext> {
+  const projects: Record<string, ProjectConfiguration> = {};
+  for (const parent of ['apps', 'docker']) {
+    const roots = parent === 'docker' ? ['docker'] : (await readdir(join(root, parent)).catch(() => [])).map((name) => `${parent}/${name}`);
+    for (const projectRoot of roots) {
+      const config = await readJson<ProjectConfiguration>(join(root, projectRoot, 'project.json')).catch(() => undefined);
+      if (config?.name) projects[config.name] = { ...config, root: projectRoot };
+    }
+  }
+  return {
+    root,
+    cwd: root,
+    isVerbose: false,
+    projectName: 'docker',
+    targetName: 'package-release',
+    projectsConfigurations: { version: 2, projects },
+    nxJsonConfiguration: {},
+    projectGraph: { nodes: {}, dependencies: {} },
+  };
+}
+
+interface Run {
+  result: { success: boolean };
+  stdout: string;
+  stderr: string;
+}
+
+async function run(options: PackageReleaseOptions, root = workspaceRoot): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
+  const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
+  try {
+    return { result: await runExecutor(options, await contextFor(root)), stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+let scratch: string;
+beforeEach(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'cm-package-'));
+});
+afterEach(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('packaging the docker project', () => {
+  it('writes the four release files, byte-identical across runs, checksummed for sha256sum', async () => {
+    const options = await dockerTargetOptions();
+    const first = await run({ ...options, outputDir: join(scratch, 'first') });
+    const second = await run({ ...options, outputDir: join(scratch, 'second') });
+    expect(first.result.success).toBe(true);
+    expect((await readdir(join(scratch, 'first'))).sort()).toEqual(releaseFiles);
+    for (const name of releaseFiles) {
+      expect((await readFile(join(scratch, 'second', name))).equals(await readFile(join(scratch, 'first', name)))).toBe(true);
+    }
+    const versioned = await readFile(join(scratch, 'first', 'changemaker-lite-v1.2.3.tar.gz'));
+    expect(versioned.equals(await readFile(join(scratch, 'first', 'changemaker-lite-latest.tar.gz')))).toBe(true);
+    expect(versioned.length).toBeLessThan(maxTarballBytes);
+    await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(scratch, 'first') });
+    expect(second.stdout).toContain('packaged v1.2.3:');
+  });
+
+  it('extracts with the system tar into the seed layout, modes normalised, images pinned, ready for config.sh and compose', async () => {
+    const options = await dockerTargetOptions();
+    await run({ ...options, outputDir: join(scratch, 'out') });
+    await execa('tar', ['-xzf', join(scratch, 'out', 'changemaker-lite-v1.2.3.tar.gz'), '-C', scratch]);
+    const installed = join(scratch, 'changemaker-lite');
+    const mode = async (path: string) => (await stat(join(installed, path))).mode & 0o7777;
+    expect(await mode('config.sh')).toBe(0o755);
+    expect(await mode('scripts/install.sh')).toBe(0o755);
+    expect(await mode('scripts/upgrade.sh')).toBe(0o755);
+    expect(await mode('scripts/backup.sh')).toBe(0o755);
+    expect(await mode('.env.example')).toBe(0o644);
+    expect(await mode('configs/prometheus/prometheus.yml')).toBe(0o644);
+    expect(await mode('nginx/conf.d')).toBe(0o755);
+    expect(await mode('mkdocs/mkdocs.yml')).toBe(0o644);
+    expect(await readdir(join(installed, 'data/postgres'))).toEqual([]);
+    expect(await readFile(join(installed, 'VERSION'), 'utf8')).toBe('v1.2.3\n');
+    expect(existsSync(join(installed, 'docker-compose.prod.yml'))).toBe(false);
+    expect(existsSync(join(installed, '.env'))).toBe(false);
+
+    await execa('bash', ['config.sh', '--non-interactive', '--domain', 'example.org', '--admin-email', 'ops@example.org'], { cwd: installed });
+    const resolved = await execa('docker-compose', ['config'], { cwd: installed, env: { PATH: process.env.PATH, GITEA_REGISTRY: '', IMAGE_TAG: '' }, extendEnv: false });
+    const services = parse(resolved.stdout).services as Record<string, { image: string }>;
+    expect(services.api.image).toBe('gitea.bnkops.com/admin/changemaker-api:v1.2.3');
+    const manifest = await readJson<{ images: Array<{ service: string; reference: string }> }>(join(scratch, 'out', 'release-manifest.json'));
+    const coreImages = Object.entries(services).map(([service, { image }]) => ({ service, reference: image }));
+    expect(manifest.images.map(({ service, reference }) => ({ service, reference }))).toEqual(expect.arrayContaining(coreImages));
+  });
+
+  it('--dry-run prints every entry with its size and the total, and writes nothing', async () => {
+    const outputDir = join(scratch, 'never');
+    const { result, stdout } = await run({ ...(await dockerTargetOptions()), outputDir, dryRun: true });
+    expect(result.success).toBe(true);
+    expect(stdout).toMatch(/\d+(\.\d)? (B|KiB)\s+changemaker-lite\/docker-compose\.yml/);
+    expect(stdout).toMatch(/total: \d+ entries, [\d.]+ KiB/);
+    expect(existsSync(outputDir)).toBe(false);
+  });
+
+  it('refuses a tag that is not v<semver>, writing nothing', async () => {
+    const outputDir = join(scratch, 'never');
+    const { result, stderr } = await run({ ...(await dockerTargetOptions()), outputDir, tag: '1.2' });
+    expect(result.success).toBe(false);
+    expect(stderr).toBe('package-release: tag "1.2" is not a release tag; use v<semver>, e.g. --tag v1.2.3');
+    expect(existsSync(outputDir)).toBe(false);
+  });
+});
+
+describe('a workspace with a real .env among its sources', () => {
+  it('refuses it by name, leaves no output and does not print the secret', async () => {
+    const root = join(scratch, 'workspace');
+    await mkdir(join(root, 'docker'), { recursive: true });
+    await writeFile(join(root, 'docker/project.json'), JSON.stringify({ name: 'docker' }));
+    await writeFile(join(root, 'docker/docker-compose.prod.yml'), 'services: {}\n');
+    await writeFile(join(root, 'docker/.env'), 'POSTGRES_PASSWORD=s3cr3t-value-never-printed\n');
+    const outputDir = join(scratch, 'never');
+    const options = { ...(await dockerTargetOptions()), outputDir, sources: ['docker-compose.prod.yml', '.env'] };
+    const { result, stdout, stderr } = await run(options, root);
+    expect(result.success).toBe(false);
+    expect(stderr).toBe('package-release: docker/.env: is a real .env file (only .env.example ships); remove it from the release file list');
+    expect(`${stdout}${stderr}`).not.toContain('s3cr3t');
+    expect(existsSync(outputDir)).toBe(false);
+  });
+});
+
+describe('nx run docker:package-release', () => {
+  it('resolves through the plugin and writes the release', async () => {
+    const outputDir = join(scratch, 'cli');
+    await execa('npx', ['nx', 'run', 'docker:package-release', '--tag', 'v1.2.3', '--output-dir', outputDir, '--skip-nx-cache'], {
+      cwd: workspaceRoot,
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    });
+    expect((await readdir(outputDir)).sort()).toEqual(releaseFiles);
+  });
+});
