@@ -12,3 +12,5 @@ export * from './image-store';
 export * from './manifest-content';
 export * from './oci-layout';
 export * from './registry-repository';
+export * from './mirror-images';
+export * from './mirror-list';

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadMirrorList, selectGroups } from '@changemaker/oci';
+
+const file = join(__dirname, 'mirror-images.json');
+const schemaFile = join(__dirname, 'mirror-images.schema.json');
+
+describe('docker/mirror-images.json', () => {
+  it('pins the seed\'s 36 images in 4 groups (core 5, platform 16, communication 8, monitoring 7)', async () => {
+    const list = await loadMirrorList(file, schemaFile);
+    expect([...list.groups].map(([name, images]) => [name, images.length])).toEqual([
+      ['core', 5], ['platform', 16], ['communication', 8], ['monitoring', 7],
+    ]);
+    for (const image of selectGroups(list, undefined)) {
+      expect(image.source.tag).toBeTruthy();
+      expect(image.target).toMatch(/^[a-z0-9.-]+:[\w][\w.-]*$/);
+    }
+  });
+
+  it('follows the seed\'s naming conventions', async () => {
+    const targets = Object.fromEntries(selectGroups(await loadMirrorList(file, schemaFile), undefined).map((i) => [i.source.name, i.target]));
+    expect(targets['docker.io/nocodb/nocodb']).toBe('nocodb:0.301.3');
+    expect(targets['docker.io/gotify/server']).toMatch(/^gotify:/);
+    expect(targets['docker.io/vaultwarden/server']).toMatch(/^vaultwarden:/);
+    expect(targets['lscr.io/linuxserver/nginx']).toBe('ls-nginx:1.28.2');
+    for (const component of ['web', 'prosody', 'jicofo', 'jvb']) expect(targets[`docker.io/jitsi/${component}`]).toBe(`jitsi-${component}:stable-9823`);
+    expect(targets['docker.io/library/postgres']).toBe('postgres:16-alpine');
+  });
+
+  it('pins every third-party image the production compose file uses', async () => {
+    const compose = readFileSync(join(__dirname, 'docker-compose.prod.yml'), 'utf8');
+    const mirrored = new Set(selectGroups(await loadMirrorList(file, schemaFile), undefined).map((i) => i.target));
+    const thirdParty = [...compose.matchAll(/image: \$\{GITEA_REGISTRY:-gitea\.bnkops\.com\/admin\}\/([^\s]+)/g)]
+      .map((match) => match[1])
+      .filter((name) => !name.startsWith('changemaker-'));
+    expect(thirdParty.filter((name) => !mirrored.has(name))).toEqual([]);
+  });
+});
