@@ -20,12 +20,12 @@ export class ReleaseExistsError extends PublishError {
   }
 }
 
-/** An uploaded asset kept coming back different from what was sent. */
+/** An uploaded asset kept coming back different from what was sent, or went missing. */
 export class AssetVerificationError extends PublishError {
   override readonly name = 'AssetVerificationError';
-  constructor(assetName: string, attempts: number, problem: string) {
+  constructor(assetName: string, problem: string) {
     super(
-      `${assetName} did not verify after ${attempts} uploads (${problem}). The release stays a draft and is not visible; ` +
+      `${assetName} could not be verified on Gitea (${problem}). Nothing incomplete was made public; ` +
         'check the Gitea storage and any proxy in between, then re-run to finish it.',
     );
   }

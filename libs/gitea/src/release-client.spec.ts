@@ -99,10 +99,37 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     await expect(client.uploadAsset(release!.id, 'big.bin', big, 70 * 1024)).rejects.toThrow(AttachmentTooLargeError);
   });
 
-  it('refuses to send the token to another origin', async () => {
-    await expect(
-      client.downloadAsset({ id: 1, name: 'x', size: 1, browser_download_url: 'http://127.0.0.2:9/attachments/x' }),
-    ).rejects.toThrow(/not GITEA_URL/);
-    expect(gitea.requests()).toHaveLength(0);
+  it('asks GITEA_URL for a download URL that names the server differently, never the other host', async () => {
+    const file = join(dir, 'a.bin');
+    await writeFile(file, 'payload');
+    const release = await client.createRelease({ tag_name: 'v3.0.0', draft: true });
+    const asset = await client.uploadAsset(release.id, 'a.bin', file, 7);
+    const renamed = { ...asset, browser_download_url: asset.browser_download_url.replace(gitea.url, 'http://127.0.0.2:9') };
+    expect((await client.downloadAsset(renamed)).toString()).toBe('payload');
+  });
+});
+
+describe('ReleaseClient with object storage and without Link headers', () => {
+  it('follows a download redirect to another origin without the token, and pages by X-Total-Count', async () => {
+    const gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, serveDownloadsDirect: true, omitLinkHeaders: true, maxPageSize: 2 });
+    const dir = await mkdtemp(join(tmpdir(), 'gitea-client-'));
+    try {
+      const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
+      const file = join(dir, 'a.bin');
+      await writeFile(file, 'stored in object storage');
+      const release = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
+      const asset = await client.uploadAsset(release.id, 'a.bin', file, 24);
+      expect((await client.downloadAsset(asset)).toString()).toBe('stored in object storage');
+      expect(gitea.storageRequests()).toHaveLength(1);
+      expect(gitea.storageRequests()[0]!.authorization).toBeUndefined();
+      for (let i = 0; i < 4; i += 1) gitea.addRelease({ tagName: `v0.${i}.0` });
+      const tags: string[] = [];
+      for await (const found of client.listReleases()) tags.push(found.tag_name);
+      expect(tags.sort()).toEqual(['v0.0.0', 'v0.1.0', 'v0.2.0', 'v0.3.0', 'v1.0.0']);
+      expect(gitea.violations()).toEqual([]);
+    } finally {
+      await gitea.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

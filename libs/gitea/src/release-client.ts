@@ -35,7 +35,7 @@ export interface ReleaseClientOptions {
 
 interface GiteaCall {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** Path under /api/v1, or an absolute URL on the same origin (paging links, downloads). */
+  /** Path under /api/v1, or an absolute URL on GITEA_URL's origin (downloads). */
   path: string;
   json?: unknown;
   /** Rebuilt for every attempt, so a retried upload streams the file again from its start. */
@@ -53,10 +53,12 @@ interface GiteaAnswer {
 }
 
 const pageSize = 50;
+const maxRedirects = 3;
 
 /**
  * Gitea's releases API (Forgejo serves the same), written against gitea-releases-swagger.json.
- * The token travels only in the Authorization header and only to the origin of `giteaUrl`.
+ * The token travels only in the Authorization header and only to the origin of `giteaUrl`: paging
+ * links and download URLs are re-aimed at that origin, and redirects elsewhere go without it.
  */
 export class ReleaseClient {
   readonly giteaUrl: string;
@@ -86,24 +88,26 @@ export class ReleaseClient {
    * that a release past the first page is never missed.
    */
   async *listReleases(): AsyncGenerator<Release> {
-    let url: string | undefined = `${this.repoPath()}/releases?draft=true&limit=${pageSize}&page=1`;
+    const pagePath = (query: string) => `${this.repoPath()}/releases${query}`;
+    let path: string | undefined = pagePath(`?draft=true&limit=${pageSize}&page=1`);
     let page = 1;
     let seen = 0;
-    while (url) {
+    while (path) {
       const answer = await this.call({
         method: 'GET',
-        path: url,
+        path,
         onNotFound: () => new RepositoryNotFoundError(this.giteaUrl, this.repo),
       });
-      if (!answer) return;
-      const releases = parseJson(answer) as Release[];
+      const releases = parseJson(answer!) as Release[];
       yield* releases;
       seen += releases.length;
-      const total = Number(firstHeader(answer.headers['x-total-count']) ?? Number.NaN);
       page += 1;
-      url = nextPageUrl(answer.headers['link']) ??
-        (releases.length > 0 && seen < total ? `${this.repoPath()}/releases?draft=true&limit=${pageSize}&page=${page}` : undefined);
-      if (releases.length === 0) url = undefined;
+      const total = Number(firstHeader(answer!.headers['x-total-count']));
+      // Gitea builds the Link from its ROOT_URL, which need not be GITEA_URL: only its query is used.
+      const next = nextPageUrl(answer!.headers['link']);
+      if (releases.length === 0) path = undefined;
+      else if (next) path = pagePath(new URL(next).search);
+      else path = seen < total ? pagePath(`?draft=true&limit=${pageSize}&page=${page}`) : undefined;
     }
   }
 
@@ -178,9 +182,13 @@ export class ReleaseClient {
     });
   }
 
-  /** The asset's bytes, fetched from its browser_download_url (which must be on this Gitea). */
+  /**
+   * The asset's bytes from its browser_download_url, asked of GITEA_URL's origin (Gitea writes its
+   * ROOT_URL there, which may name the same server differently).
+   */
   async downloadAsset(asset: Attachment): Promise<Buffer> {
-    const answer = await this.call({ method: 'GET', path: asset.browser_download_url });
+    const named = new URL(asset.browser_download_url);
+    const answer = await this.call({ method: 'GET', path: `${this.origin}${named.pathname}${named.search}` });
     return answer!.body;
   }
 
@@ -190,8 +198,8 @@ export class ReleaseClient {
   }
 
   private async call(call: GiteaCall): Promise<GiteaAnswer | undefined> {
-    const url = this.resolve(call.path);
-    const shownPath = describePath(url);
+    const url = new URL(call.path.startsWith('/') ? `${this.apiRoot}${call.path}` : call.path);
+    const shownPath = url.pathname;
     const policy = this.options.retry ?? defaultRetryPolicy;
     for (let attempt = 1; ; attempt += 1) {
       let answer: GiteaAnswer;
@@ -235,12 +243,14 @@ export class ReleaseClient {
     } else if (call.form) {
       body = await call.form();
     }
-    const response = await request(url, {
-      method: call.method,
-      headers,
-      body,
-      dispatcher: this.options.dispatcher,
-    });
+    let response = await request(url, { method: call.method, headers, body, dispatcher: this.options.dispatcher });
+    for (let hops = 0; isRedirect(response.statusCode) && call.method === 'GET' && hops < maxRedirects; hops += 1) {
+      await response.body.dump();
+      const target = new URL(String(firstHeader(response.headers['location'])), url);
+      // Object storage (SERVE_DIRECT) answers with a signed URL on another host: it gets no token.
+      const followHeaders = target.origin === this.origin ? headers : { accept: headers['accept']! };
+      response = await request(target, { method: 'GET', headers: followHeaders, dispatcher: this.options.dispatcher });
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);
     return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
@@ -264,23 +274,14 @@ export class ReleaseClient {
     if (status === 413 && call.on413) throw call.on413();
     throw new GiteaRequestError(status, call.method, shownPath, giteaMessage);
   }
-
-  /** Keeps the token on this Gitea: a link or download URL pointing elsewhere is refused. */
-  private resolve(path: string): URL {
-    const url = path.startsWith('/') ? new URL(`${this.apiRoot}${path}`) : new URL(path);
-    if (url.origin !== this.origin) {
-      throw new GiteaRequestError(0, 'GET', describePath(url), `refusing to send the token to ${url.origin}, which is not GITEA_URL`);
-    }
-    return url;
-  }
-}
-
-function describePath(url: URL): string {
-  return url.pathname;
 }
 
 function parseJson(answer: GiteaAnswer): unknown {
   return JSON.parse(answer.body.toString('utf8'));
+}
+
+function isRedirect(status: number): boolean {
+  return [301, 302, 303, 307, 308].includes(status);
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

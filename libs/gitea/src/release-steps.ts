@@ -99,7 +99,7 @@ export function renameStep(repo: string, { asset, uploadName }: PlannedUpload): 
     run: async (context) => {
       const release = releaseOf(context);
       const uploaded = (await context.client.listAssets(release.id)).find((a) => a.name === uploadName);
-      if (!uploaded) throw new AssetVerificationError(uploadName, 1, 'it vanished before it could be renamed');
+      if (!uploaded) throw new AssetVerificationError(uploadName, 'it vanished before it could be renamed');
       await context.client.renameAsset(release.id, uploaded.id, asset.name);
     },
   };
@@ -160,7 +160,7 @@ async function verifyUploads(context: StepContext, uploads: PlannedUpload[]): Pr
       for (const extra of copies.slice(1)) await client.deleteAsset(releaseId, extra.id);
       const problem = copies[0] ? await verifyAsset(client, copies[0], asset) : 'missing from the release';
       if (!problem) continue;
-      if (round >= verifyAttempts) throw new AssetVerificationError(uploadName, round, problem);
+      if (round >= verifyAttempts) throw new AssetVerificationError(uploadName, `still wrong after ${round} uploads: ${problem}`);
       context.onProgress?.(`re-uploading ${uploadName}: ${problem}`);
       if (copies[0]) await client.deleteAsset(releaseId, copies[0].id);
       await client.uploadAsset(releaseId, uploadName, asset.path, asset.size);

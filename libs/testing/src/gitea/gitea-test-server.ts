@@ -22,6 +22,13 @@ export interface StartGiteaServerOptions {
   tokens?: Record<string, GiteaTokenGrant>;
   /** [repository.release] FILE_MAX_SIZE in bytes. */
   attachmentMaxSize?: number;
+  /**
+   * Like Gitea with object storage and SERVE_DIRECT: downloads answer 303 to a signed URL on a
+   * second loopback server (another origin), whose requests `storageRequests()` records.
+   */
+  serveDownloadsDirect?: boolean;
+  /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
+  omitLinkHeaders?: boolean;
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
   maxPageSize?: number;
 }
@@ -67,6 +74,7 @@ export interface TestGiteaServer {
   /** Calls `listener` with the releases after every request, e.g. to prove a tag never lacks one. */
   observe(listener: (releases: StoredRelease[]) => void): void;
   violations(): ContractViolation[];
+  storageRequests(): RecordedRequest[];
   stop(): Promise<void>;
 }
 
@@ -87,9 +95,12 @@ const apiPrefix = '/api/v1';
 
 export async function startGiteaServer(options: StartGiteaServerOptions = {}): Promise<TestGiteaServer> {
   const gitea = new GiteaModel(options);
-  const server = createServer((req, res) => void gitea.handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  gitea.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenOnLoopback((req, res) => void gitea.handle(req, res));
+  gitea.url = server.url;
+  const storage = options.serveDownloadsDirect
+    ? await listenOnLoopback((req, res) => gitea.serveFromStorage(req, res))
+    : undefined;
+  gitea.storageUrl = storage?.url;
   return {
     url: gitea.url,
     owner: gitea.owner,
@@ -100,12 +111,24 @@ export async function startGiteaServer(options: StartGiteaServerOptions = {}): P
     requests: () => gitea.log,
     observe: (listener) => gitea.observers.push(listener),
     violations: () => gitea.violations,
-    stop: () => closeServer(server),
+    storageRequests: () => gitea.storageLog,
+    stop: async () => {
+      await closeServer(server.server);
+      if (storage) await closeServer(storage.server);
+    },
   };
+}
+
+async function listenOnLoopback(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 class GiteaModel {
   url = '';
+  storageUrl?: string;
+  readonly storageLog: RecordedRequest[] = [];
   readonly owner: string;
   readonly repo: string;
   readonly faults = new GiteaFaults();
@@ -253,7 +276,7 @@ class GiteaModel {
     return new HttpAnswer(
       200,
       items.map((r) => this.present(r)),
-      { 'x-total-count': String(visible.length), ...(links.length > 0 ? { link: links.join(',') } : {}) },
+      { 'x-total-count': String(visible.length), ...(links.length > 0 && !this.options.omitLinkHeaders ? { link: links.join(',') } : {}) },
     );
   }
 
@@ -337,9 +360,19 @@ class GiteaModel {
   private download(caller: Caller, uuid: string): HttpAnswer | Buffer {
     for (const release of this.store) {
       const attachment = release.attachments.find((a) => a.uuid === uuid);
-      if (attachment && (!release.draft || caller.canWrite)) return attachment.bytes;
+      if (!attachment || (release.draft && !caller.canWrite)) continue;
+      if (this.storageUrl) return new HttpAnswer(303, undefined, { location: `${this.storageUrl}/storage/${uuid}?X-Amz-Signature=signed` });
+      return attachment.bytes;
     }
     return notFound(this.url);
+  }
+
+  serveFromStorage(req: IncomingMessage, res: ServerResponse): void {
+    const uuid = /^\/storage\/([^/?]+)/.exec(req.url ?? '')?.[1];
+    const attachment = this.store.flatMap((r) => r.attachments).find((a) => a.uuid === uuid);
+    this.storageLog.push({ method: req.method ?? 'GET', url: req.url ?? '', status: attachment ? 200 : 404, authorization: req.headers.authorization });
+    res.writeHead(attachment ? 200 : 404, { 'content-length': attachment?.bytes.length ?? 0 });
+    res.end(attachment?.bytes);
   }
 
   private present(release: StoredRelease): Record<string, unknown> {

@@ -169,6 +169,14 @@ describe('publish-release executor', () => {
     await expectPublishedWithLocalFiles(releasesAt(tag)[0]!);
   });
 
+  it('an asset that never arrives intact stops the publish and leaves nothing visible', async () => {
+    gitea.faults.corruptUploadsOf(`changemaker-lite-${tag}.tar.gz`, 10);
+    expect(await run()).toEqual({ success: false });
+    expect(output()).toMatch(/changemaker-lite-v1\.4\.0\.tar\.gz could not be verified on Gitea \(still wrong after 3 uploads: sha256/);
+    expect(releasesAt(tag)[0]?.draft).toBe(true);
+    await expectInvisibleToUsers();
+  });
+
   it('--replace swaps the assets and notes while the tag keeps a public release throughout', async () => {
     const old = gitea.addRelease({ tagName: tag, note: 'old notes' });
     old.attachments.push({ id: 900, uuid: 'old-uuid', name: `changemaker-lite-${tag}.tar.gz`, bytes: Buffer.from('old bytes'), createdAt: old.createdAt });
