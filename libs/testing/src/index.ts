@@ -4,3 +4,4 @@ export * from './buildah-sandbox';
 export * from './gitea';
 export * from './throwaway-workspace';
 export * from './synthetic-images';
+export * from './fault-proxy';

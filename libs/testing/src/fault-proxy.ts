@@ -1,0 +1,123 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export type Fault =
+  /** Answer with this status (and headers, e.g. Retry-After) instead of forwarding. */
+  | { kind: 'status'; status: number; headers?: Record<string, string> }
+  /** Close the connection before any answer. */
+  | { kind: 'drop' }
+  /** Forward, then cut the connection after this many body bytes (the upload's, else the download's). */
+  | { kind: 'drop-mid-body'; afterBytes: number };
+
+export interface FaultRule {
+  method?: string;
+  path?: RegExp;
+  fault: Fault;
+  /** How many matching requests get the fault; later ones pass through. */
+  times: number;
+}
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  /** The status the client saw; undefined when the connection was cut. */
+  status?: number;
+  fault?: Fault['kind'];
+}
+
+export interface FaultProxy {
+  /** host:port to use in image references instead of the upstream's. */
+  host: string;
+  requests: ProxiedRequest[];
+  addFault(rule: FaultRule): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy on loopback between a client and a registry that injects faults on chosen
+ * requests (500s, 429 with Retry-After, dropped connections, connections cut mid-body) and
+ * records every request, so tests can count what a client really sent.
+ */
+export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] = []): Promise<FaultProxy> {
+  const requests: ProxiedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/' };
+    requests.push(record);
+    const rule = rules.find((r) => r.times > 0 && (!r.method || r.method === req.method) && (!r.path || r.path.test(record.path)));
+    if (rule) rule.times--;
+    handle(req, res, upstreamHost, record, rule?.fault);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    addFault: (rule) => rules.push(rule),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string, record: ProxiedRequest, fault: Fault | undefined): void {
+  record.fault = fault?.kind;
+  if (fault?.kind === 'drop') {
+    req.socket.destroy();
+    return;
+  }
+  if (fault?.kind === 'status') {
+    req.resume();
+    req.on('end', () => {
+      record.status = fault.status;
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+      res.end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `fault injected by the test proxy: ${fault.status}` }] }));
+    });
+    return;
+  }
+  const [hostname, port] = upstreamHost.split(':');
+  const upstream = httpRequest({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    record.status = answer.statusCode;
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    const cutDownload = fault?.kind === 'drop-mid-body' && !hasRequestBody(req) ? fault.afterBytes : undefined;
+    pipeWithCut(answer, res, cutDownload, () => {
+      record.status = undefined;
+      res.socket?.destroy();
+    });
+  });
+  upstream.on('error', () => res.socket?.destroy());
+  const cutUpload = fault?.kind === 'drop-mid-body' && hasRequestBody(req) ? fault.afterBytes : undefined;
+  pipeWithCut(req, upstream, cutUpload, () => {
+    upstream.destroy();
+    req.socket.destroy();
+  });
+}
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+function pipeWithCut(from: IncomingMessage, to: NodeJS.WritableStream, cutAfter: number | undefined, cut: () => void): void {
+  let passed = 0;
+  from.on('data', (chunk: Buffer) => {
+    if (cutAfter !== undefined && passed + chunk.length > cutAfter) {
+      to.write(chunk.subarray(0, Math.max(0, cutAfter - passed)));
+      from.removeAllListeners('data');
+      from.pause();
+      return cut();
+    }
+    passed += chunk.length;
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.on('end', () => to.end());
+}
