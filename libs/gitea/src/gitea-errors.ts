@@ -85,6 +85,6 @@ export class GiteaRequestError extends GiteaError {
 export class GiteaUnreachableError extends GiteaError {
   override readonly name = 'GiteaUnreachableError';
   constructor(method: string, path: string, attempts: number, cause: string) {
-    super(`${method} ${path} failed after ${attempts} attempts: ${cause}. Check GITEA_URL and the network, then re-run.`);
+    super(`${method} ${path} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${cause}. Check GITEA_URL and the network, then re-run.`);
   }
 }

@@ -84,12 +84,13 @@ export class ReleaseClient {
   }
 
   /**
-   * Every release, following Link rel="next" (and X-Total-Count when a server omits the link) so
+   * Every release the token may see (drafts too, with write access: Gitea's `draft` filter would
+   * narrow the list to drafts only, so it is left out), following Link rel="next" (and X-Total-Count when a server omits the link) so
    * that a release past the first page is never missed.
    */
   async *listReleases(): AsyncGenerator<Release> {
     const pagePath = (query: string) => `${this.repoPath()}/releases${query}`;
-    let path: string | undefined = pagePath(`?draft=true&limit=${pageSize}&page=1`);
+    let path: string | undefined = pagePath(`?limit=${pageSize}&page=1`);
     let page = 1;
     let seen = 0;
     while (path) {
@@ -107,7 +108,7 @@ export class ReleaseClient {
       const next = nextPageUrl(answer!.headers['link']);
       if (releases.length === 0) path = undefined;
       else if (next) path = pagePath(new URL(next).search);
-      else path = seen < total ? pagePath(`?draft=true&limit=${pageSize}&page=${page}`) : undefined;
+      else path = seen < total ? pagePath(`?limit=${pageSize}&page=${page}`) : undefined;
     }
   }
 

@@ -256,7 +256,8 @@ class GiteaModel {
   private list(url: URL, caller: Caller): HttpAnswer {
     const visible = this.store
       .filter((r) => caller.canWrite || !r.draft)
-      .filter((r) => url.searchParams.get('draft') !== 'false' || !r.draft)
+      // Gitea's `draft` query is a filter: true lists only drafts, false none, absent both.
+      .filter((r) => !url.searchParams.has('draft') || String(r.draft) === url.searchParams.get('draft'))
       .sort((a, b) => b.id - a.id);
     const maxPage = this.options.maxPageSize ?? 50;
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 30) || 30, maxPage);
