@@ -7,6 +7,11 @@ export class GiteaError extends Error {
   override readonly name: string = 'GiteaError';
 }
 
+/** GITEA_URL or GITEA_REPO cannot be what it claims to be. */
+export class InvalidSettingError extends GiteaError {
+  override readonly name = 'InvalidSettingError';
+}
+
 /** 401 "user does not exist": a token this Gitea does not know, usually the local instance's. */
 export class UnknownTokenError extends GiteaError {
   override readonly name = 'UnknownTokenError';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
 import {
   AttachmentTooLargeError,
+  InvalidSettingError,
   PermissionDeniedError,
   ReleaseClient,
   ReleaseConflictError,
@@ -106,6 +107,16 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     const asset = await client.uploadAsset(release.id, 'a.bin', file, 7);
     const renamed = { ...asset, browser_download_url: asset.browser_download_url.replace(gitea.url, 'http://127.0.0.2:9') };
     expect((await client.downloadAsset(renamed)).toString()).toBe('payload');
+  });
+});
+
+describe('ReleaseClient settings', () => {
+  it('refuses a GITEA_REPO that is not owner/name and a GITEA_URL that is not http(s)', () => {
+    expect(() => new ReleaseClient({ giteaUrl: 'http://127.0.0.1:1', repo: 'changemaker.lite' })).toThrow(/GITEA_REPO "changemaker.lite" is not owner\/name/);
+    expect(() => new ReleaseClient({ giteaUrl: 'gitea.bnkops.com', repo: 'admin/x' })).toThrow(InvalidSettingError);
+    const withCredentials = () => new ReleaseClient({ giteaUrl: 'http://ci:s3cret-in-url@127.0.0.1:1', repo: 'admin/x' });
+    expect(withCredentials).toThrow(/carries credentials/);
+    expect(withCredentials).not.toThrow(/s3cret-in-url/);
   });
 });
 

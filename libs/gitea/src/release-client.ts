@@ -4,6 +4,7 @@ import {
   AttachmentTooLargeError,
   GiteaRequestError,
   GiteaUnreachableError,
+  InvalidSettingError,
   PermissionDeniedError,
   ReleaseConflictError,
   RepositoryNotFoundError,
@@ -70,7 +71,10 @@ export class ReleaseClient {
     this.giteaUrl = options.giteaUrl.replace(/\/+$/, '');
     this.repo = options.repo;
     this.apiRoot = `${this.giteaUrl}/api/v1`;
-    this.origin = new URL(this.giteaUrl).origin;
+    this.origin = originOf(this.giteaUrl);
+    if (!/^[^/\s]+\/[^/\s]+$/.test(this.repo)) {
+      throw new InvalidSettingError(`GITEA_REPO "${this.repo}" is not owner/name: set it like admin/changemaker.lite.`);
+    }
   }
 
   /** The published (or, with write access, draft) release at `tag`; undefined when there is none. */
@@ -275,6 +279,17 @@ export class ReleaseClient {
     if (status === 413 && call.on413) throw call.on413();
     throw new GiteaRequestError(status, call.method, shownPath, giteaMessage);
   }
+}
+
+function originOf(giteaUrl: string): string {
+  const url = URL.canParse(giteaUrl) ? new URL(giteaUrl) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new InvalidSettingError(`GITEA_URL "${giteaUrl}" is not an http(s) URL: set it like https://gitea.example.com.`);
+  }
+  if (url.username || url.password) {
+    throw new InvalidSettingError('GITEA_URL carries credentials: remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN.');
+  }
+  return url.origin;
 }
 
 function parseJson(answer: GiteaAnswer): unknown {
