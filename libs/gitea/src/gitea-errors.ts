@@ -56,7 +56,7 @@ export class AttachmentTooLargeError extends GiteaError {
   constructor(assetName: string, size: number) {
     super(
       `Gitea refused ${assetName} (${size} bytes) with 413: it exceeds the attachment limit. Raise ` +
-        '[repository.release] FILE_MAX_SIZE (or [attachment] MAX_SIZE on Gitea before 1.22) in app.ini, ' +
+        '[repository.release] FILE_MAX_SIZE (or [attachment] MAX_SIZE on older Gitea) in app.ini, ' +
         'and the reverse proxy\'s body limit (nginx client_max_body_size), then re-run.',
     );
   }

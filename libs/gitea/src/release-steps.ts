@@ -61,7 +61,6 @@ export function uploadStep(repo: string, { asset, uploadName }: PlannedUpload): 
     summary: `upload ${uploadName}`,
     asset,
     run: async (context) => {
-      context.onProgress?.(`uploading ${uploadName} (${asset.size} bytes)`);
       await context.client.uploadAsset(releaseOf(context).id, uploadName, asset.path, asset.size);
     },
   };
