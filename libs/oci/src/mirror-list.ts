@@ -38,8 +38,16 @@ interface RawList {
 
 /** Reads and validates the mirror list against its JSON Schema (the file IDEs complete from). */
 export async function loadMirrorList(file: string, schemaFile: string): Promise<MirrorList> {
-  const [text, schemaText] = await Promise.all([readFile(file, 'utf8'), readFile(schemaFile, 'utf8')]);
+  const [text, schemaText] = await Promise.all([readText(file), readText(schemaFile)]);
   return parseMirrorList(text, file, JSON.parse(schemaText) as object);
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new MirrorListError(file, [`${file} cannot be read (${(error as NodeJS.ErrnoException).code}); check the manifest option`]);
+  }
 }
 
 /**

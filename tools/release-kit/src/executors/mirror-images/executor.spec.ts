@@ -1,0 +1,158 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { execa } from 'execa';
+import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage, sha256Digest } from '@changemaker/oci';
+import { startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import runExecutor from './executor';
+import type { MirrorImagesOptions } from './schema';
+
+const workspaceRoot = join(__dirname, '../../../../..');
+const credentials = { username: 'mirror-bot', password: 'pa55-word-that-must-not-leak' };
+
+interface Run {
+  success: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+describe('mirror-images executor', () => {
+  let source: TestRegistry;
+  let target: TestRegistry;
+  let sourceProxy: FaultProxy;
+  let targetProxy: FaultProxy;
+  let dir: string;
+  let images: Record<string, WrittenImage>;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-mirror-exec-'));
+    [source, target] = await Promise.all([startRegistry(), startRegistry({ credentials })]);
+    [sourceProxy, targetProxy] = await Promise.all([startFaultProxy(source.host), startFaultProxy(target.host)]);
+    const written = await writeSyntheticImages(join(dir, 'layout'), [
+      { tag: 'alpha', kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64'], layers: [{ seed: 'base', size: 400_000 }, { seed: 'a-{platform}', size: 50_000 }], attestation: true },
+      { tag: 'beta', kind: 'docker-list', platforms: ['linux/amd64', 'linux/arm64'], layers: [{ seed: 'base', size: 400_000 }, { seed: 'b-{platform}', size: 50_000 }] },
+      { tag: 'gamma', kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'base', size: 400_000 }] },
+    ]);
+    images = Object.fromEntries(written.map((image) => [image.tag, image]));
+    const pusher = new RegistryClient({ credentials: {} });
+    for (const image of written) {
+      await copyImage(ociLayoutImage(join(dir, 'layout'), image.tag), registryImage(pusher, ImageReference.parse(`${source.host}/upstream/${image.tag}:1.0`)));
+    }
+    await copyFile(join(workspaceRoot, 'docker/mirror-images.schema.json'), join(dir, 'mirror.schema.json'));
+    await copyFile(join(workspaceRoot, 'docker/mirror-images.schema.json'), join(dir, 'broken.schema.json'));
+    await copyFile(join(workspaceRoot, 'docker/mirror-images.schema.json'), join(dir, 'clash.schema.json'));
+    const src = (name: string) => `${sourceProxy.host}/upstream/${name}:1.0`;
+    await writeFile(join(dir, 'mirror.json'), JSON.stringify({
+      groups: {
+        core: { images: [{ source: src('alpha'), target: 'alpha:1.0' }] },
+        platform: { images: [{ source: src('beta'), target: 'beta:1.0' }, { source: src('nonexistent'), target: 'nonexistent:1.0' }] },
+        monitoring: { images: [{ source: src('gamma'), target: 'gamma:1.0' }] },
+      },
+    }, null, 2));
+    await writeFile(join(dir, 'broken.json'), `{\n  "groups": {\n    "core": {\n      "images": [\n        { "source": "${src('alpha')}", "taget": "alpha:1.0" }\n      ]\n    }\n  }\n}\n`);
+    await writeFile(join(dir, 'clash.json'), JSON.stringify({ groups: { core: { images: [{ source: src('alpha'), target: 'same:1.0' }, { source: src('gamma'), target: 'same:2.0' }] } } }, null, 2));
+  });
+  afterAll(async () => {
+    process.env = savedEnv;
+    await Promise.all([sourceProxy?.stop(), targetProxy?.stop()]);
+    await Promise.all([source?.stop(), target?.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    // Credentials reach the executor the way CI gives them: env, never options.
+    process.env = { ...savedEnv, GITEA_REGISTRY: `${targetProxy.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: credentials.password, DOCKER_CONFIG: join(dir, 'no-docker-config') };
+    sourceProxy.requests.length = 0;
+    targetProxy.requests.length = 0;
+  });
+
+  async function run(options: MirrorImagesOptions): Promise<Run> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
+    const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
+    try {
+      const context = { root: dir, cwd: dir, isVerbose: false, projectName: 'docker', targetName: 'mirror-images' } as ExecutorContext;
+      const { success } = await runExecutor({ manifest: 'mirror.json', ...options }, context);
+      return { success, stdout: out.join('\n'), stderr: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+
+  const targetDigest = async (name: string) => {
+    const { stdout } = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${credentials.username}:${credentials.password}`, `docker://${target.host}/admin/${name}:1.0`], { encoding: 'buffer', stripFinalNewline: false });
+    return sha256Digest(Buffer.from(stdout));
+  };
+
+  it('dry run: resolves by HEAD, lists what would be copied and what cannot be checked, writes nothing', async () => {
+    const result = await run({ dryRun: true });
+    expect(result.success).toBe(false);
+    expect(result.stdout).toMatch(/would copy\s+core: .*\/admin\/alpha:1\.0/);
+    expect(result.stdout).toMatch(/UNCHECKED\s+platform: .*\/admin\/nonexistent:1\.0 .*nonexistent:1\.0 does not exist/);
+    expect(result.stdout).toContain('dry run against');
+    expect(targetProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+    expect(sourceProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+  });
+
+  it('mirrors every image, digests unchanged; an unknown image fails alone and is named', async () => {
+    const result = await run({ concurrency: 2 });
+    expect(result.success).toBe(false);
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      expect(result.stdout).toMatch(new RegExp(`copied\\s+\\w+: \\S+/admin/${name}:1\\.0`));
+      expect(await targetDigest(name)).toBe(images[name].digest);
+    }
+    expect(result.stdout).toMatch(/FAILED\s+platform: \S+\/admin\/nonexistent:1\.0\s+<- \S+nonexistent:1\.0: manifest unknown/);
+    expect(result.stdout).toMatch(/^total\s+4\s+3\s+0\s+1\s/m);
+    expect(result.stdout).toContain('1 of 4 images failed: ');
+    expect(`${result.stdout}${result.stderr}`).not.toContain(credentials.password);
+  });
+
+  it('a re-run with nothing changed sends HEAD requests only and copies 0 bytes', async () => {
+    await run({ groups: 'core,monitoring' });
+    sourceProxy.requests.length = 0;
+    targetProxy.requests.length = 0;
+    const result = await run({ groups: ['core', 'monitoring'], json: true });
+    expect(result.success).toBe(true);
+    const report = JSON.parse(result.stdout) as { images: Array<{ status: string; copy: { bytesCopied: number } }> };
+    expect(report.images.map((image) => [image.status, image.copy.bytesCopied])).toEqual([['current', 0], ['current', 0]]);
+    expect(sourceProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+    expect(targetProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+    expect(result.stderr).toMatch(/current\s+core: /);
+  });
+
+  it('--core-only mirrors the core group alone', async () => {
+    const result = await run({ coreOnly: true, dryRun: true });
+    expect(result.success).toBe(true);
+    expect(result.stdout).toMatch(/checking 1 images/);
+  });
+
+  it('names the user and registry on a wrong password, every image fails, the secret never shows', async () => {
+    process.env['GITEA_REGISTRY_PASSWORD'] = 'a-wrong-secret-123';
+    const result = await run({});
+    expect(result.success).toBe(false);
+    expect(result.stdout).toMatch(new RegExp(`FAILED\\s+core: .*registry ${targetProxy.host} refused authentication: the password for user "mirror-bot" was not accepted`));
+    expect(`${result.stdout}${result.stderr}`).not.toContain('a-wrong-secret-123');
+  });
+
+  it.each([
+    [{ manifest: 'broken.json' }, /broken\.json:5: groups\.core\.images\.0 \(image \S+alpha:1\.0\) must have required property 'target'/],
+    [{ manifest: 'clash.json' }, /clash\.json:\d+: target "same" is claimed by both \S+alpha:1\.0 \(line \d+\) and \S+gamma:1\.0/],
+    [{ manifest: 'missing.json' }, /missing\.json cannot be read \(ENOENT\)/],
+    [{ groups: 'core,nope' }, /unknown group "nope"; the groups are core, platform, communication|unknown group "nope"; the groups are core, platform, monitoring/],
+    [{ coreOnly: true, groups: 'core' }, /either --core-only or --groups/],
+    [{ platforms: 'amd64' }, /"amd64" is not os\/arch/],
+    [{ registry: 'admin' }, /target registry must start with a host/],
+  ])('refuses bad input %j with a clear line per problem and no request', async (options, message) => {
+    const result = await run(options as MirrorImagesOptions);
+    expect(result.success).toBe(false);
+    expect(result.stderr).toMatch(message);
+    // broken.json has two mistakes on one line: a missing and a misspelt property
+    expect(result.stderr.split('\n').length).toBeLessThanOrEqual(3);
+    expect(targetProxy.requests).toEqual([]);
+    expect(sourceProxy.requests).toEqual([]);
+  });
+});

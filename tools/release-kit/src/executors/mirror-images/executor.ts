@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import {
+  defaultGiteaRegistry,
+  loadMirrorList,
+  mirrorImages,
+  OciError,
+  RegistryClient,
+  selectGroups,
+  targetReference,
+  type MirrorImage,
+} from '@changemaker/oci';
+import { outcomeLine, summaryTable, verdictLine } from './mirror-report';
+import type { MirrorImagesOptions } from './schema';
+
+interface NormalizedOptions {
+  manifest: string;
+  schema: string;
+  registry: string;
+  groups?: string[];
+  dryRun: boolean;
+  concurrency: number;
+  platforms?: string[];
+  chunkSize?: number;
+  insecureRegistries: string[];
+  json: boolean;
+}
+
+export default async function runExecutor(options: MirrorImagesOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  let normalized: NormalizedOptions;
+  let images: MirrorImage[];
+  try {
+    normalized = normalizeOptions(options, context.root, process.env);
+    images = selectGroups(await loadMirrorList(normalized.manifest, normalized.schema), normalized.groups);
+    // Checked before any request, so a bad --registry cannot leave half a mirror behind.
+    for (const image of images) targetReference(normalized.registry, image.target);
+  } catch (error) {
+    if (!(error instanceof OciError)) throw error;
+    console.error(`mirror-images: ${(error as Error).message}`);
+    return { success: false };
+  }
+  const progress = normalized.json ? console.error : console.log;
+  progress(`${normalized.dryRun ? 'checking' : 'mirroring'} ${images.length} images into ${normalized.registry} (concurrency ${normalized.concurrency}, platforms ${normalized.platforms?.join(',') ?? 'all'})`);
+  const outcomes = await mirrorImages(images, {
+    client: new RegistryClient({ insecureRegistries: normalized.insecureRegistries, chunkSize: normalized.chunkSize, userAgent: 'changemaker-release-kit mirror-images' }),
+    targetRegistry: normalized.registry,
+    concurrency: normalized.concurrency,
+    platforms: normalized.platforms,
+    dryRun: normalized.dryRun,
+    onImageDone: (outcome) => progress(outcomeLine(outcome, normalized.dryRun)),
+  });
+  progress(summaryTable(outcomes, normalized.dryRun));
+  progress(verdictLine(outcomes, normalized.registry, normalized.dryRun));
+  if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, images: outcomes }));
+  return { success: outcomes.every((outcome) => outcome.status !== 'failed') };
+}
+
+function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJS.ProcessEnv): NormalizedOptions {
+  const manifest = resolve(root, options.manifest ?? 'docker/mirror-images.json');
+  const groups = options.coreOnly ? ['core'] : listOption(options.groups);
+  if (options.coreOnly && options.groups) throw new OciError('give either --core-only or --groups, not both');
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new OciError(`--concurrency must be a whole number of at least 1, not ${options.concurrency}`);
+  const platforms = listOption(options.platforms);
+  const badPlatform = platforms?.find((platform) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform));
+  if (badPlatform) throw new OciError(`--platforms: "${badPlatform}" is not os/arch[/variant], e.g. linux/arm64`);
+  return {
+    manifest,
+    schema: manifest.replace(/\.json$/, '.schema.json'),
+    registry: options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry,
+    groups,
+    dryRun: options.dryRun ?? false,
+    concurrency,
+    platforms,
+    chunkSize: options.chunkSize,
+    insecureRegistries: options.insecureRegistries ?? [],
+    json: options.json ?? false,
+  };
+}
+
+/** Options arrive as arrays from project.json and as comma lists from the command line. */
+function listOption(value: string[] | string | undefined): string[] | undefined {
+  const items = (Array.isArray(value) ? value : (value ?? '').split(',')).map((item) => item.trim()).filter(Boolean);
+  return items.length > 0 ? items : undefined;
+}

@@ -1,0 +1,54 @@
+import type { MirrorOutcome } from '@changemaker/oci';
+
+const statusLabels: Record<MirrorOutcome['status'], string> = {
+  copied: 'copied',
+  current: 'current',
+  'would-copy': 'would copy',
+  failed: 'FAILED',
+};
+
+/** The progress line printed as each image completes. */
+export function outcomeLine(outcome: MirrorOutcome, dryRun: boolean): string {
+  const label = (dryRun && outcome.status === 'failed' ? 'UNCHECKED' : statusLabels[outcome.status]).padEnd(10);
+  const head = `${label} ${outcome.group}: ${outcome.target}  <- ${outcome.source}`;
+  if (outcome.error) return `${head}: ${outcome.error}`;
+  const copy = outcome.copy;
+  const detail = copy && copy.status === 'copied'
+    ? `  ${formatBytes(copy.bytesCopied)}, blobs ${copy.blobsCopied} copied / ${copy.blobsMounted} mounted / ${copy.blobsSkipped} skipped, ${copy.manifestsCopied} manifests`
+    : '';
+  return `${head}${detail}  (${(outcome.durationMs / 1000).toFixed(1)}s)`;
+}
+
+/** One row per group and a total, so a 36-image run ends with something readable. */
+export function summaryTable(outcomes: MirrorOutcome[], dryRun: boolean): string {
+  const columns = dryRun ? ['would copy', 'current', 'unchecked'] : ['copied', 'current', 'failed'];
+  const statuses: Array<MirrorOutcome['status']> = dryRun ? ['would-copy', 'current', 'failed'] : ['copied', 'current', 'failed'];
+  const groups = [...new Set(outcomes.map((o) => o.group))];
+  const row = (name: string, members: MirrorOutcome[]) => [
+    name,
+    String(members.length),
+    ...statuses.map((status) => String(members.filter((o) => o.status === status).length)),
+    formatBytes(members.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0)),
+  ];
+  const rows = [['group', 'images', ...columns, 'bytes'], ...groups.map((g) => row(g, outcomes.filter((o) => o.group === g))), row('total', outcomes)];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((r) => r[column].length)));
+  return rows.map((r) => r.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
+}
+
+export function verdictLine(outcomes: MirrorOutcome[], registry: string, dryRun: boolean): string {
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  const what = dryRun ? `dry run against ${registry}, nothing written` : `mirrored into ${registry}`;
+  if (failed.length === 0) return `${what}: all ${outcomes.length} images ${dryRun ? 'checked' : 'current'}`;
+  return `${what}: ${failed.length} of ${outcomes.length} images ${dryRun ? 'could not be checked' : 'failed'}: ${failed.map((o) => o.target).join(', ')}`;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

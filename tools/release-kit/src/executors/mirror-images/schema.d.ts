@@ -1,0 +1,12 @@
+export interface MirrorImagesOptions {
+  manifest?: string;
+  registry?: string;
+  groups?: string[] | string;
+  coreOnly?: boolean;
+  dryRun?: boolean;
+  concurrency?: number;
+  platforms?: string[] | string;
+  chunkSize?: number;
+  insecureRegistries?: string[];
+  json?: boolean;
+}
