@@ -44,7 +44,8 @@ describe('buildAndPushImage with buildah and a real registry', () => {
   beforeAll(async () => {
     hub = await startRegistry();
     sandbox = await createBuildahSandbox(hub.host);
-    await pushStandInBaseImages(sandbox, hub.host, ['library/node:20-bookworm-slim']);
+    // A busybox stand-in is enough for a COPY-only stage, and keeps these tests quick.
+    await pushStandInBaseImages(sandbox, hub.host, [{ name: 'library/node:20-bookworm-slim', node: false }]);
   });
   afterAll(async () => {
     await sandbox?.remove();

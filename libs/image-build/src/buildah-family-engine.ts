@@ -29,7 +29,8 @@ export class BuildahFamilyEngine implements ContainerEngine {
   }
 
   private buildArguments(request: ImageBuildRequest): string[] {
-    const args = ['build', '--file', request.dockerfile];
+    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
+    const args = ['build', '--format', 'docker', '--file', request.dockerfile];
     if (request.target) args.push('--target', request.target);
     if (request.timestamp !== undefined) args.push('--timestamp', String(request.timestamp));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);

@@ -1,6 +1,7 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
 /**
@@ -50,22 +51,60 @@ export async function createBuildahSandbox(dockerHubStandIn: string): Promise<Bu
   return { directory, env, buildah, remove: () => rm(directory, { recursive: true, force: true }) };
 }
 
+/** A stand-in for a public base image: busybox, and with `node` the host's own Node.js and its libraries. */
+export interface StandInBaseImage {
+  name: string;
+  node: boolean;
+}
+
+export const productBaseImages: readonly StandInBaseImage[] = [
+  { name: 'library/node:20-bookworm-slim', node: true },
+  { name: 'library/nginx:1.27-alpine', node: false },
+];
+
 /**
  * Base images cannot be pulled here: these stand in for node and nginx under their real names,
- * pushed to the registry that plays docker.io. They hold busybox, enough for COPY-only stages.
+ * pushed to the registry that plays docker.io. The node one runs Node.js for real, and weighs
+ * what a slim node image weighs.
  */
 export async function pushStandInBaseImages(
   sandbox: BuildahSandbox,
   dockerHubStandIn: string,
-  names: readonly string[] = ['library/node:20-bookworm-slim', 'library/nginx:1.27-alpine'],
+  images: readonly StandInBaseImage[] = productBaseImages,
 ): Promise<void> {
-  const context = join(sandbox.directory, 'base-context');
-  await mkdir(context, { recursive: true });
-  await copyFile('/bin/busybox', join(context, 'busybox'));
-  await writeFile(join(context, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "sh"]\n');
-  const local = 'localhost/stand-in-base:latest';
-  await sandbox.buildah(['build', '--timestamp', '0', '--file', join(context, 'Containerfile'), '--tag', local, context]);
-  for (const name of names) {
-    await sandbox.buildah(['push', '--tls-verify=false', local, `docker://${dockerHubStandIn}/${name}`]);
+  for (const image of images) {
+    const context = join(sandbox.directory, `base-${image.node ? 'node' : 'busybox'}`);
+    const local = `localhost/stand-in-${image.node ? 'node' : 'busybox'}:latest`;
+    if (!existsSync(context)) {
+      await prepareBaseContext(context, image.node);
+      await sandbox.buildah(['build', '--timestamp', '0', '--file', join(context, 'Containerfile'), '--tag', local, context]);
+    }
+    await sandbox.buildah(['push', '--tls-verify=false', local, `docker://${dockerHubStandIn}/${image.name}`]);
   }
+}
+
+async function prepareBaseContext(context: string, withNode: boolean): Promise<void> {
+  const node = await realpath(process.execPath);
+  const files = ['/bin/busybox', ...(withNode ? await nodeRuntimeFiles(node) : [])];
+  for (const file of files) {
+    await mkdir(join(context, 'rootfs', dirname(file)), { recursive: true });
+    await copyFile(file, join(context, 'rootfs', file));
+  }
+  // The official node image runs as the user node (uid 1000); Dockerfiles say USER node.
+  await mkdir(join(context, 'rootfs/etc'), { recursive: true });
+  await writeFile(join(context, 'rootfs/etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n');
+  await writeFile(join(context, 'rootfs/etc/group'), 'root:x:0:\nnode:x:1000:\n');
+  const onPath = ['/usr/bin/node', '/usr/local/bin/node'].includes(node);
+  const nodeOnPath = withNode && !onPath ? `RUN ["/bin/sh", "-c", "mkdir -p /usr/local/bin && ln -s ${node} /usr/local/bin/node"]\n` : '';
+  await writeFile(
+    join(context, 'Containerfile'),
+    `FROM scratch\nCOPY rootfs/ /\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n${nodeOnPath}CMD ["/bin/sh"]\n`,
+  );
+}
+
+/** The node binary and every shared library it loads, at their own paths. */
+async function nodeRuntimeFiles(node: string): Promise<string[]> {
+  const { stdout } = await execa('ldd', [node]);
+  const libraries = [...stdout.matchAll(/(\/\S+\.so[^\s]*)/g)].map((match) => match[1]);
+  return [node, ...new Set(libraries)];
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
+// Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
+import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 
 /** The plugin's entry in nx.json; every field may also be overridden in a project's own target options. */
 export interface DockerTargetsOptions {
@@ -27,7 +28,7 @@ const onDemandConfiguration = 'with-on-demand';
 
 export const createNodes: CreateNodes<DockerTargetsOptions> = [
   '**/Dockerfile',
-  (dockerfiles, options, context) => createNodesFromFiles(createNodesForDockerfile, dockerfiles, options, context),
+  (dockerfiles, options, context) => dockerfiles.map((dockerfile) => [dockerfile, createNodesForDockerfile(dockerfile, options, context)] as const),
 ];
 
 function createNodesForDockerfile(dockerfile: string, options: DockerTargetsOptions | undefined, context: CreateNodesContext): CreateNodesResult {
