@@ -3,7 +3,6 @@ import { ReleaseConflictError } from './gitea-errors';
 import { ReleaseExistsError } from './publish-errors';
 import type { PublishRequest } from './publish-request';
 import { isStampedBy } from './publisher-identity';
-import type { ReleaseClient } from './release-client';
 import {
   createDraftStep,
   deleteAssetStep,
@@ -31,17 +30,16 @@ export interface PublishPlan {
 const temporaryName = /^publishing-[0-9a-f]{8}-/;
 
 /**
- * Looks at the release at the tag (read-only) and decides the ordered calls: create, resume our own
- * draft, replace, or refuse. Refusals throw before anything is sent.
+ * Decides the ordered calls from the release found at the tag (undefined: none): create, resume our
+ * own draft, replace, or refuse. Refusals throw before anything is sent.
  */
-export async function planPublish(client: ReleaseClient, request: PublishRequest): Promise<PublishPlan> {
-  const existing = await client.findReleaseByTag(request.tag);
-  if (!existing) return { kind: 'create', steps: planNewRelease(client.repo, request) };
-  if (request.replace) return { kind: 'replace', existing, steps: planReplacement(client.repo, request, existing) };
+export function planPublish(repo: string, request: PublishRequest, existing: Release | undefined): PublishPlan {
+  if (!existing) return { kind: 'create', steps: planNewRelease(repo, request) };
+  if (request.replace) return { kind: 'replace', existing, steps: planReplacement(repo, request, existing) };
   if (!existing.draft) throw new ReleaseExistsError(request.tag, existing.html_url);
   // Someone else's draft, in progress or abandoned: the same answer a racing POST gets.
   if (!isStampedBy(existing.body, request.publisherId)) throw new ReleaseConflictError(request.tag, existing.html_url);
-  return { kind: 'resume', existing, steps: planResumption(client.repo, request, existing) };
+  return { kind: 'resume', existing, steps: planResumption(repo, request, existing) };
 }
 
 function planNewRelease(repo: string, request: PublishRequest): ReleaseStep[] {

@@ -7,6 +7,7 @@ import {
   InvalidSettingError,
   PermissionDeniedError,
   ReleaseConflictError,
+  ReleaseTargetNotFoundError,
   RepositoryNotFoundError,
   TokenRequiredError,
   UnknownTokenError,
@@ -134,7 +135,10 @@ export class ReleaseClient {
       method: 'POST',
       path: `${this.repoPath()}/releases`,
       json: option,
-      onNotFound: () => new RepositoryNotFoundError(this.giteaUrl, this.repo),
+      onNotFound: () =>
+        option.target_commitish
+          ? new ReleaseTargetNotFoundError(this.repo, option.target_commitish)
+          : new RepositoryNotFoundError(this.giteaUrl, this.repo),
       on409: () => new ReleaseConflictError(option.tag_name),
     });
     return parseJson(answer!) as Release;

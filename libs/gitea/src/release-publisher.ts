@@ -1,6 +1,8 @@
+import { GiteaUnreachableError } from './gitea-errors';
 import { planPublish, type PublishKind } from './publish-plan';
 import type { PublishRequest } from './publish-request';
 import type { ReleaseClient } from './release-client';
+import type { Release } from './release-types';
 import type { ReleaseStep, StepContext } from './release-steps';
 
 export interface PublishCallbacks {
@@ -30,7 +32,8 @@ export async function publishRelease(
   request: PublishRequest,
   options: { dryRun: boolean } & PublishCallbacks,
 ): Promise<PublishReport> {
-  const plan = await planPublish(client, request);
+  const existing = await findExistingRelease(client, request.tag, options);
+  const plan = planPublish(client.repo, request, existing);
   const context: StepContext = { client, request, onProgress: options.onProgress };
   for (const [index, step] of plan.steps.entries()) {
     options.onStep?.(step, index, plan.steps.length);
@@ -48,4 +51,19 @@ export async function publishRelease(
     assets: request.assets.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
     steps: plan.steps.map(({ call, summary }) => ({ call, summary })),
   };
+}
+
+/** A dry run still shows the whole plan when Gitea cannot be reached, saying what it assumed. */
+async function findExistingRelease(
+  client: ReleaseClient,
+  tag: string,
+  options: { dryRun: boolean } & PublishCallbacks,
+): Promise<Release | undefined> {
+  try {
+    return await client.findReleaseByTag(tag);
+  } catch (error) {
+    if (!(options.dryRun && error instanceof GiteaUnreachableError)) throw error;
+    options.onProgress?.(`${error.message} Planning as if no release exists for ${tag}.`);
+    return undefined;
+  }
 }

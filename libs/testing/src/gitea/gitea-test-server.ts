@@ -27,6 +27,8 @@ export interface StartGiteaServerOptions {
    * second loopback server (another origin), whose requests `storageRequests()` records.
    */
   serveDownloadsDirect?: boolean;
+  /** Commits the repository has; when given, creating a release from any other target answers 404. */
+  commits?: string[];
   /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
   omitLinkHeaders?: boolean;
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
@@ -285,12 +287,14 @@ class GiteaModel {
     const tagName = typeof option['tag_name'] === 'string' ? option['tag_name'] : '';
     if (!tagName) return new HttpAnswer(422, { message: 'tag_name is required', url: this.url });
     if (this.faults.takeConcurrentCreate()) this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
+    const target = typeof option['target_commitish'] === 'string' ? option['target_commitish'] : undefined;
+    if (target && this.options.commits && !this.options.commits.includes(target)) return notFound(this.url);
     if (this.store.some((r) => r.tagName === tagName)) {
       return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
     }
     const release = this.addRelease({
       tagName,
-      target: typeof option['target_commitish'] === 'string' ? option['target_commitish'] : 'main',
+      target: target ?? 'main',
       title: typeof option['name'] === 'string' ? option['name'] : tagName,
       note: typeof option['body'] === 'string' ? option['body'] : '',
       draft: option['draft'] === true,

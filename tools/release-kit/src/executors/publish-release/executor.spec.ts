@@ -108,6 +108,16 @@ describe('publish-release executor', () => {
     expect(output()).toMatch(/nothing was changed/);
   });
 
+  it('--dry-run still prints the plan when Gitea cannot be reached, saying what it assumed', async () => {
+    const port = gitea.url.split(':').at(-1);
+    await gitea.stop();
+    gitea = await startGiteaServer();
+    process.env['GITEA_URL'] = `http://127.0.0.1:${port}`;
+    expect(await run({ dryRun: true, retries: 1 })).toEqual({ success: true });
+    expect(output()).toMatch(/failed after 1 attempt: .*Planning as if no release exists for v1\.4\.0/);
+    expect(lines.filter((line) => /^\[\d+\/7\]/.test(line))).toHaveLength(7);
+  });
+
   it('refuses an existing release without --replace, naming the tag, its URL, why, and how to bump or replace', async () => {
     gitea.addRelease({ tagName: tag, note: 'the original' });
     const before = JSON.stringify(gitea.releases());
@@ -226,6 +236,15 @@ describe('publish-release executor', () => {
     process.env['GITEA_REPO'] = 'admin/changemaker.typo';
     expect(await run()).toEqual({ success: false });
     expect(output()).toMatch(/admin\/changemaker\.typo not found.*check GITEA_URL and GITEA_REPO/);
+  });
+
+  it('explains a release commit that Gitea does not have yet (404 on create)', async () => {
+    await gitea.stop();
+    gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, commits: ['b'.repeat(40)] });
+    process.env['GITEA_URL'] = gitea.url;
+    expect(await run()).toEqual({ success: false });
+    expect(output()).toMatch(new RegExp(`no commit ${'a'.repeat(40)} to create the tag from.*git push --follow-tags`));
+    expect(gitea.releases()).toEqual([]);
   });
 
   it('explains an asset over the attachment limit (413) and leaves nothing visible', async () => {
