@@ -42,8 +42,8 @@ interface GiteaCall {
   json?: unknown;
   /** Rebuilt for every attempt, so a retried upload streams the file again from its start. */
   form?: () => Promise<FormData>;
-  /** What a 404 means for this call; absent means "an unexpected answer". */
-  onNotFound?: () => Error | 'absent';
+  /** What a 404 means for this call; without it, an unexpected answer. */
+  onNotFound?: () => Error;
   on409?: () => Error;
   on413?: () => Error;
 }
@@ -80,10 +80,9 @@ export class ReleaseClient {
 
   /** The published (or, with write access, draft) release at `tag`; undefined when there is none. */
   async getReleaseByTag(tag: string): Promise<Release | undefined> {
-    const answer = await this.call({
+    const answer = await this.callUnlessAbsent({
       method: 'GET',
       path: `${this.repoPath()}/releases/tags/${encodeURIComponent(tag)}`,
-      onNotFound: () => 'absent',
     });
     return answer ? (parseJson(answer) as Release) : undefined;
   }
@@ -104,13 +103,13 @@ export class ReleaseClient {
         path,
         onNotFound: () => new RepositoryNotFoundError(this.giteaUrl, this.repo),
       });
-      const releases = parseJson(answer!) as Release[];
+      const releases = parseJson(answer) as Release[];
       yield* releases;
       seen += releases.length;
       page += 1;
-      const total = Number(firstHeader(answer!.headers['x-total-count']));
+      const total = Number(firstHeader(answer.headers['x-total-count']));
       // Gitea builds the Link from its ROOT_URL, which need not be GITEA_URL: only its query is used.
-      const next = nextPageUrl(answer!.headers['link']);
+      const next = nextPageUrl(answer.headers['link']);
       if (releases.length === 0) path = undefined;
       else if (next) path = pagePath(new URL(next).search);
       else path = seen < total ? pagePath(`?limit=${pageSize}&page=${page}`) : undefined;
@@ -141,21 +140,21 @@ export class ReleaseClient {
           : new RepositoryNotFoundError(this.giteaUrl, this.repo),
       on409: () => new ReleaseConflictError(option.tag_name),
     });
-    return parseJson(answer!) as Release;
+    return parseJson(answer) as Release;
   }
 
   async editRelease(id: number, option: EditReleaseOption): Promise<Release> {
     const answer = await this.call({ method: 'PATCH', path: `${this.repoPath()}/releases/${id}`, json: option });
-    return parseJson(answer!) as Release;
+    return parseJson(answer) as Release;
   }
 
   async deleteRelease(id: number): Promise<void> {
-    await this.call({ method: 'DELETE', path: `${this.repoPath()}/releases/${id}`, onNotFound: () => 'absent' });
+    await this.callUnlessAbsent({ method: 'DELETE', path: `${this.repoPath()}/releases/${id}` });
   }
 
   async listAssets(releaseId: number): Promise<Attachment[]> {
     const answer = await this.call({ method: 'GET', path: `${this.repoPath()}/releases/${releaseId}/assets` });
-    return parseJson(answer!) as Attachment[];
+    return parseJson(answer) as Attachment[];
   }
 
   /** Streams the file as multipart field `attachment`; `?name=` sets the asset's name. */
@@ -170,7 +169,7 @@ export class ReleaseClient {
       },
       on413: () => new AttachmentTooLargeError(name, size),
     });
-    return parseJson(answer!) as Attachment;
+    return parseJson(answer) as Attachment;
   }
 
   async renameAsset(releaseId: number, assetId: number, name: string): Promise<Attachment> {
@@ -179,16 +178,12 @@ export class ReleaseClient {
       path: `${this.repoPath()}/releases/${releaseId}/assets/${assetId}`,
       json: { name },
     });
-    return parseJson(answer!) as Attachment;
+    return parseJson(answer) as Attachment;
   }
 
   /** Deleting an asset that is already gone counts as done, so a repeated delete is harmless. */
   async deleteAsset(releaseId: number, assetId: number): Promise<void> {
-    await this.call({
-      method: 'DELETE',
-      path: `${this.repoPath()}/releases/${releaseId}/assets/${assetId}`,
-      onNotFound: () => 'absent',
-    });
+    await this.callUnlessAbsent({ method: 'DELETE', path: `${this.repoPath()}/releases/${releaseId}/assets/${assetId}` });
   }
 
   /**
@@ -198,7 +193,7 @@ export class ReleaseClient {
   async downloadAsset(asset: Attachment): Promise<Buffer> {
     const named = new URL(asset.browser_download_url);
     const answer = await this.call({ method: 'GET', path: `${this.origin}${named.pathname}${named.search}` });
-    return answer!.body;
+    return answer.body;
   }
 
   private repoPath(): string {
@@ -206,27 +201,38 @@ export class ReleaseClient {
     return `/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(name ?? '')}`;
   }
 
-  private async call(call: GiteaCall): Promise<GiteaAnswer | undefined> {
-    const url = new URL(call.path.startsWith('/') ? `${this.apiRoot}${call.path}` : call.path);
-    const shownPath = url.pathname;
+  private async call(call: GiteaCall): Promise<GiteaAnswer> {
+    return this.interpret(call, await this.exchange(call));
+  }
+
+  /** For look-ups and deletes, where a 404 means "not there" rather than a failure. */
+  private async callUnlessAbsent(call: GiteaCall): Promise<GiteaAnswer | undefined> {
+    const answer = await this.exchange(call);
+    return answer.status === 404 ? undefined : this.interpret(call, answer);
+  }
+
+  /** One call, repeated with backoff on network errors, 5xx and 429. */
+  private async exchange(call: GiteaCall): Promise<GiteaAnswer> {
+    const url = this.urlOf(call);
     const policy = this.options.retry ?? defaultRetryPolicy;
     for (let attempt = 1; ; attempt += 1) {
       let answer: GiteaAnswer;
       try {
         answer = await this.send(call, url);
       } catch (error) {
-        const reason = error instanceof Error ? `${error.message}` : String(error);
-        if (attempt >= policy.attempts) throw new GiteaUnreachableError(call.method, shownPath, attempt, reason);
-        await this.waitBeforeRetry(call.method, shownPath, attempt, policy, reason);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (attempt >= policy.attempts) throw new GiteaUnreachableError(call.method, url.pathname, attempt, reason);
+        await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, reason);
         continue;
       }
-      if (isRetryableStatus(answer.status) && attempt < policy.attempts) {
-        const retryAfter = parseRetryAfter(answer.headers['retry-after']);
-        await this.waitBeforeRetry(call.method, shownPath, attempt, policy, `status ${answer.status}`, retryAfter);
-        continue;
-      }
-      return this.interpret(call, shownPath, answer);
+      if (!isRetryableStatus(answer.status) || attempt >= policy.attempts) return answer;
+      const retryAfter = parseRetryAfter(answer.headers['retry-after']);
+      await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, `status ${answer.status}`, retryAfter);
     }
+  }
+
+  private urlOf(call: GiteaCall): URL {
+    return new URL(call.path.startsWith('/') ? `${this.apiRoot}${call.path}` : call.path);
   }
 
   private async waitBeforeRetry(
@@ -265,7 +271,7 @@ export class ReleaseClient {
     return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
   }
 
-  private interpret(call: GiteaCall, shownPath: string, answer: GiteaAnswer): GiteaAnswer | undefined {
+  private interpret(call: GiteaCall, answer: GiteaAnswer): GiteaAnswer {
     const { status } = answer;
     if (status >= 200 && status < 300) return answer;
     const giteaMessage = errorMessageOf(answer);
@@ -274,14 +280,10 @@ export class ReleaseClient {
       if (/user does not exist/i.test(giteaMessage)) throw new UnknownTokenError(this.giteaUrl);
     }
     if (status === 403) throw new PermissionDeniedError(this.repo, giteaMessage);
-    if (status === 404 && call.onNotFound) {
-      const meaning = call.onNotFound();
-      if (meaning === 'absent') return undefined;
-      throw meaning;
-    }
+    if (status === 404 && call.onNotFound) throw call.onNotFound();
     if (status === 409 && call.on409) throw call.on409();
     if (status === 413 && call.on413) throw call.on413();
-    throw new GiteaRequestError(status, call.method, shownPath, giteaMessage);
+    throw new GiteaRequestError(status, call.method, this.urlOf(call).pathname, giteaMessage);
   }
 }
 
