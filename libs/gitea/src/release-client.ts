@@ -88,16 +88,12 @@ export class ReleaseClient {
   }
 
   /**
-   * Every release the token may see (drafts too, with write access: Gitea's `draft` filter would
-   * narrow the list to drafts only, so it is left out), following Link rel="next" (and X-Total-Count when a server omits the link) so
-   * that a release past the first page is never missed.
+   * Every release the token may see, page after page, so a release past the first page is never
+   * missed. Drafts come too with write access; Gitea's `draft` query would list only drafts.
    */
   async *listReleases(): AsyncGenerator<Release> {
-    const pagePath = (query: string) => `${this.repoPath()}/releases${query}`;
-    let path: string | undefined = pagePath(`?limit=${pageSize}&page=1`);
-    let page = 1;
-    let seen = 0;
-    while (path) {
+    let path: string | undefined = this.releasesPage(`?limit=${pageSize}&page=1`);
+    for (let page = 1, seen = 0; path; page += 1) {
       const answer = await this.call({
         method: 'GET',
         path,
@@ -106,13 +102,7 @@ export class ReleaseClient {
       const releases = parseJson(answer) as Release[];
       yield* releases;
       seen += releases.length;
-      page += 1;
-      const total = Number(firstHeader(answer.headers['x-total-count']));
-      // Gitea builds the Link from its ROOT_URL, which need not be GITEA_URL: only its query is used.
-      const next = nextPageUrl(answer.headers['link']);
-      if (releases.length === 0) path = undefined;
-      else if (next) path = pagePath(new URL(next).search);
-      else path = seen < total ? pagePath(`?limit=${pageSize}&page=${page}`) : undefined;
+      path = releases.length === 0 ? undefined : this.nextPagePath(answer, seen, page + 1);
     }
   }
 
@@ -194,6 +184,21 @@ export class ReleaseClient {
     const named = new URL(asset.browser_download_url);
     const answer = await this.call({ method: 'GET', path: `${this.origin}${named.pathname}${named.search}` });
     return answer.body;
+  }
+
+  /**
+   * Link rel="next", else X-Total-Count. Of the link only the query is used: Gitea builds it from its
+   * ROOT_URL, which need not be GITEA_URL.
+   */
+  private nextPagePath(answer: GiteaAnswer, seen: number, nextPage: number): string | undefined {
+    const next = nextPageUrl(answer.headers['link']);
+    if (next) return this.releasesPage(new URL(next).search);
+    const total = Number(firstHeader(answer.headers['x-total-count']));
+    return seen < total ? this.releasesPage(`?limit=${pageSize}&page=${nextPage}`) : undefined;
+  }
+
+  private releasesPage(query: string): string {
+    return `${this.repoPath()}/releases${query}`;
   }
 
   private repoPath(): string {
