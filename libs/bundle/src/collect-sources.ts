@@ -19,9 +19,7 @@ export async function collectSources(workspaceRoot: string, fileList: ReleaseFil
   for (const source of fileList.sources) {
     for (const path of await expandSource(root, sourceRoot, source)) relativePaths.add(path);
   }
-  const files: SourceFile[] = [];
-  for (const path of relativePaths) files.push(await readSourceFile(root, sourceRoot, path, fileList.renames[path] ?? path));
-  return files;
+  return Promise.all([...relativePaths].map((path) => readSourceFile(root, sourceRoot, path, fileList.renames[path] ?? path)));
 }
 
 async function expandSource(root: string, sourceRoot: string, source: string): Promise<string[]> {

@@ -31,6 +31,6 @@ export function manifestFiles(entries: readonly TarEntry[]): ManifestFile[] {
 }
 
 /** The `sha256sum -c` format: hash, two spaces, file name. */
-export function sha256sums(files: ReadonlyArray<{ name: string; content: Buffer }>): string {
-  return files.map(({ name, content }) => `${sha256(content)}  ${name}\n`).join('');
+export function sha256sums(files: ReadonlyArray<{ name: string; sha256: string }>): string {
+  return files.map(({ name, sha256: hash }) => `${hash}  ${name}\n`).join('');
 }

@@ -38,6 +38,9 @@ export interface ReleasePlan {
 /** Reads and checks the release's files; refuses (throws a BundleError) rather than ship anything doubtful. */
 export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan> {
   const { tag, version } = new ReleaseTag(request.tag);
+  // git answers while the files are read and checked; its error, if any, comes after theirs.
+  const dating = resolveSourceDate(request.workspaceRoot, tag, request.env);
+  dating.catch(() => undefined);
   const sources = await collectSources(request.workspaceRoot, request.fileList);
   sources.forEach(refuseSecrets);
   const { compose, images } = await pinCompose(request, sources, tag);
@@ -48,7 +51,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
     ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: `${bundleRoot}/${path}`, mode: 0o755 })),
   ];
   refuseDuplicatePaths(entries);
-  const sourceDate = await resolveSourceDate(request.workspaceRoot, tag, request.env);
+  const sourceDate = await dating;
   return { tag, version, name: bundleRoot, entries, images, sourceDate };
 }
 

@@ -17,8 +17,8 @@ export interface ReleaseArtifacts {
 }
 
 /** The four release files, in memory: the versioned tarball, the `latest` copy, the manifest, SHA256SUMS. */
-export function buildReleaseArtifacts(plan: ReleasePlan): ReleaseArtifacts {
-  const tarball = reproducibleTarGz(plan.entries, plan.sourceDate.mtimeSeconds);
+export async function buildReleaseArtifacts(plan: ReleasePlan): Promise<ReleaseArtifacts> {
+  const compressing = reproducibleTarGz(plan.entries, plan.sourceDate.mtimeSeconds);
   const manifest: ReleaseManifest = {
     name: plan.name,
     version: plan.version,
@@ -28,10 +28,13 @@ export function buildReleaseArtifacts(plan: ReleasePlan): ReleaseArtifacts {
     files: manifestFiles(plan.entries),
     images: plan.images,
   };
+  const tarball = await compressing;
+  const manifestJson = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const tarballSha256 = sha256(tarball);
   const checked = [
-    { name: `${plan.name}-${plan.tag}.tar.gz`, content: tarball },
-    { name: `${plan.name}-latest.tar.gz`, content: tarball },
-    { name: 'release-manifest.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },
+    { name: `${plan.name}-${plan.tag}.tar.gz`, content: tarball, sha256: tarballSha256 },
+    { name: `${plan.name}-latest.tar.gz`, content: tarball, sha256: tarballSha256 },
+    { name: 'release-manifest.json', content: manifestJson, sha256: sha256(manifestJson) },
   ];
   return { tarball, manifest, files: [...checked, { name: 'SHA256SUMS', content: Buffer.from(sha256sums(checked)) }] };
 }
@@ -42,10 +45,10 @@ export function buildReleaseArtifacts(plan: ReleasePlan): ReleaseArtifacts {
  */
 export async function writeReleaseArtifacts(artifacts: ReleaseArtifacts, outputDir: string): Promise<WrittenFile[]> {
   await mkdir(outputDir, { recursive: true });
-  const suffix = `.partial-${process.pid}-${sha256(artifacts.tarball).slice(0, 8)}`;
+  const suffix = `.partial-${process.pid}`;
   const files = artifacts.files.map(({ name, content }) => ({ path: join(outputDir, name), content }));
   try {
-    for (const file of files) await writeFile(file.path + suffix, file.content);
+    await Promise.all(files.map((file) => writeFile(file.path + suffix, file.content)));
     for (const file of files) await rename(file.path + suffix, file.path);
   } finally {
     await Promise.all(files.map((file) => rm(file.path + suffix, { force: true })));

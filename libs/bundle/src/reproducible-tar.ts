@@ -1,7 +1,9 @@
-import { gzipSync, constants } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, gzip, type ZlibOptions } from 'node:zlib';
 import type { TarEntry } from './tar-entry';
 import { BLOCK_SIZE, ustarHeader } from './ustar-header';
 
+const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip);
 const GZIP_OS_BYTE = 9;
 const GZIP_OS_UNIX = 3;
 
@@ -10,7 +12,7 @@ const GZIP_OS_UNIX = 3;
  * entries sorted by path, every parent directory present, owner 0:0 without names, gzip without
  * file name or timestamp.
  */
-export function reproducibleTarGz(entries: readonly TarEntry[], mtimeSeconds: number): Buffer {
+export async function reproducibleTarGz(entries: readonly TarEntry[], mtimeSeconds: number): Promise<Buffer> {
   return gzipWithoutTimestamp(reproducibleTar(entries, mtimeSeconds));
 }
 
@@ -24,9 +26,12 @@ export function reproducibleTar(entries: readonly TarEntry[], mtimeSeconds: numb
   return Buffer.concat(blocks);
 }
 
-/** Node's zlib writes mtime 0 and no name; the OS byte is fixed so Windows and Unix agree. */
-export function gzipWithoutTimestamp(data: Buffer): Buffer {
-  const gzipped = gzipSync(data, { level: constants.Z_BEST_COMPRESSION });
+/**
+ * Node's zlib writes mtime 0 and no name; the OS byte is fixed so Windows and Unix agree.
+ * Compression runs on libuv's thread pool, leaving the main thread free to hash meanwhile.
+ */
+export async function gzipWithoutTimestamp(data: Buffer): Promise<Buffer> {
+  const gzipped = await gzipAsync(data, { level: constants.Z_BEST_COMPRESSION });
   gzipped[GZIP_OS_BYTE] = GZIP_OS_UNIX;
   return gzipped;
 }

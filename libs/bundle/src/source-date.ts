@@ -15,15 +15,14 @@ export interface SourceDate {
  * HEAD stands in for it.
  */
 export async function resolveSourceDate(workspaceRoot: string, tag: string, env: NodeJS.ProcessEnv): Promise<SourceDate> {
-  const tagCommit = await gitOutput(workspaceRoot, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`]);
-  const commit = tagCommit ?? (await gitOutput(workspaceRoot, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']));
+  const [tagged, head] = await Promise.all([commitOf(workspaceRoot, `refs/tags/${tag}`), commitOf(workspaceRoot, 'HEAD')]);
+  const commit = tagged ?? head;
   const epoch = env.SOURCE_DATE_EPOCH;
-  if (epoch !== undefined && epoch !== '') return { mtimeSeconds: parseEpoch(epoch), commit, origin: 'SOURCE_DATE_EPOCH' };
-  if (commit === null) {
+  if (epoch !== undefined && epoch !== '') return { mtimeSeconds: parseEpoch(epoch), commit: commit?.sha ?? null, origin: 'SOURCE_DATE_EPOCH' };
+  if (commit === undefined) {
     throw new SourceDateError(`${workspaceRoot}: is not a git checkout with a commit, so there is no commit time; set SOURCE_DATE_EPOCH`);
   }
-  const committed = await gitOutput(workspaceRoot, ['show', '-s', '--format=%ct', commit]);
-  return { mtimeSeconds: Number(committed), commit, origin: tagCommit ? 'tag' : 'HEAD' };
+  return { mtimeSeconds: commit.time, commit: commit.sha, origin: tagged ? 'tag' : 'HEAD' };
 }
 
 function parseEpoch(epoch: string): number {
@@ -31,7 +30,10 @@ function parseEpoch(epoch: string): number {
   return Number(epoch);
 }
 
-async function gitOutput(cwd: string, args: string[]): Promise<string | null> {
-  const result = await execa('git', args, { cwd, reject: false });
-  return result.exitCode === 0 ? result.stdout.trim() : null;
+/** The commit a ref points to (peeling an annotated tag) and its commit time; undefined when there is none. */
+async function commitOf(cwd: string, ref: string): Promise<{ sha: string; time: number } | undefined> {
+  const result = await execa('git', ['log', '-1', '--format=%H %ct', `${ref}^{commit}`, '--'], { cwd, reject: false });
+  if (result.exitCode !== 0) return undefined;
+  const [sha, time] = result.stdout.trim().split(' ');
+  return { sha, time: Number(time) };
 }

@@ -27,7 +27,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
       if (options.json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
       return { success: true };
     }
-    const artifacts = buildReleaseArtifacts(plan);
+    const artifacts = await buildReleaseArtifacts(plan);
     const written = await writeReleaseArtifacts(artifacts, resolve(context.root, options.outputDir));
     for (const file of written) console.log(`wrote ${file.path} (${formatBytes(file.size)})`);
     console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatBytes(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
