@@ -42,4 +42,9 @@ describe('generatedNotes', () => {
     expect(notes).toContain('- api: reg/changemaker-api:v1.0.0');
     expect(notes).toContain(`- a.tar.gz: ${'f'.repeat(64)}`);
   });
+
+  it('reads the {service, reference} image list package-release writes', () => {
+    const notes = generatedNotes('v1.0.0', [], { images: [{ service: 'api', reference: 'reg/changemaker-api:v1.0.0', source: 'workspace' }] });
+    expect(notes).toContain('- api: reg/changemaker-api:v1.0.0');
+  });
 });

@@ -16,7 +16,9 @@ export function changelogSection(changelog: string, version: string): string | u
 
 export interface ManifestSummary {
   version?: string;
-  commit?: string;
+  tag?: string;
+  commit?: string | null;
+  /** release-manifest.json lists `{service, reference}` objects; a name -> reference map also reads. */
   images?: unknown;
 }
 
@@ -31,7 +33,13 @@ export function generatedNotes(tag: string, assets: Array<{ name: string; sha256
 }
 
 function imageList(images: unknown): string[] {
-  if (Array.isArray(images)) return images.map((image) => (typeof image === 'string' ? image : JSON.stringify(image)));
+  if (Array.isArray(images)) return images.map(describeImage);
   if (images && typeof images === 'object') return Object.entries(images).map(([name, ref]) => `${name}: ${String(ref)}`);
   return [];
+}
+
+function describeImage(image: unknown): string {
+  if (typeof image === 'string') return image;
+  const { service, reference } = (image ?? {}) as { service?: unknown; reference?: unknown };
+  return typeof reference === 'string' ? `${typeof service === 'string' ? `${service}: ` : ''}${reference}` : JSON.stringify(image);
 }

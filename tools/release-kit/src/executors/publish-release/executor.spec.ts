@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { execa } from 'execa';
+import { buildReleaseArtifacts, writeReleaseArtifacts } from '@changemaker/release-bundle';
 import { startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
 import runExecutor from './executor';
 import type { PublishReleaseOptions } from './schema';
@@ -297,6 +298,25 @@ describe('publish-release executor', () => {
     const notes = releasesAt(tag)[0]!.note;
     expect(notes).toContain(`Built from commit ${'a'.repeat(40)}.`);
     expect(notes).toContain(`- api: registry/changemaker-api:${tag}`);
+  });
+
+  it('publishes exactly what the package-release writer produces, tag taken from its manifest', async () => {
+    await rm(join(root, 'CHANGELOG.md'));
+    const artifacts = await buildReleaseArtifacts({
+      tag: 'v2.0.0',
+      version: '2.0.0',
+      name: 'changemaker-lite',
+      entries: [{ type: 'file', path: 'changemaker-lite/VERSION', mode: 0o644, content: Buffer.from('2.0.0\n') }],
+      images: [{ service: 'api', reference: 'registry.test/changemaker-api:v2.0.0', source: 'workspace' }],
+      sourceDate: { mtimeSeconds: 1_700_000_000, commit: null, origin: 'SOURCE_DATE_EPOCH' },
+    });
+    await writeReleaseArtifacts(artifacts, join(root, 'packaged'));
+    expect(await run({}, 'packaged')).toEqual({ success: true });
+    const [release] = releasesAt('v2.0.0');
+    expect(release!.draft).toBe(false);
+    expect(release!.attachments.map((a) => a.name).sort()).toEqual(artifacts.files.map((f) => f.name).sort());
+    for (const file of artifacts.files) expect(release!.attachments.find((a) => a.name === file.name)!.bytes.equals(file.content)).toBe(true);
+    expect(release!.note).toContain('- api: registry.test/changemaker-api:v2.0.0');
   });
 
   it('without a token and without --dry-run, says which token to set', async () => {

@@ -18,7 +18,7 @@ import type { PublishReleaseOptions } from './schema';
 export async function publishRequestFromOptions(options: PublishReleaseOptions, workspaceRoot: string): Promise<PublishRequest> {
   const inputDir = resolve(workspaceRoot, options.inputDir ?? 'dist/release');
   const manifest = await readManifest(inputDir);
-  const tag = options.tag ?? (manifest?.version ? `v${manifest.version.replace(/^v/, '')}` : undefined);
+  const tag = options.tag ?? manifest?.tag ?? (manifest?.version ? `v${manifest.version.replace(/^v/, '')}` : undefined);
   if (!tag) throw new ReleaseInputError(`No --tag given and no version in ${join(inputDir, manifestFileName)}: pass --tag vX.Y.Z.`);
   const version = tag.replace(/^v/, '');
   if (manifest?.version && manifest.version.replace(/^v/, '') !== version) {
@@ -30,7 +30,7 @@ export async function publishRequestFromOptions(options: PublishReleaseOptions, 
     tag,
     title: tag,
     notes: await releaseNotes(options, workspaceRoot, tag, assets, manifest),
-    target: manifest?.commit,
+    target: manifest?.commit || undefined,
     assets,
     draft: options.draft ?? false,
     prerelease: options.prerelease ?? false,
@@ -44,7 +44,7 @@ async function releaseNotes(
   workspaceRoot: string,
   tag: string,
   assets: PublishRequest['assets'],
-  manifest: (ManifestSummary & { version?: string }) | undefined,
+  manifest: ManifestSummary | undefined,
 ): Promise<string> {
   if (options.notesFile) {
     const path = isAbsolute(options.notesFile) ? options.notesFile : join(workspaceRoot, options.notesFile);
@@ -56,12 +56,12 @@ async function releaseNotes(
   return changelogSection(changelog, tag) ?? generatedNotes(tag, assets, manifest);
 }
 
-async function readManifest(inputDir: string): Promise<(ManifestSummary & { version?: string }) | undefined> {
+async function readManifest(inputDir: string): Promise<ManifestSummary | undefined> {
   const path = join(inputDir, manifestFileName);
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as ManifestSummary & { version?: string };
+    return JSON.parse(text) as ManifestSummary;
   } catch {
     throw new ReleaseInputError(`${path} is not valid JSON: re-run package-release.`);
   }
