@@ -8,6 +8,7 @@ import {
   deleteAssetStep,
   finalizeStep,
   keepStep,
+  releasesPath,
   renameStep,
   uploadStep,
   useExistingStep,
@@ -35,25 +36,28 @@ const temporaryName = /^publishing-[0-9a-f]{8}-/;
  */
 export function planPublish(repo: string, request: PublishRequest, existing: Release | undefined): PublishPlan {
   if (!existing) return { kind: 'create', steps: planNewRelease(repo, request) };
-  if (request.replace) return { kind: 'replace', existing, steps: planReplacement(repo, request, existing) };
+  // Calls on a release that exists show its id; a release still to be created shows {id}.
+  const releasePath = `${releasesPath(repo)}/${existing.id}`;
+  if (request.replace) return { kind: 'replace', existing, steps: planReplacement(releasePath, request, existing) };
   if (!existing.draft) throw new ReleaseExistsError(request.tag, existing.html_url);
   // Someone else's draft, in progress or abandoned: the same answer a racing POST gets.
   if (!isStampedBy(existing.body, request.publisherId)) throw new ReleaseConflictError(request.tag, existing.html_url);
-  return { kind: 'resume', existing, steps: planResumption(repo, request, existing) };
+  return { kind: 'resume', existing, steps: planResumption(releasePath, request, existing) };
 }
 
 function planNewRelease(repo: string, request: PublishRequest): ReleaseStep[] {
   const uploads = request.assets.map((asset) => ({ asset, uploadName: asset.name }));
+  const releasePath = `${releasesPath(repo)}/{id}`;
   return [
     createDraftStep(repo, request),
-    ...uploads.map((upload) => uploadStep(repo, upload)),
-    verifyStep(repo, uploads),
-    finalizeStep(repo, request, false),
+    ...uploads.map((upload) => uploadStep(releasePath, upload)),
+    verifyStep(releasePath, uploads),
+    finalizeStep(releasePath, request, false),
   ];
 }
 
 /** Our own draft from a run that stopped: keep what arrived whole, upload the rest. */
-function planResumption(repo: string, request: PublishRequest, draft: Release): ReleaseStep[] {
+function planResumption(releasePath: string, request: PublishRequest, draft: Release): ReleaseStep[] {
   const uploads = request.assets.map((asset) => ({ asset, uploadName: asset.name }));
   const arrived = (upload: PlannedUpload) =>
     draft.assets.some((remote) => remote.name === upload.asset.name && remote.size === upload.asset.size);
@@ -62,10 +66,10 @@ function planResumption(repo: string, request: PublishRequest, draft: Release): 
   );
   return [
     useExistingStep(draft, 'finish our own draft, left by an earlier run'),
-    ...stale.map((remote) => deleteAssetStep(repo, remote, 'left incomplete or unknown by an earlier run')),
-    ...uploads.map((upload) => (arrived(upload) ? keepStep(upload.asset) : uploadStep(repo, upload))),
-    verifyStep(repo, uploads),
-    finalizeStep(repo, request, false),
+    ...stale.map((remote) => deleteAssetStep(releasePath, remote, 'left incomplete or unknown by an earlier run')),
+    ...uploads.map((upload) => (arrived(upload) ? keepStep(upload.asset) : uploadStep(releasePath, upload))),
+    verifyStep(releasePath, uploads),
+    finalizeStep(releasePath, request, false),
   ];
 }
 
@@ -73,18 +77,18 @@ function planResumption(repo: string, request: PublishRequest, draft: Release): 
  * --replace keeps a release at the tag throughout: the new assets go up under temporary names and
  * are verified, only then are the old ones deleted and the new ones renamed; the notes come last.
  */
-function planReplacement(repo: string, request: PublishRequest, existing: Release): ReleaseStep[] {
+function planReplacement(releasePath: string, request: PublishRequest, existing: Release): ReleaseStep[] {
   const prefix = `publishing-${randomBytes(4).toString('hex')}-`;
   const uploads = request.assets.map((asset) => ({ asset, uploadName: `${prefix}${asset.name}` }));
   const leftovers = existing.assets.filter((remote) => temporaryName.test(remote.name));
   const old = existing.assets.filter((remote) => !temporaryName.test(remote.name));
   return [
     useExistingStep(existing, 'replace'),
-    ...leftovers.map((remote) => deleteAssetStep(repo, remote, 'left by an interrupted --replace')),
-    ...uploads.map((upload) => uploadStep(repo, upload)),
-    verifyStep(repo, uploads),
-    ...old.map((remote) => deleteAssetStep(repo, remote, 'replaced')),
-    ...uploads.map((upload) => renameStep(repo, upload)),
-    finalizeStep(repo, request, true),
+    ...leftovers.map((remote) => deleteAssetStep(releasePath, remote, 'left by an interrupted --replace')),
+    ...uploads.map((upload) => uploadStep(releasePath, upload)),
+    verifyStep(releasePath, uploads),
+    ...old.map((remote) => deleteAssetStep(releasePath, remote, 'replaced')),
+    ...uploads.map((upload) => renameStep(releasePath, upload)),
+    finalizeStep(releasePath, request, true),
   ];
 }

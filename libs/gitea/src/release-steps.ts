@@ -55,9 +55,9 @@ export function useExistingStep(release: Release, why: string): ReleaseStep {
   };
 }
 
-export function uploadStep(repo: string, { asset, uploadName }: PlannedUpload): ReleaseStep {
+export function uploadStep(releasePath: string, { asset, uploadName }: PlannedUpload): ReleaseStep {
   return {
-    call: `POST ${releasesPath(repo)}/{id}/assets?name=${uploadName}`,
+    call: `POST ${releasePath}/assets?name=${uploadName}`,
     summary: `upload ${uploadName}`,
     asset,
     run: async (context) => {
@@ -74,25 +74,25 @@ export function keepStep(asset: LocalAsset): ReleaseStep {
   };
 }
 
-export function deleteAssetStep(repo: string, attachment: Attachment, why: string): ReleaseStep {
+export function deleteAssetStep(releasePath: string, attachment: Attachment, why: string): ReleaseStep {
   return {
-    call: `DELETE ${releasesPath(repo)}/{id}/assets/${attachment.id}`,
+    call: `DELETE ${releasePath}/assets/${attachment.id}`,
     summary: `delete ${attachment.name} (${why})`,
     run: async (context) => context.client.deleteAsset(releaseOf(context).id, attachment.id),
   };
 }
 
-export function verifyStep(repo: string, uploads: PlannedUpload[]): ReleaseStep {
+export function verifyStep(releasePath: string, uploads: PlannedUpload[]): ReleaseStep {
   return {
-    call: `GET ${releasesPath(repo)}/{id}/assets, then each asset's download`,
+    call: `GET ${releasePath}/assets, then each asset's download`,
     summary: `verify ${uploads.length} assets: sizes from the list, sha256 of the downloaded bytes; a mismatch is uploaded again`,
     run: (context) => verifyUploads(context, uploads),
   };
 }
 
-export function renameStep(repo: string, { asset, uploadName }: PlannedUpload): ReleaseStep {
+export function renameStep(releasePath: string, { asset, uploadName }: PlannedUpload): ReleaseStep {
   return {
-    call: `PATCH ${releasesPath(repo)}/{id}/assets/{asset id}`,
+    call: `PATCH ${releasePath}/assets/{asset id}`,
     summary: `rename ${uploadName} to ${asset.name}`,
     asset,
     run: async (context) => {
@@ -105,10 +105,10 @@ export function renameStep(repo: string, { asset, uploadName }: PlannedUpload): 
 }
 
 /** The last call: notes, title and visibility together, so a release is public only when complete. */
-export function finalizeStep(repo: string, request: PublishRequest, replacing: boolean): ReleaseStep {
+export function finalizeStep(releasePath: string, request: PublishRequest, replacing: boolean): ReleaseStep {
   const what = request.draft ? 'keep it a draft (--draft)' : 'publish it';
   return {
-    call: `PATCH ${releasesPath(repo)}/{id}`,
+    call: `PATCH ${releasePath}`,
     summary: replacing ? `update the notes and title last, and ${what}` : `one PATCH: set the notes and ${what}`,
     run: async (context) => {
       context.release = await context.client.editRelease(releaseOf(context).id, {

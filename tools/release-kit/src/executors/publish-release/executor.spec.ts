@@ -205,6 +205,19 @@ describe('publish-release executor', () => {
     expect(writes().filter((r) => r.method === 'DELETE' && !r.url.includes('/assets/'))).toEqual([]);
   });
 
+  it('--dry-run --replace shows the existing release\'s id and the assets it would delete, and changes nothing', async () => {
+    const old = gitea.addRelease({ tagName: tag });
+    old.attachments.push({ id: 900, uuid: 'old-uuid', name: 'changemaker-lite-latest.tar.gz', bytes: Buffer.from('old'), createdAt: old.createdAt });
+    const before = JSON.stringify(gitea.releases());
+    expect(await run({ replace: true, dryRun: true })).toEqual({ success: true });
+    expect(writes()).toEqual([]);
+    expect(JSON.stringify(gitea.releases())).toBe(before);
+    const plan = lines.filter((line) => /^\[\d+\/\d+\]/.test(line)).join('\n');
+    expect(plan).toContain(`DELETE /repos/admin/changemaker.lite/releases/${old.id}/assets/900: delete changemaker-lite-latest.tar.gz (replaced)`);
+    expect(plan).toMatch(/rename publishing-[0-9a-f]{8}-SHA256SUMS to SHA256SUMS/);
+    expect(plan.split('\n').at(-1)).toContain(`PATCH /repos/admin/changemaker.lite/releases/${old.id}: update the notes and title last`);
+  });
+
   it('a --replace interrupted after uploading cleans up its temporary assets on the next --replace', async () => {
     const old = gitea.addRelease({ tagName: tag });
     old.attachments.push({ id: 901, uuid: 'old-uuid', name: 'changemaker-lite-latest.tar.gz', bytes: Buffer.from('old'), createdAt: old.createdAt });
