@@ -180,7 +180,7 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     const expectRefusal = async (overrides: Partial<ImageBuildOptions>, message: RegExp) => {
       const failure = buildAndPushImage(options(overrides));
       await expect(failure).rejects.toThrow(message);
-      const error = await failure.catch((caught: Error) => caught);
+      const error = (await failure.catch((caught: unknown) => caught)) as Error;
       expect(error.message).not.toContain('\n');
       expect(engineCalls().filter((call) => call.args[0] === 'build' || call.args[0] === 'push')).toEqual([]);
       expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);

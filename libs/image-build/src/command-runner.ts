@@ -40,7 +40,7 @@ async function runProcess(command: string, args: readonly string[], options: Com
   }
   const result = await child;
   if (result.failed && result.exitCode === undefined) {
-    return { exitCode: 127, stdout: '', stderr: result.shortMessage };
+    return { exitCode: 127, stdout: '', stderr: result.shortMessage ?? `${command}: not found` };
   }
   return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }

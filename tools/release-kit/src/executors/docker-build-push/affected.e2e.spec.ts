@@ -36,8 +36,10 @@ describe('nx affected -t docker-push', () => {
     await Promise.all([hub?.stop(), target?.stop()]);
   });
 
+  const runTasks = (...args: string[]) => nx(...args, '--outputStyle=stream');
+
   async function nx(...args: string[]): Promise<string> {
-    const result = await execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args, '--outputStyle=stream'], {
+    const result = await execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
       cwd: workspace.root,
       env: { ...sandbox.env, GITEA_REGISTRY: `${target.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
       all: true,
@@ -54,35 +56,45 @@ describe('nx affected -t docker-push', () => {
   }
 
   async function servicesTagged(tag: string): Promise<string[]> {
-    const tagged = await Promise.all(services.map(async (service) => ((await tagsOf(service)).includes(tag) ? service : undefined)));
-    return tagged.filter((service): service is string => service !== undefined).sort();
+    const tagged = await Promise.all(services.map(async (service) => ((await tagsOf(service)).includes(tag) ? [service] : [])));
+    return tagged.flat().sort();
   }
 
   async function resultOf(service: string): Promise<{ built: boolean; references: string[] }> {
     return JSON.parse(await readFile(join(workspace.root, 'dist/images', `${service}.json`), 'utf8'));
   }
 
+  it('shows docker-build and docker-push on every service, run by the release-kit executor', async () => {
+    for (const service of services) {
+      const project = JSON.parse(await nx('show', 'project', service, '--json')) as { targets: Record<string, { executor: string }> };
+      expect(project.targets['docker-build'].executor).toBe('@changemaker/release-kit:docker-build-push');
+      expect(project.targets['docker-push'].executor).toBe('@changemaker/release-kit:docker-build-push');
+    }
+  });
+
   it('pushes every service on the first run, then only what each change affects', async () => {
     const first = await workspace.git('rev-parse', 'HEAD');
-    await nx('run-many', '-t', 'docker-push');
+    const output = await runTasks('run-many', '-t', 'docker-push');
     expect(await servicesTagged(first)).toEqual([...services].sort());
+    expect(output).toMatch(/code-server: skipped, an on-demand image/);
+    expect(await tagsOf('code-server')).toEqual([]);
     expect(await servicesTagged('latest')).toEqual([...services].sort());
 
     await appendFile(join(workspace.root, 'apps/media-api/src/main.ts'), '\n// a change to media-api alone\nexport const changedForTest = "media-api";\n');
     const second = await workspace.commitAll('change media-api');
-    await nx('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
+    await runTasks('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
     expect(await servicesTagged(second)).toEqual(['media-api']);
 
     const healthSource = join(workspace.root, 'libs/service-health/src/index.ts');
     await appendFile(healthSource, '\nexport const changedForTest = "service-health";\n');
     const third = await workspace.commitAll('change the shared library');
-    await nx('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
+    await runTasks('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
     expect(await servicesTagged(third)).toEqual(['api', 'media-api']);
   });
 
   it('builds nothing on a run with an empty Nx cache when the registry has every image, and tags them all', async () => {
     const head = await workspace.git('rev-parse', 'HEAD');
-    const output = await nx('run-many', '-t', 'docker-push', '--skip-nx-cache');
+    const output = await runTasks('run-many', '-t', 'docker-push', '--skip-nx-cache');
     for (const service of services) expect((await resultOf(service)).built).toBe(false);
     expect(output).not.toMatch(/building with/);
     expect(output.match(/tagged registry-side \(no build\)/g)).toHaveLength(services.length);

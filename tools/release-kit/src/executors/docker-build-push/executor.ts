@@ -10,7 +10,7 @@ const defaultRegistry = 'gitea.bnkops.com/admin';
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const projectName = context.projectName ?? '';
   if (options.onDemand) {
-    console.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with -c with-on-demand or nx run ${projectName}:${context.targetName} -c with-on-demand`);
+    console.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with: npx nx run ${projectName}:${context.targetName} -c with-on-demand`);
     return { success: true };
   }
   const started = Date.now();
@@ -32,7 +32,7 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
       log: (line) => console.log(line),
     });
     await writeResultFile(join(context.root, options.resultFile.replaceAll('{projectName}', projectName)), projectName, result);
-    console.log(summaryOf(projectName, result, options.push, Date.now() - started));
+    console.log(summaryOf(result, options.push, Date.now() - started));
     if (options.json) console.log(JSON.stringify({ project: projectName, ...result }));
     return { success: true };
   } catch (error) {
@@ -64,9 +64,9 @@ async function writeResultFile(path: string, project: string, result: ImageBuild
   await writeFile(path, `${JSON.stringify({ project, ...result }, null, 2)}\n`);
 }
 
-function summaryOf(project: string, result: ImageBuildResult, pushed: boolean, elapsedMs: number): string {
+function summaryOf(result: ImageBuildResult, pushed: boolean, elapsedMs: number): string {
   const tags = result.references.map((reference) => reference.slice(result.image.length + 1)).join(', ');
   const how = !pushed ? `built with ${result.engine}, not pushed` : result.built ? `built with ${result.engine} and pushed` : 'already in the registry, tagged registry-side (no build)';
   const digest = result.digest ? ` ${result.digest}` : '';
-  return `${project}: ${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s`;
+  return `${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s`;
 }

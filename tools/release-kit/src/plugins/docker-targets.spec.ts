@@ -1,0 +1,63 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CreateNodesContext } from '@nx/devkit';
+import { createNodes, type DockerTargetsOptions } from './docker-targets';
+
+describe('docker targets inference', () => {
+  let root: string;
+  let context: CreateNodesContext;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'docker-targets-'));
+    context = { workspaceRoot: root, nxJsonConfiguration: {} };
+    await addProject('apps/api', { name: 'api', targets: { build: {} } });
+    await addProject('apps/editor', { name: 'editor', tags: ['docker:on-demand'] });
+    await mkdir(join(root, 'fixtures/loose'), { recursive: true });
+    await writeFile(join(root, 'fixtures/loose/Dockerfile'), 'FROM scratch\n');
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  async function addProject(projectRoot: string, projectJson: object): Promise<void> {
+    await mkdir(join(root, projectRoot), { recursive: true });
+    await writeFile(join(root, projectRoot, 'project.json'), JSON.stringify(projectJson));
+    await writeFile(join(root, projectRoot, 'Dockerfile'), 'FROM scratch\n');
+  }
+
+  async function infer(options?: DockerTargetsOptions) {
+    const files = ['apps/api/Dockerfile', 'apps/editor/Dockerfile', 'fixtures/loose/Dockerfile'];
+    return Object.fromEntries(await createNodes[1](files, options, context));
+  }
+
+  it('gives every project with a Dockerfile docker-build and docker-push, grouped for Nx Console', async () => {
+    const api = (await infer())['apps/api/Dockerfile'].projects?.['apps/api'];
+    const push = api?.targets?.['docker-push'];
+    expect(push?.executor).toBe('@changemaker/release-kit:docker-build-push');
+    expect(push?.options).toMatchObject({ push: true, imageName: 'changemaker-{projectName}', tags: ['{sha}', 'latest'], engine: 'auto' });
+    expect(push?.dependsOn).toEqual(['build']);
+    expect(push?.inputs).toEqual(expect.arrayContaining(['production', '^production']));
+    expect(push?.metadata?.technologies).toEqual(['docker']);
+    expect(push?.metadata?.description).toMatch(/push/);
+    expect(api?.targets?.['docker-build']?.options).toMatchObject({ push: false });
+    expect(api?.metadata?.targetGroups).toEqual({ Docker: ['docker-build', 'docker-push'] });
+  });
+
+  it('leaves on-demand projects out of ordinary runs, with a configuration that builds them', async () => {
+    const push = (await infer())['apps/editor/Dockerfile'].projects?.['apps/editor']?.targets?.['docker-push'];
+    expect(push?.options).toMatchObject({ onDemand: true });
+    expect(push?.configurations).toEqual({ 'with-on-demand': { onDemand: false } });
+    expect(push?.dependsOn).toEqual([]);
+  });
+
+  it('infers nothing for a Dockerfile outside a project', async () => {
+    expect((await infer())['fixtures/loose/Dockerfile']).toEqual({});
+  });
+
+  it('takes names and settings from the plugin entry in nx.json', async () => {
+    const targets = (await infer({ pushTargetName: 'image-push', buildTargetName: 'image', registry: 'registry.example/team', tags: ['{shortSha}'] }))[
+      'apps/api/Dockerfile'
+    ].projects?.['apps/api']?.targets;
+    expect(Object.keys(targets ?? {}).sort()).toEqual(['image', 'image-push']);
+    expect(targets?.['image-push']?.options).toMatchObject({ registry: 'registry.example/team', tags: ['{shortSha}'] });
+  });
+});
