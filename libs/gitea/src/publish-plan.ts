@@ -46,7 +46,7 @@ export function planPublish(repo: string, request: PublishRequest, existing: Rel
 }
 
 function planNewRelease(repo: string, request: PublishRequest): ReleaseStep[] {
-  const uploads = request.assets.map((asset) => ({ asset, uploadName: asset.name }));
+  const uploads = uploadsUnderTheirOwnNames(request);
   const releasePath = `${releasesPath(repo)}/{id}`;
   return [
     createDraftStep(repo, request),
@@ -58,7 +58,7 @@ function planNewRelease(repo: string, request: PublishRequest): ReleaseStep[] {
 
 /** Our own draft from a run that stopped: keep what arrived whole, upload the rest. */
 function planResumption(releasePath: string, request: PublishRequest, draft: Release): ReleaseStep[] {
-  const uploads = request.assets.map((asset) => ({ asset, uploadName: asset.name }));
+  const uploads = uploadsUnderTheirOwnNames(request);
   const arrived = (upload: PlannedUpload) =>
     draft.assets.some((remote) => remote.name === upload.asset.name && remote.size === upload.asset.size);
   const stale = draft.assets.filter(
@@ -91,4 +91,8 @@ function planReplacement(releasePath: string, request: PublishRequest, existing:
     ...uploads.map((upload) => renameStep(releasePath, upload)),
     finalizeStep(releasePath, request, true),
   ];
+}
+
+function uploadsUnderTheirOwnNames(request: PublishRequest): PlannedUpload[] {
+  return request.assets.map((asset) => ({ asset, uploadName: asset.name }));
 }

@@ -241,8 +241,9 @@ describe('publish-release executor', () => {
 
   it('explains a token without write:repository (403)', async () => {
     process.env['GITEA_REGISTRY_API_TOKEN'] = 'read-only';
-    expect(await run()).toEqual({ success: false });
+    expect(await run({ json: true })).toEqual({ success: false });
     expect(output()).toMatch(/403.*write:repository/);
+    expect(JSON.parse(stdout.join('\n'))).toMatchObject({ error: { kind: 'PermissionDeniedError' } });
     expect(gitea.releases()).toEqual([]);
   });
 

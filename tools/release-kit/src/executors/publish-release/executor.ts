@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import {
+  defaultRetryPolicy,
   GiteaError,
   PublishError,
   publishRelease,
@@ -32,7 +33,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       giteaUrl: process.env['GITEA_URL'] || defaultGiteaUrl,
       repo: process.env['GITEA_REPO'] || defaultRepo,
       token,
-      retry: { attempts: options.retries ?? 5, baseDelayMs: options.retryDelay ?? 500, maxDelayMs: 30_000 },
+      retry: { ...defaultRetryPolicy, attempts: options.retries ?? defaultRetryPolicy.attempts, baseDelayMs: options.retryDelay ?? defaultRetryPolicy.baseDelayMs },
       onRetry: (n) => print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
     });
     print(`${options.dryRun ? 'Dry run: plan to publish' : 'Publishing'} ${request.tag} to ${client.giteaUrl} (${client.repo})${token ? '' : ', without a token: drafts are not visible'}`);
@@ -47,6 +48,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
   } catch (error) {
     if (error instanceof GiteaError || error instanceof PublishError) {
       print(error.message, 'err');
+      if (options.json) print(JSON.stringify({ error: { kind: error.name, message: error.message } }, null, 2), 'out');
       return { success: false };
     }
     throw error;
