@@ -110,6 +110,23 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
   });
 });
 
+describe('ReleaseClient against a server whose tag look-up shows drafts (older Gitea, Forgejo)', () => {
+  it('finds the draft with one request and without listing', async () => {
+    const gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, tagLookupShowsDrafts: true });
+    try {
+      gitea.addRelease({ tagName: 'v5.0.0', draft: true });
+      const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
+      expect((await client.findReleaseByTag('v5.0.0'))?.draft).toBe(true);
+      expect(gitea.requests().map((r) => r.url)).toEqual(['/api/v1/repos/admin/changemaker.lite/releases/tags/v5.0.0']);
+      const anonymous = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', retry: fastRetries });
+      expect(await anonymous.findReleaseByTag('v5.0.0')).toBeUndefined();
+      expect(gitea.violations()).toEqual([]);
+    } finally {
+      await gitea.stop();
+    }
+  });
+});
+
 describe('ReleaseClient settings', () => {
   it('refuses a GITEA_REPO that is not owner/name and a GITEA_URL that is not http(s)', () => {
     expect(() => new ReleaseClient({ giteaUrl: 'http://127.0.0.1:1', repo: 'changemaker.lite' })).toThrow(/GITEA_REPO "changemaker.lite" is not owner\/name/);

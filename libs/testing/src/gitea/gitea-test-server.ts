@@ -29,6 +29,8 @@ export interface StartGiteaServerOptions {
   serveDownloadsDirect?: boolean;
   /** Commits the repository has; when given, creating a release from any other target answers 404. */
   commits?: string[];
+  /** Older Gitea and Forgejo show drafts to writers at /releases/tags/{tag}; newer Gitea answers 404. */
+  tagLookupShowsDrafts?: boolean;
   /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
   omitLinkHeaders?: boolean;
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
@@ -230,8 +232,8 @@ class GiteaModel {
     if (rest === '/releases' && method === 'POST') return this.create(await readJson(req), caller);
     if ((m = /^\/releases\/tags\/([^/]+)$/.exec(rest))) {
       const release = this.store.find((r) => r.tagName === decodeURIComponent(m![1]!));
-      // Newer Gitea hides drafts here even from writers; the client must find them via the list.
-      if (!release || release.draft) return notFound(this.url);
+      const visible = release && (!release.draft || (this.options.tagLookupShowsDrafts && caller.canWrite));
+      if (!visible) return notFound(this.url);
       if (method === 'GET') return new HttpAnswer(200, this.present(release));
       if (method === 'DELETE') return this.deleteRelease(release);
     }
