@@ -76,16 +76,15 @@ class ImageCopy {
   }
 
   async run(sourceReference: string, targetTag: string): Promise<CopyImageResult> {
-    const head = await this.source.headManifest(sourceReference);
+    // Both HEADs at once: this is all a re-run with nothing changed costs.
+    const [head, existing] = await Promise.all([this.source.headManifest(sourceReference), this.target.headManifest(targetTag)]);
     if (!head) throw new ManifestNotFoundError(`${this.source.description}:${sourceReference}`);
-    if (!this.options.platforms) {
-      // The cheap path that makes a re-run cost HEAD requests only.
-      const existing = await this.target.headManifest(targetTag);
-      if (existing?.digest === head.digest) return { ...this.result, digest: head.digest, mediaType: head.mediaType, status: 'current' };
+    if (!this.options.platforms && existing?.digest === head.digest) {
+      return { ...this.result, digest: head.digest, mediaType: head.mediaType, status: 'current' };
     }
     const manifest = await this.source.getManifest(head.digest);
     const top = this.options.platforms ? await this.narrowToPlatforms(manifest, this.options.platforms) : manifest;
-    if (top !== manifest && (await this.target.headManifest(targetTag))?.digest === top.digest) {
+    if (top !== manifest && existing?.digest === top.digest) {
       return { ...this.result, digest: top.digest, mediaType: top.mediaType, status: 'current' };
     }
     await this.copyReferencedContent(top);

@@ -10,7 +10,7 @@ export interface MirrorImagesOptions {
   client: RegistryClient;
   /** host[:port][/namespace] the targets go under, e.g. gitea.bnkops.com/admin. */
   targetRegistry: string;
-  /** Images copied at once, and blob transfers at once per registry host. */
+  /** Images copied at once; blob transfers per registry host are limited to twice this. */
   concurrency: number;
   /** Unset: every platform, digests unchanged. */
   platforms?: string[];
@@ -49,7 +49,7 @@ export function targetReference(targetRegistry: string, target: string): ImageRe
  */
 export async function mirrorImages(images: MirrorImage[], options: MirrorImagesOptions): Promise<MirrorOutcome[]> {
   const targets = images.map((image) => targetReference(options.targetRegistry, image.target));
-  const limiter = new HostLimiter(options.concurrency);
+  const limiter = new HostLimiter(options.concurrency * 2);
   const sightings = new BlobSightings();
   const outcomes: MirrorOutcome[] = new Array(images.length);
   let next = 0;

@@ -1,0 +1,159 @@
+// Benchmark: mirror-images' registry-to-registry copy (libs/oci) against `skopeo copy --all`, one
+// skopeo call per image (the only way skopeo can rename), both with 4 copies at a time, in one run.
+// Data set (printed below): synthetic multi-platform OCI indexes with attestations, Docker manifest
+// lists and single-platform images with shared layers, in a loopback source registry; each tool
+// mirrors into its own empty loopback registry, then mirrors again with nothing changed.
+// Then this tool copies one image with a 1 GiB layer alone, to measure its peak memory
+// (BENCH_SKIP_GIB=1 skips that step).
+// Last line: first-run and re-run ratios (this tool's time / skopeo's; lower is better) and peak RSS.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+
+const run = promisify(execFile);
+const workspaceRoot = fileURLToPath(new URL('../..', import.meta.url));
+const bundleDir = join(workspaceRoot, 'tmp/bench-mirror');
+const concurrency = 4;
+const MiB = 1024 * 1024;
+
+async function loadLibraries() {
+  await build({
+    entryPoints: {
+      oci: join(workspaceRoot, 'libs/oci/src/index.ts'),
+      'registry-server': join(workspaceRoot, 'libs/testing/src/registry-server.ts'),
+      'synthetic-images': join(workspaceRoot, 'libs/testing/src/synthetic-images.ts'),
+    },
+    outdir: bundleDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  // The timed side loads one self-contained file, as an installed CLI would, not hundreds of modules.
+  await build({
+    stdin: {
+      contents: "export { ImageReference } from './image-reference'; export { RegistryClient } from './registry-client'; export { mirrorImages } from './mirror-images';",
+      resolveDir: join(workspaceRoot, 'libs/oci/src'),
+      loader: 'ts',
+    },
+    outfile: join(bundleDir, 'mirror-worker.mjs'),
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  const load = (name) => import(pathToFileURL(join(bundleDir, `${name}.mjs`)).href);
+  return { oci: await load('oci'), registry: await load('registry-server'), synthetic: await load('synthetic-images') };
+}
+
+function dataSet() {
+  const images = [];
+  for (let i = 1; i <= 6; i++) {
+    images.push({ tag: `app-${i}`, kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'], attestation: true,
+      layers: [{ seed: 'base-os', size: 8 * MiB }, { seed: `runtime-${i}`, size: 4 * MiB }, { seed: `app-${i}-{platform}`, size: 2 * MiB }] });
+  }
+  for (let i = 1; i <= 4; i++) {
+    images.push({ tag: `tool-${i}`, kind: 'docker-list', platforms: ['linux/amd64', 'linux/arm64'],
+      layers: [{ seed: 'base-os', size: 8 * MiB }, { seed: `tool-${i}-{platform}`, size: 3 * MiB }] });
+  }
+  for (let i = 1; i <= 2; i++) {
+    images.push({ tag: `data-${i}`, kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'base-os', size: 8 * MiB }, { seed: `data-${i}`, size: 24 * MiB }] });
+  }
+  return images;
+}
+
+/** Our side runs in a child process so its peak memory is its own. */
+async function mirrorInChild(spec) {
+  const started = process.hrtime.bigint();
+  const { stdout } = await run(process.execPath, [fileURLToPath(import.meta.url), '--worker', JSON.stringify(spec)], { maxBuffer: 64 * MiB });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, ...JSON.parse(stdout.trim().split('\n').at(-1)) };
+}
+
+async function worker(spec) {
+  const { oci } = await loadLibrariesBuilt();
+  const images = spec.images.map((image) => ({ group: 'bench', source: oci.ImageReference.parse(image.source), target: image.target, line: 0 }));
+  const client = new oci.RegistryClient({ credentials: {} });
+  const started = performance.now();
+  const outcomes = await oci.mirrorImages(images, { client, targetRegistry: spec.targetRegistry, concurrency });
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length > 0) throw new Error(failed.map((o) => `${o.target}: ${o.error}`).join('\n'));
+  const bytes = outcomes.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0);
+  console.log(JSON.stringify({ bytes, workMs: performance.now() - started, startupMs: started, copied: outcomes.filter((o) => o.status === 'copied').length, maxRssKiB: process.resourceUsage().maxRSS }));
+}
+
+async function loadLibrariesBuilt() {
+  return { oci: await import(pathToFileURL(join(bundleDir, 'mirror-worker.mjs')).href) };
+}
+
+async function skopeoMirror(sources, targetHost) {
+  const started = process.hrtime.bigint();
+  const queue = [...sources];
+  const copyNext = async () => {
+    for (let image = queue.shift(); image; image = queue.shift()) {
+      await run('skopeo', ['copy', '--all', '--preserve-digests', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false',
+        `docker://${image.source}`, `docker://${targetHost}/${image.target}`]);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, copyNext));
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function main() {
+  const { oci, registry, synthetic } = await loadLibraries();
+  const work = mkdtempSync(join(tmpdir(), 'cm-bench-mirror-'));
+  const registries = [];
+  try {
+    const [source, ours, theirs] = await Promise.all([registry.startRegistry(), registry.startRegistry(), registry.startRegistry()]);
+    registries.push(source, ours, theirs);
+    const specs = dataSet();
+    const written = await synthetic.writeSyntheticImages(join(work, 'layout'), specs);
+    const pusher = new oci.RegistryClient({ credentials: {} });
+    for (const image of written) {
+      await oci.copyImage(oci.ociLayoutImage(join(work, 'layout'), image.tag), oci.registryImage(pusher, oci.ImageReference.parse(`${source.host}/upstream/${image.tag}:1.0`)));
+    }
+    const manifests = written.reduce((sum, image) => sum + 1 + image.childDigests.length, 0);
+    const totalBytes = written.reduce((sum, image) => sum + image.blobBytes, 0);
+    console.log(`data set: ${written.length} images (6 OCI indexes x 3 platforms + attestation, 4 Docker manifest lists x 2 platforms, 2 single-platform), ${manifests} manifests, ${(totalBytes / MiB).toFixed(1)} MiB of blobs per image summed (8 MiB base layer shared by all)`);
+    const images = written.map((image) => ({ source: `${source.host}/upstream/${image.tag}:1.0`, target: `${image.tag}:1.0` }));
+
+    const oursFirst = await mirrorInChild({ images, targetRegistry: `${ours.host}/mirror` });
+    const skopeoFirst = await skopeoMirror(images, `${theirs.host}/mirror`);
+    const oursAgain = await mirrorInChild({ images, targetRegistry: `${ours.host}/mirror` });
+    const skopeoAgain = await skopeoMirror(images, `${theirs.host}/mirror`);
+
+    for (const image of written) {
+      const copied = await pusher.headManifest(oci.ImageReference.parse(`${ours.host}/mirror/${image.tag}:1.0`));
+      if (copied?.digest !== image.digest) throw new Error(`${image.tag}: digest ${copied?.digest} differs from the source's ${image.digest}`);
+    }
+    console.log('all target digests equal the source digests');
+    console.log(`first run: this ${(oursFirst.ms / 1000).toFixed(2)} s (${(oursFirst.bytes / MiB).toFixed(1)} MiB moved, peak RSS ${(oursFirst.maxRssKiB / 1024).toFixed(0)} MiB, of which ${(oursFirst.startupMs / 1000).toFixed(2)} s process start), skopeo ${(skopeoFirst / 1000).toFixed(2)} s`);
+    console.log(`re-run:    this ${(oursAgain.ms / 1000).toFixed(2)} s (${oursAgain.bytes} bytes moved, ${oursAgain.copied} images copied, of which ${(oursAgain.startupMs / 1000).toFixed(2)} s process start), skopeo ${(skopeoAgain / 1000).toFixed(2)} s`);
+
+    let gibNote = 'skipped (BENCH_SKIP_GIB=1)';
+    if (process.env.BENCH_SKIP_GIB !== '1') {
+      const [big] = await synthetic.writeSyntheticImages(join(work, 'big'), [{ tag: 'big', kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'one-gib', size: 1024 * MiB }] }]);
+      await run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${join(work, 'big')}:big`, `docker://${source.host}/upstream/big:1.0`]);
+      rmSync(join(work, 'big'), { recursive: true, force: true });
+      const gib = await mirrorInChild({ images: [{ source: `${source.host}/upstream/big:1.0`, target: 'big:1.0' }], targetRegistry: `${ours.host}/mirror` });
+      if (gib.bytes < 1024 * MiB) throw new Error('the 1 GiB layer was not copied');
+      console.log(`1 GiB layer (${big.digest.slice(0, 19)}): copied in ${(gib.ms / 1000).toFixed(1)} s, peak RSS ${(gib.maxRssKiB / 1024).toFixed(0)} MiB`);
+      gibNote = `${(gib.maxRssKiB / 1024).toFixed(0)} MiB`;
+    }
+    console.log(`ratio (this/skopeo): first run ${(oursFirst.ms / skopeoFirst).toFixed(2)}, re-run ${(oursAgain.ms / skopeoAgain).toFixed(2)} (re-run moved ${oursAgain.bytes} bytes); peak RSS ${(oursFirst.maxRssKiB / 1024).toFixed(0)} MiB, with a 1 GiB layer ${gibNote}`);
+  } finally {
+    await Promise.all(registries.map((r) => r.stop()));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--worker') await worker(JSON.parse(process.argv[3]));
+else await main();
