@@ -4,15 +4,16 @@ import type { SourceFile } from './source-file';
 
 const ENV_TEMPLATES = new Set(['.env.example', '.env.sample', '.env.template']);
 const PRIVATE_KEY_NAMES = /^(id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx|jks|keystore|ppk))$/i;
-/** Each content pattern with the literals its matches contain: a fast byte search decides whether the regex runs. */
-const CONTENT_PATTERNS: ReadonlyArray<{ hints: string[]; pattern: RegExp; reason: string }> = [
-  { hints: ['PRIVATE KEY'], pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/, reason: 'contains a private key' },
-  { hints: ['AKIA'], pattern: /\bAKIA[0-9A-Z]{16}\b/, reason: 'contains what looks like an AWS access key id' },
-  { hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'], pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/, reason: 'contains what looks like a GitHub token' },
-  { hints: ['glpat-'], pattern: /\bglpat-[A-Za-z0-9_-]{20,}\b/, reason: 'contains what looks like a GitLab token' },
-  { hints: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxr-', 'xoxs-'], pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/, reason: 'contains what looks like a Slack token' },
-  { hints: ['sk_live_'], pattern: /\bsk_live_[A-Za-z0-9]{16,}\b/, reason: 'contains what looks like a Stripe secret key' },
+const CONTENT_PATTERNS: ReadonlyArray<{ pattern: RegExp; reason: string }> = [
+  { pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/, reason: 'contains a private key' },
+  { pattern: /\bAKIA[0-9A-Z]{16}\b/, reason: 'contains what looks like an AWS access key id' },
+  { pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/, reason: 'contains what looks like a GitHub token' },
+  { pattern: /\bglpat-[A-Za-z0-9_-]{20,}\b/, reason: 'contains what looks like a GitLab token' },
+  { pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/, reason: 'contains what looks like a Slack token' },
+  { pattern: /\bsk_live_[A-Za-z0-9]{16,}\b/, reason: 'contains what looks like a Stripe secret key' },
 ];
+/** One pass over each file finds any of them; only a hit pays for telling which. */
+const ANY_CONTENT_PATTERN = new RegExp(CONTENT_PATTERNS.map(({ pattern }) => pattern.source).join('|'));
 const SECRET_VARIABLE = /^\s*(?:export\s+)?([A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)[A-Z0-9_]*)\s*=\s*(.*)$/;
 const PLACEHOLDER = /^["']?(|.*(change|<|\$\{|example|placeholder|xxx|replace).*)["']?$/i;
 
@@ -30,10 +31,8 @@ function secretIn(file: SourceFile): string | undefined {
   const name = basename(file.workspacePath);
   if (isRealEnvFile(name)) return 'is a real .env file (only .env.example ships)';
   if (PRIVATE_KEY_NAMES.test(name)) return 'is named like a private key or keystore';
-  const found = CONTENT_PATTERNS.find(
-    ({ hints, pattern }) => hints.some((hint) => file.content.includes(hint)) && pattern.test(file.content.toString('latin1')),
-  );
-  if (found) return found.reason;
+  const text = file.content.toString('latin1');
+  if (ANY_CONTENT_PATTERN.test(text)) return CONTENT_PATTERNS.find(({ pattern }) => pattern.test(text))?.reason;
   if (ENV_TEMPLATES.has(name)) return realValueInTemplate(file.content.toString('utf8'));
   return undefined;
 }

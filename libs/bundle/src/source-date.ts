@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SourceDateError } from './bundle-errors';
 
 /** The timestamp every tarball entry carries, and the commit the release was packaged from. */
@@ -30,10 +31,13 @@ function parseEpoch(epoch: string): number {
   return Number(epoch);
 }
 
+const execFileAsync = promisify(execFile);
+
 /** The commit a ref points to (peeling an annotated tag) and its commit time; undefined when there is none. */
 async function commitOf(cwd: string, ref: string): Promise<{ sha: string; time: number } | undefined> {
-  const result = await execa('git', ['log', '-1', '--format=%H %ct', `${ref}^{commit}`, '--'], { cwd, reject: false });
-  if (result.exitCode !== 0) return undefined;
+  // Plain execFile: packaging is short enough that a heavier process wrapper shows in its time.
+  const result = await execFileAsync('git', ['log', '-1', '--format=%H %ct', `${ref}^{commit}`, '--'], { cwd }).catch(() => undefined);
+  if (!result) return undefined;
   const [sha, time] = result.stdout.trim().split(' ');
   return { sha, time: Number(time) };
 }
