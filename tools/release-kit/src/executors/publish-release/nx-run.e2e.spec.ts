@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
+
+const token = 'nx-e2e-token-5d8c1f0a';
+const workspaceRoot = resolve(__dirname, '../../../../..');
+
+/** The way CI calls it: `nx run docker:publish-release` with env, against the Gitea test server. */
+describe('nx run docker:publish-release', () => {
+  let gitea: TestGiteaServer;
+  let inputDir: string;
+
+  beforeAll(async () => {
+    gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } } });
+    inputDir = await mkdtemp(join(tmpdir(), 'publish-release-nx-'));
+    const tarball = randomBytes(32 * 1024);
+    await writeFile(join(inputDir, 'changemaker-lite-v7.1.0.tar.gz'), tarball);
+    await writeFile(join(inputDir, 'changemaker-lite-latest.tar.gz'), tarball);
+    await writeFile(join(inputDir, 'release-manifest.json'), JSON.stringify({ version: '7.1.0', tag: 'v7.1.0', commit: null, images: [] }));
+    const { stdout } = await execa('sha256sum', ['changemaker-lite-v7.1.0.tar.gz', 'changemaker-lite-latest.tar.gz', 'release-manifest.json'], { cwd: inputDir });
+    await writeFile(join(inputDir, 'SHA256SUMS'), `${stdout}\n`);
+  });
+
+  afterAll(async () => {
+    await gitea.stop();
+    await rm(inputDir, { recursive: true, force: true });
+  });
+
+  const nx = (...args: string[]) =>
+    execa('node', [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:publish-release', `--input-dir=${inputDir}`, '--skip-nx-cache', ...args], {
+      cwd: workspaceRoot,
+      reject: false,
+      all: true,
+      env: { GITEA_URL: gitea.url, GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY_API_TOKEN: token, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+    });
+
+  it('publishes with --json, then refuses the same tag, and never prints the token', async () => {
+    const published = await nx('--json');
+    expect(published.exitCode).toBe(0);
+    const report = JSON.parse(published.stdout.slice(published.stdout.indexOf('{\n'), published.stdout.lastIndexOf('\n}') + 2));
+    expect(report).toMatchObject({ kind: 'create', tag: 'v7.1.0', draft: false });
+    expect(gitea.releases().map((r) => [r.tagName, r.draft, r.attachments.length])).toEqual([['v7.1.0', false, 4]]);
+
+    const again = await nx();
+    expect(again.exitCode).not.toBe(0);
+    expect(again.all).toContain('A release for v7.1.0 already exists');
+    for (const output of [published.all, again.all]) expect(output).not.toContain(token);
+    expect(gitea.violations()).toEqual([]);
+  });
+});
