@@ -73,6 +73,17 @@ export class AttachmentTooLargeError extends GiteaError {
   }
 }
 
+/** 400 on upload: the file's type is not in the instance's allow-list. */
+export class AttachmentTypeRefusedError extends GiteaError {
+  override readonly name = 'AttachmentTypeRefusedError';
+  constructor(assetName: string, giteaMessage: string) {
+    super(
+      `Gitea refused ${assetName} (400: ${giteaMessage}). Add its extension (or */*) to [repository.release] ALLOWED_TYPES ` +
+        'in app.ini; SHA256SUMS has no extension, so an allow-list needs */* or application/octet-stream.',
+    );
+  }
+}
+
 /** 409 on create: another publisher made a release for this tag between our look-up and our POST. */
 export class ReleaseConflictError extends GiteaError {
   override readonly name = 'ReleaseConflictError';

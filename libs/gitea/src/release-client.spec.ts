@@ -127,7 +127,22 @@ describe('ReleaseClient against a server whose tag look-up shows drafts (older G
   });
 });
 
-describe('ReleaseClient settings', () => {
+describe('ReleaseClient refusals', () => {
+  it('explains an upload refused by ALLOWED_TYPES (400)', async () => {
+    const gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, allowedTypes: ['.gz'] });
+    const dir = await mkdtemp(join(tmpdir(), 'gitea-client-'));
+    try {
+      const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
+      await writeFile(join(dir, 'SHA256SUMS'), 'sums');
+      const release = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
+      await expect(client.uploadAsset(release.id, 'SHA256SUMS', join(dir, 'SHA256SUMS'), 4)).rejects.toThrow(/ALLOWED_TYPES.*\*\/\*/);
+      expect(gitea.violations()).toEqual([]);
+    } finally {
+      await gitea.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a GITEA_REPO that is not owner/name and a GITEA_URL that is not http(s)', () => {
     expect(() => new ReleaseClient({ giteaUrl: 'http://127.0.0.1:1', repo: 'changemaker.lite' })).toThrow(/GITEA_REPO "changemaker.lite" is not owner\/name/);
     expect(() => new ReleaseClient({ giteaUrl: 'gitea.bnkops.com', repo: 'admin/x' })).toThrow(InvalidSettingError);

@@ -2,6 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { FormData, request, type Dispatcher } from 'undici';
 import {
   AttachmentTooLargeError,
+  AttachmentTypeRefusedError,
   GiteaRequestError,
   GiteaUnreachableError,
   InvalidSettingError,
@@ -44,6 +45,7 @@ interface GiteaCall {
   form?: () => Promise<FormData>;
   /** What a 404 means for this call; without it, an unexpected answer. */
   onNotFound?: () => Error;
+  on400?: (giteaMessage: string) => Error;
   on409?: () => Error;
   on413?: () => Error;
 }
@@ -157,6 +159,7 @@ export class ReleaseClient {
         form.append('attachment', await openAsBlob(filePath), name);
         return form;
       },
+      on400: (giteaMessage) => new AttachmentTypeRefusedError(name, giteaMessage),
       on413: () => new AttachmentTooLargeError(name, size),
     });
     return parseJson(answer) as Attachment;
@@ -286,6 +289,7 @@ export class ReleaseClient {
     }
     if (status === 403) throw new PermissionDeniedError(this.repo, giteaMessage);
     if (status === 404 && call.onNotFound) throw call.onNotFound();
+    if (status === 400 && call.on400) throw call.on400(giteaMessage);
     if (status === 409 && call.on409) throw call.on409();
     if (status === 413 && call.on413) throw call.on413();
     throw new GiteaRequestError(status, call.method, this.urlOf(call).pathname, giteaMessage);

@@ -27,6 +27,8 @@ export interface StartGiteaServerOptions {
    * second loopback server (another origin), whose requests `storageRequests()` records.
    */
   serveDownloadsDirect?: boolean;
+  /** [repository.release] ALLOWED_TYPES as extensions (".gz"); unset allows every type. */
+  allowedTypes?: string[];
   /** Commits the repository has; when given, creating a release from any other target answers 404. */
   commits?: string[];
   /** Older Gitea and Forgejo show drafts to writers at /releases/tags/{tag}; newer Gitea answers 404. */
@@ -342,6 +344,10 @@ class GiteaModel {
       return new HttpAnswer(413, { message: 'file size exceeds the maximum allowed', url: this.url });
     }
     const name = url.searchParams.get('name') || (file instanceof File ? file.name : '');
+    const allowed = this.options.allowedTypes;
+    if (allowed && !allowed.some((extension) => name.endsWith(extension))) {
+      return new HttpAnswer(400, { message: `This file extension or type is not allowed to be uploaded. Type "${name}"`, url: this.url });
+    }
     const attachment: StoredAttachment = {
       id: this.nextId++,
       uuid: randomUUID(),
