@@ -115,6 +115,15 @@ describe('packaging the docker project', () => {
     expect(manifest.images.map(({ service, reference }) => ({ service, reference }))).toEqual(expect.arrayContaining(coreImages));
   });
 
+  it('--json ends with the manifest and the written files on one line, for CI', async () => {
+    const outputDir = join(scratch, 'json');
+    const { stdout } = await run({ ...(await dockerTargetOptions()), outputDir, json: true });
+    const report = JSON.parse(stdout.split('\n').at(-1) ?? '');
+    expect(report).toEqual(expect.objectContaining({ name: 'changemaker-lite', version: '1.2.3', tag: 'v1.2.3' }));
+    expect(report.written.map((file: { path: string }) => file.path).sort()).toEqual(releaseFiles.map((name) => join(outputDir, name)));
+    expect(report).toEqual(await readJson<object>(join(outputDir, 'release-manifest.json')).then((manifest) => ({ ...manifest, written: report.written })));
+  });
+
   it('--dry-run prints every entry with its size and the total, and writes nothing', async () => {
     const outputDir = join(scratch, 'never');
     const { result, stdout } = await run({ ...(await dockerTargetOptions()), outputDir, dryRun: true });
