@@ -7,6 +7,7 @@ export class GiteaFaults {
   private publishFailures = 0;
   private concurrentCreates = 0;
   private lostCreateAnswers = 0;
+  private lostUploadAnswers = 0;
   private readonly injectedStatuses: Array<{ method: string; status: number }> = [];
   private readonly corruptions = new Map<string, number>();
 
@@ -30,6 +31,11 @@ export class GiteaFaults {
     this.lostCreateAnswers = 1;
   }
 
+  /** The next upload is stored, but the connection drops before its 201 is sent. */
+  loseNextUploadAnswer(): void {
+    this.lostUploadAnswers = 1;
+  }
+
   /** The next `times` API requests with this method answer `status` (e.g. 500, 503 or 429). */
   answerNext(method: string, status: number, times = 1): void {
     for (let i = 0; i < times; i += 1) this.injectedStatuses.push({ method, status });
@@ -46,6 +52,7 @@ export class GiteaFaults {
     this.publishFailures = 0;
     this.concurrentCreates = 0;
     this.lostCreateAnswers = 0;
+    this.lostUploadAnswers = 0;
     this.injectedStatuses.length = 0;
     this.corruptions.clear();
   }
@@ -66,6 +73,10 @@ export class GiteaFaults {
     return this.take('lostCreateAnswers');
   }
 
+  takeLostUploadAnswer(): boolean {
+    return this.take('lostUploadAnswers');
+  }
+
   takeInjectedStatus(method: string): number | undefined {
     const index = this.injectedStatuses.findIndex((fault) => fault.method === method);
     if (index < 0) return undefined;
@@ -81,7 +92,7 @@ export class GiteaFaults {
     return copy;
   }
 
-  private take(counter: 'droppedUploads' | 'publishFailures' | 'concurrentCreates' | 'lostCreateAnswers'): boolean {
+  private take(counter: 'droppedUploads' | 'publishFailures' | 'concurrentCreates' | 'lostCreateAnswers' | 'lostUploadAnswers'): boolean {
     if (this[counter] <= 0) return false;
     this[counter] -= 1;
     return true;

@@ -187,8 +187,8 @@ class GiteaModel {
     }
     this.log.push({ method, url: req.url ?? '', status: answer instanceof HttpAnswer ? answer.status : 200, authorization: req.headers.authorization });
     for (const observe of this.observers) observe(this.store);
-    if (answer instanceof HttpAnswer && answer.status === 201 && method === 'POST' && url.pathname.endsWith('/releases') && this.faults.takeLostCreateAnswer()) {
-      // The fault: the release was created, but its answer never reaches the client.
+    if (answer instanceof HttpAnswer && answer.status === 201 && this.answerIsLost(method, isUpload, url)) {
+      // The fault: the change was made, but its answer never reaches the client.
       req.socket.destroy();
       return;
     }
@@ -207,6 +207,11 @@ class GiteaModel {
       ...answer.headers,
     });
     res.end(body);
+  }
+
+  private answerIsLost(method: string, isUpload: boolean, url: URL): boolean {
+    if (isUpload) return this.faults.takeLostUploadAnswer();
+    return method === 'POST' && url.pathname.endsWith('/releases') && this.faults.takeLostCreateAnswer();
   }
 
   private async route(req: IncomingMessage, url: URL, method: string): Promise<HttpAnswer | Buffer> {

@@ -173,6 +173,14 @@ describe('publish-release executor', () => {
     await expectPublishedWithLocalFiles(releasesAt(tag)[0]!);
   });
 
+  it('an upload whose answer was lost is retried, and verification removes the extra copy', async () => {
+    gitea.faults.loseNextUploadAnswer();
+    expect(await run()).toEqual({ success: true });
+    expect(gitea.requests().filter((r) => r.url.includes('/assets?name=')).length).toBe(5);
+    expect(gitea.requests().filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    await expectPublishedWithLocalFiles(releasesAt(tag)[0]!);
+  });
+
   it('uploads an asset again when the copy Gitea stored does not match what was sent', async () => {
     gitea.faults.corruptUploadsOf('SHA256SUMS', 1);
     expect(await run()).toEqual({ success: true });
