@@ -18,7 +18,7 @@ const expiryMarginMs = 10_000;
  */
 export class RegistryAuthenticator {
   private readonly challenges = new Map<string, AuthChallenge>();
-  private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokens = new Map<string, Promise<CachedToken>>();
   private readonly credentialCache = new Map<string, Promise<RegistryCredentials | undefined>>();
 
   constructor(
@@ -37,10 +37,22 @@ export class RegistryAuthenticator {
     }
     const key = tokenKey(registry, scopes);
     const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-    const fresh = await this.fetchToken(registry, challenge, scopes);
-    this.tokens.set(key, fresh);
-    return `Bearer ${fresh.token}`;
+    if (cached) {
+      const token = await cached;
+      if (token.expiresAt > Date.now()) return `Bearer ${token.token}`;
+      if (this.tokens.get(key) === cached) this.tokens.delete(key);
+    }
+    return `Bearer ${(await this.freshToken(key, registry, challenge, scopes)).token}`;
+  }
+
+  /** Parallel requests needing the same scopes share one token request. */
+  private freshToken(key: string, registry: string, challenge: AuthChallenge & { scheme: 'bearer' }, scopes: string[]): Promise<CachedToken> {
+    const pending = this.tokens.get(key) ?? this.fetchToken(registry, challenge, scopes);
+    if (!this.tokens.has(key)) {
+      this.tokens.set(key, pending);
+      pending.catch(() => this.tokens.get(key) === pending && this.tokens.delete(key));
+    }
+    return pending;
   }
 
   /** Records a 401's challenge; a 401 despite a cached token means it was revoked or expired early. */

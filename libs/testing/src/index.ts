@@ -5,3 +5,4 @@ export * from './gitea';
 export * from './throwaway-workspace';
 export * from './synthetic-images';
 export * from './fault-proxy';
+export * from './token-server';

@@ -23,6 +23,8 @@ export interface TestRegistry {
 export interface StartRegistryOptions {
   /** Turns on htpasswd Basic auth with this user. */
   credentials?: RegistryCredentials;
+  /** A ready-made `auth:` block of the registry's config.yml, e.g. token auth from startTokenServer. */
+  authConfig?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const dir = await mkdtemp(join(tmpdir(), 'cm-registry-'));
   const port = await findFreePort();
   const host = `127.0.0.1:${port}`;
-  const authBlock = options.credentials ? await writeHtpasswd(dir, options.credentials) : '';
+  const authBlock = options.authConfig ?? (options.credentials ? await writeHtpasswd(dir, options.credentials) : '');
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, registryConfig(join(dir, 'storage'), host, authBlock));
   const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });

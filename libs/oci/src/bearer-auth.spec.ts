@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, startTokenServer, writeSyntheticImages, type TestRegistry, type TokenServer, type WrittenImage } from '@changemaker/testing';
+import { copyImage } from './copy-image';
+import { ImageReference } from './image-reference';
+import { ociLayoutImage } from './oci-layout';
+import { RegistryAuthError } from './oci-errors';
+import { RegistryClient } from './registry-client';
+import { registryImage } from './registry-repository';
+
+const credentials = { username: 'pusher', password: 'bearer-flow-secret' };
+
+describe('the Bearer token flow against a real registry in token mode', () => {
+  let tokens: TokenServer;
+  let registry: TestRegistry;
+  let dir: string;
+  let image: WrittenImage;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-bearer-'));
+    tokens = await startTokenServer({ credentials, expiresIn: 11 });
+    registry = await startRegistry({ authConfig: tokens.registryAuthConfig });
+    [image] = await writeSyntheticImages(dir, [{ tag: 'app', kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64'], layers: [{ seed: 'layer', size: 200_000 }] }]);
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await tokens?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    tokens.requests.length = 0;
+  });
+
+  const authed = () => new RegistryClient({ credentials: { [registry.host]: credentials } });
+
+  it('pushes with a push token and reads with a cached pull token', async () => {
+    const client = authed();
+    const ref = ImageReference.parse(`${registry.host}/team/app:1`);
+    const result = await copyImage(ociLayoutImage(dir, 'app'), registryImage(client, ref));
+    expect(result.digest).toBe(image.digest);
+    expect(tokens.requests.every((r) => r.user === 'pusher' && r.service === tokens.service)).toBe(true);
+    expect(tokens.requests.map((r) => r.scopes)).toContainEqual(['repository:team/app:pull,push']);
+    for (let i = 0; i < 3; i++) expect((await client.headManifest(ref))?.digest).toBe(image.digest);
+    // One token per scope set for the whole copy and the reads after it.
+    const scopeSets = tokens.requests.map((r) => r.scopes.join(' '));
+    expect(scopeSets.sort()).toEqual(['repository:team/app:pull', 'repository:team/app:pull,push']);
+  });
+
+  it('asks for pull on the mount source together with push on the target', async () => {
+    const client = authed();
+    const result = await copyImage(registryImage(client, ImageReference.parse(`${registry.host}/team/app:1`)), registryImage(client, ImageReference.parse(`${registry.host}/other/app:1`)));
+    expect(result.blobsMounted).toBeGreaterThan(0);
+    expect(result.bytesCopied).toBe(0);
+    expect(tokens.requests.map((r) => [...r.scopes].sort())).toContainEqual(['repository:other/app:pull,push', 'repository:team/app:pull']);
+  });
+
+  it('fetches a new token once the cached one expires', async () => {
+    const client = authed();
+    const ref = ImageReference.parse(`${registry.host}/team/app:1`);
+    await client.headManifest(ref);
+    // expires_in 11 s minus the 10 s safety margin: the token is stale after one second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await client.headManifest(ref);
+    expect(tokens.requests).toHaveLength(2);
+  });
+
+  it('lets anonymous clients pull but not push, and says how to log in', async () => {
+    const anonymous = new RegistryClient({ credentials: {} });
+    expect((await anonymous.headManifest(ImageReference.parse(`${registry.host}/team/app:1`)))?.digest).toBe(image.digest);
+    const push = copyImage(ociLayoutImage(dir, 'app'), registryImage(anonymous, ImageReference.parse(`${registry.host}/team/anon:1`)));
+    await expect(push).rejects.toThrow(RegistryAuthError);
+    await expect(push).rejects.toThrow(`docker login ${registry.host}`);
+  });
+
+  it('names the user on a wrong password and never shows the password', async () => {
+    const client = new RegistryClient({ credentials: { [registry.host]: { username: 'pusher', password: 'not-the-bearer-secret' } } });
+    const error = await client.headManifest(ImageReference.parse(`${registry.host}/team/app:1`)).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect((error as Error).message).toContain('"pusher"');
+    expect((error as Error).message).not.toContain('not-the-bearer-secret');
+  });
+});
