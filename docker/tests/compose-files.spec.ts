@@ -48,6 +48,17 @@ it('the validator rejects a broken compose file, so the checks above can fail', 
   expect(result.exitCode).not.toBe(0);
 });
 
+it.each(['docker-compose.prod.yml', 'docker-compose.yml'])('%s uses third-party images only as pinned in mirror-images.json', async (file) => {
+  const mirror = JSON.parse(await readFile(join(dockerDir, 'mirror-images.json'), 'utf8')) as { groups: Record<string, { images: Array<{ target: string }> }> };
+  const pinned = new Set(Object.values(mirror.groups).flatMap((group) => group.images.map((image) => image.target)));
+  const thirdParty = Object.values(await readServices(file))
+    .map((service) => service.image ?? '')
+    .filter((image) => image.startsWith(`${registryDefault}/`) && !image.includes('/changemaker-'))
+    .map((image) => image.slice(registryDefault.length + 1));
+  expect(thirdParty.length).toBeGreaterThan(0);
+  expect(thirdParty.filter((image) => !pinned.has(image))).toEqual([]);
+});
+
 describe('docker-compose.prod.yml', () => {
   it('pulls every image from the private registry and builds nothing', async () => {
     const services = await readServices('docker-compose.prod.yml');

@@ -48,6 +48,14 @@ export class InvalidReleaseTagError extends BundleError {
   }
 }
 
+export class ComposeFileError extends BundleError {}
+
+export class DuplicateBundlePathError extends BundleError {
+  constructor(readonly path: string) {
+    super(`${path}: two release sources map to this path; change the renames`);
+  }
+}
+
 export class SourceDateError extends BundleError {}
 
 export class MirrorManifestError extends BundleError {}

@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import {
   BundleError,
+  ComposeFileError,
+  DuplicateBundlePathError,
   ImageRefusedError,
   InvalidReleaseTagError,
   PathOutsideWorkspaceError,
@@ -208,6 +210,22 @@ describe('refusals name the file at fault', () => {
     const error = await refusalOf(planRelease(request(root, { fileList: outside })));
     expect(error).toBeInstanceOf(PathOutsideWorkspaceError);
     expect(error.message).toMatch(/^\.\.\/etc\/hostname: lies outside the workspace/);
+  });
+
+  it('a compose file that is not YAML', async () => {
+    const root = await fixtureWorkspace();
+    await writeWorkspaceFile(root, 'docker/docker-compose.prod.yml', 'services: [unclosed\n');
+    const error = await refusalOf(planRelease(request(root)));
+    expect(error).toBeInstanceOf(ComposeFileError);
+    expect(error.message).toMatch(/^docker\/docker-compose\.prod\.yml: is not valid YAML/);
+  });
+
+  it('two sources renamed to the same path', async () => {
+    const root = await fixtureWorkspace();
+    const clash = { ...fileList, renames: { ...fileList.renames, 'config.sh': 'docker-compose.yml' } };
+    const error = await refusalOf(planRelease(request(root, { fileList: clash })));
+    expect(error).toBeInstanceOf(DuplicateBundlePathError);
+    expect(error.message).toMatch(/^changemaker-lite\/docker-compose\.yml: two release sources/);
   });
 
   it('a source that matches nothing', async () => {

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { BundleError } from './bundle-errors';
+import { ComposeFileError, DuplicateBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { composeImages } from './compose-images';
 import { readMirrorPins } from './mirror-pins';
@@ -57,7 +57,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
 
 async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[], tag: string) {
   const source = sources.find((file) => file.bundlePath === request.composeFile);
-  if (!source) throw new BundleError(`${request.composeFile}: the release file list ships no such file; add it to sources (or renames)`);
+  if (!source) throw new ComposeFileError(`${request.composeFile}: the release file list ships no such file; add it to sources (or renames)`);
   const mirrorPins = await readMirrorPins(resolve(request.workspaceRoot, request.mirrorManifest), request.mirrorManifest);
   const text = source.content.toString('utf8');
   const pinned = pinComposeToRelease(text, composeImages(source.workspacePath, text), tag, {
@@ -76,7 +76,7 @@ function fileEntry(bundleRoot: string, path: string, content: Buffer, executable
 function refuseDuplicatePaths(entries: readonly TarEntry[]): void {
   const seen = new Set<string>();
   for (const { path } of entries) {
-    if (seen.has(path)) throw new BundleError(`${path}: two release sources map to this path; change the renames`);
+    if (seen.has(path)) throw new DuplicateBundlePathError(path);
     seen.add(path);
   }
 }
