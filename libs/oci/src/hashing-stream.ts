@@ -14,10 +14,6 @@ export class HashingStream extends Transform {
     super();
   }
 
-  get bytesSeen(): number {
-    return this.bytes;
-  }
-
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;

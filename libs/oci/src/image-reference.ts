@@ -53,10 +53,6 @@ export class ImageReference {
     return ImageReference.of(this.toString(), this.registry, this.repository, this.tag, digest);
   }
 
-  withRepository(registry: string, repository: string): ImageReference {
-    return ImageReference.of(`${registry}/${repository}`, registry, repository, this.tag, this.digest);
-  }
-
   /** What the registry API addresses: the digest when pinned, else the tag, else `latest`. */
   get manifestReference(): string {
     return this.digest ?? this.tag ?? 'latest';

@@ -27,7 +27,3 @@ export function isIndexMediaType(mediaType: string): boolean {
 export function isImageManifestMediaType(mediaType: string): boolean {
   return imageManifestTypes.has(mediaType);
 }
-
-export function isManifestMediaType(mediaType: string): boolean {
-  return indexTypes.has(mediaType) || imageManifestTypes.has(mediaType);
-}

@@ -23,8 +23,13 @@ export class RateLimitPacer {
     this.pauseByHost.set(host, Math.min(maxPauseMs, (windowSeconds * 1000) / Math.max(remaining, 1)));
   }
 
+  /** How long to wait before the next request to this host, in ms. */
+  pauseFor(host: string): number {
+    return this.pauseByHost.get(host) ?? 0;
+  }
+
   async wait(host: string): Promise<void> {
-    const pause = this.pauseByHost.get(host);
-    if (pause) await sleep(pause);
+    const pause = this.pauseFor(host);
+    if (pause > 0) await sleep(pause);
   }
 }
