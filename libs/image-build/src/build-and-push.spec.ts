@@ -143,6 +143,33 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
   });
 
+  it('builds several platforms into one manifest list under every tag', async () => {
+    const baseContext = join(workspace, 'multi-base');
+    await mkdir(baseContext);
+    await writeFile(join(baseContext, 'Containerfile'), 'FROM scratch\nCOPY marker /marker\n');
+    await writeFile(join(baseContext, 'marker'), 'base\n');
+    await sandbox.buildah(['build', '--platform', 'linux/amd64,linux/arm64', '--manifest', 'localhost/multi-base', '--file', join(baseContext, 'Containerfile'), baseContext]);
+    await sandbox.buildah(['manifest', 'push', '--all', '--tls-verify=false', 'localhost/multi-base', `docker://${hub.host}/library/multi-base:1`]);
+    await writeFile(join(workspace, 'Dockerfile.multi'), 'FROM multi-base:1 AS production\nCOPY . /app/\n');
+    const multi = { dockerfile: join(workspace, 'Dockerfile.multi'), platforms: ['linux/amd64', 'linux/arm64'] };
+
+    await buildAndPushImage(options(multi));
+    // A second build of the same commit must not add to the first one's list.
+    const result = await buildAndPushImage(options({ ...multi, registryCache: false }));
+
+    const index = await fetch(`${target.url}/v2/admin/changemaker-api/manifests/latest`, {
+      headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+    });
+    const list = (await index.json()) as { manifests: Array<{ platform: { architecture: string } }> };
+    expect(list.manifests.map((manifest) => manifest.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+    expect(result.digest).toBe(index.headers.get('docker-content-digest'));
+    const commitTag = await fetch(`${target.url}/v2/admin/changemaker-api/manifests/${result.commit}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+    });
+    expect(commitTag.headers.get('docker-content-digest')).toBe(result.digest);
+  });
+
   describe('with a registry that needs a login', () => {
     const credentials = { username: 'ci', password: 'S3cret-registry-password' };
     let secured: TestRegistry;

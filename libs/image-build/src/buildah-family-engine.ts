@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
@@ -17,27 +18,35 @@ export class BuildahFamilyEngine implements ContainerEngine {
   ) {}
 
   async buildImage(request: ImageBuildRequest): Promise<void> {
-    await this.run('build', this.buildArguments(request), request);
-    if (!request.push) return;
+    // A fresh list per build: adding to a list left by an earlier build would push its images too.
+    const manifestList = request.platforms.length > 0 ? `localhost/release-kit-build-${randomUUID()}` : undefined;
+    try {
+      await this.run('build', this.buildArguments(request, manifestList), request);
+      if (request.push) await this.pushAll(request, manifestList);
+    } finally {
+      if (manifestList) await this.runner.run(this.name, ['manifest', 'rm', manifestList]);
+    }
+  }
+
+  private async pushAll(request: ImageBuildRequest, manifestList: string | undefined): Promise<void> {
     await withTemporaryAuthDirectory(async (directory) => {
       const authFile = join(directory, 'auth.json');
       // An anonymous push still gets its own (empty) auth file: never whatever the user's happens to hold.
       await writeFile(authFile, '{}\n', { mode: 0o600 });
       if (request.login) await this.logIn(request.login, authFile);
-      for (const reference of request.references) await this.pushReference(reference, authFile, request);
+      for (const reference of request.references) await this.pushReference(reference, manifestList, authFile, request);
     });
   }
 
-  private buildArguments(request: ImageBuildRequest): string[] {
+  private buildArguments(request: ImageBuildRequest, manifestList: string | undefined): string[] {
     // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
     const args = ['build', '--format', 'docker', '--file', request.dockerfile];
     if (request.target) args.push('--target', request.target);
     if (request.timestamp !== undefined) args.push('--timestamp', String(request.timestamp));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
     for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
-    if (request.platforms.length > 0) {
-      // Several platforms make a manifest list under the first reference; the rest are pushed from it.
-      args.push('--platform', request.platforms.join(','), '--manifest', request.references[0]);
+    if (manifestList) {
+      args.push('--platform', request.platforms.join(','), '--manifest', manifestList);
     } else {
       for (const reference of request.references) args.push('--tag', reference);
     }
@@ -57,9 +66,9 @@ export class BuildahFamilyEngine implements ContainerEngine {
     throw new EngineCommandError('login', this.name, lastMeaningfulLine(result));
   }
 
-  private async pushReference(reference: string, authFile: string, request: ImageBuildRequest): Promise<void> {
-    const source = request.platforms.length > 0 ? request.references[0] : reference;
-    const args = request.platforms.length > 0 ? ['manifest', 'push', '--all'] : ['push'];
+  private async pushReference(reference: string, manifestList: string | undefined, authFile: string, request: ImageBuildRequest): Promise<void> {
+    const source = manifestList ?? reference;
+    const args = manifestList ? ['manifest', 'push', '--all'] : ['push'];
     args.push('--authfile', authFile);
     if (isLoopbackRegistry(reference.split('/')[0])) args.push('--tls-verify=false');
     args.push(source, `docker://${reference}`);

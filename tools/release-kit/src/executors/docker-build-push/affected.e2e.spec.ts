@@ -39,14 +39,18 @@ describe('nx affected -t docker-push', () => {
   const runTasks = (...args: string[]) => nx(...args, '--outputStyle=stream');
 
   async function nx(...args: string[]): Promise<string> {
-    const result = await execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+    const result = await nxProcess(...args);
+    if (result.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed:\n${result.all}`);
+    return String(result.all);
+  }
+
+  function nxProcess(...args: string[]) {
+    return execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
       cwd: workspace.root,
       env: { ...sandbox.env, GITEA_REGISTRY: `${target.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
       all: true,
       reject: false,
     });
-    if (result.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed:\n${result.all}`);
-    return String(result.all);
   }
 
   async function tagsOf(service: string): Promise<string[]> {
@@ -90,6 +94,13 @@ describe('nx affected -t docker-push', () => {
     const third = await workspace.commitAll('change the shared library');
     await runTasks('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
     expect(await servicesTagged(third)).toEqual(['api', 'media-api']);
+  });
+
+  it('fails a bad option with one line that says what to do, and pushes nothing', async () => {
+    const result = await nxProcess('run', 'api:docker-push', '--tags=broken-{commit}', '--outputStyle=stream');
+    expect(result.exitCode).not.toBe(0);
+    expect(String(result.all)).toMatch(/api: invalid tag pattern "broken-\{commit\}": unknown placeholder \{commit\}; known: \{sha\}/);
+    expect(await tagsOf('api')).not.toContainEqual(expect.stringMatching(/^broken-/));
   });
 
   it('builds nothing on a run with an empty Nx cache when the registry has every image, and tags them all', async () => {
