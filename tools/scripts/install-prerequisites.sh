@@ -4,7 +4,7 @@
 # Does nothing when they are all present; needs root (or sudo) when something is missing.
 set -euo pipefail
 
-required_packages=(buildah docker-registry busybox-static skopeo shellcheck apache2-utils docker-compose)
+required_packages=(buildah docker-registry busybox-static skopeo shellcheck apache2-utils docker-compose openssl)
 
 missing=()
 for package in "${required_packages[@]}"; do

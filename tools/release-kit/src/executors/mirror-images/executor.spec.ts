@@ -127,7 +127,7 @@ describe('mirror-images executor', () => {
   it('--core-only mirrors the core group alone', async () => {
     const result = await run({ coreOnly: true, dryRun: true });
     expect(result.success).toBe(true);
-    expect(result.stdout).toMatch(/checking 1 images/);
+    expect(result.stdout).toMatch(/checking 1 image into/);
   });
 
   it('names the user and registry on a wrong password, every image fails, the secret never shows', async () => {

@@ -40,7 +40,7 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
     return { success: false };
   }
   const progress = normalized.json ? console.error : console.log;
-  progress(`${normalized.dryRun ? 'checking' : 'mirroring'} ${images.length} images into ${normalized.registry} (concurrency ${normalized.concurrency}, platforms ${normalized.platforms?.join(',') ?? 'all'})`);
+  progress(`${normalized.dryRun ? 'checking' : 'mirroring'} ${countOf(images.length, 'image')} into ${normalized.registry} (concurrency ${normalized.concurrency}, platforms ${normalized.platforms?.join(',') ?? 'all'})`);
   const outcomes = await mirrorImages(images, {
     client: new RegistryClient({ insecureRegistries: normalized.insecureRegistries, chunkSize: normalized.chunkSize, userAgent: 'changemaker-release-kit mirror-images' }),
     targetRegistry: normalized.registry,
@@ -76,6 +76,10 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
     insecureRegistries: options.insecureRegistries ?? [],
     json: options.json ?? false,
   };
+}
+
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** Options arrive as arrays from project.json and as comma lists from the command line. */
