@@ -118,6 +118,9 @@ describe('reproducibility', () => {
     const commit = (await git(['rev-parse', 'HEAD'])).stdout;
     const plan = await planRelease(request(root, { env: {} }));
     expect(plan.sourceDate).toEqual({ mtimeSeconds: 1234567890, commit, origin: 'tag' });
+    await git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'tag', '-a', '-m', 'annotated', 'v1.2.4'], { GIT_COMMITTER_DATE: '@1300000000 +0000' });
+    expect((await planRelease(request(root, { env: {}, tag: 'v1.2.4' }))).sourceDate).toEqual({ mtimeSeconds: 1234567890, commit, origin: 'tag' });
+    expect((await planRelease(request(root, { env: {}, tag: 'v9.0.0' }))).sourceDate).toEqual({ mtimeSeconds: 1234567890, commit, origin: 'HEAD' });
     const again = await planRelease(request(root, { env: { SOURCE_DATE_EPOCH: '1234567890' } }));
     expect((await buildReleaseArtifacts(again)).tarball.equals((await buildReleaseArtifacts(plan)).tarball)).toBe(true);
   });
