@@ -56,6 +56,12 @@ export class DuplicateBundlePathError extends BundleError {
   }
 }
 
+export class UnsafeBundlePathError extends BundleError {
+  constructor(readonly path: string) {
+    super(`${path}: is not a plain relative path inside the tarball (no "..", ".", empty or absolute parts); fix the renames or emptyDirectories`);
+  }
+}
+
 export class SourceDateError extends BundleError {}
 
 export class MirrorManifestError extends BundleError {}

@@ -12,6 +12,7 @@ import {
   SecretRefusedError,
   SourceNotFoundError,
   SymlinkRefusedError,
+  UnsafeBundlePathError,
 } from './bundle-errors';
 import type { ReleaseFileList } from './release-file-list';
 import { planRelease, type ReleaseRequest } from './release-plan';
@@ -229,6 +230,17 @@ describe('refusals name the file at fault', () => {
     const error = await refusalOf(planRelease(request(root, { fileList: clash })));
     expect(error).toBeInstanceOf(DuplicateBundlePathError);
     expect(error.message).toMatch(/^changemaker-lite\/docker-compose\.yml: two release sources/);
+  });
+
+  it.each<[Partial<ReleaseFileList>, string]>([
+    [{ renames: { 'config.sh': '../../etc/cron.d/x' } }, '../../etc/cron.d/x'],
+    [{ renames: { 'config.sh': '/etc/passwd' } }, '/etc/passwd'],
+    [{ emptyDirectories: ['data/../../escape'] }, 'data/../../escape'],
+    [{ bundleRoot: '../up' }, '../up'],
+  ])('a tarball path that escapes the top directory: %p', async (change, shown) => {
+    const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { fileList: { ...fileList, ...change, renames: { ...fileList.renames, ...change.renames } } })));
+    expect(error).toBeInstanceOf(UnsafeBundlePathError);
+    expect(error.message.startsWith(`${shown}: is not a plain relative path inside the tarball`)).toBe(true);
   });
 
   it('a source that matches nothing', async () => {

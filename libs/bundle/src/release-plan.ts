@@ -1,5 +1,5 @@
-import { join, resolve } from 'node:path';
-import { ComposeFileError, DuplicateBundlePathError } from './bundle-errors';
+import { resolve } from 'node:path';
+import { ComposeFileError, DuplicateBundlePathError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { composeImages } from './compose-images';
 import { readMirrorPins } from './mirror-pins';
@@ -48,7 +48,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   const entries: TarEntry[] = [
     ...sources.map((source) => fileEntry(bundleRoot, source.bundlePath, source === compose.source ? compose.content : source.content, source.executable)),
     fileEntry(bundleRoot, 'VERSION', Buffer.from(`${tag}\n`), false),
-    ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: `${bundleRoot}/${path}`, mode: 0o755 })),
+    ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: inBundle(bundleRoot, path), mode: 0o755 })),
   ];
   refuseDuplicatePaths(entries);
   const sourceDate = await dating;
@@ -70,7 +70,17 @@ async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[
 }
 
 function fileEntry(bundleRoot: string, path: string, content: Buffer, executable: boolean): TarEntry {
-  return { type: 'file', path: join(bundleRoot, path).split('\\').join('/'), mode: executable ? 0o755 : 0o644, content };
+  return { type: 'file', path: inBundle(bundleRoot, path), mode: executable ? 0o755 : 0o644, content };
+}
+
+/** Every entry stays below the top directory: a `..` in a rename must not reach the installer's disk. */
+function inBundle(bundleRoot: string, path: string): string {
+  for (const candidate of [bundleRoot, path]) {
+    if (candidate.split('/').some((part) => part === '' || part === '.' || part === '..' || part.includes('\\'))) {
+      throw new UnsafeBundlePathError(candidate);
+    }
+  }
+  return `${bundleRoot}/${path}`;
 }
 
 function refuseDuplicatePaths(entries: readonly TarEntry[]): void {
