@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ReleaseImage } from './release-images';
 import type { TarEntry } from './tar-entry';
 
 export interface ManifestFile {
@@ -16,7 +15,8 @@ export interface ReleaseManifest {
   commit: string | null;
   sourceDateEpoch: number;
   files: ManifestFile[];
-  images: ReleaseImage[];
+  /** Compose service -> the image reference a release install pulls for it. */
+  images: Record<string, string>;
 }
 
 export function sha256(content: Buffer): string {

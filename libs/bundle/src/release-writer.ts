@@ -26,7 +26,7 @@ export async function buildReleaseArtifacts(plan: ReleasePlan): Promise<ReleaseA
     commit: plan.sourceDate.commit,
     sourceDateEpoch: plan.sourceDate.mtimeSeconds,
     files: manifestFiles(plan.entries),
-    images: plan.images,
+    images: Object.fromEntries(plan.images.map((image) => [image.service, image.reference])),
   };
   const tarball = await compressing;
   const manifestJson = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
