@@ -93,7 +93,8 @@ describe('docker-compose.yml (development)', () => {
     const services = await readServices('docker-compose.yml');
     for (const name of customServices) {
       expect(services[name].build).toEqual({ context: '..', dockerfile: `apps/${name}/Dockerfile`, target: 'development' });
-      expect(services[name].volumes).toContain(`../apps/${name}:/workspace/apps/${name}`);
+      const sourceMount = name === 'nginx' ? '../apps/nginx/templates:/etc/nginx/templates:ro' : `../apps/${name}:/workspace/apps/${name}`;
+      expect(services[name].volumes).toContain(sourceMount);
     }
   });
 });

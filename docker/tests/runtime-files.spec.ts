@@ -79,16 +79,6 @@ describe('configs', () => {
   });
 });
 
-describe('nginx templates', () => {
-  it('leave nginx variables alone: envsubst only ever sees ${DOMAIN}', async () => {
-    for (const file of await filesUnder('nginx/conf.d')) {
-      const text = await readFile(join(dockerDir, file), 'utf8');
-      const substituted = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
-      expect({ file, substituted: [...substituted] }).toEqual({ file, substituted: file.endsWith('.template') ? ['DOMAIN'] : [] });
-    }
-  });
-});
-
 describe('systemd units', () => {
   it('have the sections systemd needs and run from the install directory', async () => {
     for (const unit of (await filesUnder('scripts/systemd')).filter((path) => /\.(service|timer)$/.test(path))) {

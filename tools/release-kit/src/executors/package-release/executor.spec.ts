@@ -100,6 +100,8 @@ describe('packaging the docker project', () => {
     expect(await mode('.env.example')).toBe(0o644);
     expect(await mode('configs/prometheus/prometheus.yml')).toBe(0o644);
     expect(await mode('nginx/conf.d')).toBe(0o755);
+    const nginxTemplate = await readFile(join(workspaceRoot, 'apps/nginx/templates/default.conf.template'));
+    expect((await readFile(join(installed, 'nginx/conf.d/default.conf.template'))).equals(nginxTemplate)).toBe(true);
     expect(await mode('mkdocs/mkdocs.yml')).toBe(0o644);
     expect(await readdir(join(installed, 'data/postgres'))).toEqual([]);
     expect(await readFile(join(installed, 'VERSION'), 'utf8')).toBe('v1.2.3\n');
