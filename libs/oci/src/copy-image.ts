@@ -77,7 +77,7 @@ class ImageCopy {
 
   async run(sourceReference: string, targetTag: string): Promise<CopyImageResult> {
     // Both HEADs at once: this is all a re-run with nothing changed costs.
-    const [head, existing] = await Promise.all([this.source.headManifest(sourceReference), this.target.headManifest(targetTag)]);
+    const [head, existing] = await settleAll([this.source.headManifest(sourceReference), this.target.headManifest(targetTag)] as const);
     if (!head) throw new ManifestNotFoundError(`${this.source.description}:${sourceReference}`);
     if (!this.options.platforms && existing?.digest === head.digest) {
       return { ...this.result, digest: head.digest, mediaType: head.mediaType, status: 'current' };
@@ -109,10 +109,10 @@ class ImageCopy {
   private async copyReferencedContent(manifest: FetchedManifest): Promise<void> {
     const content = readManifestContent(this.describe(manifest.digest), manifest.mediaType, manifest.bytes);
     if (content.kind === 'image') {
-      await Promise.all(content.blobs.map((blob) => this.copyBlobOnce(blob)));
+      await settleAll(content.blobs.map((blob) => this.copyBlobOnce(blob)));
       return;
     }
-    await Promise.all(content.children.map((child) => this.copyChild(child)));
+    await settleAll(content.children.map((child) => this.copyChild(child)));
   }
 
   private async copyChild(child: ChildDescriptor): Promise<void> {
@@ -180,4 +180,15 @@ class ImageCopy {
 /** Failures a retry cannot fix: the blob or manifest is not there, or we may not read or write it. */
 function isPermanent(error: unknown): boolean {
   return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError;
+}
+
+/**
+ * Like Promise.all, but waits for every request to finish before reporting the first failure,
+ * so no request of a failed copy is still running after copyImage has returned.
+ */
+async function settleAll<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
