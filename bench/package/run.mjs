@@ -30,6 +30,7 @@ async function loadBundleLibrary() {
 function benchWorkspace() {
   const root = mkdtempSync(join(tmpdir(), 'cm-bench-package-'));
   cpSync(join(workspaceRoot, 'docker'), join(root, 'docker'), { recursive: true, filter: (path) => !path.includes('/tests') && !path.endsWith('/.env') });
+  cpSync(join(workspaceRoot, 'apps/nginx/templates'), join(root, 'apps/nginx/templates'), { recursive: true });
   const assets = join(root, 'docker/mkdocs/docs/assets');
   mkdirSync(assets, { recursive: true });
   const paragraph = 'Changemaker Lite keeps campaigns running on infrastructure the organisers control. ';
@@ -64,7 +65,8 @@ try {
   };
   const plan = await library.planRelease(request);
   const relativeFiles = plan.entries.filter((entry) => entry.type === 'file' && entry.path !== `${options.bundleRoot}/VERSION`).map((entry) => entry.path.slice(options.bundleRoot.length + 1));
-  const sourceFiles = relativeFiles.map((path) => (path === options.composeFile ? 'docker-compose.prod.yml' : path));
+  const sourceOf = Object.fromEntries(Object.entries(options.renames).map(([source, renamed]) => [renamed, source]));
+  const sourceFiles = relativeFiles.map((path) => sourceOf[path] ?? path);
   const totalBytes = plan.entries.reduce((sum, entry) => sum + (entry.type === 'file' ? entry.content.length : 0), 0);
 
   const ours = [];
@@ -81,7 +83,7 @@ try {
     }));
     const target = join(out, 'tar', 'release.tar.gz');
     mkdirSync(join(out, 'tar'), { recursive: true });
-    peer.push(await time(() => execFileSync('tar', ['czf', target, '-C', join(root, 'docker'), ...sourceFiles])));
+    peer.push(await time(() => execFileSync('tar', ['czf', target, '-C', join(root, 'docker'), ...sourceFiles], { stdio: 'ignore' })));
     peerSize = statSync(target).size;
   }
   const ratio = median(ours) / median(peer);
