@@ -1,22 +1,14 @@
-import { promisify } from 'node:util';
-import { gzip, type ZlibOptions } from 'node:zlib';
+import { parallelGzip } from './parallel-gzip';
 import type { TarEntry } from './tar-entry';
 import { BLOCK_SIZE, ustarHeader } from './ustar-header';
-
-const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip);
-// gzip's own default: a fixed level is part of reproducibility, and level 9 costs time for ~1% size.
-const GZIP_LEVEL = 6;
-const GZIP_OS_BYTE = 9;
-const GZIP_OS_UNIX = 3;
 
 /**
  * A tar.gz whose bytes depend only on the entries' paths, modes and contents and on `mtimeSeconds`:
  * entries sorted by path, every parent directory present, owner 0:0 without names, gzip without
- * file name or timestamp. (And on the deflate implementation: Node bundles its zlib, so machines
- * on the same Node major agree byte for byte.)
+ * file name or timestamp.
  */
 export async function reproducibleTarGz(entries: readonly TarEntry[], mtimeSeconds: number): Promise<Buffer> {
-  return gzipWithoutTimestamp(reproducibleTar(entries, mtimeSeconds));
+  return parallelGzip(reproducibleTar(entries, mtimeSeconds));
 }
 
 export function reproducibleTar(entries: readonly TarEntry[], mtimeSeconds: number): Buffer {
@@ -27,16 +19,6 @@ export function reproducibleTar(entries: readonly TarEntry[], mtimeSeconds: numb
   }
   blocks.push(Buffer.alloc(2 * BLOCK_SIZE));
   return Buffer.concat(blocks);
-}
-
-/**
- * Node's zlib writes mtime 0 and no name; the OS byte is fixed so Windows and Unix agree.
- * Compression runs on libuv's thread pool, leaving the main thread free to hash meanwhile.
- */
-export async function gzipWithoutTimestamp(data: Buffer): Promise<Buffer> {
-  const gzipped = await gzipAsync(data, { level: GZIP_LEVEL });
-  gzipped[GZIP_OS_BYTE] = GZIP_OS_UNIX;
-  return gzipped;
 }
 
 function withParentDirectories(entries: readonly TarEntry[]): TarEntry[] {
