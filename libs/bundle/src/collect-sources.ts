@@ -8,8 +8,9 @@ import type { SourceFile } from './source-file';
 const EXECUTABLE_BITS = 0o111;
 
 /**
- * Reads every file the list names (a plain directory means all of its files), refusing symlinks and anything that resolves outside the
- * workspace, so a release can only ever carry the workspace's own regular files.
+ * Reads every file the list names (a plain directory means all of its files), refusing symlinks
+ * and anything that resolves outside the workspace, so a release can only ever carry the
+ * workspace's own regular files.
  */
 export async function collectSources(workspaceRoot: string, fileList: ReleaseFileList): Promise<SourceFile[]> {
   const root = await realpath(workspaceRoot);
