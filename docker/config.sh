@@ -19,6 +19,7 @@ registry="${GITEA_REGISTRY:-}"
 image_tag="${IMAGE_TAG:-}"
 interactive=auto
 force=false
+dry_run=false
 
 usage() {
   cat <<'USAGE'
@@ -31,6 +32,7 @@ Usage: config.sh [options]
   -y, --non-interactive   ask nothing: take flags, env and defaults
   --interactive           ask even when stdin is not a terminal
   --force                 replace an existing .env (a backup is kept)
+  --dry-run               print the .env it would write, secrets masked; write nothing
   -h, --help              this help
 USAGE
 }
@@ -54,13 +56,14 @@ while [ "$#" -gt 0 ]; do
     -y | --non-interactive) interactive=false; shift ;;
     --interactive) interactive=true; shift ;;
     --force) force=true; shift ;;
+    --dry-run) dry_run=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
 
 [ -f "$template" ] || fail "$template is missing; run config.sh from an unpacked release"
-if [ -e "$env_file" ] && [ "$force" != true ]; then
+if [ -e "$env_file" ] && [ "$force" != true ] && [ "$dry_run" != true ]; then
   fail "$env_file already exists; pass --force to replace it (the old file is kept as a backup)"
 fi
 if [ "$interactive" = auto ]; then
@@ -122,6 +125,14 @@ render_env() {
     printf '%s\n' "$line"
   done <"$template"
 }
+
+if [ "$dry_run" = true ]; then
+  echo "dry run: would write $env_file (mode 600)$([ -e "$env_file" ] && echo ", replacing the existing file"):"
+  # The same rendering with every generated secret masked, so a dry run shows none.
+  random_secret() { printf '<generated>'; }
+  render_env | grep -E '^[A-Z0-9_]+='
+  exit 0
+fi
 
 # Written beside the target with mode 600, then moved: never a half-written or world-readable .env.
 umask 077

@@ -73,6 +73,17 @@ it('never overwrites an existing .env without --force; with --force it keeps a b
   expect(await readFile(join(install, backups[0]), 'utf8')).toBe('KEEP=me\n');
 });
 
+it('--dry-run prints the .env it would write with secrets masked, and writes nothing, even over an existing .env', async () => {
+  await writeFile(join(install, '.env'), 'KEEP=me\n');
+  const result = await configSh(['-y', '--dry-run', '--domain', 'dry.example.org']);
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain('DOMAIN=dry.example.org');
+  for (const name of generatedSecrets) expect(result.stdout).toContain(`${name}=<generated>`);
+  expect(result.stdout).toContain('replacing the existing file');
+  expect(await readFile(join(install, '.env'), 'utf8')).toBe('KEEP=me\n');
+  expect((await readdir(install)).sort()).toEqual(['.env', '.env.example', 'config.sh']);
+});
+
 it.each([
   [['--domain', 'not a domain'], /domain 'not a domain' is not a host name/],
   [['--admin-email', 'nobody'], /admin email 'nobody' is not an email address/],
