@@ -84,6 +84,7 @@ async function worker(spec) {
   const client = new oci.RegistryClient({ credentials: {} });
   const started = performance.now();
   const outcomes = await oci.mirrorImages(images, { client, targetRegistry: spec.targetRegistry, concurrency });
+  await client.close();
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0) throw new Error(failed.map((o) => `${o.target}: ${o.error}`).join('\n'));
   const bytes = outcomes.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0);

@@ -19,7 +19,7 @@ describe('the Bearer token flow against a real registry in token mode', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cm-bearer-'));
-    tokens = await startTokenServer({ credentials, expiresIn: 11 });
+    tokens = await startTokenServer({ credentials });
     registry = await startRegistry({ authConfig: tokens.registryAuthConfig });
     [image] = await writeSyntheticImages(dir, [{ tag: 'app', kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64'], layers: [{ seed: 'layer', size: 200_000 }] }]);
   });
@@ -56,13 +56,21 @@ describe('the Bearer token flow against a real registry in token mode', () => {
   });
 
   it('fetches a new token once the cached one expires', async () => {
-    const client = authed();
-    const ref = ImageReference.parse(`${registry.host}/team/app:1`);
-    await client.headManifest(ref);
-    // expires_in 11 s minus the 10 s safety margin: the token is stale after one second.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await client.headManifest(ref);
-    expect(tokens.requests).toHaveLength(2);
+    // expires_in 11 s minus the client's 10 s safety margin: stale after one second.
+    const shortLived = await startTokenServer({ credentials, expiresIn: 11 });
+    const shortRegistry = await startRegistry({ authConfig: shortLived.registryAuthConfig });
+    try {
+      const client = new RegistryClient({ credentials: { [shortRegistry.host]: credentials } });
+      const ref = ImageReference.parse(`${shortRegistry.host}/team/app:1`);
+      await client.headManifest(ref);
+      expect(shortLived.requests).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await client.headManifest(ref);
+      expect(shortLived.requests).toHaveLength(2);
+    } finally {
+      await shortRegistry.stop();
+      await shortLived.stop();
+    }
   });
 
   it('lets anonymous clients pull but not push, and says how to log in', async () => {

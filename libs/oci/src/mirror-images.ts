@@ -1,7 +1,9 @@
 import { copyImage, type CopyImageResult } from './copy-image';
 import { HostLimiter } from './host-limiter';
 import { ImageReference } from './image-reference';
+import type { ImageLocation } from './image-store';
 import type { MirrorImage } from './mirror-list';
+import { OciLayout } from './oci-layout';
 import { InvalidReferenceError } from './oci-errors';
 import type { RegistryClient } from './registry-client';
 import { BlobSightings, registryImage } from './registry-repository';
@@ -34,13 +36,28 @@ export interface MirrorOutcome {
   durationMs: number;
 }
 
-/** Where the targets of a mirror run go: parsed once so a bad --registry fails before any copy. */
-export function targetReference(targetRegistry: string, target: string): ImageReference {
-  const ref = ImageReference.parse(`${targetRegistry.replace(/\/+$/, '')}/${target}`);
-  if (!targetRegistry.startsWith(ref.registry)) {
-    throw new InvalidReferenceError(targetRegistry, 'the target registry must start with a host, e.g. gitea.bnkops.com/admin or 127.0.0.1:5000');
+/** Where one image of a mirror run goes, and how reports name that place. */
+export interface MirrorTarget {
+  location: ImageLocation;
+  description: string;
+}
+
+/**
+ * Plans every target before any request, so a bad --registry fails with nothing written.
+ * `oci:<dir>` mirrors into an OCI image layout (a bundle for an air-gapped server) instead.
+ */
+export function mirrorTargets(targetRegistry: string, images: MirrorImage[], client: RegistryClient, sightings = new BlobSightings()): MirrorTarget[] {
+  if (targetRegistry.startsWith('oci:')) {
+    const layout = new OciLayout(targetRegistry.slice('oci:'.length));
+    return images.map((image) => ({ location: { store: layout, reference: image.target }, description: `${layout.description}:${image.target}` }));
   }
-  return ref;
+  return images.map((image) => {
+    const ref = ImageReference.parse(`${targetRegistry.replace(/\/+$/, '')}/${image.target}`);
+    if (!targetRegistry.startsWith(ref.registry)) {
+      throw new InvalidReferenceError(targetRegistry, 'the target registry must start with a host, e.g. gitea.bnkops.com/admin or 127.0.0.1:5000, or be oci:<directory>');
+    }
+    return { location: registryImage(client, ref, sightings), description: ref.toString() };
+  });
 }
 
 /**
@@ -48,9 +65,9 @@ export function targetReference(targetRegistry: string, target: string): ImageRe
  * already copied for one image are mounted for the next.
  */
 export async function mirrorImages(images: MirrorImage[], options: MirrorImagesOptions): Promise<MirrorOutcome[]> {
-  const targets = images.map((image) => targetReference(options.targetRegistry, image.target));
-  const limiter = new HostLimiter(options.concurrency * 2);
   const sightings = new BlobSightings();
+  const targets = mirrorTargets(options.targetRegistry, images, options.client, sightings);
+  const limiter = new HostLimiter(options.concurrency * 2);
   const outcomes: MirrorOutcome[] = new Array(images.length);
   let next = 0;
   const worker = async () => {
@@ -63,15 +80,13 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   return outcomes;
 }
 
-async function mirrorOne(image: MirrorImage, target: ImageReference, options: MirrorImagesOptions, limiter: HostLimiter, sightings: BlobSightings): Promise<MirrorOutcome> {
+async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, limiter: HostLimiter, sightings: BlobSightings): Promise<MirrorOutcome> {
   const started = Date.now();
-  const base = { group: image.group, source: image.source.toString(), target: target.toString() };
+  const base = { group: image.group, source: image.source.toString(), target: target.description };
+  const source = registryImage(options.client, image.source, sightings);
   try {
-    if (options.dryRun) return { ...base, ...(await checkOne(image, target, options.client)), durationMs: Date.now() - started };
-    const copy = await copyImage(registryImage(options.client, image.source, sightings), registryImage(options.client, target, sightings), {
-      platforms: options.platforms,
-      limiter,
-    });
+    if (options.dryRun) return { ...base, ...(await checkOne(source, target.location)), durationMs: Date.now() - started };
+    const copy = await copyImage(source, target.location, { platforms: options.platforms, limiter });
     return { ...base, status: copy.status, digest: copy.digest, copy, durationMs: Date.now() - started };
   } catch (error) {
     return { ...base, status: 'failed', error: (error as Error).message, durationMs: Date.now() - started };
@@ -79,9 +94,9 @@ async function mirrorOne(image: MirrorImage, target: ImageReference, options: Mi
 }
 
 /** A dry run compares digests by HEAD: nothing is read in full, nothing written. */
-async function checkOne(image: MirrorImage, target: ImageReference, client: RegistryClient): Promise<Pick<MirrorOutcome, 'status' | 'digest' | 'error'>> {
-  const source = await client.headManifest(image.source);
-  if (!source) return { status: 'failed', error: `manifest unknown: ${image.source} does not exist` };
-  const existing = await client.headManifest(target);
-  return { status: existing?.digest === source.digest ? 'current' : 'would-copy', digest: source.digest };
+async function checkOne(source: ImageLocation, target: ImageLocation): Promise<Pick<MirrorOutcome, 'status' | 'digest' | 'error'>> {
+  const found = await source.store.headManifest(source.reference);
+  if (!found) return { status: 'failed', error: `manifest unknown: ${source.store.description}:${source.reference} does not exist` };
+  const existing = await target.store.headManifest(target.reference);
+  return { status: existing?.digest === found.digest ? 'current' : 'would-copy', digest: found.digest };
 }

@@ -54,9 +54,12 @@ const push = (repository: string) => `repository:${repository}:pull,push`;
 export class RegistryClient {
   private readonly transport: RegistryTransport;
   private readonly chunkSize?: number;
+  /** Set when the client made its own connection pool, which close() then ends. */
+  private readonly ownDispatcher?: Dispatcher;
 
   constructor(options: RegistryClientOptions = {}) {
-    const dispatcher = options.dispatcher ?? createDefaultDispatcher();
+    this.ownDispatcher = options.dispatcher ? undefined : createDefaultDispatcher();
+    const dispatcher = options.dispatcher ?? (this.ownDispatcher as Dispatcher);
     const userAgent = options.userAgent ?? 'changemaker-oci/1.0';
     this.chunkSize = options.chunkSize;
     if (this.chunkSize !== undefined && (!Number.isInteger(this.chunkSize) || this.chunkSize < 1)) {
@@ -70,6 +73,11 @@ export class RegistryClient {
       dispatcher,
       onRequest: options.onRequest,
     });
+  }
+
+  /** Ends idle keep-alive connections, so a CLI exits at once instead of when they time out. */
+  async close(): Promise<void> {
+    await this.ownDispatcher?.close();
   }
 
   /** Resolves a tag or digest without a GET (Docker Hub does not count HEADs against the quota). */

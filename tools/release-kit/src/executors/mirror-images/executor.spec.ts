@@ -124,6 +124,16 @@ describe('mirror-images executor', () => {
     expect(result.stderr).toMatch(/current\s+core: /);
   });
 
+  it('mirrors into an OCI image layout that skopeo reads with the same digests', async () => {
+    const result = await run({ registry: 'oci:bundle', groups: 'core,monitoring' });
+    expect(result.success).toBe(true);
+    for (const name of ['alpha', 'gamma']) {
+      const { stdout } = await execa('skopeo', ['inspect', '--raw', `oci:${join(dir, 'bundle')}:${name}:1.0`], { encoding: 'buffer', stripFinalNewline: false });
+      expect(sha256Digest(Buffer.from(stdout))).toBe(images[name].digest);
+    }
+    expect(targetProxy.requests).toEqual([]);
+  });
+
   it('--core-only mirrors the core group alone', async () => {
     const result = await run({ coreOnly: true, dryRun: true });
     expect(result.success).toBe(true);

@@ -4,10 +4,10 @@ import {
   defaultGiteaRegistry,
   loadMirrorList,
   mirrorImages,
+  mirrorTargets,
   OciError,
   RegistryClient,
   selectGroups,
-  targetReference,
   type MirrorImage,
 } from '@changemaker/oci';
 import { outcomeLine, summaryTable, verdictLine } from './mirror-report';
@@ -32,23 +32,27 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
   try {
     normalized = normalizeOptions(options, context.root, process.env);
     images = selectGroups(await loadMirrorList(normalized.manifest, normalized.schema), normalized.groups);
-    // Checked before any request, so a bad --registry cannot leave half a mirror behind.
-    for (const image of images) targetReference(normalized.registry, image.target);
   } catch (error) {
-    if (!(error instanceof OciError)) throw error;
-    console.error(`mirror-images: ${(error as Error).message}`);
-    return { success: false };
+    return refuse(error);
+  }
+  const client = new RegistryClient({ insecureRegistries: normalized.insecureRegistries, chunkSize: normalized.chunkSize, userAgent: 'changemaker-release-kit mirror-images' });
+  try {
+    // Planning sends nothing; a bad --registry stops here with nothing written.
+    mirrorTargets(normalized.registry, images, client);
+  } catch (error) {
+    await client.close();
+    return refuse(error);
   }
   const progress = normalized.json ? console.error : console.log;
   progress(`${normalized.dryRun ? 'checking' : 'mirroring'} ${countOf(images.length, 'image')} into ${normalized.registry} (concurrency ${normalized.concurrency}, platforms ${normalized.platforms?.join(',') ?? 'all'})`);
   const outcomes = await mirrorImages(images, {
-    client: new RegistryClient({ insecureRegistries: normalized.insecureRegistries, chunkSize: normalized.chunkSize, userAgent: 'changemaker-release-kit mirror-images' }),
+    client,
     targetRegistry: normalized.registry,
     concurrency: normalized.concurrency,
     platforms: normalized.platforms,
     dryRun: normalized.dryRun,
     onImageDone: (outcome) => progress(outcomeLine(outcome, normalized.dryRun)),
-  });
+  }).finally(() => client.close());
   progress(summaryTable(outcomes, normalized.dryRun));
   progress(verdictLine(outcomes, normalized.registry, normalized.dryRun));
   if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, images: outcomes }));
@@ -67,7 +71,7 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   return {
     manifest,
     schema: manifest.replace(/\.json$/, '.schema.json'),
-    registry: options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry,
+    registry: workspaceRelativeLayout(options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry, root),
     groups,
     dryRun: options.dryRun ?? false,
     concurrency,
@@ -78,8 +82,20 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   };
 }
 
+/** A mistake in the options or the mirror list: one line per problem, and nothing sent. */
+function refuse(error: unknown): { success: false } {
+  if (!(error instanceof OciError)) throw error;
+  console.error(`mirror-images: ${error.message}`);
+  return { success: false };
+}
+
 function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** oci:<dir> is relative to the workspace root, like every other path option. */
+function workspaceRelativeLayout(registry: string, root: string): string {
+  return registry.startsWith('oci:') ? `oci:${resolve(root, registry.slice('oci:'.length))}` : registry;
 }
 
 /** Options arrive as arrays from project.json and as comma lists from the command line. */
