@@ -4,11 +4,13 @@
 #
 #   curl -fsSL <gitea>/admin/changemaker.lite/raw/branch/main/scripts/install.sh | bash
 #   bash install.sh --version v1.2.3 --dir /opt/changemaker-lite
+#   bash install.sh --dry-run          say what would be downloaded and where, change nothing
 set -euo pipefail
 
 base_url="${CHANGEMAKER_RELEASES_URL:-https://gitea.bnkops.com/admin/changemaker.lite/releases}"
 version=latest
 dir="$PWD/changemaker-lite"
+dry_run=false
 
 fail() {
   echo "install.sh: $*" >&2
@@ -19,7 +21,8 @@ while [ "$#" -gt 0 ]; do
   case "$1" in
     --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; version="$2"; shift 2 ;;
     --dir) [ -n "${2:-}" ] || fail "--dir needs a path"; dir="$2"; shift 2 ;;
-    -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+    --dry-run) dry_run=true; shift ;;
+    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
@@ -35,6 +38,10 @@ else
   download_url="$base_url/download/$version"
 fi
 tarball="changemaker-lite-$version.tar.gz"
+if [ "$dry_run" = true ]; then
+  echo "would download $download_url/$tarball and SHA256SUMS, verify, unpack into $dir and run config.sh"
+  exit 0
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
