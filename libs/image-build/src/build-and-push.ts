@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials } from '@changemaker/oci';
+import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { RegistryLogin } from './container-engine';
 import { selectEngine } from './engine-detection';
@@ -69,8 +69,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     const existing = await registry.headManifest(repository.withTag(inputsTag));
     if (existing) {
       options.log(`${repository.name}: an image of these inputs is already in the registry (${inputsTag.slice(0, 19)}…); adding tags registry-side, nothing built`);
-      const manifest = await registry.getManifest(repository.withDigest(existing.digest));
-      for (const reference of references) await registry.putManifest(reference, manifest.bytes, manifest.mediaType);
+      await tagRegistrySide(registry, await registry.getManifest(repository.withDigest(existing.digest)), references);
       return { ...result, digest: existing.digest, built: false };
     }
   } else if (registry) {
@@ -79,12 +78,12 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   }
 
   const engine = await selectEngine(options.engine, runner);
-  const pushed = options.push && options.registryCache ? [...references, repository.withTag(inputsTag)] : references;
   options.log(`${repository.name}: building with ${engine.name}${options.push ? `, then pushing ${tags.join(', ')}` : ' (no push)'}`);
   await engine.buildImage({
     dockerfile: options.dockerfile,
     context: options.context,
-    references: pushed.map(String),
+    // One push; the other tags are added registry-side below, so every tag has the same digest.
+    references: (options.push ? references.slice(0, 1) : references).map(String),
     target: options.target,
     // Not part of the inputs hash: an image reused for a later commit keeps reporting the commit it was built from, as its labels do.
     buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
@@ -95,8 +94,16 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
     onLine: (line) => options.log(`  ${line}`),
   });
-  const digest = registry ? (await registry.headManifest(references[0]))?.digest : undefined;
-  return { ...result, digest, built: true, engine: engine.name };
+  if (!registry) return { ...result, built: true, engine: engine.name };
+  const pushed = await registry.getManifest(references[0]);
+  // The inputs tag goes last: it tells later runs a complete image exists.
+  const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
+  await tagRegistrySide(registry, pushed, otherTags);
+  return { ...result, digest: pushed.digest, built: true, engine: engine.name };
+}
+
+async function tagRegistrySide(registry: RegistryClient, manifest: FetchedManifest, references: readonly ImageReference[]): Promise<void> {
+  for (const reference of references) await registry.putManifest(reference, manifest.bytes, manifest.mediaType);
 }
 
 function validateInputs(options: ImageBuildOptions): void {
