@@ -88,7 +88,8 @@ async function worker(spec) {
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0) throw new Error(failed.map((o) => `${o.target}: ${o.error}`).join('\n'));
   const bytes = outcomes.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0);
-  console.log(JSON.stringify({ bytes, workMs: performance.now() - started, startupMs: started, copied: outcomes.filter((o) => o.status === 'copied').length, maxRssKiB: process.resourceUsage().maxRSS }));
+  const cpu = process.cpuUsage();
+  console.log(JSON.stringify({ bytes, workMs: performance.now() - started, startupMs: started, cpuMs: (cpu.user + cpu.system) / 1000, copied: outcomes.filter((o) => o.status === 'copied').length, maxRssKiB: process.resourceUsage().maxRSS }));
 }
 
 async function loadLibrariesBuilt() {
@@ -136,7 +137,7 @@ async function main() {
       if (copied?.digest !== image.digest) throw new Error(`${image.tag}: digest ${copied?.digest} differs from the source's ${image.digest}`);
     }
     console.log('all target digests equal the source digests');
-    console.log(`first run: this ${(oursFirst.ms / 1000).toFixed(2)} s (${(oursFirst.bytes / MiB).toFixed(1)} MiB moved, peak RSS ${(oursFirst.maxRssKiB / 1024).toFixed(0)} MiB, of which ${(oursFirst.startupMs / 1000).toFixed(2)} s process start), skopeo ${(skopeoFirst / 1000).toFixed(2)} s`);
+    console.log(`first run: this ${(oursFirst.ms / 1000).toFixed(2)} s (${(oursFirst.bytes / MiB).toFixed(1)} MiB moved, peak RSS ${(oursFirst.maxRssKiB / 1024).toFixed(0)} MiB, of which ${(oursFirst.startupMs / 1000).toFixed(2)} s process start, ${(oursFirst.cpuMs / 1000).toFixed(2)} s CPU), skopeo ${(skopeoFirst / 1000).toFixed(2)} s`);
     console.log(`re-run:    this ${(oursAgain.ms / 1000).toFixed(2)} s (${oursAgain.bytes} bytes moved, ${oursAgain.copied} images copied, of which ${(oursAgain.startupMs / 1000).toFixed(2)} s process start), skopeo ${(skopeoAgain / 1000).toFixed(2)} s`);
 
     let gibNote = 'skipped (BENCH_SKIP_GIB=1)';

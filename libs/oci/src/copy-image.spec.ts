@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -8,7 +8,7 @@ import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
 import { ociLayoutImage } from './oci-layout';
-import { ManifestNotFoundError } from './oci-errors';
+import { DigestMismatchError, ManifestNotFoundError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import type { RegistryRequestEvent } from './registry-transport';
 import { BlobSightings, registryImage } from './registry-repository';
@@ -132,6 +132,23 @@ describe('copyImage between real registries', () => {
     const armChildren = JSON.parse((await client.getManifest(ImageReference.parse(`${target.host}/mirror/only-arm:1.0`))).bytes.toString()).manifests;
     expect(armOnly.status).toBe('copied');
     expect(armChildren).toHaveLength(1);
+  });
+
+  it('refuses a source blob whose bytes do not match its digest, in a registry and in a layout, leaving no tag', async () => {
+    const corrupt = join(layoutDir, 'corrupt');
+    await cp(join(layoutDir, 'built'), corrupt, { recursive: true });
+    const manifest = JSON.parse((await readFile(join(corrupt, 'blobs/sha256', images.big.digest.slice(7)))).toString()) as { layers: Array<{ digest: string }> };
+    const layerFile = join(corrupt, 'blobs/sha256', manifest.layers[1].digest.slice(7));
+    const handle = await open(layerFile, 'r+');
+    await handle.write(Buffer.from('corrupted'), 0, 9, 1000);
+    await handle.close();
+    const fastRetry = { blobRetry: { attempts: 2, baseDelayMs: 1 } };
+    // Without this run's sightings, so the good copy of the layer cannot simply be mounted.
+    const unseen = registryImage(client, ImageReference.parse(`${target.host}/mirror/corrupt:1.0`));
+    await expect(copyImage(ociLayoutImage(corrupt, 'big'), unseen, fastRetry)).rejects.toThrow(/DIGEST_INVALID|digest/i);
+    expect(await client.headManifest(ImageReference.parse(`${target.host}/mirror/corrupt:1.0`))).toBeUndefined();
+    await expect(copyImage(ociLayoutImage(corrupt, 'big'), ociLayoutImage(join(layoutDir, 'corrupt-copy'), 'big'), fastRetry)).rejects.toThrow(DigestMismatchError);
+    expect(await ociLayoutImage(join(layoutDir, 'corrupt-copy'), 'big').store.headManifest('big')).toBeUndefined();
   });
 
   it('reports an image the source does not have, and leaves no tag behind', async () => {

@@ -16,11 +16,19 @@ export interface ImageStore {
   /** Stores the exact bytes under a tag, or by digest when `reference` is the digest. */
   putManifest(reference: string, manifest: FetchedManifest): Promise<void>;
   hasBlob(blob: BlobDescriptor): Promise<boolean>;
-  /** The blob's bytes, verified against its digest and size as they stream. */
-  openBlob(blob: BlobDescriptor): Promise<Readable>;
+  /**
+   * The blob's bytes, checked against digest and size as they stream unless `verify` is false,
+   * for a caller that hands them to writeBlob, which checks them anyway.
+   */
+  openBlob(blob: BlobDescriptor, options?: BlobReadOptions): Promise<Readable>;
+  /** Commits the blob only if its bytes have the blob's digest (a registry checks on commit). */
   writeBlob(blob: BlobDescriptor, content: Readable): Promise<void>;
   /** Links a blob without moving its bytes when the store can (registry cross-repo mount). */
   mountBlob?(blob: BlobDescriptor, source: ImageStore): Promise<boolean>;
+}
+
+export interface BlobReadOptions {
+  verify?: boolean;
 }
 
 /** One image: a store and the tag or digest naming it there. */

@@ -12,7 +12,7 @@ export interface MirrorImagesOptions {
   client: RegistryClient;
   /** host[:port][/namespace] the targets go under, e.g. gitea.bnkops.com/admin. */
   targetRegistry: string;
-  /** Images copied at once; blob transfers per registry host are limited to twice this. */
+  /** Images copied at once; blob transfers per registry host are limited to four times this. */
   concurrency: number;
   /** Unset: every platform, digests unchanged. */
   platforms?: string[];
@@ -67,7 +67,7 @@ export function mirrorTargets(targetRegistry: string, images: MirrorImage[], cli
 export async function mirrorImages(images: MirrorImage[], options: MirrorImagesOptions): Promise<MirrorOutcome[]> {
   const sightings = new BlobSightings();
   const targets = mirrorTargets(options.targetRegistry, images, options.client, sightings);
-  const limiter = new HostLimiter(options.concurrency * 2);
+  const limiter = new HostLimiter(options.concurrency * 4);
   const outcomes: MirrorOutcome[] = new Array(images.length);
   let next = 0;
   const worker = async () => {

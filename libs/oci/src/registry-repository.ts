@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ImageReference } from './image-reference';
-import { isDigestReference, type ImageLocation, type ImageStore } from './image-store';
+import { isDigestReference, type BlobReadOptions, type ImageLocation, type ImageStore } from './image-store';
 import type { BlobDescriptor, FetchedManifest, ManifestDescriptor, RegistryClient } from './registry-client';
 
 /**
@@ -72,8 +72,8 @@ export class RegistryRepository implements ImageStore {
     return present;
   }
 
-  openBlob(blob: BlobDescriptor): Promise<Readable> {
-    return this.client.openBlob(this, blob);
+  openBlob(blob: BlobDescriptor, options?: BlobReadOptions): Promise<Readable> {
+    return this.client.openBlob(this, blob, options);
   }
 
   async writeBlob(blob: BlobDescriptor, content: Readable): Promise<void> {
