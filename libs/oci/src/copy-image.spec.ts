@@ -2,9 +2,8 @@ import { cp, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { skopeoManifestDigest, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
-import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
 import { ociLayoutImage } from './oci-layout';
@@ -15,12 +14,6 @@ import { BlobSightings, registryImage } from './registry-repository';
 
 const credentials = { username: 'mirror', password: 'target-registry-secret' };
 const MiB = 1024 * 1024;
-
-async function skopeoRawDigest(transportRef: string, creds?: typeof credentials): Promise<string> {
-  const args = ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : [])];
-  const { stdout } = await execa('skopeo', [...args, transportRef], { stripFinalNewline: false, encoding: 'buffer' });
-  return sha256Digest(Buffer.from(stdout));
-}
 
 describe('copyImage between real registries', () => {
   let source: TestRegistry;
@@ -49,7 +42,7 @@ describe('copyImage between real registries', () => {
       } else {
         await execa('skopeo', ['copy', '--all', '--preserve-digests', '--quiet', '--dest-tls-verify=false', `oci:${join(layoutDir, 'built')}:${image.tag}`, `docker://${destination}`]);
       }
-      expect(await skopeoRawDigest(`docker://${destination}`)).toBe(image.digest);
+      expect(await skopeoManifestDigest(`docker://${destination}`)).toBe(image.digest);
     }
     events = [];
     client = new RegistryClient({ credentials: { [target.host]: credentials }, onRequest: (event) => events.push(event) });
@@ -59,6 +52,7 @@ describe('copyImage between real registries', () => {
     await rm(layoutDir, { recursive: true, force: true });
   });
 
+  const login = () => ({ registry: target.host, credentials });
   const src = (name: string) => registryImage(client, ImageReference.parse(`${source.host}/upstream/${name}:1.0`), sightings);
   const dst = (name: string, tag = '1.0') => registryImage(client, ImageReference.parse(`${target.host}/mirror/${name}:${tag}`), sightings);
 
@@ -72,7 +66,7 @@ describe('copyImage between real registries', () => {
     for (const child of images.multi.childDigests) {
       expect((await client.headManifest(targetRef.withDigest(child)))?.digest).toBe(child);
     }
-    expect(await skopeoRawDigest(`docker://${targetRef}`, credentials)).toBe(images.multi.digest);
+    expect(await skopeoManifestDigest(`docker://${targetRef}`, login())).toBe(images.multi.digest);
     expect(result.bytesCopied).toBe(images.multi.blobBytes);
   });
 
@@ -80,7 +74,7 @@ describe('copyImage between real registries', () => {
     const result = await copyImage(src('dockerlist'), dst('dockerlist'));
     expect(result).toMatchObject({ status: 'copied', digest: images.dockerlist.digest, mediaType: mediaTypes.dockerManifestList });
     expect(result.blobsMounted).toBeGreaterThanOrEqual(1);
-    expect(await skopeoRawDigest(`docker://${target.host}/mirror/dockerlist:1.0`, credentials)).toBe(images.dockerlist.digest);
+    expect(await skopeoManifestDigest(`docker://${target.host}/mirror/dockerlist:1.0`, login())).toBe(images.dockerlist.digest);
   });
 
   it('copies a 50 MB layer in chunks when a chunk size is set', async () => {
@@ -92,7 +86,7 @@ describe('copyImage between real registries', () => {
     );
     expect(result).toMatchObject({ status: 'copied', digest: images.big.digest });
     expect(chunkEvents.filter((e) => e.method === 'PATCH' && e.status === 202).length).toBeGreaterThanOrEqual(7);
-    expect(await skopeoRawDigest(`docker://${target.host}/chunked/big:1.0`, credentials)).toBe(images.big.digest);
+    expect(await skopeoManifestDigest(`docker://${target.host}/chunked/big:1.0`, login())).toBe(images.big.digest);
   });
 
   it('re-runs with HEAD requests only and copies 0 bytes', async () => {
@@ -116,7 +110,7 @@ describe('copyImage between real registries', () => {
     const out = join(layoutDir, 'exported');
     const exported = await copyImage(src('multi'), ociLayoutImage(out, 'v1'));
     expect(exported.digest).toBe(images.multi.digest);
-    expect(await skopeoRawDigest(`oci:${out}:v1`)).toBe(images.multi.digest);
+    expect(await skopeoManifestDigest(`oci:${out}:v1`)).toBe(images.multi.digest);
     const imported = await copyImage(ociLayoutImage(out, 'v1'), dst('from-layout'));
     expect(imported).toMatchObject({ status: 'copied', digest: images.multi.digest });
     expect(await copyImage(ociLayoutImage(out, 'v1'), ociLayoutImage(out, 'v1'))).toMatchObject({ status: 'current' });

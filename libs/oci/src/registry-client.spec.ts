@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { execa } from 'execa';
-import { startRegistry, type TestRegistry } from '@changemaker/testing';
+import { skopeoManifestDigest, startRegistry, type TestRegistry } from '@changemaker/testing';
 import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
@@ -33,13 +32,6 @@ async function pushSmallImage(client: RegistryClient, ref: ImageReference, layer
   return { manifest, digest, layer };
 }
 
-async function skopeoRawDigest(ref: string, creds?: { username: string; password: string }) {
-  const args = ['inspect', '--raw', '--tls-verify=false'];
-  if (creds) args.push('--creds', `${creds.username}:${creds.password}`);
-  const { stdout } = await execa('skopeo', [...args, `docker://${ref}`], { stripFinalNewline: false });
-  return sha256Digest(Buffer.from(stdout));
-}
-
 describe('RegistryClient against a real registry', () => {
   let anonymous: TestRegistry;
   let secured: TestRegistry;
@@ -60,7 +52,7 @@ describe('RegistryClient against a real registry', () => {
     expect(fetched.bytes.equals(manifest)).toBe(true);
     expect(fetched.digest).toBe(digest);
     expect(await client.getManifest(ref.withDigest(digest))).toEqual(fetched);
-    expect(await skopeoRawDigest(ref.toString())).toBe(digest);
+    expect(await skopeoManifestDigest(`docker://${ref}`)).toBe(digest);
   });
 
   it('answers undefined for HEAD of a missing tag and ManifestNotFoundError for GET', async () => {
@@ -116,7 +108,7 @@ describe('RegistryClient against a real registry', () => {
     const { digest } = await pushSmallImage(byMap, ref);
     const byResolver = new RegistryClient({ credentials: async (host) => (host === secured.host ? credentials : undefined) });
     expect((await byResolver.headManifest(ref))?.digest).toBe(digest);
-    expect(await skopeoRawDigest(ref.toString(), credentials)).toBe(digest);
+    expect(await skopeoManifestDigest(`docker://${ref}`, { registry: secured.host, credentials })).toBe(digest);
   });
 
   it('names the registry and user on a wrong password, never the password', async () => {

@@ -6,3 +6,4 @@ export * from './throwaway-workspace';
 export * from './synthetic-images';
 export * from './fault-proxy';
 export * from './token-server';
+export * from './skopeo-inspect';

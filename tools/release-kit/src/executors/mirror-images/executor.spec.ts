@@ -1,10 +1,9 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { execa } from 'execa';
-import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage, sha256Digest } from '@changemaker/oci';
-import { startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
+import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import runExecutor from './executor';
 import type { MirrorImagesOptions } from './schema';
 
@@ -83,10 +82,7 @@ describe('mirror-images executor', () => {
     }
   }
 
-  const targetDigest = async (name: string) => {
-    const { stdout } = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${credentials.username}:${credentials.password}`, `docker://${target.host}/admin/${name}:1.0`], { encoding: 'buffer', stripFinalNewline: false });
-    return sha256Digest(Buffer.from(stdout));
-  };
+  const targetDigest = (name: string) => skopeoManifestDigest(`docker://${target.host}/admin/${name}:1.0`, { registry: target.host, credentials });
 
   it('dry run: resolves by HEAD, lists what would be copied and what cannot be checked, writes nothing', async () => {
     const result = await run({ dryRun: true });
@@ -128,10 +124,18 @@ describe('mirror-images executor', () => {
     const result = await run({ registry: 'oci:bundle', groups: 'core,monitoring' });
     expect(result.success).toBe(true);
     for (const name of ['alpha', 'gamma']) {
-      const { stdout } = await execa('skopeo', ['inspect', '--raw', `oci:${join(dir, 'bundle')}:${name}:1.0`], { encoding: 'buffer', stripFinalNewline: false });
-      expect(sha256Digest(Buffer.from(stdout))).toBe(images[name].digest);
+      expect(await skopeoManifestDigest(`oci:${join(dir, 'bundle')}:${name}:1.0`)).toBe(images[name].digest);
     }
     expect(targetProxy.requests).toEqual([]);
+  });
+
+  it('--platforms narrows each index to those platforms', async () => {
+    const result = await run({ registry: 'oci:arm-bundle', coreOnly: true, platforms: 'linux/arm64', json: true });
+    expect(result.success).toBe(true);
+    const [alpha] = (JSON.parse(result.stdout) as { images: Array<{ digest: string }> }).images;
+    expect(alpha.digest).not.toBe(images.alpha.digest);
+    const index = JSON.parse(await readFile(join(dir, 'arm-bundle/blobs/sha256', alpha.digest.slice(7)), 'utf8')) as { manifests: Array<{ platform: { architecture: string } }> };
+    expect(index.manifests.map((m) => m.platform.architecture)).toEqual(['arm64']);
   });
 
   it('--core-only mirrors the core group alone', async () => {
