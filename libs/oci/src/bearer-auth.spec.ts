@@ -78,7 +78,7 @@ describe('the Bearer token flow against a real registry in token mode', () => {
     expect((await anonymous.headManifest(ImageReference.parse(`${registry.host}/team/app:1`)))?.digest).toBe(image.digest);
     const push = copyImage(ociLayoutImage(dir, 'app'), registryImage(anonymous, ImageReference.parse(`${registry.host}/team/anon:1`)));
     await expect(push).rejects.toThrow(RegistryAuthError);
-    await expect(push).rejects.toThrow(`docker login ${registry.host}`);
+    await expect(push).rejects.toThrow(`push to team/anon needs credentials, or the repository does not exist; run \`docker login ${registry.host}\``);
   });
 
   it('names the user on a wrong password and never shows the password', async () => {

@@ -38,7 +38,9 @@ interface RawList {
 
 /** Reads and validates the mirror list against its JSON Schema (the file IDEs complete from). */
 export async function loadMirrorList(file: string, schemaFile: string): Promise<MirrorList> {
-  const [text, schemaText] = await Promise.all([readText(file), readText(schemaFile)]);
+  // One after the other, so a missing list is reported as such even when its schema is missing too.
+  const text = await readText(file);
+  const schemaText = await readText(schemaFile);
   return parseMirrorList(text, file, JSON.parse(schemaText) as object);
 }
 

@@ -61,13 +61,24 @@ export class RegistryAuthenticator {
     this.tokens.delete(tokenKey(registry, scopes));
   }
 
-  async describeRefusal(registry: string): Promise<string> {
+  /**
+   * Why the registry said no. With `scopes` the token (if any) was granted, so the password is
+   * fine and the refusal is about access to those repositories.
+   */
+  async describeRefusal(registry: string, scopes: string[] = []): Promise<string> {
     const credentials = await this.credentials(registry);
-    if (!credentials) {
-      return `no credentials for ${registry}; run \`docker login ${registry}\` or set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD`;
+    const login = `\`docker login ${registry}\` or set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD`;
+    const tokenGranted = scopes.length > 0 && this.challenges.get(registry)?.scheme === 'bearer';
+    if (tokenGranted) {
+      const access = scopes.map(describeScope).join(' and ');
+      return credentials
+        ? `user "${credentials.username}" may not ${access}, or the repository does not exist`
+        : `${access} needs credentials, or the repository does not exist; run ${login}`;
     }
+    if (!credentials) return `no credentials for ${registry}; run ${login}`;
     return `the password for user "${credentials.username}" was not accepted; check \`docker login ${registry}\` or GITEA_REGISTRY_PASSWORD`;
   }
+
 
   private credentials(registry: string): Promise<RegistryCredentials | undefined> {
     let pending = this.credentialCache.get(registry);
@@ -113,4 +124,10 @@ export class RegistryAuthenticator {
 
 function tokenKey(registry: string, scopes: string[]): string {
   return `${registry} ${[...scopes].sort().join(' ')}`;
+}
+
+/** repository:team/app:pull,push -> "push to team/app" */
+function describeScope(scope: string): string {
+  const [, name, actions = ''] = scope.split(':');
+  return actions.includes('push') ? `push to ${name}` : `pull ${name}`;
 }

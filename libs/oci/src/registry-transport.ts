@@ -77,7 +77,7 @@ export class RegistryTransport {
         await response.body.dump();
         const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
         if (authRetried || !challenge || !replayable) {
-          throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry));
+          throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry, authRetried ? req.scopes : []));
         }
         this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
         authRetried = true;
