@@ -103,7 +103,7 @@ describe('mirror-images executor', () => {
     }
     expect(result.stdout).toMatch(/FAILED\s+platform: \S+\/admin\/nonexistent:1\.0\s+<- \S+nonexistent:1\.0: manifest unknown/);
     expect(result.stdout).toMatch(/^total\s+4\s+3\s+0\s+1\s/m);
-    expect(result.stdout).toContain('1 of 4 images failed: ');
+    expect(result.stdout).toContain('1 of 4 images failed (3 copied, 0 already current): ');
     expect(`${result.stdout}${result.stderr}`).not.toContain(credentials.password);
   });
 

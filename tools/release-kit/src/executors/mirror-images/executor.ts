@@ -10,7 +10,7 @@ import {
   selectGroups,
   type MirrorImage,
 } from '@changemaker/oci';
-import { outcomeLine, summaryTable, verdictLine } from './mirror-report';
+import { countOf, outcomeLine, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 
 interface NormalizedOptions {
@@ -87,10 +87,6 @@ function refuse(error: unknown): { success: false } {
   if (!(error instanceof OciError)) throw error;
   console.error(`mirror-images: ${error.message}`);
   return { success: false };
-}
-
-function countOf(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** oci:<dir> is relative to the workspace root, like every other path option. */

@@ -38,8 +38,19 @@ export function summaryTable(outcomes: MirrorOutcome[], dryRun: boolean): string
 export function verdictLine(outcomes: MirrorOutcome[], registry: string, dryRun: boolean): string {
   const failed = outcomes.filter((o) => o.status === 'failed');
   const what = dryRun ? `dry run against ${registry}, nothing written` : `mirrored into ${registry}`;
-  if (failed.length === 0) return `${what}: all ${outcomes.length} images ${dryRun ? 'checked' : 'current'}`;
-  return `${what}: ${failed.length} of ${outcomes.length} images ${dryRun ? 'could not be checked' : 'failed'}: ${failed.map((o) => o.target).join(', ')}`;
+  const counts = dryRun
+    ? `${countStatus(outcomes, 'would-copy')} to copy, ${countStatus(outcomes, 'current')} current`
+    : `${countStatus(outcomes, 'copied')} copied, ${countStatus(outcomes, 'current')} already current`;
+  if (failed.length === 0) return `${what}: ${countOf(outcomes.length, 'image')}, ${counts}`;
+  return `${what}: ${failed.length} of ${countOf(outcomes.length, 'image')} ${dryRun ? 'could not be checked' : 'failed'} (${counts}): ${failed.map((o) => o.target).join(', ')}`;
+}
+
+export function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function countStatus(outcomes: MirrorOutcome[], status: MirrorOutcome['status']): number {
+  return outcomes.filter((o) => o.status === status).length;
 }
 
 function formatBytes(bytes: number): string {
