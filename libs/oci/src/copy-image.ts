@@ -156,6 +156,9 @@ class ImageCopy {
     const content = await this.source.openBlob(blob, { verify: false });
     try {
       await this.target.writeBlob(blob, content);
+    } catch (error) {
+      // When the download broke off, say so rather than blame the upload it starved.
+      throw content.errored ?? error;
     } finally {
       content.destroy();
     }

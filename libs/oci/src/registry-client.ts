@@ -89,7 +89,11 @@ export class RegistryClient {
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw new RegistryResponseError(ref.registry, `HEAD manifest ${ref}`, response.statusCode, '');
     const digest = header(response, 'docker-content-digest') ?? ref.digest;
-    if (!digest) throw new RegistryResponseError(ref.registry, `HEAD manifest ${ref}`, 200, 'no Docker-Content-Digest header');
+    if (!digest) {
+      // A registry that does not say the digest on HEAD leaves only reading the manifest.
+      const fetched = await this.getManifest(ref);
+      return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length };
+    }
     if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(ref.toString(), ref.digest, digest);
     return { digest, mediaType: mediaTypeOf(response), size: Number(header(response, 'content-length') ?? 0) };
   }
