@@ -1,3 +1,4 @@
+import { BlobTransfers } from './blob-transfers';
 import { sha256Digest } from './digest';
 import { HostLimiter } from './host-limiter';
 import { isDigestReference, type ImageLocation, type ImageStore } from './image-store';
@@ -18,6 +19,8 @@ export interface CopyImageOptions {
   platforms?: string[];
   /** Shared between copies so a whole run respects one limit per registry host. */
   limiter?: HostLimiter;
+  /** Shared between copies so a layer several images share is uploaded once. */
+  transfers?: BlobTransfers;
   /** Whole-blob retries after a transfer broke off (on top of the per-request retries). */
   blobRetry?: Partial<RetryPolicy>;
 }
@@ -55,6 +58,7 @@ export async function copyImage(source: ImageLocation, target: ImageLocation, op
 
 class ImageCopy {
   private readonly limiter: HostLimiter;
+  private readonly transfers: BlobTransfers;
   private readonly blobRetry: RetryPolicy;
   private readonly blobsInFlight = new Map<string, Promise<BlobOutcome>>();
   private readonly result: Omit<CopyImageResult, 'digest' | 'mediaType' | 'status'> = {
@@ -72,6 +76,7 @@ class ImageCopy {
     private readonly options: CopyImageOptions,
   ) {
     this.limiter = options.limiter ?? new HostLimiter(4);
+    this.transfers = options.transfers ?? new BlobTransfers();
     this.blobRetry = { ...defaultBlobRetry, ...options.blobRetry };
   }
 
@@ -130,7 +135,8 @@ class ImageCopy {
   private copyBlobOnce(blob: BlobDescriptor): Promise<BlobOutcome> {
     let pending = this.blobsInFlight.get(blob.digest);
     if (!pending) {
-      pending = this.limiter.run(this.target.limitKey, () => this.copyBlobWithRetries(blob));
+      const key = this.target.limitKey;
+      pending = this.transfers.run(key, blob.digest, () => this.limiter.run(key, () => this.copyBlobWithRetries(blob)));
       this.blobsInFlight.set(blob.digest, pending);
     }
     return pending;

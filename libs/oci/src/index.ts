@@ -14,3 +14,4 @@ export * from './oci-layout';
 export * from './registry-repository';
 export * from './mirror-images';
 export * from './mirror-list';
+export * from './blob-transfers';

@@ -1,4 +1,5 @@
-import { copyImage, type CopyImageResult } from './copy-image';
+import { BlobTransfers } from './blob-transfers';
+import { copyImage, type CopyImageOptions, type CopyImageResult } from './copy-image';
 import { HostLimiter } from './host-limiter';
 import { ImageReference } from './image-reference';
 import type { ImageLocation } from './image-store';
@@ -68,11 +69,12 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   const sightings = new BlobSightings();
   const targets = mirrorTargets(options.targetRegistry, images, options.client, sightings);
   const limiter = new HostLimiter(options.concurrency * 4);
+  const transfers = new BlobTransfers();
   const outcomes: MirrorOutcome[] = new Array(images.length);
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < images.length; index = next++) {
-      outcomes[index] = await mirrorOne(images[index], targets[index], options, limiter, sightings);
+      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers }, sightings);
       options.onImageDone?.(outcomes[index]);
     }
   };
@@ -80,13 +82,13 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   return outcomes;
 }
 
-async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, limiter: HostLimiter, sightings: BlobSightings): Promise<MirrorOutcome> {
+async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: Pick<CopyImageOptions, 'limiter' | 'transfers'>, sightings: BlobSightings): Promise<MirrorOutcome> {
   const started = Date.now();
   const base = { group: image.group, source: image.source.toString(), target: target.description };
   const source = registryImage(options.client, image.source, sightings);
   try {
     if (options.dryRun) return { ...base, ...(await checkOne(source, target.location)), durationMs: Date.now() - started };
-    const copy = await copyImage(source, target.location, { platforms: options.platforms, limiter });
+    const copy = await copyImage(source, target.location, { platforms: options.platforms, ...shared });
     return { ...base, status: copy.status, digest: copy.digest, copy, durationMs: Date.now() - started };
   } catch (error) {
     return { ...base, status: 'failed', error: (error as Error).message, durationMs: Date.now() - started };

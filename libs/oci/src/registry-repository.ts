@@ -3,14 +3,9 @@ import { ImageReference } from './image-reference';
 import { isDigestReference, type BlobReadOptions, type ImageLocation, type ImageStore } from './image-store';
 import type { BlobDescriptor, FetchedManifest, ManifestDescriptor, RegistryClient } from './registry-client';
 
-/**
- * What a run knows about blobs on each registry host: which repositories hold one (so later
- * copies mount it instead of uploading it again) and which uploads are under way (so two images
- * sharing a layer do not upload it twice at the same moment).
- */
+/** Repositories on one registry host known to hold a blob, so later copies mount it instead of uploading it again. */
 export class BlobSightings {
   private readonly seen = new Map<string, Set<string>>();
-  private readonly uploading = new Map<string, Promise<unknown>>();
 
   record(registry: string, repository: string, digest: string): void {
     const key = `${registry} ${digest}`;
@@ -21,21 +16,6 @@ export class BlobSightings {
 
   repositoriesHolding(registry: string, digest: string): string[] {
     return [...(this.seen.get(`${registry} ${digest}`) ?? [])];
-  }
-
-  async track(registry: string, digest: string, upload: Promise<void>): Promise<void> {
-    const key = `${registry} ${digest}`;
-    this.uploading.set(key, upload.catch(() => undefined));
-    try {
-      await upload;
-    } finally {
-      this.uploading.delete(key);
-    }
-  }
-
-  /** Waits for another copy's upload of this blob to the registry, if one is running. */
-  async uploadFinished(registry: string, digest: string): Promise<void> {
-    await this.uploading.get(`${registry} ${digest}`);
   }
 }
 
@@ -77,13 +57,12 @@ export class RegistryRepository implements ImageStore {
   }
 
   async writeBlob(blob: BlobDescriptor, content: Readable): Promise<void> {
-    await this.sightings.track(this.registry, blob.digest, this.client.uploadBlob(this, blob, content));
+    await this.client.uploadBlob(this, blob, content);
     this.sightings.record(this.registry, this.repository, blob.digest);
   }
 
   /** Mounts from the source repository when it is on this registry, else from where we saw it before. */
   async mountBlob(blob: BlobDescriptor, source: ImageStore): Promise<boolean> {
-    await this.sightings.uploadFinished(this.registry, blob.digest);
     const candidates = this.sightings.repositoriesHolding(this.registry, blob.digest);
     if (source instanceof RegistryRepository && source.registry === this.registry) candidates.unshift(source.repository);
     for (const from of new Set(candidates)) {
