@@ -11,6 +11,7 @@ import { DigestMismatchError, ManifestNotFoundError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import type { RegistryRequestEvent } from './registry-transport';
 import { BlobSightings, registryImage } from './registry-repository';
+import { BlobTransfers } from './blob-transfers';
 
 const credentials = { username: 'mirror', password: 'target-registry-secret' };
 const MiB = 1024 * 1024;
@@ -126,6 +127,18 @@ describe('copyImage between real registries', () => {
     const armChildren = JSON.parse((await client.getManifest(ImageReference.parse(`${target.host}/mirror/only-arm:1.0`))).bytes.toString()).manifests;
     expect(armOnly.status).toBe('copied');
     expect(armChildren).toHaveLength(1);
+  });
+
+  it('uploads a layer shared by images copied at the same time once, and mounts it for the others', async () => {
+    const shared = { transfers: new BlobTransfers() };
+    const seen = new BlobSightings();
+    const into = (name: string) => registryImage(client, ImageReference.parse(`${target.host}/together/${name}:1.0`), seen);
+    const from = (name: string) => registryImage(client, ImageReference.parse(`${source.host}/upstream/${name}:1.0`), seen);
+    const results = await Promise.all(['multi', 'dockerlist', 'big'].map((name) => copyImage(from(name), into(name), shared)));
+    const baseLayer = 2 * MiB;
+    const distinctBytes = images.multi.blobBytes + images.dockerlist.blobBytes + images.big.blobBytes - 2 * baseLayer;
+    expect(results.reduce((sum, r) => sum + r.bytesCopied, 0)).toBe(distinctBytes);
+    expect(results.reduce((sum, r) => sum + r.blobsMounted, 0)).toBe(2);
   });
 
   it('refuses a source blob whose bytes do not match its digest, in a registry and in a layout, leaving no tag', async () => {
