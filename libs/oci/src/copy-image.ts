@@ -23,6 +23,8 @@ export interface CopyImageOptions {
   transfers?: BlobTransfers;
   /** Whole-blob retries after a transfer broke off (on top of the per-request retries). */
   blobRetry?: Partial<RetryPolicy>;
+  /** Called as each blob is done, for progress reports on long copies. */
+  onBlobDone?: (blob: BlobDescriptor, outcome: BlobOutcome) => void;
 }
 
 export interface CopyImageResult {
@@ -40,7 +42,7 @@ export interface CopyImageResult {
 
 export class ImageTargetError extends OciError {}
 
-type BlobOutcome = 'copied' | 'mounted' | 'skipped';
+export type BlobOutcome = 'copied' | 'mounted' | 'skipped';
 
 const defaultBlobRetry: RetryPolicy = { ...defaultRetryPolicy, attempts: 4 };
 
@@ -180,6 +182,7 @@ class ImageCopy {
     } else {
       this.result.blobsSkipped++;
     }
+    this.options.onBlobDone?.(blob, outcome);
   }
 
   private describe(digest: string): string {

@@ -20,6 +20,8 @@ export interface MirrorImagesOptions {
   /** Resolve with HEAD requests only; write nothing. */
   dryRun?: boolean;
   onImageDone?: (outcome: MirrorOutcome) => void;
+  /** Called as each blob is copied, with its size, so long runs can report bytes as they go. */
+  onBytesCopied?: (bytes: number) => void;
 }
 
 export type MirrorStatus = 'copied' | 'current' | 'would-copy' | 'failed';
@@ -70,11 +72,14 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   const targets = mirrorTargets(options.targetRegistry, images, options.client, sightings);
   const limiter = new HostLimiter(options.concurrency * 4);
   const transfers = new BlobTransfers();
+  const onBlobDone: CopyImageOptions['onBlobDone'] = (blob, outcome) => {
+    if (outcome === 'copied') options.onBytesCopied?.(blob.size);
+  };
   const outcomes: MirrorOutcome[] = new Array(images.length);
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < images.length; index = next++) {
-      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers }, sightings);
+      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers, onBlobDone }, sightings);
       options.onImageDone?.(outcomes[index]);
     }
   };
@@ -82,7 +87,7 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   return outcomes;
 }
 
-async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: Pick<CopyImageOptions, 'limiter' | 'transfers'>, sightings: BlobSightings): Promise<MirrorOutcome> {
+async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: Pick<CopyImageOptions, 'limiter' | 'transfers' | 'onBlobDone'>, sightings: BlobSightings): Promise<MirrorOutcome> {
   const started = Date.now();
   const base = { group: image.group, source: image.source.toString(), target: target.description };
   const source = registryImage(options.client, image.source, sightings);

@@ -10,7 +10,7 @@ import {
   selectGroups,
   type MirrorImage,
 } from '@changemaker/oci';
-import { countOf, outcomeLine, summaryTable, verdictLine } from './mirror-report';
+import { countOf, outcomeLine, ProgressHeartbeat, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 
 interface NormalizedOptions {
@@ -45,14 +45,22 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
   }
   const progress = normalized.json ? console.error : console.log;
   progress(`${normalized.dryRun ? 'checking' : 'mirroring'} ${countOf(images.length, 'image')} into ${normalized.registry} (concurrency ${normalized.concurrency}, platforms ${normalized.platforms?.join(',') ?? 'all'})`);
+  const heartbeat = new ProgressHeartbeat(images.length, progress);
   const outcomes = await mirrorImages(images, {
     client,
     targetRegistry: normalized.registry,
     concurrency: normalized.concurrency,
     platforms: normalized.platforms,
     dryRun: normalized.dryRun,
-    onImageDone: (outcome) => progress(outcomeLine(outcome, normalized.dryRun)),
-  }).finally(() => client.close());
+    onImageDone: (outcome) => {
+      heartbeat.imageDone();
+      progress(outcomeLine(outcome, normalized.dryRun));
+    },
+    onBytesCopied: (bytes) => heartbeat.bytesCopied(bytes),
+  }).finally(() => {
+    heartbeat.stop();
+    return client.close();
+  });
   progress(summaryTable(outcomes, normalized.dryRun));
   progress(verdictLine(outcomes, normalized.registry, normalized.dryRun));
   if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, images: outcomes }));

@@ -45,6 +45,30 @@ export function verdictLine(outcomes: MirrorOutcome[], registry: string, dryRun:
   return `${what}: ${failed.length} of ${countOf(outcomes.length, 'image')} ${dryRun ? 'could not be checked' : 'failed'} (${counts}): ${failed.map((o) => o.target).join(', ')}`;
 }
 
+/** Between image lines, a big layer can take minutes: say every so often that bytes are moving. */
+export class ProgressHeartbeat {
+  private done = 0;
+  private bytes = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly total: number, print: (line: string) => void, intervalMs = 15_000) {
+    this.timer = setInterval(() => print(`... ${this.done} of ${countOf(this.total, 'image')} done, ${formatBytes(this.bytes)} copied so far`), intervalMs);
+    this.timer.unref();
+  }
+
+  imageDone(): void {
+    this.done++;
+  }
+
+  bytesCopied(bytes: number): void {
+    this.bytes += bytes;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 export function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
