@@ -67,39 +67,46 @@ export class RegistryTransport {
   async send(req: RegistryRequest): Promise<Dispatcher.ResponseData> {
     const url = new URL(req.path, this.baseUrl(req.registry));
     const replayable = req.body === undefined || Buffer.isBuffer(req.body);
-    let authRetried = false;
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 1;
+    let authenticated = false;
+    for (;;) {
       await this.pacer.wait(req.registry);
       const response = await this.attempt(req, url, attempt, replayable);
-      if (response === 'retry') continue;
+      if (response === 'retry') {
+        attempt++;
+        continue;
+      }
       this.pacer.observe(req.registry, header(response, 'ratelimit-remaining'));
       if (response.statusCode === 401) {
-        await response.body.dump();
-        const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
-        if (authRetried || !challenge || !replayable) {
-          throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry, authRetried ? req.scopes : []));
-        }
-        this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
-        authRetried = true;
-        attempt--;
+        // One more try, with the credentials or token the challenge asks for; not counted as a retry.
+        await this.learnChallengeOrRefuse(req, response, authenticated, replayable);
+        authenticated = true;
         continue;
       }
       if (response.statusCode === 403) {
         const detail = await errorDetail(response);
         throw new RegistryAuthError(req.registry, `access denied${detail ? ` (${detail})` : ''}`);
       }
-      if (isRetryableStatus(response.statusCode) && replayable && attempt < this.options.retry.attempts) {
-        await response.body.dump();
-        await sleep(retryDelayMs(this.options.retry, attempt, header(response, 'retry-after')));
-        continue;
-      }
-      return response;
+      if (!isRetryableStatus(response.statusCode) || !replayable || attempt >= this.options.retry.attempts) return response;
+      await response.body.dump();
+      await sleep(retryDelayMs(this.options.retry, attempt, header(response, 'retry-after')));
+      attempt++;
     }
   }
 
   /** Reads a failed response into a typed error naming the operation and the registry's reason. */
   async failure(req: Pick<RegistryRequest, 'registry'>, operation: string, response: Dispatcher.ResponseData): Promise<RegistryResponseError> {
     return new RegistryResponseError(req.registry, operation, response.statusCode, await errorDetail(response));
+  }
+
+  private async learnChallengeOrRefuse(req: RegistryRequest, response: Dispatcher.ResponseData, triedWithAuth: boolean, canResend: boolean): Promise<void> {
+    await response.body.dump();
+    const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
+    if (triedWithAuth || !challenge || !canResend) {
+      // After an authenticated try the credentials were accepted and the refusal is about access.
+      throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry, triedWithAuth ? req.scopes : []));
+    }
+    this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
   }
 
   private async attempt(req: RegistryRequest, url: URL, attempt: number, replayable: boolean): Promise<Dispatcher.ResponseData | 'retry'> {
