@@ -8,7 +8,7 @@ import { manifestAccept } from './media-types';
 import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
-import { createDefaultDispatcher, header, RegistryTransport, type RegistryRequestEvent } from './registry-transport';
+import { createDefaultDispatcher, header, RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 
 export interface RegistryClientOptions {
@@ -136,8 +136,7 @@ export class RegistryClient {
 
   /** Answers the blob's size, or undefined when the repository does not have it. */
   async headBlob(location: RepositoryLocation, digest: string): Promise<number | undefined> {
-    const req = this.blobRequest(location, digest, 'HEAD');
-    const response = await this.transport.send(req);
+    const response = await this.sendFollowingRedirects(this.blobRequest(location, digest, 'HEAD'));
     await response.body.dump();
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw new RegistryResponseError(location.registry, `HEAD blob ${digest}`, response.statusCode, '');
@@ -146,14 +145,8 @@ export class RegistryClient {
 
   /** A stream of the blob's bytes that fails at its end unless digest and size match (unless `verify` is false). */
   async openBlob(location: RepositoryLocation, blob: BlobDescriptor, options: BlobReadOptions = {}): Promise<Readable> {
-    let req = this.blobRequest(location, blob.digest, 'GET');
-    let response = await this.transport.send(req);
-    // Registries backed by object storage redirect blob downloads there.
-    for (let hops = 0; isRedirect(response.statusCode) && hops < 5; hops++) {
-      await response.body.dump();
-      req = { ...req, path: new URL(header(response, 'location') ?? '', this.transport.baseUrl(location.registry)).toString() };
-      response = await this.transport.send(req);
-    }
+    const req = this.blobRequest(location, blob.digest, 'GET');
+    const response = await this.sendFollowingRedirects(req);
     if (response.statusCode === 404) {
       await response.body.dump();
       throw new BlobNotFoundError(`${location.registry}/${location.repository}`, blob.digest);
@@ -257,6 +250,17 @@ export class RegistryClient {
       scopes: [push(target.repository)],
     });
     await response.body.dump();
+  }
+
+  /** Registries backed by object storage (Docker Hub among them) redirect blob requests there. */
+  private async sendFollowingRedirects(req: RegistryRequest): Promise<Dispatcher.ResponseData> {
+    let response = await this.transport.send(req);
+    for (let hops = 0; isRedirect(response.statusCode) && hops < 5; hops++) {
+      await response.body.dump();
+      const path = new URL(header(response, 'location') ?? '', this.transport.baseUrl(req.registry)).toString();
+      response = await this.transport.send({ ...req, path });
+    }
+    return response;
   }
 
   private manifestRequest(ref: ImageReference, method: 'GET' | 'HEAD') {

@@ -7,7 +7,9 @@ export type Fault =
   /** Close the connection before any answer. */
   | { kind: 'drop' }
   /** Forward, then cut the connection after this many body bytes (the upload's, else the download's). */
-  | { kind: 'drop-mid-body'; afterBytes: number };
+  | { kind: 'drop-mid-body'; afterBytes: number }
+  /** Answer 307 to the same path on another host, as registries on object storage do for blobs. */
+  | { kind: 'redirect'; toHost: string };
 
 export interface FaultRule {
   method?: string;
@@ -23,6 +25,8 @@ export interface ProxiedRequest {
   /** The status the client saw; undefined when the connection was cut. */
   status?: number;
   fault?: Fault['kind'];
+  /** Whether the request carried an Authorization header (its value is never recorded). */
+  authorized: boolean;
 }
 
 export interface FaultProxy {
@@ -42,7 +46,7 @@ export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] =
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
-    const record: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/' };
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorized: req.headers.authorization !== undefined };
     requests.push(record);
     const rule = rules.find((r) => r.times > 0 && (!r.method || r.method === req.method) && (!r.path || r.path.test(record.path)));
     if (rule) rule.times--;
@@ -71,6 +75,13 @@ function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string,
   record.fault = fault?.kind;
   if (fault?.kind === 'drop') {
     req.socket.destroy();
+    return;
+  }
+  if (fault?.kind === 'redirect') {
+    req.resume();
+    record.status = 307;
+    res.writeHead(307, { location: `http://${fault.toHost}${req.url ?? '/'}`, 'content-length': '0' });
+    res.end();
     return;
   }
   if (fault?.kind === 'status') {
