@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import Ajv, { type ErrorObject } from 'ajv';
-import { parse as parseJsonc, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
-import { LineCounter, parseDocument } from 'yaml';
+import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
 import { ImageReference } from './image-reference';
 import { InvalidReferenceError, OciError } from './oci-errors';
 
@@ -57,13 +56,12 @@ async function readText(file: string): Promise<string> {
  * and that no two sources claim one target name.
  */
 export function parseMirrorList(text: string, file: string, schema: object): MirrorList {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter });
+  const raw = parseJson(text, file);
+  const tree = parseTree(text);
   const lineOf = (path: Array<string | number>) => {
-    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    return node?.range ? lineCounter.linePos(node.range[0]).line : 1;
+    const node = tree && findNodeAtLocation(tree, path);
+    return node ? lineAt(text, node.offset) : 1;
   };
-  const raw = parseJson(text, file, lineCounter);
   const validate = new Ajv({ allErrors: true }).compile<RawList>(schema);
   if (!validate(raw)) {
     throw new MirrorListError(file, (validate.errors ?? []).map((error) => describeSchemaError(file, error, raw, lineOf)));
@@ -96,12 +94,16 @@ export function selectGroups(list: MirrorList, names: string[] | undefined): Mir
   return names.flatMap((name) => list.groups.get(name) ?? []);
 }
 
-function parseJson(text: string, file: string, lineCounter: LineCounter): unknown {
+function parseJson(text: string, file: string): unknown {
   const errors: ParseError[] = [];
   const value = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length === 0) return value;
   const [first] = errors;
-  throw new MirrorListError(file, [`${file}:${lineCounter.linePos(first.offset).line}: not valid JSON: ${jsonErrorText(first.error)}`]);
+  throw new MirrorListError(file, [`${file}:${lineAt(text, first.offset)}: not valid JSON: ${jsonErrorText(first.error)}`]);
+}
+
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
 }
 
 function jsonErrorText(code: ParseErrorCode): string {
