@@ -7,17 +7,15 @@
 import { appendFile, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { createBuildahSandbox, createThrowawayWorkspace, pushStandInBaseImages, startRegistry } from '@changemaker/testing';
+import { createThrowawayWorkspace, startImageTestbed } from '@changemaker/testing';
 
 const workspaceRoot = join(__dirname, '../..');
 
 async function main(): Promise<void> {
-  const [hub, target] = await Promise.all([startRegistry(), startRegistry()]);
-  const sandbox = await createBuildahSandbox(hub.host);
+  const testbed = await startImageTestbed();
   const workspace = await createThrowawayWorkspace(workspaceRoot);
   try {
-    await pushStandInBaseImages(sandbox, hub.host);
-    const env = { ...sandbox.env, GITEA_REGISTRY: `${target.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' };
+    const env = { ...testbed.nxEnv, CI: 'true' };
     const nx = (...args: string[]) => timed(() => execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], { cwd: workspace.root, env }));
     const builtImages = async () => {
       const directory = join(workspace.root, 'dist/images');
@@ -38,8 +36,7 @@ async function main(): Promise<void> {
     console.log(`images built: ${affectedBuilt.length} of ${fullBuilt.length}; affected/full wall-time ratio: ${(affected / full).toFixed(2)}`);
   } finally {
     await workspace.remove();
-    await sandbox.remove();
-    await Promise.all([hub.stop(), target.stop()]);
+    await testbed.stop();
   }
 }
 

@@ -6,17 +6,14 @@
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { createBuildahSandbox, pushStandInBaseImages, startRegistry } from '@changemaker/testing';
+import { startImageTestbed } from '@changemaker/testing';
 
 const workspaceRoot = join(__dirname, '../..');
 
 async function main(): Promise<void> {
-  const [hub, registry] = await Promise.all([startRegistry(), startRegistry()]);
-  const sandbox = await createBuildahSandbox(hub.host);
+  const { registry, hub, nxEnv: env, stop } = await startImageTestbed();
   try {
     console.log(`registry: ${registry.host} (stands in for Gitea's), base images from ${hub.host} (stands in for Docker Hub)`);
-    await pushStandInBaseImages(sandbox, hub.host);
-    const env = { ...sandbox.env, GITEA_REGISTRY: `${registry.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
     for (const run of ['first run: builds and pushes every service', 'second run: the registry already has every image']) {
       console.log(`\n== ${run}`);
       await execa('npx', ['nx', 'run-many', '-t', 'docker-push', '--outputStyle=stream'], { cwd: workspaceRoot, env, stdio: 'inherit' });
@@ -28,8 +25,7 @@ async function main(): Promise<void> {
       console.log(`  ${repository}: ${tags.filter((tag) => !tag.startsWith('inputs-')).join(', ')}`);
     }
   } finally {
-    await sandbox.remove();
-    await Promise.all([hub.stop(), registry.stop()]);
+    await stop();
   }
 }
 

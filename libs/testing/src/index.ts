@@ -7,3 +7,4 @@ export * from './synthetic-images';
 export * from './fault-proxy';
 export * from './token-server';
 export * from './skopeo-inspect';
+export * from './image-testbed';

@@ -1,15 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import {
-  createBuildahSandbox,
-  createThrowawayWorkspace,
-  pushStandInBaseImages,
-  startRegistry,
-  type BuildahSandbox,
-  type TestRegistry,
-  type ThrowawayWorkspace,
-} from '@changemaker/testing';
+import { createThrowawayWorkspace, startImageTestbed, type ImageTestbed, type ThrowawayWorkspace } from '@changemaker/testing';
 
 const services = ['api', 'admin', 'media-api', 'nginx'] as const;
 const workspaceRoot = join(__dirname, '../../../../..');
@@ -19,21 +11,16 @@ const workspaceRoot = join(__dirname, '../../../../..');
  * and the registry's own tag lists as the judge of what was pushed.
  */
 describe('nx affected -t docker-push', () => {
-  let hub: TestRegistry;
-  let target: TestRegistry;
-  let sandbox: BuildahSandbox;
+  let testbed: ImageTestbed;
   let workspace: ThrowawayWorkspace;
 
   beforeAll(async () => {
-    [hub, target] = await Promise.all([startRegistry(), startRegistry()]);
-    sandbox = await createBuildahSandbox(hub.host);
-    await pushStandInBaseImages(sandbox, hub.host);
+    testbed = await startImageTestbed();
     workspace = await createThrowawayWorkspace(workspaceRoot);
   }, 300_000);
   afterAll(async () => {
     await workspace?.remove();
-    await sandbox?.remove();
-    await Promise.all([hub?.stop(), target?.stop()]);
+    await testbed?.stop();
   });
 
   const runTasks = (...args: string[]) => nx(...args, '--outputStyle=stream');
@@ -47,14 +34,14 @@ describe('nx affected -t docker-push', () => {
   function nxProcess(...args: string[]) {
     return execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
       cwd: workspace.root,
-      env: { ...sandbox.env, GITEA_REGISTRY: `${target.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+      env: { ...testbed.nxEnv, CI: 'true' },
       all: true,
       reject: false,
     });
   }
 
   async function tagsOf(service: string): Promise<string[]> {
-    const response = await fetch(`${target.url}/v2/admin/changemaker-${service}/tags/list`);
+    const response = await fetch(`${testbed.registry.url}/v2/admin/changemaker-${service}/tags/list`);
     if (response.status === 404) return [];
     return ((await response.json()) as { tags: string[] }).tags;
   }

@@ -1,0 +1,32 @@
+import { createBuildahSandbox, pushStandInBaseImages, type BuildahSandbox } from './buildah-sandbox';
+import { startRegistry, type TestRegistry } from './registry-server';
+
+/**
+ * Everything `nx … -t docker-push` needs on a machine with no daemon and no internet: a registry
+ * playing Gitea's, one playing Docker Hub with stand-in base images, and a private buildah.
+ */
+export interface ImageTestbed {
+  registry: TestRegistry;
+  hub: TestRegistry;
+  sandbox: BuildahSandbox;
+  /** Environment for nx: the buildah sandbox, GITEA_REGISTRY, no daemon, no cloud. */
+  nxEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startImageTestbed(): Promise<ImageTestbed> {
+  const [hub, registry] = await Promise.all([startRegistry(), startRegistry()]);
+  const sandbox = await createBuildahSandbox(hub.host);
+  const stop = async () => {
+    await sandbox.remove();
+    await Promise.all([hub.stop(), registry.stop()]);
+  };
+  try {
+    await pushStandInBaseImages(sandbox, hub.host);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const nxEnv = { ...sandbox.env, GITEA_REGISTRY: `${registry.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+  return { registry, hub, sandbox, nxEnv, stop };
+}
