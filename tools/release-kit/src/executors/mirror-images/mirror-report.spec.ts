@@ -14,6 +14,6 @@ describe('ProgressHeartbeat', () => {
     jest.advanceTimersByTime(1000);
     heartbeat.stop();
     jest.advanceTimersByTime(5000);
-    expect(lines).toEqual(['... 0 of 3 images done, 1.5 MB copied so far', '... 1 of 3 images done, 2.0 MB copied so far']);
+    expect(lines).toEqual(['... 0 of 3 images done, 1.4 MiB copied so far', '... 1 of 3 images done, 1.9 MiB copied so far']);
   });
 });

@@ -1,4 +1,5 @@
 import type { MirrorOutcome } from '@changemaker/oci';
+import { formatByteSize } from '../../report/byte-size';
 
 const statusLabels: Record<MirrorOutcome['status'], string> = {
   copied: 'copied',
@@ -14,7 +15,7 @@ export function outcomeLine(outcome: MirrorOutcome, dryRun: boolean): string {
   if (outcome.error) return `${head}: ${outcome.error}`;
   const copy = outcome.copy;
   const detail = copy && copy.status === 'copied'
-    ? `  ${formatBytes(copy.bytesCopied)}, blobs ${copy.blobsCopied} copied / ${copy.blobsMounted} mounted / ${copy.blobsSkipped} skipped, ${copy.manifestsCopied} manifests`
+    ? `  ${formatByteSize(copy.bytesCopied)}, blobs ${copy.blobsCopied} copied / ${copy.blobsMounted} mounted / ${copy.blobsSkipped} skipped, ${copy.manifestsCopied} manifests`
     : '';
   return `${head}${detail}  (${(outcome.durationMs / 1000).toFixed(1)}s)`;
 }
@@ -28,7 +29,7 @@ export function summaryTable(outcomes: MirrorOutcome[], dryRun: boolean): string
     name,
     String(members.length),
     ...statuses.map((status) => String(members.filter((o) => o.status === status).length)),
-    formatBytes(members.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0)),
+    formatByteSize(members.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0)),
   ];
   const rows = [['group', 'images', ...columns, 'bytes'], ...groups.map((g) => row(g, outcomes.filter((o) => o.group === g))), row('total', outcomes)];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((r) => r[column].length)));
@@ -52,7 +53,7 @@ export class ProgressHeartbeat {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly total: number, print: (line: string) => void, intervalMs = 15_000) {
-    this.timer = setInterval(() => print(`... ${this.done} of ${countOf(this.total, 'image')} done, ${formatBytes(this.bytes)} copied so far`), intervalMs);
+    this.timer = setInterval(() => print(`... ${this.done} of ${countOf(this.total, 'image')} done, ${formatByteSize(this.bytes)} copied so far`), intervalMs);
     this.timer.unref();
   }
 
@@ -75,15 +76,4 @@ export function countOf(count: number, noun: string): string {
 
 function countStatus(outcomes: MirrorOutcome[], status: MirrorOutcome['status']): number {
   return outcomes.filter((o) => o.status === status).length;
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

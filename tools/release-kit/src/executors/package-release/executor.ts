@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
 import type { PackageReleaseOptions } from './schema';
+import { formatByteSize } from '../../report/byte-size';
 
 export default async function runExecutor(options: PackageReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
@@ -29,8 +30,8 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
     }
     const artifacts = await buildReleaseArtifacts(plan);
     const written = await writeReleaseArtifacts(artifacts, resolve(context.root, options.outputDir));
-    for (const file of written) console.log(`wrote ${file.path} (${formatBytes(file.size)})`);
-    console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatBytes(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
+    for (const file of written) console.log(`wrote ${file.path} (${formatByteSize(file.size)})`);
+    console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatByteSize(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
     if (options.json) console.log(JSON.stringify({ ...artifacts.manifest, written }));
     return { success: true };
   } catch (error) {
@@ -56,14 +57,8 @@ function fileSizes(plan: ReleasePlan): Array<{ path: string; size: number }> {
 
 function contentsReport(plan: ReleasePlan): string {
   const rows = fileSizes(plan).sort((a, b) => (a.path < b.path ? -1 : 1));
-  const width = Math.max(...rows.map((row) => formatBytes(row.size).length));
+  const width = Math.max(...rows.map((row) => formatByteSize(row.size).length));
   const total = rows.reduce((sum, row) => sum + row.size, 0);
-  const lines = rows.map((row) => `${formatBytes(row.size).padStart(width)}  ${row.path}`);
-  return [`${plan.name} ${plan.tag}:`, ...lines, `total: ${rows.length} entries, ${formatBytes(total)}`].join('\n');
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+  const lines = rows.map((row) => `${formatByteSize(row.size).padStart(width)}  ${row.path}`);
+  return [`${plan.name} ${plan.tag}:`, ...lines, `total: ${rows.length} entries, ${formatByteSize(total)}`].join('\n');
 }
