@@ -1,8 +1,17 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { createBuildahSandbox, pushStandInBaseImages, startRegistry, type BuildahSandbox, type TestRegistry } from '@changemaker/testing';
+import {
+  createBuildahSandbox,
+  pushStandInBaseImages,
+  startDockerDaemon,
+  startRegistry,
+  type BuildahSandbox,
+  type TestDockerDaemon,
+  type TestRegistry,
+} from '@changemaker/testing';
 import { buildAndPushImage, type ImageBuildOptions } from './build-and-push';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 
@@ -33,21 +42,40 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return (await execa('git', args, { cwd })).stdout.trim();
 }
 
-describe('buildAndPushImage with buildah and a real registry', () => {
+async function commandPath(command: string): Promise<string> {
+  return (await execa('sh', ['-c', `command -v ${command}`])).stdout.trim();
+}
+
+/** Debian's docker.io client (20.10): BuildKit without the buildx plugin. */
+const debianDockerClientFirst = `/usr/bin:${process.env['PATH']}`;
+
+/** A docker client of 23 or later without buildx (Docker's static binaries): BuildKit only through the plugin. */
+function dockerClientNeedingBuildx(): string | undefined {
+  const clients = execFileSync('sh', ['-c', 'which -a docker || true']).toString().split('\n').filter(Boolean);
+  return clients.find((client) => {
+    const major = Number(/version (\d+)\./.exec(execFileSync(client, ['--version']).toString())?.[1] ?? 0);
+    return major >= 23 && spawnSync(client, ['buildx', 'version']).status !== 0;
+  });
+}
+const clientNeedingBuildx = dockerClientNeedingBuildx();
+
+describe('buildAndPushImage with real engines and a real registry', () => {
   let hub: TestRegistry;
   let target: TestRegistry;
   let sandbox: BuildahSandbox;
+  let dockerDaemon: TestDockerDaemon;
   let workspace: string;
   let calls: RecordedCall[];
   let lines: string[];
 
   beforeAll(async () => {
     hub = await startRegistry();
-    sandbox = await createBuildahSandbox(hub.host);
+    [sandbox, dockerDaemon] = await Promise.all([createBuildahSandbox(hub.host), startDockerDaemon(hub.host)]);
     // A busybox stand-in is enough for a COPY-only stage, and keeps these tests quick.
     await pushStandInBaseImages(sandbox, hub.host, [{ name: 'library/node:20-bookworm-slim', node: false }]);
   });
   afterAll(async () => {
+    await dockerDaemon?.stop();
     await sandbox?.remove();
     await hub?.stop();
   });
@@ -72,8 +100,12 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     await rm(workspace, { recursive: true, force: true });
   });
 
+  /** docker talks to the test daemon through the Debian client; podman and buildah use the sandbox's storage. */
+  const engineEnvironment = (engine: string) => (engine === 'docker' ? { ...dockerDaemon.env, PATH: debianDockerClientFirst } : {});
+
   function options(overrides: Partial<ImageBuildOptions> = {}): ImageBuildOptions {
-    const env = { ...process.env, ...sandbox.env, ...(overrides.env ?? {}) };
+    const engine = overrides.engine ?? 'buildah';
+    const env = { ...process.env, ...sandbox.env, ...engineEnvironment(engine), ...(overrides.env ?? {}) };
     return {
       dockerfile: join(workspace, 'Dockerfile'),
       context: join(workspace, 'dist'),
@@ -83,7 +115,7 @@ describe('buildAndPushImage with buildah and a real registry', () => {
       tagPatterns: ['{sha}', 'latest'],
       buildArgs: {},
       platforms: [],
-      engine: 'buildah',
+      engine,
       push: true,
       registryCache: true,
       workspaceRoot: workspace,
@@ -94,12 +126,26 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     };
   }
 
-  const engineCalls = () => calls.filter((call) => call.command === 'buildah' && call.args[0] !== '--version');
+  const engineCalls = (engine = 'buildah') => calls.filter((call) => call.command === engine && !['--version', 'info', 'buildx'].includes(call.args[0]));
 
-  it('builds the production stage, pushes the commit, latest and inputs tags, and reports the digest', async () => {
-    const sha = await git(workspace, 'rev-parse', 'HEAD');
-    const result = await buildAndPushImage(options());
-    expect(result.built).toBe(true);
+  describe.each(['buildah', 'podman', 'docker'])('with %s', (engine) => {
+    it('builds the production stage alone, pushes the commit, latest and inputs tags under one digest, with OCI labels', async () => {
+      const sha = await git(workspace, 'rev-parse', 'HEAD');
+      const result = await buildAndPushImage(options({ engine }));
+      expect(result).toMatchObject({ built: true, engine });
+      await expectPushedWithLabels(result, sha);
+    });
+
+    it('builds without pushing, and sends nothing to the registry', async () => {
+      const result = await buildAndPushImage(options({ engine, push: false }));
+      expect(result.built).toBe(true);
+      expect(result.digest).toBeUndefined();
+      expect(engineCalls(engine).map((call) => call.args[0])).toEqual(['build']);
+      expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
+    });
+  });
+
+  async function expectPushedWithLabels(result: Awaited<ReturnType<typeof buildAndPushImage>>, sha: string): Promise<void> {
     expect(result.references).toEqual([`${target.host}/admin/changemaker-api:${sha}`, `${target.host}/admin/changemaker-api:latest`]);
     expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([result.inputsTag, sha, 'latest'].sort());
     const head = await fetch(`${target.url}/v2/admin/changemaker-api/manifests/latest`, {
@@ -111,7 +157,7 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     const labels = JSON.parse(stdout).Labels as Record<string, string>;
     expect(labels['org.opencontainers.image.revision']).toBe(sha);
     expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
-  });
+  }
 
   it('builds nothing when the registry already holds these inputs, and only adds the new tags', async () => {
     const first = await buildAndPushImage(options());
@@ -135,23 +181,16 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     expect(engineCalls().filter((call) => call.args[0] === 'build')).toHaveLength(2);
   });
 
-  it('builds without pushing, and sends nothing to the registry', async () => {
-    const result = await buildAndPushImage(options({ push: false }));
-    expect(result.built).toBe(true);
-    expect(result.digest).toBeUndefined();
-    expect(engineCalls().map((call) => call.args[0])).toEqual(['build']);
-    expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
-  });
-
-  it('builds several platforms into one manifest list under every tag', async () => {
+  it.each(['buildah', 'podman'])('builds several platforms into one manifest list under every tag with %s', async (engine) => {
     const baseContext = join(workspace, 'multi-base');
     await mkdir(baseContext);
     await writeFile(join(baseContext, 'Containerfile'), 'FROM scratch\nCOPY marker /marker\n');
     await writeFile(join(baseContext, 'marker'), 'base\n');
-    await sandbox.buildah(['build', '--platform', 'linux/amd64,linux/arm64', '--manifest', 'localhost/multi-base', '--file', join(baseContext, 'Containerfile'), baseContext]);
-    await sandbox.buildah(['manifest', 'push', '--all', '--tls-verify=false', 'localhost/multi-base', `docker://${hub.host}/library/multi-base:1`]);
+    const baseList = `localhost/multi-base-for-${engine}`;
+    await sandbox.buildah(['build', '--platform', 'linux/amd64,linux/arm64', '--manifest', baseList, '--file', join(baseContext, 'Containerfile'), baseContext]);
+    await sandbox.buildah(['manifest', 'push', '--all', '--tls-verify=false', baseList, `docker://${hub.host}/library/multi-base:1`]);
     await writeFile(join(workspace, 'Dockerfile.multi'), 'FROM multi-base:1 AS production\nCOPY . /app/\n');
-    const multi = { dockerfile: join(workspace, 'Dockerfile.multi'), platforms: ['linux/amd64', 'linux/arm64'] };
+    const multi = { engine, dockerfile: join(workspace, 'Dockerfile.multi'), platforms: ['linux/amd64', 'linux/arm64'] };
 
     await buildAndPushImage(options(multi));
     // A second build of the same commit must not add to the first one's list.
@@ -178,19 +217,20 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     });
     afterEach(() => secured.stop());
 
-    const securedOptions = (password: string) =>
+    const securedOptions = (password: string, engine = 'buildah') =>
       options({
+        engine,
         registry: `${secured.host}/admin`,
         env: { GITEA_REGISTRY: `${secured.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: password },
       });
     const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 
-    it('hands the password to the engine on stdin only, never in arguments or output', async () => {
-      const result = await buildAndPushImage(securedOptions(credentials.password));
-      expect(result.built).toBe(true);
+    it.each(['buildah', 'podman', 'docker'])('hands the password to %s on stdin only, never in arguments or output', async (engine) => {
+      const result = await buildAndPushImage(securedOptions(credentials.password, engine));
+      expect(result).toMatchObject({ built: true, engine });
       expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toHaveLength(3);
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
-      expect(calls.some((call) => call.args[0] === 'login' && call.input === credentials.password)).toBe(true);
+      expect(calls.some((call) => call.args.includes('login') && call.input === credentials.password)).toBe(true);
       expect(lines.join('\n')).not.toContain(credentials.password);
     });
 
@@ -215,7 +255,16 @@ describe('buildAndPushImage with buildah and a real registry', () => {
 
     it('a missing Dockerfile', () => expectRefusal({ dockerfile: join(workspace, 'nope/Dockerfile') }, /Dockerfile not found at .*nope\/Dockerfile/));
     it('an unknown engine', () => expectRefusal({ engine: 'kaniko' }, /unknown container engine "kaniko": use one of docker, podman, buildah/));
-    it('a chosen engine that is not installed', () => expectRefusal({ engine: 'podman' }, /"podman" was chosen but is not usable/));
+    it('a chosen engine that is not installed', async () => {
+      const withoutPodman = await commandsDirectory('git', 'buildah');
+      await expectRefusal({ env: { PATH: withoutPodman }, engine: 'podman' }, /"podman" was chosen but is not usable/);
+    });
+    it('a chosen docker whose daemon does not answer', () =>
+      expectRefusal({ engine: 'docker', env: { DOCKER_HOST: `unix://${join(workspace, 'no-daemon.sock')}` } }, /"docker" was chosen but is not usable/));
+    (clientNeedingBuildx ? it : it.skip)(`a docker client that has BuildKit only through the missing buildx plugin (${clientNeedingBuildx})`, () =>
+      expectRefusal({ engine: 'docker', env: { PATH: `${dirname(clientNeedingBuildx ?? '')}:${process.env['PATH']}` } }, /this docker client needs the buildx plugin/));
+    it('several platforms with docker but no buildx', () =>
+      expectRefusal({ engine: 'docker', platforms: ['linux/amd64', 'linux/arm64'] }, /docker cannot build for several platforms here: docker buildx is not installed/));
     it('an unreachable registry', async () => {
       const closed = await startRegistry();
       await closed.stop();
@@ -225,10 +274,26 @@ describe('buildAndPushImage with buildah and a real registry', () => {
     it('a tag pattern producing an invalid tag', () => expectRefusal({ tagPatterns: ['release/{shortSha}'] }, /produced "release\/[0-9a-f]{7}", which is not a valid image tag/));
 
     it('no engine installed at all', async () => {
-      const onlyGit = join(workspace, 'only-git');
-      await mkdir(onlyGit);
-      await symlink((await execa('sh', ['-c', 'command -v git'])).stdout.trim(), join(onlyGit, 'git'));
+      const onlyGit = await commandsDirectory('git');
       await expectRefusal({ env: { PATH: onlyGit }, engine: 'auto', registryCache: false, push: false }, /no container engine found \(tried docker, podman, buildah\)/);
     });
   });
+
+  describe('detects the engine: docker when its daemon answers, then podman, then buildah', () => {
+    const detected = async (env: Record<string, string>) => (await buildAndPushImage(options({ engine: 'auto', push: false, env }))).engine;
+    const noDaemon = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+
+    it('docker with a daemon', async () => expect(await detected({ ...dockerDaemon.env, PATH: debianDockerClientFirst })).toBe('docker'));
+    it('podman when no docker daemon answers', async () => expect(await detected(noDaemon)).toBe('podman'));
+    it('buildah when podman is not installed either', async () =>
+      expect(await detected({ ...noDaemon, PATH: await commandsDirectory('git', 'docker', 'buildah') })).toBe('buildah'));
+  });
+
+  /** A PATH holding only these commands. */
+  async function commandsDirectory(...commands: string[]): Promise<string> {
+    const directory = join(workspace, `only-${commands.join('-')}`);
+    await mkdir(directory);
+    for (const command of commands) await symlink(await commandPath(command), join(directory, command));
+    return directory;
+  }
 });

@@ -1,11 +1,12 @@
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
 import type { ContainerEngine, ImageBuildRequest, RegistryLogin } from './container-engine';
-import { EngineCommandError, PlatformsUnsupportedError, RegistryLoginRejectedError } from './errors';
+import { BuildKitUnavailableError, EngineCommandError, PlatformsUnsupportedError, RegistryLoginRejectedError } from './errors';
 import { withTemporaryAuthDirectory } from './temporary-auth';
 
 /**
  * The docker CLI against a daemon. With buildx, several platforms are built and pushed in one
- * step (a multi-platform image cannot be loaded into the daemon); without it, one platform only.
+ * step (a multi-platform image cannot be loaded into the daemon); without it, one platform only,
+ * through the BuildKit built into docker clients before 23.
  */
 export class DockerEngine implements ContainerEngine {
   readonly name = 'docker' as const;
@@ -54,8 +55,17 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private async run(step: string, args: string[], request: ImageBuildRequest): Promise<void> {
-    const env = request.timestamp === undefined ? undefined : { SOURCE_DATE_EPOCH: String(request.timestamp) };
-    const result = await this.runner.run('docker', args, { onLine: request.onLine, env });
-    if (result.exitCode !== 0) throw new EngineCommandError(step, 'docker', lastMeaningfulLine(result));
+    const result = await this.runner.run('docker', args, { onLine: request.onLine, env: dockerEnvironmentFor(request) });
+    if (result.exitCode === 0) return;
+    if (/buildx component is missing/i.test(`${result.stderr}${result.stdout}`)) throw new BuildKitUnavailableError();
+    throw new EngineCommandError(step, 'docker', lastMeaningfulLine(result));
   }
+}
+
+/**
+ * BuildKit always: the legacy builder builds every stage up to the target, so a production build
+ * would also run the development stage, which needs files a production context does not have.
+ */
+function dockerEnvironmentFor(request: ImageBuildRequest): Record<string, string> {
+  return { DOCKER_BUILDKIT: '1', ...(request.timestamp === undefined ? {} : { SOURCE_DATE_EPOCH: String(request.timestamp) }) };
 }

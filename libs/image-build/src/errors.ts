@@ -59,6 +59,14 @@ export class PlatformsUnsupportedError extends ImageBuildError {
   }
 }
 
+export class BuildKitUnavailableError extends ImageBuildError {
+  constructor() {
+    super(
+      'docker cannot build with BuildKit here: this docker client needs the buildx plugin for it (install docker-buildx-plugin), or choose podman or buildah with --engine.',
+    );
+  }
+}
+
 export class EngineCommandError extends ImageBuildError {
   constructor(readonly step: string, readonly engine: string, detail: string) {
     super(`${engine} ${step} failed: ${detail}`);

@@ -8,3 +8,4 @@ export * from './fault-proxy';
 export * from './token-server';
 export * from './skopeo-inspect';
 export * from './image-testbed';
+export * from './docker-daemon';
