@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from 'undici';
+import type { HttpConnections } from './http-connections';
+import type { HttpResponse } from './http-response';
 import { RegistryAuthError, RegistryUnreachableError } from './oci-errors';
 import type { CredentialResolver, RegistryCredentials } from './registry-credentials';
 import type { AuthChallenge } from './www-authenticate';
@@ -23,7 +24,7 @@ export class RegistryAuthenticator {
 
   constructor(
     private readonly resolveCredentials: CredentialResolver,
-    private readonly dispatcher: Dispatcher,
+    private readonly connections: HttpConnections,
     private readonly userAgent: string,
   ) {}
 
@@ -98,21 +99,21 @@ export class RegistryAuthenticator {
     if (credentials) {
       headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
     }
-    let response: Dispatcher.ResponseData;
+    let response: HttpResponse;
     try {
-      response = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+      response = await this.connections.send(url, { method: 'GET', headers });
     } catch (error) {
       throw new RegistryUnreachableError(registry, `token service ${url.origin}: ${(error as Error).message}`);
     }
     if (response.statusCode === 401 || response.statusCode === 403) {
-      await response.body.dump();
+      await response.discard();
       throw new RegistryAuthError(registry, await this.describeRefusal(registry));
     }
     if (response.statusCode !== 200) {
-      await response.body.dump();
+      await response.discard();
       throw new RegistryAuthError(registry, `token service ${url.origin} answered HTTP ${response.statusCode}`);
     }
-    const body = (await response.body.json()) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
+    const body = JSON.parse(await response.text()) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryAuthError(registry, `token service ${url.origin} answered without a token`);
     // The spec's default lifetime is 60 seconds when expires_in is absent.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { skopeoManifestDigest, startRegistry, type TestRegistry } from '@changemaker/testing';
+import { skopeoManifestDigest, startFaultProxy, startRegistry, type TestRegistry } from '@changemaker/testing';
 import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
@@ -53,6 +53,26 @@ describe('RegistryClient against a real registry', () => {
     expect(fetched.digest).toBe(digest);
     expect(await client.getManifest(ref.withDigest(digest))).toEqual(fetched);
     expect(await skopeoManifestDigest(`docker://${ref}`)).toBe(digest);
+  });
+
+  it('sends HEAD requests in a row over the connection it already has open', async () => {
+    const proxy = await startFaultProxy(anonymous.host);
+    const client = new RegistryClient({ credentials: {} });
+    try {
+      const ref = ImageReference.parse(`${proxy.host}/team/keep-alive:1`);
+      const { digest, layer } = await pushSmallImage(client, ref);
+      const opened = proxy.connections;
+      for (let i = 0; i < 5; i++) {
+        expect((await client.headManifest(ref))?.digest).toBe(digest);
+        expect(await client.headBlob(ref, layer.descriptor.digest)).toBe(layer.bytes.length);
+      }
+      expect(await client.headManifest(ref.withTag('absent'))).toBeUndefined();
+      expect(proxy.requests.filter((r) => r.method === 'HEAD')).toHaveLength(11);
+      expect(proxy.connections).toBe(opened);
+    } finally {
+      await client.close();
+      await proxy.stop();
+    }
   });
 
   it('answers undefined for HEAD of a missing tag and ManifestNotFoundError for GET', async () => {

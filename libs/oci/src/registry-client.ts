@@ -1,14 +1,15 @@
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { sha256Digest, verifyDigest } from './digest';
 import { HashingStream } from './hashing-stream';
+import { HttpConnections } from './http-connections';
+import type { HttpResponse } from './http-response';
 import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
 import { manifestAccept } from './media-types';
 import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
-import { createDefaultDispatcher, header, RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
+import { RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 
 export interface RegistryClientOptions {
@@ -20,7 +21,6 @@ export interface RegistryClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Blob uploads are sent in PATCH chunks of this many bytes; unset means one streamed PUT. */
   chunkSize?: number;
-  dispatcher?: Dispatcher;
   /** Called once per HTTP request sent, e.g. to count manifest GETs. */
   onRequest?: (event: RegistryRequestEvent) => void;
 }
@@ -55,61 +55,58 @@ const push = (repository: string) => `repository:${repository}:pull,push`;
 export class RegistryClient {
   private readonly transport: RegistryTransport;
   private readonly chunkSize?: number;
-  /** Set when the client made its own connection pool, which close() then ends. */
-  private readonly ownDispatcher?: Dispatcher;
+  private readonly connections = new HttpConnections();
 
   constructor(options: RegistryClientOptions = {}) {
-    this.ownDispatcher = options.dispatcher ? undefined : createDefaultDispatcher();
-    const dispatcher = options.dispatcher ?? (this.ownDispatcher as Dispatcher);
     const userAgent = options.userAgent ?? 'changemaker-oci/1.0';
     this.chunkSize = options.chunkSize;
     if (this.chunkSize !== undefined && (!Number.isInteger(this.chunkSize) || this.chunkSize < 1)) {
       throw new RangeError('chunkSize must be a positive number of bytes');
     }
     this.transport = new RegistryTransport({
-      authenticator: new RegistryAuthenticator(credentialResolverFrom(options.credentials), dispatcher, userAgent),
+      authenticator: new RegistryAuthenticator(credentialResolverFrom(options.credentials), this.connections, userAgent),
       insecureRegistries: options.insecureRegistries ?? [],
       userAgent,
       retry: { ...defaultRetryPolicy, ...options.retry },
-      dispatcher,
+      connections: this.connections,
       onRequest: options.onRequest,
     });
   }
 
   /** Ends idle keep-alive connections, so a CLI exits at once instead of when they time out. */
   async close(): Promise<void> {
-    await this.ownDispatcher?.close();
+    this.connections.close();
   }
 
   /** Resolves a tag or digest without a GET (Docker Hub does not count HEADs against the quota). */
   async headManifest(ref: ImageReference): Promise<ManifestDescriptor | undefined> {
     const req = this.manifestRequest(ref, 'HEAD');
     const response = await this.transport.send(req);
-    await response.body.dump();
+    await response.discard();
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw new RegistryResponseError(ref.registry, `HEAD manifest ${ref}`, response.statusCode, '');
-    const digest = header(response, 'docker-content-digest') ?? ref.digest;
+    const digest = response.header('docker-content-digest') ?? ref.digest;
     if (!digest) {
       // A registry that does not say the digest on HEAD leaves only reading the manifest.
       const fetched = await this.getManifest(ref);
       return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length };
     }
     if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(ref.toString(), ref.digest, digest);
-    return { digest, mediaType: mediaTypeOf(response), size: Number(header(response, 'content-length') ?? 0) };
+    return { digest, mediaType: mediaTypeOf(response), size: Number(response.header('content-length') ?? 0) };
   }
 
   async getManifest(ref: ImageReference): Promise<FetchedManifest> {
     const req = this.manifestRequest(ref, 'GET');
     const response = await this.transport.send(req);
     if (response.statusCode === 404) {
-      await response.body.dump();
+      await response.discard();
       throw new ManifestNotFoundError(ref.toString());
     }
     if (response.statusCode !== 200) throw await this.transport.failure(req, `GET manifest ${ref}`, response);
-    const bytes = Buffer.from(await response.body.arrayBuffer());
+    const bytes = await response.bytes();
     const digest = sha256Digest(bytes);
     if (ref.digest) verifyDigest(ref.toString(), bytes, ref.digest);
-    const announced = header(response, 'docker-content-digest');
+    const announced = response.header('docker-content-digest');
     if (announced && announced !== digest) throw new DigestMismatchError(ref.toString(), announced, digest);
     return { bytes, mediaType: mediaTypeOf(response), digest };
   }
@@ -128,8 +125,8 @@ export class RegistryClient {
     };
     const response = await this.transport.send(req);
     if (response.statusCode !== 201) throw await this.transport.failure(req, `PUT manifest ${ref}`, response);
-    await response.body.dump();
-    const stored = header(response, 'docker-content-digest');
+    await response.discard();
+    const stored = response.header('docker-content-digest');
     if (stored && stored !== digest) throw new DigestMismatchError(`stored manifest ${ref}`, digest, stored);
     return digest;
   }
@@ -137,10 +134,10 @@ export class RegistryClient {
   /** Answers the blob's size, or undefined when the repository does not have it. */
   async headBlob(location: RepositoryLocation, digest: string): Promise<number | undefined> {
     const response = await this.sendFollowingRedirects(this.blobRequest(location, digest, 'HEAD'));
-    await response.body.dump();
+    await response.discard();
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw new RegistryResponseError(location.registry, `HEAD blob ${digest}`, response.statusCode, '');
-    return Number(header(response, 'content-length') ?? 0);
+    return Number(response.header('content-length') ?? 0);
   }
 
   /** A stream of the blob's bytes that fails at its end unless digest and size match (unless `verify` is false). */
@@ -148,7 +145,7 @@ export class RegistryClient {
     const req = this.blobRequest(location, blob.digest, 'GET');
     const response = await this.sendFollowingRedirects(req);
     if (response.statusCode === 404) {
-      await response.body.dump();
+      await response.discard();
       throw new BlobNotFoundError(`${location.registry}/${location.repository}`, blob.digest);
     }
     if (response.statusCode !== 200) throw await this.transport.failure(req, `GET blob ${blob.digest}`, response);
@@ -169,11 +166,11 @@ export class RegistryClient {
       headers: { 'content-length': '0' },
     };
     const response = await this.transport.send(req);
-    await response.body.dump();
+    await response.discard();
     if (response.statusCode === 201) return true;
     if (response.statusCode !== 202) throw new RegistryResponseError(target.registry, `mount blob ${digest}`, response.statusCode, '');
     // The registry opened an upload session instead; close it rather than leave it dangling.
-    const location = header(response, 'location');
+    const location = response.header('location');
     if (location) await this.cancelUpload(target, location);
     return false;
   }
@@ -200,7 +197,7 @@ export class RegistryClient {
     };
     const response = await this.transport.send(req);
     if (response.statusCode !== 201) throw await this.transport.failure(req, `upload blob ${blob.digest}`, response);
-    await response.body.dump();
+    await response.discard();
   }
 
   private async startUpload(target: RepositoryLocation): Promise<string> {
@@ -213,7 +210,7 @@ export class RegistryClient {
     };
     const response = await this.transport.send(req);
     if (response.statusCode !== 202) throw await this.transport.failure(req, 'start blob upload', response);
-    await response.body.dump();
+    await response.discard();
     return requireLocation(target.registry, response);
   }
 
@@ -235,7 +232,7 @@ export class RegistryClient {
       };
       const response = await this.transport.send(req);
       if (response.statusCode !== 202) throw await this.transport.failure(req, `upload chunk of blob ${blob.digest} at ${offset}`, response);
-      await response.body.dump();
+      await response.discard();
       current = requireLocation(target.registry, response);
       offset += chunk.length;
     }
@@ -249,15 +246,15 @@ export class RegistryClient {
       path: new URL(location, this.transport.baseUrl(target.registry)).toString(),
       scopes: [push(target.repository)],
     });
-    await response.body.dump();
+    await response.discard();
   }
 
   /** Registries backed by object storage (Docker Hub among them) redirect blob requests there. */
-  private async sendFollowingRedirects(req: RegistryRequest): Promise<Dispatcher.ResponseData> {
+  private async sendFollowingRedirects(req: RegistryRequest): Promise<HttpResponse> {
     let response = await this.transport.send(req);
     for (let hops = 0; isRedirect(response.statusCode) && hops < 5; hops++) {
-      await response.body.dump();
-      const path = new URL(header(response, 'location') ?? '', this.transport.baseUrl(req.registry)).toString();
+      await response.discard();
+      const path = new URL(response.header('location') ?? '', this.transport.baseUrl(req.registry)).toString();
       response = await this.transport.send({ ...req, path });
     }
     return response;
@@ -284,16 +281,16 @@ function credentialResolverFrom(credentials: RegistryClientOptions['credentials'
   return dockerCredentialResolver();
 }
 
-function mediaTypeOf(response: Dispatcher.ResponseData): string {
-  return (header(response, 'content-type') ?? '').split(';')[0].trim();
+function mediaTypeOf(response: HttpResponse): string {
+  return (response.header('content-type') ?? '').split(';')[0].trim();
 }
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-function requireLocation(registry: string, response: Dispatcher.ResponseData): string {
-  const location = header(response, 'location');
+function requireLocation(registry: string, response: HttpResponse): string {
+  const location = response.header('location');
   if (!location) throw new RegistryResponseError(registry, 'blob upload', response.statusCode, 'no Location header');
   return location;
 }

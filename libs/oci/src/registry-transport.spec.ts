@@ -1,17 +1,17 @@
-import { Agent } from 'undici';
+import { HttpConnections } from './http-connections';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { RegistryTransport } from './registry-transport';
 import { defaultRetryPolicy } from './retry-policy';
 
 describe('RegistryTransport.baseUrl', () => {
-  const dispatcher = new Agent();
-  afterAll(() => dispatcher.close());
+  const connections = new HttpConnections();
+  afterAll(() => connections.close());
   const transport = new RegistryTransport({
-    authenticator: new RegistryAuthenticator(async () => undefined, dispatcher, 'test'),
+    authenticator: new RegistryAuthenticator(async () => undefined, connections, 'test'),
     insecureRegistries: ['registry.lan:5000'],
     userAgent: 'test',
     retry: defaultRetryPolicy,
-    dispatcher,
+    connections,
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { HttpConnections } from './http-connections';
+import type { HttpResponse } from './http-response';
 import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError } from './oci-errors';
 import type { RegistryAuthenticator } from './registry-authenticator';
 import { RateLimitPacer } from './rate-limit-pacer';
@@ -30,7 +31,7 @@ export interface RegistryTransportOptions {
   insecureRegistries: string[];
   userAgent: string;
   retry: RetryPolicy;
-  dispatcher: Dispatcher;
+  connections: HttpConnections;
   onRequest?: (event: RegistryRequestEvent) => void;
 }
 
@@ -43,10 +44,6 @@ export function apiHost(registry: string): string {
 
 export function isLoopbackRegistry(registry: string): boolean {
   return loopbackHost.test(registry);
-}
-
-export function createDefaultDispatcher(): Dispatcher {
-  return new Agent({ connections: 16, keepAliveTimeout: 10_000 });
 }
 
 /**
@@ -64,7 +61,7 @@ export class RegistryTransport {
     return `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
   }
 
-  async send(req: RegistryRequest): Promise<Dispatcher.ResponseData> {
+  async send(req: RegistryRequest): Promise<HttpResponse> {
     const url = new URL(req.path, this.baseUrl(req.registry));
     const replayable = req.body === undefined || Buffer.isBuffer(req.body);
     let attempt = 1;
@@ -76,7 +73,7 @@ export class RegistryTransport {
         attempt++;
         continue;
       }
-      this.pacer.observe(req.registry, header(response, 'ratelimit-remaining'));
+      this.pacer.observe(req.registry, response.header('ratelimit-remaining'));
       if (response.statusCode === 401) {
         // One more try, with the credentials or token the challenge asks for; not counted as a retry.
         await this.learnChallengeOrRefuse(req, response, authenticated, replayable);
@@ -88,20 +85,20 @@ export class RegistryTransport {
         throw new RegistryAuthError(req.registry, `access denied${detail ? ` (${detail})` : ''}`);
       }
       if (!isRetryableStatus(response.statusCode) || !replayable || attempt >= this.options.retry.attempts) return response;
-      await response.body.dump();
-      await sleep(retryDelayMs(this.options.retry, attempt, header(response, 'retry-after')));
+      await response.discard();
+      await sleep(retryDelayMs(this.options.retry, attempt, response.header('retry-after')));
       attempt++;
     }
   }
 
   /** Reads a failed response into a typed error naming the operation and the registry's reason. */
-  async failure(req: Pick<RegistryRequest, 'registry'>, operation: string, response: Dispatcher.ResponseData): Promise<RegistryResponseError> {
+  async failure(req: Pick<RegistryRequest, 'registry'>, operation: string, response: HttpResponse): Promise<RegistryResponseError> {
     return new RegistryResponseError(req.registry, operation, response.statusCode, await errorDetail(response));
   }
 
-  private async learnChallengeOrRefuse(req: RegistryRequest, response: Dispatcher.ResponseData, triedWithAuth: boolean, canResend: boolean): Promise<void> {
-    await response.body.dump();
-    const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
+  private async learnChallengeOrRefuse(req: RegistryRequest, response: HttpResponse, triedWithAuth: boolean, canResend: boolean): Promise<void> {
+    await response.discard();
+    const challenge = parseAuthChallenge(response.header('www-authenticate'));
     if (triedWithAuth || !challenge || !canResend) {
       // After an authenticated try the credentials were accepted and the refusal is about access.
       throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry, triedWithAuth ? req.scopes : []));
@@ -109,7 +106,7 @@ export class RegistryTransport {
     this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
   }
 
-  private async attempt(req: RegistryRequest, url: URL, attempt: number, replayable: boolean): Promise<Dispatcher.ResponseData | 'retry'> {
+  private async attempt(req: RegistryRequest, url: URL, attempt: number, replayable: boolean): Promise<HttpResponse | 'retry'> {
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...req.headers };
     // Credentials go to the registry only, never to a storage host an upload location points at.
     if (url.origin === this.baseUrl(req.registry)) {
@@ -117,7 +114,7 @@ export class RegistryTransport {
       if (authorization) headers['authorization'] = authorization;
     }
     try {
-      const response = await request(url, { method: req.method, headers, body: req.body, dispatcher: this.options.dispatcher });
+      const response = await this.options.connections.send(url, { method: req.method, headers, body: req.body });
       this.options.onRequest?.({ registry: req.registry, method: req.method, url: url.toString(), status: response.statusCode });
       return response;
     } catch (error) {
@@ -131,13 +128,8 @@ export class RegistryTransport {
   }
 }
 
-export function header(response: Dispatcher.ResponseData, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-async function errorDetail(response: Dispatcher.ResponseData): Promise<string> {
-  const text = await response.body.text().catch(() => '');
+async function errorDetail(response: HttpResponse): Promise<string> {
+  const text = await response.text().catch(() => '');
   try {
     const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     return (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');

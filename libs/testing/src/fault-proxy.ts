@@ -33,6 +33,8 @@ export interface FaultProxy {
   /** host:port to use in image references instead of the upstream's. */
   host: string;
   requests: ProxiedRequest[];
+  /** TCP connections clients opened to the proxy so far, to check they reuse them. */
+  readonly connections: number;
   addFault(rule: FaultRule): void;
   stop(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export interface FaultProxy {
 export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] = []): Promise<FaultProxy> {
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((req, res) => {
     const record: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorized: req.headers.authorization !== undefined };
     requests.push(record);
@@ -53,6 +56,7 @@ export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] =
     handle(req, res, upstreamHost, record, rule?.fault);
   });
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -62,6 +66,9 @@ export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] =
   return {
     host: `127.0.0.1:${port}`,
     requests,
+    get connections() {
+      return connections;
+    },
     addFault: (rule) => rules.push(rule),
     stop: () =>
       new Promise<void>((resolve) => {
