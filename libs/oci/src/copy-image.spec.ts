@@ -2,7 +2,7 @@ import { cp, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { skopeoManifestDigest, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
@@ -12,6 +12,7 @@ import { RegistryClient } from './registry-client';
 import type { RegistryRequestEvent } from './registry-transport';
 import { BlobSightings, registryImage } from './registry-repository';
 import { BlobTransfers } from './blob-transfers';
+import { HostLimiter } from './host-limiter';
 
 const credentials = { username: 'mirror', password: 'target-registry-secret' };
 const MiB = 1024 * 1024;
@@ -106,6 +107,23 @@ describe('copyImage between real registries', () => {
     expect(result).toMatchObject({ status: 'copied', bytesCopied: 0, blobsCopied: 0, digest: images.multi.digest });
     expect(result.blobsMounted).toBeGreaterThan(0);
   });
+
+  it('uploads instead when a registry refuses to mount, 16 blobs at a time downloading and uploading over one connection pool', async () => {
+    const dir = join(layoutDir, 'many-layers');
+    const layers = Array.from({ length: 24 }, (_, i) => ({ seed: `layer-${i}`, size: 64 * 1024 }));
+    const [many] = await writeSyntheticImages(dir, [{ tag: 'many', kind: 'single', platforms: ['linux/amd64'], layers }]);
+    const refusing = await startFaultProxy(source.host, [{ method: 'POST', path: /mount=/, fault: { kind: 'status', status: 202 }, times: 1000 }]);
+    const viaProxy = new RegistryClient({ credentials: {} });
+    try {
+      const upstream = registryImage(viaProxy, ImageReference.parse(`${refusing.host}/upstream/many:1`));
+      await copyImage(ociLayoutImage(dir, 'many'), upstream);
+      const result = await copyImage(upstream, registryImage(viaProxy, ImageReference.parse(`${refusing.host}/copies/many:1`)), { limiter: new HostLimiter(16) });
+      expect(result).toMatchObject({ status: 'copied', digest: many.digest, blobsMounted: 0, blobsCopied: layers.length + 1 });
+    } finally {
+      await viaProxy.close();
+      await refusing.stop();
+    }
+  }, 20_000);
 
   it('writes an OCI layout that skopeo reads back with the same digest, and reads one as a source', async () => {
     const out = join(layoutDir, 'exported');
