@@ -51,7 +51,7 @@ export class HttpConnections {
     });
   }
 
-  /** Ends idle keep-alive connections, so a CLI exits at once. */
+  /** Ends every connection, in use or idle: for when the requests are done. */
   close(): void {
     this.http.destroy();
     this.https.destroy();

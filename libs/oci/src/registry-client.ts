@@ -73,7 +73,7 @@ export class RegistryClient {
     });
   }
 
-  /** Ends idle keep-alive connections, so a CLI exits at once instead of when they time out. */
+  /** Ends its connections; call it once its requests are done. */
   async close(): Promise<void> {
     this.connections.close();
   }
