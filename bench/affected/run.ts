@@ -5,6 +5,7 @@
  * the wall-time ratio affected/full.
  */
 import { appendFile, readdir, readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, startImageTestbed } from '@changemaker/testing';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     const builtImages = async () => {
       const directory = join(workspace.root, 'dist/images');
       const results = await Promise.all((await readdir(directory)).map(async (file) => JSON.parse(await readFile(join(directory, file), 'utf8'))));
-      return results.filter((result) => result.built).map((result) => result.project as string).sort();
+      return results.filter((result) => result.built).map((result) => `${result.project} (${result.engine})`).sort();
     };
 
     const full = await nx('run-many', '-t', 'docker-push');
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
     const affected = await nx('affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD');
     const affectedBuilt = await builtImages();
     console.log(`affected push: ${affectedBuilt.length} image built (${affectedBuilt.join(', ')}) in ${seconds(affected)}`);
+    // The full push runs its images side by side, so on few cores it gains less from doing less.
+    console.log(`cores: ${availableParallelism()}; Nx runs up to 3 tasks at once (its default)`);
     console.log(`images built: ${affectedBuilt.length} of ${fullBuilt.length}; affected/full wall-time ratio: ${(affected / full).toFixed(2)}`);
   } finally {
     await workspace.remove();
