@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     const affectedBuilt = await builtImages();
     console.log(`affected push: ${affectedBuilt.length} image built (${affectedBuilt.join(', ')}) in ${seconds(affected)}`);
     // The full push runs its images side by side, so on few cores it gains less from doing less.
-    console.log(`cores: ${availableParallelism()}; Nx runs up to 3 tasks at once (its default)`);
+    const parallel = JSON.parse(await readFile(join(workspace.root, 'nx.json'), 'utf8')).parallel ?? 3;
+    console.log(`cores: ${availableParallelism()}; Nx runs up to ${parallel} tasks at once`);
     console.log(`images built: ${affectedBuilt.length} of ${fullBuilt.length}; affected/full wall-time ratio: ${(affected / full).toFixed(2)}`);
   } finally {
     await workspace.remove();
