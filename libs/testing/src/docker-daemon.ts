@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { stopProcess, waitUntilReady } from './server-process';
 
 /**
  * A private Docker daemon (Debian's docker.io): its own data, socket and containerd, vfs storage,
@@ -14,8 +15,6 @@ export interface TestDockerDaemon {
   env: { DOCKER_HOST: string };
   stop(): Promise<void>;
 }
-
-const readyTimeoutMs = 30_000;
 
 export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestDockerDaemon> {
   // Short: the daemon puts unix sockets under it, and their paths may not exceed 107 bytes.
@@ -37,31 +36,24 @@ export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestD
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let log = '';
-  daemon.stderr.on('data', (chunk: Buffer) => (log = `${log}${chunk.toString()}`.slice(-4000)));
-  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  let output = '';
+  daemon.stderr.on('data', (chunk: Buffer) => (output = `${output}${chunk.toString()}`.slice(-4000)));
   const env = { DOCKER_HOST: `unix://${socket}` };
   const stop = async () => {
-    daemon.kill('SIGTERM');
-    await exited;
+    await stopProcess(daemon);
     await rm(directory, { recursive: true, force: true });
   };
   try {
-    await waitUntilAnswering(env, () => daemon.exitCode !== null);
+    await waitUntilReady(daemon, {
+      name: `dockerd on ${socket}`,
+      isReady: async () => (await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { env, reject: false })).exitCode === 0,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      output: () => output,
+    });
   } catch (error) {
-    await stop();
-    throw new Error(`dockerd did not start: ${(error as Error).message}\n${log}`);
+    await rm(directory, { recursive: true, force: true });
+    throw error;
   }
   return { env, stop };
-}
-
-async function waitUntilAnswering(env: TestDockerDaemon['env'], hasExited: () => boolean): Promise<void> {
-  const deadline = Date.now() + readyTimeoutMs;
-  while (Date.now() < deadline) {
-    if (hasExited()) throw new Error('it exited');
-    const info = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { env, reject: false });
-    if (info.exitCode === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no answer within ${readyTimeoutMs / 1000} s`);
 }

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { findFreePort } from './free-port';
+import { stopProcess, waitUntilReady } from './server-process';
 
 export interface RegistryCredentials {
   username: string;
@@ -41,7 +42,14 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  await waitUntilListening(`http://${host}/v2/`, child, stderr);
+  const url = `http://${host}/v2/`;
+  await waitUntilReady(child, {
+    name: `docker-registry on ${url}`,
+    isReady: async () => [200, 401].includes((await fetch(url)).status),
+    timeoutMs: 15_000,
+    intervalMs: 50,
+    output: () => stderr.join(''),
+  });
   return {
     host,
     url: `http://${host}`,
@@ -78,29 +86,4 @@ async function writeHtpasswd(dir: string, credentials: RegistryCredentials): Pro
   const { stdout } = await execa('htpasswd', ['-niB', credentials.username], { input: credentials.password });
   await writeFile(path, `${stdout.trim()}\n`);
   return ['auth:', '  htpasswd:', '    realm: test-registry', `    path: ${path}`].join('\n');
-}
-
-async function waitUntilListening(url: string, child: ChildProcess, stderr: string[]): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr.join('').trim()}`);
-    }
-    try {
-      const response = await fetch(url);
-      if (response.status === 200 || response.status === 401) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  await stopProcess(child);
-  throw new Error(`docker-registry did not answer on ${url} within 15 s: ${stderr.join('').trim()}`);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
