@@ -11,4 +11,5 @@ export * from './release-notes';
 export * from './release-publisher';
 export * from './release-steps';
 export * from './release-types';
+export * from './replace-claim';
 export * from './retry-policy';

@@ -30,3 +30,15 @@ export class AssetVerificationError extends PublishError {
     );
   }
 }
+
+/** Another publisher's --replace of the same tag holds the release; nothing was changed. */
+export class ReplaceInProgressError extends PublishError {
+  override readonly name = 'ReplaceInProgressError';
+  constructor(tag: string, claimName: string, claimedAt: string | undefined, abandonedAt: string | undefined) {
+    super(
+      `Another --replace of ${tag} is in progress (its claim ${claimName} was uploaded ${claimedAt ? `at ${claimedAt}` : 'earlier'}), ` +
+        'so nothing was changed. Let it finish and check the release; if that run died, re-run ' +
+        `${abandonedAt ? `after ${abandonedAt}, when its claim counts as abandoned, ` : ''}or delete that asset in Gitea first.`,
+    );
+  }
+}

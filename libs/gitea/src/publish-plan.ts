@@ -3,7 +3,9 @@ import { ReleaseConflictError } from './gitea-errors';
 import { ReleaseExistsError } from './publish-errors';
 import type { PublishRequest } from './publish-request';
 import { isStampedBy } from './publisher-identity';
+import { claimNameFor } from './replace-claim';
 import {
+  claimStep,
   createDraftStep,
   deleteAssetStep,
   finalizeStep,
@@ -13,6 +15,7 @@ import {
   uploadStep,
   useExistingStep,
   verifyStep,
+  withdrawClaimStep,
   type PlannedUpload,
   type ReleaseStep,
 } from './release-steps';
@@ -27,7 +30,7 @@ export interface PublishPlan {
   steps: ReleaseStep[];
 }
 
-/** Assets a --replace uploaded but had not renamed yet when it stopped. */
+/** Assets (and claims) a --replace uploaded but had not renamed or withdrawn yet when it stopped. */
 const temporaryName = /^publishing-[0-9a-f]{8}-/;
 
 /**
@@ -76,6 +79,7 @@ function planResumption(releasePath: string, request: PublishRequest, draft: Rel
 /**
  * --replace keeps a release at the tag throughout: the new assets go up under temporary names and
  * are verified, only then are the old ones deleted and the new ones renamed; the notes come last.
+ * A claim keeps a second --replace of the same tag out meanwhile.
  */
 function planReplacement(releasePath: string, request: PublishRequest, existing: Release): ReleaseStep[] {
   const prefix = `publishing-${randomBytes(4).toString('hex')}-`;
@@ -84,11 +88,13 @@ function planReplacement(releasePath: string, request: PublishRequest, existing:
   const old = existing.assets.filter((remote) => !temporaryName.test(remote.name));
   return [
     useExistingStep(existing, 'replace'),
+    claimStep(releasePath, claimNameFor(prefix, request.publisherId)),
     ...leftovers.map((remote) => deleteAssetStep(releasePath, remote, 'left by an interrupted --replace')),
     ...uploads.map((upload) => uploadStep(releasePath, upload)),
     verifyStep(releasePath, uploads),
     ...old.map((remote) => deleteAssetStep(releasePath, remote, 'replaced')),
     ...uploads.map((upload) => renameStep(releasePath, upload)),
+    withdrawClaimStep(releasePath),
     finalizeStep(releasePath, request, true),
   ];
 }

@@ -44,7 +44,7 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     const file = join(dir, 'bundle.tar.gz');
     await writeFile(file, Buffer.alloc(40_000, 7));
     const draft = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
-    const asset = await client.uploadAsset(draft.id, 'tmp-bundle.tar.gz', file, 40_000);
+    const asset = await client.uploadAsset(draft.id, 'tmp-bundle.tar.gz', { path: file, size: 40_000 });
     expect(asset.size).toBe(40_000);
     expect((await client.renameAsset(draft.id, asset.id, 'bundle.tar.gz')).name).toBe('bundle.tar.gz');
     expect(await client.downloadAsset(asset)).toEqual(Buffer.alloc(40_000, 7));
@@ -78,7 +78,7 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     gitea.faults.answerNext('POST', 429);
     const draft = await client.createRelease({ tag_name: 'v1.0.1', draft: true });
     gitea.faults.dropConnectionDuringUpload(1);
-    await client.uploadAsset(draft.id, 'a.bin', file, 10_000);
+    await client.uploadAsset(draft.id, 'a.bin', { path: file, size: 10_000 });
     expect(await client.listAssets(draft.id)).toHaveLength(1);
     expect(retries.map((r) => r.reason)).toEqual(['status 500', 'status 429', expect.any(String)]);
   });
@@ -96,15 +96,15 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     const big = join(dir, 'big.bin');
     await writeFile(big, Buffer.alloc(70 * 1024));
     const release = await client.findReleaseByTag('v1');
-    await expect(client.uploadAsset(release!.id, 'big.bin', big, 70 * 1024)).rejects.toThrow(/FILE_MAX_SIZE.*client_max_body_size/);
-    await expect(client.uploadAsset(release!.id, 'big.bin', big, 70 * 1024)).rejects.toThrow(AttachmentTooLargeError);
+    await expect(client.uploadAsset(release!.id, 'big.bin', { path: big, size: 70 * 1024 })).rejects.toThrow(/FILE_MAX_SIZE.*client_max_body_size/);
+    await expect(client.uploadAsset(release!.id, 'big.bin', { path: big, size: 70 * 1024 })).rejects.toThrow(AttachmentTooLargeError);
   });
 
   it('asks GITEA_URL for a download URL that names the server differently, never the other host', async () => {
     const file = join(dir, 'a.bin');
     await writeFile(file, 'payload');
     const release = await client.createRelease({ tag_name: 'v3.0.0', draft: true });
-    const asset = await client.uploadAsset(release.id, 'a.bin', file, 7);
+    const asset = await client.uploadAsset(release.id, 'a.bin', { path: file, size: 7 });
     const renamed = { ...asset, browser_download_url: asset.browser_download_url.replace(gitea.url, 'http://127.0.0.2:9') };
     expect((await client.downloadAsset(renamed)).toString()).toBe('payload');
   });
@@ -135,7 +135,7 @@ describe('ReleaseClient refusals', () => {
       const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
       await writeFile(join(dir, 'SHA256SUMS'), 'sums');
       const release = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
-      await expect(client.uploadAsset(release.id, 'SHA256SUMS', join(dir, 'SHA256SUMS'), 4)).rejects.toThrow(/ALLOWED_TYPES.*\*\/\*/);
+      await expect(client.uploadAsset(release.id, 'SHA256SUMS', { path: join(dir, 'SHA256SUMS'), size: 4 })).rejects.toThrow(/ALLOWED_TYPES.*\*\/\*/);
       expect(gitea.violations()).toEqual([]);
     } finally {
       await gitea.stop();
@@ -161,7 +161,7 @@ describe('ReleaseClient with object storage and without Link headers', () => {
       const file = join(dir, 'a.bin');
       await writeFile(file, 'stored in object storage');
       const release = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
-      const asset = await client.uploadAsset(release.id, 'a.bin', file, 24);
+      const asset = await client.uploadAsset(release.id, 'a.bin', { path: file, size: 24 });
       expect((await client.downloadAsset(asset)).toString()).toBe('stored in object storage');
       expect(gitea.storageRequests()).toHaveLength(1);
       expect(gitea.storageRequests()[0]!.authorization).toBeUndefined();

@@ -36,6 +36,9 @@ export interface ReleaseClientOptions {
   dispatcher?: Dispatcher;
 }
 
+/** What an upload sends: a file, streamed from disk on every attempt, or a short text made on the spot. */
+export type AssetContent = { path: string; size: number } | { text: string };
+
 interface GiteaCall {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path under /api/v1, or an absolute URL on GITEA_URL's origin (downloads). */
@@ -150,17 +153,17 @@ export class ReleaseClient {
   }
 
   /** Streams the file as multipart field `attachment`; `?name=` sets the asset's name. */
-  async uploadAsset(releaseId: number, name: string, filePath: string, size: number): Promise<Attachment> {
+  async uploadAsset(releaseId: number, name: string, content: AssetContent): Promise<Attachment> {
     const answer = await this.call({
       method: 'POST',
       path: `${this.repoPath()}/releases/${releaseId}/assets?name=${encodeURIComponent(name)}`,
       form: async () => {
         const form = new FormData();
-        form.append('attachment', await openAsBlob(filePath), name);
+        form.append('attachment', 'path' in content ? await openAsBlob(content.path) : new Blob([content.text]), name);
         return form;
       },
       on400: (giteaMessage) => new AttachmentTypeRefusedError(name, giteaMessage),
-      on413: () => new AttachmentTooLargeError(name, size),
+      on413: () => new AttachmentTooLargeError(name, 'path' in content ? content.size : Buffer.byteLength(content.text)),
     });
     return parseJson(answer) as Attachment;
   }

@@ -3,7 +3,7 @@ import { planPublish, type PublishKind } from './publish-plan';
 import type { PublishRequest } from './publish-request';
 import type { ReleaseClient } from './release-client';
 import type { Release } from './release-types';
-import type { ReleaseStep, StepContext } from './release-steps';
+import { withdrawClaim, type ReleaseStep, type StepContext } from './release-steps';
 
 export interface PublishCallbacks {
   /** Called before each step runs (or, in a dry run, for each planned step). */
@@ -35,9 +35,16 @@ export async function publishRelease(
   const existing = await findExistingRelease(client, request.tag, options);
   const plan = planPublish(client.repo, request, existing);
   const context: StepContext = { client, request, onProgress: options.onProgress };
-  for (const [index, step] of plan.steps.entries()) {
-    options.onStep?.(step, index, plan.steps.length);
-    if (!options.dryRun) await step.run(context);
+  try {
+    for (const [index, step] of plan.steps.entries()) {
+      options.onStep?.(step, index, plan.steps.length);
+      if (!options.dryRun) await step.run(context);
+    }
+  } catch (error) {
+    // The failure is what the user needs to see. A claim that cannot be withdrawn either is ours:
+    // a re-run from here takes it over, and anyone else waits until it counts as abandoned.
+    await withdrawClaim(context).catch(() => undefined);
+    throw error;
   }
   const release = context.release ?? plan.existing;
   return {

@@ -4,6 +4,7 @@ import { AssetVerificationError } from './publish-errors';
 import type { PublishRequest } from './publish-request';
 import { isStampedBy, stampFor } from './publisher-identity';
 import type { ReleaseClient } from './release-client';
+import { claimReplacement } from './replace-claim';
 import type { Attachment, Release } from './release-types';
 import { verifyAsset } from './asset-verification';
 
@@ -12,6 +13,8 @@ export interface StepContext {
   client: ReleaseClient;
   request: PublishRequest;
   release?: Release;
+  /** Held by a --replace while it swaps the assets (see replace-claim.ts). */
+  claim?: Attachment;
   onProgress?: (message: string) => void;
 }
 
@@ -55,13 +58,38 @@ export function useExistingStep(release: Release, why: string): ReleaseStep {
   };
 }
 
+/** Before a --replace changes anything: our claim on the release, or a refusal that changes nothing. */
+export function claimStep(releasePath: string, claimName: string): ReleaseStep {
+  return {
+    call: `POST ${releasePath}/assets?name=${claimName}, then GET ${releasePath}/assets`,
+    summary: 'claim the release for this --replace; stop if another --replace holds it',
+    run: async (context) => {
+      context.claim = await claimReplacement(context.client, releaseOf(context), claimName, context.request.publisherId);
+    },
+  };
+}
+
+export function withdrawClaimStep(releasePath: string): ReleaseStep {
+  return {
+    call: `DELETE ${releasePath}/assets/{claim id}`,
+    summary: 'withdraw the claim: the assets are swapped',
+    run: withdrawClaim,
+  };
+}
+
+export async function withdrawClaim(context: StepContext): Promise<void> {
+  if (!context.claim) return;
+  await context.client.deleteAsset(releaseOf(context).id, context.claim.id);
+  context.claim = undefined;
+}
+
 export function uploadStep(releasePath: string, { asset, uploadName }: PlannedUpload): ReleaseStep {
   return {
     call: `POST ${releasePath}/assets?name=${uploadName}`,
     summary: `upload ${uploadName}`,
     asset,
     run: async (context) => {
-      await context.client.uploadAsset(releaseOf(context).id, uploadName, asset.path, asset.size);
+      await context.client.uploadAsset(releaseOf(context).id, uploadName, asset);
     },
   };
 }
@@ -162,7 +190,7 @@ async function verifyUploads(context: StepContext, uploads: PlannedUpload[]): Pr
       if (round >= verifyAttempts) throw new AssetVerificationError(uploadName, `still wrong after ${round} uploads: ${problem}`);
       context.onProgress?.(`re-uploading ${uploadName}: ${problem}`);
       if (copies[0]) await client.deleteAsset(releaseId, copies[0].id);
-      await client.uploadAsset(releaseId, uploadName, asset.path, asset.size);
+      await client.uploadAsset(releaseId, uploadName, asset);
       reuploaded = true;
     }
     if (!reuploaded) return;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { execa } from 'execa';
+import { abandonedClaimAge, claimNameFor, ReleaseClient } from '@changemaker/gitea';
 import { buildReleaseArtifacts, writeReleaseArtifacts } from '@changemaker/release-bundle';
 import { startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
 import runExecutor from './executor';
@@ -233,8 +234,45 @@ describe('publish-release executor', () => {
     expect(await run({ replace: true, retries: 1 })).toEqual({ success: false });
     const [interrupted] = releasesAt(tag);
     expect(interrupted!.draft).toBe(false);
-    expect(interrupted!.attachments.filter((a) => a.name.startsWith('publishing-'))).toHaveLength(4);
+    const temporaries = interrupted!.attachments.map((a) => a.name).filter((name) => name.startsWith('publishing-'));
+    // Its four uploads, and its claim: the DELETE that would withdraw it failed too.
+    expect(temporaries.filter((name) => !name.includes('-claim-'))).toHaveLength(4);
+    expect(temporaries.filter((name) => /^publishing-[0-9a-f]{8}-claim-[0-9a-f]{16}$/.test(name))).toHaveLength(1);
     gitea.faults.reset();
+    expect(await run({ replace: true })).toEqual({ success: true });
+    await expectPublishedWithLocalFiles(releasesAt(tag)[0]!);
+  });
+
+  it('of two --replace runs on one tag, one swaps the assets and the other changes nothing and says why', async () => {
+    const old = gitea.addRelease({ tagName: tag, note: 'old notes' });
+    old.attachments.push({ id: 900, uuid: 'old-uuid', name: `changemaker-lite-${tag}.tar.gz`, bytes: Buffer.from('old bytes'), createdAt: old.createdAt });
+    await packageRelease(join(root, 'ci-b/dist/release'));
+    const results = await Promise.all([run({ replace: true }, 'dist/release'), run({ replace: true }, 'ci-b/dist/release')]);
+    expect(results.map((r) => r.success).sort()).toEqual([false, true]);
+    expect(output()).toMatch(/Another --replace of v1\.4\.0 is in progress \(its claim publishing-[0-9a-f]{8}-claim-[0-9a-f]{16} was uploaded at \S+\), so nothing was changed/);
+    expect(releasesAt(tag)).toHaveLength(1);
+    await expectPublishedWithLocalFiles(releasesAt(tag)[0]!, results[0]!.success ? 'dist/release' : 'ci-b/dist/release');
+  });
+
+  it('a --replace finding another publisher\'s live claim withdraws its own and changes nothing', async () => {
+    const old = gitea.addRelease({ tagName: tag });
+    old.attachments.push({ id: 900, uuid: 'old-uuid', name: `changemaker-lite-${tag}.tar.gz`, bytes: Buffer.from('old bytes'), createdAt: old.createdAt });
+    const otherClaim = claimNameFor('publishing-0badc0de-', 'f'.repeat(16));
+    await new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token }).uploadAsset(old.id, otherClaim, { text: 'busy\n' });
+    const namesBefore = old.attachments.map((a) => a.name);
+    const writesBefore = writes().length;
+    expect(await run({ replace: true })).toEqual({ success: false });
+    expect(output()).toMatch(new RegExp(`in progress \\(its claim ${otherClaim} .*re-run after \\S+, when its claim counts as abandoned, or delete that asset in Gitea first`));
+    expect(releasesAt(tag)[0]!.attachments.map((a) => a.name)).toEqual(namesBefore);
+    expect(writes().slice(writesBefore).map((r) => r.method)).toEqual(['POST', 'DELETE']);
+  });
+
+  it('a claim abandoned for longer than the limit, and what its run uploaded, are cleared by the next --replace', async () => {
+    const old = gitea.addRelease({ tagName: tag });
+    const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token });
+    await client.uploadAsset(old.id, claimNameFor('publishing-0badc0de-', 'f'.repeat(16)), { text: 'died\n' });
+    await client.uploadAsset(old.id, 'publishing-0badc0de-SHA256SUMS', { text: 'half\n' });
+    for (const attachment of old.attachments) attachment.createdAt = new Date(Date.now() - abandonedClaimAge - 60_000).toISOString();
     expect(await run({ replace: true })).toEqual({ success: true });
     await expectPublishedWithLocalFiles(releasesAt(tag)[0]!);
   });
