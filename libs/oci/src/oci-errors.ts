@@ -28,6 +28,13 @@ export class RegistryAuthError extends OciError {
   }
 }
 
+/** The identity token `docker login` stored was refused: expired or revoked, only a new login helps. */
+export class IdentityTokenRejectedError extends RegistryAuthError {
+  constructor(registry: string) {
+    super(registry, `its token service rejected the identity token from the docker config; run \`docker login ${registry}\` again`);
+  }
+}
+
 export class ManifestNotFoundError extends OciError {
   constructor(readonly reference: string) {
     super(`manifest unknown: ${reference} does not exist`);

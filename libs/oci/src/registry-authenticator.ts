@@ -1,25 +1,28 @@
 import type { HttpConnections } from './http-connections';
 import type { HttpResponse } from './http-response';
-import { RegistryAuthError, RegistryUnreachableError } from './oci-errors';
+import { IdentityTokenRejectedError, RegistryAuthError, RegistryUnreachableError } from './oci-errors';
 import type { CredentialResolver, RegistryCredentials } from './registry-credentials';
+import {
+  basicAuthorization,
+  identityTokenRequest,
+  isRejectedGrant,
+  oauthErrorCode,
+  passwordTokenRequest,
+  readTokenAnswer,
+  type BearerChallenge,
+  type TokenAnswer,
+  type TokenServiceRequest,
+} from './token-service-requests';
 import type { AuthChallenge } from './www-authenticate';
-
-interface CachedToken {
-  token: string;
-  expiresAt: number;
-}
-
-/** Tokens are refreshed this long before they expire, so a slow upload does not outlive one. */
-const expiryMarginMs = 10_000;
 
 /**
  * Remembers how each registry wants to be authenticated (learned from its first 401) and
  * produces Authorization headers: Basic, or Bearer tokens fetched from the realm per scope set
- * and cached until they expire.
+ * (with the password, or by exchanging docker's identity token) and cached until they expire.
  */
 export class RegistryAuthenticator {
   private readonly challenges = new Map<string, AuthChallenge>();
-  private readonly tokens = new Map<string, Promise<CachedToken>>();
+  private readonly tokens = new Map<string, Promise<TokenAnswer>>();
   private readonly credentialCache = new Map<string, Promise<RegistryCredentials | undefined>>();
 
   constructor(
@@ -33,8 +36,9 @@ export class RegistryAuthenticator {
     if (!challenge) return undefined;
     if (challenge.scheme === 'basic') {
       const credentials = await this.credentials(registry);
-      if (!credentials) return undefined;
-      return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+      // An identity token is no password: it is never sent as Basic auth.
+      if (!credentials || credentials.identityToken !== undefined) return undefined;
+      return basicAuthorization(credentials);
     }
     const key = tokenKey(registry, scopes);
     const cached = this.tokens.get(key);
@@ -47,7 +51,7 @@ export class RegistryAuthenticator {
   }
 
   /** Parallel requests needing the same scopes share one token request. */
-  private freshToken(key: string, registry: string, challenge: AuthChallenge & { scheme: 'bearer' }, scopes: string[]): Promise<CachedToken> {
+  private freshToken(key: string, registry: string, challenge: BearerChallenge, scopes: string[]): Promise<TokenAnswer> {
     const pending = this.tokens.get(key) ?? this.fetchToken(registry, challenge, scopes);
     if (!this.tokens.has(key)) {
       this.tokens.set(key, pending);
@@ -72,11 +76,14 @@ export class RegistryAuthenticator {
     const tokenGranted = scopes.length > 0 && this.challenges.get(registry)?.scheme === 'bearer';
     if (tokenGranted) {
       const access = scopes.map(describeScope).join(' and ');
-      return credentials
-        ? `user "${credentials.username}" may not ${access}, or the repository does not exist`
-        : `${access} needs credentials, or the repository does not exist; run ${login}`;
+      if (!credentials) return `${access} needs credentials, or the repository does not exist; run ${login}`;
+      const who = credentials.identityToken !== undefined ? 'the identity token from `docker login`' : `user "${credentials.username}"`;
+      return `${who} may not ${access}, or the repository does not exist`;
     }
     if (!credentials) return `no credentials for ${registry}; run ${login}`;
+    if (credentials.identityToken !== undefined) {
+      return `${registry} wants a password, but the docker config holds an identity token for it; run ${login}`;
+    }
     return `the password for user "${credentials.username}" was not accepted; check \`docker login ${registry}\` or GITEA_REGISTRY_PASSWORD`;
   }
 
@@ -90,36 +97,47 @@ export class RegistryAuthenticator {
     return pending;
   }
 
-  private async fetchToken(registry: string, challenge: AuthChallenge & { scheme: 'bearer' }, scopes: string[]): Promise<CachedToken> {
-    const url = new URL(challenge.realm);
-    if (challenge.service) url.searchParams.set('service', challenge.service);
-    for (const scope of scopes) url.searchParams.append('scope', scope);
+  private async fetchToken(registry: string, challenge: BearerChallenge, scopes: string[]): Promise<TokenAnswer> {
     const credentials = await this.credentials(registry);
-    const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    if (credentials) {
-      headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-    }
-    let response: HttpResponse;
-    try {
-      response = await this.connections.send(url, { method: 'GET', headers });
-    } catch (error) {
-      throw new RegistryUnreachableError(registry, `token service ${url.origin}: ${(error as Error).message}`);
-    }
+    if (credentials?.identityToken !== undefined) return this.exchangeIdentityToken(registry, challenge, scopes, credentials.identityToken);
+    const request = passwordTokenRequest(challenge, scopes, credentials, this.userAgent);
+    const response = await this.askTokenService(registry, request);
     if (response.statusCode === 401 || response.statusCode === 403) {
       await response.discard();
       throw new RegistryAuthError(registry, await this.describeRefusal(registry));
     }
     if (response.statusCode !== 200) {
       await response.discard();
-      throw new RegistryAuthError(registry, `token service ${url.origin} answered HTTP ${response.statusCode}`);
+      throw new RegistryAuthError(registry, `token service ${request.url.origin} answered HTTP ${response.statusCode}`);
     }
-    const body = JSON.parse(await response.text()) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) throw new RegistryAuthError(registry, `token service ${url.origin} answered without a token`);
-    // The spec's default lifetime is 60 seconds when expires_in is absent.
-    const lifetimeMs = (body.expires_in ?? 60) * 1000;
-    const issuedAt = body.issued_at ? Date.parse(body.issued_at) : Date.now();
-    return { token, expiresAt: (Number.isNaN(issuedAt) ? Date.now() : issuedAt) + lifetimeMs - expiryMarginMs };
+    return this.readGrantedToken(registry, request, response);
+  }
+
+  private async exchangeIdentityToken(registry: string, challenge: BearerChallenge, scopes: string[], identityToken: string): Promise<TokenAnswer> {
+    const request = identityTokenRequest(challenge, scopes, identityToken, this.userAgent);
+    const response = await this.askTokenService(registry, request);
+    if (response.statusCode !== 200) {
+      const oauthError = oauthErrorCode(await response.text());
+      if (isRejectedGrant(response.statusCode, oauthError)) throw new IdentityTokenRejectedError(registry);
+      throw new RegistryAuthError(registry, `token service ${request.url.origin} answered HTTP ${response.statusCode}${oauthError ? ` (${oauthError})` : ''} to the identity token exchange`);
+    }
+    const answer = await this.readGrantedToken(registry, request, response);
+    if (answer.refreshToken) this.credentialCache.set(registry, Promise.resolve({ identityToken: answer.refreshToken }));
+    return answer;
+  }
+
+  private async askTokenService(registry: string, request: TokenServiceRequest): Promise<HttpResponse> {
+    try {
+      return await this.connections.send(request.url, request.options);
+    } catch (error) {
+      throw new RegistryUnreachableError(registry, `token service ${request.url.origin}: ${(error as Error).message}`);
+    }
+  }
+
+  private async readGrantedToken(registry: string, request: TokenServiceRequest, response: HttpResponse): Promise<TokenAnswer> {
+    const answer = readTokenAnswer(await response.text());
+    if (!answer) throw new RegistryAuthError(registry, `token service ${request.url.origin} answered without a token`);
+    return answer;
   }
 }
 

@@ -41,6 +41,20 @@ describe('resolveRegistryCredentials', () => {
     expect(await resolveRegistryCredentials('ghcr.io', { env: {}, dockerConfigPath })).toBeUndefined();
   });
 
+  it('answers an identity token, not a password, for an auths entry that holds one', async () => {
+    // docker login writes the user with an empty password beside the token.
+    const dockerConfigPath = await writeConfig({ auths: { '127.0.0.1:5000': { auth: Buffer.from('alice:').toString('base64'), identitytoken: 'refresh-1' } } });
+    expect(await resolveRegistryCredentials('127.0.0.1:5000', { env: {}, dockerConfigPath })).toEqual({ identityToken: 'refresh-1' });
+  });
+
+  it('answers an identity token when a helper names the user "<token>"', async () => {
+    const helper = join(dir, 'docker-credential-oauth');
+    await writeFile(helper, '#!/bin/sh\nread host\necho \'{"Username":"<token>","Secret":"refresh-2"}\'\n');
+    await chmod(helper, 0o755);
+    const dockerConfigPath = await writeConfig({ credsStore: 'oauth' });
+    expect(await resolveRegistryCredentials('x.example', { env: { PATH: `${dir}:${process.env['PATH']}` }, dockerConfigPath })).toEqual({ identityToken: 'refresh-2' });
+  });
+
   it('runs docker-credential-<helper> from credHelpers, then credsStore', async () => {
     const helper = join(dir, 'docker-credential-fake');
     // The helper reads the host on stdin, as docker's protocol says.

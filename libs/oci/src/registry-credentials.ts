@@ -4,10 +4,23 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryAuthError } from './oci-errors';
 
-export interface RegistryCredentials {
+/** A username and password (or an access token used as one), as `docker login -u` stores them. */
+export interface PasswordCredentials {
   username: string;
   password: string;
+  identityToken?: undefined;
 }
+
+/**
+ * The OAuth2 refresh token `docker login` stores instead of a password when the registry's token
+ * service offers one. There is no password: it is only ever exchanged at the token service.
+ */
+export interface IdentityTokenCredentials {
+  identityToken: string;
+}
+
+/** Tell the two apart by `identityToken !== undefined`. */
+export type RegistryCredentials = PasswordCredentials | IdentityTokenCredentials;
 
 /** Answers the credentials for a registry host (host[:port]), or undefined for anonymous access. */
 export type CredentialResolver = (registry: string) => Promise<RegistryCredentials | undefined>;
@@ -20,8 +33,15 @@ export interface ResolveCredentialsOptions {
 
 export const defaultGiteaRegistry = 'gitea.bnkops.com/admin';
 
+interface DockerAuthEntry {
+  auth?: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
+
 interface DockerConfig {
-  auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+  auths?: Record<string, DockerAuthEntry>;
   credHelpers?: Record<string, string>;
   credsStore?: string;
 }
@@ -89,10 +109,9 @@ function configKeysFor(registry: string): string[] {
   return registry === 'docker.io' ? ['https://index.docker.io/v1/', 'index.docker.io', ...keys] : keys;
 }
 
-function decodeAuthEntry(
-  registry: string,
-  entry: { auth?: string; username?: string; password?: string },
-): RegistryCredentials | undefined {
+/** An identity token wins over `auth`, which then only names the user, as in docker. */
+function decodeAuthEntry(registry: string, entry: DockerAuthEntry): RegistryCredentials | undefined {
+  if (entry.identitytoken) return { identityToken: entry.identitytoken };
   if (entry.username && entry.password) return { username: entry.username, password: entry.password };
   if (!entry.auth) return undefined;
   const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
@@ -112,12 +131,25 @@ function runCredentialHelper(helper: string, registry: string, env: NodeJS.Proce
       // Helpers exit non-zero with "credentials not found" for hosts they do not know.
       if (code !== 0) return resolve(undefined);
       try {
-        const answer = JSON.parse(Buffer.concat(stdout).toString('utf8')) as { Username?: string; Secret?: string };
-        resolve(answer.Username && answer.Secret ? { username: answer.Username, password: answer.Secret } : undefined);
+        resolve(credentialsFromHelperAnswer(JSON.parse(Buffer.concat(stdout).toString('utf8')) as CredentialHelperAnswer));
       } catch {
         reject(new RegistryAuthError(registry, `credential helper ${program} answered something that is not JSON`));
       }
     });
     child.stdin.end(registry);
   });
+}
+
+interface CredentialHelperAnswer {
+  Username?: string;
+  Secret?: string;
+}
+
+/** Docker's credential helper protocol marks an identity token with the user name "<token>". */
+const identityTokenUsername = '<token>';
+
+function credentialsFromHelperAnswer(answer: CredentialHelperAnswer): RegistryCredentials | undefined {
+  if (!answer.Username || !answer.Secret) return undefined;
+  if (answer.Username === identityTokenUsername) return { identityToken: answer.Secret };
+  return { username: answer.Username, password: answer.Secret };
 }
