@@ -8,6 +8,7 @@ import {
   pushStandInBaseImages,
   startDockerDaemon,
   startRegistry,
+  startTokenServer,
   type BuildahSandbox,
   type TestDockerDaemon,
   type TestRegistry,
@@ -241,6 +242,26 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       expect(engineCalls()).toEqual([]);
       expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toEqual([]);
     });
+  });
+
+  it('stops before building when the docker config holds an identity token, which engines cannot log in with', async () => {
+    const identityToken = 'idt-engines-cannot-use';
+    const tokens = await startTokenServer({ credentials: { username: 'ci', password: 'unused' }, identityToken });
+    const tokenRegistry = await startRegistry({ authConfig: tokens.registryAuthConfig });
+    try {
+      const dockerConfig = join(workspace, 'docker-config');
+      await mkdir(dockerConfig);
+      await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [tokenRegistry.host]: { identitytoken: identityToken } } }));
+      const failure = buildAndPushImage(options({ registry: `${tokenRegistry.host}/admin`, env: { DOCKER_CONFIG: dockerConfig } }));
+      await expect(failure).rejects.toThrow(`the docker config holds an identity token for ${tokenRegistry.host}, which container engines cannot log in with`);
+      await expect(failure).rejects.not.toThrow(identityToken);
+      // The registry check before it exchanged the token, so the token itself is fine.
+      expect(tokens.requests.map((request) => request.user)).toEqual(['ci']);
+      expect(engineCalls()).toEqual([]);
+    } finally {
+      await tokenRegistry.stop();
+      await tokens.stop();
+    }
   });
 
   describe('refuses bad input with one line and pushes nothing', () => {
