@@ -72,3 +72,13 @@ export class RegistryResponseError extends OciError {
 }
 
 export class OciLayoutError extends OciError {}
+
+/** Another writer held an OCI layout's index lock for longer than we were willing to wait. */
+export class LayoutLockedError extends OciLayoutError {
+  constructor(readonly directory: string, readonly holder: string, readonly lockFile: string, waitedMs: number) {
+    super(
+      `oci:${directory} is locked by ${holder}; gave up after waiting ${waitedMs / 1000} s. ` +
+        `Let that process finish, or if it is no longer running, delete ${lockFile} and run again.`,
+    );
+  }
+}

@@ -7,9 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { digestHex, sha256Digest, verifyDigest } from './digest';
 import { HashingStream } from './hashing-stream';
 import { isDigestReference, type BlobReadOptions, type ImageLocation, type ImageStore } from './image-store';
+import { withLayoutLock, type LayoutLockOptions } from './layout-lock';
 import { mediaTypes } from './media-types';
 import { BlobNotFoundError, ManifestNotFoundError, OciLayoutError } from './oci-errors';
 import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './registry-client';
+
+export type { LayoutLockOptions } from './layout-lock';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
 
@@ -22,15 +25,19 @@ interface LayoutIndex {
 /**
  * An OCI image layout directory (oci-layout, index.json, blobs/sha256/...) as an ImageStore:
  * the format of `skopeo copy oci:<dir>:<tag>` and of bundles for air-gapped servers. Tags are
- * index.json entries annotated with org.opencontainers.image.ref.name.
+ * index.json entries annotated with org.opencontainers.image.ref.name. Blobs are content-addressed
+ * and written by rename, so only index.json updates need the cross-process lock.
  */
 export class OciLayout implements ImageStore {
   readonly description: string;
   readonly limitKey: string;
-  /** index.json is rewritten whole; updates are queued so concurrent copies cannot lose one. */
+  /**
+   * index.json is rewritten whole. Updates from this instance are queued, so its own copies wait
+   * in line rather than polling the lock file that guards against other processes.
+   */
   private indexUpdates: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly directory: string) {
+  constructor(readonly directory: string, private readonly lockOptions: LayoutLockOptions = {}) {
     this.description = `oci:${directory}`;
     this.limitKey = this.description;
   }
@@ -138,14 +145,23 @@ export class OciLayout implements ImageStore {
   }
 
   private updateIndex(change: (index: LayoutIndex) => LayoutIndex): Promise<void> {
-    const update = this.indexUpdates.then(async () => {
-      const next = change(await this.readIndex());
-      const temporary = join(this.directory, `.index-${randomUUID()}.json`);
-      await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`);
-      await rename(temporary, join(this.directory, 'index.json'));
-    });
+    const update = this.indexUpdates.then(() =>
+      withLayoutLock(this.directory, () => this.rewriteIndex(change), this.lockOptions),
+    );
     this.indexUpdates = update.catch(() => undefined);
     return update;
+  }
+
+  /** Readers see the old index or the new one, never half of one: it is replaced by a rename. */
+  private async rewriteIndex(change: (index: LayoutIndex) => LayoutIndex): Promise<void> {
+    const next = change(await this.readIndex());
+    const temporary = join(this.directory, `.index-${randomUUID()}.json`);
+    try {
+      await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`);
+      await rename(temporary, join(this.directory, 'index.json'));
+    } finally {
+      await rm(temporary, { force: true });
+    }
   }
 }
 
