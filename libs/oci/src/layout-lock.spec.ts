@@ -12,6 +12,7 @@ import { LayoutLockedError } from './oci-errors';
 
 const workspaceRoot = join(__dirname, '../../..');
 const writerScript = join(__dirname, 'layout-writer-process.ts');
+const refName = 'org.opencontainers.image.ref.name';
 
 interface IndexEntry {
   digest: string;
@@ -25,17 +26,20 @@ function startWriter(...args: string[]): WriterProcess {
 }
 
 /** Wrapped, because a bare child process is a promise of its exit and `await` would wait for that. */
-async function startLockHolder(directory: string): Promise<{ holder: WriterProcess }> {
-  const holder = startWriter('hold-lock', directory);
+async function untilItSaysSomething(writer: WriterProcess): Promise<{ writer: WriterProcess }> {
   await new Promise((resolve, reject) => {
-    holder.stdout.once('data', resolve);
-    holder.catch(reject);
+    writer.stdout.once('data', resolve);
+    writer.catch(reject);
   });
-  return { holder };
+  return { writer };
 }
 
 async function readIndexEntries(directory: string): Promise<IndexEntry[]> {
   return (JSON.parse(await readFile(join(directory, 'index.json'), 'utf8')) as { manifests: IndexEntry[] }).manifests;
+}
+
+async function readTags(directory: string): Promise<Array<string | undefined>> {
+  return (await readIndexEntries(directory)).map((entry) => entry.annotations?.[refName]);
 }
 
 function manifestTagged(tag: string) {
@@ -63,35 +67,39 @@ describe('the OCI layout index lock', () => {
     await Promise.all(writers.map((prefix) => startWriter('add-tags', directory, prefix, String(tagsEach))));
 
     const entries = await readIndexEntries(directory);
-    const tags = entries.map((entry) => entry.annotations?.['org.opencontainers.image.ref.name']);
+    const tags = entries.map((entry) => entry.annotations?.[refName]);
     const expected = writers.flatMap((prefix) => Array.from({ length: tagsEach }, (_, i) => `${prefix}-${i}`));
     expect([...tags].sort()).toEqual([...expected].sort());
     for (const entry of entries) {
       const manifest = JSON.parse(await readFile(join(directory, 'blobs', 'sha256', entry.digest.slice('sha256:'.length)), 'utf8'));
-      expect(manifest.annotations.tag).toBe(entry.annotations?.['org.opencontainers.image.ref.name']);
+      expect(manifest.annotations.tag).toBe(entry.annotations?.[refName]);
     }
-    expect(await skopeoManifestDigest(`oci:${directory}:c-17`)).toBe(entries.find((e) => e.annotations?.['org.opencontainers.image.ref.name'] === 'c-17')?.digest);
+    expect(await skopeoManifestDigest(`oci:${directory}:c-17`)).toBe(entries.find((e) => e.annotations?.[refName] === 'c-17')?.digest);
     // Every lock, claim and temporary index was cleaned up.
     expect((await readdir(directory)).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
   }, 60_000);
 
-  it('makes a writer wait for a live holder and give up naming it, and takes the lock over once that holder has died', async () => {
-    const layout = new OciLayout(directory, { maxWaitMs: 300 });
-    await layout.putManifest('before', manifestTagged('before'));
-    const { holder } = await startLockHolder(directory);
+  it('makes writers wait for a live holder or give up naming it, and take the lock over one at a time once that holder has died', async () => {
+    const impatient = new OciLayout(directory, { maxWaitMs: 300 });
+    await impatient.putManifest('before', manifestTagged('before'));
+    const { writer: holder } = await untilItSaysSomething(startWriter('hold-lock', directory));
+    const waiting: WriterProcess[] = [];
     try {
-      const blocked = layout.putManifest('during', manifestTagged('during'));
+      const blocked = impatient.putManifest('during', manifestTagged('during'));
       await expect(blocked).rejects.toThrow(LayoutLockedError);
       await expect(blocked).rejects.toThrow(`oci:${directory} is locked by pid ${holder.pid} on `);
-      expect((await readIndexEntries(directory)).map((e) => e.annotations?.['org.opencontainers.image.ref.name'])).toEqual(['before']);
+      expect(await readTags(directory)).toEqual(['before']);
+      for (const prefix of ['x', 'y', 'z']) waiting.push((await untilItSaysSomething(startWriter('add-tags', directory, prefix, '10'))).writer);
     } finally {
       holder.kill('SIGKILL');
       await holder.catch(() => undefined);
     }
 
-    await stat(join(directory, 'index.json.lock'));
-    await layout.putManifest('after', manifestTagged('after'));
-    expect((await readIndexEntries(directory)).map((e) => e.annotations?.['org.opencontainers.image.ref.name'])).toEqual(['before', 'after']);
+    // The killed holder never released its lock: the waiting writers find its pid dead and race to take over.
+    await Promise.all(waiting);
+    const tags = await readTags(directory);
+    expect(tags).toHaveLength(31);
+    expect(tags).toEqual(expect.arrayContaining(['before', 'x-9', 'y-0', 'z-5']));
     await expect(stat(join(directory, 'index.json.lock'))).rejects.toThrow('ENOENT');
   }, 30_000);
 
@@ -106,7 +114,7 @@ describe('the OCI layout index lock', () => {
     const twoMinutesAgo = new Date(Date.now() - 120_000);
     await utimes(lockFile, twoMinutesAgo, twoMinutesAgo);
     await layout.putManifest('second', manifestTagged('second'));
-    expect(await readIndexEntries(directory)).toHaveLength(2);
+    expect(await readTags(directory)).toEqual(['first', 'second']);
   });
 
   it('waits on a lock file whose holder has not written its name yet', async () => {

@@ -1,7 +1,7 @@
 /**
  * A second writer to an OCI layout in its own Node process, for layout-lock.spec.ts
  * (run as `node -r @swc-node/register layout-writer-process.ts ...`):
- *   add-tags <dir> <prefix> <count>  tags <prefix>-0 .. <prefix>-<count-1>, each its own small manifest
+ *   add-tags <dir> <prefix> <count>  prints "writing", then tags <prefix>-0 .. <prefix>-<count-1>, each its own small manifest
  *   hold-lock <dir>                  takes the index lock, prints "held", keeps it until stdin closes
  */
 import { Readable } from 'node:stream';
@@ -19,6 +19,7 @@ async function addTags(directory: string, prefix: string, count: number): Promis
   const config = { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(emptyConfig), size: emptyConfig.length };
   await layout.writeBlob(config, Readable.from([emptyConfig]));
   const tags = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  process.stdout.write('writing\n');
   await Promise.all(
     tags.map((tag) => {
       const manifest = { schemaVersion: 2, mediaType: mediaTypes.ociManifest, config, layers: [], annotations: { tag } };
