@@ -9,7 +9,13 @@ export type Fault =
   /** Forward, then cut the connection after this many body bytes (the upload's, else the download's). */
   | { kind: 'drop-mid-body'; afterBytes: number }
   /** Answer 307 to the same path on another host, as registries on object storage do for blobs. */
-  | { kind: 'redirect'; toHost: string };
+  | { kind: 'redirect'; toHost: string }
+  /**
+   * Forward only the first `bytes` (fewer than the chunk has) of an upload PATCH to the
+   * registry, as a shorter chunk it accepts, then cut the client's connection before any
+   * answer: the registry holds part of a chunk the client cannot know arrived.
+   */
+  | { kind: 'partial-chunk'; bytes: number };
 
 export interface FaultRule {
   method?: string;
@@ -17,6 +23,19 @@ export interface FaultRule {
   fault: Fault;
   /** How many matching requests get the fault; later ones pass through. */
   times: number;
+  /** Only requests with this Content-Range, e.g. to hit the third chunk of an upload. */
+  contentRange?: string;
+}
+
+export interface FaultProxyOptions {
+  /**
+   * The CNCF registry signs an upload's offset into the `_state` of every Location it issues
+   * and drops a session asked about with an outdated one, so once it took part of a chunk it
+   * can never tell the client how much. With this set the proxy swaps in the latest `_state`
+   * the registry issued for the upload, which makes it behave like registries that keep
+   * upload sessions server-side (zot, Quay, the cloud registries) and answer status queries.
+   */
+  serverSideUploadState?: boolean;
 }
 
 export interface ProxiedRequest {
@@ -27,6 +46,10 @@ export interface ProxiedRequest {
   fault?: Fault['kind'];
   /** Whether the request carried an Authorization header (its value is never recorded). */
   authorized: boolean;
+  /** Its Content-Range header, e.g. the span of an upload chunk. */
+  contentRange?: string;
+  /** Request body bytes the proxy read from the client, e.g. to check an upload resent nothing it need not. */
+  bodyBytes: number;
 }
 
 export interface FaultProxy {
@@ -44,16 +67,25 @@ export interface FaultProxy {
  * requests (500s, 429 with Retry-After, dropped connections, connections cut mid-body) and
  * records every request, so tests can count what a client really sent.
  */
-export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] = []): Promise<FaultProxy> {
+export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] = [], options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const requests: ProxiedRequest[] = [];
+  const uploads = new UploadStates();
   const sockets = new Set<Socket>();
   let connections = 0;
   const server = createServer((req, res) => {
-    const record: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorized: req.headers.authorization !== undefined };
+    const record: ProxiedRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      authorized: req.headers.authorization !== undefined,
+      contentRange: req.headers['content-range'],
+      bodyBytes: 0,
+    };
     requests.push(record);
-    const rule = rules.find((r) => r.times > 0 && (!r.method || r.method === req.method) && (!r.path || r.path.test(record.path)));
+    req.on('data', (chunk: Buffer) => (record.bodyBytes += chunk.length));
+    if (options.serverSideUploadState) req.url = uploads.latest(req.url ?? '/');
+    const rule = rules.find((r) => r.times > 0 && (!r.method || r.method === req.method) && (!r.path || r.path.test(record.path)) && (!r.contentRange || r.contentRange === record.contentRange));
     if (rule) rule.times--;
-    handle(req, res, upstreamHost, record, rule?.fault);
+    handle(req, res, upstreamHost, record, rule?.fault, uploads);
   });
   server.on('connection', (socket) => {
     connections++;
@@ -78,8 +110,9 @@ export async function startFaultProxy(upstreamHost: string, rules: FaultRule[] =
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string, record: ProxiedRequest, fault: Fault | undefined): void {
+function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string, record: ProxiedRequest, fault: Fault | undefined, uploads: UploadStates): void {
   record.fault = fault?.kind;
+  if (fault?.kind === 'partial-chunk') return forwardPartOfChunk(req, upstreamHost, fault.bytes, uploads);
   if (fault?.kind === 'drop') {
     req.socket.destroy();
     return;
@@ -103,6 +136,7 @@ function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string,
   const [hostname, port] = upstreamHost.split(':');
   const upstream = httpRequest({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
     record.status = answer.statusCode;
+    uploads.issued(answer.headers.location);
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     const cutDownload = fault?.kind === 'drop-mid-body' && !hasRequestBody(req) ? fault.afterBytes : undefined;
     pipeWithCut(answer, res, cutDownload, () => {
@@ -138,4 +172,38 @@ function pipeWithCut(from: IncomingMessage, to: NodeJS.WritableStream, cutAfter:
     }
   });
   from.on('end', () => to.end());
+}
+
+/** Sends the registry the first `bytes` of a chunk as a complete PATCH, then hangs up on the client. */
+function forwardPartOfChunk(req: IncomingMessage, upstreamHost: string, bytes: number, uploads: UploadStates): void {
+  const start = Number(/^(\d+)-/.exec(req.headers['content-range'] ?? '')?.[1] ?? 0);
+  const headers = { ...req.headers, 'content-length': String(bytes), 'content-range': `${start}-${start + bytes - 1}` };
+  const [hostname, port] = upstreamHost.split(':');
+  const upstream = httpRequest({ hostname, port: Number(port), method: req.method, path: req.url, headers }, (answer) => {
+    uploads.issued(answer.headers.location);
+    answer.resume();
+    answer.on('end', () => req.socket.destroy());
+  });
+  upstream.on('error', () => req.socket.destroy());
+  pipeWithCut(req, upstream, bytes, () => upstream.end());
+}
+
+/** The latest `_state` the registry issued per upload session, keyed by the session's path. */
+class UploadStates {
+  private readonly stateByPath = new Map<string, string>();
+
+  issued(location: string | undefined): void {
+    const url = location ? new URL(location, 'http://registry') : undefined;
+    const state = url?.searchParams.get('_state');
+    if (url && state && url.pathname.includes('/blobs/uploads/')) this.stateByPath.set(url.pathname, state);
+  }
+
+  /** The request path with its upload's latest `_state`, or unchanged. */
+  latest(path: string): string {
+    const url = new URL(path, 'http://registry');
+    const state = this.stateByPath.get(url.pathname);
+    if (!state || !url.searchParams.has('_state')) return path;
+    url.searchParams.set('_state', state);
+    return `${url.pathname}${url.search}`;
+  }
 }
