@@ -71,6 +71,26 @@ export class RegistryResponseError extends OciError {
   }
 }
 
+/** A chunked upload's session is gone (the CNCF registry drops one after a chunk broke off mid-body): only a new upload helps. */
+export class UploadSessionLostError extends OciError {
+  constructor(readonly registry: string, readonly digest: string, readonly offset: number, reason: string) {
+    super(
+      `registry ${registry}: the upload of blob ${digest} broke off after ${offset} bytes and cannot resume (${reason}); ` +
+        'the blob has to be uploaded again from its start, which copyImage does by itself',
+    );
+  }
+}
+
+/** A chunk kept failing while its upload session stayed alive: the network or the registry is unwell. */
+export class ChunkUploadError extends OciError {
+  constructor(readonly registry: string, readonly digest: string, readonly offset: number, readonly attempts: number, cause: string) {
+    super(
+      `registry ${registry}: the upload of blob ${digest} stopped at byte ${offset}, its chunk failed ${attempts} times (last: ${cause}); ` +
+        'check the network and the registry, then run again',
+    );
+  }
+}
+
 export class OciLayoutError extends OciError {}
 
 /** Another writer held an OCI layout's index lock for longer than we were willing to wait. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { ChunkedUpload, uploadLocationOf } from './chunked-upload';
 import { sha256Digest, verifyDigest } from './digest';
 import { HashingStream } from './hashing-stream';
 import { HttpConnections } from './http-connections';
@@ -55,6 +56,7 @@ const push = (repository: string) => `repository:${repository}:pull,push`;
 export class RegistryClient {
   private readonly transport: RegistryTransport;
   private readonly chunkSize?: number;
+  private readonly retry: RetryPolicy;
   private readonly connections = new HttpConnections();
 
   constructor(options: RegistryClientOptions = {}) {
@@ -63,11 +65,12 @@ export class RegistryClient {
     if (this.chunkSize !== undefined && (!Number.isInteger(this.chunkSize) || this.chunkSize < 1)) {
       throw new RangeError('chunkSize must be a positive number of bytes');
     }
+    this.retry = { ...defaultRetryPolicy, ...options.retry };
     this.transport = new RegistryTransport({
       authenticator: new RegistryAuthenticator(credentialResolverFrom(options.credentials), this.connections, userAgent),
       insecureRegistries: options.insecureRegistries ?? [],
       userAgent,
-      retry: { ...defaultRetryPolicy, ...options.retry },
+      retry: this.retry,
       connections: this.connections,
       onRequest: options.onRequest,
     });
@@ -177,13 +180,15 @@ export class RegistryClient {
 
   /**
    * Uploads a blob from a stream: one streamed PUT, or PATCH chunks of `chunkSize` with
-   * Content-Range for proxies that limit request bodies. Only one chunk is ever in memory.
+   * Content-Range for proxies that limit request bodies, which resume where the registry says
+   * a broken chunk stopped. Only one chunk is ever in memory.
    */
   async uploadBlob(target: RepositoryLocation, blob: BlobDescriptor, content: Readable): Promise<void> {
     const location = await this.startUpload(target);
+    const session = { registry: target.registry, scopes: [push(target.repository)], blob, location };
     const finalLocation = this.chunkSize === undefined
       ? location
-      : await this.sendChunks(target, blob, location, content, this.chunkSize);
+      : await new ChunkedUpload(this.transport, this.retry, session).send(content, this.chunkSize);
     const url = new URL(finalLocation, this.transport.baseUrl(target.registry));
     url.searchParams.set('digest', blob.digest);
     const monolithic = this.chunkSize === undefined;
@@ -211,32 +216,7 @@ export class RegistryClient {
     const response = await this.transport.send(req);
     if (response.statusCode !== 202) throw await this.transport.failure(req, 'start blob upload', response);
     await response.discard();
-    return requireLocation(target.registry, response);
-  }
-
-  private async sendChunks(target: RepositoryLocation, blob: BlobDescriptor, location: string, content: Readable, chunkSize: number): Promise<string> {
-    let offset = 0;
-    let current = location;
-    for await (const chunk of chunksOf(content, chunkSize)) {
-      const req = {
-        registry: target.registry,
-        method: 'PATCH' as const,
-        path: new URL(current, this.transport.baseUrl(target.registry)).toString(),
-        scopes: [push(target.repository)],
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-length': String(chunk.length),
-          'content-range': `${offset}-${offset + chunk.length - 1}`,
-        },
-        body: chunk,
-      };
-      const response = await this.transport.send(req);
-      if (response.statusCode !== 202) throw await this.transport.failure(req, `upload chunk of blob ${blob.digest} at ${offset}`, response);
-      await response.discard();
-      current = requireLocation(target.registry, response);
-      offset += chunk.length;
-    }
-    return current;
+    return uploadLocationOf(target.registry, response);
   }
 
   private async cancelUpload(target: RepositoryLocation, location: string): Promise<void> {
@@ -287,27 +267,4 @@ function mediaTypeOf(response: HttpResponse): string {
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
-}
-
-function requireLocation(registry: string, response: HttpResponse): string {
-  const location = response.header('location');
-  if (!location) throw new RegistryResponseError(registry, 'blob upload', response.statusCode, 'no Location header');
-  return location;
-}
-
-/** Regroups a stream into buffers of exactly `size` bytes (the last may be shorter). */
-async function* chunksOf(content: Readable, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const piece of content as AsyncIterable<Buffer>) {
-    pending.push(piece);
-    pendingBytes += piece.length;
-    while (pendingBytes >= size) {
-      const joined = Buffer.concat(pending);
-      yield joined.subarray(0, size);
-      pending = [joined.subarray(size)];
-      pendingBytes = joined.length - size;
-    }
-  }
-  if (pendingBytes > 0) yield Buffer.concat(pending);
 }

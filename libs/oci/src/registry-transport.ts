@@ -17,6 +17,11 @@ export interface RegistryRequest {
   headers?: Record<string, string>;
   /** Buffers are resent on retry; a stream can be sent once only, so its failures surface at once. */
   body?: Buffer | Readable;
+  /**
+   * False for requests whose blind resend could do harm, e.g. a PATCH that appends to an upload
+   * the registry may have taken part of: their failures surface at once for the caller to recover.
+   */
+  idempotent?: boolean;
 }
 
 export interface RegistryRequestEvent {
@@ -64,11 +69,12 @@ export class RegistryTransport {
   async send(req: RegistryRequest): Promise<HttpResponse> {
     const url = new URL(req.path, this.baseUrl(req.registry));
     const replayable = req.body === undefined || Buffer.isBuffer(req.body);
+    const retryable = replayable && req.idempotent !== false;
     let attempt = 1;
     let authenticated = false;
     for (;;) {
       await this.pacer.wait(req.registry);
-      const response = await this.attempt(req, url, attempt, replayable);
+      const response = await this.attempt(req, url, attempt, retryable);
       if (response === 'retry') {
         attempt++;
         continue;
@@ -84,7 +90,7 @@ export class RegistryTransport {
         const detail = await errorDetail(response);
         throw new RegistryAuthError(req.registry, `access denied${detail ? ` (${detail})` : ''}`);
       }
-      if (!isRetryableStatus(response.statusCode) || !replayable || attempt >= this.options.retry.attempts) return response;
+      if (!isRetryableStatus(response.statusCode) || !retryable || attempt >= this.options.retry.attempts) return response;
       await response.discard();
       await sleep(retryDelayMs(this.options.retry, attempt, response.header('retry-after')));
       attempt++;
@@ -106,7 +112,7 @@ export class RegistryTransport {
     this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
   }
 
-  private async attempt(req: RegistryRequest, url: URL, attempt: number, replayable: boolean): Promise<HttpResponse | 'retry'> {
+  private async attempt(req: RegistryRequest, url: URL, attempt: number, retryable: boolean): Promise<HttpResponse | 'retry'> {
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...req.headers };
     // Credentials go to the registry only, never to a storage host an upload location points at.
     if (url.origin === this.baseUrl(req.registry)) {
@@ -119,7 +125,7 @@ export class RegistryTransport {
       return response;
     } catch (error) {
       this.options.onRequest?.({ registry: req.registry, method: req.method, url: url.toString() });
-      if (!replayable || attempt >= this.options.retry.attempts) {
+      if (!retryable || attempt >= this.options.retry.attempts) {
         throw new RegistryUnreachableError(req.registry, describeNetworkError(error));
       }
       await sleep(retryDelayMs(this.options.retry, attempt));
@@ -128,7 +134,8 @@ export class RegistryTransport {
   }
 }
 
-async function errorDetail(response: HttpResponse): Promise<string> {
+/** The reason a registry gives in its error body, e.g. "BLOB_UPLOAD_INVALID: blob upload invalid". */
+export async function errorDetail(response: HttpResponse): Promise<string> {
   const text = await response.text().catch(() => '');
   try {
     const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
