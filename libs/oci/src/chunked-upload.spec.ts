@@ -14,7 +14,7 @@ import {
   type FaultRule,
   type TestRegistry,
 } from '@changemaker/testing';
-import { copyImage } from './copy-image';
+import { copyImage, type BlobRetryNotice } from './copy-image';
 import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { ChunkUploadError, UploadSessionLostError } from './oci-errors';
@@ -168,13 +168,18 @@ describe('chunked blob uploads resume a broken chunk', () => {
       const client = new RegistryClient({ credentials: { [proxy.host]: credentials }, retry: fastRetry, chunkSize });
       clients.push(client);
 
+      const retries: BlobRetryNotice[] = [];
       const result = await copyImage(
         registryImage(client, ImageReference.parse(`${source.host}/upstream/app:1`)),
         registryImage(client, ImageReference.parse(`${proxy.host}/mirror/app:1`)),
-        { blobRetry: fastRetry },
+        { blobRetry: fastRetry, onBlobRetry: (notice) => retries.push(notice) },
       );
 
       expect(result).toMatchObject({ status: 'copied', digest: imageDigest });
+      // The restart is reported, not silent.
+      expect(retries.map(({ blob, attempt, reason }) => ({ size: blob.size, attempt, reason }))).toEqual([
+        { size: 3 * chunkSize + 5, attempt: 2, reason: expect.stringMatching(/upload session/i) },
+      ]);
       expect(await skopeoManifestDigest(`docker://${registry.host}/mirror/app:1`, { registry: registry.host, credentials })).toBe(imageDigest);
       expect(statusQueries(proxy).map((r) => r.status)).toEqual([404]);
       expect(firstChunksSent(proxy)).toBe(2);

@@ -25,6 +25,16 @@ export interface CopyImageOptions {
   blobRetry?: Partial<RetryPolicy>;
   /** Called as each blob is done, for progress reports on long copies. */
   onBlobDone?: (blob: BlobDescriptor, outcome: BlobOutcome) => void;
+  /** Called before a blob is sent again from its start, so a run that slows down can say why. */
+  onBlobRetry?: (notice: BlobRetryNotice) => void;
+}
+
+export interface BlobRetryNotice {
+  blob: BlobDescriptor;
+  /** The attempt about to start, counting from 1, and how many there may be. */
+  attempt: number;
+  attempts: number;
+  reason: string;
 }
 
 export interface CopyImageResult {
@@ -152,6 +162,7 @@ class ImageCopy {
         return outcome;
       } catch (error) {
         if (isPermanent(error) || attempt >= this.blobRetry.attempts) throw error;
+        this.options.onBlobRetry?.({ blob, attempt: attempt + 1, attempts: this.blobRetry.attempts, reason: (error as Error).message });
         await sleep(retryDelayMs(this.blobRetry, attempt));
       }
     }

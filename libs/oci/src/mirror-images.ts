@@ -22,6 +22,7 @@ export interface MirrorImagesOptions {
   onImageDone?: (outcome: MirrorOutcome) => void;
   /** Called as each blob is copied, with its size, so long runs can report bytes as they go. */
   onBytesCopied?: (bytes: number) => void;
+  onBlobRetry?: CopyImageOptions['onBlobRetry'];
 }
 
 export type MirrorStatus = 'copied' | 'current' | 'would-copy' | 'failed';
@@ -79,7 +80,7 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < images.length; index = next++) {
-      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers, onBlobDone }, sightings);
+      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers, onBlobDone, onBlobRetry: options.onBlobRetry }, sightings);
       options.onImageDone?.(outcomes[index]);
     }
   };
@@ -87,7 +88,7 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   return outcomes;
 }
 
-async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: Pick<CopyImageOptions, 'limiter' | 'transfers' | 'onBlobDone'>, sightings: BlobSightings): Promise<MirrorOutcome> {
+async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: Pick<CopyImageOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>, sightings: BlobSightings): Promise<MirrorOutcome> {
   const started = Date.now();
   const base = { group: image.group, source: image.source.toString(), target: target.description };
   const source = registryImage(options.client, image.source, sightings);

@@ -57,6 +57,8 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
       progress(outcomeLine(outcome, normalized.dryRun));
     },
     onBytesCopied: (bytes) => heartbeat.bytesCopied(bytes),
+    onBlobRetry: ({ blob, attempt, attempts, reason }) =>
+      progress(`  ${blob.digest.slice(0, 19)}…: ${reason}; sending it again from its start (attempt ${attempt} of ${attempts})`),
   }).finally(() => {
     heartbeat.stop();
     return client.close();
