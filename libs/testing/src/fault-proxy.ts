@@ -133,8 +133,15 @@ function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string,
     });
     return;
   }
+  const cutUpload = fault?.kind === 'drop-mid-body' && hasRequestBody(req) ? fault.afterBytes : undefined;
+  let uploadWasCut = false;
+  const hangUpOnClient = () => req.socket.destroy();
   const [hostname, port] = upstreamHost.split(':');
   const upstream = httpRequest({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    if (uploadWasCut) {
+      answer.resume();
+      return hangUpOnClient();
+    }
     record.status = answer.statusCode;
     uploads.issued(answer.headers.location);
     res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -145,10 +152,12 @@ function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string,
     });
   });
   upstream.on('error', () => res.socket?.destroy());
-  const cutUpload = fault?.kind === 'drop-mid-body' && hasRequestBody(req) ? fault.afterBytes : undefined;
+  // The registry reads the cut body to its end and answers before the client hears of the
+  // break; otherwise what the client asks next races the registry's write of those bytes.
   pipeWithCut(req, upstream, cutUpload, () => {
-    upstream.destroy();
-    req.socket.destroy();
+    uploadWasCut = true;
+    upstream.socket?.once('close', hangUpOnClient);
+    upstream.socket?.end();
   });
 }
 
@@ -160,10 +169,10 @@ function pipeWithCut(from: IncomingMessage, to: NodeJS.WritableStream, cutAfter:
   let passed = 0;
   from.on('data', (chunk: Buffer) => {
     if (cutAfter !== undefined && passed + chunk.length > cutAfter) {
-      to.write(chunk.subarray(0, Math.max(0, cutAfter - passed)));
       from.removeAllListeners('data');
       from.pause();
-      return cut();
+      to.write(chunk.subarray(0, Math.max(0, cutAfter - passed)), () => cut());
+      return;
     }
     passed += chunk.length;
     if (!to.write(chunk)) {
