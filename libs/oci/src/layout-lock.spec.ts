@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { skopeoManifestDigest } from '@changemaker/testing';
@@ -115,6 +115,25 @@ describe('the OCI layout index lock', () => {
     await utimes(lockFile, twoMinutesAgo, twoMinutesAgo);
     await layout.putManifest('second', manifestTagged('second'));
     expect(await readTags(directory)).toEqual(['first', 'second']);
+  });
+
+  it('breaks a dead writer\'s lock even when a waiter died while breaking it, and not while such a waiter may still be at it', async () => {
+    const layout = new OciLayout(directory, { maxWaitMs: 300 });
+    await layout.putManifest('first', manifestTagged('first'));
+    const lockFile = join(directory, 'index.json.lock');
+    const exited = execa('true');
+    await exited;
+    const token = randomUUID();
+    await writeFile(lockFile, JSON.stringify({ pid: exited.pid, hostname: hostname(), token, since: new Date().toISOString() }));
+    const claim = `${lockFile}.break-${token}`;
+    await writeFile(claim, '');
+    await expect(layout.putManifest('second', manifestTagged('second'))).rejects.toThrow(LayoutLockedError);
+
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    await utimes(claim, aMinuteAgo, aMinuteAgo);
+    await layout.putManifest('second', manifestTagged('second'));
+    expect(await readTags(directory)).toEqual(['first', 'second']);
+    expect((await readdir(directory)).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
   });
 
   it('waits on a lock file whose holder has not written its name yet', async () => {

@@ -21,6 +21,8 @@ const lockFileName = 'index.json.lock';
 const defaultMaxWaitMs = 30_000;
 const defaultStaleAfterMs = 120_000;
 const longestPollMs = 100;
+/** Breaking a lock takes milliseconds; a claim this old was left by a waiter that died while breaking one. */
+const abandonedClaimAfterMs = 5_000;
 const tokenPattern = /^[0-9a-f-]{36}$/;
 
 /** What a lock file says about the process that holds it. */
@@ -141,8 +143,9 @@ async function breakStaleLock(path: string, stale: FoundLock): Promise<boolean> 
   try {
     await writeFile(claim, '', { flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await removeIfAbandoned(claim);
+    return false;
   }
   try {
     const now = await inspectLock(path);
@@ -151,6 +154,12 @@ async function breakStaleLock(path: string, stale: FoundLock): Promise<boolean> 
   } finally {
     await rm(claim, { force: true });
   }
+}
+
+/** Without this, a claim left by a crash would keep every later writer from breaking that lock. */
+async function removeIfAbandoned(claim: string): Promise<void> {
+  const claimedAt = await stat(claim).then((stats) => stats.mtimeMs, () => undefined);
+  if (claimedAt !== undefined && Date.now() - claimedAt > abandonedClaimAfterMs) await rm(claim, { force: true });
 }
 
 function isSameLock(a: FoundLock, b: FoundLock): boolean {
