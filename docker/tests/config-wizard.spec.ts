@@ -1,7 +1,7 @@
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 
 const dockerDir = join(__dirname, '..');
 const generatedSecrets = ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY', 'GRAFANA_ADMIN_PASSWORD'];
@@ -16,7 +16,8 @@ afterEach(async () => {
   await rm(install, { recursive: true, force: true });
 });
 
-function configSh(args: string[], options: Options = {}) {
+/** config.sh as an operator runs it, in the install directory; its output as text. */
+function configSh(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   return execa('bash', ['config.sh', ...args], { cwd: install, reject: false, input: '', ...options });
 }
 
