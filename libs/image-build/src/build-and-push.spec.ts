@@ -12,7 +12,9 @@ import {
   type BuildahSandbox,
   type TestDockerDaemon,
   type TestRegistry,
+  type TokenServer,
 } from '@changemaker/testing';
+import { ImageReference, RegistryClient } from '@changemaker/oci';
 import { buildAndPushImage, type ImageBuildOptions } from './build-and-push';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 
@@ -244,24 +246,40 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
   });
 
-  it('stops before building when the docker config holds an identity token, which engines cannot log in with', async () => {
-    const identityToken = 'idt-engines-cannot-use';
-    const tokens = await startTokenServer({ credentials: { username: 'ci', password: 'unused' }, identityToken });
-    const tokenRegistry = await startRegistry({ authConfig: tokens.registryAuthConfig });
-    try {
+  describe('with an identity token from `docker login` in the docker config', () => {
+    const identityToken = 'idt-refresh-7f3a9c51e2';
+    let tokens: TokenServer;
+    let tokenRegistry: TestRegistry;
+    beforeEach(async () => {
+      tokens = await startTokenServer({ credentials: { username: 'ci', password: 'never-used-here' }, identityToken });
+      tokenRegistry = await startRegistry({ authConfig: tokens.registryAuthConfig });
+    });
+    afterEach(async () => {
+      await tokenRegistry.stop();
+      await tokens.stop();
+    });
+
+    it.each(['buildah', 'podman', 'docker'])('%s pushes with it, exchanged by OAuth2 only, never in arguments, output or URLs', async (engine) => {
       const dockerConfig = join(workspace, 'docker-config');
       await mkdir(dockerConfig);
       await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [tokenRegistry.host]: { identitytoken: identityToken } } }));
-      const failure = buildAndPushImage(options({ registry: `${tokenRegistry.host}/admin`, env: { DOCKER_CONFIG: dockerConfig } }));
-      await expect(failure).rejects.toThrow(`the docker config holds an identity token for ${tokenRegistry.host}, which container engines cannot log in with`);
-      await expect(failure).rejects.not.toThrow(identityToken);
-      // The registry check before it exchanged the token, so the token itself is fine.
-      expect(tokens.requests.map((request) => request.user)).toEqual(['ci']);
-      expect(engineCalls()).toEqual([]);
-    } finally {
-      await tokenRegistry.stop();
-      await tokens.stop();
-    }
+      const result = await buildAndPushImage(options({ engine, registry: `${tokenRegistry.host}/admin`, env: { DOCKER_CONFIG: dockerConfig } }));
+
+      // Anonymous callers get pull access only, so the engine's push went through on the exchanged token.
+      expect(result).toMatchObject({ built: true, engine });
+      // containers/image names itself in the exchange; docker's daemon says `docker`, as libs/oci does.
+      expect(tokens.requests.map((request) => request.clientId)).toContain(engine === 'docker' ? 'docker' : 'containers/image');
+      for (const request of tokens.requests) {
+        expect(request).toMatchObject({ user: 'ci', method: 'POST', grantType: 'refresh_token' });
+        expect(request.target).not.toContain(identityToken);
+      }
+      const reader = new RegistryClient({ credentials: async () => ({ identityToken }) });
+      const repository = ImageReference.parse(result.image);
+      for (const tag of [result.commit, 'latest', result.inputsTag]) expect((await reader.headManifest(repository.withTag(tag)))?.digest).toBe(result.digest);
+      await reader.close();
+      for (const call of calls) expect(`${call.args.join(' ')} ${call.input ?? ''}`).not.toContain(identityToken);
+      expect(lines.join('\n')).not.toContain(identityToken);
+    });
   });
 
   describe('refuses bad input with one line and pushes nothing', () => {

@@ -3,7 +3,7 @@ import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegist
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { RegistryLogin } from './container-engine';
 import { selectEngine } from './engine-detection';
-import { BuildContextNotFoundError, DockerfileNotFoundError, IdentityTokenLoginError } from './errors';
+import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
@@ -115,6 +115,7 @@ function validateInputs(options: ImageBuildOptions): void {
 
 async function loginFor(host: string, env: NodeJS.ProcessEnv): Promise<RegistryLogin | undefined> {
   const credentials = await resolveRegistryCredentials(host, { env });
-  if (credentials?.identityToken !== undefined) throw new IdentityTokenLoginError(host);
-  return credentials && { host, username: credentials.username, password: credentials.password };
+  if (!credentials) return undefined;
+  if (credentials.identityToken !== undefined) return { host, identityToken: credentials.identityToken };
+  return { host, username: credentials.username, password: credentials.password };
 }

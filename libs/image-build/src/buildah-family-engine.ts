@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildRequest, RegistryLogin } from './container-engine';
+import type { ContainerEngine, ImageBuildRequest, PasswordLogin } from './container-engine';
 import { EngineCommandError, RegistryLoginRejectedError } from './errors';
 import { isLoopbackRegistry } from '@changemaker/oci';
-import { withTemporaryAuthDirectory } from './temporary-auth';
+import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile } from './temporary-auth';
 
 /**
  * buildah and podman share the containers/image command line: daemonless builds, `--authfile`
@@ -31,9 +31,14 @@ export class BuildahFamilyEngine implements ContainerEngine {
   private async pushAll(request: ImageBuildRequest, manifestList: string | undefined): Promise<void> {
     await withTemporaryAuthDirectory(async (directory) => {
       const authFile = join(directory, 'auth.json');
-      // An anonymous push still gets its own (empty) auth file: never whatever the user's happens to hold.
-      await writeFile(authFile, '{}\n', { mode: 0o600 });
-      if (request.login) await this.logIn(request.login, authFile);
+      const login = request.login;
+      if (login?.identityToken !== undefined) {
+        await writeIdentityTokenAuthFile(authFile, login);
+      } else {
+        // An anonymous push still gets its own (empty) auth file: never whatever the user's happens to hold.
+        await writeFile(authFile, '{}\n', { mode: 0o600 });
+        if (login) await this.logIn(login, authFile);
+      }
       for (const reference of request.references) await this.pushReference(reference, manifestList, authFile, request);
     });
   }
@@ -54,7 +59,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
     return args;
   }
 
-  private async logIn(login: RegistryLogin, authFile: string): Promise<void> {
+  private async logIn(login: PasswordLogin, authFile: string): Promise<void> {
     const args = ['login', '--authfile', authFile, '--username', login.username, '--password-stdin'];
     if (isLoopbackRegistry(login.host)) args.push('--tls-verify=false');
     args.push(login.host);

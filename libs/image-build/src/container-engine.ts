@@ -1,11 +1,21 @@
 export const engineNames = ['docker', 'podman', 'buildah'] as const;
 export type EngineName = (typeof engineNames)[number];
 
-export interface RegistryLogin {
+export interface PasswordLogin {
   host: string;
   username: string;
   password: string;
+  identityToken?: undefined;
 }
+
+/** `docker login`'s OAuth2 refresh token: written into the engine's private auth file, never sent as a password. */
+export interface IdentityTokenLogin {
+  host: string;
+  identityToken: string;
+}
+
+/** Tell the two apart by `identityToken !== undefined`. */
+export type RegistryLogin = PasswordLogin | IdentityTokenLogin;
 
 /** One image build, with everything the engine needs and nothing it may not see. */
 export interface ImageBuildRequest {
@@ -21,7 +31,7 @@ export interface ImageBuildRequest {
   /** Seconds since the epoch for the image's created time, so equal inputs give equal images. */
   timestamp?: number;
   push: boolean;
-  /** Handed to the engine on stdin for the push; never in arguments. */
+  /** Handed to the engine on stdin or in a private auth file for the push; never in arguments. */
   login?: RegistryLogin;
   onLine?: (line: string) => void;
 }

@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildRequest, RegistryLogin } from './container-engine';
+import type { ContainerEngine, ImageBuildRequest, PasswordLogin, RegistryLogin } from './container-engine';
 import { BuildKitUnavailableError, EngineCommandError, PlatformsUnsupportedError, RegistryLoginRejectedError } from './errors';
-import { withTemporaryAuthDirectory } from './temporary-auth';
+import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile } from './temporary-auth';
 
 /**
  * The docker CLI against a daemon. With buildx, several platforms are built and pushed in one
@@ -47,6 +48,12 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private async logIn(login: RegistryLogin, configDirectory: string): Promise<void> {
+    // The daemon exchanges an identity token itself; `docker login` only takes passwords.
+    if (login.identityToken !== undefined) return writeIdentityTokenAuthFile(join(configDirectory, 'config.json'), login);
+    return this.logInWithPassword(login, configDirectory);
+  }
+
+  private async logInWithPassword(login: PasswordLogin, configDirectory: string): Promise<void> {
     const args = ['--config', configDirectory, 'login', '--username', login.username, '--password-stdin', login.host];
     const result = await this.runner.run('docker', args, { input: login.password });
     if (result.exitCode === 0) return;

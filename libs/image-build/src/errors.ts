@@ -81,11 +81,3 @@ export class RegistryLoginRejectedError extends ImageBuildError {
   }
 }
 
-/** Engines log in with `--password-stdin`; an identity token from `docker login` is no password. */
-export class IdentityTokenLoginError extends ImageBuildError {
-  constructor(readonly registryHost: string) {
-    super(
-      `the docker config holds an identity token for ${registryHost}, which container engines cannot log in with: set GITEA_REGISTRY_USER / GITEA_REGISTRY_PASSWORD, or \`docker login ${registryHost}\` with a username and password.`,
-    );
-  }
-}
