@@ -7,6 +7,7 @@ import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
+import { pushWithoutBuildHostFields } from './reproducible-image';
 import { expandTagPatterns, validateTagPattern } from './tag-pattern';
 import { validateEngineChoice } from './engine-choice';
 
@@ -95,7 +96,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     onLine: (line) => options.log(`  ${line}`),
   });
   if (!registry) return { ...result, built: true, engine: engine.name };
-  const pushed = await registry.getManifest(references[0]);
+  const pushed = await pushWithoutBuildHostFields(registry, references[0]);
   // The inputs tag goes last: it tells later runs a complete image exists.
   const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);

@@ -44,8 +44,10 @@ export class BuildahFamilyEngine implements ContainerEngine {
   }
 
   private buildArguments(request: ImageBuildRequest, manifestList: string | undefined): string[] {
-    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
-    const args = ['build', '--format', 'docker', '--file', request.dockerfile];
+    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK. No layer
+    // cache (podman's default, buildah's with BUILDAH_LAYERS): a cached step keeps the time of the
+    // build that made it, whatever --timestamp says, so the image would depend on what ran before.
+    const args = ['build', '--format', 'docker', '--layers=false', '--file', request.dockerfile];
     if (request.target) args.push('--target', request.target);
     if (request.timestamp !== undefined) args.push('--timestamp', String(request.timestamp));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);

@@ -1,0 +1,35 @@
+/**
+ * What buildah and podman write into a docker-format image config about the machine that built
+ * it, not about the image: the build container's id (`container`) and hostname, the docker
+ * classic builder's `container_config`, the local id of the previous step (`parent`) and the
+ * layer cache's `FROM <local id>` history comments. Two builds of one commit on two machines
+ * differ in these alone. BuildKit writes none of them.
+ */
+interface DockerImageConfig {
+  container?: unknown;
+  container_config?: unknown;
+  parent?: unknown;
+  config?: { Hostname?: unknown };
+  history?: Array<{ comment?: unknown }>;
+}
+
+const localImageIdComment = /^FROM [0-9a-f]{12,64}$/;
+
+/** The config without the build machine's fields, or undefined when it has none. */
+export function configWithoutBuildHostFields(bytes: Buffer): Buffer | undefined {
+  const config = JSON.parse(bytes.toString('utf8')) as DockerImageConfig;
+  let changed = false;
+  const drop = (owner: object, key: string) => {
+    if (!(key in owner)) return;
+    delete (owner as Record<string, unknown>)[key];
+    changed = true;
+  };
+  drop(config, 'container');
+  drop(config, 'container_config');
+  drop(config, 'parent');
+  if (config.config) drop(config.config, 'Hostname');
+  for (const entry of config.history ?? []) {
+    if (typeof entry.comment === 'string' && localImageIdComment.test(entry.comment)) drop(entry, 'comment');
+  }
+  return changed ? Buffer.from(JSON.stringify(config)) : undefined;
+}
