@@ -37,6 +37,8 @@ export interface StartGiteaServerOptions {
   omitLinkHeaders?: boolean;
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
   maxPageSize?: number;
+  /** A private repository: to callers without a token it does not exist (404), downloads included. */
+  privateRepo?: boolean;
 }
 
 export interface StoredAttachment {
@@ -217,6 +219,7 @@ class GiteaModel {
   private async route(req: IncomingMessage, url: URL, method: string): Promise<HttpAnswer | Buffer> {
     const caller = this.authenticate(req.headers.authorization);
     if (caller instanceof HttpAnswer) return caller;
+    if (this.options.privateRepo && !caller.login) return notFound(this.url);
     const download = /^\/attachments\/([^/]+)$/.exec(url.pathname);
     if (download) return this.download(caller, download[1]!);
     const injected = this.faults.takeInjectedStatus(method);
@@ -237,6 +240,7 @@ class GiteaModel {
     let m: RegExpExecArray | null;
     if (rest === '/releases' && method === 'GET') return this.list(url, caller);
     if (rest === '/releases' && method === 'POST') return this.create(await readJson(req), caller);
+    if (rest === '/releases/latest' && method === 'GET') return this.latest();
     if ((m = /^\/releases\/tags\/([^/]+)$/.exec(rest))) {
       const release = this.store.find((r) => r.tagName === decodeURIComponent(m![1]!));
       const visible = release && (!release.draft || (this.options.tagLookupShowsDrafts && caller.canWrite));
@@ -254,6 +258,14 @@ class GiteaModel {
       return this.attachmentCall(req, method, release, attachment);
     }
     return notFound(this.url);
+  }
+
+  /** Gitea's newest published release that is not a pre-release, by creation time. */
+  private latest(): HttpAnswer {
+    const [newest] = this.store
+      .filter((r) => !r.draft && !r.prerelease)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+    return newest ? new HttpAnswer(200, this.present(newest)) : notFound(this.url);
   }
 
   private authenticate(header: string | undefined): Caller | HttpAnswer {
