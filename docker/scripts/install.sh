@@ -1,60 +1,155 @@
 #!/usr/bin/env bash
-# Installs a Changemaker Lite release: downloads the tarball and its SHA256SUMS, verifies the
-# checksum, unpacks it into --dir and runs the configuration wizard.
+# Installs a Changemaker Lite release: finds it on the project's Gitea (the latest, or --version),
+# downloads its tarball and SHA256SUMS, verifies the checksum, unpacks it into --dir and runs the
+# configuration wizard (config.sh).
 #
-#   curl -fsSL <gitea>/admin/changemaker.lite/raw/branch/main/scripts/install.sh | bash
+#   curl -fsSL <gitea>/admin/changemaker.lite/raw/branch/main/docker/scripts/install.sh | bash
 #   bash install.sh --version v1.2.3 --dir /opt/changemaker-lite
-#   bash install.sh --dry-run          say what would be downloaded and where, change nothing
+#   bash install.sh --dry-run          say which release would go where, change nothing
+#   bash install.sh --no-config        unpack only; run config.sh yourself later
+#
+# Environment: GITEA_URL (default https://gitea.bnkops.com), GITEA_REPO (default
+# admin/changemaker.lite), GITEA_REGISTRY_API_TOKEN for a private repository (read access is
+# enough; sent as a header, never in arguments or URLs). DOMAIN and ADMIN_EMAIL answer the wizard.
 set -euo pipefail
+# A failure inside $(...) stops the script too, instead of going on with an empty answer.
+shopt -s inherit_errexit
 
-base_url="${CHANGEMAKER_RELEASES_URL:-https://gitea.bnkops.com/admin/changemaker.lite/releases}"
-version=latest
-dir="$PWD/changemaker-lite"
-dry_run=false
+program="${program:-install.sh}"
+gitea_url="${GITEA_URL:-https://gitea.bnkops.com}"
+gitea_url="${gitea_url%/}"
+gitea_repo="${GITEA_REPO:-admin/changemaker.lite}"
+bundle_name=changemaker-lite
 
 fail() {
-  echo "install.sh: $*" >&2
+  echo "$program: $*" >&2
   exit 1
 }
 
-while [ "$#" -gt 0 ]; do
-  case "$1" in
-    --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; version="$2"; shift 2 ;;
-    --dir) [ -n "${2:-}" ] || fail "--dir needs a path"; dir="$2"; shift 2 ;;
-    --dry-run) dry_run=true; shift ;;
-    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) fail "unknown option $1; see --help" ;;
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || fail "$tool is required; install it first"
+  done
+}
+
+# GETs a URL from the Gitea into a file and prints the HTTP status. The token reaches curl on
+# stdin, so no process listing shows it; curl sends it to that host only, never on a redirect
+# to another (object storage).
+gitea_get() {
+  local url="$1" output="$2" status
+  if [ -n "${GITEA_REGISTRY_API_TOKEN:-}" ]; then
+    status="$(printf 'header = "Authorization: token %s"\n' "$GITEA_REGISTRY_API_TOKEN" |
+      curl -sSL --proto '=http,https' --retry 3 -K - -o "$output" -w '%{http_code}' "$url")" || fail "cannot reach $gitea_url; check GITEA_URL and the network"
+  else
+    status="$(curl -sSL --proto '=http,https' --retry 3 -o "$output" -w '%{http_code}' "$url")" || fail "cannot reach $gitea_url; check GITEA_URL and the network"
+  fi
+  echo "$status"
+}
+
+# Writes the release's JSON (tag vX.Y.Z, or "latest": the newest published non-prerelease).
+release_json() {
+  local tag="$1" output="$2" path status
+  if [ "$tag" = latest ]; then path=releases/latest; else path="releases/tags/$tag"; fi
+  status="$(gitea_get "$gitea_url/api/v1/repos/$gitea_repo/$path" "$output")"
+  case "$status" in
+    200) ;;
+    404) fail "no release ${tag/#latest/published yet} in $gitea_repo on $gitea_url; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)" ;;
+    401 | 403) fail "$gitea_url refused the token in GITEA_REGISTRY_API_TOKEN (HTTP $status); create one with read access to $gitea_repo" ;;
+    *) fail "$gitea_url answered HTTP $status for the release $tag; try again later" ;;
   esac
-done
+}
 
-for tool in curl tar sha256sum; do
-  command -v "$tool" >/dev/null || fail "$tool is required; install it first"
-done
-[ ! -e "$dir/docker-compose.yml" ] || fail "$dir already holds an installation; use scripts/upgrade.sh there"
+# Gitea's JSON is one line; each object's fields are flat between braces, so a field of the
+# release or of one asset is found without a JSON parser (none is on a bare server).
+json_tag_name() {
+  grep -o '"tag_name":"[^"]*"' "$1" | head -n 1 | cut -d '"' -f 4
+}
 
-if [ "$version" = latest ]; then
-  download_url="$base_url/latest/download"
-else
-  download_url="$base_url/download/$version"
-fi
-tarball="changemaker-lite-$version.tar.gz"
-if [ "$dry_run" = true ]; then
-  echo "would download $download_url/$tarball and SHA256SUMS, verify, unpack into $dir and run config.sh"
-  exit 0
-fi
+json_asset_url() {
+  local json="$1" name="$2"
+  tr '{' '\n' <"$json" | sed 's/^/,/' | grep -F ",\"name\":\"$name\"" | grep -o '"browser_download_url":"[^"]*"' | head -n 1 | cut -d '"' -f 4
+}
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-echo "downloading $tarball..."
-curl -fsSL -o "$work/$tarball" "$download_url/$tarball"
-curl -fsSL -o "$work/SHA256SUMS" "$download_url/SHA256SUMS"
-(cd "$work" && grep "  $tarball\$" SHA256SUMS | sha256sum -c --quiet -) || fail "checksum of $tarball does not match SHA256SUMS; the download is corrupt or tampered with"
+latest_release_tag() {
+  local json="$1/latest.json" tag
+  release_json latest "$json"
+  tag="$(json_tag_name "$json")"
+  [ -n "$tag" ] || fail "$gitea_url answered the latest release without a tag name; check GITEA_URL"
+  echo "$tag"
+}
 
-mkdir -p "$(dirname "$dir")"
-tar -xzf "$work/$tarball" -C "$work"
-mv "$work/changemaker-lite" "$dir"
-echo "installed $(cat "$dir/VERSION") into $dir"
+download_asset() {
+  local json="$1" name="$2" output="$3" tag="$4" url status
+  url="$(json_asset_url "$json" "$name")"
+  [ -n "$url" ] || fail "the release $tag has no asset $name; it was not published completely, pick another --version"
+  status="$(gitea_get "$url" "$output")"
+  [ "$status" = 200 ] || fail "downloading $name of $tag answered HTTP $status; try again later"
+}
 
-cd "$dir"
-bash config.sh
-echo "start it with: cd $dir && docker compose up -d"
+# Downloads the release `tag` into `work`, verifies it against its SHA256SUMS and unpacks it;
+# the unpacked release is then "$work/$bundle_name". Fails before unpacking anything unverified.
+fetch_release() {
+  local tag="$1" work="$2" tarball="$bundle_name-$1.tar.gz" json="$2/release.json" listed
+  release_json "$tag" "$json"
+  echo "downloading $tarball..." >&2
+  download_asset "$json" "$tarball" "$work/$tarball" "$tag"
+  download_asset "$json" SHA256SUMS "$work/SHA256SUMS" "$tag"
+  listed="$(grep -E "^[0-9a-f]{64}  $tarball\$" "$work/SHA256SUMS" || true)"
+  [ -n "$listed" ] || fail "SHA256SUMS of $tag does not list $tarball; the release is incomplete, nothing was changed"
+  (cd "$work" && echo "$listed" | sha256sum -c --quiet - >/dev/null 2>&1) ||
+    fail "$tarball does not match its checksum in SHA256SUMS: the download is corrupt or was tampered with; nothing was changed"
+  tar -xzf "$work/$tarball" -C "$work"
+  [ "$(cat "$work/$bundle_name/VERSION" 2>/dev/null)" = "$tag" ] || fail "$tarball does not unpack to $bundle_name/ with VERSION $tag; nothing was changed"
+}
+
+# The wizard reads answers from the terminal: when this script is piped into bash, stdin is
+# the rest of the script, which the wizard must not eat.
+run_config_wizard() {
+  local dir="$1"
+  if (exec </dev/tty) 2>/dev/null; then
+    (cd "$dir" && bash config.sh </dev/tty)
+  else
+    (cd "$dir" && bash config.sh </dev/null)
+  fi
+}
+
+install_main() {
+  local version=latest dir="$PWD/$bundle_name" dry_run=false configure=true tag
+  while [ "$#" -gt 0 ]; do
+    case "$1" in
+      --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; version="$2"; shift 2 ;;
+      --dir) [ -n "${2:-}" ] || fail "--dir needs a path"; dir="$2"; shift 2 ;;
+      --dry-run) dry_run=true; shift ;;
+      --no-config) configure=false; shift ;;
+      -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
+      *) fail "unknown option $1; see --help" ;;
+    esac
+  done
+  require_tools curl tar sha256sum
+  if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi
+  [ -z "$(ls -A "$dir" 2>/dev/null)" ] || fail "$dir is not empty; choose another --dir"
+  mkdir -p "$(dirname "$dir")"
+
+  # Beside the target, so the unpacked release is renamed into place, never copied half-way.
+  # Global: the EXIT trap runs after this function has returned.
+  work="$(mktemp -d "$(dirname "$dir")/.$bundle_name-install.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+  tag="$version"
+  [ "$version" != latest ] || tag="$(latest_release_tag "$work")"
+  if [ "$dry_run" = true ]; then
+    echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')"
+    return
+  fi
+  fetch_release "$tag" "$work"
+  rmdir "$dir" 2>/dev/null || true
+  mv "$work/$bundle_name" "$dir"
+  echo "installed $tag into $dir"
+  if [ "$configure" = true ]; then
+    run_config_wizard "$dir" || fail "$tag is installed in $dir, but config.sh did not finish; run it there: cd $dir && bash config.sh"
+  fi
+  echo "start it with: cd $dir && docker compose up -d"
+}
+
+# upgrade.sh sources this file for the functions above; run, or piped into bash, it installs.
+if ! (return 0 2>/dev/null); then install_main "$@"; fi

@@ -1,0 +1,357 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { publishRelease, publisherIdentity, readReleaseAssets, ReleaseClient } from '@changemaker/gitea';
+import { buildReleaseArtifacts, planRelease, writeReleaseArtifacts } from '@changemaker/release-bundle';
+import { findFreePort, startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
+
+const workspaceRoot = join(__dirname, '../..');
+const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
+const writerToken = 'gitea-writer-5b1e7c';
+const readerToken = 'gitea-reader-93d0aa';
+const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
+
+/** A release of the real docker/ project, as package-release writes it; `extraSources` make a later release differ. */
+async function packageRelease(tag: string, outputDir: string, extraSources: Record<string, string> = {}): Promise<string> {
+  const project = JSON.parse(await readFile(join(workspaceRoot, 'docker/project.json'), 'utf8'));
+  const options = project.targets['package-release'].options;
+  const apps = await readdir(join(workspaceRoot, 'apps'));
+  const plan = await planRelease({
+    workspaceRoot,
+    tag,
+    fileList: {
+      sourceRoot: options.sourceRoot,
+      bundleRoot: options.bundleRoot,
+      sources: [...options.sources, ...Object.keys(extraSources)],
+      renames: { ...options.renames, ...extraSources },
+      emptyDirectories: options.emptyDirectories,
+    },
+    composeFile: options.composeFile,
+    mirrorManifest: options.mirrorManifest,
+    serviceNames: apps.filter((app) => existsSync(join(workspaceRoot, 'apps', app, 'Dockerfile'))),
+    env: { SOURCE_DATE_EPOCH: '1767225600' },
+  });
+  await writeReleaseArtifacts(await buildReleaseArtifacts(plan), outputDir);
+  return outputDir;
+}
+
+async function publish(gitea: TestGiteaServer, tag: string, inputDir: string): Promise<void> {
+  const client = new ReleaseClient({ giteaUrl: gitea.url, repo: `${gitea.owner}/${gitea.repo}`, token: writerToken });
+  const assets = await readReleaseAssets(inputDir, [`changemaker-lite-${tag}.tar.gz`]);
+  const checksums = await readFile(join(inputDir, 'SHA256SUMS'), 'utf8');
+  const request = { tag, title: tag, notes: tag, assets, draft: false, prerelease: false, replace: false, publisherId: publisherIdentity('test', inputDir, checksums) };
+  await publishRelease(client, request, { dryRun: false });
+}
+
+describe('install.sh and upgrade.sh against a Gitea', () => {
+  let scratch: string;
+  let gitea: TestGiteaServer;
+  let releases: Record<'v1.0.0' | 'v1.1.0', string>;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'cm-release-scripts-'));
+    releases = {
+      'v1.0.0': await packageRelease('v1.0.0', join(scratch, 'v1.0.0')),
+      // The later release adds a top-level file, which a rollback must take away again.
+      'v1.1.0': await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { '../README.md': 'README.md' }),
+    };
+    gitea = await startGiteaServer({ tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
+    await publish(gitea, 'v1.0.0', releases['v1.0.0']);
+    await publish(gitea, 'v1.1.0', releases['v1.1.0']);
+  });
+  afterAll(async () => {
+    await gitea?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+  afterEach(() => expect(gitea.violations()).toEqual([]));
+
+  let place: string;
+  beforeEach(async () => {
+    place = await mkdtemp(join(scratch, 'server-'));
+  });
+
+  const giteaEnv = () => ({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...wizardAnswers });
+
+  function install(args: string[], env: Record<string, string> = {}) {
+    return execa('bash', [installScript, ...args], { cwd: place, env: { ...giteaEnv(), ...env }, reject: false, input: '' });
+  }
+
+  function upgrade(dir: string, args: string[], env: Record<string, string> = {}) {
+    return execa('bash', [join(dir, 'scripts/upgrade.sh'), ...args], { cwd: dir, env: { ...giteaEnv(), ...env }, reject: false, input: '' });
+  }
+
+  async function installed(version: string): Promise<string> {
+    const dir = join(place, 'changemaker-lite');
+    const result = await install(['--version', version, '--dir', dir]);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: `downloading changemaker-lite-${version}.tar.gz...` });
+    return dir;
+  }
+
+  /** The installation's files and their contents, .env and data included, to show what changed. */
+  async function snapshot(dir: string): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name);
+      files[path.slice(dir.length + 1)] = entry.isFile() ? await readFile(path, 'utf8') : '<dir>';
+    }
+    return files;
+  }
+
+  const version = async (dir: string) => (await readFile(join(dir, 'VERSION'), 'utf8')).trim();
+  const leftovers = async () => (await readdir(place)).filter((name) => name !== 'changemaker-lite');
+
+  it('piped into bash, installs the latest release into ./changemaker-lite, verified, and the wizard writes .env', async () => {
+    const script = await readFile(installScript, 'utf8');
+    const result = await execa('bash', ['-s'], { cwd: place, env: giteaEnv(), input: script, reject: false });
+
+    expect(result.stderr).toBe('downloading changemaker-lite-v1.1.0.tar.gz...');
+    expect(result.exitCode).toBe(0);
+    const dir = join(place, 'changemaker-lite');
+    expect(await version(dir)).toBe('v1.1.0');
+    expect(await readFile(join(dir, '.env'), 'utf8')).toMatch(/^DOMAIN=example\.org$/m);
+    expect(await readFile(join(dir, 'docker-compose.yml'), 'utf8')).toContain('changemaker-api:${IMAGE_TAG:-v1.1.0}');
+    expect(existsSync(join(dir, 'data/postgres'))).toBe(true);
+    expect(result.stdout.split('\n').at(-1)).toBe(`start it with: cd ${dir} && docker compose up -d`);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('piped into bash from a terminal, the wizard asks the operator there, not the pipe', async () => {
+    // `script` gives the pipeline a terminal, as an operator's ssh session has; the answers are typed into it.
+    const pipeline = `cat '${installScript}' | bash -s -- --dir '${join(place, 'changemaker-lite')}'`;
+    const env = { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}` };
+    const result = await execa('script', ['-qec', pipeline, '/dev/null'], { env, input: 'typed.example.org\nme@typed.example.org\n\n', reject: false });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Domain [');
+    const written = await readFile(join(place, 'changemaker-lite/.env'), 'utf8');
+    expect(written).toMatch(/^DOMAIN=typed\.example\.org$/m);
+    expect(written).toMatch(/^ADMIN_EMAIL=me@typed\.example\.org$/m);
+  });
+
+  it('upgrades to the latest release keeping .env and data, and --rollback returns to the exact files before', async () => {
+    const dir = await installed('v1.0.0');
+    await writeFile(join(dir, 'data/postgres/PG_VERSION'), '16\n');
+    await writeFile(join(dir, '.env'), `${await readFile(join(dir, '.env'), 'utf8')}# edited by the operator\n`);
+    const before = await snapshot(dir);
+
+    const up = await upgrade(dir, ['--no-restart']);
+    expect(up.stderr).toBe('downloading changemaker-lite-v1.1.0.tar.gz...');
+    expect(up.exitCode).toBe(0);
+    expect(up.stdout).toContain('files upgraded from v1.0.0 to v1.1.0 (the previous files are in .rollback/)');
+    expect(await version(dir)).toBe('v1.1.0');
+    expect(await readFile(join(dir, '.env'), 'utf8')).toBe(before['.env']);
+    expect(await readFile(join(dir, 'data/postgres/PG_VERSION'), 'utf8')).toBe('16\n');
+    expect(await readFile(join(dir, 'docker-compose.yml'), 'utf8')).toContain('${IMAGE_TAG:-v1.1.0}');
+    expect(existsSync(join(dir, 'README.md'))).toBe(true);
+    expect((await readdir(dir)).filter((name) => name.startsWith('.upgrade'))).toEqual([]);
+
+    const back = await upgrade(dir, ['--rollback', '--no-restart']);
+    expect(back).toMatchObject({ exitCode: 0, stdout: 'returned from v1.1.0 to v1.0.0', stderr: '' });
+    expect(await snapshot(dir)).toEqual(before);
+
+    const again = await upgrade(dir, ['--rollback', '--no-restart']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toBe('upgrade.sh: there is no .rollback/ to return to: no upgrade has been made here');
+  });
+
+  it('says there is no update when the installation is on the latest release, and changes nothing', async () => {
+    const dir = await installed('v1.1.0');
+    const before = await snapshot(dir);
+    const result = await upgrade(dir, ['--no-restart']);
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'already on v1.1.0; no update available', stderr: '' });
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('puts the previous files back at once when the upgraded release does not start', async () => {
+    const dir = await installed('v1.0.0');
+    const before = await snapshot(dir);
+    // A real compose against a daemon that is not there: pull fails, as with a registry outage.
+    const result = await upgrade(dir, [], { DOCKER_HOST: `unix://${join(scratch, 'no-daemon.sock')}` });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.split('\n')).toEqual(
+      expect.arrayContaining([
+        "the restart of v1.1.0 failed; putting v1.0.0's files back",
+        "upgrade.sh: the restart of v1.1.0 failed (see above), and v1.0.0's files are back but it did not start either; check docker compose logs",
+      ]),
+    );
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('dry runs say what they would do, download nothing and change nothing', async () => {
+    const dir = await installed('v1.0.0');
+    const before = await snapshot(dir);
+    const downloadsBefore = gitea.requests().filter((r) => r.url.startsWith('/attachments/')).length;
+
+    const wouldUpgrade = await upgrade(dir, ['--dry-run']);
+    expect(wouldUpgrade.stdout.split('\n')).toEqual([
+      'upgrade available: v1.0.0 -> v1.1.0',
+      `would download v1.1.0 from ${gitea.url} (admin/changemaker.lite), verify it and swap it in, then pull and restart`,
+    ]);
+    const wouldInstall = await install(['--dry-run', '--dir', join(place, 'elsewhere')]);
+    expect(wouldInstall.stdout).toBe(`would install v1.1.0 from ${gitea.url} (admin/changemaker.lite) into ${join(place, 'elsewhere')} and run config.sh`);
+
+    expect([wouldUpgrade.exitCode, wouldInstall.exitCode]).toEqual([0, 0]);
+    expect(await snapshot(dir)).toEqual(before);
+    expect(await leftovers()).toEqual([]);
+    expect(gitea.requests().filter((r) => r.url.startsWith('/attachments/')).length).toBe(downloadsBefore);
+  });
+
+  describe('refuses with one line, and leaves nothing behind', () => {
+    const tampered = 'v1.9.9';
+    const unlisted = 'v1.9.8';
+
+    /** A release whose assets are not what package-release wrote; pre-releases, so "latest" stays v1.1.0. */
+    async function seedBrokenRelease(tag: string, firstId: number, tarball: Buffer, sums: string): Promise<void> {
+      const attachment = (id: number, name: string, bytes: Buffer) => ({ id, uuid: `${tag}-${id}`, name, bytes, createdAt: new Date().toISOString() });
+      const release: Partial<StoredRelease> & { tagName: string } = {
+        tagName: tag,
+        prerelease: true,
+        attachments: [attachment(firstId, `changemaker-lite-${tag}.tar.gz`, tarball), attachment(firstId + 1, 'SHA256SUMS', Buffer.from(sums))],
+      };
+      gitea.addRelease(release);
+    }
+
+    beforeAll(async () => {
+      const good = await readFile(join(releases['v1.1.0'], 'changemaker-lite-v1.1.0.tar.gz'));
+      const flipped = Buffer.from(good);
+      flipped[flipped.length - 100] ^= 0xff;
+      const goodSum = (await readFile(join(releases['v1.1.0'], 'SHA256SUMS'), 'utf8')).split('\n').find((line) => line.endsWith('v1.1.0.tar.gz'))!.slice(0, 64);
+      await seedBrokenRelease(tampered, 9001, flipped, `${goodSum}  changemaker-lite-${tampered}.tar.gz\n`);
+      await seedBrokenRelease(unlisted, 9003, good, `${goodSum}  changemaker-lite-latest.tar.gz\n`);
+    });
+
+    it('a tarball that does not match SHA256SUMS: nothing installed, nothing upgraded', async () => {
+      const fresh = await install(['--version', tampered, '--dir', join(place, 'fresh')]);
+      expect(fresh.exitCode).toBe(1);
+      expect(fresh.stderr.split('\n').at(-1)).toBe(
+        `install.sh: changemaker-lite-${tampered}.tar.gz does not match its checksum in SHA256SUMS: the download is corrupt or was tampered with; nothing was changed`,
+      );
+      expect(await readdir(place)).toEqual([]);
+
+      const dir = await installed('v1.0.0');
+      const before = await snapshot(dir);
+      const up = await upgrade(dir, ['--version', tampered, '--no-restart']);
+      expect(up.exitCode).toBe(1);
+      expect(up.stderr.split('\n').at(-1)).toMatch(/^upgrade\.sh: .* does not match its checksum in SHA256SUMS/);
+      expect(await snapshot(dir)).toEqual(before);
+    });
+
+    it('a SHA256SUMS that does not list the tarball', async () => {
+      const result = await install(['--version', unlisted, '--dir', join(place, 'fresh')]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n').at(-1)).toBe(`install.sh: SHA256SUMS of ${unlisted} does not list changemaker-lite-${unlisted}.tar.gz; the release is incomplete, nothing was changed`);
+      expect(await readdir(place)).toEqual([]);
+    });
+
+    it('a version that was never released', async () => {
+      const result = await install(['--version', 'v9.9.9']);
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `install.sh: no release v9.9.9 in admin/changemaker.lite on ${gitea.url}; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)`,
+      });
+      expect(await readdir(place)).toEqual([]);
+    });
+
+    it('a Gitea that cannot be reached', async () => {
+      const port = await findFreePort();
+      const result = await install([], { GITEA_URL: `http://127.0.0.1:${port}` });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n').at(-1)).toBe(`install.sh: cannot reach http://127.0.0.1:${port}; check GITEA_URL and the network`);
+      expect(await readdir(place)).toEqual([]);
+    });
+
+    it('a directory that already holds an installation, or anything else', async () => {
+      const dir = await installed('v1.0.0');
+      const before = await snapshot(dir);
+      const over = await install(['--dir', dir]);
+      expect(over).toMatchObject({ exitCode: 1, stderr: `install.sh: ${dir} already holds an installation (v1.0.0); run scripts/upgrade.sh there` });
+      await mkdir(join(place, 'busy'));
+      await writeFile(join(place, 'busy/notes.txt'), 'mine\n');
+      const busy = await install(['--dir', join(place, 'busy')]);
+      expect(busy).toMatchObject({ exitCode: 1, stderr: `install.sh: ${join(place, 'busy')} is not empty; choose another --dir` });
+      expect(await snapshot(dir)).toEqual(before);
+    });
+
+    it('an unknown option', async () => {
+      expect(await install(['--versoin', 'v1.0.0'])).toMatchObject({ exitCode: 1, stderr: 'install.sh: unknown option --versoin; see --help' });
+    });
+  });
+});
+
+describe('install.sh from a private repository', () => {
+  let gitea: TestGiteaServer;
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'cm-private-release-'));
+    const release = await packageRelease('v2.0.0', join(scratch, 'release'));
+    // Downloads go to object storage on another origin, as with Gitea's SERVE_DIRECT.
+    gitea = await startGiteaServer({
+      privateRepo: true,
+      serveDownloadsDirect: true,
+      tokens: { [writerToken]: { login: 'releaser', canWrite: true }, [readerToken]: { login: 'server', canWrite: false } },
+    });
+    await publish(gitea, 'v2.0.0', release);
+  });
+  afterAll(async () => {
+    await gitea?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  function install(dir: string, env: Record<string, string>) {
+    return execa('bash', [installScript, '--dir', dir, '--no-config'], {
+      env: { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...env },
+      reject: false,
+      input: '',
+    });
+  }
+
+  /** A curl on PATH that writes down its arguments, then runs the real curl with them. */
+  async function curlRecordingArguments(): Promise<{ path: string; log: string }> {
+    const bin = join(scratch, 'bin');
+    const log = join(scratch, 'curl-arguments.log');
+    const realCurl = (await execa('bash', ['-c', 'command -v curl'])).stdout;
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'curl'), `#!/bin/bash\nprintf '%s\\n' "$*" >> '${log}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+    return { path: `${bin}:${process.env['PATH']}`, log };
+  }
+
+  it('installs with a read token, sent to the Gitea only and never shown', async () => {
+    const dir = join(scratch, 'with-token');
+    const seenBefore = gitea.requests().length;
+    const curl = await curlRecordingArguments();
+    const result = await install(dir, { GITEA_REGISTRY_API_TOKEN: readerToken, PATH: curl.path });
+
+    expect(result.exitCode).toBe(0);
+    expect((await readFile(join(dir, 'VERSION'), 'utf8')).trim()).toBe('v2.0.0');
+    expect(`${result.stdout}\n${result.stderr}`).not.toContain(readerToken);
+    const curlArguments = await readFile(curl.log, 'utf8');
+    expect(curlArguments.trim().split('\n')).toHaveLength(4);
+    expect(curlArguments).not.toContain(readerToken);
+    const reads = gitea.requests().slice(seenBefore);
+    expect(reads.map((r) => r.method)).toEqual(['GET', 'GET', 'GET', 'GET']);
+    expect(reads.every((r) => r.authorization === `token ${readerToken}`)).toBe(true);
+    expect(reads.every((r) => !r.url.includes(readerToken))).toBe(true);
+    // curl does not carry the token across the redirect to storage.
+    expect(gitea.storageRequests().map((r) => r.authorization)).toEqual([undefined, undefined]);
+    expect(gitea.violations()).toEqual([]);
+  });
+
+  it('without a token the repository does not exist, and the error says a token may be missing', async () => {
+    const result = await install(join(scratch, 'anonymous'), {});
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stderr: `install.sh: no release published yet in admin/changemaker.lite on ${gitea.url}; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)`,
+    });
+    expect(existsSync(join(scratch, 'anonymous'))).toBe(false);
+  });
+
+  it('a token the Gitea does not know is named as the problem, not shown', async () => {
+    const result = await install(join(scratch, 'bad-token'), { GITEA_REGISTRY_API_TOKEN: 'not-a-token-7731' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(`install.sh: ${gitea.url} refused the token in GITEA_REGISTRY_API_TOKEN (HTTP 401); create one with read access to admin/changemaker.lite`);
+  });
+});
