@@ -42,6 +42,12 @@ done
 
 cd "$root"
 
+# One upgrade or rollback at a time: two would both move files and .rollback/ about. The lock
+# is on the directory itself, whose inode no swap replaces, and leaves no file behind.
+require_tools flock
+exec 9<"$root"
+flock -n 9 || fail "another upgrade.sh is running in $root; wait for it to finish"
+
 compose_command() {
   if docker compose version >/dev/null 2>&1; then
     echo "docker compose"

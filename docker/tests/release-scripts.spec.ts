@@ -45,6 +45,10 @@ async function publish(gitea: TestGiteaServer, tag: string, inputDir: string): P
   await publishRelease(client, request, { dryRun: false });
 }
 
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 100 && !(await condition()); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 describe('install.sh and upgrade.sh against a Gitea', () => {
   let scratch: string;
   let gitea: TestGiteaServer;
@@ -273,6 +277,20 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       const busy = await install(['--dir', join(place, 'busy')]);
       expect(busy).toMatchObject({ exitCode: 1, stderr: `install.sh: ${join(place, 'busy')} is not empty; choose another --dir` });
       expect(await snapshot(dir)).toEqual(before);
+    });
+
+    it('a second upgrade while one is running', async () => {
+      const dir = await installed('v1.0.0');
+      const before = await snapshot(dir);
+      const running = execa('flock', [dir, 'sleep', '30'], { reject: false });
+      try {
+        await waitUntil(async () => (await execa('flock', ['-n', dir, 'true'], { reject: false })).exitCode !== 0);
+        const second = await upgrade(dir, ['--no-restart']);
+        expect(second).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: another upgrade.sh is running in ${dir}; wait for it to finish` });
+        expect(await snapshot(dir)).toEqual(before);
+      } finally {
+        running.kill();
+      }
     });
 
     it('an unknown option', async () => {
