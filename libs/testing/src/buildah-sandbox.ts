@@ -48,7 +48,7 @@ export async function createBuildahSandbox(dockerHubStandIn: string): Promise<Bu
     REGISTRY_AUTH_FILE: join(directory, 'auth.json'),
   };
   const buildah = async (args: readonly string[]) => (await execa('buildah', args, { env })).stdout;
-  return { directory, env, buildah, remove: () => rm(directory, { recursive: true, force: true }) };
+  return { directory, env, buildah, remove: () => rm(directory, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 /** A stand-in for a public base image: busybox, and with `node` the host's own Node.js and its libraries. */

@@ -34,7 +34,7 @@ export async function createThrowawayWorkspace(sourceRoot: string): Promise<Thro
     return git('rev-parse', 'HEAD');
   };
   await commitAll('initial');
-  return { root, git, commitAll, remove: () => rm(root, { recursive: true, force: true }) };
+  return { root, git, commitAll, remove: () => rm(root, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 /** git lists a tracked file that the working tree has since deleted: the copy leaves it out too. */
