@@ -26,6 +26,11 @@ fail() {
   exit 1
 }
 
+# A tag becomes part of an API path: nothing but a release name may get there.
+require_release_tag() {
+  [[ "$1" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || fail "--version '$1' is not a release tag; pass one like v1.2.3"
+}
+
 require_tools() {
   local tool
   for tool in "$@"; do
@@ -118,7 +123,7 @@ install_main() {
   local version=latest dir="$PWD/$bundle_name" dry_run=false configure=true tag
   while [ "$#" -gt 0 ]; do
     case "$1" in
-      --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; version="$2"; shift 2 ;;
+      --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
       --dir) [ -n "${2:-}" ] || fail "--dir needs a path"; dir="$2"; shift 2 ;;
       --dry-run) dry_run=true; shift ;;
       --no-config) configure=false; shift ;;
@@ -129,11 +134,14 @@ install_main() {
   require_tools curl tar sha256sum
   if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi
   [ -z "$(ls -A "$dir" 2>/dev/null)" ] || fail "$dir is not empty; choose another --dir"
-  mkdir -p "$(dirname "$dir")"
-
-  # Beside the target, so the unpacked release is renamed into place, never copied half-way.
-  # Global: the EXIT trap runs after this function has returned.
-  work="$(mktemp -d "$(dirname "$dir")/.$bundle_name-install.XXXXXX")"
+  # Beside the target, so the unpacked release is renamed into place, never copied half-way; a
+  # dry run creates nothing there. Global: the EXIT trap runs after this function has returned.
+  if [ "$dry_run" = true ]; then
+    work="$(mktemp -d)"
+  else
+    mkdir -p "$(dirname "$dir")"
+    work="$(mktemp -d "$(dirname "$dir")/.$bundle_name-install.XXXXXX")"
+  fi
   trap 'rm -rf "$work"' EXIT
   tag="$version"
   [ "$version" != latest ] || tag="$(latest_release_tag "$work")"

@@ -30,7 +30,7 @@ rollback=false
 restart=true
 while [ "$#" -gt 0 ]; do
   case "$1" in
-    --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; version="$2"; shift 2 ;;
+    --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --use-registry) use_registry=true; shift ;;
     --rollback) rollback=true; shift ;;

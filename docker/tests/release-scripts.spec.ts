@@ -194,8 +194,8 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       'upgrade available: v1.0.0 -> v1.1.0',
       `would download v1.1.0 from ${gitea.url} (admin/changemaker.lite), verify it and swap it in, then pull and restart`,
     ]);
-    const wouldInstall = await install(['--dry-run', '--dir', join(place, 'elsewhere')]);
-    expect(wouldInstall.stdout).toBe(`would install v1.1.0 from ${gitea.url} (admin/changemaker.lite) into ${join(place, 'elsewhere')} and run config.sh`);
+    const wouldInstall = await install(['--dry-run', '--dir', join(place, 'new/elsewhere')]);
+    expect(wouldInstall.stdout).toBe(`would install v1.1.0 from ${gitea.url} (admin/changemaker.lite) into ${join(place, 'new/elsewhere')} and run config.sh`);
 
     expect([wouldUpgrade.exitCode, wouldInstall.exitCode]).toEqual([0, 0]);
     expect(await snapshot(dir)).toEqual(before);
@@ -293,8 +293,10 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       }
     });
 
-    it('an unknown option', async () => {
+    it('an unknown option, or a version that is no tag', async () => {
       expect(await install(['--versoin', 'v1.0.0'])).toMatchObject({ exitCode: 1, stderr: 'install.sh: unknown option --versoin; see --help' });
+      expect(await install(['--version', '../../admin'])).toMatchObject({ exitCode: 1, stderr: "install.sh: --version '../../admin' is not a release tag; pass one like v1.2.3" });
+      expect(await readdir(place)).toEqual([]);
     });
   });
 });
