@@ -15,6 +15,11 @@ const esmOnlyPackages = [
 
 module.exports = {
   testEnvironment: 'node',
+  // Jest 30's default 'soft' cleanup wraps each global's data properties in a setter that calls
+  // Reflect.set on the same property, i.e. itself: a write that lands after a test file ended (a
+  // late socket or child-process event) overflows the stack and fails the suite after every test
+  // passed. CI saw it in build-and-push.spec.ts.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/docker'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.[cm]?[tj]s$': swcTransform },
