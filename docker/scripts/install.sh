@@ -43,13 +43,14 @@ require_tools() {
 # to another (object storage).
 gitea_get() {
   local url="$1" output="$2" status
-  if [ -n "${GITEA_REGISTRY_API_TOKEN:-}" ]; then
-    status="$(printf 'header = "Authorization: token %s"\n' "$GITEA_REGISTRY_API_TOKEN" |
-      curl -sSL --proto '=http,https' --retry 3 -K - -o "$output" -w '%{http_code}' "$url")" || fail "cannot reach $gitea_url; check GITEA_URL and the network"
-  else
-    status="$(curl -sSL --proto '=http,https' --retry 3 -o "$output" -w '%{http_code}' "$url")" || fail "cannot reach $gitea_url; check GITEA_URL and the network"
-  fi
+  status="$(curl_token_config | curl -sSL --proto '=http,https' --retry 3 -K - -o "$output" -w '%{http_code}' "$url")" ||
+    fail "cannot reach $gitea_url; check GITEA_URL and the network"
   echo "$status"
+}
+
+# curl's config for the token, when there is one; empty otherwise.
+curl_token_config() {
+  [ -z "${GITEA_REGISTRY_API_TOKEN:-}" ] || printf 'header = "Authorization: token %s"\n' "$GITEA_REGISTRY_API_TOKEN"
 }
 
 # Writes the release's JSON (tag vX.Y.Z, or "latest": the newest published non-prerelease).
@@ -76,11 +77,13 @@ json_asset_url() {
   tr '{' '\n' <"$json" | sed 's/^/,/' | grep -F ",\"name\":\"$name\"" | grep -o '"browser_download_url":"[^"]*"' | head -n 1 | cut -d '"' -f 4
 }
 
-latest_release_tag() {
-  local json="$1/latest.json" tag
-  release_json latest "$json"
+# Looks up a release (vX.Y.Z, or "latest") into "$work/release.json", which fetch_release then
+# downloads from, and prints its tag.
+find_release() {
+  local wanted="$1" json="$2/release.json" tag
+  release_json "$wanted" "$json"
   tag="$(json_tag_name "$json")"
-  [ -n "$tag" ] || fail "$gitea_url answered the latest release without a tag name; check GITEA_URL"
+  [ -n "$tag" ] || fail "$gitea_url answered the release $wanted without a tag name; check GITEA_URL"
   echo "$tag"
 }
 
@@ -92,11 +95,11 @@ download_asset() {
   [ "$status" = 200 ] || fail "downloading $name of $tag answered HTTP $status; try again later"
 }
 
-# Downloads the release `tag` into `work`, verifies it against its SHA256SUMS and unpacks it;
-# the unpacked release is then "$work/$bundle_name". Fails before unpacking anything unverified.
+# Downloads the release `tag`, found by find_release, into `work`, verifies it against its
+# SHA256SUMS and unpacks it; the unpacked release is then "$work/$bundle_name". Fails before
+# unpacking anything unverified.
 fetch_release() {
   local tag="$1" work="$2" tarball="$bundle_name-$1.tar.gz" json="$2/release.json" listed
-  release_json "$tag" "$json"
   echo "downloading $tarball..." >&2
   download_asset "$json" "$tarball" "$work/$tarball" "$tag"
   download_asset "$json" SHA256SUMS "$work/SHA256SUMS" "$tag"
@@ -143,8 +146,7 @@ install_main() {
     work="$(mktemp -d "$(dirname "$dir")/.$bundle_name-install.XXXXXX")"
   fi
   trap 'rm -rf "$work"' EXIT
-  tag="$version"
-  [ "$version" != latest ] || tag="$(latest_release_tag "$work")"
+  tag="$(find_release "$version" "$work")"
   if [ "$dry_run" = true ]; then
     echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')"
     return

@@ -90,7 +90,6 @@ swap_in_release() {
 
 restore_previous_files() {
   local entry
-  [ -d "$rollback_dir" ] || fail "there is no $rollback_dir/ to return to: no upgrade has been made here"
   while IFS= read -r entry; do
     [ -n "$entry" ] && rm -rf "${entry:?}"
   done <"$rollback_dir/$added_list"
@@ -144,7 +143,7 @@ upgrade_release_install() {
   [ "$restart" = false ] || compose_command >/dev/null
   work="$(mktemp -d "$root/.upgrade.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
-  target="${version:-$(latest_release_tag "$work")}"
+  target="$(find_release "${version:-latest}" "$work")"
   if [ "$target" = "$current" ]; then
     echo "already on $current; no update available"
     return
