@@ -1,15 +1,9 @@
+import { serviceOfImageName, type ManifestImage } from '@changemaker/release-contract';
 import { ImageRefusedError } from './bundle-errors';
 import type { ComposeImage } from './compose-images';
 import { ImageReferenceTemplate } from './image-reference-template';
 import type { MirrorPins } from './mirror-pins';
 
-/** An image a release install pulls, as the manifest lists it. */
-export interface ReleaseImage {
-  service: string;
-  /** The reference with every default applied, e.g. gitea.bnkops.com/admin/changemaker-api:v1.2.3 */
-  reference: string;
-  source: 'workspace' | 'mirror';
-}
 
 export interface ReleaseImagePolicy {
   composeFile: string;
@@ -21,10 +15,8 @@ export interface ReleaseImagePolicy {
 
 export interface PinnedCompose {
   text: string;
-  images: ReleaseImage[];
+  images: ManifestImage[];
 }
-
-const SERVICE_IMAGE_PREFIX = 'changemaker-';
 
 /**
  * Pins the workspace's service images to the release tag and refuses every image a release
@@ -32,7 +24,7 @@ const SERVICE_IMAGE_PREFIX = 'changemaker-';
  */
 export function pinComposeToRelease(composeText: string, images: readonly ComposeImage[], tag: string, policy: ReleaseImagePolicy): PinnedCompose {
   let text = composeText;
-  const releaseImages: ReleaseImage[] = [];
+  const releaseImages: ManifestImage[] = [];
   for (const { service, image } of images) {
     const template = new ImageReferenceTemplate(image);
     refuseUnpinnable(template, policy);
@@ -57,8 +49,7 @@ function refuseUnpinnable(template: ImageReferenceTemplate, policy: ReleaseImage
 }
 
 function isWorkspaceServiceImage(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): boolean {
-  const name = template.nameInRegistry;
-  return name.startsWith(SERVICE_IMAGE_PREFIX) && policy.serviceNames.includes(name.slice(SERVICE_IMAGE_PREFIX.length));
+  return serviceOfImageName(template.nameInRegistry, policy.serviceNames) !== undefined;
 }
 
 function refuseUnmirrored(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): void {

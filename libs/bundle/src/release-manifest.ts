@@ -1,23 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { ManifestFile } from '@changemaker/release-contract';
 import type { TarEntry } from './tar-entry';
-
-export interface ManifestFile {
-  path: string;
-  size: number;
-  mode: string;
-  sha256: string;
-}
-
-export interface ReleaseManifest {
-  name: string;
-  version: string;
-  tag: string;
-  commit: string | null;
-  sourceDateEpoch: number;
-  files: ManifestFile[];
-  /** Compose service -> the image reference a release install pulls for it. */
-  images: Record<string, string>;
-}
 
 export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
+import { versionFileName, type ManifestImage } from '@changemaker/release-contract';
 import { ComposeFileError, DuplicateBundlePathError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { composeImages } from './compose-images';
 import { readMirrorPins } from './mirror-pins';
 import type { ReleaseFileList } from './release-file-list';
-import { pinComposeToRelease, type ReleaseImage } from './release-images';
+import { pinComposeToRelease } from './release-images';
 import { ReleaseTag } from './release-tag';
 import { refuseSecrets } from './secret-detection';
 import { resolveSourceDate, type SourceDate } from './source-date';
@@ -31,7 +32,7 @@ export interface ReleasePlan {
   /** Tarball name stem, e.g. changemaker-lite */
   name: string;
   entries: TarEntry[];
-  images: ReleaseImage[];
+  images: ManifestImage[];
   sourceDate: SourceDate;
 }
 
@@ -47,7 +48,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   const bundleRoot = request.fileList.bundleRoot;
   const entries: TarEntry[] = [
     ...sources.map((source) => fileEntry(bundleRoot, source.bundlePath, source === compose.source ? compose.content : source.content, source.executable)),
-    fileEntry(bundleRoot, 'VERSION', Buffer.from(`${tag}\n`), false),
+    fileEntry(bundleRoot, versionFileName, Buffer.from(`${tag}\n`), false),
     ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: inBundle(bundleRoot, path), mode: 0o755 })),
   ];
   refuseDuplicatePaths(entries);

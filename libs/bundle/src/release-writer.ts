@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { manifestFiles, sha256, sha256sums, type ReleaseManifest } from './release-manifest';
+import { checksumFileName, latestTarballName, manifestFileName, versionedTarballName, type ReleaseManifest } from '@changemaker/release-contract';
+import { manifestFiles, sha256, sha256sums } from './release-manifest';
 import type { ReleasePlan } from './release-plan';
 import { reproducibleTarGz } from './reproducible-tar';
 
@@ -26,17 +27,17 @@ export async function buildReleaseArtifacts(plan: ReleasePlan): Promise<ReleaseA
     commit: plan.sourceDate.commit,
     sourceDateEpoch: plan.sourceDate.mtimeSeconds,
     files: manifestFiles(plan.entries),
-    images: Object.fromEntries(plan.images.map((image) => [image.service, image.reference])),
+    images: plan.images,
   };
   const tarball = await compressing;
   const manifestJson = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const tarballSha256 = sha256(tarball);
   const checked = [
-    { name: `${plan.name}-${plan.tag}.tar.gz`, content: tarball, sha256: tarballSha256 },
-    { name: `${plan.name}-latest.tar.gz`, content: tarball, sha256: tarballSha256 },
-    { name: 'release-manifest.json', content: manifestJson, sha256: sha256(manifestJson) },
+    { name: versionedTarballName(plan.name, plan.tag), content: tarball, sha256: tarballSha256 },
+    { name: latestTarballName(plan.name), content: tarball, sha256: tarballSha256 },
+    { name: manifestFileName, content: manifestJson, sha256: sha256(manifestJson) },
   ];
-  return { tarball, manifest, files: [...checked, { name: 'SHA256SUMS', content: Buffer.from(sha256sums(checked)) }] };
+  return { tarball, manifest, files: [...checked, { name: checksumFileName, content: Buffer.from(sha256sums(checked)) }] };
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { checksumFileName, manifestFileName } from '@changemaker/release-contract';
 import { ReleaseInputError } from './publish-errors';
 
 /** A file to upload, with what the server's copy must match. */
@@ -12,8 +13,6 @@ export interface LocalAsset {
   sha256: string;
 }
 
-export const checksumFileName = 'SHA256SUMS';
-export const manifestFileName = 'release-manifest.json';
 
 /**
  * The assets of a packaged release: every file SHA256SUMS names (each checked against its line),

@@ -3,9 +3,8 @@ import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildAndPushImage, ImageBuildError, type ImageBuildResult } from '@changemaker/image-build';
 import { OciError } from '@changemaker/oci';
+import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult } from '@changemaker/release-contract';
 import type { DockerBuildPushOptions } from './schema';
-
-const defaultRegistry = 'gitea.bnkops.com/admin';
 
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const projectName = context.projectName ?? '';
@@ -18,8 +17,8 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
     const paths = await resolvePaths(options, context);
     const result = await buildAndPushImage({
       ...paths,
-      registry: options.registry ?? process.env['GITEA_REGISTRY'] ?? defaultRegistry,
-      imageName: options.imageName.replaceAll('{projectName}', projectName),
+      registry: options.registry ?? registryFrom(process.env),
+      imageName: serviceImageName(projectName, options.imageName),
       tagPatterns: options.tags,
       buildArgs: options.buildArgs,
       platforms: options.platforms,
@@ -31,7 +30,7 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
       env: process.env,
       log: (line) => console.log(line),
     });
-    await writeResultFile(join(context.root, options.resultFile.replaceAll('{projectName}', projectName)), projectName, result);
+    await writeResultFile(join(context.root, imageResultPathOf(projectName, options.resultFile)), { project: projectName, ...result });
     console.log(summaryOf(result, options.push, Date.now() - started));
     if (options.json) console.log(JSON.stringify({ project: projectName, ...result }));
     return { success: true };
@@ -59,9 +58,9 @@ async function productionStageOf(dockerfile: string): Promise<string | undefined
   return /^\s*FROM\s+\S+\s+AS\s+production\s*$/im.test(text) ? 'production' : undefined;
 }
 
-async function writeResultFile(path: string, project: string, result: ImageBuildResult): Promise<void> {
+async function writeResultFile(path: string, result: ImageResult): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify({ project, ...result }, null, 2)}\n`);
+  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
 }
 
 function summaryOf(result: ImageBuildResult, pushed: boolean, elapsedMs: number): string {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
+import { manifestFileName, type ReleaseManifest } from '@changemaker/release-contract';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import runExecutor from './executor';
@@ -112,10 +113,10 @@ describe('packaging the docker project', () => {
     const resolved = await execa('docker-compose', ['config'], { cwd: installed, env: { PATH: process.env.PATH, GITEA_REGISTRY: '', IMAGE_TAG: '' }, extendEnv: false });
     const services = parse(resolved.stdout).services as Record<string, { image: string }>;
     expect(services.api.image).toBe('gitea.bnkops.com/admin/changemaker-api:v1.2.3');
-    const manifest = await readJson<{ images: Record<string, string> }>(join(scratch, 'out', 'release-manifest.json'));
+    const manifest = await readJson<ReleaseManifest>(join(scratch, 'out', manifestFileName));
     const coreImages = Object.fromEntries(Object.entries(services).map(([service, { image }]) => [service, image]));
-    expect(manifest.images).toEqual(expect.objectContaining(coreImages));
-    expect(Object.keys(manifest.images)).toEqual(Object.keys(parse(await readFile(join(installed, 'docker-compose.yml'), 'utf8')).services));
+    expect(Object.fromEntries(manifest.images.map((image) => [image.service, image.reference]))).toEqual(expect.objectContaining(coreImages));
+    expect(manifest.images.map((image) => image.service)).toEqual(Object.keys(parse(await readFile(join(installed, 'docker-compose.yml'), 'utf8')).services));
   });
 
   it('--json ends with the manifest and the written files on one line, for CI', async () => {

@@ -53,7 +53,7 @@ describe('publish-release executor', () => {
   const context = () => ({ root, cwd: root, isVerbose: false, projectName: 'docker', targetName: 'publish-release' }) as unknown as ExecutorContext;
   const run = (options: Partial<PublishReleaseOptions> = {}, inputDir = 'dist/release') =>
     runExecutor(
-      { inputDir, replace: false, dryRun: false, draft: false, prerelease: false, json: false, retries: 4, retryDelay: 1, ...options },
+      { inputDir, bundleRoot: 'changemaker-lite', replace: false, dryRun: false, draft: false, prerelease: false, json: false, retries: 4, retryDelay: 1, ...options },
       context(),
     );
   const releasesAt = (wanted: string) => gitea.releases().filter((r) => r.tagName === wanted);

@@ -1,11 +1,10 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { checksumFileName, latestTarballName, manifestFileName, versionedTarballName } from '@changemaker/release-contract';
 import {
   changelogSection,
-  checksumFileName,
   generatedNotes,
-  manifestFileName,
   publisherIdentity,
   readReleaseAssets,
   ReleaseInputError,
@@ -24,7 +23,7 @@ export async function publishRequestFromOptions(options: PublishReleaseOptions, 
   if (manifest?.version && manifest.version.replace(/^v/, '') !== version) {
     throw new ReleaseInputError(`--tag ${tag} does not match version ${manifest.version} in ${join(inputDir, manifestFileName)}: package this version first.`);
   }
-  const assets = await readReleaseAssets(inputDir, [`changemaker-lite-v${version}.tar.gz`, 'changemaker-lite-latest.tar.gz']);
+  const assets = await readReleaseAssets(inputDir, [versionedTarballName(options.bundleRoot, tag), latestTarballName(options.bundleRoot)]);
   const checksums = await readFile(join(inputDir, checksumFileName), 'utf8');
   return {
     tag,

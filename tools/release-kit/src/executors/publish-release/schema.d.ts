@@ -1,6 +1,7 @@
 export interface PublishReleaseOptions {
   tag?: string;
   inputDir: string;
+  bundleRoot: string;
   notesFile?: string;
   replace: boolean;
   dryRun: boolean;

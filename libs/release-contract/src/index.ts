@@ -1,0 +1,4 @@
+export * from './image-naming';
+export * from './image-result';
+export * from './release-files';
+export * from './release-manifest';
