@@ -26,3 +26,10 @@ export function latestTarballName(bundleRoot: string): string {
 export function releaseAssetNames(bundleRoot: string, tag: string): string[] {
   return [versionedTarballName(bundleRoot, tag), latestTarballName(bundleRoot), manifestFileName, checksumFileName];
 }
+
+/**
+ * Inside the tarball, when the release was cut against its registry: one line per compose service,
+ * `<service> <reference> <digest>` separated by single spaces, in the compose file's order, so a
+ * server can check that what it pulled is what the release was cut with (plain text: bash reads it).
+ */
+export const imageDigestsFileName = 'image-digests.txt';
