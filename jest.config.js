@@ -32,6 +32,7 @@ module.exports = {
     '^@changemaker/image-build$': '<rootDir>/libs/image-build/src/index.ts',
     '^@changemaker/oci$': '<rootDir>/libs/oci/src/index.ts',
     '^@changemaker/release-contract$': '<rootDir>/libs/release-contract/src/index.ts',
+    '^@changemaker/release-flow$': '<rootDir>/libs/release-flow/src/index.ts',
     '^@changemaker/release-bundle$': '<rootDir>/libs/bundle/src/index.ts',
     '^@changemaker/release-kit$': '<rootDir>/tools/release-kit/src/index.ts',
     '^@changemaker/service-health$': '<rootDir>/libs/service-health/src/index.ts',

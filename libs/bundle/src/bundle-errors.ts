@@ -65,3 +65,9 @@ export class UnsafeBundlePathError extends BundleError {
 export class SourceDateError extends BundleError {}
 
 export class MirrorManifestError extends BundleError {}
+
+export class ImageDigestMissingError extends BundleError {
+  constructor(readonly service: string, readonly reference: string) {
+    super(`${service}: no digest was found for ${reference} in the registry check; check the images again before packaging`);
+  }
+}

@@ -30,6 +30,15 @@ export class ImageReferenceTemplate {
     return registry ? withoutTag.slice(new ImageReferenceTemplate(registry[0]).resolved.length) : withoutTag;
   }
 
+  /**
+   * The reference pulled from `registry` when the install's GITEA_REGISTRY names it: what a release
+   * cut against that registry checks. An image not from the private registry stays as resolved.
+   */
+  resolvedIn(registry: string | undefined): string {
+    if (!registry || !this.comesFromPrivateRegistry) return this.resolved;
+    return `${registry}/${this.nameInRegistry}:${this.tag}`;
+  }
+
   get tag(): string {
     return this.resolved.slice(this.tagSeparator() + 1);
   }

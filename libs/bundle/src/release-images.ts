@@ -11,6 +11,8 @@ export interface ReleaseImagePolicy {
   serviceNames: readonly string[];
   mirrorPins: MirrorPins | undefined;
   mirrorManifest: string;
+  /** The GITEA_REGISTRY the release is cut against; references default to the compose file's own default. */
+  registry?: string;
 }
 
 export interface PinnedCompose {
@@ -31,10 +33,10 @@ export function pinComposeToRelease(composeText: string, images: readonly Compos
     if (isWorkspaceServiceImage(template, policy)) {
       const pinned = template.pinnedTo(tag);
       text = text.split(image).join(pinned);
-      releaseImages.push({ service, reference: new ImageReferenceTemplate(pinned).resolved, source: 'workspace' });
+      releaseImages.push({ service, reference: new ImageReferenceTemplate(pinned).resolvedIn(policy.registry), source: 'workspace' });
     } else {
       refuseUnmirrored(template, policy);
-      releaseImages.push({ service, reference: template.resolved, source: 'mirror' });
+      releaseImages.push({ service, reference: template.resolvedIn(policy.registry), source: 'mirror' });
     }
   }
   return { text, images: releaseImages };

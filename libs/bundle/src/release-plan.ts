@@ -22,6 +22,8 @@ export interface ReleaseRequest {
   mirrorManifest: string;
   /** Workspace services that have an image (`changemaker-<service>`). */
   serviceNames: readonly string[];
+  /** The GITEA_REGISTRY the release is cut against, for the manifest's image references. */
+  registry?: string;
   env: NodeJS.ProcessEnv;
 }
 
@@ -47,8 +49,8 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   const { compose, images } = await pinCompose(request, sources, tag);
   const bundleRoot = request.fileList.bundleRoot;
   const entries: TarEntry[] = [
-    ...sources.map((source) => fileEntry(bundleRoot, source.bundlePath, source === compose.source ? compose.content : source.content, source.executable)),
-    fileEntry(bundleRoot, versionFileName, Buffer.from(`${tag}\n`), false),
+    ...sources.map((source) => bundleFileEntry(bundleRoot, source.bundlePath, source === compose.source ? compose.content : source.content, source.executable)),
+    bundleFileEntry(bundleRoot, versionFileName, Buffer.from(`${tag}\n`), false),
     ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: inBundle(bundleRoot, path), mode: 0o755 })),
   ];
   refuseDuplicatePaths(entries);
@@ -66,11 +68,12 @@ async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[
     serviceNames: request.serviceNames,
     mirrorPins,
     mirrorManifest: request.mirrorManifest,
+    registry: request.registry,
   });
   return { compose: { source, content: Buffer.from(pinned.text) }, images: pinned.images };
 }
 
-function fileEntry(bundleRoot: string, path: string, content: Buffer, executable: boolean): TarEntry {
+export function bundleFileEntry(bundleRoot: string, path: string, content: Buffer, executable: boolean): TarEntry {
   return { type: 'file', path: inBundle(bundleRoot, path), mode: executable ? 0o755 : 0o644, content };
 }
 

@@ -134,7 +134,7 @@ export function renameStep(releasePath: string, { asset, uploadName }: PlannedUp
 
 /** The last call: notes, title and visibility together, so a release is public only when complete. */
 export function finalizeStep(releasePath: string, request: PublishRequest, replacing: boolean): ReleaseStep {
-  const what = request.draft ? 'keep it a draft (--draft)' : 'publish it';
+  const what = request.draft ? 'keep it a draft' : 'publish it';
   return {
     call: `PATCH ${releasePath}`,
     summary: replacing ? `update the notes and title last, and ${what}` : `one PATCH: set the notes and ${what}`,

@@ -4,7 +4,7 @@ import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { RegistryLogin } from './container-engine';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
-import { readGitRevision } from './git-revision';
+import { readGitRevision, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
 import { pushWithoutBuildHostFields } from './reproducible-image';
@@ -37,6 +37,14 @@ export interface ImageBuildOptions {
   runner?: CommandRunner;
 }
 
+export interface ImageTarget {
+  revision: GitRevision;
+  tags: string[];
+  repository: ImageReference;
+  references: ImageReference[];
+  inputsTag: string;
+}
+
 export interface ImageBuildResult {
   /** registry/name without a tag. */
   image: string;
@@ -57,15 +65,10 @@ export interface ImageBuildResult {
  */
 export async function buildAndPushImage(options: ImageBuildOptions): Promise<ImageBuildResult> {
   const runner = options.runner ?? processCommandRunner(options.env);
-  validateInputs(options);
-  const revision = await readGitRevision(options.workspaceRoot, runner);
-  const tags = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
-  const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
-  const references = tags.map((tag) => repository.withTag(tag));
-  const inputsTag = await inputsTagFor(options);
+  const { revision, tags, repository, references, inputsTag } = await resolveImageTarget(options, runner);
   const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
 
-  const registry = options.push ? new RegistryClient({ credentials: dockerCredentialResolver({ env: options.env }) }) : undefined;
+  const registry = options.push ? registryClientFor(options.env) : undefined;
   if (registry && options.registryCache) {
     const existing = await registry.headManifest(repository.withTag(inputsTag));
     if (existing) {
@@ -101,6 +104,20 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...result, digest: pushed.digest, built: true, engine: engine.name };
+}
+
+/** What one build would produce and where it would go: checked inputs, tags, references, the inputs tag. */
+export async function resolveImageTarget(options: ImageBuildOptions, runner: CommandRunner): Promise<ImageTarget> {
+  validateInputs(options);
+  const revision = await readGitRevision(options.workspaceRoot, runner);
+  const tags = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
+  const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
+  const references = tags.map((tag) => repository.withTag(tag));
+  return { revision, tags, repository, references, inputsTag: await inputsTagFor(options) };
+}
+
+export function registryClientFor(env: NodeJS.ProcessEnv): RegistryClient {
+  return new RegistryClient({ credentials: dockerCredentialResolver({ env }) });
 }
 
 async function tagRegistrySide(registry: RegistryClient, manifest: FetchedManifest, references: readonly ImageReference[]): Promise<void> {

@@ -29,3 +29,10 @@ export async function readGitRevision(directory: string, runner: CommandRunner):
   ]);
   return { sha, branch: branch === 'HEAD' ? undefined : branch, commitTime: Number(commitTime) };
 }
+
+/** The newest release tag (v*) reachable from HEAD other than `currentTag`: the release before this one. */
+export async function readPreviousReleaseTag(directory: string, runner: CommandRunner, currentTag: string): Promise<string | undefined> {
+  const result = await runner.run('git', ['-C', directory, 'tag', '--merged', 'HEAD', '--list', 'v[0-9]*', '--sort=-v:refname']);
+  if (result.exitCode !== 0) return undefined;
+  return result.stdout.split('\n').map((tag) => tag.trim()).find((tag) => tag !== '' && tag !== currentTag);
+}

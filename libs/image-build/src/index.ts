@@ -5,3 +5,4 @@ export * from './engine-choice';
 export * from './errors';
 export * from './git-revision';
 export * from './tag-pattern';
+export * from './image-push-plan';

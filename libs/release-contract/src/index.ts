@@ -2,3 +2,5 @@ export * from './image-naming';
 export * from './image-result';
 export * from './release-files';
 export * from './release-manifest';
+export * from './version-file';
+export * from './gitea-location';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { defaultImageNamePattern, defaultTagPatterns, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
 // Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
 import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 
@@ -7,6 +8,8 @@ import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfigur
 export interface DockerTargetsOptions {
   buildTargetName?: string;
   pushTargetName?: string;
+  /** nx release publish runs this target on every release project and what it depends on. */
+  releasePublishTargetName?: string;
   registry?: string;
   imageName?: string;
   tags?: string[];
@@ -24,14 +27,37 @@ interface ProjectFile {
 }
 
 const executor = '@changemaker/release-kit:docker-build-push';
+const productReleaseExecutor = '@changemaker/release-kit:release-product';
 const onDemandConfiguration = 'with-on-demand';
 
+/**
+ * A Dockerfile makes a project an image; a VERSION file makes it the released product (the one
+ * `nx release` versions), whose nx-release-publish runs after every image's.
+ */
 export const createNodes: CreateNodes<DockerTargetsOptions> = [
-  '**/Dockerfile',
-  (dockerfiles, options, context) => dockerfiles.map((dockerfile) => [dockerfile, createNodesForDockerfile(dockerfile, options, context)] as const),
+  `**/{Dockerfile,${versionFileName}}`,
+  (files, options, context) => {
+    const versionFiles = files.filter((file) => basename(file) === versionFileName && readProjectFile(context.workspaceRoot, dirname(file)));
+    // Images know the product's version from its VERSION file when nx release does not pass it.
+    const releaseVersionFile = versionFiles.length === 1 ? versionFiles[0] : undefined;
+    return files.map(
+      (file) =>
+        [
+          file,
+          basename(file) === versionFileName
+            ? createNodesForVersionFile(file, options, context)
+            : createNodesForDockerfile(file, options, context, releaseVersionFile),
+        ] as const,
+    );
+  },
 ];
 
-function createNodesForDockerfile(dockerfile: string, options: DockerTargetsOptions | undefined, context: CreateNodesContext): CreateNodesResult {
+function createNodesForDockerfile(
+  dockerfile: string,
+  options: DockerTargetsOptions | undefined,
+  context: CreateNodesContext,
+  releaseVersionFile: string | undefined,
+): CreateNodesResult {
   const projectRoot = dirname(dockerfile);
   const project = readProjectFile(context.workspaceRoot, projectRoot);
   if (!project) return {};
@@ -39,14 +65,32 @@ function createNodesForDockerfile(dockerfile: string, options: DockerTargetsOpti
   const onDemand = project.tags?.includes(settings.onDemandTag) ?? false;
   const hasBuild = Boolean(project.targets?.['build']);
   const projectName = project.name ?? projectRoot;
+  const input = { settings, projectName, hasBuild, onDemand };
+  const release = releaseVersionFile ? { [settings.releasePublishTargetName]: imageReleaseTarget(input, releaseVersionFile) } : {};
   return {
     projects: {
       [projectRoot]: {
         targets: {
-          [settings.buildTargetName]: dockerTarget({ settings, projectName, hasBuild, onDemand, push: false }),
-          [settings.pushTargetName]: dockerTarget({ settings, projectName, hasBuild, onDemand, push: true }),
+          [settings.buildTargetName]: dockerTarget({ ...input, push: false }),
+          [settings.pushTargetName]: dockerTarget({ ...input, push: true }),
+          ...release,
         },
-        metadata: { targetGroups: { Docker: [settings.buildTargetName, settings.pushTargetName] } },
+        metadata: { targetGroups: { Docker: [settings.buildTargetName, settings.pushTargetName, ...Object.keys(release)] } },
+      },
+    },
+  };
+}
+
+function createNodesForVersionFile(versionFile: string, options: DockerTargetsOptions | undefined, context: CreateNodesContext): CreateNodesResult {
+  const projectRoot = dirname(versionFile);
+  const project = readProjectFile(context.workspaceRoot, projectRoot);
+  if (!project) return {};
+  const settings = normalizeOptions(options);
+  return {
+    projects: {
+      [projectRoot]: {
+        targets: { [settings.releasePublishTargetName]: productReleaseTarget(settings, project.name ?? projectRoot, versionFile) },
+        metadata: { targetGroups: { Release: [settings.releasePublishTargetName] } },
       },
     },
   };
@@ -65,9 +109,10 @@ function normalizeOptions(options: DockerTargetsOptions | undefined): Normalized
   return {
     buildTargetName: options?.buildTargetName ?? 'docker-build',
     pushTargetName: options?.pushTargetName ?? 'docker-push',
+    releasePublishTargetName: options?.releasePublishTargetName ?? 'nx-release-publish',
     registry: options?.registry,
-    imageName: options?.imageName ?? 'changemaker-{projectName}',
-    tags: options?.tags ?? ['{sha}', 'latest'],
+    imageName: options?.imageName ?? defaultImageNamePattern,
+    tags: options?.tags ?? [...defaultTagPatterns],
     engine: options?.engine ?? 'auto',
     onDemandTag: options?.onDemandTag ?? 'docker:on-demand',
   };
@@ -107,6 +152,39 @@ function dockerTarget({ settings, projectName, hasBuild, onDemand, push }: Docke
         command: `npx nx run ${projectName}:${targetName} --help`,
         example: { options: push ? { tags: ['{sha}', 'latest', 'v{version}'], version: '1.2.3' } : { engine: 'buildah' } },
       },
+    },
+  };
+}
+
+/**
+ * An image's part of `nx release publish`: the image of this commit under its usual tags and
+ * v{version}, built, or tagged registry-side when the registry has an image of the same inputs.
+ */
+function imageReleaseTarget({ settings, projectName, hasBuild, onDemand }: Omit<DockerTargetInput, 'push'>, releaseVersionFile: string): TargetConfiguration {
+  const push = dockerTarget({ settings, projectName, hasBuild, onDemand, push: true });
+  return {
+    ...push,
+    options: { ...push.options, tags: [...settings.tags, releaseTagPattern], releaseVersionFile },
+    configurations: undefined,
+    metadata: {
+      technologies: ['docker'],
+      description: `Push the ${projectName} image under its commit, latest and v{version} tags for nx release publish (tagged registry-side when its inputs did not change)`,
+      help: { command: `npx nx run ${projectName}:${settings.releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
+    },
+  };
+}
+
+/** The product's part of `nx release publish`, after every image it ships has been pushed. */
+function productReleaseTarget(settings: NormalizedOptions, projectName: string, versionFile: string): TargetConfiguration {
+  return {
+    executor: productReleaseExecutor,
+    dependsOn: [{ dependencies: true, target: settings.releasePublishTargetName, params: 'forward' }],
+    cache: false,
+    options: { versionFile },
+    metadata: {
+      technologies: ['docker'],
+      description: `Check every image ${projectName} ships in the registry, package the release and publish it to Gitea (after every image's ${settings.releasePublishTargetName})`,
+      help: { command: `npx nx run ${projectName}:${settings.releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
     },
   };
 }

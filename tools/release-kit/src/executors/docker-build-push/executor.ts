@@ -1,9 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { buildAndPushImage, ImageBuildError, type ImageBuildResult } from '@changemaker/image-build';
+import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError } from '@changemaker/oci';
 import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult } from '@changemaker/release-contract';
+import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
 
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -14,33 +15,43 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
   }
   const started = Date.now();
   try {
-    const paths = await resolvePaths(options, context);
-    const result = await buildAndPushImage({
-      ...paths,
-      registry: options.registry ?? registryFrom(process.env),
-      imageName: serviceImageName(projectName, options.imageName),
-      tagPatterns: options.tags,
-      buildArgs: options.buildArgs,
-      platforms: options.platforms,
-      engine: options.engine,
-      push: options.push,
-      registryCache: options.registryCache,
-      version: options.version,
-      workspaceRoot: context.root,
-      env: process.env,
-      log: (line) => console.log(line),
-    });
+    const buildOptions = await imageBuildOptionsOf(options, context, projectName);
+    if (isDryRun(options, process.env)) {
+      const plan = await planImagePush(buildOptions);
+      console.log(`dry run: ${describePlan(plan)}; nothing built, pushed or written`);
+      if (options.json) console.log(JSON.stringify({ project: projectName, dryRun: true, ...plan }));
+      return { success: true };
+    }
+    const result = await buildAndPushImage(buildOptions);
     await writeResultFile(join(context.root, imageResultPathOf(projectName, options.resultFile)), { project: projectName, ...result });
     console.log(summaryOf(result, options.push, Date.now() - started));
     if (options.json) console.log(JSON.stringify({ project: projectName, ...result }));
     return { success: true };
   } catch (error) {
-    if (error instanceof ImageBuildError || error instanceof OciError) {
+    if (error instanceof ImageBuildError || error instanceof OciError || error instanceof ReleaseVersionError) {
       console.error(`${projectName}: ${error.message}`);
       return { success: false };
     }
     throw error;
   }
+}
+
+async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: ExecutorContext, projectName: string): Promise<ImageBuildOptions> {
+  return {
+    ...(await resolvePaths(options, context)),
+    registry: options.registry ?? registryFrom(process.env),
+    imageName: serviceImageName(projectName, options.imageName),
+    tagPatterns: options.tags,
+    buildArgs: options.buildArgs,
+    platforms: options.platforms,
+    engine: options.engine,
+    push: options.push,
+    registryCache: options.registryCache,
+    version: options.version ?? (options.releaseVersionFile ? await releaseVersionOf(options.nxReleaseVersionData, context.root, options.releaseVersionFile) : undefined),
+    workspaceRoot: context.root,
+    env: process.env,
+    log: (line) => console.log(line),
+  };
 }
 
 async function resolvePaths(options: DockerBuildPushOptions, context: ExecutorContext) {
@@ -63,9 +74,24 @@ async function writeResultFile(path: string, result: ImageResult): Promise<void>
   await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
 }
 
+function tagsOf(image: string, references: readonly string[]): string {
+  return references.map((reference) => reference.slice(image.length + 1)).join(', ');
+}
+
+function describePlan(plan: ImagePushPlan): string {
+  const tags = `[${tagsOf(plan.image, plan.references)}]`;
+  switch (plan.action) {
+    case 'build':
+      return `${plan.image} ${tags}: build (${plan.reason})`;
+    case 'tag-registry-side':
+      return `${plan.image} ${tags}: tag registry-side from ${plan.from} (${plan.digest}), no build`;
+    case 'unknown':
+      return `${plan.image} ${tags}: not checked, ${plan.reason}`;
+  }
+}
+
 function summaryOf(result: ImageBuildResult, pushed: boolean, elapsedMs: number): string {
-  const tags = result.references.map((reference) => reference.slice(result.image.length + 1)).join(', ');
   const how = !pushed ? `built with ${result.engine}, not pushed` : result.built ? `built with ${result.engine} and pushed` : 'already in the registry, tagged registry-side (no build)';
   const digest = result.digest ? ` ${result.digest}` : '';
-  return `${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s`;
+  return `${result.image} [${tagsOf(result.image, result.references)}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s`;
 }

@@ -1,3 +1,5 @@
+import type { NxReleaseVersionData } from '../../release/release-version';
+
 export interface DockerBuildPushOptions {
   push: boolean;
   engine: 'auto' | 'docker' | 'podman' | 'buildah';
@@ -14,4 +16,7 @@ export interface DockerBuildPushOptions {
   onDemand: boolean;
   resultFile: string;
   json: boolean;
+  dryRun: boolean;
+  releaseVersionFile?: string;
+  nxReleaseVersionData?: NxReleaseVersionData;
 }

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
+import { workspaceServicesOf } from '../../release/workspace-services';
 
 export default async function runExecutor(options: PackageReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
@@ -19,7 +19,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
       },
       composeFile: options.composeFile,
       mirrorManifest: options.mirrorManifest,
-      serviceNames: serviceProjectsOf(context),
+      serviceNames: workspaceServicesOf(context),
       env: process.env,
     });
     console.log(contentsReport(plan));
@@ -41,14 +41,6 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
     }
     throw error;
   }
-}
-
-/** A workspace service has an image when its project root holds a Dockerfile. */
-function serviceProjectsOf(context: ExecutorContext): string[] {
-  return Object.entries(context.projectsConfigurations.projects)
-    .filter(([, project]) => existsSync(join(context.root, project.root, 'Dockerfile')))
-    .map(([name]) => name)
-    .sort();
 }
 
 function fileSizes(plan: ReleasePlan): Array<{ path: string; size: number }> {

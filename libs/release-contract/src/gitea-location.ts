@@ -1,0 +1,23 @@
+/** Where the product's Gitea (or Forgejo) repository is: releases, commits, compare views. */
+export interface GiteaLocation {
+  /** e.g. https://gitea.example.org, without a trailing slash. */
+  url: string;
+  /** owner/name */
+  repo: string;
+}
+
+export const defaultGiteaUrl = 'https://gitea.bnkops.com';
+export const defaultGiteaRepo = 'admin/changemaker.lite';
+
+/** $GITEA_URL and $GITEA_REPO, else the product's defaults. */
+export function giteaLocationFrom(env: NodeJS.ProcessEnv): GiteaLocation {
+  return { url: (env['GITEA_URL'] || defaultGiteaUrl).replace(/\/+$/, ''), repo: env['GITEA_REPO'] || defaultGiteaRepo };
+}
+
+export function commitUrl(location: GiteaLocation, sha: string): string {
+  return `${location.url}/${location.repo}/commit/${sha}`;
+}
+
+export function compareUrl(location: GiteaLocation, fromTag: string, toTag: string): string {
+  return `${location.url}/${location.repo}/compare/${fromTag}...${toTag}`;
+}

@@ -1,0 +1,50 @@
+import { execa } from 'execa';
+import { GitPushError, ReleaseTagError } from './release-flow-errors';
+
+async function git(root: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const result = await execa('git', ['-C', root, ...args], { reject: false, stdin: 'ignore' });
+  return { ok: result.exitCode === 0, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
+}
+
+export interface ReleaseCommit {
+  sha: string;
+  /** Undefined on a detached HEAD: only the tag is pushed then. */
+  branch?: string;
+  /** Whether the release tag exists locally yet (not in a dry run ahead of nx release's tagging). */
+  tagged: boolean;
+}
+
+/**
+ * The commit being released: HEAD, which must be what the release tag points at, so the images,
+ * the tarball and the tag all come from one commit.
+ */
+export async function readReleaseCommit(root: string, tag: string): Promise<ReleaseCommit> {
+  const head = await git(root, ['rev-parse', 'HEAD']);
+  if (!head.ok) throw new ReleaseTagError(`${root} is not a git checkout with a commit: run nx release from the workspace`);
+  const branch = await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const tagged = await git(root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`]);
+  if (tagged.ok && tagged.stdout !== head.stdout) {
+    throw new ReleaseTagError(`${tag} points at ${tagged.stdout.slice(0, 12)} but HEAD is ${head.stdout.slice(0, 12)}: check out ${tag} to publish it (git checkout ${tag})`);
+  }
+  return { sha: head.stdout, branch: branch.ok ? branch.stdout : undefined, tagged: tagged.ok };
+}
+
+export async function hasRemote(root: string, remote: string): Promise<boolean> {
+  return (await git(root, ['remote', 'get-url', remote])).ok;
+}
+
+/** The refs a release pushes: its branch (when on one) and its tag, together or not at all. */
+export function releaseRefs(commit: ReleaseCommit, tag: string): string[] {
+  return [...(commit.branch ? [`HEAD:refs/heads/${commit.branch}`] : []), `refs/tags/${tag}`];
+}
+
+/** Pushes the release commit and tag atomically; a re-run after success pushes nothing and succeeds. */
+export async function pushRelease(root: string, remote: string, refs: readonly string[]): Promise<void> {
+  const pushed = await git(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
+  if (!pushed.ok) {
+    const detail = pushed.stderr.split('\n').concat(pushed.stdout.split('\n')).map((line) => line.trim()).filter((line) => /rejected|error|fatal/i.test(line));
+    // A remote URL may carry credentials (https://user:token@host/...): never repeat them.
+    const said = detail.slice(0, 2).join('; ').replace(/\/\/[^/@\s]+@/g, '//***@');
+    throw new GitPushError(remote, refs.join(' '), said || 'git push failed');
+  }
+}

@@ -1,0 +1,33 @@
+import { ImageReference, OciError, type RegistryClient } from '@changemaker/oci';
+import type { ManifestImage } from '@changemaker/release-contract';
+import type { MissingImage } from './release-flow-errors';
+
+export interface ImageCheck {
+  /** reference -> digest, for every image found. */
+  digests: Map<string, string>;
+  missing: MissingImage[];
+  /** Set when the registry could not be asked at all. */
+  unreachable?: string;
+}
+
+/** The command that puts a missing image where the release expects it. */
+export type FixFor = (image: ManifestImage) => string;
+
+/**
+ * Asks the registry, with one manifest HEAD per image, whether each image the release's compose file
+ * pulls is there at the reference it will be pulled by, and what digest it has.
+ */
+export async function checkReleaseImages(registry: RegistryClient, images: readonly ManifestImage[], fixFor: FixFor): Promise<ImageCheck> {
+  const check: ImageCheck = { digests: new Map(), missing: [] };
+  try {
+    const answers = await Promise.all(images.map(async (image) => [image, await registry.headManifest(ImageReference.parse(image.reference))] as const));
+    for (const [image, descriptor] of answers) {
+      if (descriptor) check.digests.set(image.reference, descriptor.digest);
+      else check.missing.push({ service: image.service, reference: image.reference, fix: fixFor(image) });
+    }
+  } catch (error) {
+    if (!(error instanceof OciError)) throw error;
+    check.unreachable = error.message;
+  }
+  return check;
+}

@@ -1,0 +1,291 @@
+import { join } from 'node:path';
+import {
+  buildReleaseArtifacts,
+  planRelease,
+  sha256,
+  withImageDigests,
+  writeReleaseArtifacts,
+  type ReleaseArtifacts,
+  type ReleaseFileList,
+  type ReleasePlan,
+} from '@changemaker/release-bundle';
+import {
+  finalizeStep,
+  generatedNotes,
+  GiteaError,
+  planPublish,
+  publisherIdentity,
+  releasesPath,
+  ReleaseExistsError,
+  type LocalAsset,
+  type PublishPlan,
+  type PublishRequest,
+  type Release,
+  type ReleaseClient,
+  type StepContext,
+} from '@changemaker/gitea';
+import type { RegistryClient } from '@changemaker/oci';
+import { checksumFileName, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
+import { checkReleaseImages, type FixFor, type ImageCheck } from './image-check';
+import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
+import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleaseTagError } from './release-flow-errors';
+import type { ReleaseStage } from './release-stage';
+
+/** Everything the product's release needs, resolved from options, env and files beforehand. */
+export interface ProductReleaseRequest {
+  workspaceRoot: string;
+  version: string;
+  fileList: ReleaseFileList;
+  composeFile: string;
+  mirrorManifest: string;
+  serviceNames: readonly string[];
+  /** Absolute: where the release files are written. */
+  outputDir: string;
+  /** GITEA_REGISTRY: where the images are checked. */
+  registry: string;
+  registryClient: RegistryClient;
+  gitea: ReleaseClient;
+  /** Whether a token was given: without one a dry run cannot see drafts. */
+  giteaToken: boolean;
+  gitRemote: string;
+  /** This version's CHANGELOG.md section; undefined when the changelog has none yet. */
+  changelogNotes?: string;
+  prerelease: boolean;
+  env: NodeJS.ProcessEnv;
+  fixFor: FixFor;
+  dryRun: boolean;
+}
+
+/** The release as its stages fill it in. */
+export interface ProductRelease extends ProductReleaseRequest {
+  tag: string;
+  commit?: ReleaseCommit;
+  plan?: ReleasePlan;
+  imageCheck?: ImageCheck;
+  artifacts?: ReleaseArtifacts;
+  assets?: LocalAsset[];
+  publishRequest?: PublishRequest;
+  existing?: Release;
+  publishPlan?: PublishPlan;
+  /** Set when the tag's release is already public with exactly these assets: nothing is left to do. */
+  alreadyPublished?: boolean;
+  release?: Release;
+  /** What a dry run could not check, and what it assumed instead. */
+  notices: string[];
+}
+
+export function productReleaseOf(request: ProductReleaseRequest): ProductRelease {
+  return { ...request, tag: releaseTagOf(request.version), notices: [] };
+}
+
+/** The release, in order: nothing public before every image, file and asset is checked. */
+export function productReleaseStages(): Array<ReleaseStage<ProductRelease>> {
+  return [
+    readCommitStage,
+    planPackageStage,
+    checkImagesStage,
+    buildArtifactsStage,
+    writeArtifactsStage,
+    findReleaseStage,
+    uploadDraftStage,
+    pushGitStage,
+    publishStage,
+  ];
+}
+
+const readCommitStage: ReleaseStage<ProductRelease> = {
+  name: 'commit',
+  writes: false,
+  async run(release) {
+    release.commit = await readReleaseCommit(release.workspaceRoot, release.tag);
+    if (release.commit.tagged) return;
+    if (!release.dryRun) {
+      throw new ReleaseTagError(`${release.tag} does not exist: nx release (or nx release version and changelog) creates the release commit and tag; nx release publish publishes a release already cut`);
+    }
+    release.notices.push(`${release.tag} does not exist yet: nx release creates it at the release commit`);
+  },
+  describe: ({ commit, tag }) => [`${tag} from ${commit?.sha.slice(0, 12)}${commit?.branch ? ` on ${commit.branch}` : ' (detached HEAD)'}${commit?.tagged ? '' : `, ${tag} not tagged yet`}`],
+};
+
+const planPackageStage: ReleaseStage<ProductRelease> = {
+  name: 'package-plan',
+  writes: false,
+  async run(release) {
+    release.plan = await planRelease({
+      workspaceRoot: release.workspaceRoot,
+      tag: release.tag,
+      fileList: release.fileList,
+      composeFile: release.composeFile,
+      mirrorManifest: release.mirrorManifest,
+      serviceNames: release.serviceNames,
+      registry: release.registry,
+      env: release.env,
+    });
+  },
+  describe: ({ plan }) => {
+    const files = plan?.entries.filter((entry) => entry.type === 'file') ?? [];
+    const bytes = files.reduce((sum, entry) => sum + (entry.type === 'file' ? entry.content.length : 0), 0);
+    return [`${files.length} files (${bytes} bytes before compression) and ${plan?.images.length} images checked for the tarball: no secrets, no symlinks, every image pinned`];
+  },
+};
+
+const checkImagesStage: ReleaseStage<ProductRelease> = {
+  name: 'images',
+  writes: false,
+  async run(release) {
+    const images = imagesToCheck(release);
+    const check = await checkReleaseImages(release.registryClient, images, release.fixFor);
+    release.imageCheck = check;
+    if (check.unreachable) {
+      if (!release.dryRun) throw new RegistryCheckFailedError(release.registry, check.unreachable);
+      release.notices.push(`images not checked: ${check.unreachable}`);
+    } else if (check.missing.length > 0) {
+      const error = new ReleaseImagesMissingError(check.missing);
+      if (!release.dryRun) throw error;
+      release.notices.push(`a real run would stop here: ${error.message}`);
+    }
+  },
+  describe: (release) => (release.plan?.images ?? []).map((image) => describeCheckedImage(release, image)),
+};
+
+/**
+ * A dry run ahead of the image tasks cannot find this version's workspace images: they are pushed
+ * by each image's own nx-release-publish task (whose plan says build or tag), so only the
+ * third-party ones are asked for.
+ */
+function imagesToCheck(release: ProductRelease): ManifestImage[] {
+  const images = release.plan?.images ?? [];
+  return release.dryRun ? images.filter((image) => image.source === 'mirror') : images;
+}
+
+function describeCheckedImage(release: ProductRelease, image: ManifestImage): string {
+  const check = release.imageCheck;
+  const digest = check?.digests.get(image.reference);
+  if (digest) return `${image.service}: ${image.reference} ${digest}`;
+  const missing = check?.missing.find((entry) => entry.reference === image.reference);
+  if (missing) return `${image.service}: ${image.reference} MISSING (${missing.fix})`;
+  if (image.source === 'workspace' && release.dryRun) return `${image.service}: ${image.reference} (pushed by ${image.service}:nx-release-publish)`;
+  return `${image.service}: ${image.reference} not checked`;
+}
+
+const buildArtifactsStage: ReleaseStage<ProductRelease> = {
+  name: 'package',
+  writes: false,
+  async run(release) {
+    const plan = requireValue(release.plan, 'package-plan');
+    const digests = release.imageCheck?.digests ?? new Map<string, string>();
+    const allKnown = plan.images.every((image) => digests.has(image.reference));
+    if (!allKnown) release.notices.push('image digests not recorded: a real run records every image digest in release-manifest.json and image-digests.txt');
+    release.artifacts = await buildReleaseArtifacts(allKnown ? withImageDigests(plan, digests) : plan);
+    release.assets = release.artifacts.files.map(({ name, content }) => ({ name, path: join(release.outputDir, name), size: content.length, sha256: sha256(content) }));
+    release.publishRequest = publishRequestOf(release);
+  },
+  describe: ({ artifacts, assets }) => [
+    `${artifacts?.manifest.files.length} files, ${artifacts?.manifest.images.length} images in the manifest`,
+    ...(assets ?? []).map((asset) => `${asset.name}: ${asset.size} bytes, sha256 ${asset.sha256}`),
+  ],
+};
+
+const writeArtifactsStage: ReleaseStage<ProductRelease> = {
+  name: 'write',
+  writes: true,
+  describe: ({ outputDir, assets }) => [`write ${assets?.map((asset) => asset.name).join(', ')} to ${outputDir}`],
+  async run(release) {
+    await writeReleaseArtifacts(requireValue(release.artifacts, 'package'), release.outputDir);
+  },
+};
+
+const findReleaseStage: ReleaseStage<ProductRelease> = {
+  name: 'gitea-lookup',
+  writes: false,
+  async run(release) {
+    const request = requireValue(release.publishRequest, 'package');
+    try {
+      release.existing = await release.gitea.findReleaseByTag(release.tag);
+    } catch (error) {
+      if (!(release.dryRun && error instanceof GiteaError)) throw error;
+      release.notices.push(`Gitea not asked (${error.message}); planned as if no release exists for ${release.tag}`);
+    }
+    if (!release.giteaToken && release.dryRun) release.notices.push('no GITEA_REGISTRY_API_TOKEN: drafts are invisible without one, so a draft left by an earlier run would be resumed, not created');
+    if (release.existing && !release.existing.draft) {
+      if (!hasTheseAssets(release.existing, request.assets)) throw new ReleaseExistsError(release.tag, release.existing.html_url);
+      release.alreadyPublished = true;
+      return;
+    }
+    release.publishPlan = planPublish(release.gitea.repo, request, release.existing);
+  },
+  describe: ({ existing, alreadyPublished, tag }) => [
+    alreadyPublished
+      ? `${tag} is already published with exactly these assets: ${existing?.html_url}`
+      : existing
+        ? `our own draft for ${tag} from an earlier run: ${existing.html_url}`
+        : `no release for ${tag} yet`,
+  ],
+};
+
+function hasTheseAssets(release: Release, assets: readonly LocalAsset[]): boolean {
+  return assets.every((asset) => release.assets.some((remote) => remote.name === asset.name && remote.size === asset.size));
+}
+
+const uploadDraftStage: ReleaseStage<ProductRelease> = {
+  name: 'gitea-draft',
+  writes: true,
+  skipReason: ({ alreadyPublished }) => (alreadyPublished ? 'already published' : undefined),
+  describe: ({ publishPlan }) => (publishPlan?.steps ?? []).map((step) => `${step.call ? `${step.call}: ` : ''}${step.summary}`),
+  async run(release) {
+    const context: StepContext = { client: release.gitea, request: requireValue(release.publishRequest, 'package') };
+    for (const step of requireValue(release.publishPlan, 'gitea-lookup').steps) await step.run(context);
+    release.release = context.release;
+  },
+};
+
+const pushGitStage: ReleaseStage<ProductRelease> = {
+  name: 'git-push',
+  writes: true,
+  skipReason: ({ alreadyPublished }) => (alreadyPublished ? 'already published' : undefined),
+  describe: (release) => [`git push --atomic ${release.gitRemote} ${releaseRefs(requireValue(release.commit, 'commit'), release.tag).join(' ')}`],
+  async run(release) {
+    if (!(await hasRemote(release.workspaceRoot, release.gitRemote))) {
+      throw new ReleaseTagError(`git remote ${release.gitRemote} does not exist: add the Gitea repository as ${release.gitRemote} (git remote add ${release.gitRemote} <url>) or pass --git-remote, then re-run nx release publish`);
+    }
+    await pushRelease(release.workspaceRoot, release.gitRemote, releaseRefs(requireValue(release.commit, 'commit'), release.tag));
+  },
+};
+
+const publishStage: ReleaseStage<ProductRelease> = {
+  name: 'gitea-publish',
+  writes: true,
+  skipReason: ({ alreadyPublished }) => (alreadyPublished ? 'already published' : undefined),
+  describe: (release) => [
+    `PATCH ${releasesPath(release.gitea.repo)}/${release.existing?.id ?? '{id}'}: set the notes (${release.changelogNotes ? `${release.tag}'s CHANGELOG.md section` : 'no CHANGELOG.md section yet: nx release writes it before publishing'}) and publish it`,
+  ],
+  async run(release) {
+    const request = { ...requireValue(release.publishRequest, 'package'), draft: false };
+    const context: StepContext = { client: release.gitea, request, release: requireValue(release.release ?? release.existing, 'gitea-draft') };
+    await finalizeStep(`${releasesPath(release.gitea.repo)}/${context.release?.id}`, request, false).run(context);
+    release.release = context.release;
+  },
+};
+
+/** The draft is stamped with what is released (tag and checksums), so a re-run anywhere finishes it. */
+function publishRequestOf(release: ProductRelease): PublishRequest {
+  const artifacts = requireValue(release.artifacts, 'package');
+  const assets = requireValue(release.assets, 'package');
+  const checksums = artifacts.files.find((file) => file.name === checksumFileName)?.content.toString('utf8') ?? '';
+  return {
+    tag: release.tag,
+    title: release.tag,
+    notes: release.changelogNotes ?? generatedNotes(release.tag, assets, artifacts.manifest),
+    target: release.commit?.sha,
+    assets,
+    draft: true,
+    prerelease: release.prerelease,
+    replace: false,
+    publisherId: publisherIdentity('nx release', release.tag, checksums),
+  };
+}
+
+function requireValue<T>(value: T | undefined, stage: string): T {
+  if (value === undefined) throw new Error(`a release stage ran before the ${stage} stage it needs (a bug in the stage order)`);
+  return value;
+}

@@ -1,0 +1,118 @@
+/**
+ * A whole release rehearsed on this machine, with nothing sent off it: a throwaway clone of the
+ * workspace with a bare git repository as its origin, a loopback registry standing in for Gitea's
+ * (and one for Docker Hub, holding the stand-in base images and the upstream third-party images),
+ * buildah in a private sandbox, and the Gitea test server. Used by `npm run demo`, the release e2e
+ * test and bench/release.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type Result } from 'execa';
+import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
+import {
+  createThrowawayWorkspace,
+  startGiteaServer,
+  startImageTestbed,
+  writeSyntheticImages,
+  type ImageTestbed,
+  type TestGiteaServer,
+  type ThrowawayWorkspace,
+} from '@changemaker/testing';
+
+export interface ReleaseRehearsal {
+  workspace: ThrowawayWorkspace;
+  testbed: ImageTestbed;
+  gitea: TestGiteaServer;
+  /** The bare repository that is the clone's origin. */
+  remote: string;
+  /** Everything nx needs: the sandboxed engine, GITEA_* on loopback, the write token. */
+  env: Record<string, string>;
+  token: string;
+  /** Runs `npx nx …` in the clone; never throws, the caller reads the exit code. */
+  nx(args: readonly string[], options?: { stream?: boolean; env?: Record<string, string> }): Promise<Result>;
+  /** The mirror list whose sources are the Docker Hub stand-in (the product's own list, re-pointed). */
+  mirrorList: string;
+  stop(): Promise<void>;
+}
+
+const workspaceRoot = join(__dirname, '../..');
+
+export async function startReleaseRehearsal(options: { log?: (line: string) => void } = {}): Promise<ReleaseRehearsal> {
+  const log = options.log ?? (() => undefined);
+  const scratch = await mkdtemp(join(tmpdir(), 'cm-rehearsal-'));
+  const token = randomBytes(20).toString('hex');
+  log('starting the registries, the buildah sandbox and the Gitea test server');
+  const [testbed, gitea, workspace] = await Promise.all([
+    startImageTestbed(),
+    startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
+    createThrowawayWorkspace(workspaceRoot),
+  ]);
+  const stop = async () => {
+    await Promise.all([testbed.stop(), gitea.stop(), workspace.remove(), rm(scratch, { recursive: true, force: true })]);
+  };
+  try {
+    const remote = join(scratch, 'changemaker.lite.git');
+    await execa('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+    await workspace.git('remote', 'add', 'origin', remote);
+    await workspace.git('push', '-q', 'origin', 'main');
+    const mirrorList = await pushUpstreamStandIns(scratch, testbed.hub.host, log);
+    const env = {
+      ...testbed.nxEnv,
+      GITEA_URL: gitea.url,
+      GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
+      GITEA_REGISTRY_API_TOKEN: token,
+      GIT_AUTHOR_NAME: 'Release Manager',
+      GIT_AUTHOR_EMAIL: 'release@example.invalid',
+      GIT_COMMITTER_NAME: 'Release Manager',
+      GIT_COMMITTER_EMAIL: 'release@example.invalid',
+    };
+    const nx = (args: readonly string[], run: { stream?: boolean; env?: Record<string, string> } = {}) =>
+      execa('npx', ['nx', ...args], {
+        cwd: workspace.root,
+        env: { ...process.env, ...env, ...run.env },
+        reject: false,
+        all: true,
+        stdin: 'ignore',
+        ...(run.stream ? { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] } : {}),
+      });
+    return { workspace, testbed, gitea, remote, env, token, nx, mirrorList, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Upstream cannot be reached: every third-party image the product pins is pushed to the Docker Hub
+ * stand-in as a small synthetic image, and a copy of the product's mirror list names it as their
+ * source, so `nx run docker:mirror-images` mirrors them the way it would from Docker Hub.
+ */
+async function pushUpstreamStandIns(scratch: string, hub: string, log: (line: string) => void): Promise<string> {
+  const list = JSON.parse(await readFile(join(workspaceRoot, 'docker/mirror-images.json'), 'utf8')) as MirrorList;
+  const entries = Object.values(list.groups).flatMap((group) => group.images);
+  log(`pushing ${entries.length} stand-ins for the third-party images to ${hub} (plays Docker Hub)`);
+  const layout = join(scratch, 'upstream');
+  const written = await writeSyntheticImages(
+    layout,
+    entries.map((entry, index) => ({ tag: `image-${index}`, kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'upstream-base', size: 64_000 }, { seed: entry.target, size: 4_000 }] })),
+  );
+  const client = new RegistryClient({ credentials: {} });
+  try {
+    await Promise.all(written.map((image, index) => copyImage(ociLayoutImage(layout, image.tag), registryImage(client, ImageReference.parse(`${hub}/upstream/${entries[index]!.target}`)))));
+  } finally {
+    await client.close();
+  }
+  for (const entry of entries) entry.source = `${hub}/upstream/${entry.target}`;
+  const path = join(scratch, 'mirror-images.json');
+  await writeFile(path, `${JSON.stringify(list, null, 2)}\n`);
+  const schema = join(workspaceRoot, 'docker/mirror-images.schema.json');
+  if (existsSync(schema)) await copyFile(schema, join(scratch, 'mirror-images.schema.json'));
+  return path;
+}
+
+interface MirrorList {
+  groups: Record<string, { images: Array<{ source: string; target: string }> }>;
+}

@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { changelogSection, defaultRetryPolicy, GiteaError, PublishError, ReleaseClient } from '@changemaker/gitea';
+import { dockerCredentialResolver, OciError, RegistryClient } from '@changemaker/oci';
+import { BundleError } from '@changemaker/release-bundle';
+import {
+  giteaLocationFrom,
+  imageResultPathOf,
+  registryFrom,
+  serviceOfImageName,
+  type ImageResult,
+  type ManifestImage,
+} from '@changemaker/release-contract';
+import { productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
+import type { PackageReleaseOptions } from '../package-release/schema';
+import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
+import { workspaceServicesOf } from '../../release/workspace-services';
+import type { ReleaseProductOptions } from './schema';
+
+export default async function runExecutor(options: ReleaseProductOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const token = process.env['GITEA_REGISTRY_API_TOKEN'] || undefined;
+  // Every printed line passes through here: the token cannot reach a log even by accident.
+  const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
+    (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
+  const dryRun = isDryRun(options, process.env);
+  const registryClient = new RegistryClient({ credentials: dockerCredentialResolver({ env: process.env }), userAgent: 'changemaker-release-kit release' });
+  try {
+    if (!token && !dryRun) {
+      print('GITEA_REGISTRY_API_TOKEN is not set: create a token with write:repository on the Gitea and export it (not GITEA_API_TOKEN). --dry-run works without one.', 'err');
+      return { success: false };
+    }
+    const release = productReleaseOf(await requestOf(options, context, { token, dryRun, registryClient, print }));
+    print(`${dryRun ? 'Dry run: plan to release' : 'Releasing'} ${release.tag} to ${release.gitea.giteaUrl} (${release.gitea.repo}), images in ${release.registry}`);
+    const outcomes = await runStages(productReleaseStages(), release, { dryRun, onStage: (outcome, index, total) => print(describeOutcome(outcome, index, total)) });
+    const images = await imageRows(context.root, release);
+    for (const line of summaryOf(release, images)) print(line);
+    if (options.json) print(JSON.stringify(reportOf(release, images, outcomes)), 'out');
+    return { success: true };
+  } catch (error) {
+    if (isExplainable(error)) {
+      print(`release failed: ${error.message}`, 'err');
+      if (options.json) print(JSON.stringify({ error: { kind: error.name, message: error.message } }), 'out');
+      return { success: false };
+    }
+    throw error;
+  } finally {
+    await registryClient.close();
+  }
+}
+
+interface Resources {
+  token?: string;
+  dryRun: boolean;
+  registryClient: RegistryClient;
+  print: (line: string) => void;
+}
+
+async function requestOf(options: ReleaseProductOptions, context: ExecutorContext, resources: Resources) {
+  const project = context.projectsConfigurations.projects[context.projectName ?? ''];
+  const packaging = project?.targets?.[options.packageTarget]?.options as PackageReleaseOptions | undefined;
+  if (!packaging?.sources) {
+    throw new ReleaseVersionError(`${context.projectName} has no ${options.packageTarget} target with a file list (sources): add one, or point --package-target at it.`);
+  }
+  const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
+  const gitea = giteaLocationFrom(process.env);
+  const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
+  return {
+    workspaceRoot: context.root,
+    version,
+    fileList: {
+      sourceRoot: packaging.sourceRoot ?? 'docker',
+      bundleRoot: packaging.bundleRoot ?? 'changemaker-lite',
+      sources: packaging.sources,
+      renames: packaging.renames ?? {},
+      emptyDirectories: packaging.emptyDirectories ?? [],
+    },
+    composeFile: packaging.composeFile ?? 'docker-compose.yml',
+    mirrorManifest: packaging.mirrorManifest ?? 'docker/mirror-images.json',
+    serviceNames: workspaceServicesOf(context),
+    outputDir: resolve(context.root, packaging.outputDir ?? 'dist/release'),
+    registry: registryFrom(process.env),
+    registryClient: resources.registryClient,
+    gitea: new ReleaseClient({
+      giteaUrl: gitea.url,
+      repo: gitea.repo,
+      token: resources.token,
+      retry: defaultRetryPolicy,
+      onRetry: (n) => resources.print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
+    }),
+    giteaToken: resources.token !== undefined,
+    gitRemote: options.gitRemote,
+    changelogNotes: changelogSection(changelog, `v${version}`),
+    prerelease: options.prerelease,
+    env: process.env,
+    fixFor: (image: ManifestImage) => fixFor(image, workspaceServicesOf(context)),
+    dryRun: resources.dryRun,
+  };
+}
+
+function fixFor(image: ManifestImage, services: readonly string[]): string {
+  if (image.source === 'mirror') return 'mirror it: npx nx run docker:mirror-images';
+  const repository = image.reference.slice(0, image.reference.lastIndexOf(':'));
+  const project = serviceOfImageName(repository.slice(repository.lastIndexOf('/') + 1), services) ?? image.service;
+  return `push it: npx nx run ${project}:nx-release-publish, or re-run npx nx release publish`;
+}
+
+function isExplainable(error: unknown): error is Error {
+  return [ReleaseFlowError, BundleError, GiteaError, PublishError, OciError, ReleaseVersionError].some((kind) => error instanceof kind);
+}
+
+const statusMark: Record<StageOutcome['status'], string> = { ran: 'checked', running: 'running', planned: 'would run', skipped: 'skipped' };
+
+function describeOutcome(outcome: StageOutcome, index: number, total: number): string {
+  return [`[${index + 1}/${total}] ${outcome.stage}: ${statusMark[outcome.status]}`, ...outcome.lines.map((line) => `    ${line}`)].join('\n');
+}
+
+interface ImageRow {
+  service: string;
+  reference: string;
+  digest?: string;
+  how: string;
+}
+
+/** How each image got into this release: from the image tasks' results when they ran for this commit. */
+async function imageRows(root: string, release: ProductRelease): Promise<ImageRow[]> {
+  const services = release.serviceNames;
+  return Promise.all(
+    (release.artifacts?.manifest.images ?? release.plan?.images ?? []).map(async (image) => {
+      const digest = image.digest ?? release.imageCheck?.digests.get(image.reference);
+      if (image.source === 'mirror') return { service: image.service, reference: image.reference, digest, how: 'mirrored' };
+      const repository = image.reference.slice(0, image.reference.lastIndexOf(':'));
+      const project = serviceOfImageName(repository.slice(repository.lastIndexOf('/') + 1), services);
+      const result = project ? await readImageResult(root, project) : undefined;
+      const thisRun = result && result.commit === release.commit?.sha && result.references.includes(image.reference);
+      const how = thisRun ? (result.built ? 'built' : 'tagged registry-side') : release.dryRun ? 'planned by its image task' : 'in the registry';
+      return { service: image.service, reference: image.reference, digest, how };
+    }),
+  );
+}
+
+async function readImageResult(root: string, project: string): Promise<ImageResult | undefined> {
+  const text = await readFile(join(root, imageResultPathOf(project)), 'utf8').catch(() => undefined);
+  return text ? (JSON.parse(text) as ImageResult) : undefined;
+}
+
+function summaryOf(release: ProductRelease, images: readonly ImageRow[]): string[] {
+  const workspace = images.filter((image) => !image.how.startsWith('mirrored'));
+  const rows = workspace.map((image) => `  ${image.service.padEnd(12)} ${image.how.padEnd(22)} ${image.digest ?? '-'}`);
+  const mirrored = images.length - workspace.length;
+  const lines = [`${release.tag}: ${workspace.length} workspace images, ${mirrored} third-party images`, ...rows];
+  for (const notice of release.notices) lines.push(`  note: ${notice}`);
+  const assets = release.assets?.map((asset) => asset.name).join(', ');
+  if (release.dryRun) lines.push(`Dry run: nothing was written, pushed, uploaded or published (would publish ${assets}).`);
+  else if (release.alreadyPublished) lines.push(`${release.tag} was already published with these assets: ${release.existing?.html_url} (nothing to do)`);
+  else lines.push(`Released ${release.tag}: ${release.release?.html_url} with ${assets}`);
+  return lines;
+}
+
+function reportOf(release: ProductRelease, images: readonly ImageRow[], outcomes: readonly StageOutcome[]) {
+  return {
+    version: release.version,
+    tag: release.tag,
+    dryRun: release.dryRun,
+    url: release.release?.html_url ?? release.existing?.html_url,
+    alreadyPublished: release.alreadyPublished ?? false,
+    images,
+    assets: release.assets?.map(({ name, size, sha256 }) => ({ name, size, sha256 })) ?? [],
+    notices: release.notices,
+    stages: outcomes,
+  };
+}
