@@ -116,3 +116,12 @@ async function pushUpstreamStandIns(scratch: string, hub: string, log: (line: st
 interface MirrorList {
   groups: Record<string, { images: Array<{ source: string; target: string }> }>;
 }
+
+/** A `feat:` commit that changes what one service's image holds (a new route, not a comment a bundler drops). */
+export async function makeFeatureChange(rehearsal: ReleaseRehearsal, service: 'api'): Promise<string> {
+  const app = join(rehearsal.workspace.root, 'apps', service, 'src/app.ts');
+  const text = await readFile(app, 'utf8');
+  const route = "  app.get('/api/version', (_request, response) => {\n    response.json({ service: SERVICE, features: ['version'] });\n  });\n  return app;";
+  await writeFile(app, text.replace('  return app;', route));
+  return rehearsal.workspace.commitAll(`feat(${service}): report the service's features at /api/version`);
+}

@@ -1,32 +1,83 @@
 /**
- * The main job, on any machine, with nothing sent off it: a registry on 127.0.0.1 stands in for
- * Gitea's, and stand-in base images for Docker Hub. Then the real thing runs against them:
- * `nx run-many -t docker-push` twice (the second run finds every image in the registry and builds
- * nothing), and the registry's own tag lists are printed.
+ * The main job, rehearsed on this machine with nothing sent off it (see release-rehearsal.ts):
+ * third-party images mirrored into the registry that plays Gitea's, `nx release 1.0.0` publishes
+ * everything, a `feat:` change to one service, `nx release` gives 1.1.0 with exactly that image
+ * built and the others tagged registry-side, then install.sh installs 1.1.0 from the Gitea test
+ * server. Ends with a table of what was released.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startImageTestbed } from '@changemaker/testing';
+import { imageResultPathOf, type ImageResult } from '@changemaker/release-contract';
+import { makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from './release-rehearsal';
 
-const workspaceRoot = join(__dirname, '../..');
+const services = ['api', 'media-api', 'admin', 'nginx'];
 
 async function main(): Promise<void> {
-  const { registry, hub, nxEnv: env, stop } = await startImageTestbed();
+  const started = Date.now();
+  const rehearsal = await startReleaseRehearsal({ log: (line) => console.log(`-- ${line}`) });
   try {
-    console.log(`registry: ${registry.host} (stands in for Gitea's), base images from ${hub.host} (stands in for Docker Hub)`);
-    for (const run of ['first run: builds and pushes every service', 'second run: the registry already has every image']) {
-      console.log(`\n== ${run}`);
-      await execa('npx', ['nx', 'run-many', '-t', 'docker-push', '--outputStyle=stream'], { cwd: workspaceRoot, env, stdio: 'inherit' });
-    }
-    const catalog = (await (await fetch(`${registry.url}/v2/_catalog`)).json()) as { repositories: string[] };
-    console.log('\nin the registry:');
-    for (const repository of catalog.repositories) {
-      const { tags } = (await (await fetch(`${registry.url}/v2/${repository}/tags/list`)).json()) as { tags: string[] };
-      console.log(`  ${repository}: ${tags.filter((tag) => !tag.startsWith('inputs-')).join(', ')}`);
-    }
+    console.log(`registry ${rehearsal.testbed.registry.host}/admin (plays Gitea's), Gitea test server ${rehearsal.gitea.url}, git origin ${rehearsal.remote}`);
+    await step(rehearsal, 'mirror the third-party images', ['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`]);
+    await step(rehearsal, 'nx release 1.0.0: the first release, every image built', ['release', '1.0.0', '--yes']);
+    const first = await imageResults(rehearsal);
+    await makeFeatureChange(rehearsal, 'api');
+    console.log('\n== feat(api): a change to one service, committed');
+    await step(rehearsal, 'nx release: conventional commits give 1.1.0', ['release', '--yes']);
+    const second = await imageResults(rehearsal);
+    await installRelease(rehearsal, 'v1.1.0');
+    printTable(rehearsal, first, second);
+    console.log(`\ndemo done in ${((Date.now() - started) / 1000).toFixed(0)} s; nothing left running, nothing sent off this machine`);
   } finally {
-    await stop();
+    await rehearsal.stop();
   }
+}
+
+async function step(rehearsal: ReleaseRehearsal, title: string, args: string[]): Promise<void> {
+  console.log(`\n== ${title}\n$ npx nx ${args.join(' ')}`);
+  const result = await rehearsal.nx(args, { stream: true });
+  if (result.exitCode !== 0) throw new Error(`npx nx ${args.join(' ')} failed (exit ${result.exitCode}); its output is above`);
+}
+
+async function imageResults(rehearsal: ReleaseRehearsal): Promise<Map<string, ImageResult>> {
+  const results = new Map<string, ImageResult>();
+  for (const service of services) {
+    const text = await readFile(join(rehearsal.workspace.root, imageResultPathOf(service)), 'utf8');
+    results.set(service, JSON.parse(text) as ImageResult);
+  }
+  return results;
+}
+
+async function installRelease(rehearsal: ReleaseRehearsal, tag: string): Promise<void> {
+  const place = await mkdtemp(join(tmpdir(), 'cm-server-'));
+  try {
+    const dir = join(place, 'changemaker-lite');
+    console.log(`\n== install.sh installs ${tag} from the Gitea test server\n$ bash docker/scripts/install.sh --version ${tag} --dir ${dir} --no-config`);
+    const env = { GITEA_URL: rehearsal.env.GITEA_URL, GITEA_REPO: rehearsal.env.GITEA_REPO, PATH: process.env['PATH'] ?? '' };
+    const installed = await execa('bash', [join(rehearsal.workspace.root, 'docker/scripts/install.sh'), '--version', tag, '--dir', dir, '--no-config'], { env, extendEnv: false, stdin: 'ignore', reject: false, all: true });
+    console.log(installed.all);
+    if (installed.exitCode !== 0) throw new Error(`install.sh failed (exit ${installed.exitCode})`);
+    console.log(`installed: ${dir}/VERSION says ${(await readFile(join(dir, 'VERSION'), 'utf8')).trim()}`);
+  } finally {
+    await rm(place, { recursive: true, force: true });
+  }
+}
+
+function printTable(rehearsal: ReleaseRehearsal, first: Map<string, ImageResult>, second: Map<string, ImageResult>): void {
+  const release = rehearsal.gitea.releases().find((candidate) => candidate.tagName === 'v1.1.0');
+  console.log('\n== released');
+  console.log(`version   v1.1.0 (after v1.0.0)`);
+  console.log(`${'image'.padEnd(10)} ${'v1.1.0'.padEnd(22)} digest (v1.0.0 digest when it changed)`);
+  for (const service of services) {
+    const now = second.get(service);
+    const before = first.get(service);
+    const how = now?.built ? 'built' : 'tagged registry-side';
+    const change = now?.digest === before?.digest ? 'unchanged' : `was ${before?.digest}`;
+    console.log(`${service.padEnd(10)} ${how.padEnd(22)} ${now?.digest} (${change})`);
+  }
+  console.log(`release   ${rehearsal.gitea.url}/${rehearsal.gitea.owner}/${rehearsal.gitea.repo}/releases/tag/v1.1.0 (${release?.draft ? 'draft' : 'published'})`);
+  for (const asset of release?.attachments ?? []) console.log(`  asset   ${asset.name} (${asset.bytes.length} bytes)`);
 }
 
 main().catch((error: Error) => {
