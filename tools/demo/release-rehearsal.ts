@@ -94,23 +94,54 @@ async function pushUpstreamStandIns(scratch: string, hub: string, log: (line: st
   const list = JSON.parse(await readFile(join(workspaceRoot, 'docker/mirror-images.json'), 'utf8')) as MirrorList;
   const entries = Object.values(list.groups).flatMap((group) => group.images);
   log(`pushing ${entries.length} stand-ins for the third-party images to ${hub} (plays Docker Hub)`);
-  const layout = join(scratch, 'upstream');
-  const written = await writeSyntheticImages(
-    layout,
-    entries.map((entry, index) => ({ tag: `image-${index}`, kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'upstream-base', size: 64_000 }, { seed: entry.target, size: 4_000 }] })),
-  );
-  const client = new RegistryClient({ credentials: {} });
-  try {
-    await Promise.all(written.map((image, index) => copyImage(ociLayoutImage(layout, image.tag), registryImage(client, ImageReference.parse(`${hub}/upstream/${entries[index]!.target}`)))));
-  } finally {
-    await client.close();
-  }
-  for (const entry of entries) entry.source = `${hub}/upstream/${entry.target}`;
+  await pushStandIns(join(scratch, 'upstream'), hub, entries.map((entry) => entry.target));
+  for (const entry of entries) entry.source = upstreamStandIn(hub, entry.target);
   const path = join(scratch, 'mirror-images.json');
   await writeFile(path, `${JSON.stringify(list, null, 2)}\n`);
   const schema = join(workspaceRoot, 'docker/mirror-images.schema.json');
   if (existsSync(schema)) await copyFile(schema, join(scratch, 'mirror-images.schema.json'));
   return path;
+}
+
+function upstreamStandIn(hub: string, target: string): string {
+  return `${hub}/upstream/${target}`;
+}
+
+async function pushStandIns(layout: string, hub: string, targets: readonly string[]): Promise<void> {
+  const written = await writeSyntheticImages(
+    layout,
+    targets.map((target) => ({ tag: target.replace(/[^A-Za-z0-9_.-]/g, '-'), kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'upstream-base', size: 64_000 }, { seed: target, size: 4_000 }] })),
+  );
+  const client = new RegistryClient({ credentials: {} });
+  try {
+    await Promise.all(written.map((image, index) => copyImage(ociLayoutImage(layout, image.tag), registryImage(client, ImageReference.parse(upstreamStandIn(hub, targets[index]!))))));
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * A commit that adds a service running a new third-party image, pinned in the product's mirror
+ * list and present upstream, but not mirrored yet: `mirror()` mirrors it as a user would.
+ */
+export async function addThirdPartyImage(rehearsal: ReleaseRehearsal, target: string): Promise<{ mirror(): Promise<void> }> {
+  const [name] = target.split(':');
+  const root = rehearsal.workspace.root;
+  await pushStandIns(join(rehearsal.workspace.root, 'tmp/upstream'), rehearsal.testbed.hub.host, [target]);
+  for (const [path, source] of [[join(root, 'docker/mirror-images.json'), `docker.io/library/${target}`], [rehearsal.mirrorList, upstreamStandIn(rehearsal.testbed.hub.host, target)]] as const) {
+    const list = JSON.parse(await readFile(path, 'utf8')) as MirrorList;
+    list.groups['platform']?.images.push({ source, target });
+    await writeFile(path, `${JSON.stringify(list, null, 2)}\n`);
+  }
+  const compose = join(root, 'docker/docker-compose.prod.yml');
+  await writeFile(compose, `${await readFile(compose, 'utf8')}\n  ${name}:\n    image: \${GITEA_REGISTRY:-gitea.bnkops.com/admin}/${target}\n    restart: unless-stopped\n`);
+  await rehearsal.workspace.commitAll(`feat(docker): a ${name} service`);
+  return {
+    mirror: async () => {
+      const result = await rehearsal.nx(['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`]);
+      if (result.exitCode !== 0) throw new Error(`mirror-images failed: ${result.all}`);
+    },
+  };
 }
 
 interface MirrorList {

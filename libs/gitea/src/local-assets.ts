@@ -21,7 +21,7 @@ export interface LocalAsset {
 export async function readReleaseAssets(inputDir: string, requiredNames: string[]): Promise<LocalAsset[]> {
   const sumsPath = join(inputDir, checksumFileName);
   const sums = await readFile(sumsPath, 'utf8').catch(() => {
-    throw new ReleaseInputError(`${sumsPath} not found: run the package-release target first, or pass --input-dir.`);
+    throw new ReleaseInputError(`${sumsPath} not found: nothing is packaged there. Package first (npx nx run docker:package-release --tag vX.Y.Z), pass --input-dir, or plan the whole release with npx nx release publish --dry-run.`);
   });
   const listed = parseChecksums(sums, sumsPath);
   const assets: LocalAsset[] = [];

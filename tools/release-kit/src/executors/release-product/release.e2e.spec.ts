@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '@changemaker/testing';
+import { manifestFileName, type ReleaseManifest } from '@changemaker/release-contract';
+import { addThirdPartyImage, makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
+
+const services = ['api', 'media-api', 'admin', 'nginx'];
+
+/**
+ * `nx release` as a user runs it, end to end and for real: buildah images pushed to the CNCF
+ * registry on loopback, a bare git origin, the Gitea test server (its answers checked against
+ * Gitea's swagger). Assertions read the registry's and Gitea's own APIs.
+ */
+describe('nx release', () => {
+  let rehearsal: ReleaseRehearsal;
+  let proxy: FaultProxy;
+  const v1: Record<string, string> = {};
+
+  beforeAll(async () => {
+    rehearsal = await startReleaseRehearsal();
+    proxy = await startFaultProxy(rehearsal.testbed.registry.host);
+    const mirrored = await rehearsal.nx(['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`]);
+    expect(mirrored.exitCode).toBe(0);
+  }, 300_000);
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await rehearsal?.stop();
+  });
+
+  afterEach(() => {
+    expect(rehearsal.gitea.violations()).toEqual([]);
+  });
+
+  const registry = () => `${rehearsal.testbed.registry.host}/admin`;
+  const digestOf = async (name: string, tag: string, host = rehearsal.testbed.registry.host) => {
+    const response = await fetch(`http://${host}/v2/admin/${name}/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+    });
+    return response.ok ? response.headers.get('docker-content-digest') : null;
+  };
+  const published = (tag: string) => rehearsal.gitea.releases().filter((release) => release.tagName === tag);
+  const remoteTags = async () => (await execa('git', ['-C', rehearsal.remote, 'tag', '--list'])).stdout.split('\n').filter(Boolean);
+  const manifestOf = (tag: string): ReleaseManifest => {
+    const asset = published(tag)[0]?.attachments.find((attachment) => attachment.name === manifestFileName);
+    return JSON.parse(asset?.bytes.toString('utf8') ?? '{}') as ReleaseManifest;
+  };
+  const expectNoSecrets = (output: unknown) => expect(String(output)).not.toContain(rehearsal.token);
+
+  it('nx release 1.0.0 publishes everything: images under v1.0.0, the tarball, a public Gitea release, the commit and tag on origin', async () => {
+    const result = await rehearsal.nx(['release', '1.0.0', '--yes']);
+    expect(result.exitCode).toBe(0);
+    expectNoSecrets(result.all);
+    for (const service of services) {
+      v1[service] = (await digestOf(`changemaker-${service}`, 'v1.0.0')) ?? 'missing';
+      expect(v1[service]).toMatch(/^sha256:/);
+    }
+    const [release] = published('v1.0.0');
+    expect(release).toMatchObject({ draft: false, title: 'v1.0.0' });
+    expect(release?.attachments.map((asset) => asset.name).sort()).toEqual(['SHA256SUMS', 'changemaker-lite-latest.tar.gz', 'changemaker-lite-v1.0.0.tar.gz', 'release-manifest.json']);
+    const manifest = manifestOf('v1.0.0');
+    for (const image of manifest.images) {
+      const [name, tag] = image.reference.slice(registry().length + 1).split(':');
+      expect(image.digest).toBe(await digestOf(name!, tag!));
+    }
+    expect(await remoteTags()).toEqual(['v1.0.0']);
+    expect((await rehearsal.workspace.git('show', 'HEAD:docker/VERSION')).trim()).toBe('v1.0.0');
+  }, 300_000);
+
+  it('nx release --dry-run --yes after a feat change plans 1.1.0 and changes nothing: git, files, registry, Gitea, origin', async () => {
+    await makeFeatureChange(rehearsal, 'api');
+    const before = await observableState();
+    const result = await rehearsal.nx(['release', '--dry-run', '--yes']);
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain('1.1.0');
+    expect(result.all).toMatch(/changemaker-api \[[^\]]*v1\.1\.0[^\]]*\]: build \(no image of these inputs/);
+    for (const service of ['media-api', 'admin', 'nginx']) {
+      expect(result.all).toMatch(new RegExp(`changemaker-${service} \\[[^\\]]*\\]: tag registry-side from v1\\.0\\.0 \\(${v1[service]}\\)`));
+    }
+    expect(result.all).toContain("report the service's features at /api/version");
+    expect(result.all).toContain('POST /repos/admin/changemaker.lite/releases: create v1.1.0 as a draft');
+    expect(result.all).toContain('git push --atomic origin HEAD:refs/heads/main refs/tags/v1.1.0');
+    expect(await observableState()).toEqual(before);
+  }, 300_000);
+
+  it('a dry run with no token and an unreachable registry and Gitea still plans, saying what it could not check', async () => {
+    const before = await observableState();
+    const closed = 'http://127.0.0.1:9';
+    const result = await rehearsal.nx(['release', '--dry-run', '--yes'], { env: { GITEA_REGISTRY_API_TOKEN: '', GITEA_URL: closed, GITEA_REGISTRY: '127.0.0.1:9/admin' } });
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain('not checked, could not ask the registry');
+    expect(result.all).toContain('images not checked');
+    expect(result.all).toContain('Gitea not asked');
+    expect(await observableState()).toEqual(before);
+  }, 300_000);
+
+  it('nx release gives 1.1.0: only the changed image is built, the others keep their v1.0.0 digests, and the notes are the CHANGELOG section', async () => {
+    const result = await rehearsal.nx(['release', '--yes']);
+    expect(result.exitCode).toBe(0);
+    const built = JSON.parse(await readFile(join(rehearsal.workspace.root, 'dist/images/api.json'), 'utf8')) as { built: boolean };
+    expect(built.built).toBe(true);
+    expect(await digestOf('changemaker-api', 'v1.1.0')).not.toBe(v1['api']);
+    for (const service of ['media-api', 'admin', 'nginx']) expect(await digestOf(`changemaker-${service}`, 'v1.1.0')).toBe(v1[service]);
+    const [release] = published('v1.1.0');
+    expect(release?.draft).toBe(false);
+    expect(release?.note).toContain("report the service's features at /api/version");
+    expect(release?.note).toMatch(new RegExp(`\\(\\[[0-9a-f]{7}\\]\\(${rehearsal.gitea.url}/admin/changemaker.lite/commit/[0-9a-f]{7}\\)\\)`));
+    const changelog = await readFile(join(rehearsal.workspace.root, 'CHANGELOG.md'), 'utf8');
+    expect(changelog).toContain(`## [1.1.0](${rehearsal.gitea.url}/admin/changemaker.lite/compare/v1.0.0...v1.1.0)`);
+    expect(await remoteTags()).toEqual(['v1.0.0', 'v1.1.0']);
+    for (const asset of release?.attachments ?? []) {
+      const local = await readFile(join(rehearsal.workspace.root, 'dist/release', asset.name));
+      expect(sha256(asset.bytes)).toBe(sha256(local));
+    }
+  }, 300_000);
+
+  it('re-running nx release publish after a success publishes nothing twice', async () => {
+    const writes = () => rehearsal.gitea.requests().filter((request) => request.method !== 'GET').length;
+    const before = writes();
+    const result = await rehearsal.nx(['release', 'publish']);
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain('v1.1.0 was already published with these assets');
+    expect(writes()).toBe(before);
+    expect(published('v1.1.0')).toHaveLength(1);
+  }, 300_000);
+
+  it('an unmirrored third-party image stops the release before anything is public, naming it and the fix; nx release publish then completes it', async () => {
+    const extra = await addThirdPartyImage(rehearsal, 'extra-cache:1.0');
+    const failed = await rehearsal.nx(['release', '--yes']);
+    expect(failed.exitCode).not.toBe(0);
+    expect(failed.all).toContain(`extra-cache (${registry()}/extra-cache:1.0: mirror it: npx nx run docker:mirror-images)`);
+    expect(published('v1.2.0')).toEqual([]);
+    expect(await remoteTags()).not.toContain('v1.2.0');
+
+    await extra.mirror();
+    const finished = await rehearsal.nx(['release', 'publish']);
+    expect(finished.exitCode).toBe(0);
+    expect(published('v1.2.0').map((release) => release.draft)).toEqual([false]);
+    expect(manifestOf('v1.2.0').images.find((image) => image.service === 'extra-cache')?.digest).toBe(await digestOf('extra-cache', '1.0'));
+  }, 300_000);
+
+  it('the registry going down while images are tagged leaves no release; nx release publish then finishes it with the same digests', async () => {
+    await writeFile(join(rehearsal.workspace.root, 'docker/.env.example'), `${await readFile(join(rehearsal.workspace.root, 'docker/.env.example'), 'utf8')}# a note for operators\n`);
+    await rehearsal.workspace.commitAll('fix(docker): a note for operators in .env.example');
+    const throughProxy = { GITEA_REGISTRY: `${proxy.host}/admin` };
+    const outage: FaultRule = { method: 'PUT', path: /\/manifests\//, fault: { kind: 'drop' }, times: 1000 };
+    proxy.addFault(outage);
+    const failed = await rehearsal.nx(['release', '--yes'], { env: throughProxy });
+    expect(failed.exitCode).not.toBe(0);
+    expect(published('v1.2.1')).toEqual([]);
+    expect(await remoteTags()).not.toContain('v1.2.1');
+
+    outage.times = 0;
+    const finished = await rehearsal.nx(['release', 'publish'], { env: throughProxy });
+    expect(finished.exitCode).toBe(0);
+    expect(published('v1.2.1').map((release) => release.draft)).toEqual([false]);
+    for (const service of ['media-api', 'admin', 'nginx']) expect(await digestOf(`changemaker-${service}`, 'v1.2.1')).toBe(v1[service]);
+  }, 300_000);
+
+  it('Gitea answering 500 on the publishing PATCH leaves only an invisible draft; nx release publish finishes that same draft', async () => {
+    await writeFile(join(rehearsal.workspace.root, 'docker/.env.example'), `${await readFile(join(rehearsal.workspace.root, 'docker/.env.example'), 'utf8')}# another note\n`);
+    await rehearsal.workspace.commitAll('fix(docker): another note for operators');
+    rehearsal.gitea.faults.failPublishingPatch(20);
+    const failed = await rehearsal.nx(['release', '--yes']);
+    expect(failed.exitCode).not.toBe(0);
+    expect(published('v1.2.2').map((release) => release.draft)).toEqual([true]);
+    const draftId = published('v1.2.2')[0]?.id;
+
+    rehearsal.gitea.faults.reset();
+    const finished = await rehearsal.nx(['release', 'publish']);
+    expect(finished.exitCode).toBe(0);
+    expect(finished.all).toContain('keep changemaker-lite-v1.2.2.tar.gz');
+    expect(published('v1.2.2').map((release) => [release.id, release.draft])).toEqual([[draftId, false]]);
+  }, 300_000);
+
+  /** What a dry run must not touch: git refs and work tree, the product's files, the registry's tags, Gitea, origin. */
+  async function observableState() {
+    const git = (...args: string[]) => rehearsal.workspace.git(...args);
+    const tags: Record<string, string[]> = {};
+    const catalog = (await (await fetch(`${rehearsal.testbed.registry.url}/v2/_catalog?n=1000`)).json()) as { repositories: string[] };
+    for (const repository of catalog.repositories) {
+      tags[repository] = ((await (await fetch(`${rehearsal.testbed.registry.url}/v2/${repository}/tags/list`)).json()) as { tags: string[] }).tags.sort();
+    }
+    const releaseDir = await execa('sh', ['-c', 'ls -la --time-style=full-iso dist/release dist/images 2>/dev/null; sha256sum dist/release/* dist/images/* 2>/dev/null || true'], { cwd: rehearsal.workspace.root });
+    return {
+      refs: await git('for-each-ref', '--format=%(refname) %(objectname)'),
+      head: await git('rev-parse', 'HEAD'),
+      status: await git('status', '--porcelain', '--untracked-files=all'),
+      releaseFiles: releaseDir.stdout,
+      registry: tags,
+      gitea: JSON.stringify(rehearsal.gitea.releases()),
+      origin: (await execa('git', ['-C', rehearsal.remote, 'for-each-ref', '--format=%(refname) %(objectname)'])).stdout,
+    };
+  }
+});
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
