@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, startImageTestbed, type ThrowawayWorkspace } from '@changemaker/testing';
+import { measured, seconds } from '../process-time';
 
 const workspaceRoot = join(__dirname, '../..');
 const services = ['api', 'media-api', 'admin', 'nginx'];
@@ -33,9 +34,7 @@ async function main(): Promise<void> {
     const env = { ...testbed.nxEnv, CI: 'true' };
     const push = async (...args: string[]) => {
       await rm(join(workspace.root, 'dist/images'), { recursive: true, force: true });
-      const cpuBefore = await finishedChildrenCpuMs();
-      const ms = await timed(() => execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args, '-t', 'docker-push'], { cwd: workspace.root, env }));
-      const cpuMs = (await finishedChildrenCpuMs()) - cpuBefore;
+      const { ms, cpuMs } = await measured(() => execa('node', [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args, '-t', 'docker-push'], { cwd: workspace.root, env }));
       return { ms, cpuMs, built: await builtImages(workspace) };
     };
 
@@ -93,21 +92,7 @@ function mean(values: readonly number[]): number {
  * User and system time of every child this process has waited for, their own waited-for children
  * included (Linux /proc/self/stat cutime and cstime, in clock ticks of 1/100 s).
  */
-async function finishedChildrenCpuMs(): Promise<number> {
-  const fieldsAfterCommand = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1].split(' ');
-  const [childrenUserTicks, childrenSystemTicks] = fieldsAfterCommand.slice(13, 15).map(Number);
-  return (childrenUserTicks + childrenSystemTicks) * 10;
-}
 
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
 
 main().catch((error: Error) => {
   console.error(`bench/affected failed: ${error.message}`);

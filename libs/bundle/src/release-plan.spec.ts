@@ -6,6 +6,7 @@ import {
   BundleError,
   ComposeFileError,
   DuplicateBundlePathError,
+  ImageDigestMissingError,
   ImageRefusedError,
   InvalidReleaseTagError,
   PathOutsideWorkspaceError,
@@ -17,6 +18,7 @@ import {
 import type { ReleaseFileList } from './release-file-list';
 import { planRelease, type ReleaseRequest } from './release-plan';
 import { buildReleaseArtifacts } from './release-writer';
+import { withImageDigests } from './image-digests';
 
 const privateRegistry = '${GITEA_REGISTRY:-registry.test/owner}';
 const compose = `services:
@@ -278,5 +280,34 @@ describe('refusals name the file at fault', () => {
     const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { tag })));
     expect(error).toBeInstanceOf(InvalidReleaseTagError);
     expect(error.message).toContain(`tag "${tag}" is not a release tag`);
+  });
+});
+
+describe('a release cut against its registry', () => {
+  const digest = (n: string) => `sha256:${n.repeat(64)}`;
+
+  it('names every image by the registry it was checked in, and records their digests in the manifest and in image-digests.txt', async () => {
+    const root = await fixtureWorkspace();
+    const plan = await planRelease(request(root, { registry: '127.0.0.1:5000/admin' }));
+    expect(plan.images.map((image) => image.reference)).toEqual(['127.0.0.1:5000/admin/changemaker-api:v1.2.3', '127.0.0.1:5000/admin/postgres:16-alpine']);
+    const digests = new Map([
+      ['127.0.0.1:5000/admin/changemaker-api:v1.2.3', digest('a')],
+      ['127.0.0.1:5000/admin/postgres:16-alpine', digest('b')],
+    ]);
+    const artifacts = await buildReleaseArtifacts(withImageDigests(plan, digests));
+    expect(artifacts.manifest.images.map((image) => [image.service, image.digest])).toEqual([
+      ['api', digest('a')],
+      ['db', digest('b')],
+    ]);
+    const extracted = await newDir();
+    await writeFile(join(extracted, 'release.tar.gz'), artifacts.tarball);
+    await execa('tar', ['xzf', 'release.tar.gz'], { cwd: extracted });
+    const { stdout } = await execa('cat', [join(extracted, 'changemaker-lite/image-digests.txt')]);
+    expect(stdout.split('\n')).toEqual([`api 127.0.0.1:5000/admin/changemaker-api:v1.2.3 ${digest('a')}`, `db 127.0.0.1:5000/admin/postgres:16-alpine ${digest('b')}`]);
+  });
+
+  it('refuses to record digests for some images only', async () => {
+    const plan = await planRelease(request(await fixtureWorkspace()));
+    expect(() => withImageDigests(plan, new Map([[plan.images[0]!.reference, digest('a')]]))).toThrow(ImageDigestMissingError);
   });
 });

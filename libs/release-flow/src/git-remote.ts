@@ -42,9 +42,15 @@ export function releaseRefs(commit: ReleaseCommit, tag: string): string[] {
 export async function pushRelease(root: string, remote: string, refs: readonly string[]): Promise<void> {
   const pushed = await git(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
   if (!pushed.ok) {
-    const detail = pushed.stderr.split('\n').concat(pushed.stdout.split('\n')).map((line) => line.trim()).filter((line) => /rejected|error|fatal/i.test(line));
     // A remote URL may carry credentials (https://user:token@host/...): never repeat them.
-    const said = detail.slice(0, 2).join('; ').replace(/\/\/[^/@\s]+@/g, '//***@');
+    const said = whyPushFailed(pushed.stdout, pushed.stderr).replace(/\/\/[^/@\s]+@/g, '//***@');
     throw new GitPushError(remote, refs.join(' '), said || 'git push failed');
   }
+}
+
+/** Porcelain lines of refused refs (`!<TAB>from:to<TAB>[rejected] (why)`) say it best; else git's own error lines. */
+function whyPushFailed(stdout: string, stderr: string): string {
+  const refused = stdout.split('\n').filter((line) => line.startsWith('!')).map((line) => line.split('\t').slice(1).join(' '));
+  const errors = stderr.split('\n').map((line) => line.trim()).filter((line) => /^(error|fatal):/.test(line));
+  return (refused.length > 0 ? refused : errors).slice(0, 2).join('; ');
 }

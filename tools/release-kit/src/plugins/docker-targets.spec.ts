@@ -61,3 +61,48 @@ describe('docker targets inference', () => {
     expect(targets?.['image-push']?.options).toMatchObject({ registry: 'registry.example/team', tags: ['{shortSha}'] });
   });
 });
+
+describe('nx release publish targets', () => {
+  let root: string;
+  let context: CreateNodesContext;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'release-targets-'));
+    context = { workspaceRoot: root, nxJsonConfiguration: {} };
+    for (const [projectRoot, name, file] of [['apps/api', 'api', 'Dockerfile'], ['docker', 'docker', 'VERSION'], ['fixtures', 'fixtures', '']] as const) {
+      await mkdir(join(root, projectRoot), { recursive: true });
+      await writeFile(join(root, projectRoot, 'project.json'), JSON.stringify({ name, targets: name === 'api' ? { build: {} } : {} }));
+      if (file) await writeFile(join(root, projectRoot, file), file === 'VERSION' ? 'v0.0.0\n' : 'FROM scratch\n');
+    }
+    await writeFile(join(root, 'VERSION'), 'v9.9.9\n');
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  const infer = async (files: string[]) => Object.fromEntries(await createNodes[1](files, undefined, context));
+
+  it('gives each image an nx-release-publish that pushes v{version} too, reading the version from the product\'s VERSION file', async () => {
+    const nodes = await infer(['apps/api/Dockerfile', 'docker/VERSION', 'VERSION']);
+    const release = nodes['apps/api/Dockerfile'].projects?.['apps/api']?.targets?.['nx-release-publish'];
+    expect(release?.executor).toBe('@changemaker/release-kit:docker-build-push');
+    expect(release?.options).toMatchObject({ push: true, tags: ['{sha}', 'latest', 'v{version}'], releaseVersionFile: 'docker/VERSION' });
+    expect(release?.dependsOn).toEqual(['build']);
+  });
+
+  it('gives the project with the VERSION file the product release, after every image it depends on', async () => {
+    const nodes = await infer(['apps/api/Dockerfile', 'docker/VERSION']);
+    const product = nodes['docker/VERSION'].projects?.['docker']?.targets?.['nx-release-publish'];
+    expect(product).toMatchObject({
+      executor: '@changemaker/release-kit:release-product',
+      options: { versionFile: 'docker/VERSION' },
+      dependsOn: [{ dependencies: true, target: 'nx-release-publish', params: 'forward' }],
+      cache: false,
+    });
+    expect(nodes['docker/VERSION'].projects?.['docker']?.metadata?.targetGroups).toEqual({ Release: ['nx-release-publish'] });
+  });
+
+  it('infers no release targets without a product VERSION file, and none for a VERSION file outside a project', async () => {
+    const nodes = await infer(['apps/api/Dockerfile', 'VERSION']);
+    expect(nodes['apps/api/Dockerfile'].projects?.['apps/api']?.targets?.['nx-release-publish']).toBeUndefined();
+    expect(nodes['VERSION']).toEqual({});
+  });
+});

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import type { ProjectGraph, Tree } from '@nx/devkit';
-import { VersionActions } from 'nx/release';
+import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -46,3 +46,16 @@ export default class VersionFileActions extends VersionActions {
     return join(this.projectGraphNode.data.root, versionFileName);
   }
 }
+
+/**
+ * nx release walks its publish step in a dry run only when --yes says it would publish; without it,
+ * a dry run would end after the changelog and say nothing of images, tarball or Gitea.
+ */
+export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (_cwd, { dryRun }) => {
+  const argv = process.argv.slice(2);
+  const publishes = argv.some((arg) => ['--yes', '-y', '--skip-publish'].includes(arg)) || !argv.includes('release') || argv.includes('version');
+  if (dryRun && !publishes) {
+    console.log('\nThis dry run stops after the version and the changelog. For the whole plan (each image built or tagged registry-side, the third-party images, the tarball, the Gitea calls), run: npx nx release --dry-run --yes\n');
+  }
+  return { changedFiles: [], deletedFiles: [] };
+};

@@ -1,0 +1,76 @@
+/**
+ * bench/release: `nx release` after a change to one service against a release that builds every
+ * image (the first release), in one run on the rehearsal of tools/demo (loopback registry, buildah,
+ * the Gitea test server). The registry sits behind a recording proxy, which counts the layer bytes
+ * each image's repository received. An untimed `nx run-many -t docker-build` first pulls the base
+ * images, so neither timed release pays for that.
+ * Prints the images built by each release, the layer bytes uploaded for the unchanged images in the
+ * second one (must be 0) and, on the last line, the CPU-time and wall-time ratios second/first. The
+ * first release builds its four images side by side, so its wall time falls with the cores it gets
+ * (2 here); the CPU time does not.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { imageResultPathOf, type ImageResult } from '@changemaker/release-contract';
+import { startFaultProxy } from '@changemaker/testing';
+import { makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../tools/demo/release-rehearsal';
+import { measured, seconds } from '../process-time';
+
+const services = ['api', 'media-api', 'admin', 'nginx'];
+const changed = 'api';
+
+async function main(): Promise<void> {
+  const rehearsal = await startReleaseRehearsal({ log: (line) => console.log(line) });
+  const proxy = await startFaultProxy(rehearsal.testbed.registry.host);
+  const env = { GITEA_REGISTRY: `${proxy.host}/admin` };
+  try {
+    await nx(rehearsal, ['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`], env);
+    await nx(rehearsal, ['run-many', '-t', 'docker-build'], env);
+    console.log('untimed: third-party images mirrored, base images pulled');
+
+    const first = await measured(() => nx(rehearsal, ['release', '1.0.0', '--yes'], env));
+    const firstBuilt = await builtImages(rehearsal);
+    console.log(`first release (v1.0.0): built ${firstBuilt.join(', ')} in ${seconds(first.ms)}, CPU ${seconds(first.cpuMs)}`);
+
+    await makeFeatureChange(rehearsal, changed);
+    proxy.requests.length = 0;
+    const second = await measured(() => nx(rehearsal, ['release', '--yes'], env));
+    const secondBuilt = await builtImages(rehearsal);
+    console.log(`release after a change to ${changed} (v1.1.0): built ${secondBuilt.join(', ') || 'nothing'} in ${seconds(second.ms)}, CPU ${seconds(second.cpuMs)}`);
+
+    const unchanged = services.filter((service) => service !== changed);
+    const uploaded = unchanged.map((service) => [service, layerBytesUploaded(proxy.requests, service)] as const);
+    console.log(`layer bytes uploaded for the unchanged images: ${uploaded.map(([service, bytes]) => `${service} ${bytes}`).join(', ')}`);
+    console.log(`images built: first release ${firstBuilt.length}, release after a one-service change ${secondBuilt.length}`);
+    console.log(`release after a one-service change / release building every image: CPU-time ratio ${(second.cpuMs / first.cpuMs).toFixed(2)}, wall-time ratio ${(second.ms / first.ms).toFixed(2)}`);
+  } finally {
+    await proxy.stop();
+    await rehearsal.stop();
+  }
+}
+
+async function nx(rehearsal: ReleaseRehearsal, args: string[], env: Record<string, string>): Promise<void> {
+  const result = await rehearsal.nx(args, { env });
+  if (result.exitCode !== 0) throw new Error(`npx nx ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.all}`);
+}
+
+/** The images the last run built, from the results docker-push writes. */
+async function builtImages(rehearsal: ReleaseRehearsal): Promise<string[]> {
+  const built: string[] = [];
+  for (const service of services) {
+    const result = JSON.parse(await readFile(join(rehearsal.workspace.root, imageResultPathOf(service)), 'utf8')) as ImageResult;
+    if (result.built) built.push(service);
+  }
+  return built;
+}
+
+/** Bytes of blob uploads (POST, PATCH, PUT under /blobs/uploads/) the registry received for one image's repository. */
+function layerBytesUploaded(requests: ReadonlyArray<{ method: string; path: string; bodyBytes: number }>, service: string): number {
+  const uploads = new RegExp(`^/v2/admin/changemaker-${service}/blobs/uploads/`);
+  return requests.filter((request) => request.method !== 'GET' && request.method !== 'HEAD' && uploads.test(request.path)).reduce((sum, request) => sum + request.bodyBytes, 0);
+}
+
+main().catch((error: Error) => {
+  console.error(`bench/release failed: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { commitUrl, compareUrl, giteaLocationFrom } from './gitea-location';
+import { registryFrom, releaseTagOf, serviceImageName, serviceOfImageName } from './image-naming';
+import { latestTarballName, releaseAssetNames, versionedTarballName } from './release-files';
+import { versionFileContent, versionInFile } from './version-file';
+
+describe('the release contract', () => {
+  it('names a release\'s assets from the bundle root and the tag, SHA256SUMS last', () => {
+    expect(versionedTarballName('changemaker-lite', 'v1.2.3')).toBe('changemaker-lite-v1.2.3.tar.gz');
+    expect(latestTarballName('product')).toBe('product-latest.tar.gz');
+    expect(releaseAssetNames('product', 'v2.0.0')).toEqual(['product-v2.0.0.tar.gz', 'product-latest.tar.gz', 'release-manifest.json', 'SHA256SUMS']);
+  });
+
+  it('reads and writes the VERSION file as the release tag, and refuses what is no version', () => {
+    expect(versionFileContent('1.4.0')).toBe('v1.4.0\n');
+    expect(versionInFile('v1.4.0\n')).toBe('1.4.0');
+    expect(versionInFile('2.0.0-rc.1')).toBe('2.0.0-rc.1');
+    expect(versionInFile('latest')).toBeUndefined();
+    expect(versionInFile('v1.2\n')).toBeUndefined();
+  });
+
+  it('names service images changemaker-<project> and recognises only the workspace\'s own services', () => {
+    expect(serviceImageName('api')).toBe('changemaker-api');
+    expect(serviceImageName('api', 'team-{projectName}-img')).toBe('team-api-img');
+    expect(serviceOfImageName('changemaker-media-api', ['api', 'media-api'])).toBe('media-api');
+    expect(serviceOfImageName('changemaker-unknown', ['api'])).toBeUndefined();
+    expect(serviceOfImageName('postgres', ['api'])).toBeUndefined();
+    expect(releaseTagOf('1.0.0')).toBe('v1.0.0');
+  });
+
+  it('takes the registry and the Gitea repository from the environment, else the product defaults', () => {
+    expect(registryFrom({ GITEA_REGISTRY: '127.0.0.1:5000/admin' })).toBe('127.0.0.1:5000/admin');
+    expect(registryFrom({})).toBe('gitea.bnkops.com/admin');
+    const gitea = giteaLocationFrom({ GITEA_URL: 'http://127.0.0.1:3000/', GITEA_REPO: 'team/product' });
+    expect(gitea).toEqual({ url: 'http://127.0.0.1:3000', repo: 'team/product' });
+    expect(commitUrl(gitea, 'abc1234')).toBe('http://127.0.0.1:3000/team/product/commit/abc1234');
+    expect(compareUrl(gitea, 'v1.0.0', 'v1.1.0')).toBe('http://127.0.0.1:3000/team/product/compare/v1.0.0...v1.1.0');
+  });
+});

@@ -1,0 +1,62 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { pushRelease, readReleaseCommit, releaseRefs } from './git-remote';
+import { GitPushError, ReleaseTagError } from './release-flow-errors';
+
+describe('the release commit and its push', () => {
+  let dir: string;
+  let work: string;
+  let origin: string;
+  const git = async (cwd: string, ...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-git-remote-'));
+    origin = join(dir, 'origin.git');
+    work = join(dir, 'work');
+    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    await execa('git', ['init', '-q', '-b', 'main', work]);
+    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
+    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
+    await git(work, 'remote', 'add', 'origin', origin);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('pushes the branch and the tag together, and a second push changes nothing and succeeds', async () => {
+    const commit = await readReleaseCommit(work, 'v1.0.0');
+    expect(commit).toMatchObject({ branch: 'main', tagged: true });
+    expect(releaseRefs(commit, 'v1.0.0')).toEqual(['HEAD:refs/heads/main', 'refs/tags/v1.0.0']);
+    await pushRelease(work, 'origin', releaseRefs(commit, 'v1.0.0'));
+    await pushRelease(work, 'origin', releaseRefs(commit, 'v1.0.0'));
+    expect(await git(origin, 'rev-parse', 'main')).toBe(commit.sha);
+    expect(await git(origin, 'tag', '--list')).toBe('v1.0.0');
+  });
+
+  it('pushes nothing when the remote branch moved on, and says what to do', async () => {
+    const other = join(dir, 'other');
+    await git(work, 'push', '-q', 'origin', 'main');
+    await execa('git', ['clone', '-q', origin, other]);
+    await writeFile(join(other, 'README'), 'someone else\n');
+    await git(other, 'add', '-A');
+    await git(other, 'commit', '-qm', 'docs: someone else');
+    await git(other, 'push', '-q', 'origin', 'main');
+    await writeFile(join(work, 'VERSION'), 'v1.1.0\n');
+    await git(work, 'commit', '-qam', 'chore(release): v1.1.0');
+    await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+    const commit = await readReleaseCommit(work, 'v1.1.0');
+    const push = pushRelease(work, 'origin', releaseRefs(commit, 'v1.1.0'));
+    await expect(push).rejects.toBeInstanceOf(GitPushError);
+    await expect(push).rejects.toThrow(/rejected.*re-run nx release publish/);
+    expect(await git(origin, 'tag', '--list')).toBe('');
+  });
+
+  it('refuses a tag that is not at HEAD, naming both commits', async () => {
+    await writeFile(join(work, 'VERSION'), 'v1.0.1\n');
+    await git(work, 'commit', '-qam', 'fix: later');
+    await expect(readReleaseCommit(work, 'v1.0.0')).rejects.toThrow(ReleaseTagError);
+    await expect(readReleaseCommit(work, 'v1.0.0')).rejects.toThrow(/v1\.0\.0 points at [0-9a-f]{12} but HEAD is [0-9a-f]{12}: check out v1\.0\.0/);
+  });
+});
