@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { imageResultPathOf, type ImageResult } from '@changemaker/release-contract';
 import { startFaultProxy } from '@changemaker/testing';
 import { makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../tools/demo/release-rehearsal';
-import { measured, seconds } from '../process-time';
+import { measured, seconds } from '../measure';
 
 const services = ['api', 'media-api', 'admin', 'nginx'];
 const changed = 'api';

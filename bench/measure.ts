@@ -1,0 +1,35 @@
+/** Timing helpers the benches share: wall time, and the CPU time of the children they ran. */
+import { readFile } from 'node:fs/promises';
+
+/**
+ * User and system time of every child this process has waited for, their own waited-for children
+ * included (Linux /proc/self/stat cutime and cstime, in clock ticks of 1/100 s).
+ */
+export async function finishedChildrenCpuMs(): Promise<number> {
+  const fieldsAfterCommand = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1].split(' ');
+  const [childrenUserTicks, childrenSystemTicks] = fieldsAfterCommand.slice(13, 15).map(Number);
+  return (childrenUserTicks + childrenSystemTicks) * 10;
+}
+
+export async function timed(run: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Wall time and children's CPU time of one run, with its result. */
+export async function measured<T>(run: () => Promise<T>): Promise<{ result: T; ms: number; cpuMs: number }> {
+  const cpuBefore = await finishedChildrenCpuMs();
+  const started = process.hrtime.bigint();
+  const result = await run();
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { result, ms, cpuMs: (await finishedChildrenCpuMs()) - cpuBefore };
+}

@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { findStep, parseWorkflow, readWorkflows, type WorkflowFile } from './workflow-file';
+import { lintWorkflow, nxTargetsNamed } from './workflow-lint';
+import { readWorkspaceCommands, type WorkspaceCommands } from './workspace-commands';
+
+const workspaceRoot = join(__dirname, '../..');
+
+describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
+  let files: WorkflowFile[];
+  let workspace: WorkspaceCommands;
+
+  beforeAll(async () => {
+    files = await readWorkflows(workspaceRoot);
+    workspace = await readWorkspaceCommands(workspaceRoot, nxTargetsNamed(files));
+  }, 120_000);
+
+  const file = (name: string) => {
+    const found = files.find((candidate) => candidate.path === `.gitea/workflows/${name}`);
+    if (!found) throw new Error(`.gitea/workflows/${name} is missing`);
+    return found;
+  };
+
+  it('are valid workflows whose secrets stay hidden and whose commands all exist here', () => {
+    expect(files.map((candidate) => candidate.path)).toEqual(['.gitea/workflows/images.yml', '.gitea/workflows/release.yml']);
+    expect(files.flatMap((candidate) => lintWorkflow(candidate, workspace))).toEqual([]);
+  });
+
+  it('have run scripts that pass shellcheck', async () => {
+    const scripts = files.flatMap((candidate) =>
+      Object.values(candidate.workflow.jobs ?? {}).flatMap((job) => (job.steps ?? []).flatMap((step) => (typeof step.run === 'string' ? [step.run] : []))),
+    );
+    for (const script of scripts) {
+      const result = await execa('shellcheck', ['-s', 'bash', '-'], { input: script, reject: false });
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('push every image on each push to main, through the registry lookup, not `nx affected`', () => {
+    const images = file('images.yml');
+    expect(images.workflow.on).toEqual({ push: { branches: ['main'] } });
+    const push = findStep(images, 'push-images', 'push');
+    expect(push.run).toMatch(/^npx nx run-many -t docker-push\b/m);
+    expect(push.env).toEqual({ GITEA_REGISTRY_USER: '${{ secrets.REGISTRY_USER }}', GITEA_REGISTRY_PASSWORD: '${{ secrets.REGISTRY_PASSWORD }}' });
+    expect(workspace.projectsByTarget.get('docker-push')).toEqual(expect.arrayContaining(['api', 'media-api', 'admin', 'nginx']));
+  });
+
+  it('run nx release on dispatch with the full history, a token that can push, and a dry-run choice', () => {
+    const release = file('release.yml');
+    expect(Object.keys(release.workflow.on as object)).toEqual(['workflow_dispatch']);
+    const checkout = release.workflow.jobs?.release.steps?.[0];
+    expect(checkout?.uses).toMatch(/^actions\/checkout@/);
+    expect(checkout?.with).toMatchObject({ 'fetch-depth': 0, token: '${{ secrets.RELEASE_TOKEN || gitea.token }}' });
+    const step = findStep(release, 'release', 'release');
+    expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --yes');
+    expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --dry-run --yes');
+    expect(step.env).toMatchObject({ GITEA_REGISTRY_API_TOKEN: '${{ secrets.RELEASE_TOKEN }}', SPECIFIER: '${{ inputs.specifier }}' });
+    expect(release.workflow.env).toMatchObject({ GITEA_URL: '${{ gitea.server_url }}', GITEA_REPO: '${{ gitea.repository }}' });
+  });
+
+  it('stop with one line saying what to set when a setting or secret is missing, without printing a value', async () => {
+    const script = findStep(file('images.yml'), 'push-images', 'push').run ?? '';
+    const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+      env: { GITEA_REGISTRY: '127.0.0.1:9/admin', GITEA_REGISTRY_USER: 'ci-bot', GITEA_REGISTRY_PASSWORD: '' },
+      extendEnv: false,
+      reject: false,
+    });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/GITEA_REGISTRY_PASSWORD: add the repository secret REGISTRY_PASSWORD: a token of REGISTRY_USER with the write:package scope$/)]);
+  });
+});
+
+/** The checks above pass only because the files are right: each broken workflow here is caught. */
+describe('lintWorkflow', () => {
+  const workspace: WorkspaceCommands = {
+    npmScripts: new Set(['test', 'demo']),
+    projectsByTarget: new Map([['docker-push', ['api']]]),
+    nxReleaseOptions: new Set(['yes', 'y', 'dry-run', 'd']),
+  };
+  const lint = (text: string) => lintWorkflow(parseWorkflow('w.yml', text), workspace);
+  const workflowRunning = (run: string, env = '') =>
+    `on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - ${env}run: |\n${run.replace(/^/gm, '          ')}\n`;
+
+  it('passes a good workflow', () => {
+    expect(lint(workflowRunning('npm ci\nnpx nx affected -t docker-push\nnpm test\nnpx nx run api:docker-push\nnpx nx release minor --dry-run --yes'))).toEqual([]);
+  });
+
+  it.each([
+    ['a duplicate key', 'on: push\non: push\njobs: {}\n', /Map keys must be unique/],
+    ['no trigger', 'jobs:\n  j:\n    runs-on: x\n    steps:\n      - run: npm ci\n', /no `on:`/],
+    ['a misspelt step key', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - runs: npm ci\n', /unknown key "runs"/],
+    ['a step with both uses and run', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        run: npm ci\n', /exactly one/],
+    ['an unpinned action', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout\n', /not owner\/name@version/],
+    ['a job with no runner', 'on: push\njobs:\n  j:\n    steps:\n      - run: npm ci\n', /no `runs-on:`/],
+    ['an unknown event', 'on: pushh\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: npm ci\n', /on\.pushh: not an event/],
+    ['an undeclared input', 'on:\n  workflow_dispatch:\n    inputs:\n      a: { description: A, type: string }\njobs:\n  j:\n    runs-on: x\n    steps:\n      - env: { B: "${{ inputs.b }}" }\n        run: npm ci\n', /inputs\.b is not a workflow_dispatch input/],
+    ['an expression in a script', workflowRunning('npx nx release ${{ inputs.specifier }} --yes'), /\$\{\{ … \}\} in a script/],
+    ['a secret for the whole job', 'on: push\njobs:\n  j:\n    runs-on: x\n    env: { P: "${{ secrets.P }}" }\n    steps:\n      - run: npm ci\n', /a secret outside a step's env: or with:/],
+    ['an echoed secret', workflowRunning('echo "$P"', 'env: { P: "${{ secrets.P }}" }\n        '), /expands the secret P/],
+    ['a secret in an argument', workflowRunning('git clone "https://bot:${P}@example.invalid/x"', 'env: { P: "${{ secrets.P }}" }\n        '), /expands the secret P/],
+    ['set -x', workflowRunning('set -x\nnpm ci'), /set -x prints every command/],
+    ['an environment dump', workflowRunning('printenv'), /prints the environment/],
+    ['an unknown npm script', workflowRunning('npm run nope'), /package.json has no script "nope"/],
+    ['an unknown target', workflowRunning('npx nx affected -t docker-pushh'), /no project has a target "docker-pushh"/],
+    ['a project without the target', workflowRunning('npx nx run admin:docker-push'), /project "admin" has no target "docker-push"/],
+    ['an unknown nx release option', workflowRunning('npx nx release --dryrun'), /nx release has no option --dryrun/],
+    ['a tool the runner may lack', workflowRunning('docker login -u bot gitea.example.org'), /"docker" is not a command/],
+  ])('finds %s', (_name, text, finding) => {
+    expect(lint(text)).toContainEqual(expect.stringMatching(finding));
+  });
+
+  it('lets a script test that a secret is set, which prints the message and not the value', () => {
+    const env = 'env: { P: "${{ secrets.P }}" }\n        ';
+    expect(lint(workflowRunning(': "${P:?add the secret P}"\n[ -n "$P" ]\nnpm ci', env))).toEqual([]);
+  });
+});
