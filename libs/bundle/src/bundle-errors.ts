@@ -65,3 +65,5 @@ export class UnsafeBundlePathError extends BundleError {
 export class SourceDateError extends BundleError {}
 
 export class MirrorManifestError extends BundleError {}
+
+export class ReleaseSigningError extends BundleError {}

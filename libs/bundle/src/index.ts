@@ -8,3 +8,4 @@ export * from './release-manifest';
 export * from './release-plan';
 export * from './release-writer';
 export * from './source-date';
+export * from './release-signing';

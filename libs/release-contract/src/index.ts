@@ -2,3 +2,4 @@ export * from './image-naming';
 export * from './image-result';
 export * from './release-files';
 export * from './release-manifest';
+export * from './release-signing';

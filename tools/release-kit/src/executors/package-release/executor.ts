@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
+import { buildReleaseArtifacts, BundleError, planRelease, signingKeyFromEnv, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
 
@@ -28,7 +28,9 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
       if (options.json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
       return { success: true };
     }
-    const artifacts = await buildReleaseArtifacts(plan);
+    const signingKey = await signingKeyFromEnv(process.env);
+    console.log(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
+    const artifacts = await buildReleaseArtifacts(plan, { signingKey });
     const written = await writeReleaseArtifacts(artifacts, resolve(context.root, options.outputDir));
     for (const file of written) console.log(`wrote ${file.path} (${formatByteSize(file.size)})`);
     console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatByteSize(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
