@@ -196,12 +196,13 @@ flat_value() {
 }
 
 # The browser_download_url of the asset named `name` in a flattened release; empty when none.
+# While a --replace swaps an asset, two share its name for a moment: the first listed wins.
 flat_asset_url() {
   awk -F '\t' -v name="$2" '
     { value = substr($0, length($1) + 2) }
-    $1 ~ /^assets\/[0-9]+\/name$/ { split($1, at, "/"); names[at[2]] = value }
+    $1 ~ /^assets\/[0-9]+\/name$/ { split($1, at, "/"); names[at[2]] = value; if (at[2] + 0 > last) last = at[2] + 0 }
     $1 ~ /^assets\/[0-9]+\/browser_download_url$/ { split($1, at, "/"); urls[at[2]] = value }
-    END { for (i in names) if (names[i] == name && !shown) { shown = 1; print urls[i] } }
+    END { for (i = 0; i <= last; i++) if ((i in names) && names[i] == name) { print urls[i]; exit } }
   ' "$1"
 }
 
