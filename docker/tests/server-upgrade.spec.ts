@@ -283,6 +283,23 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect((await stub.calls()).filter((call) => call.includes('compose pull'))).toEqual([]);
     });
 
+    it('a new key enters through a release signed by a trusted one, and then signs the next', async () => {
+      const next = await throwawaySigningKey(join(scratch, 'keys'), 'next-key');
+      const nextLine = (await readFile(next.allowedSigners, 'utf8')).trim();
+      // Rotation: v1.5.0, signed by the current key, ships the next key beside it; v1.6.0 is signed by the next key only.
+      await publish(gitea, 'v1.5.0', await packageRelease('v1.5.0', join(scratch, 'v1.5.0'), { signingKey: key, extraFiles: { allowed_signers: `${nextLine}\n` } }), true);
+      await publish(gitea, 'v1.6.0', await packageRelease('v1.6.0', join(scratch, 'v1.6.0'), { signingKey: next.key }), true);
+      const dir = await runningInstall();
+
+      const tooEarly = await upgrade(dir, ['--version', 'v1.6.0']);
+      expect(tooEarly.stderr.split('\n').at(-1)).toMatch(/^upgrade\.sh: the signature of v1\.6\.0 is not by a trusted key/);
+      expect((await upgrade(dir, ['--version', 'v1.5.0'])).exitCode).toBe(0);
+      expect(await readFile(join(dir, 'allowed_signers'), 'utf8')).toContain(nextLine);
+      const rotated = await upgrade(dir, ['--version', 'v1.6.0']);
+      expect(rotated.exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.6.0');
+    });
+
     it('the installation trusts the keys its release shipped: an upgrade needs no --allowed-signers', async () => {
       const dir = await runningInstall();
       expect(await readFile(join(dir, 'allowed_signers'), 'utf8')).toContain((await readFile(allowedSigners, 'utf8')).trim());
