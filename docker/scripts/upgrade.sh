@@ -55,7 +55,7 @@ while [ "$#" -gt 0 ]; do
     --health-timeout) [[ "${2:-}" =~ ^[0-9]+$ ]] || fail "--health-timeout needs a number of seconds, e.g. 300"; health_timeout="$2"; shift 2 ;;
     --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
     --insecure-skip-signature) skip_signature=true; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
