@@ -150,22 +150,34 @@ wait_until_healthy() {
   done
 }
 
+# `<service> <image>` lines of the resolved compose configuration (`config` prints it normalised,
+# two spaces an indent, the same from docker compose v2 and docker-compose v1, which has no --images).
+resolved_service_images() {
+  compose config | awk '
+    /^[^ ]/ { in_services = ($0 == "services:"); service = ""; next }
+    in_services && /^  [^ ]/ { service = substr($0, 3); sub(/:$/, "", service); next }
+    in_services && service != "" && /^    image: / { image = substr($0, 12); gsub(/^["\047]|["\047]$/, "", image); print service " " image }
+  '
+}
+
 # Compares each service's pulled image with the digest image-digests.txt recorded when the
 # release was cut, before anything restarts. Sets `health_problem` when one differs.
 check_image_digests() {
-  local service reference digest image repo_digests overridden
+  local service reference digest image repo_digests overridden images
   if [ ! -f "$image_digests_file" ]; then
     echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
     return 0
   fi
   overridden="$(env_value IMAGE_TAG)"
+  images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
   while read -r service reference digest; do
     [ -n "$service" ] || continue
     if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
       echo "$service: IMAGE_TAG=$overridden in .env overrides the release's image; its digest is not checked"
       continue
     fi
-    image="$(compose config --images "$service" | head -n 1)" || { health_problem="docker compose cannot resolve the image of $service"; return 1; }
+    image="$(awk -v service="$service" '$1 == service { print $2 }' <<<"$images")"
+    [ -n "$image" ] || { health_problem="$image_digests_file names $service, which docker-compose.yml does not run; the release is inconsistent"; return 1; }
     repo_digests="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")" ||
       { health_problem="$service's image $image was not pulled"; return 1; }
     if ! grep -qF "@$digest" <<<"$repo_digests"; then
