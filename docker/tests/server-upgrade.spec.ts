@@ -185,10 +185,11 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
 
     it('a health endpoint that never answers ok fails after --health-timeout', async () => {
       const dir = await runningInstall();
-      const result = await upgrade(dir, ['--health-timeout', '1'], { HEALTH_URL: `${health.url}/nothing-listens-here`.replace(/:\d+\//, ':9/') });
+      // Long enough for the stub's containers to pass their start on a busy machine; SECONDS counts whole seconds.
+      const result = await upgrade(dir, ['--health-timeout', '3'], { HEALTH_URL: `${health.url}/nothing-listens-here`.replace(/:\d+\//, ':9/') });
       expect(result.exitCode).toBe(1);
       expect(result.stderr.split('\n').at(-1)).toBe(
-        `upgrade.sh: v1.1.0 did not come up: not healthy after 1s: /api/health does not answer {"status":"ok"}; v1.0.0's files are back but it did not come up either (not healthy after 1s: /api/health does not answer {"status":"ok"}); check docker compose ps and docker compose logs`,
+        `upgrade.sh: v1.1.0 did not come up: not healthy after 3s: /api/health does not answer {"status":"ok"}; v1.0.0's files are back but it did not come up either (not healthy after 3s: /api/health does not answer {"status":"ok"}); check docker compose ps and docker compose logs`,
       );
       expect(await version(dir)).toBe('v1.0.0');
     });
