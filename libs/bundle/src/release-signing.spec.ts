@@ -1,10 +1,11 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { execa } from 'execa';
 import { signatureNamespace, signerPrincipal } from '@changemaker/release-contract';
 import { ReleaseSigningError } from './bundle-errors';
-import { allowedSignerLine, signingKeyFromEnv, signWithKey } from './release-signing';
+import { allowedSignerLine, SigningKey, signingKeyFromEnv, signWithKey } from './release-signing';
 
 let scratch: string;
 let keyPath: string;
@@ -27,9 +28,14 @@ async function verifies(signers: string, data: string, signature: Buffer, namesp
 describe('release signing', () => {
   it('reads the key from RELEASE_SIGNING_KEY_FILE or RELEASE_SIGNING_KEY, and none means unsigned', async () => {
     const text = await readFile(keyPath, 'utf8');
-    expect(await signingKeyFromEnv({ RELEASE_SIGNING_KEY_FILE: keyPath })).toEqual({ privateKey: text, origin: `RELEASE_SIGNING_KEY_FILE (${keyPath})` });
-    expect(await signingKeyFromEnv({ RELEASE_SIGNING_KEY: text.trimEnd() })).toEqual({ privateKey: text, origin: 'RELEASE_SIGNING_KEY' });
+    const fromFile = (await signingKeyFromEnv({ RELEASE_SIGNING_KEY_FILE: keyPath }))!;
+    expect({ origin: fromFile.origin, key: fromFile.privateKeyText() }).toEqual({ origin: `RELEASE_SIGNING_KEY_FILE (${keyPath})`, key: text });
+    const inline = (await signingKeyFromEnv({ RELEASE_SIGNING_KEY: text.trimEnd() }))!;
+    expect({ origin: inline.origin, key: inline.privateKeyText() }).toEqual({ origin: 'RELEASE_SIGNING_KEY', key: text });
     expect(await signingKeyFromEnv({})).toBeUndefined();
+    // A plan holding the key may be printed or logged: the key is not in either.
+    expect(JSON.stringify({ plan: fromFile })).not.toContain(text.split('\n')[1]);
+    expect(inspect({ plan: fromFile }, { depth: 5 })).not.toContain(text.split('\n')[1]);
     await expect(signingKeyFromEnv({ RELEASE_SIGNING_KEY_FILE: join(scratch, 'absent') })).rejects.toThrow(
       `RELEASE_SIGNING_KEY_FILE=${join(scratch, 'absent')} cannot be read; point it at the release signing key (an OpenSSH private key)`,
     );
@@ -48,7 +54,7 @@ describe('release signing', () => {
 
   it('leaves no copy of the key behind, and a key that is no key fails with one line that does not show it', async () => {
     const before = (await readdir(tmpdir())).filter((name) => name.startsWith('release-signing-'));
-    const bogus = { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LXZhbHVlLTQ0MjE=\n-----END OPENSSH PRIVATE KEY-----\n', origin: 'RELEASE_SIGNING_KEY' };
+    const bogus = new SigningKey('-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LXZhbHVlLTQ0MjE=\n-----END OPENSSH PRIVATE KEY-----\n', 'RELEASE_SIGNING_KEY');
     const failure = await signWithKey(bogus, Buffer.from('x')).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ReleaseSigningError);
     expect((failure as Error).message).toMatch(/^signing with the key from RELEASE_SIGNING_KEY failed: .*; it must be an unencrypted OpenSSH private key \(ssh-keygen -t ed25519 -N ''\)$/);

@@ -5,11 +5,25 @@ import { join } from 'node:path';
 import { signatureNamespace, signerPrincipal, signingKeyFileVariable, signingKeyVariable } from '@changemaker/release-contract';
 import { ReleaseSigningError } from './bundle-errors';
 
-/** The release manager's OpenSSH private key (unencrypted: packaging runs unattended). Never printed. */
-export interface SigningKey {
-  readonly privateKey: string;
-  /** Where it came from, for messages: the variable's name, never the key. */
-  readonly origin: string;
+/**
+ * The release manager's OpenSSH private key (unencrypted: packaging runs unattended). The key is a
+ * private field, so neither JSON.stringify nor console.log of a plan that holds it can show it.
+ */
+export class SigningKey {
+  readonly #privateKey: string;
+
+  /** `origin` says where it came from, for messages: a variable's name or a path, never the key. */
+  constructor(
+    privateKey: string,
+    readonly origin: string,
+  ) {
+    this.#privateKey = privateKey.endsWith('\n') ? privateKey : `${privateKey}\n`;
+  }
+
+  /** For the mode-600 file ssh-keygen reads, and nothing else. */
+  privateKeyText(): string {
+    return this.#privateKey;
+  }
 }
 
 /** $RELEASE_SIGNING_KEY_FILE (a path) or $RELEASE_SIGNING_KEY (the key); none: the release is not signed. */
@@ -19,10 +33,10 @@ export async function signingKeyFromEnv(env: NodeJS.ProcessEnv): Promise<Signing
     const privateKey = await readFile(path, 'utf8').catch(() => {
       throw new ReleaseSigningError(`${signingKeyFileVariable}=${path} cannot be read; point it at the release signing key (an OpenSSH private key)`);
     });
-    return { privateKey, origin: `${signingKeyFileVariable} (${path})` };
+    return new SigningKey(privateKey, `${signingKeyFileVariable} (${path})`);
   }
   const inline = env[signingKeyVariable];
-  return inline ? { privateKey: inline.endsWith('\n') ? inline : `${inline}\n`, origin: signingKeyVariable } : undefined;
+  return inline ? new SigningKey(inline, signingKeyVariable) : undefined;
 }
 
 /** The detached `ssh-keygen -Y sign` signature of `data`. */
@@ -42,7 +56,7 @@ async function withKeyFile<T>(key: SigningKey, use: (keyFile: string) => Promise
   const directory = await mkdtemp(join(tmpdir(), 'release-signing-'));
   try {
     const keyFile = join(directory, 'key');
-    await writeFile(keyFile, key.privateKey, { mode: 0o600 });
+    await writeFile(keyFile, key.privateKeyText(), { mode: 0o600 });
     await chmod(keyFile, 0o600);
     return await use(keyFile);
   } finally {

@@ -28,7 +28,10 @@ export interface ReleaseArtifacts {
 }
 
 export interface ReleaseArtifactOptions {
-  /** When given, the tarball trusts it (allowed_signers) and SHA256SUMS.sig signs SHA256SUMS. */
+  /**
+   * When given (else the plan's, from its env), the tarball trusts it (allowed_signers) and
+   * SHA256SUMS.sig signs SHA256SUMS.
+   */
   signingKey?: SigningKey;
 }
 
@@ -37,7 +40,8 @@ export interface ReleaseArtifactOptions {
  * and with a signing key SHA256SUMS.sig.
  */
 export async function buildReleaseArtifacts(plan: ReleasePlan, options: ReleaseArtifactOptions = {}): Promise<ReleaseArtifacts> {
-  const entries = options.signingKey ? await trustingSigningKey(plan, options.signingKey) : plan.entries;
+  const signingKey = options.signingKey ?? plan.signingKey;
+  const entries = signingKey ? await trustingSigningKey(plan, signingKey) : plan.entries;
   const compressing = reproducibleTarGz(entries, plan.sourceDate.mtimeSeconds);
   const manifest: ReleaseManifest = {
     name: plan.name,
@@ -57,7 +61,7 @@ export async function buildReleaseArtifacts(plan: ReleasePlan, options: ReleaseA
     { name: manifestFileName, content: manifestJson, sha256: sha256(manifestJson) },
   ];
   const sums = Buffer.from(sha256sums(checked));
-  const signature = options.signingKey ? [{ name: signatureFileName, content: await signWithKey(options.signingKey, sums) }] : [];
+  const signature = signingKey ? [{ name: signatureFileName, content: await signWithKey(signingKey, sums) }] : [];
   return { tarball, manifest, files: [...checked, { name: checksumFileName, content: sums }, ...signature] };
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { buildReleaseArtifacts, BundleError, planRelease, signingKeyFromEnv, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
+import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
 import { signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
@@ -24,15 +24,14 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
       env: process.env,
     });
     console.log(contentsReport(plan));
-    // Read before a dry run ends too, so it finds a key path that is wrong.
-    const signingKey = await signingKeyFromEnv(process.env);
+    const signingKey = plan.signingKey;
     console.log(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
     if (options.dryRun) {
       console.log(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS${signingKey ? `, ${signatureFileName}` : ''}, release-manifest.json to ${options.outputDir})`);
       if (options.json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
       return { success: true };
     }
-    const artifacts = await buildReleaseArtifacts(plan, { signingKey });
+    const artifacts = await buildReleaseArtifacts(plan);
     const written = await writeReleaseArtifacts(artifacts, resolve(context.root, options.outputDir));
     for (const file of written) console.log(`wrote ${file.path} (${formatByteSize(file.size)})`);
     console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatByteSize(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
