@@ -6,6 +6,7 @@
 #   DOMAIN=d.org ADMIN_EMAIL=me@d.org bash config.sh -y
 #
 # It never overwrites an existing .env unless --force is given (the old file is kept as .env.backup-<time>).
+# --add-missing adds to an existing .env the keys .env.example has and it lacks (upgrade.sh runs it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +21,7 @@ image_tag="${IMAGE_TAG:-}"
 interactive=auto
 force=false
 dry_run=false
+add_missing=false
 
 usage() {
   cat <<'USAGE'
@@ -32,15 +34,28 @@ Usage: config.sh [options]
   -y, --non-interactive   ask nothing: take flags, env and defaults
   --interactive           ask even when stdin is not a terminal
   --force                 replace an existing .env (a backup is kept)
+  --add-missing           add the keys .env.example has and .env lacks (secrets generated),
+                          touch no other line, list what was added
   --dry-run               print the .env it would write, secrets masked; write nothing
   -h, --help              this help
 USAGE
 }
 
+# fail's exit status: its line is out already, so the exit handler adds none.
+reported_failure=86
 fail() {
   echo "config.sh: $*" >&2
-  exit 1
+  exit "$reported_failure"
 }
+
+# No exit is silent: any failure fail() did not foresee is named with the command that failed.
+on_exit() {
+  local status=$? command="${BASH_COMMAND%%$'\n'*}"
+  [ -z "${partial:-}" ] || rm -f "$partial"
+  if [ "$status" = "$reported_failure" ]; then exit 1; fi
+  if [ "$status" != 0 ]; then echo "config.sh: stopped unexpectedly (exit $status) at: $command; .env was not changed, run it again" >&2; fi
+}
+trap on_exit EXIT
 
 need_value() {
   if [ "$#" -lt 2 ] || [ -z "$2" ]; then fail "$1 needs a value; see --help"; fi
@@ -57,15 +72,20 @@ while [ "$#" -gt 0 ]; do
     --interactive) interactive=true; shift ;;
     --force) force=true; shift ;;
     --dry-run) dry_run=true; shift ;;
+    --add-missing) add_missing=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
 
 [ -f "$template" ] || fail "$template is missing; run config.sh from an unpacked release"
-if [ -e "$env_file" ] && [ "$force" != true ] && [ "$dry_run" != true ]; then
+if [ "$add_missing" = true ] && [ ! -f "$env_file" ]; then
+  fail "$env_file does not exist, so there is nothing to add keys to; run config.sh without --add-missing to create it"
+fi
+if [ -e "$env_file" ] && [ "$force" != true ] && [ "$dry_run" != true ] && [ "$add_missing" != true ]; then
   fail "$env_file already exists; pass --force to replace it (the old file is kept as a backup)"
 fi
+if [ "$add_missing" = true ]; then interactive=false; fi
 if [ "$interactive" = auto ]; then
   if [ -t 0 ]; then interactive=true; else interactive=false; fi
 fi
@@ -107,24 +127,68 @@ is_generated_secret() {
   return 1
 }
 
+# A template line as .env gets it: answers filled in, empty secrets generated.
+render_line() {
+  local line="$1" name value
+  name="${line%%=*}"
+  if [[ "$line" =~ ^[A-Z0-9_]+= ]]; then
+    value="${line#*=}"
+    case "$name" in
+      DOMAIN) value="$domain" ;;
+      ADMIN_EMAIL) value="$admin_email" ;;
+      GITEA_REGISTRY) value="$registry" ;;
+      IMAGE_TAG) value="$image_tag" ;;
+      *) if is_generated_secret "$name" && [ -z "$value" ]; then value="$(random_secret)"; fi ;;
+    esac
+    line="$name=$value"
+  fi
+  printf '%s\n' "$line"
+}
+
 render_env() {
-  local line name value
+  local line
   while IFS= read -r line || [ -n "$line" ]; do
-    name="${line%%=*}"
-    if [[ "$line" =~ ^[A-Z0-9_]+= ]]; then
-      value="${line#*=}"
-      case "$name" in
-        DOMAIN) value="$domain" ;;
-        ADMIN_EMAIL) value="$admin_email" ;;
-        GITEA_REGISTRY) value="$registry" ;;
-        IMAGE_TAG) value="$image_tag" ;;
-        *) if is_generated_secret "$name" && [ -z "$value" ]; then value="$(random_secret)"; fi ;;
-      esac
-      line="$name=$value"
-    fi
-    printf '%s\n' "$line"
+    render_line "$line"
   done <"$template"
 }
+
+# The template's `KEY=value` lines whose key the env file does not set, as config.sh would
+# render them (secrets generated).
+missing_lines() {
+  local line name
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ "$line" =~ ^[A-Z0-9_]+= ]] || continue
+    name="${line%%=*}"
+    grep -q "^$name=" "$env_file" || render_line "$line"
+  done <"$template"
+}
+
+# Appends the missing keys in one rename, so .env is never half-written and keeps its mode.
+add_missing_keys() {
+  local lines
+  lines="$(missing_lines)"
+  [ -n "$lines" ] || return 0
+  if [ "$dry_run" = true ]; then
+    # shellcheck disable=SC2317 # called by missing_lines below
+    random_secret() { printf '<generated>'; }
+    missing_lines | sed "s/^/would add to $(basename "$env_file"): /"
+    return 0
+  fi
+  partial="$(mktemp "$env_file.partial.XXXXXX")"
+  cp -p "$env_file" "$partial"
+  printf '\n# Added by config.sh --add-missing (new in %s)\n%s\n' "$(cat "$here/VERSION" 2>/dev/null || echo .env.example)" "$lines" >>"$partial"
+  mv "$partial" "$env_file"
+  partial=""
+  while IFS= read -r line; do
+    name="${line%%=*}"
+    if is_generated_secret "$name"; then echo "added $name to .env (generated)"; else echo "added $name=${line#*=} to .env"; fi
+  done <<<"$lines"
+}
+
+if [ "$add_missing" = true ]; then
+  add_missing_keys
+  exit 0
+fi
 
 if [ "$dry_run" = true ]; then
   echo "dry run: would write $env_file (mode 600)$([ -e "$env_file" ] && echo ", replacing the existing file"):"
@@ -137,7 +201,6 @@ fi
 # Written beside the target with mode 600, then moved: never a half-written or world-readable .env.
 umask 077
 partial="$(mktemp "$env_file.partial.XXXXXX")"
-trap 'rm -f "$partial"' EXIT
 render_env >"$partial"
 if [ -e "$env_file" ]; then
   backup="$env_file.backup-$(date +%Y%m%d%H%M%S)"
@@ -145,7 +208,7 @@ if [ -e "$env_file" ]; then
   echo "kept the previous file as $backup"
 fi
 mv "$partial" "$env_file"
-trap - EXIT
+partial=""
 
 echo "wrote $env_file (mode 600)"
 echo "  domain: $domain, admin email: $admin_email, registry: $registry"

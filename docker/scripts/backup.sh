@@ -11,10 +11,21 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 keep=7
 dry_run=false
 
+# fail's exit status: its line is out already, so the exit handler adds none.
+reported_failure=86
 fail() {
   echo "backup.sh: $*" >&2
-  exit 1
+  exit "$reported_failure"
 }
+
+# No exit is silent: any failure fail() did not foresee is named with the command that failed.
+on_exit() {
+  local status=$? command="${BASH_COMMAND%%$'\n'*}"
+  [ -z "${work:-}" ] || rm -rf "$work"
+  if [ "$status" = "$reported_failure" ]; then exit 1; fi
+  if [ "$status" != 0 ]; then echo "backup.sh: stopped unexpectedly (exit $status) at: $command; no backup was written, run it again" >&2; fi
+}
+trap on_exit EXIT
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -31,7 +42,7 @@ cd "$root"
 [ -f .env ] || fail "$root/.env is missing; run config.sh first"
 set -a
 # shellcheck disable=SC1091
-. ./.env
+. ./.env || fail "$root/.env cannot be read as shell assignments (see above); quote values with spaces"
 set +a
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -43,11 +54,13 @@ fi
 
 mkdir -p backups
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 echo "dumping database ${POSTGRES_DB:-changemaker}..."
-docker compose exec -T v2-postgres pg_dump -U "${POSTGRES_USER:-changemaker}" -Fc "${POSTGRES_DB:-changemaker}" >"$work/database.dump"
+docker compose exec -T v2-postgres pg_dump -U "${POSTGRES_USER:-changemaker}" -Fc "${POSTGRES_DB:-changemaker}" >"$work/database.dump" ||
+  fail "pg_dump through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres"
+[ -s "$work/database.dump" ] || fail "pg_dump wrote nothing; check docker compose logs v2-postgres"
 echo "archiving data directories..."
-tar -czf "$work/backup.tar.gz" --exclude=data/postgres -C "$root" data -C "$work" database.dump
+tar -czf "$work/backup.tar.gz" --exclude=data/postgres -C "$root" data -C "$work" database.dump ||
+  fail "archiving data/ failed (see above); check the free space in $root/backups"
 umask 077
 mv "$work/backup.tar.gz" "$target"
 echo "wrote $target ($(du -h "$target" | cut -f1))"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs a Changemaker Lite release: finds it on the project's Gitea (the latest, or --version),
-# downloads its tarball and SHA256SUMS, verifies the checksum, unpacks it into --dir and runs the
-# configuration wizard (config.sh).
+# downloads its tarball, SHA256SUMS and SHA256SUMS.sig, verifies the signature and the checksum,
+# unpacks it into --dir and runs the configuration wizard (config.sh).
 #
 #   curl -fsSL <gitea>/admin/changemaker.lite/raw/branch/main/docker/scripts/install.sh | bash
 #   bash install.sh --version v1.2.3 --dir /opt/changemaker-lite
 #   bash install.sh --dry-run          say which release would go where, change nothing
 #   bash install.sh --no-config        unpack only; run config.sh yourself later
+#   bash install.sh --allowed-signers FILE    trust the keys in FILE (ssh-keygen allowed_signers)
+#   bash install.sh --insecure-skip-signature install a release whose signature is not checked
 #
 # Environment: GITEA_URL (default https://gitea.bnkops.com), GITEA_REPO (default
 # admin/changemaker.lite), GITEA_REGISTRY_API_TOKEN for a private repository (read access is
@@ -19,12 +21,44 @@ program="${program:-install.sh}"
 gitea_url="${GITEA_URL:-https://gitea.bnkops.com}"
 gitea_url="${gitea_url%/}"
 gitea_repo="${GITEA_REPO:-admin/changemaker.lite}"
+# The release's file names and signature settings, as libs/release-contract (release-files.ts,
+# release-signing.ts) names them; this script cannot import it, so change them there and here together.
 bundle_name=changemaker-lite
+checksum_file=SHA256SUMS
+signature_file=SHA256SUMS.sig
+# shellcheck disable=SC2034 # upgrade.sh's: the installation's copy of the release's trusted keys
+allowed_signers_file=allowed_signers
+signature_namespace=changemaker-lite-release
+signer_principal=release@changemaker-lite
+
+# The public keys whose signature a release must carry, in ssh-keygen's allowed_signers format
+# (`release@changemaker-lite ssh-ed25519 AAAA...`), so that the curl one-liner verifies the first
+# install. Keep it equal to docker/allowed_signers (a test compares them); see the README, "Signing keys".
+baked_allowed_signers='
+'
+
+# Set by the script that sources this one: what an operator should do after an unforeseen stop.
+unexpected_stop_hint="${unexpected_stop_hint:-nothing was installed; run it again, and report the line above if it repeats}"
+# fail's exit status: its line is out already, so the exit handler adds none.
+reported_failure=86
+cleanup_paths=()
 
 fail() {
   echo "$program: $*" >&2
-  exit 1
+  exit "$reported_failure"
 }
+
+# No exit is silent: fail() says what went wrong; any other failure (a tool that stopped under
+# `set -e`) is named here with the command that failed.
+on_exit() {
+  local status=$? command="${BASH_COMMAND%%$'\n'*}"
+  [ "${#cleanup_paths[@]}" -eq 0 ] || rm -rf "${cleanup_paths[@]}"
+  if [ "$status" = "$reported_failure" ]; then exit 1; fi
+  if [ "$status" != 0 ]; then
+    echo "$program: stopped unexpectedly (exit $status) at: $command; $unexpected_stop_hint" >&2
+  fi
+}
+trap on_exit EXIT
 
 # A tag becomes part of an API path: nothing but a release name may get there.
 require_release_tag() {
@@ -36,6 +70,140 @@ require_tools() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || fail "$tool is required; install it first"
   done
+}
+
+# Semantic version precedence (semver.org, rule 11) of two tags: prints -1, 0 or 1 as $1 is older
+# than, equal to or newer than $2. v1.0.0-rc.1 < v1.0.0, v1.9.0 < v1.10.0; build metadata is ignored.
+semver_compare() {
+  local a b pattern='^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-([0-9A-Za-z.-]+))?(\+[0-9A-Za-z.-]+)?$' i
+  local -a a_core b_core
+  [[ "$1" =~ $pattern ]] || fail "'$1' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH"
+  a_core=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}")
+  a="${BASH_REMATCH[5]}"
+  [[ "$2" =~ $pattern ]] || fail "'$2' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH"
+  b_core=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}")
+  b="${BASH_REMATCH[5]}"
+  for i in 0 1 2; do
+    if ((10#${a_core[i]} != 10#${b_core[i]})); then
+      if ((10#${a_core[i]} < 10#${b_core[i]})); then echo -1; else echo 1; fi
+      return
+    fi
+  done
+  # A pre-release comes before its release.
+  if [ "$a" = "$b" ]; then echo 0; return; fi
+  if [ -z "$a" ]; then echo 1; return; fi
+  if [ -z "$b" ]; then echo -1; return; fi
+  compare_prerelease "$a" "$b"
+}
+
+# Dot-separated identifiers left to right: numbers numerically and below words, words in ASCII
+# order; when one list is a prefix of the other, the shorter comes first.
+compare_prerelease() {
+  local -a a b
+  local i x y
+  IFS=. read -r -a a <<<"$1"
+  IFS=. read -r -a b <<<"$2"
+  for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do
+    x="${a[i]}" y="${b[i]}"
+    [ "$x" != "$y" ] || continue
+    if [[ "$x" =~ ^[0-9]+$ && "$y" =~ ^[0-9]+$ ]]; then
+      if ((10#$x < 10#$y)); then echo -1; else echo 1; fi
+    elif [[ "$x" =~ ^[0-9]+$ ]]; then echo -1
+    elif [[ "$y" =~ ^[0-9]+$ ]]; then echo 1
+    elif [[ "$x" < "$y" ]]; then echo -1
+    else echo 1
+    fi
+    return
+  done
+  if ((${#a[@]} < ${#b[@]})); then echo -1; elif ((${#a[@]} > ${#b[@]})); then echo 1; else echo 0; fi
+}
+
+# Flattens a JSON document into `path<TAB>value` lines, e.g. `assets/0/name<TAB>SHA256SUMS`,
+# whatever its whitespace (a proxy or a newer Gitea may indent it). awk is on every server; jq and
+# python3 are not. Strings keep their escapes except \" \\ and \/, so every value stays on one line.
+json_flatten() {
+  awk '
+    function fail(what) { printf "not JSON: %s at character %d\n", what, pos > "/dev/stderr"; failed = 1; exit 2 }
+    function skip_space() { while (pos <= n && index(" \t\r\n", substr(text, pos, 1)) > 0) pos++ }
+    function key_path(path, key) { return path == "" ? key : path "/" key }
+    function parse_string(   out, c, run) {
+      pos++
+      out = ""
+      while (pos <= n) {
+        if (match(substr(text, pos, 4096), /^[^"\\]+/)) { out = out substr(text, pos, RLENGTH); pos += RLENGTH; continue }
+        c = substr(text, pos, 1)
+        if (c == "\"") { pos++; return out }
+        run = substr(text, pos + 1, 1)
+        out = out ((run == "\"" || run == "\\" || run == "/") ? run : "\\" run)
+        pos += 2
+      }
+      fail("unterminated string")
+    }
+    function parse_value(path,   c) {
+      skip_space()
+      c = substr(text, pos, 1)
+      if (c == "{") parse_object(path)
+      else if (c == "[") parse_array(path)
+      else if (c == "\"") print path "\t" parse_string()
+      else if (match(substr(text, pos, 64), /^(true|false|null|-?[0-9][0-9.eE+-]*)/)) { print path "\t" substr(text, pos, RLENGTH); pos += RLENGTH }
+      else fail("unexpected \"" c "\"")
+    }
+    function parse_object(path,   key, c) {
+      pos++
+      skip_space()
+      if (substr(text, pos, 1) == "}") { pos++; return }
+      while (1) {
+        skip_space()
+        if (substr(text, pos, 1) != "\"") fail("expected a key")
+        key = parse_string()
+        skip_space()
+        if (substr(text, pos, 1) != ":") fail("expected a colon")
+        pos++
+        parse_value(key_path(path, key))
+        skip_space()
+        c = substr(text, pos++, 1)
+        if (c == "}") return
+        if (c != ",") fail("expected , or }")
+      }
+    }
+    function parse_array(path,   i, c) {
+      pos++
+      skip_space()
+      if (substr(text, pos, 1) == "]") { pos++; return }
+      for (i = 0; ; i++) {
+        parse_value(key_path(path, i))
+        skip_space()
+        c = substr(text, pos++, 1)
+        if (c == "]") return
+        if (c != ",") fail("expected , or ]")
+      }
+    }
+    { text = text $0 "\n" }
+    END {
+      if (failed) exit 2
+      n = length(text)
+      pos = 1
+      parse_value("")
+      skip_space()
+      if (pos <= n) fail("trailing text")
+    }
+  ' "$1"
+}
+
+# The value at `path` of a flattened document; empty when it has none.
+flat_value() {
+  awk -F '\t' -v path="$2" '$1 == path && !found { found = 1; print substr($0, length($1) + 2) }' "$1"
+}
+
+# The browser_download_url of the asset named `name` in a flattened release; empty when none.
+# While a --replace swaps an asset, two share its name for a moment: the first listed wins.
+flat_asset_url() {
+  awk -F '\t' -v name="$2" '
+    { value = substr($0, length($1) + 2) }
+    $1 ~ /^assets\/[0-9]+\/name$/ { split($1, at, "/"); names[at[2]] = value; if (at[2] + 0 > last) last = at[2] + 0 }
+    $1 ~ /^assets\/[0-9]+\/browser_download_url$/ { split($1, at, "/"); urls[at[2]] = value }
+    END { for (i = 0; i <= last; i++) if ((i in names) && names[i] == name) { print urls[i]; exit } }
+  ' "$1"
 }
 
 # GETs a URL from the Gitea into a file and prints the HTTP status. The token reaches curl on
@@ -66,48 +234,77 @@ release_json() {
   esac
 }
 
-# Gitea's JSON is one line; each object's fields are flat between braces, so a field of the
-# release or of one asset is found without a JSON parser (none is on a bare server).
-json_tag_name() {
-  grep -o '"tag_name":"[^"]*"' "$1" | head -n 1 | cut -d '"' -f 4
-}
-
-json_asset_url() {
-  local json="$1" name="$2"
-  tr '{' '\n' <"$json" | sed 's/^/,/' | grep -F ",\"name\":\"$name\"" | grep -o '"browser_download_url":"[^"]*"' | head -n 1 | cut -d '"' -f 4
-}
-
-# Looks up a release (vX.Y.Z, or "latest") into "$work/release.json", which fetch_release then
-# downloads from, and prints its tag.
+# Looks up a release (vX.Y.Z, or "latest") into "$work/release.json", flattened into
+# "$work/release.flat" for fetch_release to download from, and prints its tag.
 find_release() {
-  local wanted="$1" json="$2/release.json" tag
+  local wanted="$1" json="$2/release.json" flat="$2/release.flat" tag
   release_json "$wanted" "$json"
-  tag="$(json_tag_name "$json")"
+  json_flatten "$json" >"$flat" 2>"$2/json-error" ||
+    fail "$gitea_url answered the release $wanted with something that is not JSON ($(head -n 1 "$2/json-error")); check GITEA_URL and any proxy in between"
+  tag="$(flat_value "$flat" tag_name)"
   [ -n "$tag" ] || fail "$gitea_url answered the release $wanted without a tag name; check GITEA_URL"
   echo "$tag"
 }
 
 download_asset() {
-  local json="$1" name="$2" output="$3" tag="$4" url status
-  url="$(json_asset_url "$json" "$name")"
+  local flat="$1" name="$2" output="$3" tag="$4" url status
+  url="$(flat_asset_url "$flat" "$name")"
   [ -n "$url" ] || fail "the release $tag has no asset $name; it was not published completely, pick another --version"
   status="$(gitea_get "$url" "$output")"
   [ "$status" = 200 ] || fail "downloading $name of $tag answered HTTP $status; try again later"
 }
 
-# Downloads the release `tag`, found by find_release, into `work`, verifies it against its
+# The file of trusted signing keys: the operator's --allowed-signers, else what the caller keeps
+# (install.sh: the keys baked in above; upgrade.sh: the installation's allowed_signers).
+trusted_signers() {
+  local work="$1"
+  if [ -n "${allowed_signers_option:-}" ]; then
+    [ -r "$allowed_signers_option" ] || fail "--allowed-signers $allowed_signers_option cannot be read; pass an ssh-keygen allowed_signers file"
+    echo "$allowed_signers_option"
+  elif [ -n "${installed_signers:-}" ]; then
+    echo "$installed_signers"
+  else
+    printf '%s' "$baked_allowed_signers" >"$work/baked_allowed_signers"
+    echo "$work/baked_allowed_signers"
+  fi
+}
+
+has_signing_key() {
+  grep -qE '^[^#[:space:]]+[[:space:]].*(ssh-|ecdsa-|sk-)' "$1" 2>/dev/null
+}
+
+# Refuses a release whose SHA256SUMS is not signed by a trusted key: the checksum alone comes
+# from the same place as the tarball, so whoever replaced one could replace both.
+verify_signature() {
+  local tag="$1" work="$2" signers
+  if [ "${skip_signature:-false}" = true ]; then
+    echo "WARNING: --insecure-skip-signature: the signature of $tag is not checked; whoever can change the release on $gitea_url decides what runs here" >&2
+    return
+  fi
+  signers="$(trusted_signers "$work")"
+  has_signing_key "$signers" ||
+    fail "$program trusts no release signing key ($signers lists none); pass --allowed-signers FILE with the release manager's public key, or --insecure-skip-signature to go on unverified"
+  [ -n "$(flat_asset_url "$work/release.flat" "$signature_file")" ] ||
+    fail "the release $tag is not signed (it has no $signature_file); ask its publisher to sign it, or pass --insecure-skip-signature to go on unverified; nothing was changed"
+  download_asset "$work/release.flat" "$signature_file" "$work/$signature_file" "$tag"
+  ssh-keygen -Y verify -f "$signers" -I "$signer_principal" -n "$signature_namespace" -s "$work/$signature_file" <"$work/$checksum_file" >"$work/verify.log" 2>&1 ||
+    fail "the signature of $tag is not by a trusted key: the release was changed or signed by someone else; nothing was changed (pass --insecure-skip-signature only if you know why)"
+}
+
+# Downloads the release `tag`, found by find_release, into `work`, verifies its signature and
 # SHA256SUMS and unpacks it; the unpacked release is then "$work/$bundle_name". Fails before
 # unpacking anything unverified.
 fetch_release() {
-  local tag="$1" work="$2" tarball="$bundle_name-$1.tar.gz" json="$2/release.json" listed
+  local tag="$1" work="$2" tarball="$bundle_name-$1.tar.gz" flat="$2/release.flat" listed
   echo "downloading $tarball..." >&2
-  download_asset "$json" "$tarball" "$work/$tarball" "$tag"
-  download_asset "$json" SHA256SUMS "$work/SHA256SUMS" "$tag"
-  listed="$(grep -E "^[0-9a-f]{64}  $tarball\$" "$work/SHA256SUMS" || true)"
-  [ -n "$listed" ] || fail "SHA256SUMS of $tag does not list $tarball; the release is incomplete, nothing was changed"
+  download_asset "$flat" "$tarball" "$work/$tarball" "$tag"
+  download_asset "$flat" "$checksum_file" "$work/$checksum_file" "$tag"
+  verify_signature "$tag" "$work"
+  listed="$(grep -E "^[0-9a-f]{64}  $tarball\$" "$work/$checksum_file" || true)"
+  [ -n "$listed" ] || fail "$checksum_file of $tag does not list $tarball; the release is incomplete, nothing was changed"
   (cd "$work" && echo "$listed" | sha256sum -c --quiet - >/dev/null 2>&1) ||
-    fail "$tarball does not match its checksum in SHA256SUMS: the download is corrupt or was tampered with; nothing was changed"
-  tar -xzf "$work/$tarball" -C "$work"
+    fail "$tarball does not match its checksum in $checksum_file: the download is corrupt or was tampered with; nothing was changed"
+  tar -xzf "$work/$tarball" -C "$work" || fail "$tarball does not unpack (see above); nothing was changed"
   [ "$(cat "$work/$bundle_name/VERSION" 2>/dev/null)" = "$tag" ] || fail "$tarball does not unpack to $bundle_name/ with VERSION $tag; nothing was changed"
 }
 
@@ -130,22 +327,25 @@ install_main() {
       --dir) [ -n "${2:-}" ] || fail "--dir needs a path"; dir="$2"; shift 2 ;;
       --dry-run) dry_run=true; shift ;;
       --no-config) configure=false; shift ;;
-      -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
+      --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
+      --insecure-skip-signature) skip_signature=true; shift ;;
+      -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
       *) fail "unknown option $1; see --help" ;;
     esac
   done
-  require_tools curl tar sha256sum
+  require_tools curl tar sha256sum awk
+  [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi
   [ -z "$(ls -A "$dir" 2>/dev/null)" ] || fail "$dir is not empty; choose another --dir"
   # Beside the target, so the unpacked release is renamed into place, never copied half-way; a
-  # dry run creates nothing there. Global: the EXIT trap runs after this function has returned.
+  # dry run creates nothing there. Global: the exit handler runs after this function has returned.
   if [ "$dry_run" = true ]; then
     work="$(mktemp -d)"
   else
     mkdir -p "$(dirname "$dir")"
     work="$(mktemp -d "$(dirname "$dir")/.$bundle_name-install.XXXXXX")"
   fi
-  trap 'rm -rf "$work"' EXIT
+  cleanup_paths+=("$work")
   tag="$(find_release "$version" "$work")"
   if [ "$dry_run" = true ]; then
     echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')"

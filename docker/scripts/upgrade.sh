@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Upgrades an installation.
 #   Release installs (VERSION file, no .git): fetch the latest release (or --version) from the
-#   Gitea, verify its checksum, swap its files in (.env, data/ and backups/ are never touched),
-#   pull the images and restart. The replaced files are kept in .rollback/: when the restart
-#   fails they are put back at once, and `upgrade.sh --rollback` puts them back later.
+#   Gitea, verify its signature against the installation's allowed_signers and its checksum, back
+#   up the database (scripts/backup.sh, into backups/), swap the files in (.env, data/ and backups/
+#   are never replaced; keys new in .env.example are added to .env), pull the images, check their
+#   digests against the release's image-digests.txt, restart, and wait until every service is
+#   healthy and /api/health answers {"status":"ok"}. When any of that fails, the previous files
+#   are put back (they are kept in .rollback/) and restarted; `upgrade.sh --rollback` does it later.
 #   Source installs (.git): git pull, then rebuild, or pull registry images with --use-registry.
 #
 #   ./scripts/upgrade.sh [--version vX.Y.Z] [--dry-run] [--no-restart] [--rollback] [--use-registry]
+#        [--force] (allow a downgrade) [--no-backup] [--health-timeout SECONDS] (default 180)
+#        [--allowed-signers FILE] [--insecure-skip-signature]
 #
-# Environment: GITEA_URL, GITEA_REPO and GITEA_REGISTRY_API_TOKEN, as for install.sh.
+# Environment: GITEA_URL, GITEA_REPO and GITEA_REGISTRY_API_TOKEN, as for install.sh;
+# HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 program=upgrade.sh
+unexpected_stop_hint="run it again; if it stopped after swapping files, scripts/upgrade.sh --rollback puts the previous ones back"
 # The release download and its checks: install.sh's own functions, not a copy of them.
 # shellcheck source=SCRIPTDIR/install.sh
 source "$root/scripts/install.sh"
@@ -22,12 +29,20 @@ data_entries=" data backups "
 rollback_dir=.rollback
 # Entries the upgrade added, which a rollback removes; a name no release entry has.
 added_list=.added-by-upgrade
+# As libs/release-contract names it (imageDigestsFileName); spelled here because bash cannot import it.
+image_digests_file="image-digests.txt"
+# Workspace images are `<registry>/changemaker-<project>` (serviceImagePrefix): IMAGE_TAG retags them.
+workspace_image_prefix=changemaker-
 
 version=""
 dry_run=false
 use_registry=false
 rollback=false
 restart=true
+force=false
+backup=true
+health_timeout=180
+health_poll="${HEALTH_POLL_SECONDS:-5}"
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
@@ -35,12 +50,21 @@ while [ "$#" -gt 0 ]; do
     --use-registry) use_registry=true; shift ;;
     --rollback) rollback=true; shift ;;
     --no-restart) restart=false; shift ;;
-    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    --force) force=true; shift ;;
+    --no-backup) backup=false; shift ;;
+    --health-timeout) [[ "${2:-}" =~ ^[0-9]+$ ]] || fail "--health-timeout needs a number of seconds, e.g. 300"; health_timeout="$2"; shift 2 ;;
+    --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
+    --insecure-skip-signature) skip_signature=true; shift ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
+[[ "$health_poll" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "HEALTH_POLL_SECONDS='$health_poll' is not a number of seconds"
 
 cd "$root"
+# An upgrade trusts only the keys the installed release trusted; a new key arrives in a release
+# signed by a key trusted already. Read by install.sh's verify_signature.
+installed_signers="$root/$allowed_signers_file"
 
 # One upgrade or rollback at a time: two would both move files and .rollback/ about. The lock
 # is on the directory itself, whose inode no swap replaces, and leaves no file behind.
@@ -58,10 +82,127 @@ compose_command() {
   fi
 }
 
-restart_services() {
-  local compose
-  read -r -a compose <<<"$(compose_command)"
-  "${compose[@]}" pull && "${compose[@]}" up -d --remove-orphans
+compose() {
+  local found
+  local -a command
+  found="$(compose_command)"
+  read -r -a command <<<"$found"
+  "${command[@]}" "$@"
+}
+
+# The last value .env gives a key; empty when it gives none.
+env_value() {
+  sed -n "s/^$1=//p" .env 2>/dev/null | tail -n 1
+}
+
+# One line per container of the project: `<service> <status> <health> <restart count>`, health
+# `none` for a service without a healthcheck.
+service_states() {
+  local ids
+  ids="$(compose ps -a -q)" || return 1
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086 # one argument per container id
+  docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.RestartCount}}' $ids
+}
+
+# Whether /api/health answers {"status":"ok"} (in whatever whitespace).
+api_reports_ok() {
+  local url="${HEALTH_URL:-http://127.0.0.1:$(env_value API_PORT | grep . || echo 4000)/api/health}" answer="$work/health.json"
+  curl -sS --max-time 5 -o "$answer" "$url" 2>/dev/null || return 1
+  [ "$(json_flatten "$answer" 2>/dev/null | flat_value /dev/stdin status)" = ok ]
+}
+
+# Waits up to --health-timeout seconds for every container to run (healthy, where it has a
+# healthcheck) and for the api to answer ok. Returns at once when one crash-loops, exits or turns
+# unhealthy. Sets `health_problem` to what is wrong when it returns non-zero.
+wait_until_healthy() {
+  local deadline=$((SECONDS + health_timeout)) states service status health restarts first waiting
+  local -A first_restarts=()
+  echo "waiting up to ${health_timeout}s for every service to be healthy..."
+  while :; do
+    waiting=""
+    states="$(service_states)" || { health_problem="docker cannot list the containers (see above)"; return 1; }
+    [ -n "$states" ] || waiting="no container is running yet"
+    while read -r service status health restarts; do
+      [ -n "$service" ] || continue
+      first="${first_restarts[$service]:-$restarts}"
+      first_restarts[$service]="$first"
+      case "$status" in
+        restarting) health_problem="$service is crash-looping (restarting)"; return 1 ;;
+        exited | dead) health_problem="$service has $status"; return 1 ;;
+      esac
+      if ((restarts > first)); then health_problem="$service is crash-looping (restarted $((restarts - first)) times)"; return 1; fi
+      case "$health" in
+        unhealthy) health_problem="$service failed its health check"; return 1 ;;
+        starting) waiting="$service is starting" ;;
+      esac
+      [ "$status" = running ] || waiting="$service is $status"
+    done <<<"$states"
+    if [ -z "$waiting" ]; then
+      api_reports_ok && return 0
+      waiting="/api/health does not answer {\"status\":\"ok\"}"
+    fi
+    if ((SECONDS >= deadline)); then
+      health_problem="not healthy after ${health_timeout}s: $waiting"
+      return 1
+    fi
+    sleep "$health_poll"
+  done
+}
+
+# `<service> <image>` lines of the resolved compose configuration (`config` prints it normalised,
+# two spaces an indent, the same from docker compose v2 and docker-compose v1, which has no --images).
+resolved_service_images() {
+  compose config | awk '
+    /^[^ ]/ { in_services = ($0 == "services:"); service = ""; next }
+    in_services && /^  [^ ]/ { service = substr($0, 3); sub(/:$/, "", service); next }
+    in_services && service != "" && /^    image: / { image = substr($0, 12); gsub(/^["\047]|["\047]$/, "", image); print service " " image }
+  '
+}
+
+# Compares each service's pulled image with the digest image-digests.txt recorded when the
+# release was cut, before anything restarts. Sets `health_problem` when one differs.
+check_image_digests() {
+  local service reference digest image repo_digests overridden images
+  if [ ! -f "$image_digests_file" ]; then
+    echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
+    return 0
+  fi
+  overridden="$(env_value IMAGE_TAG)"
+  images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
+  while read -r service reference digest; do
+    [ -n "$service" ] || continue
+    if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
+      echo "$service: IMAGE_TAG=$overridden in .env overrides the release's image; its digest is not checked"
+      continue
+    fi
+    image="$(awk -v service="$service" '$1 == service { print $2 }' <<<"$images")"
+    [ -n "$image" ] || { health_problem="$image_digests_file names $service, which docker-compose.yml does not run; the release is inconsistent"; return 1; }
+    repo_digests="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")" ||
+      { health_problem="$service's image $image was not pulled"; return 1; }
+    if ! grep -qF "@$digest" <<<"$repo_digests"; then
+      health_problem="$service's image $image is not the one $(cat VERSION) was cut with (expected $digest); the tag was pushed again"
+      return 1
+    fi
+  done <"$image_digests_file"
+  echo "every image matches the digest its release recorded"
+}
+
+postgres_is_running() {
+  local states
+  states="$(service_states 2>/dev/null)" || return 1
+  grep -qE '^v2-postgres running ' <<<"$states"
+}
+
+# The database, with the installed release's own backup script, before any file is swapped.
+back_up_database() {
+  if [ "$backup" = false ]; then
+    echo "no database backup (--no-backup)"
+  elif postgres_is_running; then
+    bash scripts/backup.sh || fail "the database backup before the upgrade failed (see above); nothing was changed; fix it, or pass --no-backup"
+  else
+    echo "v2-postgres is not running: no database to back up"
+  fi
 }
 
 is_data_entry() {
@@ -101,6 +242,15 @@ restore_previous_files() {
   rm -rf "$rollback_dir"
 }
 
+# Starts the release whose files are in place and waits for it to be healthy; `health_problem`
+# says what failed.
+start_release() {
+  compose pull || { health_problem="pulling the images failed (see above)"; return 1; }
+  check_image_digests || return 1
+  compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
+  wait_until_healthy
+}
+
 roll_back() {
   [ -d "$rollback_dir" ] || fail "there is no $rollback_dir/ to return to: no upgrade has been made here"
   local from
@@ -110,10 +260,13 @@ roll_back() {
     return
   fi
   [ "$restart" = false ] || compose_command >/dev/null
+  work="$(mktemp -d "$root/.upgrade.XXXXXX")"
+  cleanup_paths+=("$work")
   restore_previous_files
   echo "returned from $from to $(cat VERSION)"
   if [ "$restart" = true ]; then
-    restart_services || fail "$(cat VERSION)'s files are back, but it did not start; see the error above and docker compose logs"
+    start_release || fail "$(cat VERSION)'s files are back, but it did not come up: $health_problem; check docker compose ps and docker compose logs"
+    echo "$(cat VERSION) is running and healthy"
   fi
 }
 
@@ -122,60 +275,75 @@ upgrade_source_install() {
     git fetch --quiet && git log --oneline 'HEAD..@{u}'
     return
   fi
-  git pull --ff-only
+  git pull --ff-only || fail "git pull failed (see above); resolve it in $root and run upgrade.sh again"
   if [ "$use_registry" = true ]; then
     docker compose -f docker-compose.prod.yml pull && docker compose -f docker-compose.prod.yml up -d
   else
     docker compose up -d --build
-  fi
+  fi || fail "the restart failed (see above); check docker compose logs"
 }
 
-# The newest of two tags, by version order (v1.10.0 after v1.9.0).
-newer_tag() {
-  printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1
+# After a failed start of `target`: its files out, `current`'s back, started and waited for.
+roll_back_after() {
+  local current="$1" target="$2" problem="$3"
+  echo "$target did not come up: $problem; putting $current's files back" >&2
+  restore_previous_files
+  if start_release; then
+    fail "$target did not come up: $problem; $current is back, running and healthy"
+  fi
+  fail "$target did not come up: $problem; $current's files are back but it did not come up either ($health_problem); check docker compose ps and docker compose logs"
+}
+
+# Refuses a downgrade without --force; says whether there is anything to do.
+target_is_wanted() {
+  local current="$1" target="$2" order
+  order="$(semver_compare "$target" "$current")"
+  if [ "$order" = 0 ]; then
+    echo "already on $current; no update available"
+    return 1
+  fi
+  if [ "$order" = -1 ] && [ -z "$version" ]; then
+    echo "already on $current, newer than the latest release $target; no update available"
+    return 1
+  fi
+  if [ "$order" = -1 ] && [ "$force" = false ]; then
+    fail "$target is older than $current: a downgrade may not read data $current wrote; back up, then pass --force to downgrade"
+  fi
 }
 
 upgrade_release_install() {
-  local current target
+  local current target added
   current="$(cat VERSION)"
-  require_tools curl tar sha256sum
+  require_tools curl tar sha256sum awk
+  [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   # Known before anything changes: an upgrade that cannot restart is not started.
   [ "$restart" = false ] || compose_command >/dev/null
   work="$(mktemp -d "$root/.upgrade.XXXXXX")"
-  trap 'rm -rf "$work"' EXIT
+  cleanup_paths+=("$work")
   target="$(find_release "${version:-latest}" "$work")"
-  if [ "$target" = "$current" ]; then
-    echo "already on $current; no update available"
-    return
-  fi
-  if [ -z "$version" ] && [ "$(newer_tag "$current" "$target")" = "$current" ]; then
-    echo "already on $current, newer than the latest release $target; no update available"
-    return
-  fi
+  target_is_wanted "$current" "$target" || return 0
   echo "upgrade available: $current -> $target"
   if [ "$dry_run" = true ]; then
-    echo "would download $target from $gitea_url ($gitea_repo), verify it and swap it in$([ "$restart" = true ] && echo ', then pull and restart')"
+    echo "would download $target from $gitea_url ($gitea_repo), verify its signature and checksum$([ "$restart" = true ] && [ "$backup" = true ] && echo ', back up the database'), swap it in and add its new .env keys$([ "$restart" = true ] && echo ", then pull, check the image digests, restart and wait up to ${health_timeout}s for it to be healthy")"
     return
   fi
 
   fetch_release "$target" "$work"
+  [ "$restart" = false ] || back_up_database
   rm -rf "$rollback_dir"
   swap_in_release "$work/$bundle_name"
   echo "files upgraded from $current to $target (the previous files are in $rollback_dir/)"
-  if grep -qE '^IMAGE_TAG=.+' .env 2>/dev/null; then
-    echo "note: .env sets $(grep -E '^IMAGE_TAG=' .env | tail -n 1), which overrides $target's image tag"
+  added="$(bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
+  [ -z "$added" ] || echo "$added"
+  if [ -n "$(env_value IMAGE_TAG)" ]; then
+    echo "note: .env sets IMAGE_TAG=$(env_value IMAGE_TAG), which overrides $target's image tag"
   fi
   if [ "$restart" = false ]; then
     echo "not restarted (--no-restart): run docker compose pull && docker compose up -d"
     return
   fi
-  restart_services && return
-  echo "the restart of $target failed; putting $current's files back" >&2
-  restore_previous_files
-  if restart_services; then
-    fail "the restart of $target failed (see above); $current is back and running"
-  fi
-  fail "the restart of $target failed (see above), and $current's files are back but it did not start either; check docker compose logs"
+  start_release || roll_back_after "$current" "$target" "$health_problem"
+  echo "upgraded from $current to $target: every service is healthy and /api/health answers ok"
 }
 
 if [ "$rollback" = true ]; then

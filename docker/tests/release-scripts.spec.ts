@@ -3,47 +3,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { publishRelease, publisherIdentity, readReleaseAssets, ReleaseClient } from '@changemaker/gitea';
-import { buildReleaseArtifacts, planRelease, writeReleaseArtifacts } from '@changemaker/release-bundle';
+import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { findFreePort, startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
+import { packageRelease, publish, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
 
-const workspaceRoot = join(__dirname, '../..');
 const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
-const writerToken = 'gitea-writer-5b1e7c';
 const readerToken = 'gitea-reader-93d0aa';
 const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
-
-/** A release of the real docker/ project, as package-release writes it; `extraSources` make a later release differ. */
-async function packageRelease(tag: string, outputDir: string, extraSources: Record<string, string> = {}): Promise<string> {
-  const project = JSON.parse(await readFile(join(workspaceRoot, 'docker/project.json'), 'utf8'));
-  const options = project.targets['package-release'].options;
-  const apps = await readdir(join(workspaceRoot, 'apps'));
-  const plan = await planRelease({
-    workspaceRoot,
-    tag,
-    fileList: {
-      sourceRoot: options.sourceRoot,
-      bundleRoot: options.bundleRoot,
-      sources: [...options.sources, ...Object.keys(extraSources)],
-      renames: { ...options.renames, ...extraSources },
-      emptyDirectories: options.emptyDirectories,
-    },
-    composeFile: options.composeFile,
-    mirrorManifest: options.mirrorManifest,
-    serviceNames: apps.filter((app) => existsSync(join(workspaceRoot, 'apps', app, 'Dockerfile'))),
-    env: { SOURCE_DATE_EPOCH: '1767225600' },
-  });
-  await writeReleaseArtifacts(await buildReleaseArtifacts(plan), outputDir);
-  return outputDir;
-}
-
-async function publish(gitea: TestGiteaServer, tag: string, inputDir: string): Promise<void> {
-  const client = new ReleaseClient({ giteaUrl: gitea.url, repo: `${gitea.owner}/${gitea.repo}`, token: writerToken });
-  const assets = await readReleaseAssets(inputDir, [`changemaker-lite-${tag}.tar.gz`]);
-  const checksums = await readFile(join(inputDir, 'SHA256SUMS'), 'utf8');
-  const request = { tag, title: tag, notes: tag, assets, draft: false, prerelease: false, replace: false, publisherId: publisherIdentity('test', inputDir, checksums) };
-  await publishRelease(client, request, { dryRun: false });
-}
 
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < 100 && !(await condition()); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -53,13 +19,16 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
   let scratch: string;
   let gitea: TestGiteaServer;
   let releases: Record<'v1.0.0' | 'v1.1.0', string>;
+  let signingKey: SigningKey;
+  let allowedSigners: string;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cm-release-scripts-'));
+    ({ key: signingKey, allowedSigners } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key'));
     releases = {
-      'v1.0.0': await packageRelease('v1.0.0', join(scratch, 'v1.0.0')),
+      'v1.0.0': await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey }),
       // The later release adds a top-level file, which a rollback must take away again.
-      'v1.1.0': await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { '../README.md': 'README.md' }),
+      'v1.1.0': await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { signingKey, extraSources: { '../README.md': 'README.md' } }),
     };
     gitea = await startGiteaServer({ tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
     await publish(gitea, 'v1.0.0', releases['v1.0.0']);
@@ -79,7 +48,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
   const giteaEnv = () => ({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...wizardAnswers });
 
   function install(args: string[], env: Record<string, string> = {}) {
-    return execa('bash', [installScript, ...args], { cwd: place, env: { ...giteaEnv(), ...env }, reject: false, input: '' });
+    return execa('bash', [installScript, '--allowed-signers', allowedSigners, ...args], { cwd: place, env: { ...giteaEnv(), ...env }, reject: false, input: '' });
   }
 
   function upgrade(dir: string, args: string[], env: Record<string, string> = {}) {
@@ -108,7 +77,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
 
   it('piped into bash, installs the latest release into ./changemaker-lite, verified, and the wizard writes .env', async () => {
     const script = await readFile(installScript, 'utf8');
-    const result = await execa('bash', ['-s'], { cwd: place, env: giteaEnv(), input: script, reject: false });
+    const result = await execa('bash', ['-s', '--', '--allowed-signers', allowedSigners], { cwd: place, env: giteaEnv(), input: script, reject: false });
 
     expect(result.stderr).toBe('downloading changemaker-lite-v1.1.0.tar.gz...');
     expect(result.exitCode).toBe(0);
@@ -123,7 +92,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
 
   it('piped into bash from a terminal, the wizard asks the operator there, not the pipe', async () => {
     // `script` gives the pipeline a terminal, as an operator's ssh session has; the answers are typed into it.
-    const pipeline = `cat '${installScript}' | bash -s -- --dir '${join(place, 'changemaker-lite')}'`;
+    const pipeline = `cat '${installScript}' | bash -s -- --allowed-signers '${allowedSigners}' --dir '${join(place, 'changemaker-lite')}'`;
     const env = { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}` };
     const result = await execa('script', ['-qec', pipeline, '/dev/null'], { env, input: 'typed.example.org\nme@typed.example.org\n\n', reject: false });
 
@@ -177,8 +146,8 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr.split('\n')).toEqual(
       expect.arrayContaining([
-        "the restart of v1.1.0 failed; putting v1.0.0's files back",
-        "upgrade.sh: the restart of v1.1.0 failed (see above), and v1.0.0's files are back but it did not start either; check docker compose logs",
+        "v1.1.0 did not come up: pulling the images failed (see above); putting v1.0.0's files back",
+        "upgrade.sh: v1.1.0 did not come up: pulling the images failed (see above); v1.0.0's files are back but it did not come up either (pulling the images failed (see above)); check docker compose ps and docker compose logs",
       ]),
     );
     expect(await snapshot(dir)).toEqual(before);
@@ -192,7 +161,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     const wouldUpgrade = await upgrade(dir, ['--dry-run']);
     expect(wouldUpgrade.stdout.split('\n')).toEqual([
       'upgrade available: v1.0.0 -> v1.1.0',
-      `would download v1.1.0 from ${gitea.url} (admin/changemaker.lite), verify it and swap it in, then pull and restart`,
+      `would download v1.1.0 from ${gitea.url} (admin/changemaker.lite), verify its signature and checksum, back up the database, swap it in and add its new .env keys, then pull, check the image digests, restart and wait up to 180s for it to be healthy`,
     ]);
     const wouldInstall = await install(['--dry-run', '--dir', join(place, 'new/elsewhere')]);
     expect(wouldInstall.stdout).toBe(`would install v1.1.0 from ${gitea.url} (admin/changemaker.lite) into ${join(place, 'new/elsewhere')} and run config.sh`);
@@ -208,12 +177,17 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     const unlisted = 'v1.9.8';
 
     /** A release whose assets are not what package-release wrote; pre-releases, so "latest" stays v1.1.0. */
+    /** Signed by the release key: what is wrong is the tarball or the list, not the signature. */
     async function seedBrokenRelease(tag: string, firstId: number, tarball: Buffer, sums: string): Promise<void> {
       const attachment = (id: number, name: string, bytes: Buffer) => ({ id, uuid: `${tag}-${id}`, name, bytes, createdAt: new Date().toISOString() });
       const release: Partial<StoredRelease> & { tagName: string } = {
         tagName: tag,
         prerelease: true,
-        attachments: [attachment(firstId, `changemaker-lite-${tag}.tar.gz`, tarball), attachment(firstId + 1, 'SHA256SUMS', Buffer.from(sums))],
+        attachments: [
+          attachment(firstId, `changemaker-lite-${tag}.tar.gz`, tarball),
+          attachment(firstId + 1, 'SHA256SUMS', Buffer.from(sums)),
+          attachment(firstId + 2, 'SHA256SUMS.sig', await signWithKey(signingKey, Buffer.from(sums))),
+        ],
       };
       gitea.addRelease(release);
     }
@@ -224,7 +198,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       flipped[flipped.length - 100] ^= 0xff;
       const goodSum = (await readFile(join(releases['v1.1.0'], 'SHA256SUMS'), 'utf8')).split('\n').find((line) => line.endsWith('v1.1.0.tar.gz'))!.slice(0, 64);
       await seedBrokenRelease(tampered, 9001, flipped, `${goodSum}  changemaker-lite-${tampered}.tar.gz\n`);
-      await seedBrokenRelease(unlisted, 9003, good, `${goodSum}  changemaker-lite-latest.tar.gz\n`);
+      await seedBrokenRelease(unlisted, 9004, good, `${goodSum}  changemaker-lite-latest.tar.gz\n`);
     });
 
     it('a tarball that does not match SHA256SUMS: nothing installed, nothing upgraded', async () => {
@@ -304,10 +278,13 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
 describe('install.sh from a private repository', () => {
   let gitea: TestGiteaServer;
   let scratch: string;
+  let allowedSigners: string;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cm-private-release-'));
-    const release = await packageRelease('v2.0.0', join(scratch, 'release'));
+    const { key, allowedSigners: signers } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key');
+    allowedSigners = signers;
+    const release = await packageRelease('v2.0.0', join(scratch, 'release'), { signingKey: key });
     // Downloads go to object storage on another origin, as with Gitea's SERVE_DIRECT.
     gitea = await startGiteaServer({
       privateRepo: true,
@@ -322,7 +299,7 @@ describe('install.sh from a private repository', () => {
   });
 
   function install(dir: string, env: Record<string, string>) {
-    return execa('bash', [installScript, '--dir', dir, '--no-config'], {
+    return execa('bash', [installScript, '--allowed-signers', allowedSigners, '--dir', dir, '--no-config'], {
       env: { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...env },
       reject: false,
       input: '',
@@ -349,15 +326,15 @@ describe('install.sh from a private repository', () => {
     expect((await readFile(join(dir, 'VERSION'), 'utf8')).trim()).toBe('v2.0.0');
     expect(`${result.stdout}\n${result.stderr}`).not.toContain(readerToken);
     const curlArguments = await readFile(curl.log, 'utf8');
-    // The release lookup, then the tarball and SHA256SUMS.
-    expect(curlArguments.trim().split('\n')).toHaveLength(3);
+    // The release lookup, then the tarball, SHA256SUMS and its signature.
+    expect(curlArguments.trim().split('\n')).toHaveLength(4);
     expect(curlArguments).not.toContain(readerToken);
     const reads = gitea.requests().slice(seenBefore);
-    expect(reads.map((r) => r.method)).toEqual(['GET', 'GET', 'GET']);
+    expect(reads.map((r) => r.method)).toEqual(['GET', 'GET', 'GET', 'GET']);
     expect(reads.every((r) => r.authorization === `token ${readerToken}`)).toBe(true);
     expect(reads.every((r) => !r.url.includes(readerToken))).toBe(true);
     // curl does not carry the token across the redirect to storage.
-    expect(gitea.storageRequests().map((r) => r.authorization)).toEqual([undefined, undefined]);
+    expect(gitea.storageRequests().map((r) => r.authorization)).toEqual([undefined, undefined, undefined]);
     expect(gitea.violations()).toEqual([]);
   });
 

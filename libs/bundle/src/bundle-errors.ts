@@ -71,3 +71,5 @@ export class ImageDigestMissingError extends BundleError {
     super(`${service}: no digest was found for ${reference} in the registry check; check the images again before packaging`);
   }
 }
+
+export class ReleaseSigningError extends BundleError {}

@@ -9,3 +9,4 @@ export * from './release-plan';
 export * from './release-writer';
 export * from './source-date';
 export * from './image-digests';
+export * from './release-signing';

@@ -7,6 +7,7 @@ import { readMirrorPins } from './mirror-pins';
 import type { ReleaseFileList } from './release-file-list';
 import { pinComposeToRelease } from './release-images';
 import { ReleaseTag } from './release-tag';
+import { signingKeyFromEnv, type SigningKey } from './release-signing';
 import { refuseSecrets } from './secret-detection';
 import { resolveSourceDate, type SourceDate } from './source-date';
 import type { SourceFile } from './source-file';
@@ -36,6 +37,8 @@ export interface ReleasePlan {
   entries: TarEntry[];
   images: ManifestImage[];
   sourceDate: SourceDate;
+  /** From RELEASE_SIGNING_KEY_FILE or RELEASE_SIGNING_KEY in the request's env; none: unsigned. */
+  signingKey?: SigningKey;
 }
 
 /** Reads and checks the release's files; refuses (throws a BundleError) rather than ship anything doubtful. */
@@ -54,8 +57,9 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
     ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: inBundle(bundleRoot, path), mode: 0o755 })),
   ];
   refuseDuplicatePaths(entries);
+  const signingKey = await signingKeyFromEnv(request.env);
   const sourceDate = await dating;
-  return { tag, version, name: bundleRoot, entries, images, sourceDate };
+  return { tag, version, name: bundleRoot, entries, images, sourceDate, ...(signingKey ? { signingKey } : {}) };
 }
 
 async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[], tag: string) {

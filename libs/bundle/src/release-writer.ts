@@ -1,8 +1,18 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checksumFileName, latestTarballName, manifestFileName, versionedTarballName, type ReleaseManifest } from '@changemaker/release-contract';
+import {
+  allowedSignersFileName,
+  checksumFileName,
+  latestTarballName,
+  manifestFileName,
+  signatureFileName,
+  versionedTarballName,
+  type ReleaseManifest,
+} from '@changemaker/release-contract';
 import { manifestFiles, sha256, sha256sums } from './release-manifest';
 import type { ReleasePlan } from './release-plan';
+import { allowedSignerLine, signWithKey, type SigningKey } from './release-signing';
+import type { TarEntry } from './tar-entry';
 import { reproducibleTarGz } from './reproducible-tar';
 
 export interface WrittenFile {
@@ -17,16 +27,29 @@ export interface ReleaseArtifacts {
   files: ReadonlyArray<{ name: string; content: Buffer }>;
 }
 
-/** The four release files, in memory: the versioned tarball, the `latest` copy, the manifest, SHA256SUMS. */
-export async function buildReleaseArtifacts(plan: ReleasePlan): Promise<ReleaseArtifacts> {
-  const compressing = reproducibleTarGz(plan.entries, plan.sourceDate.mtimeSeconds);
+export interface ReleaseArtifactOptions {
+  /**
+   * When given (else the plan's, from its env), the tarball trusts it (allowed_signers) and
+   * SHA256SUMS.sig signs SHA256SUMS.
+   */
+  signingKey?: SigningKey;
+}
+
+/**
+ * The release files, in memory: the versioned tarball, the `latest` copy, the manifest, SHA256SUMS,
+ * and with a signing key SHA256SUMS.sig.
+ */
+export async function buildReleaseArtifacts(plan: ReleasePlan, options: ReleaseArtifactOptions = {}): Promise<ReleaseArtifacts> {
+  const signingKey = options.signingKey ?? plan.signingKey;
+  const entries = signingKey ? await trustingSigningKey(plan, signingKey) : plan.entries;
+  const compressing = reproducibleTarGz(entries, plan.sourceDate.mtimeSeconds);
   const manifest: ReleaseManifest = {
     name: plan.name,
     version: plan.version,
     tag: plan.tag,
     commit: plan.sourceDate.commit,
     sourceDateEpoch: plan.sourceDate.mtimeSeconds,
-    files: manifestFiles(plan.entries),
+    files: manifestFiles(entries),
     images: plan.images,
   };
   const tarball = await compressing;
@@ -37,7 +60,24 @@ export async function buildReleaseArtifacts(plan: ReleasePlan): Promise<ReleaseA
     { name: latestTarballName(plan.name), content: tarball, sha256: tarballSha256 },
     { name: manifestFileName, content: manifestJson, sha256: sha256(manifestJson) },
   ];
-  return { tarball, manifest, files: [...checked, { name: checksumFileName, content: Buffer.from(sha256sums(checked)) }] };
+  const sums = Buffer.from(sha256sums(checked));
+  const signature = signingKey ? [{ name: signatureFileName, content: await signWithKey(signingKey, sums) }] : [];
+  return { tarball, manifest, files: [...checked, { name: checksumFileName, content: sums }, ...signature] };
+}
+
+/**
+ * The plan's entries with the signing key in the tarball's allowed_signers: added to the keys the
+ * sources ship there (a next key, during a rotation), so an installation trusts what signed it.
+ */
+async function trustingSigningKey(plan: ReleasePlan, key: SigningKey): Promise<TarEntry[]> {
+  const path = `${plan.name}/${allowedSignersFileName}`;
+  const line = await allowedSignerLine(key);
+  const shipped = plan.entries.find((entry): entry is Extract<TarEntry, { type: 'file' }> => entry.type === 'file' && entry.path === path);
+  const keyOf = (text: string) => text.trim().split(/\s+/).slice(-2).join(' ');
+  const lines = shipped ? shipped.content.toString('utf8').split('\n').filter((text) => text.trim() !== '') : [];
+  const trusted = lines.some((text) => !text.startsWith('#') && text.includes(keyOf(line))) ? lines : [...lines, line];
+  const entry: TarEntry = { type: 'file', path, mode: 0o644, content: Buffer.from(`${trusted.join('\n')}\n`) };
+  return shipped ? plan.entries.map((existing) => (existing === shipped ? entry : existing)) : [...plan.entries, entry];
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { checksumFileName, manifestFileName } from '@changemaker/release-contract';
+import { checksumFileName, manifestFileName, signatureFileName } from '@changemaker/release-contract';
 import { ReleaseInputError } from './publish-errors';
 
 /** A file to upload, with what the server's copy must match. */
@@ -16,7 +16,7 @@ export interface LocalAsset {
 
 /**
  * The assets of a packaged release: every file SHA256SUMS names (each checked against its line),
- * SHA256SUMS itself, and release-manifest.json when present. `requiredNames` must be among them.
+ * SHA256SUMS itself, and release-manifest.json and SHA256SUMS.sig when present. `requiredNames` must be among them.
  */
 export async function readReleaseAssets(inputDir: string, requiredNames: string[]): Promise<LocalAsset[]> {
   const sumsPath = join(inputDir, checksumFileName);
@@ -35,6 +35,9 @@ export async function readReleaseAssets(inputDir: string, requiredNames: string[
   assets.push(await describeFile(sumsPath, sumsPath));
   const manifestPath = join(inputDir, manifestFileName);
   if (!listed.has(manifestFileName) && (await exists(manifestPath))) assets.push(await describeFile(manifestPath, sumsPath));
+  // The signature of SHA256SUMS, when the release was packaged with a signing key.
+  const signaturePath = join(inputDir, signatureFileName);
+  if (await exists(signaturePath)) assets.push(await describeFile(signaturePath, sumsPath));
   for (const name of requiredNames) {
     if (!assets.some((asset) => asset.name === name)) {
       throw new ReleaseInputError(`${join(inputDir, name)} is missing from the packaged release: was it packaged for this --tag?`);

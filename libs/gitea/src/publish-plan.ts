@@ -78,8 +78,9 @@ function planResumption(releasePath: string, request: PublishRequest, draft: Rel
 
 /**
  * --replace keeps a release at the tag throughout: the new assets go up under temporary names and
- * are verified, only then are the old ones deleted and the new ones renamed; the notes come last.
- * A claim keeps a second --replace of the same tag out meanwhile.
+ * are verified; then, asset by asset, the new one takes its usual name and only then is the old one
+ * of that name deleted (Gitea lets two assets share a name), so a download by a usual name never
+ * finds none; the notes come last. A claim keeps a second --replace of the same tag out meanwhile.
  */
 function planReplacement(releasePath: string, request: PublishRequest, existing: Release): ReleaseStep[] {
   const prefix = `publishing-${randomBytes(4).toString('hex')}-`;
@@ -92,8 +93,11 @@ function planReplacement(releasePath: string, request: PublishRequest, existing:
     ...leftovers.map((remote) => deleteAssetStep(releasePath, remote, 'left by an interrupted --replace')),
     ...uploads.map((upload) => uploadStep(releasePath, upload)),
     verifyStep(releasePath, uploads),
-    ...old.map((remote) => deleteAssetStep(releasePath, remote, 'replaced')),
-    ...uploads.map((upload) => renameStep(releasePath, upload)),
+    ...uploads.flatMap((upload) => [
+      renameStep(releasePath, upload),
+      ...old.filter((remote) => remote.name === upload.asset.name).map((remote) => deleteAssetStep(releasePath, remote, 'replaced')),
+    ]),
+    ...old.filter((remote) => !request.assets.some((asset) => asset.name === remote.name)).map((remote) => deleteAssetStep(releasePath, remote, 'not part of the new release')),
     withdrawClaimStep(releasePath),
     finalizeStep(releasePath, request, true),
   ];

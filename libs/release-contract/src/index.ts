@@ -4,3 +4,4 @@ export * from './release-files';
 export * from './release-manifest';
 export * from './version-file';
 export * from './gitea-location';
+export * from './release-signing';

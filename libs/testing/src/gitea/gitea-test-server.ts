@@ -39,6 +39,8 @@ export interface StartGiteaServerOptions {
   maxPageSize?: number;
   /** A private repository: to callers without a token it does not exist (404), downloads included. */
   privateRepo?: boolean;
+  /** Answers JSON indented by this many spaces, as a pretty-printing proxy (or a future Gitea) may. */
+  indentJson?: number;
 }
 
 export interface StoredAttachment {
@@ -199,7 +201,7 @@ class GiteaModel {
       res.end(answer);
       return;
     }
-    const body = answer.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(answer.body));
+    const body = answer.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(answer.body, null, this.options.indentJson));
     if (url.pathname.startsWith(apiPrefix)) {
       this.violations.push(...this.contract.check(method, url.pathname.slice(apiPrefix.length), answer.status, body));
     }

@@ -137,6 +137,33 @@ describe('packaging the docker project', () => {
     expect(existsSync(outputDir)).toBe(false);
   });
 
+  it('with RELEASE_SIGNING_KEY_FILE set, signs SHA256SUMS and the tarball trusts the key; the key is never printed', async () => {
+    const keyPath = join(scratch, 'release-key');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'spec', '-f', keyPath]);
+    const privateKey = await readFile(keyPath, 'utf8');
+    process.env['RELEASE_SIGNING_KEY_FILE'] = keyPath;
+    try {
+      const out = join(scratch, 'signed');
+      const { result, stdout, stderr } = await run({ ...(await dockerTargetOptions()), outputDir: out });
+      expect(result.success).toBe(true);
+      expect(stdout).toContain(`signing SHA256SUMS with the key from RELEASE_SIGNING_KEY_FILE (${keyPath})`);
+      expect(`${stdout}${stderr}`).not.toContain(privateKey.split('\n')[1]);
+      expect((await readdir(out)).sort()).toEqual([...releaseFiles, 'SHA256SUMS.sig'].sort());
+      const trusted = await execa('tar', ['-xzOf', join(out, 'changemaker-lite-v1.2.3.tar.gz'), 'changemaker-lite/allowed_signers']);
+      const publicKey = (await readFile(`${keyPath}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+      expect(trusted.stdout.split('\n').at(-1)).toBe(`release@changemaker-lite ${publicKey}`);
+      await writeFile(join(scratch, 'allowed_signers'), `${trusted.stdout}\n`);
+      const verdict = await execa(
+        'ssh-keygen',
+        ['-Y', 'verify', '-f', join(scratch, 'allowed_signers'), '-I', 'release@changemaker-lite', '-n', 'changemaker-lite-release', '-s', join(out, 'SHA256SUMS.sig')],
+        { input: await readFile(join(out, 'SHA256SUMS')), reject: false },
+      );
+      expect(verdict.exitCode).toBe(0);
+    } finally {
+      delete process.env['RELEASE_SIGNING_KEY_FILE'];
+    }
+  });
+
   it('refuses a tag that is not v<semver>, writing nothing', async () => {
     const outputDir = join(scratch, 'never');
     const { result, stderr } = await run({ ...(await dockerTargetOptions()), outputDir, tag: '1.2' });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
+import { signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
 import { workspaceServicesOf } from '../../release/workspace-services';
@@ -23,8 +24,10 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
       env: process.env,
     });
     console.log(contentsReport(plan));
+    const signingKey = plan.signingKey;
+    console.log(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
     if (options.dryRun) {
-      console.log(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS, release-manifest.json to ${options.outputDir})`);
+      console.log(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS${signingKey ? `, ${signatureFileName}` : ''}, release-manifest.json to ${options.outputDir})`);
       if (options.json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
       return { success: true };
     }

@@ -214,6 +214,21 @@ describe('publish-release executor', () => {
     expect(writes().filter((r) => r.method === 'DELETE' && !r.url.includes('/assets/'))).toEqual([]);
   });
 
+  it('--replace never leaves a usual asset name missing: polled after every request, each name is always there', async () => {
+    const old = gitea.addRelease({ tagName: tag, note: 'old notes' });
+    const usualNames = [`changemaker-lite-${tag}.tar.gz`, 'changemaker-lite-latest.tar.gz', 'release-manifest.json', 'SHA256SUMS'];
+    usualNames.forEach((name, index) => old.attachments.push({ id: 950 + index, uuid: `old-${index}`, name, bytes: Buffer.from(`old ${name}`), createdAt: old.createdAt }));
+    const missing: string[][] = [];
+    gitea.observe((releases) => {
+      const names = releases.find((r) => r.tagName === tag)?.attachments.map((a) => a.name) ?? [];
+      const absent = usualNames.filter((name) => !names.includes(name));
+      if (absent.length > 0) missing.push(absent);
+    });
+    expect(await run({ replace: true })).toEqual({ success: true });
+    expect(missing).toEqual([]);
+    await expectPublishedWithLocalFiles(releasesAt(tag)[0]!);
+  });
+
   it('--dry-run --replace shows the existing release\'s id and the assets it would delete, and changes nothing', async () => {
     const old = gitea.addRelease({ tagName: tag });
     old.attachments.push({ id: 900, uuid: 'old-uuid', name: 'changemaker-lite-latest.tar.gz', bytes: Buffer.from('old'), createdAt: old.createdAt });
@@ -235,8 +250,9 @@ describe('publish-release executor', () => {
     const [interrupted] = releasesAt(tag);
     expect(interrupted!.draft).toBe(false);
     const temporaries = interrupted!.attachments.map((a) => a.name).filter((name) => name.startsWith('publishing-'));
-    // Its four uploads, and its claim: the DELETE that would withdraw it failed too.
-    expect(temporaries.filter((name) => !name.includes('-claim-'))).toHaveLength(4);
+    // The uploads not yet renamed when the DELETE of the old asset the second one replaces failed,
+    // and its claim: the DELETE that would withdraw it failed too.
+    expect(temporaries.filter((name) => !name.includes('-claim-'))).toHaveLength(2);
     expect(temporaries.filter((name) => /^publishing-[0-9a-f]{8}-claim-[0-9a-f]{16}$/.test(name))).toHaveLength(1);
     gitea.faults.reset();
     expect(await run({ replace: true })).toEqual({ success: true });

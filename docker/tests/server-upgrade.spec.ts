@@ -1,0 +1,408 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
+import { startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
+import { dockerStub, imageDigests, packageRelease, publish, throwawaySigningKey, workspaceRoot, writerToken, type DockerStub } from './fixtures/releases';
+
+const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
+const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
+const apiImage = (tag: string) => `gitea.bnkops.com/admin/changemaker-api:${tag}`;
+const postgresImage = 'gitea.bnkops.com/admin/postgres:16-alpine';
+const digest = (seed: string) => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+
+/** The tree's files and their contents, .env and data included: what a refusal must leave as it was. */
+async function treeHash(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const entry of entries.sort((a, b) => join(a.parentPath, a.name).localeCompare(join(b.parentPath, b.name)))) {
+    const path = join(entry.parentPath, entry.name);
+    hash.update(`${path}\0${entry.isFile() ? await readFile(path, 'utf8') : '<dir>'}\0`);
+  }
+  return hash.digest('hex');
+}
+
+/** /api/health of whichever release the docker stub runs: ok (with spaces, as any JSON may have) only when it plays healthy. */
+async function startHealthEndpoint(stub: () => DockerStub): Promise<{ url: string; server: Server }> {
+  const server = createServer((_req, res) => {
+    void stub()
+      .running()
+      .then((running) => {
+        const healthy = running?.endsWith(' healthy');
+        res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(healthy ? '{ "status" : "ok" }' : '{"status":"error","detail":"database unreachable"}');
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/health`, server };
+}
+
+describe('release installs on a server: signatures, health-gated upgrades, backups, .env keys, image digests', () => {
+  let scratch: string;
+  let gitea: TestGiteaServer;
+  let key: SigningKey;
+  let allowedSigners: string;
+  let rogue: SigningKey;
+  let health: { url: string; server: Server };
+  let stub: DockerStub;
+  let place: string;
+  const envExample = async () => readFile(join(workspaceRoot, 'docker/.env.example'), 'utf8');
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'cm-server-upgrade-'));
+    ({ key, allowedSigners } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key'));
+    ({ key: rogue } = await throwawaySigningKey(join(scratch, 'keys'), 'rogue-key'));
+    // Indented answers: the scripts must read Gitea's JSON whatever its whitespace.
+    gitea = await startGiteaServer({ indentJson: 2, tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
+    await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey: key }));
+    const withNewKey = `${await envExample()}\n# new in v1.1.0\nMEDIA_MAX_UPLOAD_MB=100\n`;
+    await publish(gitea, 'v1.1.0', await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { signingKey: key, extraFiles: { '.env.example': withNewKey } }));
+    const digests = imageDigests([
+      ['v2-postgres', postgresImage, digest('postgres')],
+      ['api', apiImage('v1.2.0'), digest('api v1.2.0')],
+    ]);
+    await publish(gitea, 'v1.2.0', await packageRelease('v1.2.0', join(scratch, 'v1.2.0'), { signingKey: key, extraFiles: digests }), true);
+    health = await startHealthEndpoint(() => stub);
+  });
+  afterAll(async () => {
+    health?.server.close();
+    await gitea?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    place = await mkdtemp(join(scratch, 'server-'));
+    stub = await dockerStub(join(place, '.docker-stub'));
+  });
+  afterEach(() => expect(gitea.violations()).toEqual([]));
+
+  const env = (extra: Record<string, string> = {}) => ({
+    GITEA_URL: gitea.url,
+    GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
+    PATH: stub.path,
+    DOCKER_STUB_DIR: stub.dir,
+    HEALTH_URL: health.url,
+    HEALTH_POLL_SECONDS: '0.05',
+    ...wizardAnswers,
+    ...extra,
+  });
+  const install = (args: string[], extra: Record<string, string> = {}) =>
+    execa('bash', [installScript, ...args], { cwd: place, env: env(extra), reject: false, input: '' });
+  const upgrade = (dir: string, args: string[], extra: Record<string, string> = {}) =>
+    execa('bash', [join(dir, 'scripts/upgrade.sh'), '--health-timeout', '5', ...args], { cwd: dir, env: env(extra), reject: false, input: '' });
+  const version = async (dir: string) => (await readFile(join(dir, 'VERSION'), 'utf8')).trim();
+
+  /** v1.0.0 installed, configured and running under the docker stub. */
+  async function runningInstall(tag = 'v1.0.0'): Promise<string> {
+    const dir = join(place, 'changemaker-lite');
+    const result = await install(['--allowed-signers', allowedSigners, '--version', tag, '--dir', dir]);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: `downloading changemaker-lite-${tag}.tar.gz...` });
+    await execa('docker', ['compose', 'up', '-d', '--remove-orphans'], { cwd: dir, env: env() });
+    return dir;
+  }
+
+  describe('a healthy upgrade', () => {
+    it('backs up the database, adds the new .env keys (generated secrets, the operator’s values kept), pulls, restarts and waits for health', async () => {
+      const dir = await runningInstall();
+      const operatorEnv = (await readFile(join(dir, '.env'), 'utf8')).replace(/^GRAFANA_ADMIN_PASSWORD=.*\n/m, '').replace(/^HTTP_PORT=.*$/m, 'HTTP_PORT=8088');
+      await writeFile(join(dir, '.env'), operatorEnv);
+
+      const result = await upgrade(dir, []);
+      expect(result.stderr).toBe('downloading changemaker-lite-v1.1.0.tar.gz...');
+      expect(result.exitCode).toBe(0);
+      const lines = result.stdout.split('\n');
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          'upgrade available: v1.0.0 -> v1.1.0',
+          'dumping database changemaker...',
+          'files upgraded from v1.0.0 to v1.1.0 (the previous files are in .rollback/)',
+          'added GRAFANA_ADMIN_PASSWORD to .env (generated)',
+          'added MEDIA_MAX_UPLOAD_MB=100 to .env',
+          'this release records no image digests (image-digests.txt); the pulled images are not checked',
+          'waiting up to 5s for every service to be healthy...',
+        ]),
+      );
+      expect(lines.at(-1)).toBe('upgraded from v1.0.0 to v1.1.0: every service is healthy and /api/health answers ok');
+      expect(await version(dir)).toBe('v1.1.0');
+      expect(await stub.running()).toBe('v1.1.0 healthy');
+
+      const env = await readFile(join(dir, '.env'), 'utf8');
+      expect(env.startsWith(operatorEnv)).toBe(true);
+      expect(env).toMatch(/^GRAFANA_ADMIN_PASSWORD=[0-9a-f]{64}$/m);
+      expect(env).toMatch(/^MEDIA_MAX_UPLOAD_MB=100$/m);
+      expect(result.stdout).not.toContain(/^GRAFANA_ADMIN_PASSWORD=(.*)$/m.exec(env)![1]);
+
+      const backups = (await readdir(join(dir, 'backups'))).filter((name) => name.endsWith('.tar.gz'));
+      expect(backups).toHaveLength(1);
+      const dump = await execa('tar', ['-xzOf', join(dir, 'backups', backups[0]!), 'database.dump']);
+      expect(dump.stdout).toBe('PGDMP stub dump taken while v1.0.0 ran');
+
+      // The backup ran before the swap, the pull before the restart, and the new release was started once.
+      const calls = (await stub.calls()).filter((call) => !/ (inspect|compose ps|compose version)/.test(call));
+      expect(calls).toEqual([
+        'v1.0.0 compose up -d --remove-orphans',
+        'v1.0.0 compose exec -T v2-postgres pg_dump -U changemaker -Fc changemaker',
+        'v1.1.0 compose pull',
+        'v1.1.0 compose up -d --remove-orphans',
+      ]);
+    });
+
+    it('--no-backup skips the backup and says so', async () => {
+      const dir = await runningInstall();
+      const result = await upgrade(dir, ['--no-backup']);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain('no database backup (--no-backup)');
+      expect((await readdir(join(dir, 'backups'))).filter((name) => name.endsWith('.tar.gz'))).toEqual([]);
+    });
+  });
+
+  describe('an upgrade that does not come up healthy is rolled back by itself', () => {
+    it.each([
+      ['unhealthy', 'api failed its health check'],
+      ['crash-loop', 'api is crash-looping (restarting)'],
+    ] as const)('%s: the previous files are back, restarted, and report healthy', async (scenario, problem) => {
+      const dir = await runningInstall();
+      await stub.play('v1.1.0', scenario);
+      const result = await upgrade(dir, []);
+
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n')).toEqual([
+        'downloading changemaker-lite-v1.1.0.tar.gz...',
+        `v1.1.0 did not come up: ${problem}; putting v1.0.0's files back`,
+        `upgrade.sh: v1.1.0 did not come up: ${problem}; v1.0.0 is back, running and healthy`,
+      ]);
+      expect(await version(dir)).toBe('v1.0.0');
+      expect(await stub.running()).toBe('v1.0.0 healthy');
+      expect((await stub.calls()).filter((call) => call.includes('compose up'))).toEqual([
+        'v1.0.0 compose up -d --remove-orphans',
+        'v1.1.0 compose up -d --remove-orphans',
+        'v1.0.0 compose up -d --remove-orphans',
+      ]);
+    });
+
+    it('a health endpoint that never answers ok fails after --health-timeout', async () => {
+      const dir = await runningInstall();
+      // Long enough for the stub's containers to pass their start on a busy machine; SECONDS counts whole seconds.
+      const result = await upgrade(dir, ['--health-timeout', '3'], { HEALTH_URL: `${health.url}/nothing-listens-here`.replace(/:\d+\//, ':9/') });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n').at(-1)).toBe(
+        `upgrade.sh: v1.1.0 did not come up: not healthy after 3s: /api/health does not answer {"status":"ok"}; v1.0.0's files are back but it did not come up either (not healthy after 3s: /api/health does not answer {"status":"ok"}); check docker compose ps and docker compose logs`,
+      );
+      expect(await version(dir)).toBe('v1.0.0');
+    });
+  });
+
+  describe('image digests', () => {
+    it('pulled images that match image-digests.txt start', async () => {
+      const dir = await runningInstall();
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
+      const result = await upgrade(dir, ['--version', 'v1.2.0']);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain('every image matches the digest its release recorded');
+      expect(await stub.running()).toBe('v1.2.0 healthy');
+    });
+
+    it('a tag pushed again after the release is refused before anything restarts, and the previous release comes back', async () => {
+      const dir = await runningInstall();
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api pushed again') });
+      const result = await upgrade(dir, ['--version', 'v1.2.0']);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n').at(-1)).toMatch(
+        new RegExp(`^upgrade\\.sh: v1\\.2\\.0 did not come up: api's image ${apiImage('v1.2.0')} is not the one v1\\.2\\.0 was cut with \\(expected ${digest('api v1.2.0')}\\); the tag was pushed again; v1\\.0\\.0 `),
+      );
+      expect((await stub.calls()).filter((call) => call.startsWith('v1.2.0 compose up'))).toEqual([]);
+      expect(await version(dir)).toBe('v1.0.0');
+    });
+
+    it('IMAGE_TAG in .env is reported and the workspace images are not checked', async () => {
+      const dir = await runningInstall();
+      await writeFile(join(dir, '.env'), (await readFile(join(dir, '.env'), 'utf8')).replace(/^IMAGE_TAG=.*$/m, 'IMAGE_TAG=latest'));
+      await stub.registry({ [postgresImage]: digest('postgres') });
+      const result = await upgrade(dir, ['--version', 'v1.2.0']);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout.split('\n')).toEqual(
+        expect.arrayContaining([
+          "note: .env sets IMAGE_TAG=latest, which overrides v1.2.0's image tag",
+          "api: IMAGE_TAG=latest in .env overrides the release's image; its digest is not checked",
+          'every image matches the digest its release recorded',
+        ]),
+      );
+    });
+  });
+
+  describe('signatures', () => {
+    let goodTarball: Buffer;
+    let goodSums: string;
+    let goodSignature: Buffer;
+
+    /** A pre-release (so "latest" stays v1.1.0) whose assets someone other than package-release put there. */
+    function seed(tag: string, tarball: Buffer, sums: string, signature?: Buffer): void {
+      let id = 0;
+      const attachment = (name: string, bytes: Buffer) => ({ id: 7000 + id++ + tag.length * 10, uuid: `${tag}-${name}`, name, bytes, createdAt: new Date().toISOString() });
+      const release: Partial<StoredRelease> & { tagName: string } = {
+        tagName: tag,
+        prerelease: true,
+        attachments: [
+          attachment(`changemaker-lite-${tag}.tar.gz`, tarball),
+          attachment('SHA256SUMS', Buffer.from(sums)),
+          ...(signature ? [attachment('SHA256SUMS.sig', signature)] : []),
+        ],
+      };
+      gitea.addRelease(release);
+    }
+    const sumsFor = (tag: string, tarball: Buffer) => `${createHash('sha256').update(tarball).digest('hex')}  changemaker-lite-${tag}.tar.gz\n`;
+
+    beforeAll(async () => {
+      goodTarball = await readFile(join(scratch, 'v1.1.0/changemaker-lite-v1.1.0.tar.gz'));
+      goodSums = await readFile(join(scratch, 'v1.1.0/SHA256SUMS'), 'utf8');
+      goodSignature = await readFile(join(scratch, 'v1.1.0/SHA256SUMS.sig'));
+      seed('v1.9.1', goodTarball, sumsFor('v1.9.1', goodTarball), await signWithKey(rogue, Buffer.from(sumsFor('v1.9.1', goodTarball))));
+      const replaced = Buffer.from(goodTarball);
+      replaced[replaced.length - 200] ^= 0xff;
+      // The tarball and SHA256SUMS both replaced, as whoever holds a write token could; the signature left as it was.
+      seed('v1.9.2', replaced, sumsFor('v1.9.2', replaced), goodSignature);
+      seed('v1.9.3', goodTarball, sumsFor('v1.9.3', goodTarball));
+    });
+
+    it.each([
+      ['v1.9.1', 're-signed with an unknown key', 'the signature of v1.9.1 is not by a trusted key: the release was changed or signed by someone else; nothing was changed (pass --insecure-skip-signature only if you know why)'],
+      ['v1.9.2', 'tarball and SHA256SUMS both replaced', 'the signature of v1.9.2 is not by a trusted key: the release was changed or signed by someone else; nothing was changed (pass --insecure-skip-signature only if you know why)'],
+      ['v1.9.3', 'unsigned', 'the release v1.9.3 is not signed (it has no SHA256SUMS.sig); ask its publisher to sign it, or pass --insecure-skip-signature to go on unverified; nothing was changed'],
+    ])('%s (%s) is refused by install.sh and upgrade.sh with nothing written', async (tag, _what, reason) => {
+      const fresh = await install(['--allowed-signers', allowedSigners, '--version', tag, '--dir', join(place, 'fresh'), '--no-config']);
+      expect({ exitCode: fresh.exitCode, last: fresh.stderr.split('\n').at(-1) }).toEqual({ exitCode: 1, last: `install.sh: ${reason}` });
+      expect((await readdir(place)).filter((name) => name !== '.docker-stub')).toEqual([]);
+
+      const dir = await runningInstall();
+      const before = await treeHash(dir);
+      const up = await upgrade(dir, ['--version', tag]);
+      expect({ exitCode: up.exitCode, last: up.stderr.split('\n').at(-1) }).toEqual({ exitCode: 1, last: `upgrade.sh: ${reason}` });
+      expect(await treeHash(dir)).toBe(before);
+      expect((await stub.calls()).filter((call) => call.includes('compose pull'))).toEqual([]);
+    });
+
+    it('a new key enters through a release signed by a trusted one, and then signs the next', async () => {
+      const next = await throwawaySigningKey(join(scratch, 'keys'), 'next-key');
+      const nextLine = (await readFile(next.allowedSigners, 'utf8')).trim();
+      // Rotation: v1.5.0, signed by the current key, ships the next key beside it; v1.6.0 is signed by the next key only.
+      await publish(gitea, 'v1.5.0', await packageRelease('v1.5.0', join(scratch, 'v1.5.0'), { signingKey: key, extraFiles: { allowed_signers: `${nextLine}\n` } }), true);
+      await publish(gitea, 'v1.6.0', await packageRelease('v1.6.0', join(scratch, 'v1.6.0'), { signingKey: next.key }), true);
+      const dir = await runningInstall();
+
+      const tooEarly = await upgrade(dir, ['--version', 'v1.6.0']);
+      expect(tooEarly.stderr.split('\n').at(-1)).toMatch(/^upgrade\.sh: the signature of v1\.6\.0 is not by a trusted key/);
+      expect((await upgrade(dir, ['--version', 'v1.5.0'])).exitCode).toBe(0);
+      expect(await readFile(join(dir, 'allowed_signers'), 'utf8')).toContain(nextLine);
+      const rotated = await upgrade(dir, ['--version', 'v1.6.0']);
+      expect(rotated.exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.6.0');
+    });
+
+    it('the installation trusts the keys its release shipped: an upgrade needs no --allowed-signers', async () => {
+      const dir = await runningInstall();
+      expect(await readFile(join(dir, 'allowed_signers'), 'utf8')).toContain((await readFile(allowedSigners, 'utf8')).trim());
+      expect(goodSums).toContain('changemaker-lite-v1.1.0.tar.gz');
+      expect((await upgrade(dir, [])).exitCode).toBe(0);
+    });
+
+    it('without a trusted key install.sh refuses, and --insecure-skip-signature installs loudly', async () => {
+      const refused = await install(['--version', 'v1.0.0', '--dir', join(place, 'a'), '--no-config']);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr.split('\n').at(-1)).toMatch(
+        /^install\.sh: install\.sh trusts no release signing key \(.* lists none\); pass --allowed-signers FILE with the release manager's public key, or --insecure-skip-signature to go on unverified$/,
+      );
+      const skipped = await install(['--insecure-skip-signature', '--version', 'v1.0.0', '--dir', join(place, 'b'), '--no-config']);
+      expect(skipped.exitCode).toBe(0);
+      expect(skipped.stderr).toContain(`WARNING: --insecure-skip-signature: the signature of v1.0.0 is not checked; whoever can change the release on ${gitea.url} decides what runs here`);
+    });
+
+    it('the keys baked into install.sh are the ones docker/allowed_signers lists', async () => {
+      const keyLines = (text: string) => text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+      const script = await readFile(installScript, 'utf8');
+      const baked = /^baked_allowed_signers='([^']*)'$/m.exec(script)?.[1];
+      expect(baked).toBeDefined();
+      expect(keyLines(baked!)).toEqual(keyLines(await readFile(join(workspaceRoot, 'docker/allowed_signers'), 'utf8')));
+    });
+  });
+
+  describe('versions compare as semver', () => {
+    const compare = async (a: string, b: string) =>
+      (await execa('bash', ['-c', `source '${installScript}'; semver_compare "$1" "$2"`, 'semver', a, b])).stdout;
+
+    it.each([
+      ['v1.0.0-rc.1', 'v1.0.0', '-1'],
+      ['v1.10.0', 'v1.9.0', '1'],
+      ['v1.0.0-alpha', 'v1.0.0-alpha.1', '-1'],
+      ['v1.0.0-alpha.1', 'v1.0.0-alpha.beta', '-1'],
+      ['v1.0.0-beta.2', 'v1.0.0-beta.11', '-1'],
+      ['v1.0.0-rc.1', 'v1.0.0-beta.11', '1'],
+      ['v2.0.0', 'v10.0.0', '-1'],
+      ['v1.2.3+build.5', 'v1.2.3', '0'],
+      ['v1.2.3', 'v1.2.3', '0'],
+    ])('%s against %s: %s', async (a, b, expected) => {
+      expect(await compare(a, b)).toBe(expected);
+    });
+
+    it('a tag that is no version is named', async () => {
+      const result = await execa('bash', ['-c', `source '${installScript}'; semver_compare latest v1.0.0`], { reject: false });
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 1, stderr: "install.sh: 'latest' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH" });
+    });
+
+    it('a downgrade needs --force', async () => {
+      const dir = await runningInstall('v1.1.0');
+      const before = await treeHash(dir);
+      const refused = await upgrade(dir, ['--version', 'v1.0.0']);
+      expect({ exitCode: refused.exitCode, stderr: refused.stderr }).toEqual({
+        exitCode: 1,
+        stderr: 'upgrade.sh: v1.0.0 is older than v1.1.0: a downgrade may not read data v1.1.0 wrote; back up, then pass --force to downgrade',
+      });
+      expect(await treeHash(dir)).toBe(before);
+      const forced = await upgrade(dir, ['--version', 'v1.0.0', '--force']);
+      expect(forced.exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.0.0');
+    });
+  });
+
+  describe('no exit is silent', () => {
+    it('--dry-run changes nothing (tree hashed before and after) and starts nothing', async () => {
+      const dir = await runningInstall();
+      const before = await treeHash(dir);
+      const callsBefore = (await stub.calls()).length;
+      const result = await upgrade(dir, ['--dry-run']);
+      expect(result.exitCode).toBe(0);
+      expect(await treeHash(dir)).toBe(before);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => !call.endsWith('compose version'))).toEqual([]);
+    });
+
+    it('an unforeseen failure names the command that failed', async () => {
+      const bin = join(place, 'broken-bin');
+      await mkdir(bin);
+      await writeFile(join(bin, 'mktemp'), '#!/bin/sh\nexit 3\n');
+      await chmod(join(bin, 'mktemp'), 0o755);
+      const result = await install(['--allowed-signers', allowedSigners, '--dir', join(place, 'x')], { PATH: `${bin}:${stub.path}` });
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toMatch(/^install\.sh: stopped unexpectedly \(exit 3\) at: work="\$\(mktemp -d .*\)"; nothing was installed; run it again, and report the line above if it repeats$/);
+    });
+
+    it('backup.sh when pg_dump fails, and config.sh --add-missing without a .env', async () => {
+      const dir = await runningInstall();
+      await rm(join(stub.dir, 'running'));
+      const backup = await execa('bash', [join(dir, 'scripts/backup.sh')], { cwd: dir, env: env(), reject: false });
+      expect({ exitCode: backup.exitCode, last: backup.stderr.split('\n').at(-1) }).toEqual({
+        exitCode: 1,
+        last: 'backup.sh: pg_dump through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres',
+      });
+      expect((await readdir(join(dir, 'backups'))).filter((name) => name.endsWith('.tar.gz'))).toEqual([]);
+
+      await rm(join(dir, '.env'));
+      const config = await execa('bash', [join(dir, 'config.sh'), '--add-missing'], { reject: false });
+      expect({ exitCode: config.exitCode, stderr: config.stderr }).toEqual({
+        exitCode: 1,
+        stderr: `config.sh: ${join(dir, '.env')} does not exist, so there is nothing to add keys to; run config.sh without --add-missing to create it`,
+      });
+    });
+  });
+});
