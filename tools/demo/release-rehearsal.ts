@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
+import { allowedSignerLine, SigningKey } from '@changemaker/release-bundle';
+import { allowedSignersFileName, signingKeyFileVariable } from '@changemaker/release-contract';
 import {
   createThrowawayWorkspace,
   startGiteaServer,
@@ -31,6 +33,8 @@ export interface ReleaseRehearsal {
   /** Everything nx needs: the sandboxed engine, GITEA_* on loopback, the write token. */
   env: Record<string, string>;
   token: string;
+  /** An allowed_signers file trusting the throwaway key the rehearsal's releases are signed with. */
+  allowedSigners: string;
   /** Runs `npx nx …` in the clone; never throws, the caller reads the exit code. */
   nx(args: readonly string[], options?: { stream?: boolean; env?: Record<string, string> }): Promise<Result>;
   /** The mirror list whose sources are the Docker Hub stand-in (the product's own list, re-pointed). */
@@ -59,11 +63,13 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
     await workspace.git('remote', 'add', 'origin', remote);
     await workspace.git('push', '-q', 'origin', 'main');
     const mirrorList = await pushUpstreamStandIns(scratch, testbed.hub.host, log);
+    const signing = await throwawaySigningKey(scratch);
     const env = {
       ...testbed.nxEnv,
       GITEA_URL: gitea.url,
       GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
       GITEA_REGISTRY_API_TOKEN: token,
+      [signingKeyFileVariable]: signing.keyFile,
       GIT_AUTHOR_NAME: 'Release Manager',
       GIT_AUTHOR_EMAIL: 'release@example.invalid',
       GIT_COMMITTER_NAME: 'Release Manager',
@@ -78,7 +84,7 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
         stdin: 'ignore',
         ...(run.stream ? { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] } : {}),
       });
-    return { workspace, testbed, gitea, remote, env, token, nx, mirrorList, stop };
+    return { workspace, testbed, gitea, remote, env, token, allowedSigners: signing.allowedSigners, nx, mirrorList, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -101,6 +107,15 @@ async function pushUpstreamStandIns(scratch: string, hub: string, log: (line: st
   const schema = join(workspaceRoot, 'docker/mirror-images.schema.json');
   if (existsSync(schema)) await copyFile(schema, join(scratch, 'mirror-images.schema.json'));
   return path;
+}
+
+/** The release manager's key, made up for the rehearsal: releases are signed as they would be for real. */
+async function throwawaySigningKey(scratch: string): Promise<{ keyFile: string; allowedSigners: string }> {
+  const keyFile = join(scratch, 'release-signing-key');
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rehearsal release key', '-f', keyFile]);
+  const allowedSigners = join(scratch, allowedSignersFileName);
+  await writeFile(allowedSigners, `${await allowedSignerLine(new SigningKey(await readFile(keyFile, 'utf8'), 'rehearsal'))}\n`);
+  return { keyFile, allowedSigners };
 }
 
 function upstreamStandIn(hub: string, target: string): string {
