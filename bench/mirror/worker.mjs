@@ -4,7 +4,7 @@
 const { ImageReference, RegistryClient, mirrorImages } = await import(new URL('../../tmp/bench-mirror/mirror-worker.mjs', import.meta.url).href);
 
 const spec = JSON.parse(process.argv[2]);
-const images = spec.images.map((image) => ({ group: 'bench', source: ImageReference.parse(image.source), target: image.target, line: 0 }));
+const images = spec.images.map((image) => ({ group: 'bench', source: ImageReference.parse(image.source), target: image.target, file: 'bench', line: 0 }));
 const client = new RegistryClient({ credentials: {} });
 const started = performance.now();
 const outcomes = await mirrorImages(images, { client, targetRegistry: spec.targetRegistry, concurrency: spec.concurrency });

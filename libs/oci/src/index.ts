@@ -1,3 +1,4 @@
+export * from './descriptors';
 export * from './digest';
 export * from './image-reference';
 export * from './media-types';
@@ -14,4 +15,6 @@ export * from './oci-layout';
 export * from './registry-repository';
 export * from './mirror-images';
 export * from './mirror-list';
+export * from './mirror-lock';
+export * from './index-narrowing';
 export * from './blob-transfers';

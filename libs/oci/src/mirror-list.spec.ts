@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MirrorListError, parseMirrorList, selectGroups } from './mirror-list';
+import { mirrorListSchemaFile, MirrorListError, parseMirrorList, selectGroups } from './mirror-list';
 
-const schema = JSON.parse(readFileSync(join(__dirname, '../../../docker/mirror-images.schema.json'), 'utf8')) as object;
+const schema = JSON.parse(readFileSync(mirrorListSchemaFile, 'utf8')) as object;
 
 function listText(images: Array<{ source: string; target: string }>, extra = ''): string {
   return `{\n  "groups": {\n    "core": {\n      "images": [\n${images.map((i) => `        { "source": "${i.source}", "target": "${i.target}"${extra} }`).join(',\n')}\n      ]\n    }\n  }\n}\n`;

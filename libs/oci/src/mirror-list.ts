@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
 import { ImageReference } from './image-reference';
@@ -10,7 +11,8 @@ export interface MirrorImage {
   source: ImageReference;
   /** Short name and tag in the private registry, e.g. jitsi-web:stable-9823. */
   target: string;
-  /** Where it stands in the file, for messages. */
+  /** Where it stands, for messages: the list file and line. */
+  file: string;
   line: number;
 }
 
@@ -35,19 +37,20 @@ interface RawList {
   groups: Record<string, { images: RawImage[] }>;
 }
 
-/** Reads and validates the mirror list against its JSON Schema (the file IDEs complete from). */
-export async function loadMirrorList(file: string, schemaFile: string): Promise<MirrorList> {
-  // One after the other, so a missing list is reported as such even when its schema is missing too.
-  const text = await readText(file);
-  const schemaText = await readText(schemaFile);
-  return parseMirrorList(text, file, JSON.parse(schemaText) as object);
+/** The schema every mirror list is checked against; the one a list's `$schema` names is for the editor only. */
+export const mirrorListSchemaFile = join(__dirname, 'mirror-images.schema.json');
+
+/** Reads and validates a mirror list against the schema this library ships; messages name it `shownAs`. */
+export async function loadMirrorList(file: string, shownAs = file): Promise<MirrorList> {
+  const text = await readText(file, shownAs);
+  return parseMirrorList(text, shownAs, JSON.parse(await readFile(mirrorListSchemaFile, 'utf8')) as object);
 }
 
-async function readText(file: string): Promise<string> {
+async function readText(file: string, shownAs: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new MirrorListError(file, [`${file} cannot be read (${(error as NodeJS.ErrnoException).code}); check the manifest option`]);
+    throw new MirrorListError(shownAs, [`${shownAs} cannot be read (${(error as NodeJS.ErrnoException).code}); check the manifest option`]);
   }
 }
 
@@ -72,7 +75,7 @@ export function parseMirrorList(text: string, file: string, schema: object): Mir
     groups.set(group, images.flatMap((image, index) => {
       const line = lineOf(['groups', group, 'images', index]);
       try {
-        return [{ group, source: ImageReference.parse(image.source), target: validTarget(image.target), line }];
+        return [{ group, source: ImageReference.parse(image.source), target: validTarget(image.target), file, line }];
       } catch (error) {
         problems.push(`${file}:${line}: ${(error as Error).message}`);
         return [];
