@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadMirrorList, mirrorListSchemaFile, selectGroups } from '@changemaker/oci';
+import { loadMirrorList, mirrorListSchemaFile, mirrorLockFileOf, readMirrorLock, selectGroups } from '@changemaker/oci';
 
 const file = join(__dirname, 'mirror-images.json');
 
 describe('docker/mirror-images.json', () => {
+  it('has a lock beside it whose entries are pins of the list, with their sources', async () => {
+    const lock = await readMirrorLock(mirrorLockFileOf(file));
+    const pins = new Map(selectGroups(await loadMirrorList(file), undefined).map((image) => [image.target, image.source.toString()]));
+    for (const [target, entry] of lock) expect(pins.get(target)).toBe(entry.source);
+  });
+
   it('names, for the editor, the schema the mirror executor validates it with', () => {
     const { $schema } = JSON.parse(readFileSync(file, 'utf8')) as { $schema: string };
     expect(resolve(__dirname, $schema)).toBe(mirrorListSchemaFile);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skopeoManifestDigest, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { findFreePort, skopeoManifestDigest, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
 import type { ChildDescriptor } from './descriptors';
 import { ImageReference } from './image-reference';
@@ -152,5 +152,17 @@ describe('mirrorImages between real registries', () => {
     expect(byDigest).toMatchObject({ status: 'copied', upstreamDigest: images.multi.digest, digest: images.multi.digest });
     expect(missing.status).toBe('failed');
     expect(missing.error).toMatch(/^list\.json:12: manifest unknown: .*absent:1\.0 does not exist; check the pin: the tag may be misspelt or removed upstream/);
+  });
+
+  it('says what to check when a registry cannot be reached', async () => {
+    const closed = `127.0.0.1:${await findFreePort()}`;
+    const once = new RegistryClient({ credentials: {}, retry: { attempts: 1 } });
+    try {
+      const [outcome] = await mirrorImages([{ ...pin('single'), source: ImageReference.parse(`${closed}/upstream/single:1.0`) }], { client: once, targetRegistry: `${target.host}/unreachable`, concurrency: 1 });
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toMatch(new RegExp(`registry ${closed} is unreachable: .*ECONNREFUSED.*; check the host and port, that the registry is running, and the network or proxy between \\(a plain-http registry also needs --insecure-registries\\)`));
+    } finally {
+      await once.close();
+    }
   });
 });
