@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
 import { ImageReference } from './image-reference';
+import mirrorListSchema from './mirror-images.schema.json';
 import { InvalidReferenceError, OciError } from './oci-errors';
 
 /** One pinned third-party image of docker/mirror-images.json. */
@@ -37,13 +37,15 @@ interface RawList {
   groups: Record<string, { images: RawImage[] }>;
 }
 
-/** The schema every mirror list is checked against; the one a list's `$schema` names is for the editor only. */
-export const mirrorListSchemaFile = join(__dirname, 'mirror-images.schema.json');
+/**
+ * The schema every mirror list is checked against, built into the library (no file to find at run
+ * time); the one a list's `$schema` names is for the editor only.
+ */
+export { mirrorListSchema };
 
 /** Reads and validates a mirror list against the schema this library ships; messages name it `shownAs`. */
 export async function loadMirrorList(file: string, shownAs = file): Promise<MirrorList> {
-  const text = await readText(file, shownAs);
-  return parseMirrorList(text, shownAs, JSON.parse(await readFile(mirrorListSchemaFile, 'utf8')) as object);
+  return parseMirrorList(await readText(file, shownAs), shownAs, mirrorListSchema);
 }
 
 async function readText(file: string, shownAs: string): Promise<string> {
@@ -58,7 +60,7 @@ async function readText(file: string, shownAs: string): Promise<string> {
  * Validates everything before anything is copied: JSON syntax, the schema, every reference,
  * and that no two sources claim one target name.
  */
-export function parseMirrorList(text: string, file: string, schema: object): MirrorList {
+export function parseMirrorList(text: string, file: string, schema: object = mirrorListSchema): MirrorList {
   const raw = parseJson(text, file);
   const tree = parseTree(text);
   const lineOf = (path: Array<string | number>) => {
