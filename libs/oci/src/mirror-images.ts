@@ -119,8 +119,8 @@ async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: Mirr
     if (lockedDigest && !isAccepted(options.acceptMoved, image.target)) {
       return finish({ status: 'moved', upstreamDigest, lockedDigest, error: movedMessage(image, lockedDigest, upstreamDigest) });
     }
-    const knownNarrowed = options.platforms && knownNarrowedDigest(lock, image.target, source, upstreamDigest, options.platforms);
-    const plan = await planCopy(resolved, { platforms: options.platforms, knownNarrowedDigest: knownNarrowed || undefined });
+    const knownNarrowed = options.platforms ? knownNarrowedDigest(lock, image.target, source, upstreamDigest, options.platforms) : undefined;
+    const plan = await planCopy(resolved, { platforms: options.platforms, knownNarrowedDigest: knownNarrowed });
     const decided = { upstreamDigest, digest: plan.wanted.digest, narrowedTo: plan.wanted.digest !== upstreamDigest ? options.platforms : undefined };
     if (options.dryRun) return finish({ ...decided, status: plan.action === 'current' ? 'current' : 'would-copy' });
     const copy = await executeCopyPlan(plan, shared);
@@ -142,7 +142,8 @@ function movedMessage(image: MirrorImage, from: string, to: string): string {
 /** A missing image is most often a pin that is wrong or a tag removed upstream: point at the line to fix. */
 function explainFailure(error: unknown, image: MirrorImage): string {
   const message = (error as Error).message;
-  if (error instanceof ManifestNotFoundError && error.reference.includes(image.source.repository)) {
+  const pinned = `${image.source.registry}/${image.source.repository}:${image.source.manifestReference}`;
+  if (error instanceof ManifestNotFoundError && error.reference === pinned) {
     return `${image.file}:${image.line}: ${message}; check the pin: the tag may be misspelt or removed upstream (list its tags with \`skopeo list-tags docker://${image.source.name}\`)`;
   }
   return message;
