@@ -14,7 +14,10 @@ import {
 } from './oci-errors';
 import { defaultRetryPolicy, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 
-export interface CopyImageOptions extends CopyPlanOptions {
+export type CopyImageOptions = CopyPlanOptions & CopyExecutionOptions;
+
+/** How the writes of a plan are carried out. */
+export interface CopyExecutionOptions {
   /** Shared between copies so a whole run respects one limit per registry host. */
   limiter?: HostLimiter;
   /** Shared between copies so a layer several images share is uploaded once. */
@@ -123,7 +126,7 @@ export async function planCopy(resolved: ResolvedCopy, options: CopyPlanOptions 
 }
 
 /** Carries a plan out; a "current" plan costs nothing more. */
-export async function executeCopyPlan(plan: CopyPlan, options: CopyImageOptions = {}): Promise<CopyImageResult> {
+export async function executeCopyPlan(plan: CopyPlan, options: CopyExecutionOptions = {}): Promise<CopyImageResult> {
   return new ImageCopy(plan, options).run();
 }
 
@@ -145,7 +148,7 @@ class ImageCopy {
 
   constructor(
     private readonly plan: CopyPlan,
-    private readonly options: CopyImageOptions,
+    private readonly options: CopyExecutionOptions,
   ) {
     this.source = plan.source.store;
     this.target = plan.target.store;

@@ -1,5 +1,5 @@
 import { BlobTransfers } from './blob-transfers';
-import { executeCopyPlan, planCopy, resolveCopy, type CopyImageOptions, type CopyImageResult } from './copy-image';
+import { executeCopyPlan, planCopy, resolveCopy, type CopyExecutionOptions, type CopyImageResult } from './copy-image';
 import { HostLimiter } from './host-limiter';
 import type { ImageLocation } from './image-store';
 import { ImageReference } from './image-reference';
@@ -27,7 +27,7 @@ export interface MirrorImagesOptions {
   onImageDone?: (outcome: MirrorOutcome) => void;
   /** Called as each blob is copied, with its size, so long runs can report bytes as they go. */
   onBytesCopied?: (bytes: number) => void;
-  onBlobRetry?: CopyImageOptions['onBlobRetry'];
+  onBlobRetry?: CopyExecutionOptions['onBlobRetry'];
 }
 
 /** `moved`: upstream's tag names another digest than the lock records; refused until accepted. */
@@ -88,7 +88,7 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   const targets = mirrorTargets(options.targetRegistry, images, options.client, sightings);
   const limiter = new HostLimiter(options.concurrency * 4);
   const transfers = new BlobTransfers();
-  const onBlobDone: CopyImageOptions['onBlobDone'] = (blob, outcome) => {
+  const onBlobDone: CopyExecutionOptions['onBlobDone'] = (blob, outcome) => {
     if (outcome === 'copied') options.onBytesCopied?.(blob.size);
   };
   const outcomes: MirrorOutcome[] = new Array(images.length);
@@ -103,7 +103,7 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   return outcomes;
 }
 
-type SharedCopyOptions = Pick<CopyImageOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>;
+type SharedCopyOptions = Pick<CopyExecutionOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>;
 
 /** The same steps for a dry run and a real one: resolve, check the lock, plan; only a real run executes. */
 async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: SharedCopyOptions, sightings: BlobSightings): Promise<MirrorOutcome> {
