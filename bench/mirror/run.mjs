@@ -143,7 +143,7 @@ async function main() {
       const [big] = await synthetic.writeSyntheticImages(join(work, 'big'), [{ tag: 'big', kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'one-gib', size: 1024 * MiB }] }]);
       await run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${join(work, 'big')}:big`, `docker://${source.host}/upstream/big:1.0`]);
       rmSync(join(work, 'big'), { recursive: true, force: true });
-      const gib = await mirrorInChild({ images: [{ source: `${source.host}/upstream/big:1.0`, target: 'big:1.0' }], targetRegistry: `${ours.host}/mirror` });
+      const gib = await mirrorInChild({ images: [{ source: `${source.host}/upstream/big:1.0`, target: 'big:1.0' }], targetRegistry: `${ours.host}/mirror`, lockFile: join(work, 'big.lock.json') });
       if (gib.bytes < 1024 * MiB) throw new Error('the 1 GiB layer was not copied');
       console.log(`1 GiB layer (${big.digest.slice(0, 19)}): copied in ${(gib.ms / 1000).toFixed(1)} s, peak RSS ${(gib.maxRssKiB / 1024).toFixed(0)} MiB`);
       gibNote = `${(gib.maxRssKiB / 1024).toFixed(0)} MiB`;
