@@ -166,6 +166,12 @@ describe('mirror-images executor', () => {
     expect(updated.stdout).toMatch(/copied\s+core: \S+\/admin\/drifting:1\.0/);
     expect(await targetDigest('drifting')).toBe(images.alpha.digest);
     expect(JSON.parse(await readFile(lockFile, 'utf8')).images['drifting:1.0'].digest).toBe(images.alpha.digest);
+
+    const back = new RegistryClient({ credentials: {} });
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'gamma'), registryImage(back, ImageReference.parse(`${source.host}/upstream/drifting:1.0`)));
+    await back.close();
+    expect((await run({ manifest: 'drift.json', update: true })).success).toBe(true);
+    expect(JSON.parse(await readFile(lockFile, 'utf8')).images['drifting:1.0'].digest).toBe(images.gamma.digest);
   });
 
   it('--core-only mirrors the core group alone', async () => {
