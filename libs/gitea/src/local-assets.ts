@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256HexOfFile } from '@changemaker/oci';
 import { access, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checksumFileName, manifestFileName, signatureFileName } from '@changemaker/release-contract';
@@ -59,21 +58,13 @@ export function parseChecksums(text: string, source: string): Map<string, string
   return entries;
 }
 
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-export function sha256Of(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256HexOfFile as sha256OfFile, sha256Hex as sha256Of } from '@changemaker/oci';
 
 async function describeFile(path: string, sumsPath: string): Promise<LocalAsset> {
   const info = await stat(path).catch(() => {
     throw new ReleaseInputError(`${path} is listed in ${sumsPath} but does not exist: re-run package-release.`);
   });
-  return { name: basename(path), path, size: info.size, sha256: await sha256OfFile(path) };
+  return { name: basename(path), path, size: info.size, sha256: await sha256HexOfFile(path) };
 }
 
 async function exists(path: string): Promise<boolean> {

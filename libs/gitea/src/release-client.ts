@@ -15,15 +15,7 @@ import {
 } from './gitea-errors';
 import { nextPageUrl } from './link-header';
 import type { Attachment, CreateReleaseOption, EditReleaseOption, Release } from './release-types';
-import {
-  backoffDelay,
-  defaultRetryPolicy,
-  isRetryableStatus,
-  parseRetryAfter,
-  sleep,
-  type RetryNotice,
-  type RetryPolicy,
-} from './retry-policy';
+import { defaultRetryPolicy, isRetryableStatus, retryDelayMs, sleep, type RetryNotice, type RetryPolicy } from './retry-policy';
 
 export interface ReleaseClientOptions {
   /** The Gitea (or Forgejo) web root, e.g. https://gitea.example.com or https://host/gitea. */
@@ -31,7 +23,8 @@ export interface ReleaseClientOptions {
   /** owner/name */
   repo: string;
   token?: string;
-  retry?: RetryPolicy;
+  /** Merged over defaultRetryPolicy. */
+  retry?: Partial<RetryPolicy>;
   onRetry?: (notice: RetryNotice) => void;
   dispatcher?: Dispatcher;
 }
@@ -225,7 +218,7 @@ export class ReleaseClient {
   /** One call, repeated with backoff on network errors, 5xx and 429. */
   private async exchange(call: GiteaCall): Promise<GiteaAnswer> {
     const url = this.urlOf(call);
-    const policy = this.options.retry ?? defaultRetryPolicy;
+    const policy = { ...defaultRetryPolicy, ...this.options.retry };
     for (let attempt = 1; ; attempt += 1) {
       let answer: GiteaAnswer;
       try {
@@ -237,8 +230,7 @@ export class ReleaseClient {
         continue;
       }
       if (!isRetryableStatus(answer.status) || attempt >= policy.attempts) return answer;
-      const retryAfter = parseRetryAfter(answer.headers['retry-after']);
-      await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, `status ${answer.status}`, retryAfter);
+      await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, `status ${answer.status}`, answer.headers['retry-after']);
     }
   }
 
@@ -252,9 +244,9 @@ export class ReleaseClient {
     attempt: number,
     policy: RetryPolicy,
     reason: string,
-    retryAfterSeconds?: number,
+    retryAfter?: string | string[],
   ): Promise<void> {
-    const delayMs = backoffDelay(policy, attempt, retryAfterSeconds);
+    const delayMs = retryDelayMs(policy, attempt, retryAfter);
     this.options.onRetry?.({ method, path, attempt: attempt + 1, attempts: policy.attempts, reason, delayMs });
     await sleep(delayMs);
   }

@@ -18,7 +18,8 @@ import { copyImage, type BlobRetryNotice } from './copy-image';
 import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { ChunkUploadError, UploadSessionLostError } from './oci-errors';
-import { RegistryClient, type BlobDescriptor } from './registry-client';
+import type { BlobDescriptor } from './descriptors';
+import { RegistryClient } from './registry-client';
 import { registryImage } from './registry-repository';
 
 const KiB = 1024;

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { HttpResponse } from './http-response';
 import { ChunkUploadError, RegistryResponseError, RegistryUnreachableError, UploadSessionLostError } from './oci-errors';
-import type { BlobDescriptor } from './registry-client';
+import type { BlobDescriptor } from './descriptors';
 import { errorDetail, type RegistryRequest, type RegistryTransport } from './registry-transport';
 import { isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 

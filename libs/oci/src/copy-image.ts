@@ -1,22 +1,23 @@
 import { BlobTransfers } from './blob-transfers';
-import { sha256Digest } from './digest';
 import { HostLimiter } from './host-limiter';
 import { isDigestReference, type ImageLocation, type ImageStore } from './image-store';
-import { readManifestContent, type ChildDescriptor } from './manifest-content';
+import type { BlobDescriptor, ChildDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
+import { narrowToPlatforms } from './index-narrowing';
+import { readManifestContent } from './manifest-content';
 import {
   BlobNotFoundError,
   ManifestNotFoundError,
   OciError,
   RegistryAuthError,
+  NoMatchingPlatformError,
   UnsupportedMediaTypeError,
 } from './oci-errors';
-import { selectPlatforms } from './platform-selection';
-import type { BlobDescriptor, FetchedManifest } from './registry-client';
 import { defaultRetryPolicy, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 
-export interface CopyImageOptions {
-  /** e.g. ["linux/amd64", "linux/arm64"]; unset copies every platform and keeps the digest. */
-  platforms?: string[];
+export type CopyImageOptions = CopyPlanOptions & CopyExecutionOptions;
+
+/** How the writes of a plan are carried out. */
+export interface CopyExecutionOptions {
   /** Shared between copies so a whole run respects one limit per registry host. */
   limiter?: HostLimiter;
   /** Shared between copies so a layer several images share is uploaded once. */
@@ -54,6 +55,34 @@ export class ImageTargetError extends OciError {}
 
 export type BlobOutcome = 'copied' | 'mounted' | 'skipped';
 
+/** Source and target resolved by HEAD: all a copy with nothing to do costs. */
+export interface ResolvedCopy {
+  source: ImageLocation;
+  target: ImageLocation;
+  /** What the source reference names upstream. */
+  upstream: ManifestDescriptor;
+  /** What the target tag names now, if it exists. */
+  existing?: string;
+}
+
+export interface CopyPlan extends ResolvedCopy {
+  /** What the target tag is to name: the upstream manifest, or the index narrowed to the platforms asked for. */
+  wanted: { digest: string; mediaType: string };
+  action: 'current' | 'copy';
+  /** Manifests already in hand from planning (narrowed indexes, the upstream top), by digest. */
+  manifests: ReadonlyMap<string, FetchedManifest>;
+}
+
+export interface CopyPlanOptions {
+  /** e.g. ["linux/amd64", "linux/arm64"]; unset copies every platform and keeps the digest. */
+  platforms?: string[];
+  /**
+   * The digest an earlier run narrowed this upstream digest to for these platforms (a mirror lock
+   * records it): when the target already names it, the plan is "current" without reading a manifest.
+   */
+  knownNarrowedDigest?: string;
+}
+
 const defaultBlobRetry: RetryPolicy = { ...defaultRetryPolicy, attempts: 4 };
 
 /**
@@ -63,12 +92,47 @@ const defaultBlobRetry: RetryPolicy = { ...defaultRetryPolicy, attempts: 4 };
  * skipped, blobs on the same registry are mounted, the rest streamed.
  */
 export async function copyImage(source: ImageLocation, target: ImageLocation, options: CopyImageOptions = {}): Promise<CopyImageResult> {
+  return executeCopyPlan(await planCopy(await resolveCopy(source, target), options), options);
+}
+
+/** Both HEADs at once; a missing source is an error, a missing target tag is not. */
+export async function resolveCopy(source: ImageLocation, target: ImageLocation): Promise<ResolvedCopy> {
   if (isDigestReference(target.reference)) throw new ImageTargetError(`copy target ${target.store.description} needs a tag, not a digest`);
-  const copy = new ImageCopy(source.store, target.store, options);
-  return copy.run(source.reference, target.reference);
+  const [upstream, existing] = await settleAll([source.store.headManifest(source.reference), target.store.headManifest(target.reference)] as const);
+  if (!upstream) throw new ManifestNotFoundError(`${source.store.description}:${source.reference}`);
+  return { source, target, upstream, existing: existing?.digest };
+}
+
+/**
+ * Decides what the target tag is to name and whether it already does; reads source manifests only
+ * to narrow an index whose narrowed digest is not known yet. Writes nothing: a dry run is this.
+ */
+export async function planCopy(resolved: ResolvedCopy, options: CopyPlanOptions = {}): Promise<CopyPlan> {
+  const { upstream, existing, source } = resolved;
+  const decide = (wanted: { digest: string; mediaType: string }, manifests: ReadonlyMap<string, FetchedManifest> = new Map()): CopyPlan => ({
+    ...resolved,
+    wanted,
+    action: existing === wanted.digest ? 'current' : 'copy',
+    manifests,
+  });
+  if (!options.platforms) return decide(upstream);
+  if (options.knownNarrowedDigest && existing === options.knownNarrowedDigest) {
+    return decide({ digest: options.knownNarrowedDigest, mediaType: upstream.mediaType });
+  }
+  const describe = (digest: string) => `${source.store.description}@${digest}`;
+  const top = await source.store.getManifest(upstream.digest);
+  const narrowed = await narrowToPlatforms(top, options.platforms, (digest) => source.store.getManifest(digest), describe);
+  return decide(narrowed.top, new Map([[top.digest, top], ...narrowed.rewritten]));
+}
+
+/** Carries a plan out; a "current" plan costs nothing more. */
+export async function executeCopyPlan(plan: CopyPlan, options: CopyExecutionOptions = {}): Promise<CopyImageResult> {
+  return new ImageCopy(plan, options).run();
 }
 
 class ImageCopy {
+  private readonly source: ImageStore;
+  private readonly target: ImageStore;
   private readonly limiter: HostLimiter;
   private readonly transfers: BlobTransfers;
   private readonly blobRetry: RetryPolicy;
@@ -83,44 +147,30 @@ class ImageCopy {
   };
 
   constructor(
-    private readonly source: ImageStore,
-    private readonly target: ImageStore,
-    private readonly options: CopyImageOptions,
+    private readonly plan: CopyPlan,
+    private readonly options: CopyExecutionOptions,
   ) {
+    this.source = plan.source.store;
+    this.target = plan.target.store;
     this.limiter = options.limiter ?? new HostLimiter(4);
     this.transfers = options.transfers ?? new BlobTransfers();
     this.blobRetry = { ...defaultBlobRetry, ...options.blobRetry };
   }
 
-  async run(sourceReference: string, targetTag: string): Promise<CopyImageResult> {
-    // Both HEADs at once: this is all a re-run with nothing changed costs.
-    const [head, existing] = await settleAll([this.source.headManifest(sourceReference), this.target.headManifest(targetTag)] as const);
-    if (!head) throw new ManifestNotFoundError(`${this.source.description}:${sourceReference}`);
-    if (!this.options.platforms && existing?.digest === head.digest) {
-      return { ...this.result, digest: head.digest, mediaType: head.mediaType, status: 'current' };
-    }
-    const manifest = await this.source.getManifest(head.digest);
-    const top = this.options.platforms ? await this.narrowToPlatforms(manifest, this.options.platforms) : manifest;
-    if (top !== manifest && existing?.digest === top.digest) {
-      return { ...this.result, digest: top.digest, mediaType: top.mediaType, status: 'current' };
-    }
+  async run(): Promise<CopyImageResult> {
+    const { wanted } = this.plan;
+    if (this.plan.action === 'current') return { ...this.result, ...wanted, status: 'current' };
+    const top = await this.manifest(wanted.digest);
     await this.copyReferencedContent(top);
-    await this.target.putManifest(targetTag, top);
+    await this.target.putManifest(this.plan.target.reference, top);
     this.result.manifestsCopied++;
-    return { ...this.result, digest: top.digest, mediaType: top.mediaType, status: 'copied' };
+    return { ...this.result, ...wanted, status: 'copied' };
   }
 
-  /** A new index holding only the wanted platforms: its digest differs from the source's by necessity. */
-  private async narrowToPlatforms(manifest: FetchedManifest, platforms: string[]): Promise<FetchedManifest> {
-    const content = readManifestContent(this.describe(manifest.digest), manifest.mediaType, manifest.bytes);
-    if (content.kind !== 'index') return manifest;
-    const kept = selectPlatforms(content.children, platforms);
-    if (kept.length === 0) {
-      throw new UnsupportedMediaTypeError(this.describe(manifest.digest), `an index with none of the platforms ${platforms.join(', ')}`);
-    }
-    if (kept.length === content.children.length) return manifest;
-    const bytes = Buffer.from(JSON.stringify({ ...content.json, manifests: kept }));
-    return { bytes, mediaType: manifest.mediaType, digest: sha256Digest(bytes) };
+  /** A narrowed index exists only in the plan; everything else is read from the source. */
+  private manifest(digest: string): Promise<FetchedManifest> {
+    const inHand = this.plan.manifests.get(digest);
+    return inHand ? Promise.resolve(inHand) : this.source.getManifest(digest);
   }
 
   private async copyReferencedContent(manifest: FetchedManifest): Promise<void> {
@@ -137,7 +187,7 @@ class ImageCopy {
       this.result.manifestsSkipped++;
       return;
     }
-    const manifest = await this.source.getManifest(child.digest);
+    const manifest = await this.manifest(child.digest);
     await this.copyReferencedContent(manifest);
     await this.target.putManifest(child.digest, manifest);
     this.result.manifestsCopied++;
@@ -203,7 +253,7 @@ class ImageCopy {
 
 /** Failures a retry cannot fix: the blob or manifest is not there, or we may not read or write it. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError;
+  return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError || error instanceof NoMatchingPlatformError;
 }
 
 /**

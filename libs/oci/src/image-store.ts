@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './registry-client';
+import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
 
 /**
  * Somewhere images can be read from and written to: a repository in a registry, or an OCI

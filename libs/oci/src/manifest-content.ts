@@ -1,18 +1,6 @@
 import { isImageManifestMediaType, isIndexMediaType } from './media-types';
 import { UnsupportedMediaTypeError } from './oci-errors';
-import type { BlobDescriptor } from './registry-client';
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-export interface ChildDescriptor extends BlobDescriptor {
-  mediaType: string;
-  platform?: Platform;
-  annotations?: Record<string, string>;
-}
+import type { BlobDescriptor, ChildDescriptor, Platform } from './descriptors';
 
 export type ManifestContent =
   | { kind: 'index'; children: ChildDescriptor[]; json: Record<string, unknown> }

@@ -1,11 +1,12 @@
 import { BlobTransfers } from './blob-transfers';
-import { copyImage, type CopyImageOptions, type CopyImageResult } from './copy-image';
+import { executeCopyPlan, planCopy, resolveCopy, type CopyExecutionOptions, type CopyImageResult } from './copy-image';
 import { HostLimiter } from './host-limiter';
-import { ImageReference } from './image-reference';
 import type { ImageLocation } from './image-store';
+import { ImageReference } from './image-reference';
 import type { MirrorImage } from './mirror-list';
 import { OciLayout } from './oci-layout';
-import { InvalidReferenceError } from './oci-errors';
+import { knownNarrowedDigest, lockedDigestIfMoved, type MirrorLock } from './mirror-lock';
+import { InvalidReferenceError, ManifestNotFoundError } from './oci-errors';
 import type { RegistryClient } from './registry-client';
 import { BlobSightings, registryImage } from './registry-repository';
 
@@ -17,25 +18,39 @@ export interface MirrorImagesOptions {
   concurrency: number;
   /** Unset: every platform, digests unchanged. */
   platforms?: string[];
-  /** Resolve with HEAD requests only; write nothing. */
+  /** Plan exactly as a real run does (resolve, compare, decide), then write nothing. */
   dryRun?: boolean;
+  /** What earlier runs mirrored: an upstream tag that moved since is refused, and narrowed digests are known. */
+  lock?: MirrorLock;
+  /** Pins (targets, e.g. postgres:16-alpine) whose moved upstream digest is accepted, or all of them. */
+  acceptMoved?: 'all' | ReadonlySet<string>;
   onImageDone?: (outcome: MirrorOutcome) => void;
   /** Called as each blob is copied, with its size, so long runs can report bytes as they go. */
   onBytesCopied?: (bytes: number) => void;
-  onBlobRetry?: CopyImageOptions['onBlobRetry'];
+  onBlobRetry?: CopyExecutionOptions['onBlobRetry'];
 }
 
-export type MirrorStatus = 'copied' | 'current' | 'would-copy' | 'failed';
+/** `moved`: upstream's tag names another digest than the lock records; refused until accepted. */
+export type MirrorStatus = 'copied' | 'current' | 'would-copy' | 'moved' | 'failed';
 
 export interface MirrorOutcome {
   group: string;
   source: string;
+  /** Where it goes, as reports name it. */
   target: string;
+  /** The pin's target as the mirror list gives it (the lock's key), e.g. postgres:16-alpine. */
+  pin: string;
   status: MirrorStatus;
-  /** Set once the source was resolved. */
+  /** What the source names upstream, once resolved. */
+  upstreamDigest?: string;
+  /** What the target tag names (or would): upstream's digest unless narrowed. */
   digest?: string;
+  /** The platforms kept when narrowing changed the digest. */
+  narrowedTo?: string[];
+  /** For `moved`: the digest the lock records. */
+  lockedDigest?: string;
   copy?: CopyImageResult;
-  /** Why it failed (or, in a dry run, why it could not be checked). */
+  /** Why it failed or was refused, with what to do about it. */
   error?: string;
   durationMs: number;
 }
@@ -73,7 +88,7 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   const targets = mirrorTargets(options.targetRegistry, images, options.client, sightings);
   const limiter = new HostLimiter(options.concurrency * 4);
   const transfers = new BlobTransfers();
-  const onBlobDone: CopyImageOptions['onBlobDone'] = (blob, outcome) => {
+  const onBlobDone: CopyExecutionOptions['onBlobDone'] = (blob, outcome) => {
     if (outcome === 'copied') options.onBytesCopied?.(blob.size);
   };
   const outcomes: MirrorOutcome[] = new Array(images.length);
@@ -88,23 +103,48 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   return outcomes;
 }
 
-async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: Pick<CopyImageOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>, sightings: BlobSightings): Promise<MirrorOutcome> {
+type SharedCopyOptions = Pick<CopyExecutionOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>;
+
+/** The same steps for a dry run and a real one: resolve, check the lock, plan; only a real run executes. */
+async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: SharedCopyOptions, sightings: BlobSightings): Promise<MirrorOutcome> {
   const started = Date.now();
-  const base = { group: image.group, source: image.source.toString(), target: target.description };
-  const source = registryImage(options.client, image.source, sightings);
+  const source = image.source.toString();
+  const base = { group: image.group, source, target: target.description, pin: image.target };
+  const finish = (fields: Omit<MirrorOutcome, keyof typeof base | 'durationMs'>): MirrorOutcome => ({ ...base, ...fields, durationMs: Date.now() - started });
+  const lock = options.lock ?? new Map();
   try {
-    if (options.dryRun) return { ...base, ...(await checkOne(source, target.location)), durationMs: Date.now() - started };
-    const copy = await copyImage(source, target.location, { platforms: options.platforms, ...shared });
-    return { ...base, status: copy.status, digest: copy.digest, copy, durationMs: Date.now() - started };
+    const resolved = await resolveCopy(registryImage(options.client, image.source, sightings), target.location);
+    const upstreamDigest = resolved.upstream.digest;
+    const lockedDigest = lockedDigestIfMoved(lock, image.target, source, upstreamDigest);
+    if (lockedDigest && !isAccepted(options.acceptMoved, image.target)) {
+      return finish({ status: 'moved', upstreamDigest, lockedDigest, error: movedMessage(image, lockedDigest, upstreamDigest) });
+    }
+    const knownNarrowed = options.platforms ? knownNarrowedDigest(lock, image.target, source, upstreamDigest, options.platforms) : undefined;
+    const plan = await planCopy(resolved, { platforms: options.platforms, knownNarrowedDigest: knownNarrowed });
+    const decided = { upstreamDigest, digest: plan.wanted.digest, narrowedTo: plan.wanted.digest !== upstreamDigest ? options.platforms : undefined };
+    if (options.dryRun) return finish({ ...decided, status: plan.action === 'current' ? 'current' : 'would-copy' });
+    const copy = await executeCopyPlan(plan, shared);
+    return finish({ ...decided, status: copy.status, copy });
   } catch (error) {
-    return { ...base, status: 'failed', error: (error as Error).message, durationMs: Date.now() - started };
+    return finish({ status: 'failed', error: explainFailure(error, image) });
   }
 }
 
-/** A dry run compares digests by HEAD: nothing is read in full, nothing written. */
-async function checkOne(source: ImageLocation, target: ImageLocation): Promise<Pick<MirrorOutcome, 'status' | 'digest' | 'error'>> {
-  const found = await source.store.headManifest(source.reference);
-  if (!found) return { status: 'failed', error: `manifest unknown: ${source.store.description}:${source.reference} does not exist` };
-  const existing = await target.store.headManifest(target.reference);
-  return { status: existing?.digest === found.digest ? 'current' : 'would-copy', digest: found.digest };
+function isAccepted(accept: MirrorImagesOptions['acceptMoved'], pin: string): boolean {
+  return accept === 'all' || (accept?.has(pin) ?? false);
+}
+
+function movedMessage(image: MirrorImage, from: string, to: string): string {
+  return `upstream moved ${image.target} from ${from} to ${to} (${image.source} at ${image.file}:${image.line}); ` +
+    `check what changed upstream, then accept it with --update=${image.target}, or pin the digest you tested in the list (name:tag@sha256:...)`;
+}
+
+/** A missing image is most often a pin that is wrong or a tag removed upstream: point at the line to fix. */
+function explainFailure(error: unknown, image: MirrorImage): string {
+  const message = (error as Error).message;
+  const pinned = `${image.source.registry}/${image.source.repository}:${image.source.manifestReference}`;
+  if (error instanceof ManifestNotFoundError && error.reference === pinned) {
+    return `${image.file}:${image.line}: ${message}; check the pin: the tag may be misspelt or removed upstream (list its tags with \`skopeo list-tags docker://${image.source.name}\`)`;
+  }
+  return message;
 }

@@ -1,8 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MirrorListError, parseMirrorList, selectGroups } from './mirror-list';
-
-const schema = JSON.parse(readFileSync(join(__dirname, '../../../docker/mirror-images.schema.json'), 'utf8')) as object;
+import { mirrorListSchema as schema, MirrorListError, parseMirrorList, selectGroups } from './mirror-list';
 
 function listText(images: Array<{ source: string; target: string }>, extra = ''): string {
   return `{\n  "groups": {\n    "core": {\n      "images": [\n${images.map((i) => `        { "source": "${i.source}", "target": "${i.target}"${extra} }`).join(',\n')}\n      ]\n    }\n  }\n}\n`;

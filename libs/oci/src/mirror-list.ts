@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
 import { ImageReference } from './image-reference';
+import mirrorListSchema from './mirror-images.schema.json';
 import { InvalidReferenceError, OciError } from './oci-errors';
 
 /** One pinned third-party image of docker/mirror-images.json. */
@@ -10,7 +11,8 @@ export interface MirrorImage {
   source: ImageReference;
   /** Short name and tag in the private registry, e.g. jitsi-web:stable-9823. */
   target: string;
-  /** Where it stands in the file, for messages. */
+  /** Where it stands, for messages: the list file and line. */
+  file: string;
   line: number;
 }
 
@@ -35,19 +37,22 @@ interface RawList {
   groups: Record<string, { images: RawImage[] }>;
 }
 
-/** Reads and validates the mirror list against its JSON Schema (the file IDEs complete from). */
-export async function loadMirrorList(file: string, schemaFile: string): Promise<MirrorList> {
-  // One after the other, so a missing list is reported as such even when its schema is missing too.
-  const text = await readText(file);
-  const schemaText = await readText(schemaFile);
-  return parseMirrorList(text, file, JSON.parse(schemaText) as object);
+/**
+ * The schema every mirror list is checked against, built into the library (no file to find at run
+ * time); the one a list's `$schema` names is for the editor only.
+ */
+export { mirrorListSchema };
+
+/** Reads and validates a mirror list against the schema this library ships; messages name it `shownAs`. */
+export async function loadMirrorList(file: string, shownAs = file): Promise<MirrorList> {
+  return parseMirrorList(await readText(file, shownAs), shownAs, mirrorListSchema);
 }
 
-async function readText(file: string): Promise<string> {
+async function readText(file: string, shownAs: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new MirrorListError(file, [`${file} cannot be read (${(error as NodeJS.ErrnoException).code}); check the manifest option`]);
+    throw new MirrorListError(shownAs, [`${shownAs} cannot be read (${(error as NodeJS.ErrnoException).code}); check the manifest option`]);
   }
 }
 
@@ -55,7 +60,7 @@ async function readText(file: string): Promise<string> {
  * Validates everything before anything is copied: JSON syntax, the schema, every reference,
  * and that no two sources claim one target name.
  */
-export function parseMirrorList(text: string, file: string, schema: object): MirrorList {
+export function parseMirrorList(text: string, file: string, schema: object = mirrorListSchema): MirrorList {
   const raw = parseJson(text, file);
   const tree = parseTree(text);
   const lineOf = (path: Array<string | number>) => {
@@ -72,7 +77,7 @@ export function parseMirrorList(text: string, file: string, schema: object): Mir
     groups.set(group, images.flatMap((image, index) => {
       const line = lineOf(['groups', group, 'images', index]);
       try {
-        return [{ group, source: ImageReference.parse(image.source), target: validTarget(image.target), line }];
+        return [{ group, source: ImageReference.parse(image.source), target: validTarget(image.target), file, line }];
       } catch (error) {
         problems.push(`${file}:${line}: ${(error as Error).message}`);
         return [];

@@ -15,10 +15,18 @@ export class InvalidReferenceError extends OciError {
   }
 }
 
+/** No HTTP answer at all: the message says what to check, as nothing else will. */
 export class RegistryUnreachableError extends OciError {
   constructor(readonly registry: string, cause: string) {
-    super(`registry ${registry} is unreachable: ${cause}`);
+    super(`registry ${registry} is unreachable: ${cause}; ${unreachableRemedy(cause)}`);
   }
+}
+
+function unreachableRemedy(cause: string): string {
+  if (/EPROTO|wrong version number|SSL|TLS|certificate/i.test(cause)) {
+    return 'a registry that speaks plain http must be listed in --insecure-registries, and one with a private CA needs NODE_EXTRA_CA_CERTS';
+  }
+  return 'check the host and port, that the registry is running, and the network or proxy between (a plain-http registry also needs --insecure-registries)';
 }
 
 /** Wrong or missing credentials. The message names the registry and user, never the secret. */
@@ -56,6 +64,16 @@ export class DigestMismatchError extends OciError {
 export class UnsupportedMediaTypeError extends OciError {
   constructor(readonly what: string, readonly mediaType: string) {
     super(`${what} has unsupported media type "${mediaType}"`);
+  }
+}
+
+/** --platforms asked for nothing an image has. */
+export class NoMatchingPlatformError extends OciError {
+  constructor(readonly what: string, readonly platforms: string[], readonly available: string[]) {
+    super(
+      `${what} has none of the platforms ${platforms.join(', ')} (it has ${available.join(', ') || 'no platform-specific manifests'}); ` +
+        'add one of those to --platforms, or mirror this image without --platforms',
+    );
   }
 }
 

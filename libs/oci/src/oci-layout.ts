@@ -10,7 +10,7 @@ import { isDigestReference, type BlobReadOptions, type ImageLocation, type Image
 import { withLayoutLock, type LayoutLockOptions } from './layout-lock';
 import { mediaTypes } from './media-types';
 import { BlobNotFoundError, ManifestNotFoundError, OciLayoutError } from './oci-errors';
-import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './registry-client';
+import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
 
 export type { LayoutLockOptions } from './layout-lock';
 

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ChunkedUpload, uploadLocationOf } from './chunked-upload';
+import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
 import { sha256Digest, verifyDigest } from './digest';
 import { HashingStream } from './hashing-stream';
 import { HttpConnections } from './http-connections';
@@ -24,23 +25,6 @@ export interface RegistryClientOptions {
   chunkSize?: number;
   /** Called once per HTTP request sent, e.g. to count manifest GETs. */
   onRequest?: (event: RegistryRequestEvent) => void;
-}
-
-export interface ManifestDescriptor {
-  digest: string;
-  mediaType: string;
-  size: number;
-}
-
-export interface FetchedManifest {
-  bytes: Buffer;
-  mediaType: string;
-  digest: string;
-}
-
-export interface BlobDescriptor {
-  digest: string;
-  size: number;
 }
 
 /** Where a blob or manifest lives: an ImageReference fits. */

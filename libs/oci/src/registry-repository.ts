@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { ImageReference } from './image-reference';
 import { isDigestReference, type BlobReadOptions, type ImageLocation, type ImageStore } from './image-store';
-import type { BlobDescriptor, FetchedManifest, ManifestDescriptor, RegistryClient } from './registry-client';
+import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
+import type { RegistryClient } from './registry-client';
 
 /** Repositories on one registry host known to hold a blob, so later copies mount it instead of uploading it again. */
 export class BlobSightings {

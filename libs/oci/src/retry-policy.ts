@@ -1,3 +1,7 @@
+/**
+ * The workspace's one retry policy, for registry and Gitea calls alike: which answers are worth
+ * another try, how long to wait (Retry-After as seconds or an HTTP date, capped), how often.
+ */
 export interface RetryPolicy {
   /** Total tries, the first included. */
   attempts: number;
@@ -22,14 +26,15 @@ export function isRetryableStatus(status: number): boolean {
  * Exponential backoff with full jitter (so parallel copies do not retry in lockstep), unless
  * the registry said how long to wait.
  */
-export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfter?: string): number {
+export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfter?: string | string[]): number {
   const requested = parseRetryAfterMs(retryAfter);
   if (requested !== undefined) return Math.min(requested, policy.maxRetryAfterMs);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
-function parseRetryAfterMs(value: string | undefined): number | undefined {
+function parseRetryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -7,7 +7,6 @@ import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticIma
 import runExecutor from './executor';
 import type { MirrorImagesOptions } from './schema';
 
-const workspaceRoot = join(__dirname, '../../../../..');
 const credentials = { username: 'mirror-bot', password: 'pa55-word-that-must-not-leak' };
 
 interface Run {
@@ -39,9 +38,6 @@ describe('mirror-images executor', () => {
     for (const image of written) {
       await copyImage(ociLayoutImage(join(dir, 'layout'), image.tag), registryImage(pusher, ImageReference.parse(`${source.host}/upstream/${image.tag}:1.0`)));
     }
-    await copyFile(join(workspaceRoot, 'docker/mirror-images.schema.json'), join(dir, 'mirror.schema.json'));
-    await copyFile(join(workspaceRoot, 'docker/mirror-images.schema.json'), join(dir, 'broken.schema.json'));
-    await copyFile(join(workspaceRoot, 'docker/mirror-images.schema.json'), join(dir, 'clash.schema.json'));
     const src = (name: string) => `${sourceProxy.host}/upstream/${name}:1.0`;
     await writeFile(join(dir, 'mirror.json'), JSON.stringify({
       groups: {
@@ -51,6 +47,8 @@ describe('mirror-images executor', () => {
       },
     }, null, 2));
     await writeFile(join(dir, 'broken.json'), `{\n  "groups": {\n    "core": {\n      "images": [\n        { "source": "${src('alpha')}", "taget": "alpha:1.0" }\n      ]\n    }\n  }\n}\n`);
+    await writeFile(join(dir, 'bad-lock.json'), JSON.stringify({ groups: { core: { images: [{ source: src('alpha'), target: 'alpha:1.0' }] } } }));
+    await writeFile(join(dir, 'bad-lock.lock.json'), '{ "lockfileVersion": 1, "images": {');
     await writeFile(join(dir, 'clash.json'), JSON.stringify({ groups: { core: { images: [{ source: src('alpha'), target: 'same:1.0' }, { source: src('gamma'), target: 'same:2.0' }] } } }, null, 2));
   });
   afterAll(async () => {
@@ -94,15 +92,15 @@ describe('mirror-images executor', () => {
     expect(sourceProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
   });
 
-  it('mirrors every image, digests unchanged; an unknown image fails alone and is named', async () => {
+  it('mirrors every image of a list with no schema beside it, digests unchanged; an unknown image fails alone and is named', async () => {
     const result = await run({ concurrency: 2 });
     expect(result.success).toBe(false);
     for (const name of ['alpha', 'beta', 'gamma']) {
       expect(result.stdout).toMatch(new RegExp(`copied\\s+\\w+: \\S+/admin/${name}:1\\.0`));
       expect(await targetDigest(name)).toBe(images[name].digest);
     }
-    expect(result.stdout).toMatch(/FAILED\s+platform: \S+\/admin\/nonexistent:1\.0\s+<- \S+nonexistent:1\.0: manifest unknown/);
-    expect(result.stdout).toMatch(/^total\s+4\s+3\s+0\s+1\s/m);
+    expect(result.stdout).toMatch(/FAILED\s+platform: \S+\/admin\/nonexistent:1\.0\s+<- \S+nonexistent:1\.0: mirror\.json:\d+: manifest unknown: .* check the pin: the tag may be misspelt or removed upstream/);
+    expect(result.stdout).toMatch(/^total\s+4\s+3\s+0\s+0\s+1\s/m);
     expect(result.stdout).toContain('1 of 4 images failed (3 copied, 0 already current): ');
     expect(`${result.stdout}${result.stderr}`).not.toContain(credentials.password);
   });
@@ -129,13 +127,51 @@ describe('mirror-images executor', () => {
     expect(targetProxy.requests).toEqual([]);
   });
 
-  it('--platforms narrows each index to those platforms', async () => {
+  it('--platforms narrows each index to those platforms and says so with both digests, in text and JSON', async () => {
     const result = await run({ registry: 'oci:arm-bundle', coreOnly: true, platforms: 'linux/arm64', json: true });
     expect(result.success).toBe(true);
-    const [alpha] = (JSON.parse(result.stdout) as { images: Array<{ digest: string }> }).images;
+    const [alpha] = (JSON.parse(result.stdout) as { images: Array<{ digest: string; upstreamDigest: string }> }).images;
     expect(alpha.digest).not.toBe(images.alpha.digest);
+    expect(alpha.upstreamDigest).toBe(images.alpha.digest);
+    expect(result.stderr).toContain(`narrowed: upstream ${images.alpha.digest} → ${alpha.digest} (linux/arm64 kept)`);
     const index = JSON.parse(await readFile(join(dir, 'arm-bundle/blobs/sha256', alpha.digest.slice(7)), 'utf8')) as { manifests: Array<{ platform: { architecture: string } }> };
     expect(index.manifests.map((m) => m.platform.architecture)).toEqual(['arm64']);
+  });
+
+  it('records upstream digests in a lock beside the list; refuses a tag that moved until --update accepts it and rewrites the lock', async () => {
+    const pusher = new RegistryClient({ credentials: {} });
+    const drifting = registryImage(pusher, ImageReference.parse(`${source.host}/upstream/drifting:1.0`));
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'gamma'), drifting);
+    await writeFile(join(dir, 'drift.json'), JSON.stringify({ groups: { core: { images: [{ source: `${sourceProxy.host}/upstream/drifting:1.0`, target: 'drifting:1.0' }] } } }, null, 2));
+    const lockFile = join(dir, 'drift.lock.json');
+    expect((await run({ manifest: 'drift.json', dryRun: true })).success).toBe(true);
+    await expect(readFile(lockFile)).rejects.toThrow(/ENOENT/);
+    const first = await run({ manifest: 'drift.json' });
+    expect(first.stdout).toContain('lock: wrote drift.lock.json (1 pin)');
+    const locked = await readFile(lockFile, 'utf8');
+    expect(JSON.parse(locked)).toEqual({ lockfileVersion: 1, images: { 'drifting:1.0': { source: `${sourceProxy.host}/upstream/drifting:1.0`, digest: images.gamma.digest } } });
+
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'alpha'), drifting);
+    await pusher.close();
+    targetProxy.requests.length = 0;
+    const refused = await run({ manifest: 'drift.json' });
+    expect(refused.success).toBe(false);
+    expect(refused.stdout).toMatch(new RegExp(`MOVED\\s+core: \\S+/admin/drifting:1\\.0 .*upstream moved drifting:1\\.0 from ${images.gamma.digest} to ${images.alpha.digest} \\(\\S+ at drift\\.json:5\\)`));
+    expect(refused.stdout).toContain('1 moved upstream and was not copied (drifting:1.0): check them, then --update=drifting:1.0');
+    expect(targetProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+    expect(await readFile(lockFile, 'utf8')).toBe(locked);
+
+    const updated = await run({ manifest: 'drift.json', update: 'drifting' });
+    expect(updated.success).toBe(true);
+    expect(updated.stdout).toMatch(/copied\s+core: \S+\/admin\/drifting:1\.0/);
+    expect(await targetDigest('drifting')).toBe(images.alpha.digest);
+    expect(JSON.parse(await readFile(lockFile, 'utf8')).images['drifting:1.0'].digest).toBe(images.alpha.digest);
+
+    const back = new RegistryClient({ credentials: {} });
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'gamma'), registryImage(back, ImageReference.parse(`${source.host}/upstream/drifting:1.0`)));
+    await back.close();
+    expect((await run({ manifest: 'drift.json', update: true })).success).toBe(true);
+    expect(JSON.parse(await readFile(lockFile, 'utf8')).images['drifting:1.0'].digest).toBe(images.gamma.digest);
   });
 
   it('--core-only mirrors the core group alone', async () => {
@@ -160,6 +196,8 @@ describe('mirror-images executor', () => {
     [{ coreOnly: true, groups: 'core' }, /either --core-only or --groups/],
     [{ platforms: 'amd64' }, /"amd64" is not os\/arch/],
     [{ registry: 'admin' }, /target registry must start with a host/],
+    [{ update: 'postgres' }, /--update: "postgres" is no pin of the images selected; name a target such as alpha:1\.0/],
+    [{ manifest: 'bad-lock.json' }, /bad-lock\.lock\.json is not valid JSON .*; restore it from version control/],
   ])('refuses bad input %j with a clear line per problem and no request', async (options, message) => {
     const result = await run(options as MirrorImagesOptions);
     expect(result.success).toBe(false);

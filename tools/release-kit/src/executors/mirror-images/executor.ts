@@ -1,21 +1,33 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import {
   defaultGiteaRegistry,
+  formatMirrorLock,
   loadMirrorList,
   mirrorImages,
+  mirrorLockFileOf,
   mirrorTargets,
   OciError,
+  readMirrorLock,
+  recordMirrored,
   RegistryClient,
   selectGroups,
+  writeMirrorLock,
   type MirrorImage,
+  type MirrorList,
+  type MirrorLock,
 } from '@changemaker/oci';
 import { countOf, outcomeLine, ProgressHeartbeat, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 
 interface NormalizedOptions {
   manifest: string;
-  schema: string;
+  lockFile: string;
+  /** The list and lock as messages name them: relative to the workspace root. */
+  manifestShown: string;
+  lockShown: string;
+  /** --update: accept every moved pin, or these. */
+  update: 'all' | string[] | undefined;
   registry: string;
   groups?: string[];
   dryRun: boolean;
@@ -28,10 +40,16 @@ interface NormalizedOptions {
 
 export default async function runExecutor(options: MirrorImagesOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   let normalized: NormalizedOptions;
+  let list: MirrorList;
   let images: MirrorImage[];
+  let lock: MirrorLock;
+  let acceptMoved: 'all' | Set<string> | undefined;
   try {
     normalized = normalizeOptions(options, context.root, process.env);
-    images = selectGroups(await loadMirrorList(normalized.manifest, normalized.schema), normalized.groups);
+    list = await loadMirrorList(normalized.manifest, normalized.manifestShown);
+    images = selectGroups(list, normalized.groups);
+    lock = await readMirrorLock(normalized.lockFile, normalized.lockShown);
+    acceptMoved = pinsToUpdate(normalized.update, images);
   } catch (error) {
     return refuse(error);
   }
@@ -52,6 +70,8 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
     concurrency: normalized.concurrency,
     platforms: normalized.platforms,
     dryRun: normalized.dryRun,
+    lock,
+    acceptMoved,
     onImageDone: (outcome) => {
       heartbeat.imageDone();
       progress(outcomeLine(outcome, normalized.dryRun));
@@ -65,8 +85,36 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
   });
   progress(summaryTable(outcomes, normalized.dryRun));
   progress(verdictLine(outcomes, normalized.registry, normalized.dryRun));
-  if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, images: outcomes }));
-  return { success: outcomes.every((outcome) => outcome.status !== 'failed') };
+  let lockWritten = false;
+  if (!normalized.dryRun) {
+    const listed = new Set([...list.groups.values()].flat().map((image) => image.target));
+    const next = recordMirrored(lock, outcomes, normalized.platforms, listed);
+    if (formatMirrorLock(next) !== formatMirrorLock(lock)) {
+      try {
+        await writeMirrorLock(normalized.lockFile, next);
+      } catch (error) {
+        return refuse(error);
+      }
+      lockWritten = true;
+      progress(`lock: wrote ${normalized.lockShown} (${countOf(next.size, 'pin')}); commit it with the mirror list`);
+    }
+  }
+  if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, lockFile: normalized.lockShown, lockWritten, images: outcomes }));
+  return { success: outcomes.every((outcome) => outcome.status !== 'failed' && outcome.status !== 'moved') };
+}
+
+/** --update names pins by target (postgres:16-alpine) or its name alone (postgres); a name matching nothing is a mistake. */
+function pinsToUpdate(update: NormalizedOptions['update'], images: MirrorImage[]): 'all' | Set<string> | undefined {
+  if (update === undefined || update === 'all') return update;
+  const unknown = update.filter((name) => !images.some((image) => matchesPin(image, name)));
+  if (unknown.length > 0) {
+    throw new OciError(`--update: ${unknown.map((name) => `"${name}"`).join(', ')} is no pin of the images selected; name a target such as ${images[0]?.target ?? 'postgres:16-alpine'}, or give --update alone to accept every moved pin`);
+  }
+  return new Set(images.filter((image) => update.some((name) => matchesPin(image, name))).map((image) => image.target));
+}
+
+function matchesPin(image: MirrorImage, name: string): boolean {
+  return image.target === name || image.target.split(':')[0] === name;
 }
 
 function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJS.ProcessEnv): NormalizedOptions {
@@ -80,7 +128,10 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   if (badPlatform) throw new OciError(`--platforms: "${badPlatform}" is not os/arch[/variant], e.g. linux/arm64`);
   return {
     manifest,
-    schema: manifest.replace(/\.json$/, '.schema.json'),
+    lockFile: mirrorLockFileOf(manifest),
+    manifestShown: relative(root, manifest),
+    lockShown: relative(root, mirrorLockFileOf(manifest)),
+    update: options.update === true ? 'all' : listOption(options.update === false ? undefined : options.update),
     registry: workspaceRelativeLayout(options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry, root),
     groups,
     dryRun: options.dryRun ?? false,

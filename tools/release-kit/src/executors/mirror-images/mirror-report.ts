@@ -5,6 +5,7 @@ const statusLabels: Record<MirrorOutcome['status'], string> = {
   copied: 'copied',
   current: 'current',
   'would-copy': 'would copy',
+  moved: 'MOVED',
   failed: 'FAILED',
 };
 
@@ -17,13 +18,19 @@ export function outcomeLine(outcome: MirrorOutcome, dryRun: boolean): string {
   const detail = copy && copy.status === 'copied'
     ? `  ${formatByteSize(copy.bytesCopied)}, blobs ${copy.blobsCopied} copied / ${copy.blobsMounted} mounted / ${copy.blobsSkipped} skipped, ${copy.manifestsCopied} manifests`
     : '';
-  return `${head}${detail}  (${(outcome.durationMs / 1000).toFixed(1)}s)`;
+  return `${head}${detail}  (${(outcome.durationMs / 1000).toFixed(1)}s)${narrowedNote(outcome)}`;
+}
+
+/** A narrowed digest differs from upstream's by necessity; say so, with both, so nobody hunts for the difference. */
+function narrowedNote(outcome: MirrorOutcome): string {
+  if (!outcome.narrowedTo) return '';
+  return `\n           narrowed: upstream ${outcome.upstreamDigest} → ${outcome.digest} (${outcome.narrowedTo.join(', ')} kept)`;
 }
 
 /** One row per group and a total, so a 36-image run ends with something readable. */
 export function summaryTable(outcomes: MirrorOutcome[], dryRun: boolean): string {
-  const columns = dryRun ? ['would copy', 'current', 'unchecked'] : ['copied', 'current', 'failed'];
-  const statuses: Array<MirrorOutcome['status']> = dryRun ? ['would-copy', 'current', 'failed'] : ['copied', 'current', 'failed'];
+  const columns = dryRun ? ['would copy', 'current', 'moved', 'unchecked'] : ['copied', 'current', 'moved', 'failed'];
+  const statuses: Array<MirrorOutcome['status']> = dryRun ? ['would-copy', 'current', 'moved', 'failed'] : ['copied', 'current', 'moved', 'failed'];
   const groups = [...new Set(outcomes.map((o) => o.group))];
   const row = (name: string, members: MirrorOutcome[]) => [
     name,
@@ -38,12 +45,14 @@ export function summaryTable(outcomes: MirrorOutcome[], dryRun: boolean): string
 
 export function verdictLine(outcomes: MirrorOutcome[], registry: string, dryRun: boolean): string {
   const failed = outcomes.filter((o) => o.status === 'failed');
+  const moved = outcomes.filter((o) => o.status === 'moved');
   const what = dryRun ? `dry run against ${registry}, nothing written` : `mirrored into ${registry}`;
   const counts = dryRun
     ? `${countStatus(outcomes, 'would-copy')} to copy, ${countStatus(outcomes, 'current')} current`
     : `${countStatus(outcomes, 'copied')} copied, ${countStatus(outcomes, 'current')} already current`;
-  if (failed.length === 0) return `${what}: ${countOf(outcomes.length, 'image')}, ${counts}`;
-  return `${what}: ${failed.length} of ${countOf(outcomes.length, 'image')} ${dryRun ? 'could not be checked' : 'failed'} (${counts}): ${failed.map((o) => o.target).join(', ')}`;
+  const movedNote = moved.length === 0 ? '' : `; ${moved.length} moved upstream and ${moved.length === 1 ? 'was' : 'were'} not copied (${moved.map((o) => o.pin).join(', ')}): check them, then --update=${moved.map((o) => o.pin).join(',')}`;
+  if (failed.length === 0) return `${what}: ${countOf(outcomes.length, 'image')}, ${counts}${movedNote}`;
+  return `${what}: ${failed.length} of ${countOf(outcomes.length, 'image')} ${dryRun ? 'could not be checked' : 'failed'} (${counts}): ${failed.map((o) => o.target).join(', ')}${movedNote}`;
 }
 
 /** Between image lines, a big layer can take minutes: say every so often that bytes are moving. */

@@ -9,4 +9,5 @@ export interface MirrorImagesOptions {
   chunkSize?: number;
   insecureRegistries?: string[];
   json?: boolean;
+  update?: boolean | string[] | string;
 }

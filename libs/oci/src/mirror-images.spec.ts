@@ -1,0 +1,168 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePort, skopeoManifestDigest, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { copyImage } from './copy-image';
+import type { ChildDescriptor } from './descriptors';
+import { ImageReference } from './image-reference';
+import { mediaTypes } from './media-types';
+import { mirrorImages, type MirrorImagesOptions, type MirrorOutcome } from './mirror-images';
+import type { MirrorImage } from './mirror-list';
+import { recordMirrored, type MirrorLock } from './mirror-lock';
+import { ociLayoutImage } from './oci-layout';
+import { RegistryClient } from './registry-client';
+import type { RegistryRequestEvent } from './registry-transport';
+import { registryImage } from './registry-repository';
+
+const credentials = { username: 'mirror', password: 'target-registry-secret' };
+
+describe('mirrorImages between real registries', () => {
+  let source: TestRegistry;
+  let target: TestRegistry;
+  let dir: string;
+  let images: Record<string, WrittenImage>;
+  let nestedDigest: string;
+  let events: RegistryRequestEvent[];
+  let client: RegistryClient;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-mirror-images-'));
+    [source, target] = await Promise.all([startRegistry(), startRegistry({ credentials })]);
+    const written = await writeSyntheticImages(join(dir, 'layout'), [
+      { tag: 'multi', kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'], layers: [{ seed: 'base', size: 200_000 }, { seed: 'm-{platform}', size: 30_000 }], attestation: true },
+      { tag: 'dockerlist', kind: 'docker-list', platforms: ['linux/amd64', 'linux/arm64'], layers: [{ seed: 'base', size: 200_000 }, { seed: 'd-{platform}', size: 30_000 }] },
+      { tag: 'single', kind: 'single', platforms: ['linux/amd64'], layers: [{ seed: 'base', size: 200_000 }] },
+      { tag: 'riscv', kind: 'single', platforms: ['linux/riscv64'], layers: [{ seed: 'r', size: 20_000 }] },
+    ]);
+    images = Object.fromEntries(written.map((image) => [image.tag, image]));
+    const pusher = new RegistryClient({ credentials: {} });
+    const upstream = (name: string) => registryImage(pusher, ImageReference.parse(`${source.host}/upstream/${name}`));
+    for (const image of written) await copyImage(ociLayoutImage(join(dir, 'layout'), image.tag), upstream(`${image.tag}:1.0`));
+    // An index whose children are an OCI index, a Docker manifest list and a plain manifest.
+    for (const name of ['multi', 'dockerlist', 'riscv']) await copyImage(ociLayoutImage(join(dir, 'layout'), name), upstream(`nested:part-${name}`));
+    const child = async (name: string, platform?: ChildDescriptor['platform']): Promise<ChildDescriptor> => {
+      const head = await pusher.headManifest(ImageReference.parse(`${source.host}/upstream/${name}:1.0`));
+      return { mediaType: head!.mediaType, digest: head!.digest, size: head!.size, ...(platform ? { platform } : {}) };
+    };
+    const outer = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: mediaTypes.ociIndex,
+      manifests: [await child('multi'), await child('dockerlist'), await child('riscv', { os: 'linux', architecture: 'riscv64' })],
+    }));
+    nestedDigest = await pusher.putManifest(ImageReference.parse(`${source.host}/upstream/nested:1.0`), outer, mediaTypes.ociIndex);
+    await pusher.close();
+    events = [];
+    client = new RegistryClient({ credentials: { [target.host]: credentials }, onRequest: (event) => events.push(event) });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await Promise.all([source?.stop(), target?.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const pin = (name: string, line = 1): MirrorImage => ({ group: 'core', source: ImageReference.parse(`${source.host}/upstream/${name}:1.0`), target: `${name}:1.0`, file: 'list.json', line });
+  const all = () => ['multi', 'dockerlist', 'single', 'nested'].map((name, i) => pin(name, i + 1));
+  const mirror = (list: MirrorImage[], namespace: string, options: Partial<MirrorImagesOptions> = {}) =>
+    mirrorImages(list, { client, targetRegistry: `${target.host}/${namespace}`, concurrency: 2, ...options });
+  const manifestAt = async (ref: string) => JSON.parse((await client.getManifest(ImageReference.parse(ref))).bytes.toString()) as { manifests: ChildDescriptor[] };
+  const requestsTo = (registry: TestRegistry) => events.filter((e) => e.registry === registry.host).map((e) => e.method);
+
+  it('narrows an index of indexes at every depth, keeping the matching leaves, their attestation and the structure above them', async () => {
+    const [outcome] = await mirror([pin('nested')], 'amd64', { platforms: ['linux/amd64'] });
+    expect(outcome).toMatchObject({ status: 'copied', upstreamDigest: nestedDigest, narrowedTo: ['linux/amd64'] });
+    expect(outcome.digest).not.toBe(nestedDigest);
+    const ref = `${target.host}/amd64/nested:1.0`;
+    expect(await skopeoManifestDigest(`docker://${ref}`, { registry: target.host, credentials })).toBe(outcome.digest);
+    const outer = await manifestAt(ref);
+    expect(outer.manifests.map((m) => m.mediaType)).toEqual([mediaTypes.ociIndex, mediaTypes.dockerManifestList]);
+    const [multi, list] = await Promise.all(outer.manifests.map((m) => manifestAt(`${ref.replace(':1.0', '')}@${m.digest}`)));
+    const amd64 = (await manifestAt(`${source.host}/upstream/multi:1.0`)).manifests[0];
+    expect(multi.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'unknown']);
+    expect(multi.manifests[0].digest).toBe(amd64.digest);
+    expect(multi.manifests[1].annotations?.['vnd.docker.reference.digest']).toBe(amd64.digest);
+    expect(list.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64']);
+  });
+
+  it('drops an inner index with none of the platforms, and refuses an image with none, naming the platforms it has', async () => {
+    const [riscv] = await mirror([pin('nested')], 'riscv', { platforms: ['linux/riscv64'] });
+    expect(riscv.status).toBe('copied');
+    expect((await manifestAt(`${target.host}/riscv/nested:1.0`)).manifests.map((m) => m.platform?.architecture)).toEqual(['riscv64']);
+    const [none] = await mirror([pin('dockerlist')], 'none', { platforms: ['linux/s390x'] });
+    expect(none.status).toBe('failed');
+    expect(none.error).toMatch(/has none of the platforms linux\/s390x \(it has linux\/amd64, linux\/arm64\); add one of those to --platforms/);
+    expect(await client.headManifest(ImageReference.parse(`${target.host}/none/dockerlist:1.0`))).toBeUndefined();
+  });
+
+  it('re-runs with --platforms and the lock with HEAD requests only: one to each registry per image', async () => {
+    const platforms = ['linux/arm64'];
+    const first = await mirror(all(), 'rerun', { platforms });
+    expect(first.map((o) => o.status)).toEqual(['copied', 'copied', 'copied', 'copied']);
+    const lock = recordMirrored(new Map(), first, platforms, new Set(all().map((i) => i.target)));
+    events.length = 0;
+    const again = await mirror(all(), 'rerun', { platforms, lock });
+    expect(again.map((o) => [o.status, o.digest])).toEqual(first.map((o) => ['current', o.digest]));
+    expect(requestsTo(source)).toEqual(['HEAD', 'HEAD', 'HEAD', 'HEAD']);
+    expect(requestsTo(target)).toEqual(['HEAD', 'HEAD', 'HEAD', 'HEAD']);
+  });
+
+  it.each([
+    ['every platform', undefined],
+    ['--platforms linux/arm64', ['linux/arm64']],
+  ])('a dry run and the real run after it agree image by image (%s)', async (_, platforms) => {
+    const namespace = `agree-${platforms ? 'arm64' : 'all'}`;
+    // A target in a mixed state: one image as this mode makes it, one as the other mode would, two absent.
+    await mirror([pin('multi')], namespace, { platforms });
+    await mirror([pin('dockerlist')], namespace, { platforms: platforms ? undefined : ['linux/amd64'] });
+    const dry = await mirror(all(), namespace, { platforms, dryRun: true });
+    const real = await mirror(all(), namespace, { platforms });
+    const decision = (o: MirrorOutcome) => [o.pin, o.status === 'copied' ? 'would-copy' : o.status, o.upstreamDigest, o.digest, o.narrowedTo];
+    expect(dry.map(decision)).toEqual(real.map(decision));
+    expect(dry.map((o) => o.status)).toEqual(['current', 'would-copy', 'would-copy', 'would-copy']);
+    const dryAgain = await mirror(all(), namespace, { platforms, dryRun: true });
+    expect(dryAgain.map(decision)).toEqual(real.map((o) => decision({ ...o, status: 'current' })));
+  });
+
+  it('refuses an upstream tag that moved since the lock, writing nothing, until the move is accepted', async () => {
+    const pusher = new RegistryClient({ credentials: {} });
+    const moving = registryImage(pusher, ImageReference.parse(`${source.host}/upstream/moving:1.0`));
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'single'), moving);
+    const first = await mirror([pin('moving')], 'drift');
+    const lock: MirrorLock = recordMirrored(new Map(), first, undefined, new Set(['moving:1.0']));
+    expect(lock.get('moving:1.0')).toEqual({ source: `${source.host}/upstream/moving:1.0`, digest: images.single.digest });
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'riscv'), moving);
+    await pusher.close();
+    events.length = 0;
+    const [refused] = await mirror([pin('moving', 7)], 'drift', { lock });
+    expect(refused).toMatchObject({ status: 'moved', lockedDigest: images.single.digest, upstreamDigest: images.riscv.digest });
+    expect(refused.error).toContain(`upstream moved moving:1.0 from ${images.single.digest} to ${images.riscv.digest}`);
+    expect(refused.error).toContain('list.json:7');
+    expect(refused.error).toContain('--update=moving:1.0');
+    expect(requestsTo(target)).toEqual(['HEAD']);
+    expect((await client.headManifest(ImageReference.parse(`${target.host}/drift/moving:1.0`)))?.digest).toBe(images.single.digest);
+    const [dry] = await mirror([pin('moving')], 'drift', { lock, dryRun: true });
+    expect(dry.status).toBe('moved');
+    const [accepted] = await mirror([pin('moving')], 'drift', { lock, acceptMoved: new Set(['moving:1.0']) });
+    expect(accepted).toMatchObject({ status: 'copied', digest: images.riscv.digest });
+    expect(recordMirrored(lock, [accepted], undefined, new Set(['moving:1.0'])).get('moving:1.0')?.digest).toBe(images.riscv.digest);
+  });
+
+  it('mirrors a pin given as tag and digest, and names the list line of an image upstream does not have', async () => {
+    const pinned: MirrorImage = { ...pin('multi'), source: ImageReference.parse(`${source.host}/upstream/multi:1.0@${images.multi.digest}`), target: 'pinned:1.0' };
+    const [byDigest, missing] = await mirror([pinned, pin('absent', 12)], 'pins');
+    expect(byDigest).toMatchObject({ status: 'copied', upstreamDigest: images.multi.digest, digest: images.multi.digest });
+    expect(missing.status).toBe('failed');
+    expect(missing.error).toMatch(/^list\.json:12: manifest unknown: .*absent:1\.0 does not exist; check the pin: the tag may be misspelt or removed upstream/);
+  });
+
+  it('says what to check when a registry cannot be reached', async () => {
+    const closed = `127.0.0.1:${await findFreePort()}`;
+    const once = new RegistryClient({ credentials: {}, retry: { attempts: 1 } });
+    try {
+      const [outcome] = await mirrorImages([{ ...pin('single'), source: ImageReference.parse(`${closed}/upstream/single:1.0`) }], { client: once, targetRegistry: `${target.host}/unreachable`, concurrency: 1 });
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toMatch(new RegExp(`registry ${closed} is unreachable: .*ECONNREFUSED.*; check the host and port, that the registry is running, and the network or proxy between \\(a plain-http registry also needs --insecure-registries\\)`));
+    } finally {
+      await once.close();
+    }
+  });
+});
