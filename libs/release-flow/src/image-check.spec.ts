@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
 import type { ManifestImage } from '@changemaker/release-contract';
 import { startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
-import { checkReleaseImages } from './image-check';
+import { checkReleaseImages, imagesDriftedFromLock } from './image-check';
 import { ReleaseImagesMissingError } from './release-flow-errors';
 
 describe('checkReleaseImages against a real registry', () => {
@@ -48,5 +48,17 @@ describe('checkReleaseImages against a real registry', () => {
     const check = await checkReleaseImages(client, [{ service: 'api', reference: '127.0.0.1:9/admin/changemaker-api:v1.0.0', source: 'workspace' }], fixFor);
     expect(check.missing).toEqual([]);
     expect(check.unreachable).toMatch(/127\.0\.0\.1:9/);
+  });
+
+  it('refuses a third-party image whose registry digest is not the one its mirror lock recorded', async () => {
+    const check = await checkReleaseImages(client, images().slice(0, 1), fixFor);
+    const lockOf = (digest: string, narrowed?: Record<string, string>) => new Map([['postgres:16-alpine', { source: 'docker.io/library/postgres:16-alpine', digest, narrowed }]]);
+    const other = `sha256:${'0'.repeat(64)}`;
+    const registryName = `${registry.host}/admin`;
+    expect(imagesDriftedFromLock(images(), check, lockOf(image.digest), registryName)).toEqual([]);
+    expect(imagesDriftedFromLock(images(), check, lockOf(other, { 'linux/amd64': image.digest }), registryName)).toEqual([]);
+    expect(imagesDriftedFromLock(images(), check, new Map(), registryName)).toEqual([]);
+    const [drifted] = imagesDriftedFromLock(images(), check, lockOf(other), registryName);
+    expect(drifted?.fix).toBe(`the registry holds ${image.digest}, not the ${other} its mirror lock records: mirror it again, npx nx run docker:mirror-images`);
   });
 });

@@ -1,4 +1,4 @@
-import { ImageReference, OciError, type RegistryClient } from '@changemaker/oci';
+import { ImageReference, OciError, type MirrorLock, type RegistryClient } from '@changemaker/oci';
 import type { ManifestImage } from '@changemaker/release-contract';
 import type { MissingImage } from './release-flow-errors';
 
@@ -30,4 +30,24 @@ export async function checkReleaseImages(registry: RegistryClient, images: reado
     check.unreachable = error.message;
   }
   return check;
+}
+
+/**
+ * Third-party images whose registry digest is not one the mirror lock recorded (upstream's, or
+ * an index narrowed to some platforms): the registry holds something other than what was mirrored
+ * and tested, e.g. a tag pushed again by hand. An image the lock does not list is not judged here.
+ */
+export function imagesDriftedFromLock(images: readonly ManifestImage[], check: ImageCheck, lock: MirrorLock, registry: string): MissingImage[] {
+  const drifted: MissingImage[] = [];
+  for (const image of images) {
+    if (image.source !== 'mirror' || !image.reference.startsWith(`${registry}/`)) continue;
+    const entry = lock.get(image.reference.slice(registry.length + 1));
+    const digest = check.digests.get(image.reference);
+    if (!entry || !digest) continue;
+    const recorded = [entry.digest, ...Object.values(entry.narrowed ?? {})];
+    if (!recorded.includes(digest)) {
+      drifted.push({ service: image.service, reference: image.reference, fix: `the registry holds ${digest}, not the ${entry.digest} its mirror lock records: mirror it again, npx nx run docker:mirror-images` });
+    }
+  }
+  return drifted;
 }

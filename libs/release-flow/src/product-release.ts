@@ -24,9 +24,9 @@ import {
   type ReleaseClient,
   type StepContext,
 } from '@changemaker/gitea';
-import type { RegistryClient } from '@changemaker/oci';
+import type { MirrorLock, RegistryClient } from '@changemaker/oci';
 import { checksumFileName, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
-import { checkReleaseImages, type FixFor, type ImageCheck } from './image-check';
+import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleaseTagError } from './release-flow-errors';
 import type { ReleaseStage } from './release-stage';
@@ -53,6 +53,8 @@ export interface ProductReleaseRequest {
   prerelease: boolean;
   env: NodeJS.ProcessEnv;
   fixFor: FixFor;
+  /** What the mirror recorded per third-party pin (docker/mirror-images.lock.json); empty when none. */
+  mirrorLock: MirrorLock;
   dryRun: boolean;
 }
 
@@ -135,6 +137,7 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
   async run(release) {
     const images = imagesToCheck(release);
     const check = await checkReleaseImages(release.registryClient, images, release.fixFor);
+    check.missing.push(...imagesDriftedFromLock(images, check, release.mirrorLock, release.registry));
     release.imageCheck = check;
     if (check.unreachable) {
       if (!release.dryRun) throw new RegistryCheckFailedError(release.registry, check.unreachable);
@@ -161,9 +164,9 @@ function imagesToCheck(release: ProductRelease): ManifestImage[] {
 function describeCheckedImage(release: ProductRelease, image: ManifestImage): string {
   const check = release.imageCheck;
   const digest = check?.digests.get(image.reference);
-  if (digest) return `${image.service}: ${image.reference} ${digest}`;
   const missing = check?.missing.find((entry) => entry.reference === image.reference);
-  if (missing) return `${image.service}: ${image.reference} MISSING (${missing.fix})`;
+  if (digest && !missing) return `${image.service}: ${image.reference} ${digest}`;
+  if (missing) return `${image.service}: ${image.reference} REFUSED (${missing.fix})`;
   if (image.source === 'workspace' && release.dryRun) return `${image.service}: ${image.reference} (pushed by ${image.service}:nx-release-publish)`;
   return `${image.service}: ${image.reference} not checked`;
 }

@@ -16,7 +16,7 @@ export interface MissingImage {
 export class ReleaseImagesMissingError extends ReleaseFlowError {
   constructor(readonly missing: readonly MissingImage[]) {
     const list = missing.map((image) => `${image.service} (${image.reference}: ${image.fix})`).join('; ');
-    super(`${missing.length} image${missing.length === 1 ? '' : 's'} the release's compose file pulls ${missing.length === 1 ? 'is' : 'are'} not in the registry, so nothing was published: ${list}`);
+    super(`${missing.length} image${missing.length === 1 ? '' : 's'} the release's compose file pulls ${missing.length === 1 ? 'is' : 'are'} not in the registry as the release needs, so nothing was published: ${list}`);
   }
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { changelogSection, defaultRetryPolicy, GiteaError, PublishError, ReleaseClient } from '@changemaker/gitea';
-import { dockerCredentialResolver, OciError, RegistryClient } from '@changemaker/oci';
+import { dockerCredentialResolver, mirrorLockFileOf, OciError, readMirrorLock, RegistryClient } from '@changemaker/oci';
 import { BundleError } from '@changemaker/release-bundle';
 import {
   giteaLocationFrom,
@@ -64,6 +64,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   }
   const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
   const gitea = giteaLocationFrom(process.env);
+  const mirrorManifest = packaging.mirrorManifest ?? 'docker/mirror-images.json';
   const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
   return {
     workspaceRoot: context.root,
@@ -76,7 +77,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
       emptyDirectories: packaging.emptyDirectories ?? [],
     },
     composeFile: packaging.composeFile ?? 'docker-compose.yml',
-    mirrorManifest: packaging.mirrorManifest ?? 'docker/mirror-images.json',
+    mirrorManifest,
     serviceNames: workspaceServicesOf(context),
     outputDir: resolve(context.root, packaging.outputDir ?? 'dist/release'),
     registry: registryFrom(process.env),
@@ -94,6 +95,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     prerelease: options.prerelease,
     env: process.env,
     fixFor: (image: ManifestImage) => fixFor(image, workspaceServicesOf(context)),
+    mirrorLock: await readMirrorLock(mirrorLockFileOf(join(context.root, mirrorManifest)), mirrorLockFileOf(mirrorManifest)),
     dryRun: resources.dryRun,
   };
 }
