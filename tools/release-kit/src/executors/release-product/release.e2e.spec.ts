@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '@changemaker/testing';
-import { manifestFileName, type ReleaseManifest } from '@changemaker/release-contract';
+import { manifestFileName, signatureNamespace, signerPrincipal, type ReleaseManifest } from '@changemaker/release-contract';
 import { addThirdPartyImage, makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
 
 const services = ['api', 'media-api', 'admin', 'nginx'];
@@ -60,12 +60,21 @@ describe('nx release', () => {
     }
     const [release] = published('v1.0.0');
     expect(release).toMatchObject({ draft: false, title: 'v1.0.0' });
-    expect(release?.attachments.map((asset) => asset.name).sort()).toEqual(['SHA256SUMS', 'changemaker-lite-latest.tar.gz', 'changemaker-lite-v1.0.0.tar.gz', 'release-manifest.json']);
+    expect(release?.attachments.map((asset) => asset.name).sort()).toEqual(['SHA256SUMS', 'SHA256SUMS.sig', 'changemaker-lite-latest.tar.gz', 'changemaker-lite-v1.0.0.tar.gz', 'release-manifest.json']);
     const manifest = manifestOf('v1.0.0');
     for (const image of manifest.images) {
       const [name, tag] = image.reference.slice(registry().length + 1).split(':');
       expect(image.digest).toBe(await digestOf(name!, tag!));
     }
+    const asset = (name: string) => release?.attachments.find((attachment) => attachment.name === name)?.bytes ?? Buffer.alloc(0);
+    const signature = join(rehearsal.workspace.root, 'tmp', 'SHA256SUMS.sig');
+    await mkdir(dirname(signature), { recursive: true });
+    await writeFile(signature, asset('SHA256SUMS.sig'));
+    const verified = await execa('ssh-keygen', ['-Y', 'verify', '-f', rehearsal.allowedSigners, '-I', signerPrincipal, '-n', signatureNamespace, '-s', signature], { input: asset('SHA256SUMS'), reject: false });
+    expect(verified.exitCode).toBe(0);
+    expect(asset('SHA256SUMS').toString()).toContain(`${sha256(asset('changemaker-lite-v1.0.0.tar.gz'))}  changemaker-lite-v1.0.0.tar.gz`);
+    const digests = await execa('tar', ['xzOf', '-', 'changemaker-lite/image-digests.txt'], { input: asset('changemaker-lite-v1.0.0.tar.gz') });
+    expect(digests.stdout.split('\n')).toEqual(manifest.images.map((image) => `${image.service} ${image.reference} ${image.digest}`));
     expect(await remoteTags()).toEqual(['v1.0.0']);
     expect((await rehearsal.workspace.git('show', 'HEAD:docker/VERSION')).trim()).toBe('v1.0.0');
   }, 300_000);
@@ -73,6 +82,9 @@ describe('nx release', () => {
   it('nx release --dry-run --yes after a feat change plans 1.1.0 and changes nothing: git, files, registry, Gitea, origin', async () => {
     await makeFeatureChange(rehearsal, 'api');
     const before = await observableState();
+    const withoutYes = await rehearsal.nx(['release', '--dry-run']);
+    expect(withoutYes.exitCode).toBe(0);
+    expect(withoutYes.all).toContain('For the whole plan (each image built or tagged registry-side, the third-party images, the tarball, the Gitea calls), run: npx nx release --dry-run --yes');
     const result = await rehearsal.nx(['release', '--dry-run', '--yes']);
     expect(result.exitCode).toBe(0);
     expect(result.all).toContain('1.1.0');
