@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
+import type { ImageResult } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { RegistryLogin } from './container-engine';
 import { selectEngine } from './engine-detection';
@@ -45,18 +46,8 @@ export interface ImageTarget {
   inputsTag: string;
 }
 
-export interface ImageBuildResult {
-  /** registry/name without a tag. */
-  image: string;
-  references: string[];
-  /** The pushed manifest's digest; absent when nothing was pushed. */
-  digest?: string;
-  /** False when the registry already held an image of the same inputs and only tags were added. */
-  built: boolean;
-  inputsTag: string;
-  engine?: string;
-  commit: string;
-}
+/** What one build and push did: the image result docker-push records, without the project's name. */
+export type ImageBuildResult = Omit<ImageResult, 'project'>;
 
 /**
  * Builds one service image and pushes it under every requested tag, unless the registry already
