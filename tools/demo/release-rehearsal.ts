@@ -49,17 +49,18 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
   const scratch = await mkdtemp(join(tmpdir(), 'cm-rehearsal-'));
   const token = randomBytes(20).toString('hex');
   log('starting the registries, the buildah sandbox and the Gitea test server');
+  // The bare repository is the clone's origin and Gitea's git data at once, as on a real Gitea.
+  const remote = join(scratch, 'changemaker.lite.git');
+  await execa('git', ['init', '-q', '--bare', '-b', 'main', remote]);
   const [testbed, gitea, workspace] = await Promise.all([
     startImageTestbed(),
-    startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
+    startGiteaServer({ gitRepository: remote, tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
     createThrowawayWorkspace(workspaceRoot),
   ]);
   const stop = async () => {
     await Promise.all([testbed.stop(), gitea.stop(), workspace.remove(), rm(scratch, { recursive: true, force: true })]);
   };
   try {
-    const remote = join(scratch, 'changemaker.lite.git');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', remote]);
     await workspace.git('remote', 'add', 'origin', remote);
     await workspace.git('push', '-q', 'origin', 'main');
     const mirrorList = await pushUpstreamStandIns(scratch, testbed.hub.host, log);

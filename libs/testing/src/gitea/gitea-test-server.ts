@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +32,13 @@ export interface StartGiteaServerOptions {
   allowedTypes?: string[];
   /** Commits the repository has; when given, creating a release from any other target answers 404. */
   commits?: string[];
+  /**
+   * The repository's git data (a bare repository), as Gitea keeps it: publishing a release whose tag
+   * the repository lacks creates the tag at the release's target, and fails when the repository
+   * does not have that commit (services/release/release.go, createTag), as it would for a release
+   * published before its commit was pushed.
+   */
+  gitRepository?: string;
   /** Older Gitea and Forgejo show drafts to writers at /releases/tags/{tag}; newer Gitea answers 404. */
   tagLookupShowsDrafts?: boolean;
   /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
@@ -315,6 +323,10 @@ class GiteaModel {
     if (this.store.some((r) => r.tagName === tagName)) {
       return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
     }
+    if (option['draft'] !== true) {
+      const tagged = this.createTagOnPublish(tagName, target ?? 'main');
+      if (tagged) return new HttpAnswer(404, { errors: [], message: `target "${target ?? 'main'}" not found: ${tagged}`, url: this.url });
+    }
     const release = this.addRelease({
       tagName,
       target: target ?? 'main',
@@ -335,6 +347,10 @@ class GiteaModel {
     if (edit['draft'] === false && release.draft && this.faults.takePublishFailure()) {
       return new HttpAnswer(500, { message: 'injected fault on the publishing PATCH', url: this.url });
     }
+    if (edit['draft'] === false && release.draft) {
+      const tagged = this.createTagOnPublish(release.tagName, release.target);
+      if (tagged) return new HttpAnswer(500, { message: tagged, url: this.url });
+    }
     if (typeof edit['name'] === 'string') release.title = edit['name'];
     if (typeof edit['body'] === 'string') release.note = edit['body'];
     if (typeof edit['prerelease'] === 'boolean') release.prerelease = edit['prerelease'];
@@ -343,6 +359,19 @@ class GiteaModel {
       release.draft = edit['draft'];
     }
     return new HttpAnswer(200, this.present(release));
+  }
+
+  /** Gitea's createTag when a release is published: undefined when the tag exists or was made, else why not. */
+  private createTagOnPublish(tagName: string, target: string): string | undefined {
+    const repository = this.options.gitRepository;
+    if (!repository) return undefined;
+    const git = (...args: string[]) => spawnSync('git', ['-C', repository, ...args], { encoding: 'utf8' });
+    if (git('rev-parse', '--verify', '--quiet', `refs/tags/${tagName}`).status === 0) return undefined;
+    if (git('rev-parse', '--verify', '--quiet', `${target}^{commit}`).status !== 0) {
+      return `createTag::GetCommit[${target}]: object does not exist [id: ${target}, rel_path: ]`;
+    }
+    git('tag', tagName, target);
+    return undefined;
   }
 
   private deleteRelease(release: StoredRelease): HttpAnswer {
