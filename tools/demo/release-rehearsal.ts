@@ -35,7 +35,7 @@ export interface ReleaseRehearsal {
   token: string;
   /** An allowed_signers file trusting the throwaway key the rehearsal's releases are signed with. */
   allowedSigners: string;
-  /** Runs `npx nx …` in the clone; never throws, the caller reads the exit code. */
+  /** Runs `nx …` in the clone; never throws, the caller reads the exit code. */
   nx(args: readonly string[], options?: { stream?: boolean; env?: Record<string, string> }): Promise<Result>;
   /** The mirror list whose sources are the Docker Hub stand-in (the product's own list, re-pointed). */
   mirrorList: string;
@@ -77,7 +77,8 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
       GIT_COMMITTER_EMAIL: 'release@example.invalid',
     };
     const nx = (args: readonly string[], run: { stream?: boolean; env?: Record<string, string> } = {}) =>
-      execa('npx', ['nx', ...args], {
+      // nx's own entry point, as `npx nx` runs it, without npx's start-up (a third of a second of CPU) in every measurement.
+      execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
         cwd: workspace.root,
         env: { ...process.env, ...env, ...run.env },
         reject: false,
