@@ -127,9 +127,29 @@ const planPackageStage: ReleaseStage<ProductRelease> = {
   describe: ({ plan }) => {
     const files = plan?.entries.filter((entry) => entry.type === 'file') ?? [];
     const bytes = files.reduce((sum, entry) => sum + (entry.type === 'file' ? entry.content.length : 0), 0);
-    return [`${files.length} files (${bytes} bytes before compression) and ${plan?.images.length} images checked for the tarball: no secrets, no symlinks, every image pinned`];
+    return [
+      `${files.length} files (${bytes} bytes before compression) and ${plan?.images.length} images checked for the tarball: no secrets, no symlinks, every image pinned`,
+      ...contentsByTopLevelEntry(plan),
+    ];
   },
 };
+
+/** The tarball's contents as its top-level entries: a file with its size, a directory with its file count and size. */
+function contentsByTopLevelEntry(plan: ReleasePlan | undefined): string[] {
+  const groups = new Map<string, { files: number; bytes: number; directory: boolean }>();
+  for (const entry of plan?.entries ?? []) {
+    const [top = '', ...rest] = entry.path.split('/').slice(1);
+    const group = groups.get(top) ?? { files: 0, bytes: 0, directory: rest.length > 0 || entry.type === 'directory' };
+    if (entry.type === 'file') {
+      group.files += 1;
+      group.bytes += entry.content.length;
+    }
+    groups.set(top, group);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, group]) => (group.directory ? `  ${name}/: ${group.files} files, ${group.bytes} bytes` : `  ${name}: ${group.bytes} bytes`));
+}
 
 const checkImagesStage: ReleaseStage<ProductRelease> = {
   name: 'images',
