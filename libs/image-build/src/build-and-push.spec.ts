@@ -157,9 +157,12 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
     expect(result.digest).toBe(head.headers.get('docker-content-digest'));
     const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${target.host}/admin/changemaker-api:latest`]);
-    const labels = JSON.parse(stdout).Labels as Record<string, string>;
+    const { Labels: labels, Created: created } = JSON.parse(stdout) as { Labels: Record<string, string>; Created: string };
     expect(labels['org.opencontainers.image.revision']).toBe(sha);
     expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The layers carry a fixed time so the cache stays valid; the config carries the commit's.
+    expect(Date.parse(created)).toBe(Date.parse(labels['org.opencontainers.image.created']));
+    expect(Date.parse(created)).toBe(Number(await git(workspace, 'log', '-1', '--format=%ct')) * 1000);
   }
 
   // Debian's docker 20.10 is left out: its BuildKit ignores SOURCE_DATE_EPOCH, so every build gets the time it ran.
@@ -182,6 +185,86 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     } finally {
       await cleanMachine.remove();
     }
+  });
+
+  describe.each(['buildah', 'podman'])('the layer cache with %s', (engine) => {
+    /** A dependency step (its input changes rarely) before the application file (changes every commit). */
+    beforeEach(async () => {
+      await writeFile(
+        join(workspace, 'Dockerfile'),
+        'FROM node:20-bookworm-slim AS production\nCOPY deps.txt /app/\nRUN sed "s/^/installed /" /app/deps.txt > /app/installed.txt\nCOPY main.js /app/\n',
+      );
+      await writeFile(join(workspace, 'dist/deps.txt'), 'left-pad@1.3.0\n');
+      await git(workspace, 'add', '.');
+      await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'dependencies');
+    });
+
+    const changeApplicationAndCommit = async () => {
+      await writeFile(join(workspace, 'dist/main.js'), 'console.log("changed")\n');
+      await git(workspace, 'add', '.');
+      await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'application only'], {
+        cwd: workspace,
+        env: { GIT_COMMITTER_DATE: '2030-01-01T00:00:00Z' },
+      });
+    };
+    /** Build steps answered from a cache, local or pulled from the registry. */
+    const cachedSteps = () => lines.filter((line) => /--> Using cache/.test(line)).length;
+    const onCleanMachine = async <T>(use: (env: Record<string, string>) => Promise<T>): Promise<T> => {
+      const machine = await createBuildahSandbox(hub.host);
+      try {
+        return await use(machine.env);
+      } finally {
+        await machine.remove();
+      }
+    };
+
+    it('reuses the dependency steps after an application change, and a commit gives one digest warm, cold, after other commits, and on a fresh runner', async () => {
+      const first = await buildAndPushImage(options({ engine, registryCache: false }));
+      expect(first.layerCache).toEqual({ reused: true, repository: `${target.host}/admin/changemaker-api-cache` });
+      expect((await tagsOf(target, 'admin/changemaker-api-cache')).length).toBeGreaterThanOrEqual(3);
+
+      await changeApplicationAndCommit();
+      lines.length = 0;
+      // This machine's cache was left by the earlier commit, with another application file.
+      const afterOtherCommits = await buildAndPushImage(options({ engine, registryCache: false }));
+      expect(cachedSteps()).toBeGreaterThanOrEqual(2);
+      expect(afterOtherCommits.digest).not.toBe(first.digest);
+
+      lines.length = 0;
+      const warm = await buildAndPushImage(options({ engine, registryCache: false }));
+      expect(warm.digest).toBe(afterOtherCommits.digest);
+
+      calls.length = 0;
+      const cold = await onCleanMachine((env) => buildAndPushImage(options({ engine, registryCache: false, cache: false, env })));
+      const coldBuild = engineCalls(engine).find((call) => call.args[0] === 'build');
+      expect(coldBuild?.args).toContain('--no-cache');
+      expect(coldBuild?.args).not.toContain('--cache-from');
+      expect(cold.layerCache?.reused).toBe(false);
+      expect(cold.digest).toBe(afterOtherCommits.digest);
+
+      lines.length = 0;
+      const freshRunner = await onCleanMachine((env) => buildAndPushImage(options({ engine, registryCache: false, env })));
+      expect(lines.some((line) => /Cache pulled from remote/.test(line))).toBe(true);
+      expect(cachedSteps()).toBeGreaterThanOrEqual(3);
+      expect(freshRunner.digest).toBe(afterOtherCommits.digest);
+    });
+
+    it('keeps the cache in the configured repository, and only warns when it cannot be exported', async () => {
+      const readOnly = await startRegistry({ credentials: { username: 'other', password: 'not-given-to-the-build' } });
+      try {
+        const result = await buildAndPushImage(options({ engine, cacheRepository: `${readOnly.host}/team/build-cache` }));
+        expect(result.built).toBe(true);
+        expect(result.layerCache?.repository).toBe(`${readOnly.host}/team/build-cache`);
+        expect(result.layerCache?.exportFailure).toMatch(/failed pushing cache/);
+        expect(lines.join('\n')).toMatch(/warning: the layer cache was not exported to .*team\/build-cache/);
+        expect(await tagsOf(target, 'admin/changemaker-api')).toHaveLength(3);
+      } finally {
+        await readOnly.stop();
+      }
+      const named = await buildAndPushImage(options({ engine, registryCache: false, cacheRepository: 'ci/layers' }));
+      expect(named.layerCache).toEqual({ reused: true, repository: `${target.host}/admin/ci/layers` });
+      expect((await tagsOf(target, 'admin/ci/layers')).length).toBeGreaterThanOrEqual(3);
+    });
   });
 
   it('builds nothing when the registry already holds these inputs, and only adds the new tags', async () => {
@@ -258,7 +341,21 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
       expect(calls.some((call) => call.args.includes('login') && call.input === credentials.password)).toBe(true);
       expect(lines.join('\n')).not.toContain(credentials.password);
+      if (engine !== 'docker') await expectCacheWithoutSecrets(secured, basic, [credentials.password, basic]);
     });
+
+    /** Every manifest and config the registry-backed cache holds, searched for the secrets. */
+    async function expectCacheWithoutSecrets(registry: TestRegistry, authorization: string, secrets: string[]): Promise<void> {
+      const tags = await tagsOf(registry, 'admin/changemaker-api-cache', authorization);
+      expect(tags.length).toBeGreaterThan(0);
+      const accept = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
+      for (const tag of tags) {
+        const manifest = await (await fetch(`${registry.url}/v2/admin/changemaker-api-cache/manifests/${tag}`, { headers: { authorization, accept } })).text();
+        const { config } = JSON.parse(manifest) as { config: { digest: string } };
+        const configText = await (await fetch(`${registry.url}/v2/admin/changemaker-api-cache/blobs/${config.digest}`, { headers: { authorization } })).text();
+        for (const secret of secrets) expect(`${manifest}${configText}`).not.toContain(secret);
+      }
+    }
 
     it('stops on a rejected login before building, naming the registry and not the password', async () => {
       const failure = buildAndPushImage(securedOptions('wrong-password'));

@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
 import { processCommandRunner, type CommandRunner } from './command-runner';
-import type { RegistryLogin } from './container-engine';
+import type { ImageBuildReport, RegistryLogin } from './container-engine';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
-import { pushWithoutBuildHostFields } from './reproducible-image';
+import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
+import { pushReproducibleConfig } from './reproducible-image';
 import { expandTagPatterns, validateTagPattern } from './tag-pattern';
 import { validateEngineChoice } from './engine-choice';
 
@@ -27,6 +28,10 @@ export interface ImageBuildOptions {
   engine: string;
   push: boolean;
   registryCache: boolean;
+  /** The layer cache (local, and in the registry when pushing); default true. False is --no-cache: every step built. */
+  cache?: boolean;
+  /** Where the registry-backed layer cache lives: a name under `registry` or host/namespace/name; default `<imageName>-cache`. */
+  cacheRepository?: string;
   version?: string;
   /** For the org.opencontainers.image.source label. */
   sourceUrl?: string;
@@ -48,6 +53,17 @@ export interface ImageBuildResult {
   inputsTag: string;
   engine?: string;
   commit: string;
+  /** How the layer cache was used; absent when nothing was built. */
+  layerCache?: LayerCacheUse;
+}
+
+export interface LayerCacheUse {
+  /** False with --no-cache. */
+  reused: boolean;
+  /** The registry repository the cache was exported to (and imported from). */
+  repository?: string;
+  /** Why the export to the registry failed: a warning, the image was still pushed. */
+  exportFailure?: string;
 }
 
 /**
@@ -63,6 +79,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
   const references = tags.map((tag) => repository.withTag(tag));
   const inputsTag = await inputsTagFor(options);
+  const layerCache = layerCacheFor(options);
   const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
 
   const registry = options.push ? new RegistryClient({ credentials: dockerCredentialResolver({ env: options.env }) }) : undefined;
@@ -80,7 +97,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
 
   const engine = await selectEngine(options.engine, runner);
   options.log(`${repository.name}: building with ${engine.name}${options.push ? `, then pushing ${tags.join(', ')}` : ' (no push)'}`);
-  await engine.buildImage({
+  const report = await engine.buildImage({
     dockerfile: options.dockerfile,
     context: options.context,
     // One push; the other tags are added registry-side below, so every tag has the same digest.
@@ -91,16 +108,28 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     labels: openContainerLabels({ revision, source: options.sourceUrl, version: options.version }),
     platforms: options.platforms,
     timestamp: revision.commitTime,
+    layerCache,
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
     onLine: (line) => options.log(`  ${line}`),
   });
-  if (!registry) return { ...result, built: true, engine: engine.name };
-  const pushed = await pushWithoutBuildHostFields(registry, references[0]);
+  const cacheUse = layerCacheUseOf(layerCache, report);
+  if (cacheUse.exportFailure) options.log(`${repository.name}: warning: the layer cache was not exported to ${cacheUse.repository}: ${cacheUse.exportFailure}`);
+  const built = { ...result, built: true, engine: engine.name, layerCache: cacheUse };
+  if (!registry) return built;
+  const pushed = await pushReproducibleConfig(registry, references[0], revision.commitTime);
   // The inputs tag goes last: it tells later runs a complete image exists.
   const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
-  return { ...result, digest: pushed.digest, built: true, engine: engine.name };
+  return { ...built, digest: pushed.digest };
+}
+
+function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse {
+  return {
+    reused: request.reuse,
+    ...(request.repository ? { repository: request.repository } : {}),
+    ...(report.cacheExportFailure ? { exportFailure: report.cacheExportFailure } : {}),
+  };
 }
 
 async function tagRegistrySide(registry: RegistryClient, manifest: FetchedManifest, references: readonly ImageReference[]): Promise<void> {

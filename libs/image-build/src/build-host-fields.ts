@@ -6,6 +6,7 @@
  * differ in these alone. BuildKit writes none of them.
  */
 interface DockerImageConfig {
+  created?: unknown;
   container?: unknown;
   container_config?: unknown;
   parent?: unknown;
@@ -15,10 +16,14 @@ interface DockerImageConfig {
 
 const localImageIdComment = /^FROM [0-9a-f]{12,64}$/;
 
-/** The config without the build machine's fields, or undefined when it has none. */
-export function configWithoutBuildHostFields(bytes: Buffer): Buffer | undefined {
+/**
+ * The config without the build machine's fields and created at `created` (an RFC 3339 time: the
+ * commit's, where the layers carry a fixed one), or undefined when it is that already.
+ */
+export function reproducibleConfig(bytes: Buffer, created: string): Buffer | undefined {
   const config = JSON.parse(bytes.toString('utf8')) as DockerImageConfig;
-  let changed = false;
+  let changed = config.created !== created;
+  config.created = created;
   const drop = (owner: object, key: string) => {
     if (!(key in owner)) return;
     delete (owner as Record<string, unknown>)[key];

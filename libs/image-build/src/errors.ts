@@ -67,6 +67,12 @@ export class BuildKitUnavailableError extends ImageBuildError {
   }
 }
 
+export class InvalidCacheRepositoryError extends ImageBuildError {
+  constructor(readonly location: string, reason: string) {
+    super(`invalid cache repository "${location}": ${reason}. Set "cacheRepository" to a repository name (e.g. changemaker-api-cache) or host/namespace/name, without a tag.`);
+  }
+}
+
 export class EngineCommandError extends ImageBuildError {
   constructor(readonly step: string, readonly engine: string, detail: string) {
     super(`${engine} ${step} failed: ${detail}`);
