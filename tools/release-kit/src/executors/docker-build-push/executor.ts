@@ -26,6 +26,8 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
       engine: options.engine,
       push: options.push,
       registryCache: options.registryCache,
+      cache: options.cache,
+      cacheRepository: options.cacheRepository?.replaceAll('{projectName}', projectName),
       version: options.version,
       workspaceRoot: context.root,
       env: process.env,
@@ -68,5 +70,6 @@ function summaryOf(result: ImageBuildResult, pushed: boolean, elapsedMs: number)
   const tags = result.references.map((reference) => reference.slice(result.image.length + 1)).join(', ');
   const how = !pushed ? `built with ${result.engine}, not pushed` : result.built ? `built with ${result.engine} and pushed` : 'already in the registry, tagged registry-side (no build)';
   const digest = result.digest ? ` ${result.digest}` : '';
-  return `${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s`;
+  const cache = result.layerCache?.exportFailure ? ' (layer cache not exported: see the warning above)' : '';
+  return `${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s${cache}`;
 }
