@@ -2,7 +2,8 @@
  * What buildah and podman write into a docker-format image config about the machine that built
  * it, not about the image: the build container's id (`container`) and hostname, the docker
  * classic builder's `container_config`, the local id of the previous step (`parent`) and the
- * layer cache's `FROM <local id>` history comments. Two builds of one commit on two machines
+ * layer cache's `FROM <local id>` history comments (`FROM <cache image>` when the step before came
+ * from the registry). Two builds of one commit on two machines
  * differ in these alone. BuildKit writes none of them.
  */
 interface DockerImageConfig {
@@ -14,7 +15,8 @@ interface DockerImageConfig {
   history?: Array<{ comment?: unknown }>;
 }
 
-const localImageIdComment = /^FROM [0-9a-f]{12,64}$/;
+/** `FROM <local id>`, or `FROM <cache repository>:<cache key>` after a step pulled from the registry-backed cache. */
+const localImageIdComment = /^FROM (?:\S+:)?[0-9a-f]{12,64}$/;
 
 /**
  * The config without the build machine's fields and created at `created` (an RFC 3339 time: the

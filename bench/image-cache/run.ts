@@ -1,0 +1,213 @@
+/**
+ * bench/image-cache: what the layer cache saves a fresh CI runner. A fixture service whose
+ * Dockerfile installs its dependencies in a step that costs seconds of CPU (a shell loop standing
+ * in for `npm ci`), then copies a small application file. In one run, with buildah (BENCH_ENGINE=podman
+ * for podman), every runner a fresh, empty image storage, one registry on loopback:
+ *   1. runner A builds and pushes commit 1 cold: empty storage, empty registry cache;
+ *   2. the application file alone changes (commit 2); runner B, fresh, builds and pushes it,
+ *      importing the dependency steps from the registry-backed cache;
+ *   3. commit 2 again on runner A (its local cache left by commit 1) and on runner C with
+ *      --no-cache: the three digests of commit 2 must be one;
+ *   4. the thin service images (a file copied onto a base, as apps/* do): a push on a fresh runner
+ *      with the layer cache, against today's command line before it (no layer cache, one layer
+ *      per stage), alternating, three rounds each; the cache must not cost more than 10%.
+ * Prints the times (wall and CPU: two cores are shared here), the digests, and on the last line
+ * the ratio warm fresh runner / cold.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { buildAndPushImage, processCommandRunner, type CommandRunner, type ImageBuildOptions, type ImageBuildResult } from '@changemaker/image-build';
+import { createBuildahSandbox, pushStandInBaseImages, startRegistry, type BuildahSandbox, type TestRegistry } from '@changemaker/testing';
+
+const engine = process.env['BENCH_ENGINE'] ?? 'buildah';
+/** About four seconds of one core here: what a modest `npm ci` or apt install costs. */
+const dependencyLoopIterations = 5_000_000;
+
+const heavyDockerfile = `FROM node:20-bookworm-slim AS production
+COPY package.json /app/package.json
+RUN i=0; while [ $i -lt ${dependencyLoopIterations} ]; do i=$((i+1)); done; mkdir -p /app/node_modules/dependency && yes "module.exports = 'installed';" | head -c 2000000 > /app/node_modules/dependency/index.js
+COPY main.js /app/main.js
+CMD ["node", "/app/main.js"]
+`;
+const thinDockerfile = 'FROM node:20-bookworm-slim AS production\nCOPY main.js /app/main.js\nCMD ["node", "/app/main.js"]\n';
+
+interface Fixture {
+  root: string;
+  commit(message: string, time: string): Promise<void>;
+  changeApplication(text: string): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const hub = await startRegistry();
+  const target = await startRegistry();
+  const fixture = await createFixture();
+  const runners: BuildahSandbox[] = [];
+  const freshRunner = async () => {
+    const runner = await createBuildahSandbox(hub.host);
+    runners.push(runner);
+    return runner;
+  };
+  try {
+    console.log(`engine: ${engine}; registry ${target.host}; base images on ${hub.host}`);
+    await pushStandInBaseImages(await freshRunner(), hub.host, [{ name: 'library/node:20-bookworm-slim', node: false }]);
+    const push = (runner: BuildahSandbox, overrides: Partial<ImageBuildOptions> = {}, wrap?: (runner: CommandRunner) => CommandRunner) =>
+      measuredPush(pushOptions(fixture, target, runner, overrides), wrap);
+
+    await fixture.commit('commit 1', '2026-01-01T00:00:00Z');
+    const runnerA = await freshRunner();
+    const cold = await push(runnerA);
+    console.log(`1. cold, runner A (empty storage, empty registry cache): ${describe(cold)}`);
+
+    await fixture.changeApplication('console.log("commit 2");\n');
+    await fixture.commit('commit 2: the application file alone', '2026-01-02T00:00:00Z');
+    const warmFresh = await push(await freshRunner());
+    console.log(`2. one-file change, runner B (empty storage, registry cache): ${describe(warmFresh)}`);
+
+    const localCache = await push(runnerA, { registryCache: false });
+    console.log(`3. commit 2 again on runner A (local cache from commit 1): ${describe(localCache)}`);
+    const noCache = await push(await freshRunner(), { registryCache: false, cache: false });
+    console.log(`   commit 2 on runner C with --no-cache: ${describe(noCache)}`);
+    const digests = [warmFresh, localCache, noCache].map((run) => run.result.digest);
+    const identical = digests.every((digest) => digest === digests[0]);
+    console.log(`   digests of commit 2 across runners and cache states: ${identical ? `identical (${digests[0]})` : `DIFFERENT: ${digests.join(' ')}`}`);
+
+    const thin = await benchThinImages(fixture, push, freshRunner);
+    console.log(
+      `4. thin image push on a fresh runner, median of ${thin.rounds}: with the layer cache ${seconds(thin.cached)}, today's (no layer cache) ${seconds(thin.today)}: ratio ${(thin.cached / thin.today).toFixed(2)} (at most 1.10)`,
+    );
+    console.log(`CPU time: cold ${seconds(cold.cpuMs)}, warm fresh runner ${seconds(warmFresh.cpuMs)}: CPU ratio ${(warmFresh.cpuMs / cold.cpuMs).toFixed(2)}`);
+    console.log(`heavy image after a one-file change, warm fresh runner / cold: ratio ${(warmFresh.ms / cold.ms).toFixed(2)}`);
+    if (!identical) process.exitCode = 1;
+  } finally {
+    for (const runner of runners) await runner.remove();
+    await rm(fixture.root, { recursive: true, force: true });
+    await target.stop();
+    await hub.stop();
+  }
+}
+
+interface MeasuredPush {
+  result: ImageBuildResult;
+  ms: number;
+  cpuMs: number;
+}
+
+async function measuredPush(options: ImageBuildOptions, wrap?: (runner: CommandRunner) => CommandRunner): Promise<MeasuredPush> {
+  const runner = processCommandRunner(options.env);
+  const cpuBefore = await finishedChildrenCpuMs();
+  const started = process.hrtime.bigint();
+  const result = await buildAndPushImage({ ...options, runner: wrap ? wrap(runner) : runner });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (!result.built) throw new Error(`${result.image} was not built: the bench needs every push to build`);
+  return { result, ms, cpuMs: (await finishedChildrenCpuMs()) - cpuBefore };
+}
+
+function pushOptions(fixture: Fixture, target: TestRegistry, runner: BuildahSandbox, overrides: Partial<ImageBuildOptions>): ImageBuildOptions {
+  // Loopback only: the product's defaults name a public host.
+  const env = { ...process.env, ...runner.env, GITEA_REGISTRY: `${target.host}/admin`, GITEA_URL: 'http://127.0.0.1:9' };
+  return {
+    dockerfile: join(fixture.root, 'Dockerfile.heavy'),
+    context: join(fixture.root, 'context'),
+    target: 'production',
+    registry: `${target.host}/admin`,
+    imageName: 'bench-heavy',
+    tagPatterns: ['{sha}', 'latest'],
+    buildArgs: {},
+    platforms: [],
+    engine,
+    push: true,
+    registryCache: true,
+    workspaceRoot: fixture.root,
+    env,
+    log: () => undefined,
+    ...overrides,
+  };
+}
+
+async function benchThinImages(
+  fixture: Fixture,
+  push: (runner: BuildahSandbox, overrides?: Partial<ImageBuildOptions>, wrap?: (runner: CommandRunner) => CommandRunner) => Promise<MeasuredPush>,
+  freshRunner: () => Promise<BuildahSandbox>,
+): Promise<{ rounds: number; cached: number; today: number }> {
+  const rounds = 3;
+  const thin = { dockerfile: join(fixture.root, 'Dockerfile.thin'), imageName: 'bench-thin' };
+  const cached: number[] = [];
+  const today: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    await fixture.changeApplication(`console.log("thin ${round}");\n`);
+    await fixture.commit(`thin round ${round}`, `2026-02-0${round}T00:00:00Z`);
+    // Alternating which goes first, so neither always meets a registry the other just warmed.
+    const order = round % 2 === 1 ? (['cached', 'today'] as const) : (['today', 'cached'] as const);
+    for (const which of order) {
+      const run = await push(await freshRunner(), { ...thin, registryCache: false }, which === 'today' ? withTodaysCommandLine : undefined);
+      (which === 'cached' ? cached : today).push(run.ms);
+    }
+    console.log(`   thin round ${round}: with the layer cache ${seconds(cached.at(-1) ?? 0)}, today's ${seconds(today.at(-1) ?? 0)}`);
+  }
+  return { rounds, cached: median(cached), today: median(today) };
+}
+
+/**
+ * The peer: builds as they ran before the layer cache, `--layers=false` and nothing imported or
+ * exported; everything else (the push, the config rewrite) is the same code.
+ */
+function withTodaysCommandLine(runner: CommandRunner): CommandRunner {
+  return { run: (command, args, options) => runner.run(command, args[0] === 'build' ? todaysBuildArguments(args) : args, options) };
+}
+
+function todaysBuildArguments(args: readonly string[]): string[] {
+  const today: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const argument = args[index];
+    if (['--cache-to', '--cache-from', '--authfile'].includes(argument)) index++;
+    else if (argument === '--layers') today.push('--layers=false');
+    else if (argument !== '--tls-verify=false') today.push(argument);
+  }
+  return today;
+}
+
+async function createFixture(): Promise<Fixture> {
+  const root = await mkdtemp(join(tmpdir(), 'bench-image-cache-'));
+  await execa('mkdir', ['-p', join(root, 'context')]);
+  await writeFile(join(root, 'Dockerfile.heavy'), heavyDockerfile);
+  await writeFile(join(root, 'Dockerfile.thin'), thinDockerfile);
+  await writeFile(join(root, 'context/package.json'), '{ "name": "bench-heavy", "dependencies": { "dependency": "1.0.0" } }\n');
+  await writeFile(join(root, 'context/main.js'), 'console.log("commit 1");\n');
+  await execa('git', ['init', '-q', '-b', 'main'], { cwd: root });
+  return {
+    root,
+    commit: async (message, time) => {
+      await execa('git', ['add', '-A'], { cwd: root });
+      const identity = ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid'];
+      await execa('git', [...identity, 'commit', '-qm', message], { cwd: root, env: { GIT_AUTHOR_DATE: time, GIT_COMMITTER_DATE: time } });
+    },
+    changeApplication: (text) => writeFile(join(root, 'context/main.js'), text),
+  };
+}
+
+function describe(run: MeasuredPush): string {
+  return `${seconds(run.ms)} (CPU ${seconds(run.cpuMs)}), ${run.result.digest}`;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** User and system time of every child this process has waited for (Linux /proc/self/stat cutime and cstime, 1/100 s ticks). */
+async function finishedChildrenCpuMs(): Promise<number> {
+  const fieldsAfterCommand = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1].split(' ');
+  const [childrenUserTicks, childrenSystemTicks] = fieldsAfterCommand.slice(13, 15).map(Number);
+  return (childrenUserTicks + childrenSystemTicks) * 10;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+main().catch((error: Error) => {
+  console.error(`bench/image-cache failed: ${error.message}`);
+  process.exit(1);
+});
