@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { ImageBuildReport, RegistryLogin } from './container-engine';
+import { buildRunsCommands } from './dockerfile-stages';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision } from './git-revision';
@@ -53,7 +55,7 @@ export interface ImageBuildResult {
   inputsTag: string;
   engine?: string;
   commit: string;
-  /** How the layer cache was used; absent when nothing was built. */
+  /** How the layer cache was used; absent when nothing was built, or the stages built run no command (nothing to cache). */
   layerCache?: LayerCacheUse;
 }
 
@@ -79,7 +81,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
   const references = tags.map((tag) => repository.withTag(tag));
   const inputsTag = await inputsTagFor(options);
-  const layerCache = layerCacheFor(options);
+  const layerCache = layerCacheFor({ ...options, runsCommands: buildRunsCommands(await readFile(options.dockerfile, 'utf8'), options.target) });
   const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
 
   const registry = options.push ? new RegistryClient({ credentials: dockerCredentialResolver({ env: options.env }) }) : undefined;
@@ -114,8 +116,8 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     onLine: (line) => options.log(`  ${line}`),
   });
   const cacheUse = layerCacheUseOf(layerCache, report);
-  if (cacheUse.exportFailure) options.log(`${repository.name}: warning: the layer cache was not exported to ${cacheUse.repository}: ${cacheUse.exportFailure}`);
-  const built = { ...result, built: true, engine: engine.name, layerCache: cacheUse };
+  if (cacheUse?.exportFailure) options.log(`${repository.name}: warning: the layer cache was not exported to ${cacheUse.repository}: ${cacheUse.exportFailure}`);
+  const built = { ...result, built: true, engine: engine.name, ...(cacheUse ? { layerCache: cacheUse } : {}) };
   if (!registry) return built;
   const pushed = await pushReproducibleConfig(registry, references[0], revision.commitTime);
   // The inputs tag goes last: it tells later runs a complete image exists.
@@ -124,7 +126,8 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   return { ...built, digest: pushed.digest };
 }
 
-function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse {
+function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {
+  if (!request.enabled) return undefined;
   return {
     reused: request.reuse,
     ...(request.repository ? { repository: request.repository } : {}),

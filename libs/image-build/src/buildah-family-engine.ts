@@ -48,7 +48,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
     if (!request.layerCache.repository || !failure) throw new EngineCommandError('build', this.name, lastMeaningfulLine(result));
     // The failed build may have added some platforms to the list already.
     if (manifestList) await this.runner.run(this.name, ['manifest', 'rm', manifestList]);
-    const withoutExport = { ...request, layerCache: { reuse: true } };
+    const withoutExport = { ...request, layerCache: { enabled: true, reuse: true } };
     await this.run('build', this.buildArguments(withoutExport, manifestList, authFile), request);
     return { cacheExportFailure: failure.replace(/^Error: /, '').trim() };
   }
@@ -65,10 +65,8 @@ export class BuildahFamilyEngine implements ContainerEngine {
   }
 
   private buildArguments(request: ImageBuildRequest, manifestList: string | undefined, authFile: string | undefined): string[] {
-    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK. A layer per
-    // step, cached, each stamped with a fixed time (layer-cache.ts) so a cached step is the step
-    // a cold build would make; --no-cache builds the same layers again.
-    const args = ['build', '--format', 'docker', '--layers', '--timestamp', String(layerTimestamp), '--file', request.dockerfile];
+    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
+    const args = ['build', '--format', 'docker', ...this.layerArguments(request), '--file', request.dockerfile];
     if (request.target) args.push('--target', request.target);
     args.push(...this.cacheArguments(request.layerCache, authFile));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
@@ -82,7 +80,19 @@ export class BuildahFamilyEngine implements ContainerEngine {
     return args;
   }
 
+  /**
+   * With the cache: a layer per step, each stamped with a fixed time (layer-cache.ts), so a cached
+   * step is the step a cold build would make; --no-cache builds the same layers again. Without:
+   * no layer cache at all (podman's default, buildah's with BUILDAH_LAYERS), since a cached step
+   * would keep the time of the build that made it, and the commit's time throughout.
+   */
+  private layerArguments(request: ImageBuildRequest): string[] {
+    if (request.layerCache.enabled) return ['--layers', '--timestamp', String(layerTimestamp)];
+    return ['--layers=false', ...(request.timestamp === undefined ? [] : ['--timestamp', String(request.timestamp)])];
+  }
+
   private cacheArguments(cache: LayerCacheRequest, authFile: string | undefined): string[] {
+    if (!cache.enabled) return [];
     const args = cache.reuse ? [] : ['--no-cache'];
     if (!cache.repository) return args;
     if (cache.reuse) args.push('--cache-from', cache.repository);

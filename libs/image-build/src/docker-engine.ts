@@ -38,7 +38,7 @@ export class DockerEngine implements ContainerEngine {
     args.push('--file', request.dockerfile);
     if (request.target) args.push('--target', request.target);
     // BuildKit keeps its own layer cache in the daemon; only --no-cache is ours to say.
-    if (!request.layerCache.reuse) args.push('--no-cache');
+    if (request.layerCache.enabled && !request.layerCache.reuse) args.push('--no-cache');
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
     for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
     if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));

@@ -1,10 +1,10 @@
 import { layerCacheFor } from './layer-cache';
 
-const settings = { registry: '127.0.0.1:5000/admin', imageName: 'changemaker-api', push: true };
+const settings = { registry: '127.0.0.1:5000/admin', imageName: 'changemaker-api', push: true, runsCommands: true };
 
 describe('layerCacheFor', () => {
   it('keeps the cache beside the image by default, and reuses it', () => {
-    expect(layerCacheFor(settings)).toEqual({ reuse: true, repository: '127.0.0.1:5000/admin/changemaker-api-cache' });
+    expect(layerCacheFor(settings)).toEqual({ enabled: true, reuse: true, repository: '127.0.0.1:5000/admin/changemaker-api-cache' });
   });
 
   it('takes a repository name under the registry, or a full host/namespace/name', () => {
@@ -14,11 +14,15 @@ describe('layerCacheFor', () => {
   });
 
   it('--no-cache builds every step and still refreshes the registry cache', () => {
-    expect(layerCacheFor({ ...settings, cache: false })).toEqual({ reuse: false, repository: '127.0.0.1:5000/admin/changemaker-api-cache' });
+    expect(layerCacheFor({ ...settings, cache: false })).toEqual({ enabled: true, reuse: false, repository: '127.0.0.1:5000/admin/changemaker-api-cache' });
   });
 
   it('a build without a push keeps to the local cache: it sends nothing to the registry', () => {
-    expect(layerCacheFor({ ...settings, push: false })).toEqual({ reuse: true });
+    expect(layerCacheFor({ ...settings, push: false })).toEqual({ enabled: true, reuse: true });
+  });
+
+  it('is off for a build that runs no command: there is nothing to save', () => {
+    expect(layerCacheFor({ ...settings, runsCommands: false })).toEqual({ enabled: false, reuse: true });
   });
 
   it.each([

@@ -13,6 +13,12 @@ export const layerTimestamp = 0;
 
 /** How one build uses the layer cache. */
 export interface LayerCacheRequest {
+  /**
+   * False when the stages built run no command (a bundle copied onto a base): a cache would save
+   * nothing and cost a layer per step and an export per step, so the build is as it was before
+   * the cache: one layer per stage, stamped with the commit's time.
+   */
+  enabled: boolean;
   /** False: every step is built again (--no-cache); what it builds still goes into the cache. */
   reuse: boolean;
   /** A registry repository (host/namespace/name, no tag) the cache is imported from and exported to. */
@@ -30,6 +36,8 @@ export interface LayerCacheSettings {
   registry: string;
   imageName: string;
   push: boolean;
+  /** Whether the stages built have a RUN step (dockerfile-stages.ts). */
+  runsCommands: boolean;
 }
 
 /**
@@ -38,8 +46,10 @@ export interface LayerCacheSettings {
  */
 export function layerCacheFor(settings: LayerCacheSettings): LayerCacheRequest {
   const reuse = settings.cache ?? true;
-  if (!settings.push) return { reuse };
-  return { reuse, repository: cacheRepositoryOf(settings) };
+  // Checked even when unused: a bad setting is said at once, not on the first image that needs it.
+  const repository = settings.push ? cacheRepositoryOf(settings) : undefined;
+  if (!settings.runsCommands) return { enabled: false, reuse };
+  return { enabled: true, reuse, ...(repository ? { repository } : {}) };
 }
 
 function cacheRepositoryOf({ cacheRepository, registry, imageName }: LayerCacheSettings): string {
