@@ -130,7 +130,7 @@ function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): 
   if (!request.enabled) return undefined;
   return {
     reused: request.reuse,
-    ...(request.repository ? { repository: request.repository } : {}),
+    ...(report.cacheRepository ? { repository: report.cacheRepository } : {}),
     ...(report.cacheExportFailure ? { exportFailure: report.cacheExportFailure } : {}),
   };
 }

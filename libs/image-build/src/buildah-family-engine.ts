@@ -43,14 +43,15 @@ export class BuildahFamilyEngine implements ContainerEngine {
    */
   private async buildWithCache(request: ImageBuildRequest, manifestList: string | undefined, authFile: string | undefined): Promise<ImageBuildReport> {
     const result = await this.runner.run(this.name, this.buildArguments(request, manifestList, authFile), { onLine: request.onLine });
-    if (result.exitCode === 0) return {};
+    const cacheRepository = request.layerCache.enabled ? request.layerCache.repository : undefined;
+    if (result.exitCode === 0) return cacheRepository ? { cacheRepository } : {};
     const failure = `${result.stderr}\n${result.stdout}`.split('\n').find((line) => cachePushFailure.test(line));
-    if (!request.layerCache.repository || !failure) throw new EngineCommandError('build', this.name, lastMeaningfulLine(result));
+    if (!cacheRepository || !failure) throw new EngineCommandError('build', this.name, lastMeaningfulLine(result));
     // The failed build may have added some platforms to the list already.
     if (manifestList) await this.runner.run(this.name, ['manifest', 'rm', manifestList]);
     const withoutExport = { ...request, layerCache: { enabled: true, reuse: true } };
     await this.run('build', this.buildArguments(withoutExport, manifestList, authFile), request);
-    return { cacheExportFailure: failure.replace(/^Error: /, '').trim() };
+    return { cacheRepository, cacheExportFailure: failure.replace(/^Error: /, '').trim() };
   }
 
   private async prepareAuthFile(authFile: string, login: RegistryLogin | undefined): Promise<string> {

@@ -41,7 +41,9 @@ export interface ImageBuildRequest {
 
 /** What a build reports beyond success: a failed cache export is a warning, never a failed build. */
 export interface ImageBuildReport {
-  /** Why the layer cache could not be exported to the registry; absent when it was, or was not asked for. */
+  /** The registry repository the engine imported the layer cache from and exported it to; absent when it did neither. */
+  cacheRepository?: string;
+  /** Why the layer cache could not be exported there; absent when it was. */
   cacheExportFailure?: string;
 }
 
