@@ -363,6 +363,23 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       }
     }
 
+    it.each(['buildah', 'podman'])('%s pulls a base image with the login the user gave its registry, though the layer cache needs a private auth file', async (engine) => {
+      const baseCredentials = { username: 'base', password: 'Base-registry-pass' };
+      const privateBase = await startRegistry({ credentials: baseCredentials });
+      try {
+        const userAuthFile = join(workspace, 'user-auth.json');
+        const auth = Buffer.from(`${baseCredentials.username}:${baseCredentials.password}`).toString('base64');
+        await writeFile(userAuthFile, JSON.stringify({ auths: { [privateBase.host]: { auth } } }));
+        await sandbox.buildah(['push', '--authfile', userAuthFile, '--tls-verify=false', 'localhost/stand-in-busybox:latest', `docker://${privateBase.host}/base/busybox:1`]);
+        await writeFile(join(workspace, 'Dockerfile'), `FROM ${privateBase.host}/base/busybox:1 AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n`);
+        const result = await buildAndPushImage({ ...securedOptions(credentials.password, engine), env: { ...securedOptions(credentials.password, engine).env, REGISTRY_AUTH_FILE: userAuthFile } });
+        expect(result).toMatchObject({ built: true, layerCache: { repository: `${secured.host}/admin/changemaker-api-cache` } });
+        for (const call of calls) expect(call.args.join(' ')).not.toContain(baseCredentials.password);
+      } finally {
+        await privateBase.stop();
+      }
+    });
+
     it('stops on a rejected login before building, naming the registry and not the password', async () => {
       const failure = buildAndPushImage(securedOptions('wrong-password'));
       await expect(failure).rejects.toThrow(secured.host);

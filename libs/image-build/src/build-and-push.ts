@@ -11,6 +11,7 @@ import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
 import { pushReproducibleConfig } from './reproducible-image';
+import { userContainersAuthFile } from './temporary-auth';
 import { expandTagPatterns, validateTagPattern } from './tag-pattern';
 import { validateEngineChoice } from './engine-choice';
 
@@ -113,6 +114,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     layerCache,
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
+    userAuthFile: userContainersAuthFile(options.env),
     onLine: (line) => options.log(`  ${line}`),
   });
   const cacheUse = layerCacheUseOf(layerCache, report);

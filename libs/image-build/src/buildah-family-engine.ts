@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogin, RegistryLogin } from './container-engine';
+import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogin } from './container-engine';
 import { EngineCommandError, RegistryLoginRejectedError } from './errors';
 import { isLoopbackRegistry } from '@changemaker/oci';
 import { layerTimestamp, type LayerCacheRequest } from './layer-cache';
-import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile } from './temporary-auth';
+import { authEntriesExcept, withTemporaryAuthDirectory, writeAuthFile, writeIdentityTokenAuthFile } from './temporary-auth';
 
 /** How buildah 1.28 and podman 4.3 say an export to --cache-to failed. */
 const cachePushFailure = /failed pushing cache to/i;
@@ -27,7 +26,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
     try {
       return await withTemporaryAuthDirectory(async (directory) => {
         // The build reads and writes the registry-backed cache with the same login as the push.
-        const authFile = request.push ? await this.prepareAuthFile(join(directory, 'auth.json'), request.login) : undefined;
+        const authFile = request.push ? await this.prepareAuthFile(join(directory, 'auth.json'), request) : undefined;
         const report = await this.buildWithCache(request, manifestList, authFile);
         if (authFile) for (const reference of request.references) await this.pushReference(reference, manifestList, authFile, request);
         return report;
@@ -54,12 +53,18 @@ export class BuildahFamilyEngine implements ContainerEngine {
     return { cacheRepository, cacheExportFailure: failure.replace(/^Error: /, '').trim() };
   }
 
-  private async prepareAuthFile(authFile: string, login: RegistryLogin | undefined): Promise<string> {
+  /**
+   * The push registry's entry is the build's own login, or none: never whatever the user's file
+   * happens to hold for it. Every other registry keeps the user's, for base images.
+   */
+  private async prepareAuthFile(authFile: string, request: ImageBuildRequest): Promise<string> {
+    const { login } = request;
+    const pushHost = login?.host ?? request.references[0].split('/')[0];
+    const otherAuths = await authEntriesExcept(request.userAuthFile, pushHost);
     if (login?.identityToken !== undefined) {
-      await writeIdentityTokenAuthFile(authFile, login);
+      await writeIdentityTokenAuthFile(authFile, login, otherAuths);
     } else {
-      // An anonymous push still gets its own (empty) auth file: never whatever the user's happens to hold.
-      await writeFile(authFile, '{}\n', { mode: 0o600 });
+      await writeAuthFile(authFile, otherAuths);
       if (login) await this.logIn(login, authFile);
     }
     return authFile;

@@ -36,6 +36,8 @@ export interface ImageBuildRequest {
   push: boolean;
   /** Handed to the engine on stdin or in a private auth file for the push; never in arguments. */
   login?: RegistryLogin;
+  /** The user's own containers auth file, whose logins for other registries a build with a private auth file keeps. */
+  userAuthFile?: string;
   onLine?: (line: string) => void;
 }
 
