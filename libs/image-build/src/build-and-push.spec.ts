@@ -151,6 +151,13 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
   });
 
+  it("passes --no-cache to docker, whose BuildKit keeps its own cache for every build", async () => {
+    await buildAndPushImage(options({ engine: 'docker', push: false }));
+    await buildAndPushImage(options({ engine: 'docker', push: false, cache: false }));
+    const builds = engineCalls('docker').filter((call) => call.args.includes('build'));
+    expect(builds.map((call) => call.args.includes('--no-cache'))).toEqual([false, true]);
+  });
+
   async function expectPushedWithLabels(result: Awaited<ReturnType<typeof buildAndPushImage>>, sha: string): Promise<void> {
     expect(result.references).toEqual([`${target.host}/admin/changemaker-api:${sha}`, `${target.host}/admin/changemaker-api:latest`]);
     expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([result.inputsTag, sha, 'latest'].sort());

@@ -37,9 +37,10 @@ export class DockerEngine implements ContainerEngine {
     const args = pushesWhileBuilding ? ['--config', configDirectory, 'buildx', 'build'] : this.hasBuildx ? ['buildx', 'build'] : ['build'];
     args.push('--file', request.dockerfile);
     if (request.target) args.push('--target', request.target);
-    // BuildKit keeps its own layer cache in the daemon; only --no-cache is ours to say. No registry
-    // cache: Debian's docker 20.10 has no --cache-to, and buildx's default driver cannot export one.
-    if (request.layerCache.enabled && !request.layerCache.reuse) args.push('--no-cache');
+    // BuildKit keeps its own layer cache in the daemon, for every build; only --no-cache is ours to
+    // say. No registry cache: Debian's docker 20.10 has no --cache-to, and buildx's default driver
+    // cannot export one.
+    if (!request.layerCache.reuse) args.push('--no-cache');
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
     for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
     if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));

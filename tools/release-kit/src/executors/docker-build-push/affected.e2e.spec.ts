@@ -90,6 +90,13 @@ describe('nx affected -t docker-push', () => {
     expect(await tagsOf('api')).not.toContainEqual(expect.stringMatching(/^broken-/));
   });
 
+  it('takes --cache-repository and --no-cache from the command line, and refuses a cache repository with a tag before building', async () => {
+    const result = await nxProcess('run', 'api:docker-push', '--no-cache', '--no-registry-cache', '--cache-repository=ci/{projectName}-layers:latest', '--outputStyle=stream');
+    expect(result.exitCode).not.toBe(0);
+    expect(String(result.all)).toMatch(/api: invalid cache repository "ci\/api-layers:latest": it has a tag or digest/);
+    expect(String(result.all)).not.toMatch(/building with/);
+  });
+
   it('builds nothing on a run with an empty Nx cache when the registry has every image, and tags them all', async () => {
     const head = await workspace.git('rev-parse', 'HEAD');
     const output = await runTasks('run-many', '-t', 'docker-push', '--skip-nx-cache');
