@@ -7,11 +7,13 @@
  *   2. the application file alone changes (commit 2); runner B, fresh, builds and pushes it,
  *      importing the dependency steps from the registry-backed cache;
  *   3. commit 2 again on runner A (its local cache left by commit 1) and on runner C with
- *      --no-cache: the three digests of commit 2 must be one;
+ *      --no-cache: the three digests of commit 2 must be one; then commit 3, another one-file
+ *      change, on a fresh runner D, so each of cold and warm is measured twice (the best counts:
+ *      other work on these shared cores only ever adds to a wall time);
  *   4. the thin service images (a bundle copied onto a base, as apps/* do): a push on a fresh runner
  *      now, against the command line before the layer cache (no layer cache, one layer per stage,
- *      nothing imported or exported), alternating, eight rounds each; at most 10% slower, and
- *      the engine asked for exactly what it was asked before.
+ *      nothing imported or exported), alternating, eight rounds each, the best counting; at most
+ *      10% slower, and the engine asked for exactly what it was asked before.
  * Prints the times (wall and CPU: two cores are shared here), the digests, and on the last line
  * the ratio warm fresh runner / cold.
  */
@@ -76,19 +78,28 @@ async function main(): Promise<void> {
     const localCache = await push(runnerA, { registryCache: false });
     console.log(`3. commit 2 again on runner A (local cache from commit 1): ${describe(localCache)}`);
     const noCache = await push(await freshRunner(), { registryCache: false, cache: false });
-    console.log(`   commit 2 on runner C with --no-cache: ${describe(noCache)}`);
+    console.log(`   commit 2 on runner C with --no-cache (a second cold build): ${describe(noCache)}`);
     const digests = [warmFresh, localCache, noCache].map((run) => run.result.digest);
     const identical = digests.every((digest) => digest === digests[0]);
     console.log(`   digests of commit 2 across runners and cache states: ${identical ? `identical (${digests[0]})` : `DIFFERENT: ${digests.join(' ')}`}`);
 
+    await fixture.changeApplication('console.log("commit 3");\n');
+    await fixture.commit('commit 3: the application file alone', '2026-01-03T00:00:00Z');
+    const secondWarmFresh = await push(await freshRunner());
+    console.log(`   one-file change again (commit 3), runner D (empty storage, registry cache): ${describe(secondWarmFresh)}`);
+
     const thin = await benchThinImages(fixture, push, freshRunner);
     console.log(
-      `4. thin image push on a fresh runner, median of ${thin.rounds}: now ${seconds(thin.cached)} (CPU ${seconds(thin.cachedCpu)}), before the cache ` +
+      `4. thin image push on a fresh runner, best of ${thin.rounds}: now ${seconds(thin.cached)} (CPU ${seconds(thin.cachedCpu)}), before the cache ` +
         `${seconds(thin.today)} (CPU ${seconds(thin.todayCpu)}): ratio ${(thin.cached / thin.today).toFixed(2)}, CPU ratio ${(thin.cachedCpu / thin.todayCpu).toFixed(2)} ` +
         `(at most 1.10); engine commands the same as before the cache: ${thin.sameCommands ? 'yes' : 'NO'}`,
     );
-    console.log(`CPU time: cold ${seconds(cold.cpuMs)}, warm fresh runner ${seconds(warmFresh.cpuMs)}: CPU ratio ${(warmFresh.cpuMs / cold.cpuMs).toFixed(2)}`);
-    console.log(`heavy image after a one-file change, warm fresh runner / cold: ratio ${(warmFresh.ms / cold.ms).toFixed(2)}`);
+    // Best of two each: other work on these shared cores only ever adds to a wall time.
+    const coldBest = Math.min(cold.ms, noCache.ms);
+    const warmBest = Math.min(warmFresh.ms, secondWarmFresh.ms);
+    const cpuRatio = Math.min(warmFresh.cpuMs, secondWarmFresh.cpuMs) / Math.min(cold.cpuMs, noCache.cpuMs);
+    console.log(`heavy image, best of two: cold ${seconds(coldBest)}, warm fresh runner ${seconds(warmBest)}; CPU ratio ${cpuRatio.toFixed(2)}`);
+    console.log(`heavy image after a one-file change, warm fresh runner / cold: ratio ${(warmBest / coldBest).toFixed(2)}`);
     if (!identical) process.exitCode = 1;
   } finally {
     for (const runner of runners) await runner.remove();
@@ -162,10 +173,10 @@ async function benchThinImages(
   const sameImageName = (command: string) => command.replaceAll('bench-thin-today', 'bench-thin-cached');
   return {
     rounds,
-    cached: median(times.cached.map((run) => run.ms)),
-    today: median(times.today.map((run) => run.ms)),
-    cachedCpu: median(times.cached.map((run) => run.cpuMs)),
-    todayCpu: median(times.today.map((run) => run.cpuMs)),
+    cached: Math.min(...times.cached.map((run) => run.ms)),
+    today: Math.min(...times.today.map((run) => run.ms)),
+    cachedCpu: Math.min(...times.cached.map((run) => run.cpuMs)),
+    todayCpu: Math.min(...times.today.map((run) => run.cpuMs)),
     sameCommands: buildCommands.today.map(sameImageName).join('\n') === buildCommands.cached.join('\n'),
   };
 }
@@ -229,11 +240,6 @@ async function createFixture(): Promise<Fixture> {
 
 function describe(run: MeasuredPush): string {
   return `${seconds(run.ms)} (CPU ${seconds(run.cpuMs)}), ${run.result.digest}`;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** User and system time of every child this process has waited for (Linux /proc/self/stat cutime and cstime, 1/100 s ticks). */
