@@ -459,6 +459,11 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       await closed.stop();
       await expectRefusal({ registry: `${closed.host}/admin` }, new RegExp(`registry ${closed.host.replace(/\./g, '\\.')} is unreachable`));
     });
+    it('a containers auth file that is not JSON, when a build with the layer cache needs its logins', async () => {
+      await writeFile(join(workspace, 'Dockerfile'), 'FROM node:20-bookworm-slim AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n');
+      await writeFile(join(workspace, 'broken-auth.json'), '{"auths": {');
+      await expectRefusal({ env: { REGISTRY_AUTH_FILE: join(workspace, 'broken-auth.json') } }, /the containers auth file .*broken-auth\.json is not JSON with an "auths" object: fix it/);
+    });
     it('an invalid tag pattern', () => expectRefusal({ tagPatterns: ['{sha}', '{commit}'] }, /invalid tag pattern "\{commit\}": unknown placeholder/));
     it('a tag pattern producing an invalid tag', () => expectRefusal({ tagPatterns: ['release/{shortSha}'] }, /produced "release\/[0-9a-f]{7}", which is not a valid image tag/));
 

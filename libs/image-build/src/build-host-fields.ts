@@ -3,8 +3,8 @@
  * it, not about the image: the build container's id (`container`) and hostname, the docker
  * classic builder's `container_config`, the local id of the previous step (`parent`) and the
  * layer cache's `FROM <local id>` history comments (`FROM <cache image>` when the step before came
- * from the registry). Two builds of one commit on two machines
- * differ in these alone. BuildKit writes none of them.
+ * from the registry). Two builds of one commit on two machines differ in these alone. BuildKit
+ * writes none of them.
  */
 interface DockerImageConfig {
   created?: unknown;

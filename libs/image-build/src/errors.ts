@@ -73,6 +73,12 @@ export class InvalidCacheRepositoryError extends ImageBuildError {
   }
 }
 
+export class InvalidAuthFileError extends ImageBuildError {
+  constructor(readonly file: string, reason: string) {
+    super(`the containers auth file ${file} ${reason}: fix it (podman login rewrites it), or point REGISTRY_AUTH_FILE elsewhere.`);
+  }
+}
+
 export class EngineCommandError extends ImageBuildError {
   constructor(readonly step: string, readonly engine: string, detail: string) {
     super(`${engine} ${step} failed: ${detail}`);

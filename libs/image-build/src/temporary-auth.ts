@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IdentityTokenLogin } from './container-engine';
+import { InvalidAuthFileError } from './errors';
 
 /**
  * A private directory for one push's login, so the user's own engine config is never written and
@@ -44,13 +45,29 @@ export function userContainersAuthFile(env: NodeJS.ProcessEnv): string | undefin
   return process.getuid?.() === 0 ? '/run/containers/0/auth.json' : undefined;
 }
 
-/** The user's entries for every registry but `exceptHost`, whose login is the build's own; none when the file is missing or unreadable. */
+/** The user's entries for every registry but `exceptHost`, whose login is the build's own; none when there is no such file. */
 export async function authEntriesExcept(file: string | undefined, exceptHost: string): Promise<AuthEntries> {
-  if (!file) return {};
+  const text = file === undefined ? undefined : await readIfPresent(file);
+  if (file === undefined || text === undefined) return {};
+  const auths = parseAuths(text);
+  if (!auths) throw new InvalidAuthFileError(file, 'is not JSON with an "auths" object');
+  return Object.fromEntries(Object.entries(auths).filter(([host]) => host !== exceptHost));
+}
+
+async function readIfPresent(file: string): Promise<string | undefined> {
   try {
-    const { auths = {} } = JSON.parse(await readFile(file, 'utf8')) as { auths?: AuthEntries };
-    return Object.fromEntries(Object.entries(auths).filter(([host]) => host !== exceptHost));
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InvalidAuthFileError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function parseAuths(text: string): AuthEntries | undefined {
+  try {
+    const auths = (JSON.parse(text) as { auths?: unknown }).auths ?? {};
+    return typeof auths === 'object' && auths !== null && !Array.isArray(auths) ? (auths as AuthEntries) : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
