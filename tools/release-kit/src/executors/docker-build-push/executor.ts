@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { buildAndPushImage, ImageBuildError, type ImageBuildResult } from '@changemaker/image-build';
+import { buildAndPushImage, ImageBuildError, type ImageBuildResult, type LayerCacheUse } from '@changemaker/image-build';
 import { OciError } from '@changemaker/oci';
 import type { DockerBuildPushOptions } from './schema';
 
@@ -70,6 +70,12 @@ function summaryOf(result: ImageBuildResult, pushed: boolean, elapsedMs: number)
   const tags = result.references.map((reference) => reference.slice(result.image.length + 1)).join(', ');
   const how = !pushed ? `built with ${result.engine}, not pushed` : result.built ? `built with ${result.engine} and pushed` : 'already in the registry, tagged registry-side (no build)';
   const digest = result.digest ? ` ${result.digest}` : '';
-  const cache = result.layerCache?.exportFailure ? ' (layer cache not exported: see the warning above)' : '';
-  return `${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s${cache}`;
+  return `${result.image} [${tags}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s${layerCacheSummaryOf(result.layerCache)}`;
+}
+
+function layerCacheSummaryOf(cache: LayerCacheUse | undefined): string {
+  if (!cache) return '';
+  const use = cache.reused ? 'layer cache' : 'layer cache not read (--no-cache)';
+  const shared = cache.repository ? (cache.exportFailure ? `, not exported to ${cache.repository}: see the warning above` : `, shared through ${cache.repository}`) : '';
+  return ` (${use}${shared})`;
 }
