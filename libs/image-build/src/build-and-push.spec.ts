@@ -336,11 +336,11 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
     afterEach(() => secured.stop());
 
-    const securedOptions = (password: string, engine = 'buildah') =>
+    const securedOptions = (password: string, engine = 'buildah', env: Record<string, string> = {}) =>
       options({
         engine,
         registry: `${secured.host}/admin`,
-        env: { GITEA_REGISTRY: `${secured.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: password },
+        env: { GITEA_REGISTRY: `${secured.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: password, ...env },
       });
     const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 
@@ -354,7 +354,21 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
       expect(calls.some((call) => call.args.includes('login') && call.input === credentials.password)).toBe(true);
       expect(lines.join('\n')).not.toContain(credentials.password);
-      if (engine !== 'docker') await expectCacheWithoutSecrets(secured, basic, [credentials.password, basic]);
+      if (engine === 'docker') return;
+      await expectCacheWithoutSecrets(secured, basic, [credentials.password, basic]);
+
+      // A fresh runner reads the cache with the same login.
+      lines.length = 0;
+      const machine = await createBuildahSandbox(hub.host);
+      try {
+        const fresh = await buildAndPushImage({ ...securedOptions(credentials.password, engine, machine.env), registryCache: false });
+        expect(fresh.digest).toBe(result.digest);
+      } finally {
+        await machine.remove();
+      }
+      expect(lines.some((line) => /Cache pulled from remote/.test(line))).toBe(true);
+      for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
+      expect(lines.join('\n')).not.toContain(credentials.password);
     });
 
     /** Every manifest and config the registry-backed cache holds, searched for the secrets. */
@@ -379,7 +393,7 @@ describe('buildAndPushImage with real engines and a real registry', () => {
         await writeFile(userAuthFile, JSON.stringify({ auths: { [privateBase.host]: { auth } } }));
         await sandbox.buildah(['push', '--authfile', userAuthFile, '--tls-verify=false', 'localhost/stand-in-busybox:latest', `docker://${privateBase.host}/base/busybox:1`]);
         await writeFile(join(workspace, 'Dockerfile'), `FROM ${privateBase.host}/base/busybox:1 AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n`);
-        const result = await buildAndPushImage({ ...securedOptions(credentials.password, engine), env: { ...securedOptions(credentials.password, engine).env, REGISTRY_AUTH_FILE: userAuthFile } });
+        const result = await buildAndPushImage(securedOptions(credentials.password, engine, { REGISTRY_AUTH_FILE: userAuthFile }));
         expect(result).toMatchObject({ built: true, layerCache: { repository: `${secured.host}/admin/changemaker-api-cache` } });
         for (const call of calls) expect(call.args.join(' ')).not.toContain(baseCredentials.password);
       } finally {
