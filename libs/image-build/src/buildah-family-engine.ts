@@ -89,8 +89,8 @@ export class BuildahFamilyEngine implements ContainerEngine {
   /**
    * With the cache: a layer per step, each stamped with a fixed time (layer-cache.ts), so a cached
    * step is the step a cold build would make; --no-cache builds the same layers again. Without:
-   * no layer cache at all (podman's default, buildah's with BUILDAH_LAYERS), since a cached step
-   * would keep the time of the build that made it, and the commit's time throughout.
+   * --layers=false, whatever podman's default or BUILDAH_LAYERS say, and the commit's time
+   * throughout, which a cached step would not keep (it keeps the time of the build that made it).
    */
   private layerArguments(request: ImageBuildRequest): string[] {
     if (request.layerCache.enabled) return ['--layers', '--timestamp', String(layerTimestamp)];
