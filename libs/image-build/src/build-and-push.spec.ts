@@ -250,6 +250,14 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       const warm = await buildAndPushImage(options({ engine, registryCache: false }));
       expect(warm.digest).toBe(freshRunner.digest);
 
+      // The labels naming the commit are written after the build: as steps they would miss the cache on every commit.
+      const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${target.host}/admin/changemaker-api@${warm.digest}`]);
+      const config = JSON.parse(stdout) as { created: string; config: { Labels: Record<string, string> }; history: Array<{ created_by: string }> };
+      expect(config.config.Labels['org.opencontainers.image.revision']).toBe(warm.commit);
+      expect(Date.parse(config.config.Labels['org.opencontainers.image.created'])).toBe(Date.parse('2030-01-01T00:00:00Z'));
+      expect(config.created).toBe('2030-01-01T00:00:00Z');
+      expect(config.history.map((entry) => entry.created_by).join('\n')).not.toMatch(/LABEL/);
+
       calls.length = 0;
       const cold = await onCleanMachine((env) => buildAndPushImage(options({ engine, registryCache: false, cache: false, env })));
       const coldBuild = engineCalls(engine).find((call) => call.args[0] === 'build');

@@ -99,6 +99,10 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   }
 
   const engine = await selectEngine(options.engine, runner);
+  const labels = openContainerLabels({ revision, source: options.sourceUrl, version: options.version });
+  // Labels naming the commit would be a step that misses the cache on every commit, costing a
+  // commit and an export each: a pushed image with the cache gets them in the config rewrite.
+  const labelsAfterPush = options.push && layerCache.enabled;
   options.log(`${repository.name}: building with ${engine.name}${options.push ? `, then pushing ${tags.join(', ')}` : ' (no push)'}`);
   const report = await engine.buildImage({
     dockerfile: options.dockerfile,
@@ -108,7 +112,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     target: options.target,
     // Not part of the inputs hash: an image reused for a later commit keeps reporting the commit it was built from, as its labels do.
     buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
-    labels: openContainerLabels({ revision, source: options.sourceUrl, version: options.version }),
+    labels: labelsAfterPush ? {} : labels,
     platforms: options.platforms,
     timestamp: revision.commitTime,
     layerCache,
@@ -121,7 +125,8 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   if (cacheUse?.exportFailure) options.log(`${repository.name}: warning: the layer cache was not exported to ${cacheUse.repository}: ${cacheUse.exportFailure}`);
   const built = { ...result, built: true, engine: engine.name, ...(cacheUse ? { layerCache: cacheUse } : {}) };
   if (!registry) return built;
-  const pushed = await pushReproducibleConfig(registry, references[0], revision.commitTime);
+  const created = new Date(revision.commitTime * 1000).toISOString().replace('.000Z', 'Z');
+  const pushed = await pushReproducibleConfig(registry, references[0], { created, labels: labelsAfterPush ? labels : {} });
   // The inputs tag goes last: it tells later runs a complete image exists.
   const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
