@@ -12,7 +12,7 @@
  *      other work on these shared cores only ever adds to a wall time);
  *   4. the thin service images (a bundle copied onto a base, as apps/* do): a push on a fresh runner
  *      now, against the command line before the layer cache (no layer cache, one layer per stage,
- *      nothing imported or exported), alternating, eight rounds each, the best counting; at most
+ *      nothing imported or exported), alternating, twelve rounds each, the best counting; at most
  *      10% slower, and the engine asked for exactly what it was asked before.
  * Prints the times (wall and CPU: two cores are shared here), the digests, and on the last line
  * the ratio warm fresh runner / cold.
@@ -153,7 +153,7 @@ async function benchThinImages(
   freshRunner: () => Promise<BuildahSandbox>,
 ): Promise<ThinImageTimes> {
   // Even: each goes first as often as the other.
-  const rounds = 8;
+  const rounds = 12;
   const times = { cached: [] as MeasuredPush[], today: [] as MeasuredPush[] };
   const buildCommands = { cached: [] as string[], today: [] as string[] };
   for (let round = 1; round <= rounds; round++) {
