@@ -13,7 +13,9 @@
  *   4. the thin service images (a bundle copied onto a base, as apps/* do): a push on a fresh runner
  *      now, against the command line before the layer cache (no layer cache, one layer per stage,
  *      nothing imported or exported), alternating, twelve rounds each, the best counting; at most
- *      10% slower, and the engine asked for exactly what it was asked before.
+ *      10% slower, and the engine asked for exactly what it was asked before. Second-long pushes
+ *      on shared cores are noisy: an A/A run of this comparison (the same code on both sides) gave
+ *      1.08, so the engine commands being the same is the stronger evidence.
  * Prints the times (wall and CPU: two cores are shared here), the digests, and on the last line
  * the ratio warm fresh runner / cold.
  */
