@@ -136,6 +136,9 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       const sha = await git(workspace, 'rev-parse', 'HEAD');
       const result = await buildAndPushImage(options({ engine }));
       expect(result).toMatchObject({ built: true, engine });
+      // Its production stage runs no command: no layer cache, nothing exported to the registry.
+      expect(result.layerCache).toBeUndefined();
+      expect(await tagsOf(target, 'admin/changemaker-api-cache')).toEqual([]);
       await expectPushedWithLabels(result, sha);
     });
 
@@ -148,6 +151,13 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
   });
 
+  it("passes --no-cache to docker, whose BuildKit keeps its own cache for every build", async () => {
+    await buildAndPushImage(options({ engine: 'docker', push: false }));
+    await buildAndPushImage(options({ engine: 'docker', push: false, cache: false }));
+    const builds = engineCalls('docker').filter((call) => call.args.includes('build'));
+    expect(builds.map((call) => call.args.includes('--no-cache'))).toEqual([false, true]);
+  });
+
   async function expectPushedWithLabels(result: Awaited<ReturnType<typeof buildAndPushImage>>, sha: string): Promise<void> {
     expect(result.references).toEqual([`${target.host}/admin/changemaker-api:${sha}`, `${target.host}/admin/changemaker-api:latest`]);
     expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([result.inputsTag, sha, 'latest'].sort());
@@ -157,9 +167,12 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
     expect(result.digest).toBe(head.headers.get('docker-content-digest'));
     const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${target.host}/admin/changemaker-api:latest`]);
-    const labels = JSON.parse(stdout).Labels as Record<string, string>;
+    const { Labels: labels, Created: created } = JSON.parse(stdout) as { Labels: Record<string, string>; Created: string };
     expect(labels['org.opencontainers.image.revision']).toBe(sha);
     expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The layers carry a fixed time so the cache stays valid; the config carries the commit's.
+    expect(Date.parse(created)).toBe(Date.parse(labels['org.opencontainers.image.created']));
+    expect(Date.parse(created)).toBe(Number(await git(workspace, 'log', '-1', '--format=%ct')) * 1000);
   }
 
   // Debian's docker 20.10 is left out: its BuildKit ignores SOURCE_DATE_EPOCH, so every build gets the time it ran.
@@ -182,6 +195,94 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     } finally {
       await cleanMachine.remove();
     }
+  });
+
+  describe.each(['buildah', 'podman'])('the layer cache with %s', (engine) => {
+    /** A dependency step (its input changes rarely) before the application file (changes every commit). */
+    beforeEach(async () => {
+      await writeFile(
+        join(workspace, 'Dockerfile'),
+        'FROM node:20-bookworm-slim AS production\nCOPY deps.txt /app/\nRUN sed "s/^/installed /" /app/deps.txt > /app/installed.txt\nCOPY main.js /app/\n',
+      );
+      await writeFile(join(workspace, 'dist/deps.txt'), 'left-pad@1.3.0\n');
+      await git(workspace, 'add', '.');
+      await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'dependencies');
+    });
+
+    const changeApplicationAndCommit = async () => {
+      await writeFile(join(workspace, 'dist/main.js'), 'console.log("changed")\n');
+      await git(workspace, 'add', '.');
+      await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'application only'], {
+        cwd: workspace,
+        env: { GIT_COMMITTER_DATE: '2030-01-01T00:00:00Z' },
+      });
+    };
+    /** Build steps answered from a cache, local or pulled from the registry. */
+    const cachedSteps = () => lines.filter((line) => /--> Using cache/.test(line)).length;
+    const onCleanMachine = async <T>(use: (env: Record<string, string>) => Promise<T>): Promise<T> => {
+      const machine = await createBuildahSandbox(hub.host);
+      try {
+        return await use(machine.env);
+      } finally {
+        await machine.remove();
+      }
+    };
+
+    it('reuses the dependency steps after an application change, and a commit gives one digest warm, cold, after other commits, and on a fresh runner', async () => {
+      const first = await buildAndPushImage(options({ engine, registryCache: false }));
+      expect(first.layerCache).toEqual({ reused: true, repository: `${target.host}/admin/changemaker-api-cache` });
+      expect((await tagsOf(target, 'admin/changemaker-api-cache')).length).toBeGreaterThanOrEqual(3);
+
+      await changeApplicationAndCommit();
+      lines.length = 0;
+      // Empty storage: the dependency steps come from the registry, the application step is built and exported.
+      const freshRunner = await onCleanMachine((env) => buildAndPushImage(options({ engine, registryCache: false, env })));
+      expect(lines.some((line) => /Cache pulled from remote/.test(line))).toBe(true);
+      expect(cachedSteps()).toBeGreaterThanOrEqual(2);
+      expect(freshRunner.digest).not.toBe(first.digest);
+
+      lines.length = 0;
+      // This machine's cache was left by the earlier commit; the registry's holds this commit's application step.
+      const afterOtherCommits = await buildAndPushImage(options({ engine, registryCache: false }));
+      expect(cachedSteps()).toBeGreaterThanOrEqual(3);
+      expect(afterOtherCommits.digest).toBe(freshRunner.digest);
+
+      const warm = await buildAndPushImage(options({ engine, registryCache: false }));
+      expect(warm.digest).toBe(freshRunner.digest);
+
+      // The labels naming the commit are written after the build: as steps they would miss the cache on every commit.
+      const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${target.host}/admin/changemaker-api@${warm.digest}`]);
+      const config = JSON.parse(stdout) as { created: string; config: { Labels: Record<string, string> }; history: Array<{ created_by: string }> };
+      expect(config.config.Labels['org.opencontainers.image.revision']).toBe(warm.commit);
+      expect(Date.parse(config.config.Labels['org.opencontainers.image.created'])).toBe(Date.parse('2030-01-01T00:00:00Z'));
+      expect(config.created).toBe('2030-01-01T00:00:00Z');
+      expect(config.history.map((entry) => entry.created_by).join('\n')).not.toMatch(/LABEL/);
+
+      calls.length = 0;
+      const cold = await onCleanMachine((env) => buildAndPushImage(options({ engine, registryCache: false, cache: false, env })));
+      const coldBuild = engineCalls(engine).find((call) => call.args[0] === 'build');
+      expect(coldBuild?.args).toContain('--no-cache');
+      expect(coldBuild?.args).not.toContain('--cache-from');
+      expect(cold.layerCache?.reused).toBe(false);
+      expect(cold.digest).toBe(freshRunner.digest);
+    });
+
+    it('keeps the cache in the configured repository, and only warns when it cannot be exported', async () => {
+      const readOnly = await startRegistry({ credentials: { username: 'other', password: 'not-given-to-the-build' } });
+      try {
+        const result = await buildAndPushImage(options({ engine, cacheRepository: `${readOnly.host}/team/build-cache` }));
+        expect(result.built).toBe(true);
+        expect(result.layerCache?.repository).toBe(`${readOnly.host}/team/build-cache`);
+        expect(result.layerCache?.exportFailure).toMatch(/failed pushing cache/);
+        expect(lines.join('\n')).toMatch(/warning: the layer cache was not exported to .*team\/build-cache/);
+        expect(await tagsOf(target, 'admin/changemaker-api')).toHaveLength(3);
+      } finally {
+        await readOnly.stop();
+      }
+      const named = await buildAndPushImage(options({ engine, registryCache: false, cacheRepository: 'ci/layers' }));
+      expect(named.layerCache).toEqual({ reused: true, repository: `${target.host}/admin/ci/layers` });
+      expect((await tagsOf(target, 'admin/ci/layers')).length).toBeGreaterThanOrEqual(3);
+    });
   });
 
   it('builds nothing when the registry already holds these inputs, and only adds the new tags', async () => {
@@ -243,21 +344,69 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     });
     afterEach(() => secured.stop());
 
-    const securedOptions = (password: string, engine = 'buildah') =>
+    const securedOptions = (password: string, engine = 'buildah', env: Record<string, string> = {}) =>
       options({
         engine,
         registry: `${secured.host}/admin`,
-        env: { GITEA_REGISTRY: `${secured.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: password },
+        env: { GITEA_REGISTRY: `${secured.host}/admin`, GITEA_REGISTRY_USER: credentials.username, GITEA_REGISTRY_PASSWORD: password, ...env },
       });
     const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 
     it.each(['buildah', 'podman', 'docker'])('hands the password to %s on stdin only, never in arguments or output', async (engine) => {
+      // A RUN step, so buildah and podman read and write the registry-backed cache with the login
+      // (the test dockerd has no bridge network to run a step in).
+      if (engine !== 'docker') await writeFile(join(workspace, 'Dockerfile'), 'FROM node:20-bookworm-slim AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n');
       const result = await buildAndPushImage(securedOptions(credentials.password, engine));
       expect(result).toMatchObject({ built: true, engine });
       expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toHaveLength(3);
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
       expect(calls.some((call) => call.args.includes('login') && call.input === credentials.password)).toBe(true);
       expect(lines.join('\n')).not.toContain(credentials.password);
+      if (engine === 'docker') return;
+      await expectCacheWithoutSecrets(secured, basic, [credentials.password, basic]);
+
+      // A fresh runner reads the cache with the same login.
+      lines.length = 0;
+      const machine = await createBuildahSandbox(hub.host);
+      try {
+        const fresh = await buildAndPushImage({ ...securedOptions(credentials.password, engine, machine.env), registryCache: false });
+        expect(fresh.digest).toBe(result.digest);
+      } finally {
+        await machine.remove();
+      }
+      expect(lines.some((line) => /Cache pulled from remote/.test(line))).toBe(true);
+      for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
+      expect(lines.join('\n')).not.toContain(credentials.password);
+    });
+
+    /** Every manifest and config the registry-backed cache holds, searched for the secrets. */
+    async function expectCacheWithoutSecrets(registry: TestRegistry, authorization: string, secrets: string[]): Promise<void> {
+      const tags = await tagsOf(registry, 'admin/changemaker-api-cache', authorization);
+      expect(tags.length).toBeGreaterThan(0);
+      const accept = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
+      for (const tag of tags) {
+        const manifest = await (await fetch(`${registry.url}/v2/admin/changemaker-api-cache/manifests/${tag}`, { headers: { authorization, accept } })).text();
+        const { config } = JSON.parse(manifest) as { config: { digest: string } };
+        const configText = await (await fetch(`${registry.url}/v2/admin/changemaker-api-cache/blobs/${config.digest}`, { headers: { authorization } })).text();
+        for (const secret of secrets) expect(`${manifest}${configText}`).not.toContain(secret);
+      }
+    }
+
+    it.each(['buildah', 'podman'])('%s pulls a base image with the login the user gave its registry, though the layer cache needs a private auth file', async (engine) => {
+      const baseCredentials = { username: 'base', password: 'Base-registry-pass' };
+      const privateBase = await startRegistry({ credentials: baseCredentials });
+      try {
+        const userAuthFile = join(workspace, 'user-auth.json');
+        const auth = Buffer.from(`${baseCredentials.username}:${baseCredentials.password}`).toString('base64');
+        await writeFile(userAuthFile, JSON.stringify({ auths: { [privateBase.host]: { auth } } }));
+        await sandbox.buildah(['push', '--authfile', userAuthFile, '--tls-verify=false', 'localhost/stand-in-busybox:latest', `docker://${privateBase.host}/base/busybox:1`]);
+        await writeFile(join(workspace, 'Dockerfile'), `FROM ${privateBase.host}/base/busybox:1 AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n`);
+        const result = await buildAndPushImage(securedOptions(credentials.password, engine, { REGISTRY_AUTH_FILE: userAuthFile }));
+        expect(result).toMatchObject({ built: true, layerCache: { repository: `${secured.host}/admin/changemaker-api-cache` } });
+        for (const call of calls) expect(call.args.join(' ')).not.toContain(baseCredentials.password);
+      } finally {
+        await privateBase.stop();
+      }
     });
 
     it('stops on a rejected login before building, naming the registry and not the password', async () => {
@@ -331,6 +480,11 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       const closed = await startRegistry();
       await closed.stop();
       await expectRefusal({ registry: `${closed.host}/admin` }, new RegExp(`registry ${closed.host.replace(/\./g, '\\.')} is unreachable`));
+    });
+    it('a containers auth file that is not JSON, when a build with the layer cache needs its logins', async () => {
+      await writeFile(join(workspace, 'Dockerfile'), 'FROM node:20-bookworm-slim AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n');
+      await writeFile(join(workspace, 'broken-auth.json'), '{"auths": {');
+      await expectRefusal({ env: { REGISTRY_AUTH_FILE: join(workspace, 'broken-auth.json') } }, /the containers auth file .*broken-auth\.json is not JSON with an "auths" object: fix it/);
     });
     it('an invalid tag pattern', () => expectRefusal({ tagPatterns: ['{sha}', '{commit}'] }, /invalid tag pattern "\{commit\}": unknown placeholder/));
     it('a tag pattern producing an invalid tag', () => expectRefusal({ tagPatterns: ['release/{shortSha}'] }, /produced "release\/[0-9a-f]{7}", which is not a valid image tag/));

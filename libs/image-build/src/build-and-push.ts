@@ -1,14 +1,18 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
-import type { ImageResult } from '@changemaker/release-contract';
+import type { ImageResult, LayerCacheUse } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
-import type { RegistryLogin } from './container-engine';
+import type { ImageBuildReport, RegistryLogin } from './container-engine';
+import { buildRunsCommands } from './dockerfile-stages';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
-import { pushWithoutBuildHostFields } from './reproducible-image';
+import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
+import { pushReproducibleConfig } from './reproducible-image';
+import { userContainersAuthFile } from './temporary-auth';
 import { expandTagPatterns, validateTagPattern } from './tag-pattern';
 import { validateEngineChoice } from './engine-choice';
 
@@ -28,6 +32,10 @@ export interface ImageBuildOptions {
   engine: string;
   push: boolean;
   registryCache: boolean;
+  /** The layer cache (local, and in the registry when pushing); default true. False is --no-cache: every step built. */
+  cache?: boolean;
+  /** Where the registry-backed layer cache lives: a name under `registry` or host/namespace/name; default `<imageName>-cache`. */
+  cacheRepository?: string;
   version?: string;
   /** For the org.opencontainers.image.source label. */
   sourceUrl?: string;
@@ -57,6 +65,7 @@ export type ImageBuildResult = Omit<ImageResult, 'project'>;
 export async function buildAndPushImage(options: ImageBuildOptions): Promise<ImageBuildResult> {
   const runner = options.runner ?? processCommandRunner(options.env);
   const { revision, tags, repository, references, inputsTag } = await resolveImageTarget(options, runner);
+  const layerCache = layerCacheFor({ ...options, runsCommands: buildRunsCommands(await readFile(options.dockerfile, 'utf8'), options.target) });
   const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
 
   const registry = options.push ? registryClientFor(options.env) : undefined;
@@ -73,8 +82,12 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   }
 
   const engine = await selectEngine(options.engine, runner);
+  const labels = openContainerLabels({ revision, source: options.sourceUrl, version: options.version });
+  // Labels naming the commit would be a step that misses the cache on every commit, costing a
+  // commit and an export each: a pushed image with the cache gets them in the config rewrite.
+  const labelsAfterPush = options.push && layerCache.enabled;
   options.log(`${repository.name}: building with ${engine.name}${options.push ? `, then pushing ${tags.join(', ')}` : ' (no push)'}`);
-  await engine.buildImage({
+  const report = await engine.buildImage({
     dockerfile: options.dockerfile,
     context: options.context,
     // One push; the other tags are added registry-side below, so every tag has the same digest.
@@ -82,19 +95,34 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     target: options.target,
     // Not part of the inputs hash: an image reused for a later commit keeps reporting the commit it was built from, as its labels do.
     buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
-    labels: openContainerLabels({ revision, source: options.sourceUrl, version: options.version }),
+    labels: labelsAfterPush ? {} : labels,
     platforms: options.platforms,
     timestamp: revision.commitTime,
+    layerCache,
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
+    userAuthFile: userContainersAuthFile(options.env),
     onLine: (line) => options.log(`  ${line}`),
   });
-  if (!registry) return { ...result, built: true, engine: engine.name };
-  const pushed = await pushWithoutBuildHostFields(registry, references[0]);
+  const cacheUse = layerCacheUseOf(layerCache, report);
+  if (cacheUse?.exportFailure) options.log(`${repository.name}: warning: the layer cache was not exported to ${cacheUse.repository}: ${cacheUse.exportFailure}`);
+  const built = { ...result, built: true, engine: engine.name, ...(cacheUse ? { layerCache: cacheUse } : {}) };
+  if (!registry) return built;
+  const created = new Date(revision.commitTime * 1000).toISOString().replace('.000Z', 'Z');
+  const pushed = await pushReproducibleConfig(registry, references[0], { created, labels: labelsAfterPush ? labels : {} });
   // The inputs tag goes last: it tells later runs a complete image exists.
   const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
-  return { ...result, digest: pushed.digest, built: true, engine: engine.name };
+  return { ...built, digest: pushed.digest };
+}
+
+function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {
+  if (!request.enabled) return undefined;
+  return {
+    reused: request.reuse,
+    ...(report.cacheRepository ? { repository: report.cacheRepository } : {}),
+    ...(report.cacheExportFailure ? { exportFailure: report.cacheExportFailure } : {}),
+  };
 }
 
 /** What one build would produce and where it would go: checked inputs, tags, references, the inputs tag. */

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildRequest, PasswordLogin } from './container-engine';
+import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogin } from './container-engine';
 import { EngineCommandError, RegistryLoginRejectedError } from './errors';
 import { isLoopbackRegistry } from '@changemaker/oci';
-import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile } from './temporary-auth';
+import { layerTimestamp, type LayerCacheRequest } from './layer-cache';
+import { authEntriesExcept, withTemporaryAuthDirectory, writeAuthFile, writeIdentityTokenAuthFile } from './temporary-auth';
+
+/** How buildah 1.28 and podman 4.3 say an export to --cache-to failed. */
+const cachePushFailure = /failed pushing cache to/i;
 
 /**
  * buildah and podman share the containers/image command line: daemonless builds, `--authfile`
@@ -17,39 +20,61 @@ export class BuildahFamilyEngine implements ContainerEngine {
     private readonly runner: CommandRunner,
   ) {}
 
-  async buildImage(request: ImageBuildRequest): Promise<void> {
+  async buildImage(request: ImageBuildRequest): Promise<ImageBuildReport> {
     // A fresh list per build: adding to a list left by an earlier build would push its images too.
     const manifestList = request.platforms.length > 0 ? `localhost/release-kit-build-${randomUUID()}` : undefined;
     try {
-      await this.run('build', this.buildArguments(request, manifestList), request);
-      if (request.push) await this.pushAll(request, manifestList);
+      return await withTemporaryAuthDirectory(async (directory) => {
+        // The build reads and writes the registry-backed cache with the same login as the push.
+        const authFile = request.push ? await this.prepareAuthFile(join(directory, 'auth.json'), request) : undefined;
+        const report = await this.buildWithCache(request, manifestList, authFile);
+        if (authFile) for (const reference of request.references) await this.pushReference(reference, manifestList, authFile, request);
+        return report;
+      });
     } finally {
       if (manifestList) await this.runner.run(this.name, ['manifest', 'rm', manifestList]);
     }
   }
 
-  private async pushAll(request: ImageBuildRequest, manifestList: string | undefined): Promise<void> {
-    await withTemporaryAuthDirectory(async (directory) => {
-      const authFile = join(directory, 'auth.json');
-      const login = request.login;
-      if (login?.identityToken !== undefined) {
-        await writeIdentityTokenAuthFile(authFile, login);
-      } else {
-        // An anonymous push still gets its own (empty) auth file: never whatever the user's happens to hold.
-        await writeFile(authFile, '{}\n', { mode: 0o600 });
-        if (login) await this.logIn(login, authFile);
-      }
-      for (const reference of request.references) await this.pushReference(reference, manifestList, authFile, request);
-    });
+  /**
+   * buildah stops the whole build when a cache push fails; that must not fail the image. The
+   * build runs again without exporting: every step it built is in the local cache by then.
+   */
+  private async buildWithCache(request: ImageBuildRequest, manifestList: string | undefined, authFile: string | undefined): Promise<ImageBuildReport> {
+    const result = await this.runner.run(this.name, this.buildArguments(request, manifestList, authFile), { onLine: request.onLine });
+    const cacheRepository = request.layerCache.enabled ? request.layerCache.repository : undefined;
+    if (result.exitCode === 0) return cacheRepository ? { cacheRepository } : {};
+    const failure = `${result.stderr}\n${result.stdout}`.split('\n').find((line) => cachePushFailure.test(line));
+    if (!cacheRepository || !failure) throw new EngineCommandError('build', this.name, lastMeaningfulLine(result));
+    // The failed build may have added some platforms to the list already.
+    if (manifestList) await this.runner.run(this.name, ['manifest', 'rm', manifestList]);
+    const withoutExport = { ...request, layerCache: { enabled: true, reuse: true } };
+    await this.run('build', this.buildArguments(withoutExport, manifestList, authFile), request);
+    return { cacheRepository, cacheExportFailure: failure.replace(/^Error: /, '').trim() };
   }
 
-  private buildArguments(request: ImageBuildRequest, manifestList: string | undefined): string[] {
-    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK. No layer
-    // cache (podman's default, buildah's with BUILDAH_LAYERS): a cached step keeps the time of the
-    // build that made it, whatever --timestamp says, so the image would depend on what ran before.
-    const args = ['build', '--format', 'docker', '--layers=false', '--file', request.dockerfile];
+  /**
+   * The push registry's entry is the build's own login, or none: never whatever the user's file
+   * happens to hold for it. Every other registry keeps the user's, for base images.
+   */
+  private async prepareAuthFile(authFile: string, request: ImageBuildRequest): Promise<string> {
+    const { login } = request;
+    const pushHost = login?.host ?? request.references[0].split('/')[0];
+    const otherAuths = await authEntriesExcept(request.userAuthFile, pushHost);
+    if (login?.identityToken !== undefined) {
+      await writeIdentityTokenAuthFile(authFile, login, otherAuths);
+    } else {
+      await writeAuthFile(authFile, otherAuths);
+      if (login) await this.logIn(login, authFile);
+    }
+    return authFile;
+  }
+
+  private buildArguments(request: ImageBuildRequest, manifestList: string | undefined, authFile: string | undefined): string[] {
+    // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
+    const args = ['build', '--format', 'docker', ...this.layerArguments(request), '--file', request.dockerfile];
     if (request.target) args.push('--target', request.target);
-    if (request.timestamp !== undefined) args.push('--timestamp', String(request.timestamp));
+    args.push(...this.cacheArguments(request.layerCache, authFile));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
     for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
     if (manifestList) {
@@ -58,6 +83,29 @@ export class BuildahFamilyEngine implements ContainerEngine {
       for (const reference of request.references) args.push('--tag', reference);
     }
     args.push(request.context);
+    return args;
+  }
+
+  /**
+   * With the cache: a layer per step, each stamped with a fixed time (layer-cache.ts), so a cached
+   * step is the step a cold build would make; --no-cache builds the same layers again. Without:
+   * --layers=false, whatever podman's default or BUILDAH_LAYERS say, and the commit's time
+   * throughout, which a cached step would not keep (it keeps the time of the build that made it).
+   */
+  private layerArguments(request: ImageBuildRequest): string[] {
+    if (request.layerCache.enabled) return ['--layers', '--timestamp', String(layerTimestamp)];
+    return ['--layers=false', ...(request.timestamp === undefined ? [] : ['--timestamp', String(request.timestamp)])];
+  }
+
+  private cacheArguments(cache: LayerCacheRequest, authFile: string | undefined): string[] {
+    if (!cache.enabled) return [];
+    const args = cache.reuse ? [] : ['--no-cache'];
+    if (!cache.repository) return args;
+    if (cache.reuse) args.push('--cache-from', cache.repository);
+    args.push('--cache-to', cache.repository);
+    if (authFile) args.push('--authfile', authFile);
+    // One switch for every registry the build talks to: only ever turned off for a loopback cache.
+    if (isLoopbackRegistry(cache.repository.split('/')[0])) args.push('--tls-verify=false');
     return args;
   }
 

@@ -54,8 +54,8 @@ export async function commandSucceeds(runner: CommandRunner, command: string, ar
   }
 }
 
-/** The last non-empty line an engine printed on failure: usually the one that says why. */
+/** The last non-empty line an engine printed on failure, its error output first: usually the one that says why. */
 export function lastMeaningfulLine(result: CommandResult): string {
-  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = `${result.stdout}\n${result.stderr}`.split('\n').map((line) => line.trim()).filter(Boolean);
   return lines.at(-1) ?? `exit code ${result.exitCode}`;
 }

@@ -1,3 +1,5 @@
+import type { LayerCacheRequest } from './layer-cache';
+
 export const engineNames = ['docker', 'podman', 'buildah'] as const;
 export type EngineName = (typeof engineNames)[number];
 
@@ -28,15 +30,26 @@ export interface ImageBuildRequest {
   labels: Readonly<Record<string, string>>;
   /** Empty: the engine's own platform. */
   platforms: readonly string[];
-  /** Seconds since the epoch for the image's created time, so equal inputs give equal images. */
+  /** Seconds since the epoch: the commit's time, for the image's created time; layers get layer-cache.ts's fixed time where the engine allows. */
   timestamp?: number;
+  layerCache: LayerCacheRequest;
   push: boolean;
   /** Handed to the engine on stdin or in a private auth file for the push; never in arguments. */
   login?: RegistryLogin;
+  /** The user's own containers auth file, whose logins for other registries a build with a private auth file keeps. */
+  userAuthFile?: string;
   onLine?: (line: string) => void;
+}
+
+/** What a build reports beyond success: a failed cache export is a warning, never a failed build. */
+export interface ImageBuildReport {
+  /** The registry repository the engine imported the layer cache from and exported it to; absent when it did neither. */
+  cacheRepository?: string;
+  /** Why the layer cache could not be exported there; absent when it was. */
+  cacheExportFailure?: string;
 }
 
 export interface ContainerEngine {
   readonly name: EngineName;
-  buildImage(request: ImageBuildRequest): Promise<void>;
+  buildImage(request: ImageBuildRequest): Promise<ImageBuildReport>;
 }

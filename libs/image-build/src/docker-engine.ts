@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildRequest, PasswordLogin, RegistryLogin } from './container-engine';
+import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogin, RegistryLogin } from './container-engine';
 import { BuildKitUnavailableError, EngineCommandError, PlatformsUnsupportedError, RegistryLoginRejectedError } from './errors';
 import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile } from './temporary-auth';
 
@@ -17,7 +17,7 @@ export class DockerEngine implements ContainerEngine {
     private readonly hasBuildx: boolean,
   ) {}
 
-  async buildImage(request: ImageBuildRequest): Promise<void> {
+  async buildImage(request: ImageBuildRequest): Promise<ImageBuildReport> {
     if (request.platforms.length > 1 && !this.hasBuildx) {
       throw new PlatformsUnsupportedError('docker', 'docker buildx is not installed; install the buildx plugin, or use buildah or podman');
     }
@@ -30,12 +30,17 @@ export class DockerEngine implements ContainerEngine {
         await this.run('push', ['--config', configDirectory, 'push', reference], request);
       }
     });
+    return {};
   }
 
   private buildArguments(request: ImageBuildRequest, configDirectory: string, pushesWhileBuilding: boolean): string[] {
     const args = pushesWhileBuilding ? ['--config', configDirectory, 'buildx', 'build'] : this.hasBuildx ? ['buildx', 'build'] : ['build'];
     args.push('--file', request.dockerfile);
     if (request.target) args.push('--target', request.target);
+    // BuildKit keeps its own layer cache in the daemon, for every build; only --no-cache is ours to
+    // say. No registry cache: Debian's docker 20.10 has no --cache-to, and buildx's default driver
+    // cannot export one.
+    if (!request.layerCache.reuse) args.push('--no-cache');
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
     for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
     if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));

@@ -67,6 +67,18 @@ export class BuildKitUnavailableError extends ImageBuildError {
   }
 }
 
+export class InvalidCacheRepositoryError extends ImageBuildError {
+  constructor(readonly location: string, reason: string) {
+    super(`invalid cache repository "${location}": ${reason}. Set "cacheRepository" to a repository name (e.g. changemaker-api-cache) or host/namespace/name, without a tag.`);
+  }
+}
+
+export class InvalidAuthFileError extends ImageBuildError {
+  constructor(readonly file: string, reason: string) {
+    super(`the containers auth file ${file} ${reason}: fix it (podman login rewrites it), or point REGISTRY_AUTH_FILE elsewhere.`);
+  }
+}
+
 export class EngineCommandError extends ImageBuildError {
   constructor(readonly step: string, readonly engine: string, detail: string) {
     super(`${engine} ${step} failed: ${detail}`);

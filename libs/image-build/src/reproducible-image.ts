@@ -12,27 +12,31 @@ import {
   type ImageStore,
   type RegistryClient,
 } from '@changemaker/oci';
-import { configWithoutBuildHostFields } from './build-host-fields';
+import { reproducibleConfig, type CommitStamp } from './build-host-fields';
 
 /**
  * Rewrites the image an engine just pushed to `reference` without the build machine's config
- * fields (see build-host-fields.ts), every platform of a list included, so a rebuild of a commit
+ * fields (see build-host-fields.ts) and with the commit's stamp: its time as `created` (the layers
+ * may carry a fixed time, see layer-cache.ts) and the labels not built in, every platform of a
+ * list included, so a rebuild of a commit
  * elsewhere is the same image under the same digest. Layers are never touched: only a small
  * config and the manifests above it are sent again. Answers the manifest now at `reference`.
  */
-export async function pushWithoutBuildHostFields(registry: RegistryClient, reference: ImageReference): Promise<FetchedManifest> {
+export async function pushReproducibleConfig(registry: RegistryClient, reference: ImageReference, stamp: CommitStamp): Promise<FetchedManifest> {
   const image = registryImage(registry, reference);
   const pushed = await image.store.getManifest(image.reference);
-  const rewritten = isIndexMediaType(pushed.mediaType) ? await rewriteIndex(image.store, pushed) : await rewriteImageManifest(image.store, pushed);
+  const rewritten = isIndexMediaType(pushed.mediaType)
+    ? await rewriteIndex(image.store, pushed, stamp)
+    : await rewriteImageManifest(image.store, pushed, stamp);
   if (!rewritten) return pushed;
   await image.store.putManifest(image.reference, rewritten);
   return rewritten;
 }
 
-async function rewriteImageManifest(store: ImageStore, manifest: FetchedManifest): Promise<FetchedManifest | undefined> {
+async function rewriteImageManifest(store: ImageStore, manifest: FetchedManifest, stamp: CommitStamp): Promise<FetchedManifest | undefined> {
   if (!isImageManifestMediaType(manifest.mediaType)) return undefined;
   const content = JSON.parse(manifest.bytes.toString('utf8')) as { config: BlobDescriptor };
-  const stripped = configWithoutBuildHostFields(Buffer.concat(await (await store.openBlob(content.config)).toArray()));
+  const stripped = reproducibleConfig(Buffer.concat(await (await store.openBlob(content.config)).toArray()), stamp);
   if (!stripped) return undefined;
   const strippedConfig = { digest: sha256Digest(stripped), size: stripped.length };
   await store.writeBlob(strippedConfig, Readable.from([stripped]));
@@ -43,11 +47,11 @@ async function rewriteImageManifest(store: ImageStore, manifest: FetchedManifest
  * Children first, by digest, so the list never names a manifest the registry does not hold; then
  * in platform order, since engines list platforms in the order their parallel builds finished.
  */
-async function rewriteIndex(store: ImageStore, index: FetchedManifest): Promise<FetchedManifest | undefined> {
+async function rewriteIndex(store: ImageStore, index: FetchedManifest, stamp: CommitStamp): Promise<FetchedManifest | undefined> {
   const content = JSON.parse(index.bytes.toString('utf8')) as { manifests: ChildDescriptor[] };
   const manifests: ChildDescriptor[] = [];
   for (const child of content.manifests) {
-    const rewritten = await rewriteImageManifest(store, await store.getManifest(child.digest));
+    const rewritten = await rewriteImageManifest(store, await store.getManifest(child.digest), stamp);
     if (rewritten) await store.putManifest(rewritten.digest, rewritten);
     manifests.push(rewritten ? { ...child, digest: rewritten.digest, size: rewritten.bytes.length } : child);
   }

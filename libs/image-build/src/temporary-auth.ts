@@ -1,7 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IdentityTokenLogin } from './container-engine';
+import { InvalidAuthFileError } from './errors';
 
 /**
  * A private directory for one push's login, so the user's own engine config is never written and
@@ -22,7 +23,51 @@ export async function withTemporaryAuthDirectory<T>(use: (directory: string) => 
  * `auth` field is needed too: containers/image ignores an entry without one; `<token>` is the
  * username docker's credential helpers give identity tokens.
  */
-export async function writeIdentityTokenAuthFile(file: string, login: IdentityTokenLogin): Promise<void> {
+export async function writeIdentityTokenAuthFile(file: string, login: IdentityTokenLogin, otherAuths: AuthEntries = {}): Promise<void> {
   const auth = Buffer.from('<token>:').toString('base64');
-  await writeFile(file, `${JSON.stringify({ auths: { [login.host]: { auth, identitytoken: login.identityToken } } })}\n`, { mode: 0o600 });
+  await writeAuthFile(file, { ...otherAuths, [login.host]: { auth, identitytoken: login.identityToken } });
+}
+
+export type AuthEntries = Record<string, unknown>;
+
+export async function writeAuthFile(file: string, auths: AuthEntries): Promise<void> {
+  await writeFile(file, `${JSON.stringify({ auths })}\n`, { mode: 0o600 });
+}
+
+/**
+ * The auth file buildah and podman read when given none (`REGISTRY_AUTH_FILE`, else where
+ * `podman login` writes), which an `--authfile` replaces: a build that needs one for the layer
+ * cache would otherwise pull its base images without the logins the user gave them.
+ */
+export function userContainersAuthFile(env: NodeJS.ProcessEnv): string | undefined {
+  if (env['REGISTRY_AUTH_FILE']) return env['REGISTRY_AUTH_FILE'];
+  if (env['XDG_RUNTIME_DIR']) return join(env['XDG_RUNTIME_DIR'], 'containers/auth.json');
+  return process.getuid?.() === 0 ? '/run/containers/0/auth.json' : undefined;
+}
+
+/** The user's entries for every registry but `exceptHost`, whose login is the build's own; none when there is no such file. */
+export async function authEntriesExcept(file: string | undefined, exceptHost: string): Promise<AuthEntries> {
+  const text = file === undefined ? undefined : await readIfPresent(file);
+  if (file === undefined || text === undefined) return {};
+  const auths = parseAuths(text);
+  if (!auths) throw new InvalidAuthFileError(file, 'is not JSON with an "auths" object');
+  return Object.fromEntries(Object.entries(auths).filter(([host]) => host !== exceptHost));
+}
+
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InvalidAuthFileError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function parseAuths(text: string): AuthEntries | undefined {
+  try {
+    const auths = (JSON.parse(text) as { auths?: unknown }).auths ?? {};
+    return typeof auths === 'object' && auths !== null && !Array.isArray(auths) ? (auths as AuthEntries) : undefined;
+  } catch {
+    return undefined;
+  }
 }

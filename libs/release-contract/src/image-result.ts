@@ -14,6 +14,17 @@ export interface ImageResult {
   inputsTag: string;
   engine?: string;
   commit: string;
+  /** How the layer cache was used; absent when nothing was built, or the stages built run no command (nothing to cache). */
+  layerCache?: LayerCacheUse;
+}
+
+export interface LayerCacheUse {
+  /** False with --no-cache. */
+  reused: boolean;
+  /** The registry repository the cache was exported to (and imported from). */
+  repository?: string;
+  /** Why the export to the registry failed: a warning, the image was still pushed. */
+  exportFailure?: string;
 }
 
 /** Workspace-relative; {projectName} is the Nx project. */

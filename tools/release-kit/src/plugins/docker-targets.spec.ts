@@ -54,11 +54,10 @@ describe('docker targets inference', () => {
   });
 
   it('takes names and settings from the plugin entry in nx.json', async () => {
-    const targets = (await infer({ pushTargetName: 'image-push', buildTargetName: 'image', registry: 'registry.example/team', tags: ['{shortSha}'] }))[
-      'apps/api/Dockerfile'
-    ].projects?.['apps/api']?.targets;
+    const settings = { registry: 'registry.example/team', tags: ['{shortSha}'], cacheRepository: 'build-cache/{projectName}' };
+    const targets = (await infer({ pushTargetName: 'image-push', buildTargetName: 'image', ...settings }))['apps/api/Dockerfile'].projects?.['apps/api']?.targets;
     expect(Object.keys(targets ?? {}).sort()).toEqual(['image', 'image-push']);
-    expect(targets?.['image-push']?.options).toMatchObject({ registry: 'registry.example/team', tags: ['{shortSha}'] });
+    expect(targets?.['image-push']?.options).toMatchObject(settings);
   });
 });
 

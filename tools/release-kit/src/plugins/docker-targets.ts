@@ -14,11 +14,13 @@ export interface DockerTargetsOptions {
   imageName?: string;
   tags?: string[];
   engine?: 'auto' | 'docker' | 'podman' | 'buildah';
+  /** Where docker-push keeps the registry-backed layer cache; see the executor's schema. */
+  cacheRepository?: string;
   /** Projects with this tag are left out of ordinary runs (the seed's ~9 GB code-server). */
   onDemandTag?: string;
 }
 
-type NormalizedOptions = Required<Omit<DockerTargetsOptions, 'registry'>> & Pick<DockerTargetsOptions, 'registry'>;
+type NormalizedOptions = Required<Omit<DockerTargetsOptions, 'registry' | 'cacheRepository'>> & Pick<DockerTargetsOptions, 'registry' | 'cacheRepository'>;
 
 interface ProjectFile {
   name?: string;
@@ -111,6 +113,7 @@ function normalizeOptions(options: DockerTargetsOptions | undefined): Normalized
     pushTargetName: options?.pushTargetName ?? 'docker-push',
     releasePublishTargetName: options?.releasePublishTargetName ?? 'nx-release-publish',
     registry: options?.registry,
+    cacheRepository: options?.cacheRepository,
     imageName: options?.imageName ?? defaultImageNamePattern,
     tags: options?.tags ?? [...defaultTagPatterns],
     engine: options?.engine ?? 'auto',
@@ -141,6 +144,7 @@ function dockerTarget({ settings, projectName, hasBuild, onDemand, push }: Docke
       engine: settings.engine,
       onDemand,
       ...(settings.registry ? { registry: settings.registry } : {}),
+      ...(settings.cacheRepository ? { cacheRepository: settings.cacheRepository } : {}),
     },
     ...(onDemand ? { configurations: { [onDemandConfiguration]: { onDemand: false } } } : {}),
     metadata: {

@@ -1,4 +1,4 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, startImageTestbed, type ImageTestbed, type ThrowawayWorkspace } from '@changemaker/testing';
@@ -90,6 +90,13 @@ describe('nx affected -t docker-push', () => {
     expect(await tagsOf('api')).not.toContainEqual(expect.stringMatching(/^broken-/));
   });
 
+  it('takes --cache-repository and --no-cache from the command line, and refuses a cache repository with a tag before building', async () => {
+    const result = await nxProcess('run', 'api:docker-push', '--no-cache', '--no-registry-cache', '--cache-repository=ci/{projectName}-layers:latest', '--outputStyle=stream');
+    expect(result.exitCode).not.toBe(0);
+    expect(String(result.all)).toMatch(/api: invalid cache repository "ci\/api-layers:latest": it has a tag or digest/);
+    expect(String(result.all)).not.toMatch(/building with/);
+  });
+
   it('builds nothing on a run with an empty Nx cache when the registry has every image, and tags them all', async () => {
     const head = await workspace.git('rev-parse', 'HEAD');
     const output = await runTasks('run-many', '-t', 'docker-push', '--skip-nx-cache');
@@ -97,5 +104,28 @@ describe('nx affected -t docker-push', () => {
     expect(output).not.toMatch(/building with/);
     expect(output.match(/tagged registry-side \(no build\)/g)).toHaveLength(services.length);
     expect(await servicesTagged(head)).toEqual([...services].sort());
+  });
+
+  // Last: the project it adds would be one more image for the runs above.
+  it('shares the layer cache of a service with a dependency step through the registry, and --no-cache builds every step', async () => {
+    const root = join(workspace.root, 'apps/heavy');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'project.json'), JSON.stringify({ name: 'heavy', projectType: 'application' }));
+    await writeFile(join(root, 'package.json'), '{ "name": "heavy", "private": true }\n');
+    await writeFile(join(root, 'main.js'), 'console.log("heavy");\n');
+    await writeFile(
+      join(root, 'Dockerfile'),
+      'FROM node:20-bookworm-slim AS production\nCOPY package.json /app/\nRUN sed "s/heavy/installed/" /app/package.json > /app/installed.json\nCOPY main.js /app/\n',
+    );
+    await workspace.commitAll('a service with a dependency step');
+
+    const first = await runTasks('run', 'heavy:docker-push');
+    expect(first).toMatch(new RegExp(`changemaker-heavy \\[.*\\] sha256:[0-9a-f]{64}: built with (podman|buildah) and pushed in [0-9.]+ s \\(layer cache, shared through ${testbed.registry.host}/admin/changemaker-heavy-cache\\)`));
+    expect((await resultOf('heavy')) as unknown).toMatchObject({ layerCache: { reused: true, repository: `${testbed.registry.host}/admin/changemaker-heavy-cache` } });
+
+    const again = await runTasks('run', 'heavy:docker-push', '--no-cache', '--no-registry-cache');
+    expect(again).toMatch(/\(layer cache not read \(--no-cache\), shared through .*changemaker-heavy-cache\)/);
+    expect(again).not.toMatch(/Using cache/);
+    expect((await resultOf('heavy')) as unknown).toMatchObject({ layerCache: { reused: false } });
   });
 });

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError } from '@changemaker/oci';
-import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult } from '@changemaker/release-contract';
+import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
 
@@ -47,6 +47,8 @@ async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: Exe
     engine: options.engine,
     push: options.push,
     registryCache: options.registryCache,
+    cache: options.cache,
+    cacheRepository: options.cacheRepository ? serviceImageName(projectName, options.cacheRepository) : undefined,
     version: options.version ?? (options.releaseVersionFile ? await releaseVersionOf(options.nxReleaseVersionData, context.root, options.releaseVersionFile) : undefined),
     workspaceRoot: context.root,
     env: process.env,
@@ -93,5 +95,12 @@ function describePlan(plan: ImagePushPlan): string {
 function summaryOf(result: ImageBuildResult, pushed: boolean, elapsedMs: number): string {
   const how = !pushed ? `built with ${result.engine}, not pushed` : result.built ? `built with ${result.engine} and pushed` : 'already in the registry, tagged registry-side (no build)';
   const digest = result.digest ? ` ${result.digest}` : '';
-  return `${result.image} [${tagsOf(result.image, result.references)}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s`;
+  return `${result.image} [${tagsOf(result.image, result.references)}]${digest}: ${how} in ${(elapsedMs / 1000).toFixed(1)} s${layerCacheSummaryOf(result.layerCache)}`;
+}
+
+function layerCacheSummaryOf(cache: LayerCacheUse | undefined): string {
+  if (!cache) return '';
+  const use = cache.reused ? 'layer cache' : 'layer cache not read (--no-cache)';
+  const shared = cache.repository ? (cache.exportFailure ? `, not exported to ${cache.repository}: see the warning above` : `, shared through ${cache.repository}`) : '';
+  return ` (${use}${shared})`;
 }

@@ -13,6 +13,8 @@ export interface DockerBuildPushOptions {
   buildArgs: Record<string, string>;
   platforms: string[];
   registryCache: boolean;
+  cache: boolean;
+  cacheRepository?: string;
   onDemand: boolean;
   resultFile: string;
   json: boolean;
