@@ -16,7 +16,6 @@ import {
   planPublish,
   publisherIdentity,
   releasesPath,
-  ReleaseExistsError,
   type LocalAsset,
   type PublishPlan,
   type PublishRequest,
@@ -28,7 +27,7 @@ import type { MirrorLock, RegistryClient } from '@changemaker/oci';
 import { checksumFileName, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
-import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleaseTagError } from './release-flow-errors';
+import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseTagError } from './release-flow-errors';
 import type { ReleaseStage } from './release-stage';
 
 /** Everything the product's release needs, resolved from options, env and files beforehand. */
@@ -231,7 +230,7 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
     }
     if (!release.giteaToken && release.dryRun) release.notices.push('no GITEA_REGISTRY_API_TOKEN: drafts are invisible without one, so a draft left by an earlier run would be resumed, not created');
     if (release.existing && !release.existing.draft) {
-      if (!hasTheseAssets(release.existing, request.assets)) throw new ReleaseExistsError(release.tag, release.existing.html_url);
+      if (!hasTheseAssets(release.existing, request.assets)) throw new ReleasePublishedOtherwiseError(release.tag, release.existing.html_url);
       release.alreadyPublished = true;
       return;
     }

@@ -33,3 +33,13 @@ export class GitPushError extends ReleaseFlowError {
     super(`git push to ${remote} of ${refs} failed (${detail}); the release is a draft, invisible to users: fix the push (credentials, a branch that moved on: pull and release again), then re-run nx release publish`);
   }
 }
+
+/** The tag's release is public with other assets: never overwritten by a release run. */
+export class ReleasePublishedOtherwiseError extends ReleaseFlowError {
+  constructor(tag: string, url: string) {
+    super(
+      `${tag} is already published with other assets (${url}): published tags are immutable, since users on ${tag} would see no update. ` +
+        `Release a new version (npx nx release), or overwrite it deliberately with npx nx run docker:publish-release --tag ${tag} --replace`,
+    );
+  }
+}
