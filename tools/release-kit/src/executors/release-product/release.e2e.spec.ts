@@ -188,6 +188,17 @@ describe('nx release', () => {
     expect(published('v1.2.2').map((release) => [release.id, release.draft])).toEqual([[draftId, false]]);
   }, 300_000);
 
+  it('refuses to touch a tag already published with other assets, saying how to go on', async () => {
+    const [release] = published('v1.2.2');
+    release?.attachments.pop();
+    const writes = rehearsal.gitea.requests().filter((request) => request.method !== 'GET').length;
+    const refused = await rehearsal.nx(['release', 'publish']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.all).toContain('v1.2.2 is already published with other assets');
+    expect(refused.all).toContain('npx nx run docker:publish-release --tag v1.2.2 --replace');
+    expect(rehearsal.gitea.requests().filter((request) => request.method !== 'GET').length).toBe(writes);
+  }, 300_000);
+
   /** What a dry run must not touch: git refs and work tree, the product's files, the registry's tags, Gitea, origin. */
   async function observableState() {
     const git = (...args: string[]) => rehearsal.workspace.git(...args);
