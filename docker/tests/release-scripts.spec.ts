@@ -256,14 +256,16 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     it('a second upgrade while one is running', async () => {
       const dir = await installed('v1.0.0');
       const before = await snapshot(dir);
-      const running = execa('flock', [dir, 'sleep', '30'], { reject: false });
+      // Its own process group: killing flock alone would leave its sleep holding the output pipe for 30 s.
+      const running = execa('flock', [dir, 'sleep', '30'], { reject: false, detached: true });
       try {
         await waitUntil(async () => (await execa('flock', ['-n', dir, 'true'], { reject: false })).exitCode !== 0);
         const second = await upgrade(dir, ['--no-restart']);
         expect(second).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: another upgrade.sh is running in ${dir}; wait for it to finish` });
         expect(await snapshot(dir)).toEqual(before);
       } finally {
-        running.kill();
+        if (running.pid) process.kill(-running.pid, 'SIGKILL');
+        await running;
       }
     });
 
