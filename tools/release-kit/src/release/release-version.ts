@@ -17,8 +17,8 @@ export class ReleaseVersionError extends Error {
  * has too although it writes no file), else what the release commit wrote into the VERSION file,
  * so that `nx release publish` run again later publishes the same version.
  */
-export async function releaseVersionOf(versionData: NxReleaseVersionData | undefined, workspaceRoot: string, versionFile: string): Promise<string> {
-  const decided = Object.values(versionData ?? {}).find((data) => data?.newVersion)?.newVersion;
+export async function releaseVersionOf(versionData: NxReleaseVersionData | undefined, workspaceRoot: string, versionFile: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const decided = Object.values(versionData ?? {}).find((data) => data?.newVersion)?.newVersion ?? plannedVersionOf(env);
   if (decided) return decided;
   const path = join(workspaceRoot, versionFile);
   const text = await readFile(path, 'utf8').catch(() => {
@@ -29,6 +29,16 @@ export async function releaseVersionOf(versionData: NxReleaseVersionData | undef
     throw new ReleaseVersionError(`${versionFile} holds "${text.trim()}", no released version: cut a release with nx release first (nx release publish only publishes one).`);
   }
   return version;
+}
+
+/**
+ * The version `nx release --dry-run` decided, handed to the publish dry run it walks (see
+ * version-file-actions.ts): only a dry run reads it, since nothing is written for that version.
+ */
+export const plannedVersionVariable = 'NX_RELEASE_PLANNED_VERSION';
+
+function plannedVersionOf(env: NodeJS.ProcessEnv): string | undefined {
+  return env['NX_DRY_RUN'] === 'true' ? env[plannedVersionVariable] || undefined : undefined;
 }
 
 /** nx release publish --dry-run passes dryRun to its own tasks and NX_DRY_RUN to every task they depend on. */

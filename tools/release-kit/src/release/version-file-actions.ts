@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import type { ProjectGraph, Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
+import { plannedVersionVariable } from './release-version';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -35,6 +37,7 @@ export default class VersionFileActions extends VersionActions {
   async updateProjectVersion(tree: Tree, newVersion: string): Promise<string[]> {
     const path = this.versionFilePath();
     tree.write(path, versionFileContent(newVersion));
+    decidedVersions.push(newVersion);
     return [`✍️  New version ${newVersion} written to ${path}`];
   }
 
@@ -47,15 +50,29 @@ export default class VersionFileActions extends VersionActions {
   }
 }
 
+/** What this nx release run decided: a dry run plans its publish step with it. */
+const decidedVersions: string[] = [];
+
 /**
- * nx release walks its publish step in a dry run only when --yes says it would publish; without it,
- * a dry run would end after the changelog and say nothing of images, tarball or Gitea.
+ * nx release walks its publish step in a dry run only when --yes says it would publish. Without it,
+ * a dry run would end after the changelog and say nothing of images, tarball or Gitea: the same
+ * dry run of `nx release publish` is walked here instead, for the version just decided.
  */
-export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (_cwd, { dryRun }) => {
-  const argv = process.argv.slice(2);
-  const publishes = argv.some((arg) => ['--yes', '-y', '--skip-publish'].includes(arg)) || !argv.includes('release') || argv.includes('version');
-  if (dryRun && !publishes) {
-    console.log('\nThis dry run stops after the version and the changelog. For the whole plan (each image built or tagged registry-side, the third-party images, the tarball, the Gitea calls), run: npx nx release --dry-run --yes\n');
+export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, { dryRun }) => {
+  const [version] = decidedVersions;
+  if (dryRun && version && !nxWalksPublishItself(process.argv.slice(2))) {
+    console.log(`\nThe publish step nx release would run for ${version} (nx walks it in a dry run only with --yes):\n`);
+    spawnSync(process.execPath, [process.argv[1] ?? 'nx', 'release', 'publish', '--dry-run'], {
+      cwd,
+      stdio: 'inherit',
+      env: { ...process.env, [plannedVersionVariable]: version },
+    });
   }
   return { changedFiles: [], deletedFiles: [] };
 };
+
+/** `nx release --dry-run --yes` walks publish itself; `nx release version` and --skip-publish never publish. */
+function nxWalksPublishItself(args: readonly string[]): boolean {
+  const command = args.filter((arg) => !arg.startsWith('-'));
+  return args.some((arg) => ['--yes', '-y', '--skip-publish'].includes(arg)) || command[0] !== 'release' || (command[1] !== undefined && !/^\d|^(major|minor|patch|premajor|preminor|prepatch|prerelease)$/.test(command[1]));
+}
