@@ -1,15 +1,11 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@changemaker/oci';
 import type { ManifestFile } from '@changemaker/release-contract';
 import type { TarEntry } from './tar-entry';
-
-export function sha256(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
-}
 
 export function manifestFiles(entries: readonly TarEntry[]): ManifestFile[] {
   return entries
     .filter((entry): entry is Extract<TarEntry, { type: 'file' }> => entry.type === 'file')
-    .map((entry) => ({ path: entry.path, size: entry.content.length, mode: entry.mode.toString(8).padStart(4, '0'), sha256: sha256(entry.content) }))
+    .map((entry) => ({ path: entry.path, size: entry.content.length, mode: entry.mode.toString(8).padStart(4, '0'), sha256: sha256Hex(entry.content) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

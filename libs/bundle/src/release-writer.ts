@@ -9,7 +9,8 @@ import {
   versionedTarballName,
   type ReleaseManifest,
 } from '@changemaker/release-contract';
-import { manifestFiles, sha256, sha256sums } from './release-manifest';
+import { sha256Hex } from '@changemaker/oci';
+import { manifestFiles, sha256sums } from './release-manifest';
 import type { ReleasePlan } from './release-plan';
 import { allowedSignerLine, signWithKey, type SigningKey } from './release-signing';
 import type { TarEntry } from './tar-entry';
@@ -54,11 +55,11 @@ export async function buildReleaseArtifacts(plan: ReleasePlan, options: ReleaseA
   };
   const tarball = await compressing;
   const manifestJson = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-  const tarballSha256 = sha256(tarball);
+  const tarballSha256 = sha256Hex(tarball);
   const checked = [
     { name: versionedTarballName(plan.name, plan.tag), content: tarball, sha256: tarballSha256 },
     { name: latestTarballName(plan.name), content: tarball, sha256: tarballSha256 },
-    { name: manifestFileName, content: manifestJson, sha256: sha256(manifestJson) },
+    { name: manifestFileName, content: manifestJson, sha256: sha256Hex(manifestJson) },
   ];
   const sums = Buffer.from(sha256sums(checked));
   const signature = signingKey ? [{ name: signatureFileName, content: await signWithKey(signingKey, sums) }] : [];

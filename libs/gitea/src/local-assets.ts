@@ -58,7 +58,6 @@ export function parseChecksums(text: string, source: string): Map<string, string
   return entries;
 }
 
-export { sha256HexOfFile as sha256OfFile, sha256Hex as sha256Of } from '@changemaker/oci';
 
 async function describeFile(path: string, sumsPath: string): Promise<LocalAsset> {
   const info = await stat(path).catch(() => {

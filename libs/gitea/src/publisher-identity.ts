@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@changemaker/oci';
 
 /**
  * Who started a draft: the same files from the same directory on the same machine. A re-run after
@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  * (invisible once rendered) and dropped when the release is published.
  */
 export function publisherIdentity(host: string, inputDir: string, checksums: string): string {
-  return createHash('sha256').update(`${host}\0${inputDir}\0${checksums}`).digest('hex').slice(0, 16);
+  return sha256Hex(`${host}\0${inputDir}\0${checksums}`).slice(0, 16);
 }
 
 export function stampFor(identity: string): string {

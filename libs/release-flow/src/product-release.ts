@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import {
   buildReleaseArtifacts,
   planRelease,
-  sha256,
   withImageDigests,
   writeReleaseArtifacts,
   type ReleaseArtifacts,
@@ -23,7 +22,7 @@ import {
   type ReleaseClient,
   type StepContext,
 } from '@changemaker/gitea';
-import type { MirrorLock, RegistryClient } from '@changemaker/oci';
+import { sha256Hex, type MirrorLock, type RegistryClient } from '@changemaker/oci';
 import { checksumFileName, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
@@ -199,7 +198,7 @@ const buildArtifactsStage: ReleaseStage<ProductRelease> = {
     const allKnown = plan.images.every((image) => digests.has(image.reference));
     if (!allKnown) release.notices.push('image digests not recorded: a real run records every image digest in release-manifest.json and image-digests.txt');
     release.artifacts = await buildReleaseArtifacts(allKnown ? withImageDigests(plan, digests) : plan);
-    release.assets = release.artifacts.files.map(({ name, content }) => ({ name, path: join(release.outputDir, name), size: content.length, sha256: sha256(content) }));
+    release.assets = release.artifacts.files.map(({ name, content }) => ({ name, path: join(release.outputDir, name), size: content.length, sha256: sha256Hex(content) }));
     release.publishRequest = publishRequestOf(release);
   },
   describe: ({ artifacts, assets }) => [

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { sha256Hex } from '@changemaker/oci';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '@changemaker/testing';
 import { manifestFileName, signatureNamespace, signerPrincipal, type ReleaseManifest } from '@changemaker/release-contract';
 import { addThirdPartyImage, makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
@@ -73,7 +73,7 @@ describe('nx release', () => {
     await writeFile(signature, asset('SHA256SUMS.sig'));
     const verified = await execa('ssh-keygen', ['-Y', 'verify', '-f', rehearsal.allowedSigners, '-I', signerPrincipal, '-n', signatureNamespace, '-s', signature], { input: asset('SHA256SUMS'), reject: false });
     expect(verified.exitCode).toBe(0);
-    expect(asset('SHA256SUMS').toString()).toContain(`${sha256(asset('changemaker-lite-v1.0.0.tar.gz'))}  changemaker-lite-v1.0.0.tar.gz`);
+    expect(asset('SHA256SUMS').toString()).toContain(`${sha256Hex(asset('changemaker-lite-v1.0.0.tar.gz'))}  changemaker-lite-v1.0.0.tar.gz`);
     const digests = await execa('tar', ['xzOf', '-', 'changemaker-lite/image-digests.txt'], { input: asset('changemaker-lite-v1.0.0.tar.gz') });
     expect(digests.stdout.split('\n')).toEqual(manifest.images.map((image) => `${image.service} ${image.reference} ${image.digest}`));
     expect(await remoteTags()).toEqual(['v1.0.0']);
@@ -127,7 +127,7 @@ describe('nx release', () => {
     expect(await remoteTags()).toEqual(['v1.0.0', 'v1.1.0']);
     for (const asset of release?.attachments ?? []) {
       const local = await readFile(join(rehearsal.workspace.root, 'dist/release', asset.name));
-      expect(sha256(asset.bytes)).toBe(sha256(local));
+      expect(sha256Hex(asset.bytes)).toBe(sha256Hex(local));
     }
   }, 300_000);
 
@@ -221,7 +221,3 @@ describe('nx release', () => {
     };
   }
 });
-
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
