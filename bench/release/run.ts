@@ -12,12 +12,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageResultPathOf, type ImageResult } from '@changemaker/release-contract';
 import { startFaultProxy } from '@changemaker/testing';
-import { makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../tools/demo/release-rehearsal';
+import { makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from '../../tools/demo/release-rehearsal';
 import { measured, seconds } from '../measure';
 
-const services = ['api', 'media-api', 'admin', 'nginx'];
 const changed = 'api';
 
 async function main(): Promise<void> {
@@ -47,7 +45,7 @@ async function main(): Promise<void> {
     const imageWork = (second.cpuMs - floor.cpuMs) / (first.cpuMs - floor.cpuMs);
     console.log(`image work alone, above that floor: CPU-time ratio ${imageWork.toFixed(2)} (one image built against four)`);
 
-    const unchanged = services.filter((service) => service !== changed);
+    const unchanged = rehearsedServices.filter((service) => service !== changed);
     const uploaded = unchanged.map((service) => [service, layerBytesUploaded(secondRequests, service)] as const);
     console.log(`layer bytes uploaded for the unchanged images: ${uploaded.map(([service, bytes]) => `${service} ${bytes}`).join(', ')}`);
     console.log(`images built: first release ${firstBuilt.length}, release after a one-service change ${secondBuilt.length}`);
@@ -72,12 +70,7 @@ async function changeOperatorNotes(rehearsal: ReleaseRehearsal): Promise<void> {
 
 /** The images the last run built, from the results docker-push writes. */
 async function builtImages(rehearsal: ReleaseRehearsal): Promise<string[]> {
-  const built: string[] = [];
-  for (const service of services) {
-    const result = JSON.parse(await readFile(join(rehearsal.workspace.root, imageResultPathOf(service)), 'utf8')) as ImageResult;
-    if (result.built) built.push(service);
-  }
-  return built;
+  return [...(await readImageResults(rehearsal))].filter(([, result]) => result.built).map(([service]) => service);
 }
 
 /** Bytes of blob uploads (POST, PATCH, PUT under /blobs/uploads/) the registry received for one image's repository. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
 import { allowedSignerLine, SigningKey } from '@changemaker/release-bundle';
-import { allowedSignersFileName, signingKeyFileVariable } from '@changemaker/release-contract';
+import { allowedSignersFileName, imageResultPathOf, signingKeyFileVariable, type ImageResult } from '@changemaker/release-contract';
 import {
   createThrowawayWorkspace,
   startGiteaServer,
@@ -172,4 +172,16 @@ export async function makeFeatureChange(rehearsal: ReleaseRehearsal, service: 'a
   const route = "  app.get('/api/version', (_request, response) => {\n    response.json({ service: SERVICE, features: ['version'] });\n  });\n  return app;";
   await writeFile(app, text.replace('  return app;', route));
   return rehearsal.workspace.commitAll(`feat(${service}): report the service's features at /api/version`);
+}
+
+/** The workspace services whose images every release of the rehearsal ships. */
+export const rehearsedServices = ['api', 'media-api', 'admin', 'nginx'] as const;
+
+/** What the last release's image tasks recorded for each service (dist/images/<service>.json). */
+export async function readImageResults(rehearsal: ReleaseRehearsal): Promise<Map<string, ImageResult>> {
+  const results = new Map<string, ImageResult>();
+  for (const service of rehearsedServices) {
+    results.set(service, JSON.parse(await readFile(join(rehearsal.workspace.root, imageResultPathOf(service)), 'utf8')) as ImageResult);
+  }
+  return results;
 }

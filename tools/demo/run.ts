@@ -9,10 +9,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { imageResultPathOf, type ImageResult } from '@changemaker/release-contract';
-import { makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from './release-rehearsal';
-
-const services = ['api', 'media-api', 'admin', 'nginx'];
+import type { ImageResult } from '@changemaker/release-contract';
+import { makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from './release-rehearsal';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -21,11 +19,11 @@ async function main(): Promise<void> {
     console.log(`registry ${rehearsal.testbed.registry.host}/admin (plays Gitea's), Gitea test server ${rehearsal.gitea.url}, git origin ${rehearsal.remote}`);
     await step(rehearsal, 'mirror the third-party images', ['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`]);
     await step(rehearsal, 'nx release 1.0.0: the first release, every image built', ['release', '1.0.0', '--yes']);
-    const first = await imageResults(rehearsal);
+    const first = await readImageResults(rehearsal);
     await makeFeatureChange(rehearsal, 'api');
     console.log('\n== feat(api): a change to one service, committed');
     await step(rehearsal, 'nx release: conventional commits give 1.1.0', ['release', '--yes']);
-    const second = await imageResults(rehearsal);
+    const second = await readImageResults(rehearsal);
     await installRelease(rehearsal, 'v1.1.0');
     printTable(rehearsal, first, second);
     console.log(`\ndemo done in ${((Date.now() - started) / 1000).toFixed(0)} s; nothing left running, nothing sent off this machine`);
@@ -38,15 +36,6 @@ async function step(rehearsal: ReleaseRehearsal, title: string, args: string[]):
   console.log(`\n== ${title}\n$ npx nx ${args.join(' ')}`);
   const result = await rehearsal.nx(args, { stream: true });
   if (result.exitCode !== 0) throw new Error(`npx nx ${args.join(' ')} failed (exit ${result.exitCode}); its output is above`);
-}
-
-async function imageResults(rehearsal: ReleaseRehearsal): Promise<Map<string, ImageResult>> {
-  const results = new Map<string, ImageResult>();
-  for (const service of services) {
-    const text = await readFile(join(rehearsal.workspace.root, imageResultPathOf(service)), 'utf8');
-    results.set(service, JSON.parse(text) as ImageResult);
-  }
-  return results;
 }
 
 async function installRelease(rehearsal: ReleaseRehearsal, tag: string): Promise<void> {
@@ -69,7 +58,7 @@ function printTable(rehearsal: ReleaseRehearsal, first: Map<string, ImageResult>
   console.log('\n== released');
   console.log(`version   v1.1.0 (after v1.0.0)`);
   console.log(`${'image'.padEnd(10)} ${'v1.1.0'.padEnd(22)} digest (v1.0.0 digest when it changed)`);
-  for (const service of services) {
+  for (const service of rehearsedServices) {
     const now = second.get(service);
     const before = first.get(service);
     const how = now?.built ? 'built' : 'tagged registry-side';

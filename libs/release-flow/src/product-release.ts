@@ -248,10 +248,15 @@ function hasTheseAssets(release: Release, assets: readonly LocalAsset[]): boolea
   return assets.every((asset) => release.assets.some((remote) => remote.name === asset.name && remote.size === asset.size));
 }
 
+/** Once the tag's release is public with these assets, every later stage has nothing left to do. */
+function skipWhenAlreadyPublished({ alreadyPublished }: ProductRelease): string | undefined {
+  return alreadyPublished ? 'already published' : undefined;
+}
+
 const uploadDraftStage: ReleaseStage<ProductRelease> = {
   name: 'gitea-draft',
   writes: true,
-  skipReason: ({ alreadyPublished }) => (alreadyPublished ? 'already published' : undefined),
+  skipReason: skipWhenAlreadyPublished,
   describe: ({ publishPlan }) => (publishPlan?.steps ?? []).map((step) => `${step.call ? `${step.call}: ` : ''}${step.summary}`),
   async run(release) {
     const context: StepContext = { client: release.gitea, request: requireValue(release.publishRequest, 'package') };
@@ -263,7 +268,7 @@ const uploadDraftStage: ReleaseStage<ProductRelease> = {
 const pushGitStage: ReleaseStage<ProductRelease> = {
   name: 'git-push',
   writes: true,
-  skipReason: ({ alreadyPublished }) => (alreadyPublished ? 'already published' : undefined),
+  skipReason: skipWhenAlreadyPublished,
   describe: (release) => [`git push --atomic ${release.gitRemote} ${releaseRefs(requireValue(release.commit, 'commit'), release.tag).join(' ')}`],
   async run(release) {
     if (!(await hasRemote(release.workspaceRoot, release.gitRemote))) {
@@ -276,7 +281,7 @@ const pushGitStage: ReleaseStage<ProductRelease> = {
 const publishStage: ReleaseStage<ProductRelease> = {
   name: 'gitea-publish',
   writes: true,
-  skipReason: ({ alreadyPublished }) => (alreadyPublished ? 'already published' : undefined),
+  skipReason: skipWhenAlreadyPublished,
   describe: (release) => [
     `PATCH ${releasesPath(release.gitea.repo)}/${release.existing?.id ?? '{id}'}: set the notes (${release.changelogNotes ? `${release.tag}'s CHANGELOG.md section` : 'no CHANGELOG.md section yet: nx release writes it before publishing'}) and publish it`,
   ],

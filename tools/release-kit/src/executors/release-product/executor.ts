@@ -8,6 +8,7 @@ import {
   giteaLocationFrom,
   imageResultPathOf,
   registryFrom,
+  releaseTagOf,
   serviceOfImageName,
   type ImageResult,
   type ManifestImage,
@@ -66,6 +67,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   const gitea = giteaLocationFrom(process.env);
   const mirrorManifest = packaging.mirrorManifest ?? 'docker/mirror-images.json';
   const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
+  const services = workspaceServicesOf(context);
   return {
     workspaceRoot: context.root,
     version,
@@ -78,7 +80,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     },
     composeFile: packaging.composeFile ?? 'docker-compose.yml',
     mirrorManifest,
-    serviceNames: workspaceServicesOf(context),
+    serviceNames: services,
     outputDir: resolve(context.root, packaging.outputDir ?? 'dist/release'),
     registry: registryFrom(process.env),
     registryClient: resources.registryClient,
@@ -91,10 +93,10 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     }),
     giteaToken: resources.token !== undefined,
     gitRemote: options.gitRemote,
-    changelogNotes: changelogSection(changelog, `v${version}`),
+    changelogNotes: changelogSection(changelog, releaseTagOf(version)),
     prerelease: options.prerelease,
     env: process.env,
-    fixFor: (image: ManifestImage) => fixFor(image, workspaceServicesOf(context)),
+    fixFor: (image: ManifestImage) => fixFor(image, services),
     mirrorLock: await readMirrorLock(mirrorLockFileOf(join(context.root, mirrorManifest)), mirrorLockFileOf(mirrorManifest)),
     dryRun: resources.dryRun,
   };
@@ -102,9 +104,14 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
 
 function fixFor(image: ManifestImage, services: readonly string[]): string {
   if (image.source === 'mirror') return 'mirror it: npx nx run docker:mirror-images';
-  const repository = image.reference.slice(0, image.reference.lastIndexOf(':'));
-  const project = serviceOfImageName(repository.slice(repository.lastIndexOf('/') + 1), services) ?? image.service;
+  const project = projectOfImage(image, services) ?? image.service;
   return `push it: npx nx run ${project}:nx-release-publish, or re-run npx nx release publish`;
+}
+
+/** The workspace project whose image `registry/…/changemaker-<project>:<tag>` is, if any. */
+function projectOfImage(image: ManifestImage, services: readonly string[]): string | undefined {
+  const repository = image.reference.slice(0, image.reference.lastIndexOf(':'));
+  return serviceOfImageName(repository.slice(repository.lastIndexOf('/') + 1), services);
 }
 
 function isExplainable(error: unknown): error is Error {
@@ -131,8 +138,7 @@ async function imageRows(root: string, release: ProductRelease): Promise<ImageRo
     (release.artifacts?.manifest.images ?? release.plan?.images ?? []).map(async (image) => {
       const digest = image.digest ?? release.imageCheck?.digests.get(image.reference);
       if (image.source === 'mirror') return { service: image.service, reference: image.reference, digest, how: 'mirrored' };
-      const repository = image.reference.slice(0, image.reference.lastIndexOf(':'));
-      const project = serviceOfImageName(repository.slice(repository.lastIndexOf('/') + 1), services);
+      const project = projectOfImage(image, services);
       const result = project ? await readImageResult(root, project) : undefined;
       const thisRun = result && result.commit === release.commit?.sha && result.references.includes(image.reference);
       const how = thisRun ? (result.built ? 'built' : 'tagged registry-side') : release.dryRun ? 'planned by its image task' : 'in the registry';

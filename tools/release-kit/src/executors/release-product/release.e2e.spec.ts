@@ -4,9 +4,8 @@ import { execa } from 'execa';
 import { sha256Hex } from '@changemaker/oci';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '@changemaker/testing';
 import { manifestFileName, signatureNamespace, signerPrincipal, type ReleaseManifest } from '@changemaker/release-contract';
-import { addThirdPartyImage, makeFeatureChange, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
+import { addThirdPartyImage, makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
 
-const services = ['api', 'media-api', 'admin', 'nginx'];
 
 /**
  * `nx release` as a user runs it, end to end and for real: buildah images pushed to the CNCF
@@ -55,7 +54,7 @@ describe('nx release', () => {
     const result = await rehearsal.nx(['release', '1.0.0', '--yes']);
     expect(result.exitCode).toBe(0);
     expectNoSecrets(result.all);
-    for (const service of services) {
+    for (const service of rehearsedServices) {
       v1[service] = (await digestOf(`changemaker-${service}`, 'v1.0.0')) ?? 'missing';
       expect(v1[service]).toMatch(/^sha256:/);
     }
@@ -114,8 +113,7 @@ describe('nx release', () => {
   it('nx release gives 1.1.0: only the changed image is built, the others keep their v1.0.0 digests, and the notes are the CHANGELOG section', async () => {
     const result = await rehearsal.nx(['release', '--yes']);
     expect(result.exitCode).toBe(0);
-    const built = JSON.parse(await readFile(join(rehearsal.workspace.root, 'dist/images/api.json'), 'utf8')) as { built: boolean };
-    expect(built.built).toBe(true);
+    expect((await readImageResults(rehearsal)).get('api')?.built).toBe(true);
     expect(await digestOf('changemaker-api', 'v1.1.0')).not.toBe(v1['api']);
     for (const service of ['media-api', 'admin', 'nginx']) expect(await digestOf(`changemaker-${service}`, 'v1.1.0')).toBe(v1[service]);
     const [release] = published('v1.1.0');
