@@ -9,7 +9,7 @@ export interface ImageTestbed {
   registry: TestRegistry;
   hub: TestRegistry;
   sandbox: BuildahSandbox;
-  /** Environment for nx: the buildah sandbox, GITEA_REGISTRY, no daemon, no cloud. */
+  /** Environment for nx: the buildah sandbox, GITEA_REGISTRY, no daemon, no cloud, the task cache inside the workspace. */
   nxEnv: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -27,6 +27,8 @@ export async function startImageTestbed(): Promise<ImageTestbed> {
     await stop();
     throw error;
   }
-  const nxEnv = { ...sandbox.env, GITEA_REGISTRY: `${registry.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+  // Without NX_CACHE_DIRECTORY, Nx 23 keeps a workspace's cache under ~/.nx, keyed by its first
+  // commit: every throwaway workspace would leave its own there for good.
+  const nxEnv = { ...sandbox.env, GITEA_REGISTRY: `${registry.host}/admin`, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_CACHE_DIRECTORY: '.nx/cache' };
   return { registry, hub, sandbox, nxEnv, stop };
 }

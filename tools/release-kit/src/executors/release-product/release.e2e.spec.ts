@@ -116,6 +116,9 @@ describe('nx release', () => {
     expect((await readImageResults(rehearsal)).get('api')?.built).toBe(true);
     expect(await digestOf('changemaker-api', 'v1.1.0')).not.toBe(v1['api']);
     for (const service of ['media-api', 'admin', 'nginx']) expect(await digestOf(`changemaker-${service}`, 'v1.1.0')).toBe(v1[service]);
+    // Image tasks that are ready together share one process (docker-build-push's batch), each reported on its own.
+    expect(result.all).toMatch(/Running [2-4] tasks with @changemaker\/release-kit:docker-build-push/);
+    for (const service of rehearsedServices) expect(result.all).toContain(`> nx run ${service}:nx-release-publish`);
     const [release] = published('v1.1.0');
     expect(release?.draft).toBe(false);
     expect(release?.note).toContain("report the service's features at /api/version");
