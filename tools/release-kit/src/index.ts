@@ -1,2 +1,3 @@
 export { createNodes } from './plugins/docker-targets';
+export { createDependencies } from './plugins/product-dependencies';
 export type { DockerTargetsOptions } from './plugins/docker-targets';

@@ -117,8 +117,12 @@ function normalizeOptions(options: DockerTargetsOptions | undefined): Normalized
     imageName: options?.imageName ?? defaultImageNamePattern,
     tags: options?.tags ?? [...defaultTagPatterns],
     engine: options?.engine ?? 'auto',
-    onDemandTag: options?.onDemandTag ?? 'docker:on-demand',
+    onDemandTag: onDemandTagOf(options),
   };
+}
+
+export function onDemandTagOf(options: DockerTargetsOptions | undefined): string {
+  return options?.onDemandTag ?? 'docker:on-demand';
 }
 
 interface DockerTargetInput {
