@@ -7,6 +7,7 @@ export * from './publish-plan';
 export * from './publish-request';
 export * from './publisher-identity';
 export * from './release-client';
+export * from './release-lookup';
 export * from './release-notes';
 export * from './release-publisher';
 export * from './release-steps';

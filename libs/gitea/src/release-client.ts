@@ -66,6 +66,11 @@ export class ReleaseClient {
   private readonly apiRoot: string;
   private readonly origin: string;
 
+  /** Whether calls carry a token; without one Gitea shows only what is public. */
+  get hasToken(): boolean {
+    return Boolean(this.options.token);
+  }
+
   constructor(private readonly options: ReleaseClientOptions) {
     this.giteaUrl = options.giteaUrl.replace(/\/+$/, '');
     this.repo = options.repo;

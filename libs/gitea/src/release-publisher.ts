@@ -1,8 +1,7 @@
-import { GiteaUnreachableError } from './gitea-errors';
+import { findReleaseForPlan } from './release-lookup';
 import { planPublish, type PublishKind } from './publish-plan';
 import type { PublishRequest } from './publish-request';
 import type { ReleaseClient } from './release-client';
-import type { Release } from './release-types';
 import { withdrawClaim, type ReleaseStep, type StepContext } from './release-steps';
 
 export interface PublishCallbacks {
@@ -32,7 +31,8 @@ export async function publishRelease(
   request: PublishRequest,
   options: { dryRun: boolean } & PublishCallbacks,
 ): Promise<PublishReport> {
-  const existing = await findExistingRelease(client, request.tag, options);
+  const { existing, assumed } = await findReleaseForPlan(client, request.tag, options.dryRun);
+  if (assumed) options.onProgress?.(assumed);
   const plan = planPublish(client.repo, request, existing);
   const context: StepContext = { client, request, onProgress: options.onProgress };
   try {
@@ -60,17 +60,3 @@ export async function publishRelease(
   };
 }
 
-/** A dry run still shows the whole plan when Gitea cannot be reached, saying what it assumed. */
-async function findExistingRelease(
-  client: ReleaseClient,
-  tag: string,
-  options: { dryRun: boolean } & PublishCallbacks,
-): Promise<Release | undefined> {
-  try {
-    return await client.findReleaseByTag(tag);
-  } catch (error) {
-    if (!(options.dryRun && error instanceof GiteaUnreachableError)) throw error;
-    options.onProgress?.(`${error.message} Planning as if no release exists for ${tag}.`);
-    return undefined;
-  }
-}

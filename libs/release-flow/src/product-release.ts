@@ -10,8 +10,8 @@ import {
 } from '@changemaker/release-bundle';
 import {
   finalizeStep,
+  findReleaseForPlan,
   generatedNotes,
-  GiteaError,
   planPublish,
   publisherIdentity,
   releasesPath,
@@ -221,12 +221,9 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
   writes: false,
   async run(release) {
     const request = requireValue(release.publishRequest, 'package');
-    try {
-      release.existing = await release.gitea.findReleaseByTag(release.tag);
-    } catch (error) {
-      if (!(release.dryRun && error instanceof GiteaError)) throw error;
-      release.notices.push(`Gitea not asked (${error.message}); planned as if no release exists for ${release.tag}`);
-    }
+    const { existing, assumed } = await findReleaseForPlan(release.gitea, release.tag, release.dryRun);
+    release.existing = existing;
+    if (assumed) release.notices.push(assumed);
     if (!release.giteaToken && release.dryRun) release.notices.push('no GITEA_REGISTRY_API_TOKEN: drafts are invisible without one, so a draft left by an earlier run would be resumed, not created');
     if (release.existing && !release.existing.draft) {
       if (!hasTheseAssets(release.existing, request.assets)) throw new ReleasePublishedOtherwiseError(release.tag, release.existing.html_url);
