@@ -1,3 +1,4 @@
+import { mergedReleaseTagsGitArgs, previousReleaseTagIn } from '@changemaker/release-contract';
 import type { CommandRunner } from './command-runner';
 import { ImageBuildError } from './errors';
 
@@ -30,9 +31,8 @@ export async function readGitRevision(directory: string, runner: CommandRunner):
   return { sha, branch: branch === 'HEAD' ? undefined : branch, commitTime: Number(commitTime) };
 }
 
-/** The newest release tag (v*) reachable from HEAD other than `currentTag`: the release before this one. */
+/** The release before `currentTag` (release-contract's definition), undefined when git cannot say. */
 export async function readPreviousReleaseTag(directory: string, runner: CommandRunner, currentTag: string): Promise<string | undefined> {
-  const result = await runner.run('git', ['-C', directory, 'tag', '--merged', 'HEAD', '--list', 'v[0-9]*', '--sort=-v:refname']);
-  if (result.exitCode !== 0) return undefined;
-  return result.stdout.split('\n').map((tag) => tag.trim()).find((tag) => tag !== '' && tag !== currentTag);
+  const result = await runner.run('git', ['-C', directory, ...mergedReleaseTagsGitArgs]);
+  return result.exitCode === 0 ? previousReleaseTagIn(result.stdout, currentTag) : undefined;
 }

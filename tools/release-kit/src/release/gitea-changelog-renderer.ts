@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { commitUrl, compareUrl, giteaLocationFrom, releaseTagOf } from '@changemaker/release-contract';
+import { commitUrl, compareUrl, giteaLocationFrom, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagOf } from '@changemaker/release-contract';
 import DefaultChangelogRenderer, { type ChangelogChange } from 'nx/release/changelog-renderer';
 
 /**
@@ -19,16 +19,16 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   override renderVersionTitle(): string {
     const version = this.changelogEntryVersion.replace(/^v/, '');
     const date = this.changelogRenderOptions['versionTitleDate'] ? ` (${new Date().toISOString().slice(0, 10)})` : '';
-    const previous = previousReleaseTag();
+    const previous = previousReleaseTag(releaseTagOf(version));
     const title = previous ? `[${version}](${compareUrl(this.gitea, previous, releaseTagOf(version))})` : version;
     return `## ${title}${date}`;
   }
 }
 
-/** The release before this one: the newest v* tag reachable from HEAD (the new tag does not exist yet). */
-function previousReleaseTag(): string | undefined {
+/** The release before `tag` (release-contract's definition); the changelog is rendered before `tag` exists. */
+function previousReleaseTag(tag: string): string | undefined {
   try {
-    return execFileSync('git', ['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+    return previousReleaseTagIn(execFileSync('git', [...mergedReleaseTagsGitArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), tag);
   } catch {
     return undefined;
   }

@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { mergedReleaseTagsGitArgs, previousReleaseTagIn } from './previous-release';
+
+describe('the release before this one', () => {
+  let repo: string;
+  const git = (...args: string[]) => execa('git', ['-C', repo, '-c', 'user.name=Tests', '-c', 'user.email=tests@example.invalid', ...args]);
+  const previousOf = async (tag: string) => previousReleaseTagIn((await git(...mergedReleaseTagsGitArgs)).stdout, tag);
+
+  beforeEach(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'previous-release-'));
+    await execa('git', ['init', '-q', '-b', 'main', repo]);
+    for (const tag of ['v1.9.0', 'v1.10.0']) {
+      await git('commit', '-q', '--allow-empty', '-m', tag);
+      await git('tag', tag);
+    }
+  });
+  afterEach(() => rm(repo, { recursive: true, force: true }));
+
+  it('is the highest release tag merged into HEAD, by version, not by name', async () => {
+    await git('commit', '-q', '--allow-empty', '-m', 'feat: next');
+    expect(await previousOf('v1.11.0')).toBe('v1.10.0');
+  });
+
+  it("is never this release's own tag, even when HEAD already carries it (a re-run)", async () => {
+    await git('commit', '-q', '--allow-empty', '-m', 'chore(release): v1.11.0');
+    await git('tag', 'v1.11.0');
+    expect(await previousOf('v1.11.0')).toBe('v1.10.0');
+  });
+
+  it('leaves out tags on other branches and tags that are not releases, and is undefined before the first release', async () => {
+    await git('checkout', '-q', '-b', 'hotfix', 'v1.9.0');
+    await git('commit', '-q', '--allow-empty', '-m', 'fix: on a branch');
+    await git('tag', 'v1.9.1');
+    await git('checkout', '-q', 'main');
+    await git('tag', 'nightly');
+    expect(await previousOf('v1.11.0')).toBe('v1.10.0');
+    expect(previousReleaseTagIn('', 'v1.0.0')).toBeUndefined();
+  });
+});
