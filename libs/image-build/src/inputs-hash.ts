@@ -15,11 +15,20 @@ export interface ImageInputs {
 const inputsTagPrefix = 'inputs-';
 
 /**
+ * How this toolchain turns inputs into an image. Bump it whenever that changes for the same inputs
+ * (labels, layer timestamps, what is dropped from the config after the push), so an image an older
+ * version built is rebuilt once instead of being tagged registry-side as if it were today's.
+ * 2: layers stamped with a fixed time, the commit time set in the config after the push.
+ */
+const buildRecipe = 'changemaker-image/2';
+
+/**
  * The registry tag under which an image of exactly these inputs is kept, so that any machine, with
  * any Nx cache, can ask the registry whether the build is needed at all.
  */
 export async function inputsTagFor(inputs: ImageInputs): Promise<string> {
   const hash = createHash('sha256');
+  hash.update(`recipe\0${buildRecipe}\0`);
   hash.update(`dockerfile\0${await readFile(inputs.dockerfile, 'utf8')}\0`);
   hash.update(`target\0${inputs.target ?? ''}\0`);
   for (const name of Object.keys(inputs.buildArgs).sort()) hash.update(`arg\0${name}=${inputs.buildArgs[name]}\0`);
