@@ -307,6 +307,31 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(engineCalls().filter((call) => call.args[0] === 'build')).toHaveLength(2);
   });
 
+  it('a rebuild with the lookup off picks up an updated base image and becomes the image later runs reuse', async () => {
+    const baseContext = join(workspace, 'patched-base');
+    await mkdir(baseContext);
+    await writeFile(join(baseContext, 'Containerfile'), 'FROM scratch\nCOPY marker /marker\n');
+    const publishBase = async (marker: string) => {
+      await writeFile(join(baseContext, 'marker'), `${marker}\n`);
+      await sandbox.buildah(['build', '--timestamp', '0', '--tag', 'localhost/patched-base', '--file', join(baseContext, 'Containerfile'), baseContext]);
+      await sandbox.buildah(['push', '--tls-verify=false', 'localhost/patched-base', `docker://${hub.host}/library/patched-base:1`]);
+    };
+    await writeFile(join(workspace, 'Dockerfile.patched'), 'FROM patched-base:1 AS production\nCOPY . /app/\n');
+    const patched = { dockerfile: join(workspace, 'Dockerfile.patched') };
+
+    await publishBase('before the security fix');
+    const before = await buildAndPushImage(options(patched));
+    await publishBase('after the security fix');
+    const rebuilt = await buildAndPushImage(options({ ...patched, registryCache: false }));
+    expect(rebuilt.built).toBe(true);
+    expect(rebuilt.digest).not.toBe(before.digest);
+
+    await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'release');
+    const release = await buildAndPushImage(options(patched));
+    expect(release.built).toBe(false);
+    expect(release.digest).toBe(rebuilt.digest);
+  });
+
   it.each(['buildah', 'podman'])('builds several platforms into one manifest list under every tag with %s', async (engine) => {
     const baseContext = join(workspace, 'multi-base');
     await mkdir(baseContext);

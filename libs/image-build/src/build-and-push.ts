@@ -110,8 +110,10 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   if (!registry) return built;
   const created = new Date(revision.commitTime * 1000).toISOString().replace('.000Z', 'Z');
   const pushed = await pushReproducibleConfig(registry, references[0], { created, labels: labelsAfterPush ? labels : {} });
-  // The inputs tag goes last: it tells later runs a complete image exists.
-  const otherTags = [...references.slice(1), ...(options.registryCache ? [repository.withTag(inputsTag)] : [])];
+  // The inputs tag goes last: it tells later runs a complete image exists. It is written with the
+  // lookup off too: a rebuild forced after a base image update must become the image later runs
+  // reuse for these inputs, or the next release would tag the one it replaced.
+  const otherTags = [...references.slice(1), repository.withTag(inputsTag)];
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...built, digest: pushed.digest };
 }
