@@ -1,5 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import { FormData, request, type Dispatcher } from 'undici';
+import { isRedirect, maxRedirectHops, redirectTarget } from '@changemaker/oci';
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
@@ -53,7 +54,6 @@ interface GiteaAnswer {
 }
 
 const pageSize = 50;
-const maxRedirects = 3;
 
 /**
  * Gitea's releases API (Forgejo serves the same), written against gitea-releases-swagger.json.
@@ -267,9 +267,9 @@ export class ReleaseClient {
       body = await call.form();
     }
     let response = await request(url, { method: call.method, headers, body, dispatcher: this.options.dispatcher });
-    for (let hops = 0; isRedirect(response.statusCode) && call.method === 'GET' && hops < maxRedirects; hops += 1) {
+    for (let hops = 0; isRedirect(response.statusCode) && call.method === 'GET' && hops < maxRedirectHops; hops += 1) {
       await response.body.dump();
-      const target = new URL(String(firstHeader(response.headers['location'])), url);
+      const target = redirectTarget(firstHeader(response.headers['location']), url);
       // Object storage (SERVE_DIRECT) answers with a signed URL on another host: it gets no token.
       const followHeaders = target.origin === this.origin ? headers : { accept: headers['accept']! };
       response = await request(target, { method: 'GET', headers: followHeaders, dispatcher: this.options.dispatcher });
@@ -311,9 +311,6 @@ function parseJson(answer: GiteaAnswer): unknown {
   return JSON.parse(answer.body.toString('utf8'));
 }
 
-function isRedirect(status: number): boolean {
-  return [301, 302, 303, 307, 308].includes(status);
-}
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -18,3 +18,4 @@ export * from './mirror-list';
 export * from './mirror-lock';
 export * from './index-narrowing';
 export * from './blob-transfers';
+export * from './http-redirects';

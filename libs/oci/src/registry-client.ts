@@ -4,6 +4,7 @@ import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './desc
 import { sha256Digest, verifyDigest } from './digest';
 import { HashingStream } from './hashing-stream';
 import { HttpConnections } from './http-connections';
+import { isRedirect, maxRedirectHops, redirectTarget } from './http-redirects';
 import type { HttpResponse } from './http-response';
 import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
@@ -216,9 +217,9 @@ export class RegistryClient {
   /** Registries backed by object storage (Docker Hub among them) redirect blob requests there. */
   private async sendFollowingRedirects(req: RegistryRequest): Promise<HttpResponse> {
     let response = await this.transport.send(req);
-    for (let hops = 0; isRedirect(response.statusCode) && hops < 5; hops++) {
+    for (let hops = 0; isRedirect(response.statusCode) && hops < maxRedirectHops; hops++) {
       await response.discard();
-      const path = new URL(response.header('location') ?? '', this.transport.baseUrl(req.registry)).toString();
+      const path = redirectTarget(response.header('location'), this.transport.baseUrl(req.registry)).toString();
       response = await this.transport.send({ ...req, path });
     }
     return response;
@@ -249,6 +250,3 @@ function mediaTypeOf(response: HttpResponse): string {
   return (response.header('content-type') ?? '').split(';')[0].trim();
 }
 
-function isRedirect(status: number): boolean {
-  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
-}
