@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { defaultImageNamePattern, defaultTagPatterns, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
 // Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
-import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
+import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 
 /** The plugin's entry in nx.json; every field may also be overridden in a project's own target options. */
 export interface DockerTargetsOptions {
@@ -39,30 +39,25 @@ const onDemandConfiguration = 'with-on-demand';
 export const createNodes: CreateNodes<DockerTargetsOptions> = [
   `**/{Dockerfile,${versionFileName}}`,
   (files, options, context) => {
-    const versionFiles = files.filter((file) => basename(file) === versionFileName && readProjectFile(context.workspaceRoot, dirname(file)));
+    const projectOf = new Map(files.map((file) => [file, readProjectFile(context.workspaceRoot, dirname(file))]));
+    const versionFiles = files.filter((file) => basename(file) === versionFileName && projectOf.get(file));
     // Images know the product's version from its VERSION file when nx release does not pass it.
     const releaseVersionFile = versionFiles.length === 1 ? versionFiles[0] : undefined;
-    return files.map(
-      (file) =>
-        [
-          file,
-          basename(file) === versionFileName
-            ? createNodesForVersionFile(file, options, context)
-            : createNodesForDockerfile(file, options, context, releaseVersionFile),
-        ] as const,
-    );
+    return files.map((file) => {
+      const project = projectOf.get(file);
+      if (!project) return [file, {}] as const;
+      return [
+        file,
+        basename(file) === versionFileName
+          ? createNodesForVersionFile(file, project, options)
+          : createNodesForDockerfile(file, project, options, releaseVersionFile),
+      ] as const;
+    });
   },
 ];
 
-function createNodesForDockerfile(
-  dockerfile: string,
-  options: DockerTargetsOptions | undefined,
-  context: CreateNodesContext,
-  releaseVersionFile: string | undefined,
-): CreateNodesResult {
+function createNodesForDockerfile(dockerfile: string, project: ProjectFile, options: DockerTargetsOptions | undefined, releaseVersionFile: string | undefined): CreateNodesResult {
   const projectRoot = dirname(dockerfile);
-  const project = readProjectFile(context.workspaceRoot, projectRoot);
-  if (!project) return {};
   const settings = normalizeOptions(options);
   const onDemand = project.tags?.includes(settings.onDemandTag) ?? false;
   const hasBuild = Boolean(project.targets?.['build']);
@@ -83,10 +78,8 @@ function createNodesForDockerfile(
   };
 }
 
-function createNodesForVersionFile(versionFile: string, options: DockerTargetsOptions | undefined, context: CreateNodesContext): CreateNodesResult {
+function createNodesForVersionFile(versionFile: string, project: ProjectFile, options: DockerTargetsOptions | undefined): CreateNodesResult {
   const projectRoot = dirname(versionFile);
-  const project = readProjectFile(context.workspaceRoot, projectRoot);
-  if (!project) return {};
   const settings = normalizeOptions(options);
   return {
     projects: {
@@ -98,7 +91,7 @@ function createNodesForVersionFile(versionFile: string, options: DockerTargetsOp
   };
 }
 
-/** A Dockerfile outside a project (a fixture, an example) gets no targets. */
+/** A Dockerfile or VERSION file outside a project (a fixture, an example) gets no targets. */
 function readProjectFile(workspaceRoot: string, projectRoot: string): ProjectFile | undefined {
   for (const file of ['project.json', 'package.json']) {
     const path = join(workspaceRoot, projectRoot, file);
