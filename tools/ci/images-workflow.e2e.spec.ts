@@ -1,4 +1,4 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, startFaultProxy, startImageTestbed, type FaultProxy, type ImageTestbed, type ThrowawayWorkspace } from '@changemaker/testing';
@@ -7,6 +7,7 @@ import { findStep, readWorkflows } from './workflow-file';
 const services = ['admin', 'api', 'media-api', 'nginx'];
 const workspaceRoot = join(__dirname, '../..');
 const registryPassword = 'ci-registry-password-0b5e1c';
+const manifestTypes = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
 /**
  * The push workflow's own script, run as the runner runs it (bash -eo pipefail, in a clone, with
@@ -39,10 +40,10 @@ describe('.gitea/workflows/images.yml after a failed run', () => {
     return proxy;
   }
 
-  function runPushStep(proxy: FaultProxy) {
+  function runPushStep(proxy: FaultProxy, stepEnv: Record<string, string> = {}) {
     return execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', pushScript], {
       cwd: workspace.root,
-      env: { ...testbed.nxEnv, CI: 'true', GITEA_REGISTRY: `${proxy.host}/admin`, GITEA_REGISTRY_USER: 'ci-bot', GITEA_REGISTRY_PASSWORD: registryPassword },
+      env: { ...testbed.nxEnv, CI: 'true', GITEA_REGISTRY: `${proxy.host}/admin`, GITEA_REGISTRY_USER: 'ci-bot', GITEA_REGISTRY_PASSWORD: registryPassword, ...stepEnv },
       all: true,
       reject: false,
     });
@@ -97,4 +98,53 @@ describe('.gitea/workflows/images.yml after a failed run', () => {
     });
     expect(JSON.parse(stdout)).toEqual(['admin']);
   });
+
+  it('the weekly rebuild picks up an updated base image, and later pushes tag the rebuilt images registry-side', async () => {
+    const fixLayer = await publishPatchedNginxBase();
+    const rebuild = await runPushStep(await registryInFrontOf(), { REBUILD: 'true' });
+    expect(rebuild.exitCode).toBe(0);
+    expect(await builtServices()).toEqual(services);
+    const rebuilt = await digestsAt(await workspace.git('rev-parse', 'HEAD'));
+    // admin and nginx are built FROM nginx: they now hold the fixed base; api and media-api are built FROM node.
+    const layersOf = (service: string) => diffIdsOf(testbed.registry.url, `admin/changemaker-${service}`, rebuilt[service]!);
+    for (const service of ['admin', 'nginx']) expect(await layersOf(service)).toContain(fixLayer);
+    for (const service of ['api', 'media-api']) expect(await layersOf(service)).not.toContain(fixLayer);
+
+    const next = await change('README.md', 'A change no image holds.');
+    const push = await runPushStep(await registryInFrontOf());
+    expect(push.exitCode).toBe(0);
+    expect(await builtServices()).toEqual([]);
+    expect(await digestsAt(next)).toEqual(rebuilt);
+  }, 900_000);
+
+  /** nginx's base, updated upstream: the Docker Hub stand-in gets a new image under the same tag. Answers the layer the update added. */
+  async function publishPatchedNginxBase(): Promise<string> {
+    const context = join(workspace.root, 'tmp/patched-nginx');
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, 'Containerfile'), `FROM ${testbed.hub.host}/library/nginx:1.27-alpine\nCOPY security-fix /etc/security-fix\n`);
+    await writeFile(join(context, 'security-fix'), 'patched\n');
+    await testbed.sandbox.buildah(['build', '--tag', 'localhost/patched-nginx', '--file', join(context, 'Containerfile'), context]);
+    await testbed.sandbox.buildah(['push', '--tls-verify=false', 'localhost/patched-nginx', `docker://${testbed.hub.host}/library/nginx:1.27-alpine`]);
+    return (await diffIdsOf(testbed.hub.url, 'library/nginx', '1.27-alpine')).at(-1)!;
+  }
+
+  /** The image's layers by their uncompressed digests (config rootfs.diff_ids), which no recompression changes. */
+  async function diffIdsOf(registryUrl: string, repository: string, reference: string): Promise<string[]> {
+    const manifest = (await (await fetch(`${registryUrl}/v2/${repository}/manifests/${reference}`, { headers: { accept: manifestTypes } })).json()) as { config: { digest: string } };
+    const config = (await (await fetch(`${registryUrl}/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as { rootfs: { diff_ids: string[] } };
+    return config.rootfs.diff_ids;
+  }
+
+  async function digestsAt(tag: string): Promise<Record<string, string | null>> {
+    const digests = await Promise.all(
+      services.map(async (service) => {
+        const response = await fetch(`${testbed.registry.url}/v2/admin/changemaker-${service}/manifests/${tag}`, {
+          method: 'HEAD',
+          headers: { accept: manifestTypes },
+        });
+        return [service, response.ok ? response.headers.get('docker-content-digest') : null] as const;
+      }),
+    );
+    return Object.fromEntries(digests);
+  }
 });

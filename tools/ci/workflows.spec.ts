@@ -36,12 +36,18 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     }
   });
 
-  it('push every image on each push to main, through the registry lookup, not `nx affected`', () => {
+  it('push every image on each push to main, through the registry lookup, not `nx affected`; rebuild every image weekly and on demand', () => {
     const images = file('images.yml');
-    expect(images.workflow.on).toEqual({ push: { branches: ['main'] } });
+    expect(images.workflow.on).toMatchObject({ push: { branches: ['main'] }, schedule: [{ cron: expect.stringMatching(/^\S+ \S+ \* \* \d$/) }] });
+    expect(images.workflow.on).toHaveProperty('workflow_dispatch.inputs.rebuild', expect.objectContaining({ type: 'boolean', default: false }));
     const push = findStep(images, 'push-images', 'push');
-    expect(push.run).toMatch(/^npx nx run-many -t docker-push\b/m);
-    expect(push.env).toEqual({ GITEA_REGISTRY_USER: '${{ secrets.REGISTRY_USER }}', GITEA_REGISTRY_PASSWORD: '${{ secrets.REGISTRY_PASSWORD }}' });
+    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream$/m);
+    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream --no-registry-cache$/m);
+    expect(push.env).toEqual({
+      GITEA_REGISTRY_USER: '${{ secrets.REGISTRY_USER }}',
+      GITEA_REGISTRY_PASSWORD: '${{ secrets.REGISTRY_PASSWORD }}',
+      REBUILD: "${{ gitea.event_name == 'schedule' || inputs.rebuild }}",
+    });
     expect(workspace.projectsByTarget.get('docker-push')).toEqual(expect.arrayContaining(['api', 'media-api', 'admin', 'nginx']));
   });
 

@@ -332,6 +332,21 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(release.digest).toBe(rebuilt.digest);
   });
 
+  it('a rebuild with the lookup off at a later commit that holds what the image under its inputs holds keeps that image', async () => {
+    // A stage that runs a command has layers stamped with a fixed time (layer-cache.ts): the same at any commit.
+    await writeFile(join(workspace, 'Dockerfile.deps'), 'FROM node:20-bookworm-slim AS production\nRUN echo dependencies > /deps\nCOPY . /app/\n');
+    const withDependencies = { dockerfile: join(workspace, 'Dockerfile.deps') };
+    const first = await buildAndPushImage(options(withDependencies));
+    await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'weekly rebuild');
+    const laterSha = await git(workspace, 'rev-parse', 'HEAD');
+    const rebuilt = await buildAndPushImage(options({ ...withDependencies, registryCache: false }));
+    expect(rebuilt.built).toBe(true);
+    expect(rebuilt.digest).toBe(first.digest);
+    const head = await fetch(`${target.url}/v2/admin/changemaker-api/manifests/${laterSha}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(head.headers.get('docker-content-digest')).toBe(first.digest);
+    expect(lines.join('\n')).toMatch(/rebuilt into what the image already under these inputs holds .*kept that one/);
+  });
+
   it.each(['buildah', 'podman'])('builds several platforms into one manifest list under every tag with %s', async (engine) => {
     const baseContext = join(workspace, 'multi-base');
     await mkdir(baseContext);

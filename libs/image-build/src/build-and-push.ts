@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
+import { ImageReference, RegistryClient, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
 import type { ImageResult, LayerCacheUse } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { ImageBuildReport, RegistryLogin } from './container-engine';
@@ -8,6 +8,7 @@ import { buildRunsCommands } from './dockerfile-stages';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision, type GitRevision } from './git-revision';
+import { imageContentOf } from './image-content';
 import { openContainerLabels } from './image-labels';
 import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
@@ -110,12 +111,31 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   if (!registry) return built;
   const created = new Date(revision.commitTime * 1000).toISOString().replace('.000Z', 'Z');
   const pushed = await pushReproducibleConfig(registry, references[0], { created, labels: labelsAfterPush ? labels : {} });
+  const kept = options.registryCache ? undefined : await sameImageUnderInputsTag(registry, repository.withTag(inputsTag), pushed);
+  if (kept) {
+    options.log(`${repository.name}: rebuilt into what the image already under these inputs holds (${kept.digest}); kept that one`);
+    await tagRegistrySide(registry, kept, references);
+    return { ...built, digest: kept.digest };
+  }
   // The inputs tag goes last: it tells later runs a complete image exists. It is written with the
   // lookup off too: a rebuild forced after a base image update must become the image later runs
   // reuse for these inputs, or the next release would tag the one it replaced.
   const otherTags = [...references.slice(1), repository.withTag(inputsTag)];
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...built, digest: pushed.digest };
+}
+
+/**
+ * A rebuild with the lookup off (the weekly one, for base image updates) of an image whose base
+ * did not change holds what the image under its inputs tag holds, but names another commit: that
+ * image stays, as the lookup would have kept it, so digests change only when content does.
+ */
+async function sameImageUnderInputsTag(registry: RegistryClient, inputsReference: ImageReference, rebuilt: FetchedManifest): Promise<FetchedManifest | undefined> {
+  if (!(await registry.headManifest(inputsReference))) return undefined;
+  const existing = await registry.getManifest(inputsReference);
+  if (existing.digest === rebuilt.digest) return undefined;
+  const { store } = registryImage(registry, inputsReference);
+  return (await imageContentOf(store, existing)) === (await imageContentOf(store, rebuilt)) ? existing : undefined;
 }
 
 function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {

@@ -72,7 +72,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
 
   private buildArguments(request: ImageBuildRequest, manifestList: string | undefined, authFile: string | undefined): string[] {
     // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
-    const args = ['build', '--format', 'docker', ...this.layerArguments(request), '--file', request.dockerfile];
+    const args = ['build', '--format', 'docker', ...this.pullArguments(request), ...this.layerArguments(request), '--file', request.dockerfile];
     if (request.target) args.push('--target', request.target);
     args.push(...this.cacheArguments(request.layerCache, authFile));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
@@ -87,10 +87,23 @@ export class BuildahFamilyEngine implements ContainerEngine {
   }
 
   /**
+   * An image that is pushed is built on the base image its registry holds now, not on whichever
+   * copy this machine kept (podman's and buildah's default, and `--pull=newer` in buildah 1.28 and
+   * podman 4.3 too, tried): two machines then push the same image for a commit, and a base image
+   * update reaches a forced rebuild. Only the manifest is fetched again when the base is unchanged.
+   * A local build keeps the engine's default and works offline.
+   */
+  private pullArguments(request: ImageBuildRequest): string[] {
+    return request.push ? ['--pull=always'] : [];
+  }
+
+  /**
    * With the cache: a layer per step, each stamped with a fixed time (layer-cache.ts), so a cached
    * step is the step a cold build would make; --no-cache builds the same layers again. Without:
    * --layers=false, whatever podman's default or BUILDAH_LAYERS say, and the commit's time
    * throughout, which a cached step would not keep (it keeps the time of the build that made it).
+   * Files keep a time that moves with the commit there: a web server that derives ETags and
+   * Last-Modified from it (nginx) must not tell clients that a changed file is unchanged.
    */
   private layerArguments(request: ImageBuildRequest): string[] {
     if (request.layerCache.enabled) return ['--layers', '--timestamp', String(layerTimestamp)];
