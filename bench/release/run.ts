@@ -1,59 +1,104 @@
 /**
  * bench/release: `nx release` after a change to one service against a release that builds every
- * image (the first release), in one run on the rehearsal of tools/demo (loopback registry, buildah,
+ * image (the first release), on the rehearsal of tools/demo (loopback registry, buildah or podman,
  * the Gitea test server). The registry sits behind a recording proxy, which counts the layer bytes
  * each image's repository received. An untimed `nx run-many -t docker-build` first pulls the base
  * images, so neither timed release pays for that.
- * Prints the images built by each release, the layer bytes uploaded for the unchanged images in the
- * second one (must be 0), a third release that builds nothing (the floor every release pays, and the
- * image work above it) and, on the last line, the CPU-time and wall-time ratios second/first. The
- * first release builds its four images side by side, so its wall time falls with the cores it gets
- * (2 here); the CPU time does not.
+ * Each round is a fresh rehearsal with three releases: the first (every image built), one after a
+ * change to api, and one after a change no image holds (the floor every release pays). CPU time on
+ * this 2-core machine swings by a tenth from run to run (container storage on disk), so there are
+ * three rounds (BENCH_ROUNDS) and the medians count. Prints each round, the images built, the
+ * layer bytes uploaded for the unchanged images (must be 0) and, on the last line, the CPU-time and
+ * wall-time ratios second/first. The first release builds its four images side by side, so its
+ * wall time falls with the cores it gets (2 here); the CPU time does not.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFaultProxy } from '@changemaker/testing';
 import { makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from '../../tools/demo/release-rehearsal';
-import { measured, seconds } from '../measure';
+import { measured, median, seconds } from '../measure';
 
 const changed = 'api';
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+
+interface Timing {
+  ms: number;
+  cpuMs: number;
+}
+
+interface Round {
+  first: Timing;
+  second: Timing;
+  floor: Timing;
+  built: { first: string[]; second: string[]; floor: string[] };
+  uploadedForUnchanged: Array<readonly [string, number]>;
+}
 
 async function main(): Promise<void> {
-  const rehearsal = await startReleaseRehearsal({ log: (line) => console.log(line) });
+  const results: Round[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    const result = await benchRound();
+    results.push(result);
+    console.log(
+      `round ${round}/${rounds}: first release (v1.0.0, built ${result.built.first.join(', ')}) ${describe(result.first)}; ` +
+        `after a change to ${changed} (v1.1.0, built ${result.built.second.join(', ') || 'nothing'}) ${describe(result.second)}; ` +
+        `no image change (v1.1.1, built ${result.built.floor.length}) ${describe(result.floor)}`,
+    );
+  }
+  const first = medianOf(results.map((result) => result.first));
+  const second = medianOf(results.map((result) => result.second));
+  const floor = medianOf(results.map((result) => result.floor));
+  console.log(`medians of ${rounds} rounds: first release ${describe(first)}; after a change to ${changed} ${describe(second)}`);
+  console.log(`the floor every release pays (nx, version, changelog, a task per image, packaging, Gitea; the release that builds nothing): ${describe(floor)}, ${(floor.cpuMs / first.cpuMs).toFixed(2)} of the first release's CPU`);
+  console.log(`image work alone, above that floor: CPU-time ratio ${((second.cpuMs - floor.cpuMs) / (first.cpuMs - floor.cpuMs)).toFixed(2)} (one image built against four)`);
+  const uploads = results.flatMap((result) => result.uploadedForUnchanged);
+  const unchanged = rehearsedServices.filter((service) => service !== changed);
+  console.log(`layer bytes uploaded for the unchanged images, all rounds: ${unchanged.map((service) => `${service} ${uploads.filter(([name]) => name === service).reduce((sum, [, bytes]) => sum + bytes, 0)}`).join(', ')}`);
+  console.log(`images built: first release ${results[0]!.built.first.length}, release after a one-service change ${results[0]!.built.second.length}`);
+  console.log(`release after a one-service change / release building every image: CPU-time ratio ${(second.cpuMs / first.cpuMs).toFixed(2)}, wall-time ratio ${(second.ms / first.ms).toFixed(2)} (medians of ${rounds} rounds)`);
+}
+
+async function benchRound(): Promise<Round> {
+  const rehearsal = await startReleaseRehearsal();
   const proxy = await startFaultProxy(rehearsal.testbed.registry.host);
   const env = { GITEA_REGISTRY: `${proxy.host}/admin` };
   try {
     await nx(rehearsal, ['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`], env);
     await nx(rehearsal, ['run-many', '-t', 'docker-build'], env);
-    console.log('untimed: third-party images mirrored, base images pulled');
 
     const first = await measured(() => nx(rehearsal, ['release', '1.0.0', '--yes'], env));
     const firstBuilt = await builtImages(rehearsal);
-    console.log(`first release (v1.0.0): built ${firstBuilt.join(', ')} in ${seconds(first.ms)}, CPU ${seconds(first.cpuMs)}`);
 
     await makeFeatureChange(rehearsal, changed);
     proxy.requests.length = 0;
     const second = await measured(() => nx(rehearsal, ['release', '--yes'], env));
     const secondBuilt = await builtImages(rehearsal);
     const secondRequests = [...proxy.requests];
-    console.log(`release after a change to ${changed} (v1.1.0): built ${secondBuilt.join(', ') || 'nothing'} in ${seconds(second.ms)}, CPU ${seconds(second.cpuMs)}`);
 
     await changeOperatorNotes(rehearsal);
     const floor = await measured(() => nx(rehearsal, ['release', '--yes'], env));
     const floorBuilt = await builtImages(rehearsal);
-    console.log(`release with no image change (v1.1.1, the floor every release pays: nx, version, changelog, a task per image, packaging, Gitea): built ${floorBuilt.length} in ${seconds(floor.ms)}, CPU ${seconds(floor.cpuMs)}`);
-    const imageWork = (second.cpuMs - floor.cpuMs) / (first.cpuMs - floor.cpuMs);
-    console.log(`image work alone, above that floor: CPU-time ratio ${imageWork.toFixed(2)} (one image built against four)`);
 
     const unchanged = rehearsedServices.filter((service) => service !== changed);
-    const uploaded = unchanged.map((service) => [service, layerBytesUploaded(secondRequests, service)] as const);
-    console.log(`layer bytes uploaded for the unchanged images: ${uploaded.map(([service, bytes]) => `${service} ${bytes}`).join(', ')}`);
-    console.log(`images built: first release ${firstBuilt.length}, release after a one-service change ${secondBuilt.length}`);
-    console.log(`release after a one-service change / release building every image: CPU-time ratio ${(second.cpuMs / first.cpuMs).toFixed(2)}, wall-time ratio ${(second.ms / first.ms).toFixed(2)}`);
+    return {
+      first,
+      second,
+      floor,
+      built: { first: firstBuilt, second: secondBuilt, floor: floorBuilt },
+      uploadedForUnchanged: unchanged.map((service) => [service, layerBytesUploaded(secondRequests, service)] as const),
+    };
   } finally {
     await proxy.stop();
     await rehearsal.stop();
   }
+}
+
+function describe(timing: Timing): string {
+  return `${seconds(timing.ms)}, CPU ${seconds(timing.cpuMs)}`;
+}
+
+function medianOf(timings: readonly Timing[]): Timing {
+  return { ms: median(timings.map((timing) => timing.ms)), cpuMs: median(timings.map((timing) => timing.cpuMs)) };
 }
 
 async function nx(rehearsal: ReleaseRehearsal, args: string[], env: Record<string, string>): Promise<void> {
