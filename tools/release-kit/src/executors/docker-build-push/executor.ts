@@ -5,46 +5,38 @@ import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptio
 import { OciError } from '@changemaker/oci';
 import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
-import type { TaskOutput } from '../task-output';
 import type { DockerBuildPushOptions } from './schema';
 
-const consoleOutput: TaskOutput = { progress: (line) => console.log(line), log: (line) => console.log(line), error: (line) => console.error(line) };
-
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  return { success: await publishImage(options, context, consoleOutput) };
-}
-
-/** One image task: build and push (or plan, in a dry run) the image of `context.projectName`; false when it failed with a reason already written. */
-export async function publishImage(options: DockerBuildPushOptions, context: ExecutorContext, output: TaskOutput): Promise<boolean> {
   const projectName = context.projectName ?? '';
   if (options.onDemand) {
-    output.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with: npx nx run ${projectName}:${context.targetName} -c with-on-demand`);
-    return true;
+    console.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with: npx nx run ${projectName}:${context.targetName} -c with-on-demand`);
+    return { success: true };
   }
   const started = Date.now();
   try {
-    const buildOptions = await imageBuildOptionsOf(options, context, projectName, output);
+    const buildOptions = await imageBuildOptionsOf(options, context, projectName);
     if (isDryRun(options, process.env)) {
       const plan = await planImagePush(buildOptions);
-      output.log(`dry run: ${describePlan(plan)}; nothing built, pushed or written`);
-      if (options.json) output.log(JSON.stringify({ project: projectName, dryRun: true, ...plan }));
-      return true;
+      console.log(`dry run: ${describePlan(plan)}; nothing built, pushed or written`);
+      if (options.json) console.log(JSON.stringify({ project: projectName, dryRun: true, ...plan }));
+      return { success: true };
     }
     const result = await buildAndPushImage(buildOptions);
     await writeResultFile(join(context.root, imageResultPathOf(projectName, options.resultFile)), { project: projectName, ...result });
-    output.log(summaryOf(result, options.push, Date.now() - started));
-    if (options.json) output.log(JSON.stringify({ project: projectName, ...result }));
-    return true;
+    console.log(summaryOf(result, options.push, Date.now() - started));
+    if (options.json) console.log(JSON.stringify({ project: projectName, ...result }));
+    return { success: true };
   } catch (error) {
     if (error instanceof ImageBuildError || error instanceof OciError || error instanceof ReleaseVersionError) {
-      output.error(`${projectName}: ${error.message}`);
-      return false;
+      console.error(`${projectName}: ${error.message}`);
+      return { success: false };
     }
     throw error;
   }
 }
 
-async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: ExecutorContext, projectName: string, output: TaskOutput): Promise<ImageBuildOptions> {
+async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: ExecutorContext, projectName: string): Promise<ImageBuildOptions> {
   return {
     ...(await resolvePaths(options, context)),
     registry: options.registry ?? registryFrom(process.env),
@@ -60,7 +52,7 @@ async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: Exe
     version: options.version ?? (options.releaseVersionFile ? await releaseVersionOf(options.nxReleaseVersionData, context.root, options.releaseVersionFile) : undefined),
     workspaceRoot: context.root,
     env: process.env,
-    log: (line) => output.progress(line),
+    log: (line) => console.log(line),
   };
 }
 

@@ -111,15 +111,15 @@ describe('nx release', () => {
   }, 300_000);
 
   it('nx release gives 1.1.0: only the changed image is built, the others keep their v1.0.0 digests, and the notes are the CHANGELOG section', async () => {
-    // In batch mode, so that docker-build-push's batch implementation cuts a real release too.
-    const result = await rehearsal.nx(['release', '--yes'], { env: { NX_BATCH_MODE: 'true' } });
+    const result = await rehearsal.nx(['release', '--yes']);
     expect(result.exitCode).toBe(0);
     expect((await readImageResults(rehearsal)).get('api')?.built).toBe(true);
     expect(await digestOf('changemaker-api', 'v1.1.0')).not.toBe(v1['api']);
     for (const service of ['media-api', 'admin', 'nginx']) expect(await digestOf(`changemaker-${service}`, 'v1.1.0')).toBe(v1[service]);
-    // Image tasks that were ready together shared one process, each reported on its own.
-    expect(result.all).toMatch(/Running [2-4] tasks with @changemaker\/release-kit:docker-build-push/);
-    for (const service of rehearsedServices) expect(result.all).toContain(`> nx run ${service}:nx-release-publish`);
+    // The product's own task ran after every image's, none of them listed in docker/project.json.
+    const ran = (task: string) => String(result.all).indexOf(`> nx run ${task}`);
+    for (const service of rehearsedServices) expect(ran(`${service}:nx-release-publish`)).toBeGreaterThan(-1);
+    expect(ran('docker:nx-release-publish')).toBeGreaterThan(Math.max(...rehearsedServices.map((service) => ran(`${service}:nx-release-publish`))));
     const [release] = published('v1.1.0');
     expect(release?.draft).toBe(false);
     expect(release?.note).toContain("report the service's features at /api/version");
