@@ -99,7 +99,8 @@ describe('.gitea/workflows/images.yml after a failed run', () => {
     expect(JSON.parse(stdout)).toEqual(['admin']);
   });
 
-  it('the weekly rebuild picks up an updated base image, and later pushes tag the rebuilt images registry-side', async () => {
+  it('the weekly rebuild picks up an updated base image, keeps the images it did not change, and later pushes tag the rebuilt ones registry-side', async () => {
+    const before = await digestsAt(await workspace.git('rev-parse', 'HEAD'));
     const fixLayer = await publishPatchedNginxBase();
     const rebuild = await runPushStep(await registryInFrontOf(), { REBUILD: 'true' });
     expect(rebuild.exitCode).toBe(0);
@@ -109,6 +110,9 @@ describe('.gitea/workflows/images.yml after a failed run', () => {
     const layersOf = (service: string) => diffIdsOf(testbed.registry.url, `admin/changemaker-${service}`, rebuilt[service]!);
     for (const service of ['admin', 'nginx']) expect(await layersOf(service)).toContain(fixLayer);
     for (const service of ['api', 'media-api']) expect(await layersOf(service)).not.toContain(fixLayer);
+    // api was built at this commit, media-api at an earlier one: both are the images they were.
+    for (const service of ['api', 'media-api']) expect(rebuilt[service]).toBe(before[service]);
+    expect(rebuild.all).toMatch(/changemaker-media-api: rebuilt into what the image already under these inputs holds .*kept that one/);
 
     const next = await change('README.md', 'A change no image holds.');
     const push = await runPushStep(await registryInFrontOf());

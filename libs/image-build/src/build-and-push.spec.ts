@@ -332,14 +332,21 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(release.digest).toBe(rebuilt.digest);
   });
 
-  it('a rebuild with the lookup off at a later commit that holds what the image under its inputs holds keeps that image', async () => {
-    // A stage that runs a command has layers stamped with a fixed time (layer-cache.ts): the same at any commit.
-    await writeFile(join(workspace, 'Dockerfile.deps'), 'FROM node:20-bookworm-slim AS production\nRUN echo dependencies > /deps\nCOPY . /app/\n');
-    const withDependencies = { dockerfile: join(workspace, 'Dockerfile.deps') };
-    const first = await buildAndPushImage(options(withDependencies));
-    await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'weekly rebuild');
+  // Files copied by a stage that runs no command carry the time of the image already under the
+  // inputs; a stage that runs one has layers stamped with a fixed time (layer-cache.ts).
+  it.each([
+    ['only copies files', 'FROM node:20-bookworm-slim AS production\nCOPY . /app/\nCMD ["node", "/app/main.js"]\n'],
+    ['runs a command', 'FROM node:20-bookworm-slim AS production\nRUN echo dependencies > /deps\nCOPY . /app/\n'],
+  ])('a rebuild with the lookup off at a later commit of an image whose stage %s keeps the image under its inputs when it holds the same', async (_kind, dockerfile) => {
+    await writeFile(join(workspace, 'Dockerfile.rebuilt'), dockerfile);
+    const rebuiltImage = { dockerfile: join(workspace, 'Dockerfile.rebuilt') };
+    const first = await buildAndPushImage(options(rebuiltImage));
+    await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'weekly rebuild'], {
+      cwd: workspace,
+      env: { GIT_COMMITTER_DATE: '2030-01-01T00:00:00Z' },
+    });
     const laterSha = await git(workspace, 'rev-parse', 'HEAD');
-    const rebuilt = await buildAndPushImage(options({ ...withDependencies, registryCache: false }));
+    const rebuilt = await buildAndPushImage(options({ ...rebuiltImage, registryCache: false }));
     expect(rebuilt.built).toBe(true);
     expect(rebuilt.digest).toBe(first.digest);
     const head = await fetch(`${target.url}/v2/admin/changemaker-api/manifests/${laterSha}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });

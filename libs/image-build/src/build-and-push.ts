@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ImageReference, RegistryClient, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
+import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
 import type { ImageResult, LayerCacheUse } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { ImageBuildReport, RegistryLogin } from './container-engine';
@@ -8,8 +8,8 @@ import { buildRunsCommands } from './dockerfile-stages';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision, type GitRevision } from './git-revision';
-import { imageContentOf } from './image-content';
 import { openContainerLabels } from './image-labels';
+import { fileTimeOfImageUnderInputsTag, sameImageUnderInputsTag } from './inputs-image';
 import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
 import { pushReproducibleConfig } from './reproducible-image';
@@ -98,7 +98,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
     labels: labelsAfterPush ? {} : labels,
     platforms: options.platforms,
-    timestamp: revision.commitTime,
+    timestamp: (registry && !options.registryCache ? await fileTimeOfImageUnderInputsTag(registry, repository.withTag(inputsTag)) : undefined) ?? revision.commitTime,
     layerCache,
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
@@ -125,18 +125,6 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   return { ...built, digest: pushed.digest };
 }
 
-/**
- * A rebuild with the lookup off (the weekly one, for base image updates) of an image whose base
- * did not change holds what the image under its inputs tag holds, but names another commit: that
- * image stays, as the lookup would have kept it, so digests change only when content does.
- */
-async function sameImageUnderInputsTag(registry: RegistryClient, inputsReference: ImageReference, rebuilt: FetchedManifest): Promise<FetchedManifest | undefined> {
-  if (!(await registry.headManifest(inputsReference))) return undefined;
-  const existing = await registry.getManifest(inputsReference);
-  if (existing.digest === rebuilt.digest) return undefined;
-  const { store } = registryImage(registry, inputsReference);
-  return (await imageContentOf(store, existing)) === (await imageContentOf(store, rebuilt)) ? existing : undefined;
-}
 
 function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {
   if (!request.enabled) return undefined;

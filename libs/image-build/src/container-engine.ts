@@ -30,7 +30,11 @@ export interface ImageBuildRequest {
   labels: Readonly<Record<string, string>>;
   /** Empty: the engine's own platform. */
   platforms: readonly string[];
-  /** Seconds since the epoch: the commit's time, for the image's created time; layers get layer-cache.ts's fixed time where the engine allows. */
+  /**
+   * Seconds since the epoch: the time files are stamped with where the layer cache does not fix
+   * one (layer-cache.ts): the commit's, or for a rebuild with the lookup off, that of the image
+   * already under these inputs (inputs-image.ts). Docker's BuildKit reads it as SOURCE_DATE_EPOCH.
+   */
   timestamp?: number;
   layerCache: LayerCacheRequest;
   push: boolean;
