@@ -307,30 +307,40 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(engineCalls().filter((call) => call.args[0] === 'build')).toHaveLength(2);
   });
 
-  it('a rebuild with the lookup off picks up an updated base image and becomes the image later runs reuse', async () => {
+  it.each(['buildah', 'podman', 'docker'])('a rebuild with %s and the lookup off is built on the base image the registry holds now, and becomes the image later runs reuse', async (engine) => {
     const baseContext = join(workspace, 'patched-base');
     await mkdir(baseContext);
     await writeFile(join(baseContext, 'Containerfile'), 'FROM scratch\nCOPY marker /marker\n');
-    const publishBase = async (marker: string) => {
+    const base = `library/patched-base-${engine}`;
+    const publishBase = async (marker: string): Promise<string> => {
       await writeFile(join(baseContext, 'marker'), `${marker}\n`);
       await sandbox.buildah(['build', '--timestamp', '0', '--tag', 'localhost/patched-base', '--file', join(baseContext, 'Containerfile'), baseContext]);
-      await sandbox.buildah(['push', '--tls-verify=false', 'localhost/patched-base', `docker://${hub.host}/library/patched-base:1`]);
+      await sandbox.buildah(['push', '--tls-verify=false', 'localhost/patched-base', `docker://${hub.host}/${base}:1`]);
+      return (await diffIdsOf(hub, base, '1'))[0]!;
     };
-    await writeFile(join(workspace, 'Dockerfile.patched'), 'FROM patched-base:1 AS production\nCOPY . /app/\n');
-    const patched = { dockerfile: join(workspace, 'Dockerfile.patched') };
+    await writeFile(join(workspace, 'Dockerfile.patched'), `FROM ${base.slice('library/'.length)}:1 AS production\nCOPY . /app/\n`);
+    const patched = { engine, dockerfile: join(workspace, 'Dockerfile.patched') };
 
-    await publishBase('before the security fix');
+    const oldBase = await publishBase('before the security fix');
     const before = await buildAndPushImage(options(patched));
-    await publishBase('after the security fix');
+    expect((await diffIdsOf(target, 'admin/changemaker-api', before.digest!))[0]).toBe(oldBase);
+    const fixedBase = await publishBase('after the security fix');
     const rebuilt = await buildAndPushImage(options({ ...patched, registryCache: false }));
     expect(rebuilt.built).toBe(true);
-    expect(rebuilt.digest).not.toBe(before.digest);
+    expect((await diffIdsOf(target, 'admin/changemaker-api', rebuilt.digest!))[0]).toBe(fixedBase);
 
     await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'release');
     const release = await buildAndPushImage(options(patched));
     expect(release.built).toBe(false);
     expect(release.digest).toBe(rebuilt.digest);
   });
+
+  /** An image's layers by their uncompressed digests (config rootfs.diff_ids), which no recompression changes. */
+  async function diffIdsOf(registry: TestRegistry, repository: string, reference: string): Promise<string[]> {
+    const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+    const manifest = (await (await fetch(`${registry.url}/v2/${repository}/manifests/${reference}`, { headers: { accept } })).json()) as { config: { digest: string } };
+    return ((await (await fetch(`${registry.url}/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+  }
 
   // Files copied by a stage that runs no command carry the time of the image already under the
   // inputs; a stage that runs one has layers stamped with a fixed time (layer-cache.ts).

@@ -88,10 +88,10 @@ export class BuildahFamilyEngine implements ContainerEngine {
 
   /**
    * An image that is pushed is built on the base image its registry holds now, not on whichever
-   * copy this machine kept (podman's and buildah's default, and `--pull=newer` in buildah 1.28 and
-   * podman 4.3 too, tried): two machines then push the same image for a commit, and a base image
-   * update reaches a forced rebuild. Only the manifest is fetched again when the base is unchanged.
-   * A local build keeps the engine's default and works offline.
+   * copy this machine kept (podman 4.3's default, and `--pull=newer` in podman 4.3 and buildah 1.28,
+   * tried): two machines then push the same image for a commit, and a base image update reaches a
+   * forced rebuild. Only the manifest is fetched again when the base is unchanged. A local build
+   * keeps the engine's default and works offline. (Docker's BuildKit asks the registry itself.)
    */
   private pullArguments(request: ImageBuildRequest): string[] {
     return request.push ? ['--pull=always'] : [];
