@@ -311,7 +311,6 @@ function parseJson(answer: GiteaAnswer): unknown {
   return JSON.parse(answer.body.toString('utf8'));
 }
 
-
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }

@@ -9,7 +9,7 @@ import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
-import { fileTimeOfImageUnderInputsTag, sameImageUnderInputsTag } from './inputs-image';
+import { fileTimeOf, holdsWhatTheRebuildHolds, imageUnderInputsTag } from './inputs-image';
 import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
 import { pushReproducibleConfig } from './reproducible-image';
@@ -87,6 +87,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   // Labels naming the commit would be a step that misses the cache on every commit, costing a
   // commit and an export each: a pushed image with the cache gets them in the config rewrite.
   const labelsAfterPush = options.push && layerCache.enabled;
+  const previous = registry && !options.registryCache ? await imageUnderInputsTag(registry, repository.withTag(inputsTag)) : undefined;
   options.log(`${repository.name}: building with ${engine.name}${options.push ? `, then pushing ${tags.join(', ')}` : ' (no push)'}`);
   const report = await engine.buildImage({
     dockerfile: options.dockerfile,
@@ -98,7 +99,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
     labels: labelsAfterPush ? {} : labels,
     platforms: options.platforms,
-    timestamp: (registry && !options.registryCache ? await fileTimeOfImageUnderInputsTag(registry, repository.withTag(inputsTag)) : undefined) ?? revision.commitTime,
+    timestamp: (previous ? await fileTimeOf(previous) : undefined) ?? revision.commitTime,
     layerCache,
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
@@ -111,7 +112,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   if (!registry) return built;
   const created = new Date(revision.commitTime * 1000).toISOString().replace('.000Z', 'Z');
   const pushed = await pushReproducibleConfig(registry, references[0], { created, labels: labelsAfterPush ? labels : {} });
-  const kept = options.registryCache ? undefined : await sameImageUnderInputsTag(registry, repository.withTag(inputsTag), pushed);
+  const kept = previous && (await holdsWhatTheRebuildHolds(previous, pushed)) ? previous.manifest : undefined;
   if (kept) {
     options.log(`${repository.name}: rebuilt into what the image already under these inputs holds (${kept.digest}); kept that one`);
     await tagRegistrySide(registry, kept, references);
@@ -124,7 +125,6 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...built, digest: pushed.digest };
 }
-
 
 function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {
   if (!request.enabled) return undefined;

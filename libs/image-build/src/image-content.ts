@@ -9,24 +9,35 @@ import { revisionLabel, versionLabel } from './image-labels';
  * builds of the same inputs at two commits differ only there, unless a base image changed.
  */
 export async function imageContentOf(store: ImageStore, manifest: FetchedManifest): Promise<string> {
-  const images = isIndexMediaType(manifest.mediaType)
-    ? await Promise.all((JSON.parse(manifest.bytes.toString('utf8')) as { manifests: ChildDescriptor[] }).manifests.map((child) => store.getManifest(child.digest)))
-    : [manifest];
-  const platforms = await Promise.all(images.map((image) => platformContentOf(store, image)));
+  const platforms = await Promise.all((await platformManifestsOf(store, manifest)).map((image) => platformContentOf(store, image)));
   return JSON.stringify(platforms.sort());
 }
 
-interface ImageConfig {
+export interface ImageConfig {
   architecture?: string;
   os?: string;
   variant?: string;
+  created?: unknown;
   config?: Record<string, unknown> & { Labels?: unknown };
   rootfs?: unknown;
 }
 
+/** The image manifest of each platform: the manifest itself, or those a list names. */
+export async function platformManifestsOf(store: ImageStore, manifest: FetchedManifest): Promise<FetchedManifest[]> {
+  if (!isIndexMediaType(manifest.mediaType)) return [manifest];
+  const { manifests } = JSON.parse(manifest.bytes.toString('utf8')) as { manifests: ChildDescriptor[] };
+  return Promise.all(manifests.map((child) => store.getManifest(child.digest)));
+}
+
+/** The config an image manifest names, parsed. */
+export async function imageConfigOf(store: ImageStore, imageManifest: FetchedManifest): Promise<ImageConfig> {
+  const { config } = JSON.parse(imageManifest.bytes.toString('utf8')) as { config: BlobDescriptor };
+  return JSON.parse(Buffer.concat(await (await store.openBlob(config)).toArray()).toString('utf8')) as ImageConfig;
+}
+
 async function platformContentOf(store: ImageStore, manifest: FetchedManifest): Promise<string> {
-  const { config, layers } = JSON.parse(manifest.bytes.toString('utf8')) as { config: BlobDescriptor; layers: BlobDescriptor[] };
-  const image = JSON.parse(Buffer.concat(await (await store.openBlob(config)).toArray()).toString('utf8')) as ImageConfig;
+  const { layers } = JSON.parse(manifest.bytes.toString('utf8')) as { layers: BlobDescriptor[] };
+  const image = await imageConfigOf(store, manifest);
   const { Labels: labels, ...settings } = image.config ?? {};
   return JSON.stringify({
     platform: [image.os, image.architecture, image.variant],

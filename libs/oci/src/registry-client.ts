@@ -249,4 +249,3 @@ function credentialResolverFrom(credentials: RegistryClientOptions['credentials'
 function mediaTypeOf(response: HttpResponse): string {
   return (response.header('content-type') ?? '').split(';')[0].trim();
 }
-

@@ -19,8 +19,9 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   override renderVersionTitle(): string {
     const version = this.changelogEntryVersion.replace(/^v/, '');
     const date = this.changelogRenderOptions['versionTitleDate'] ? ` (${new Date().toISOString().slice(0, 10)})` : '';
-    const previous = previousReleaseTag(releaseTagOf(version));
-    const title = previous ? `[${version}](${compareUrl(this.gitea, previous, releaseTagOf(version))})` : version;
+    const tag = releaseTagOf(version);
+    const previous = previousReleaseTag(tag);
+    const title = previous ? `[${version}](${compareUrl(this.gitea, previous, tag)})` : version;
     return `## ${title}${date}`;
   }
 }
