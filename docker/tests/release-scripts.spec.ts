@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { findFreePort, startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
-import { packageRelease, publish, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
+import { packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
 
 const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
 const readerToken = 'gitea-reader-93d0aa';
@@ -45,14 +45,14 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     place = await mkdtemp(join(scratch, 'server-'));
   });
 
-  const giteaEnv = () => ({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...wizardAnswers });
+  const giteaEnv = (extra: Record<string, string> = {}) => scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...wizardAnswers, ...extra });
 
   function install(args: string[], env: Record<string, string> = {}) {
-    return execa('bash', [installScript, '--allowed-signers', allowedSigners, ...args], { cwd: place, env: { ...giteaEnv(), ...env }, reject: false, input: '' });
+    return execa('bash', [installScript, '--allowed-signers', allowedSigners, ...args], { cwd: place, env: giteaEnv(env), extendEnv: false, reject: false, input: '' });
   }
 
   function upgrade(dir: string, args: string[], env: Record<string, string> = {}) {
-    return execa('bash', [join(dir, 'scripts/upgrade.sh'), ...args], { cwd: dir, env: { ...giteaEnv(), ...env }, reject: false, input: '' });
+    return execa('bash', [join(dir, 'scripts/upgrade.sh'), ...args], { cwd: dir, env: giteaEnv(env), extendEnv: false, reject: false, input: '' });
   }
 
   async function installed(version: string): Promise<string> {
@@ -77,7 +77,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
 
   it('piped into bash, installs the latest release into ./changemaker-lite, verified, and the wizard writes .env', async () => {
     const script = await readFile(installScript, 'utf8');
-    const result = await execa('bash', ['-s', '--', '--allowed-signers', allowedSigners], { cwd: place, env: giteaEnv(), input: script, reject: false });
+    const result = await execa('bash', ['-s', '--', '--allowed-signers', allowedSigners], { cwd: place, env: giteaEnv(), extendEnv: false, input: script, reject: false });
 
     expect(result.stderr).toBe('downloading changemaker-lite-v1.1.0.tar.gz...');
     expect(result.exitCode).toBe(0);
@@ -93,8 +93,8 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
   it('piped into bash from a terminal, the wizard asks the operator there, not the pipe', async () => {
     // `script` gives the pipeline a terminal, as an operator's ssh session has; the answers are typed into it.
     const pipeline = `cat '${installScript}' | bash -s -- --allowed-signers '${allowedSigners}' --dir '${join(place, 'changemaker-lite')}'`;
-    const env = { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}` };
-    const result = await execa('script', ['-qec', pipeline, '/dev/null'], { env, input: 'typed.example.org\nme@typed.example.org\n\n', reject: false });
+    const env = scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}` });
+    const result = await execa('script', ['-qec', pipeline, '/dev/null'], { env, extendEnv: false, input: 'typed.example.org\nme@typed.example.org\n\n', reject: false });
 
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Domain [');
@@ -302,7 +302,8 @@ describe('install.sh from a private repository', () => {
 
   function install(dir: string, env: Record<string, string>) {
     return execa('bash', [installScript, '--allowed-signers', allowedSigners, '--dir', dir, '--no-config'], {
-      env: { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...env },
+      env: scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...env }),
+      extendEnv: false,
       reject: false,
       input: '',
     });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
-import { dockerStub, imageDigests, packageRelease, publish, throwawaySigningKey, workspaceRoot, writerToken, type DockerStub } from './fixtures/releases';
+import { dockerStub, imageDigests, packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken, type DockerStub } from './fixtures/releases';
 
 const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
 const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
@@ -79,20 +79,21 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
   });
   afterEach(() => expect(gitea.violations()).toEqual([]));
 
-  const env = (extra: Record<string, string> = {}) => ({
-    GITEA_URL: gitea.url,
-    GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
-    PATH: stub.path,
-    DOCKER_STUB_DIR: stub.dir,
-    HEALTH_URL: health.url,
-    HEALTH_POLL_SECONDS: '0.05',
-    ...wizardAnswers,
-    ...extra,
-  });
+  const env = (extra: Record<string, string> = {}) =>
+    scriptEnvironment({
+      GITEA_URL: gitea.url,
+      GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
+      PATH: stub.path,
+      DOCKER_STUB_DIR: stub.dir,
+      HEALTH_URL: health.url,
+      HEALTH_POLL_SECONDS: '0.05',
+      ...wizardAnswers,
+      ...extra,
+    });
   const install = (args: string[], extra: Record<string, string> = {}) =>
-    execa('bash', [installScript, ...args], { cwd: place, env: env(extra), reject: false, input: '' });
+    execa('bash', [installScript, ...args], { cwd: place, env: env(extra), extendEnv: false, reject: false, input: '' });
   const upgrade = (dir: string, args: string[], extra: Record<string, string> = {}) =>
-    execa('bash', [join(dir, 'scripts/upgrade.sh'), '--health-timeout', '5', ...args], { cwd: dir, env: env(extra), reject: false, input: '' });
+    execa('bash', [join(dir, 'scripts/upgrade.sh'), '--health-timeout', '5', ...args], { cwd: dir, env: env(extra), extendEnv: false, reject: false, input: '' });
   const version = async (dir: string) => (await readFile(join(dir, 'VERSION'), 'utf8')).trim();
 
   /** v1.0.0 installed, configured and running under the docker stub. */
@@ -100,7 +101,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     const dir = join(place, 'changemaker-lite');
     const result = await install(['--allowed-signers', allowedSigners, '--version', tag, '--dir', dir]);
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: `downloading changemaker-lite-${tag}.tar.gz...` });
-    await execa('docker', ['compose', 'up', '-d', '--remove-orphans'], { cwd: dir, env: env() });
+    await execa('docker', ['compose', 'up', '-d', '--remove-orphans'], { cwd: dir, env: env(), extendEnv: false });
     return dir;
   }
 
@@ -390,7 +391,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     it('backup.sh when pg_dump fails, and config.sh --add-missing without a .env', async () => {
       const dir = await runningInstall();
       await rm(join(stub.dir, 'running'));
-      const backup = await execa('bash', [join(dir, 'scripts/backup.sh')], { cwd: dir, env: env(), reject: false });
+      const backup = await execa('bash', [join(dir, 'scripts/backup.sh')], { cwd: dir, env: env(), extendEnv: false, reject: false });
       expect({ exitCode: backup.exitCode, last: backup.stderr.split('\n').at(-1) }).toEqual({
         exitCode: 1,
         last: 'backup.sh: pg_dump through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres',
@@ -398,7 +399,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect((await readdir(join(dir, 'backups'))).filter((name) => name.endsWith('.tar.gz'))).toEqual([]);
 
       await rm(join(dir, '.env'));
-      const config = await execa('bash', [join(dir, 'config.sh'), '--add-missing'], { reject: false });
+      const config = await execa('bash', [join(dir, 'config.sh'), '--add-missing'], { env: env(), extendEnv: false, reject: false });
       expect({ exitCode: config.exitCode, stderr: config.stderr }).toEqual({
         exitCode: 1,
         stderr: `config.sh: ${join(dir, '.env')} does not exist, so there is nothing to add keys to; run config.sh without --add-missing to create it`,
