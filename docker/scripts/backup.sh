@@ -38,24 +38,45 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 
+# The value docker compose gives KEY in the compose file: the environment's, else .env's, else
+# $2. .env is read, not sourced: as shell, `KEY=two words` would run `words`, and quotes and
+# comments would be read differently from compose. As compose reads it: the last assignment wins,
+# `export ` may lead, matching surrounding quotes are removed, and an unquoted value ends at ` #`.
+compose_value() {
+  local key="$1" fallback="$2" line value="" pattern
+  if [ -n "${!key:-}" ]; then printf '%s' "${!key}"; return; fi
+  pattern="^[[:space:]]*(export[[:space:]]+)?${key}[[:space:]]*=[[:space:]]*(.*)$"
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line%$'\r'}"
+    [[ "$line" =~ $pattern ]] || continue
+    value="${BASH_REMATCH[2]}"
+    if [[ "$value" =~ ^\"(.*)\"[[:space:]]*(#.*)?$ || "$value" =~ ^\'(.*)\'[[:space:]]*(#.*)?$ ]]; then
+      value="${BASH_REMATCH[1]}"
+    else
+      value="${value%%[[:space:]]#*}"
+      value="${value%"${value##*[![:space:]]}"}"
+    fi
+  done <.env
+  printf '%s' "${value:-$fallback}"
+}
+
 cd "$root"
 [ -f .env ] || fail "$root/.env is missing; run config.sh first"
-set -a
-# shellcheck disable=SC1091
-. ./.env || fail "$root/.env cannot be read as shell assignments (see above); quote values with spaces"
-set +a
+[ -r .env ] || fail "$root/.env cannot be read by $(id -un); run backup.sh as the user that owns it"
+db_name="$(compose_value POSTGRES_DB changemaker)"
+db_user="$(compose_value POSTGRES_USER changemaker)"
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 target="backups/changemaker-$stamp.tar.gz"
 if [ "$dry_run" = true ]; then
-  echo "would dump database ${POSTGRES_DB:-changemaker} and archive data/ (except data/postgres) into $target, keeping $keep"
+  echo "would dump database $db_name and archive data/ (except data/postgres) into $target, keeping $keep"
   exit 0
 fi
 
 mkdir -p backups
 work="$(mktemp -d)"
-echo "dumping database ${POSTGRES_DB:-changemaker}..."
-docker compose exec -T v2-postgres pg_dump -U "${POSTGRES_USER:-changemaker}" -Fc "${POSTGRES_DB:-changemaker}" >"$work/database.dump" ||
+echo "dumping database $db_name..."
+docker compose exec -T v2-postgres pg_dump -U "$db_user" -Fc "$db_name" >"$work/database.dump" ||
   fail "pg_dump through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres"
 [ -s "$work/database.dump" ] || fail "pg_dump wrote nothing; check docker compose logs v2-postgres"
 echo "archiving data directories..."
