@@ -60,6 +60,14 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# Credentials belong in GITEA_REGISTRY_API_TOKEN, never in the URL: the URL is printed in messages
+# and is an argument of curl, which any process listing shows. Neither refusal repeats the URL.
+require_gitea_url() {
+  [[ "$gitea_url" =~ ^https?://([^/?#]*) ]] || fail "GITEA_URL is not an http(s) URL; set it like https://gitea.example.com"
+  [[ "${BASH_REMATCH[1]}" != *@* ]] || fail "GITEA_URL carries credentials; remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN"
+  [ -n "${BASH_REMATCH[1]}" ] || fail "GITEA_URL names no host; set it like https://gitea.example.com"
+}
+
 # A tag becomes part of an API path: nothing but a release name may get there.
 require_release_tag() {
   [[ "$1" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || fail "--version '$1' is not a release tag; pass one like v1.2.3"
@@ -333,6 +341,7 @@ install_main() {
       *) fail "unknown option $1; see --help" ;;
     esac
   done
+  require_gitea_url
   require_tools curl tar sha256sum awk
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi

@@ -314,6 +314,7 @@ target_is_wanted() {
 upgrade_release_install() {
   local current target added
   current="$(cat VERSION)"
+  require_gitea_url
   require_tools curl tar sha256sum awk
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   # Known before anything changes: an upgrade that cannot restart is not started.

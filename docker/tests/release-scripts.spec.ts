@@ -269,6 +269,22 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       }
     });
 
+    it('a GITEA_URL that carries credentials, before any request and without repeating them', async () => {
+      const withCredentials = gitea.url.replace('http://', 'http://deployer:s3cret-pass@');
+      const seenBefore = gitea.requests().length;
+      const line = 'GITEA_URL carries credentials; remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN';
+      const fresh = await install(['--dir', join(place, 'fresh')], { GITEA_URL: withCredentials });
+      expect(fresh).toMatchObject({ exitCode: 1, stdout: '', stderr: `install.sh: ${line}` });
+      expect(await readdir(place)).toEqual([]);
+
+      const dir = await installed('v1.0.0');
+      const before = await snapshot(dir);
+      const up = await upgrade(dir, ['--no-restart'], { GITEA_URL: withCredentials });
+      expect(up).toMatchObject({ exitCode: 1, stdout: '', stderr: `upgrade.sh: ${line}` });
+      expect(await snapshot(dir)).toEqual(before);
+      expect(gitea.requests().length).toBe(seenBefore + 4);
+    });
+
     it('an unknown option, or a version that is no tag', async () => {
       expect(await install(['--versoin', 'v1.0.0'])).toMatchObject({ exitCode: 1, stderr: 'install.sh: unknown option --versoin; see --help' });
       expect(await install(['--version', '../../admin'])).toMatchObject({ exitCode: 1, stderr: "install.sh: --version '../../admin' is not a release tag; pass one like v1.2.3" });
