@@ -308,7 +308,8 @@ fetch_release() {
   download_asset "$flat" "$tarball" "$work/$tarball" "$tag"
   download_asset "$flat" "$checksum_file" "$work/$checksum_file" "$tag"
   verify_signature "$tag" "$work"
-  listed="$(grep -E "^[0-9a-f]{64}  $tarball\$" "$work/$checksum_file" || true)"
+  # The name compared as a string: a tag may hold `+` or `.`, which a pattern would read as operators.
+  listed="$(awk -v name="$tarball" 'substr($0, 65) == "  " name && substr($0, 1, 64) ~ /^[0-9a-f]+$/ { print; exit }' "$work/$checksum_file")"
   [ -n "$listed" ] || fail "$checksum_file of $tag does not list $tarball; the release is incomplete, nothing was changed"
   (cd "$work" && echo "$listed" | sha256sum -c --quiet - >/dev/null 2>&1) ||
     fail "$tarball does not match its checksum in $checksum_file: the download is corrupt or was tampered with; nothing was changed"

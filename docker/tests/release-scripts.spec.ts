@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -151,6 +152,28 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       ]),
     );
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('installs a release whose tag carries build metadata (v1.2.3+b1): the tarball is looked up in SHA256SUMS by its name, not as a pattern', async () => {
+    // The release toolchain does not cut such tags (release-contract refuses them), but require_release_tag takes them.
+    const tag = 'v1.2.3+b1';
+    const tree = join(scratch, tag);
+    await mkdir(join(tree, 'changemaker-lite'), { recursive: true });
+    await writeFile(join(tree, 'changemaker-lite/VERSION'), `${tag}\n`);
+    await execa('tar', ['-czf', join(tree, 'bundle.tar.gz'), '-C', tree, 'changemaker-lite']);
+    const tarball = await readFile(join(tree, 'bundle.tar.gz'));
+    const sums = Buffer.from(`${createHash('sha256').update(tarball).digest('hex')}  changemaker-lite-${tag}.tar.gz\n`);
+    const attachment = (id: number, name: string, bytes: Buffer) => ({ id, uuid: `build-metadata-${id}`, name, bytes, createdAt: new Date().toISOString() });
+    gitea.addRelease({
+      tagName: tag,
+      prerelease: true,
+      attachments: [attachment(9101, `changemaker-lite-${tag}.tar.gz`, tarball), attachment(9102, 'SHA256SUMS', sums), attachment(9103, 'SHA256SUMS.sig', await signWithKey(signingKey, sums))],
+    });
+
+    const dir = join(place, 'changemaker-lite');
+    const result = await install(['--version', tag, '--dir', dir, '--no-config']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: `downloading changemaker-lite-${tag}.tar.gz...` });
+    expect(await version(dir)).toBe(tag);
   });
 
   it('dry runs say what they would do, download nothing and change nothing', async () => {
