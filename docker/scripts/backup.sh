@@ -6,6 +6,8 @@
 #   ./scripts/backup.sh --keep 14
 #   ./scripts/backup.sh --dry-run     say what would be backed up
 set -euo pipefail
+# The archive holds the whole database: private from its first byte, not chmod-ed afterwards.
+umask 077
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 keep=7
@@ -73,8 +75,16 @@ if [ "$dry_run" = true ]; then
   exit 0
 fi
 
-mkdir -p backups
-work="$(mktemp -d)"
+# backups/ ships 0755 (and older releases created it so): the archives are only as private as it is.
+if [ ! -d backups ]; then
+  mkdir backups
+elif mode="$(stat -L -c %a backups)" && ((8#$mode & 8#077)); then
+  chmod go= backups || fail "backups/ is open to other users (mode $mode) and cannot be made private; run backup.sh as its owner, or chmod 700 $root/backups"
+  echo "backups/ was open to other users (mode $mode); made it 700 so that only its owner reads the archives"
+fi
+# Staged inside backups/, so that the final step is a rename on one filesystem: an interruption
+# leaves no truncated archive under a real backup's name (which the retention below would count).
+work="$(mktemp -d backups/.partial-XXXXXX)"
 echo "dumping database $db_name..."
 docker compose exec -T v2-postgres pg_dump -U "$db_user" -Fc "$db_name" >"$work/database.dump" ||
   fail "pg_dump through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres"
@@ -82,7 +92,6 @@ docker compose exec -T v2-postgres pg_dump -U "$db_user" -Fc "$db_name" >"$work/
 echo "archiving data directories..."
 tar -czf "$work/backup.tar.gz" --exclude=data/postgres -C "$root" data -C "$work" database.dump ||
   fail "archiving data/ failed (see above); check the free space in $root/backups"
-umask 077
 mv "$work/backup.tar.gz" "$target"
 echo "wrote $target ($(du -h "$target" | cut -f1))"
 
