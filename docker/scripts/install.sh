@@ -251,6 +251,10 @@ find_release() {
     fail "$gitea_url answered the release $wanted with something that is not JSON ($(head -n 1 "$2/json-error")); check GITEA_URL and any proxy in between"
   tag="$(flat_value "$flat" tag_name)"
   [ -n "$tag" ] || fail "$gitea_url answered the release $wanted without a tag name; check GITEA_URL"
+  # Older Gitea and Forgejo answer releases/tags/{tag} with a draft even to readers, and every
+  # Gitea to a writer's token: a draft may be unfinished or held back on purpose.
+  [ "$(flat_value "$flat" draft)" != true ] ||
+    fail "the release $tag is a draft: it is not published yet; pick another --version, or wait until it is published"
   echo "$tag"
 }
 

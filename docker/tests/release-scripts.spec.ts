@@ -12,6 +12,9 @@ const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
 const readerToken = 'gitea-reader-93d0aa';
 const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
 
+/** An asset download, whichever shape its URL has (/attachments/<uuid>, /<owner>/<repo>/releases/download/<tag>/<name>). */
+const isDownload = (url: string) => !url.startsWith('/api/');
+
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < 100 && !(await condition()); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
 }
@@ -179,7 +182,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
   it('dry runs say what they would do, download nothing and change nothing', async () => {
     const dir = await installed('v1.0.0');
     const before = await snapshot(dir);
-    const downloadsBefore = gitea.requests().filter((r) => r.url.startsWith('/attachments/')).length;
+    const downloadsBefore = gitea.requests().filter((r) => isDownload(r.url)).length;
 
     const wouldUpgrade = await upgrade(dir, ['--dry-run']);
     expect(wouldUpgrade.stdout.split('\n')).toEqual([
@@ -192,7 +195,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect([wouldUpgrade.exitCode, wouldInstall.exitCode]).toEqual([0, 0]);
     expect(await snapshot(dir)).toEqual(before);
     expect(await leftovers()).toEqual([]);
-    expect(gitea.requests().filter((r) => r.url.startsWith('/attachments/')).length).toBe(downloadsBefore);
+    expect(gitea.requests().filter((r) => isDownload(r.url)).length).toBe(downloadsBefore);
   });
 
   describe('refuses with one line, and leaves nothing behind', () => {
@@ -313,6 +316,58 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       expect(await install(['--version', '../../admin'])).toMatchObject({ exitCode: 1, stderr: "install.sh: --version '../../admin' is not a release tag; pass one like v1.2.3" });
       expect(await readdir(place)).toEqual([]);
     });
+  });
+});
+
+describe('a draft release, which older Gitea and Forgejo answer at releases/tags/{tag} to any reader', () => {
+  let gitea: TestGiteaServer;
+  let scratch: string;
+  let allowedSigners: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'cm-draft-release-'));
+    const { key, allowedSigners: signers } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key');
+    allowedSigners = signers;
+    gitea = await startGiteaServer({ draftsByTag: 'everyone', tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
+    await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey: key }));
+    // Complete and signed, but held back: nothing but its draft flag says it must not be installed.
+    await publish(gitea, 'v1.1.0', await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { signingKey: key }));
+    gitea.releases().find((release) => release.tagName === 'v1.1.0')!.draft = true;
+  });
+  afterAll(async () => {
+    await gitea?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const run = (script: string, args: string[], cwd: string, env: Record<string, string>) =>
+    execa('bash', [script, ...args], {
+      cwd,
+      env: scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...env }),
+      extendEnv: false,
+      reject: false,
+      input: '',
+    });
+
+  // With a writer's token even newer Gitea answers the draft, and lets its assets be downloaded.
+  it.each([
+    ['without a token', {}],
+    ["with a writer's token", { GITEA_REGISTRY_API_TOKEN: writerToken }],
+  ])('%s, is refused by install.sh --version and upgrade.sh --version, with nothing downloaded or changed', async (_who, env) => {
+    const server = await mkdtemp(join(scratch, 'server-'));
+    const dir = join(server, 'changemaker-lite');
+    const downloadsBefore = gitea.requests().filter((request) => isDownload(request.url)).length;
+    const refused = await run(installScript, ['--allowed-signers', allowedSigners, '--version', 'v1.1.0', '--dir', dir, '--no-config'], server, env);
+    const line = 'the release v1.1.0 is a draft: it is not published yet; pick another --version, or wait until it is published';
+    expect(refused).toMatchObject({ exitCode: 1, stderr: `install.sh: ${line}` });
+    expect(await readdir(server)).toEqual([]);
+
+    expect((await run(installScript, ['--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], server, env)).exitCode).toBe(0);
+    const up = await run(join(dir, 'scripts/upgrade.sh'), ['--version', 'v1.1.0', '--no-restart'], dir, env);
+    expect(up).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: ${line}` });
+    expect((await readFile(join(dir, 'VERSION'), 'utf8')).trim()).toBe('v1.0.0');
+    expect(existsSync(join(dir, '.rollback'))).toBe(false);
+    // v1.0.0's tarball, SHA256SUMS and signature only.
+    expect(gitea.requests().filter((request) => isDownload(request.url)).length - downloadsBefore).toBe(3);
   });
 });
 
