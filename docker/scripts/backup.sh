@@ -25,9 +25,26 @@ on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
   [ -z "${work:-}" ] || rm -rf "$work"
   if [ "$status" = "$reported_failure" ]; then exit 1; fi
+  if [ "$status" = "${stopped_by_signal:-}" ]; then return; fi
   if [ "$status" != 0 ]; then echo "backup.sh: stopped unexpectedly (exit $status) at: $command; no backup was written, run it again" >&2; fi
 }
 trap on_exit EXIT
+
+# On a signal bash runs the EXIT trap with status 0, which says nothing: name the signal and what is
+# left, then exit 128+n as a shell reports a death by signal (on_exit removes the staging directory).
+on_signal() {
+  trap - INT HUP TERM
+  if [ -n "${target:-}" ] && [ -e "$target" ]; then
+    echo "backup.sh: stopped by SIG$1 after writing $target, before removing the backups beyond --keep $keep; run it again to remove them" >&2
+  else
+    echo "backup.sh: stopped by SIG$1; no backup was written and no partial archive is left; run it again" >&2
+  fi
+  stopped_by_signal=$((128 + $2))
+  exit "$stopped_by_signal"
+}
+trap 'on_signal HUP 1' HUP
+trap 'on_signal INT 2' INT
+trap 'on_signal TERM 15' TERM
 
 while [ "$#" -gt 0 ]; do
   case "$1" in

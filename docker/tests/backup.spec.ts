@@ -1,20 +1,23 @@
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const dockerDir = join(__dirname, '..');
 
 /**
  * A `docker` on PATH that plays `compose exec -T v2-postgres pg_dump ...`: it logs its arguments,
  * one per line, to $STUB_DIR/calls, the file its output goes to in $STUB_DIR/dump-path, and writes
- * a small dump naming the database.
+ * a small dump naming the database. With $STUB_DIR/slow present it first writes part of the dump,
+ * touches $STUB_DIR/started and sleeps, as a long pg_dump does.
  */
 const dockerStandIn = `#!/usr/bin/env bash
 set -euo pipefail
 [[ "$*" == "compose exec -T v2-postgres pg_dump "* ]] || { echo "docker stand-in: $* is not played" >&2; exit 97; }
 printf '%s\\n' "$@" >"$STUB_DIR/calls"
 readlink -f "/proc/$$/fd/1" >"$STUB_DIR/dump-path"
+if [ -e "$STUB_DIR/slow" ]; then printf 'PGDMP partial'; touch "$STUB_DIR/started"; sleep 2; fi
 printf 'PGDMP dump of %s\\n' "\${*: -1}"
 `;
 
@@ -108,5 +111,86 @@ describe('the archive holds the database: nobody but its owner reads it', () => 
     const staged = (await readFile(join(stub, 'dump-path'), 'utf8')).trim();
     expect(dirname(dirname(staged))).toBe(join(install, 'backups'));
     expect(await readdir(join(install, 'backups'))).toEqual(await archives());
+  });
+});
+
+describe('a signal stops it with one line, the signal\'s exit status, and no partial archive', () => {
+  beforeEach(() => writeFile(join(install, '.env'), 'POSTGRES_PASSWORD=secret\n'));
+
+  /**
+   * backup.sh in its own process group, as a terminal or systemd runs it, once `started` exists;
+   * wrapped, since awaiting the subprocess itself would wait for its end.
+   */
+  async function startBackup(env: Record<string, string> = {}): Promise<{ run: ResultPromise }> {
+    const run = execa('bash', [join(install, 'scripts/backup.sh')], {
+      cwd: install,
+      reject: false,
+      detached: true,
+      env: { PATH: `${stub}:${process.env['PATH']}`, STUB_DIR: stub, ...env },
+      extendEnv: false,
+    });
+    for (let waited = 0; !(await readdir(stub)).includes('started'); waited += 20) {
+      if (waited > 10000) throw new Error('backup.sh never reached the slow step');
+      await sleep(20);
+    }
+    return { run };
+  }
+  async function expectStopped(run: ResultPromise, signal: string, status: number) {
+    const result = await run;
+    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+      exitCode: status,
+      last: `backup.sh: stopped by ${signal}; no backup was written and no partial archive is left; run it again`,
+    });
+    expect(await readdir(join(install, 'backups'))).toEqual([]);
+  }
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+    ['SIGTERM', 143],
+  ] as const)('%s to its process group during pg_dump', async (signal, status) => {
+    await writeFile(join(stub, 'slow'), '');
+    const { run } = await startBackup();
+    process.kill(-run.pid!, signal);
+    await expectStopped(run, signal, status);
+  });
+
+  it('SIGTERM to the script alone, once the running command ends', async () => {
+    await writeFile(join(stub, 'slow'), '');
+    const { run } = await startBackup();
+    process.kill(run.pid!, 'SIGTERM');
+    await expectStopped(run, 'SIGTERM', 143);
+  });
+
+  it('SIGTERM once the archive is complete but not yet renamed into place', async () => {
+    // A tar that finishes the archive, then waits: the archive exists only under its staging name.
+    const slowTar = join(stub, 'slow-tar');
+    await mkdir(slowTar);
+    const realTar = (await execa('bash', ['-c', 'command -v tar'])).stdout;
+    await writeFile(join(slowTar, 'tar'), `#!/usr/bin/env bash\n"${realTar}" "$@" || exit\ntouch "$STUB_DIR/started"\nsleep 2\n`);
+    await chmod(join(slowTar, 'tar'), 0o755);
+    const { run } = await startBackup({ PATH: `${slowTar}:${stub}:${process.env['PATH']}` });
+    const staged = (await readdir(join(install, 'backups'), { recursive: true })).filter((name) => name.endsWith('.tar.gz'));
+    expect(staged).toEqual([expect.stringMatching(/^\.partial-[^/]+\/backup\.tar\.gz$/)]);
+    process.kill(-run.pid!, 'SIGTERM');
+    await expectStopped(run, 'SIGTERM', 143);
+  });
+
+  it('SIGTERM after the archive is in place says so, and leaves it whole', async () => {
+    // du runs right after the rename, before the old backups are removed.
+    const slowDu = join(stub, 'slow-du');
+    await mkdir(slowDu);
+    await writeFile(join(slowDu, 'du'), '#!/usr/bin/env bash\ntouch "$STUB_DIR/started"\nsleep 2\n');
+    await chmod(join(slowDu, 'du'), 0o755);
+    const { run } = await startBackup({ PATH: `${slowDu}:${stub}:${process.env['PATH']}` });
+    process.kill(-run.pid!, 'SIGTERM');
+    const result = await run;
+    const [archive] = await archives();
+    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+      exitCode: 143,
+      last: `backup.sh: stopped by SIGTERM after writing backups/${archive}, before removing the backups beyond --keep 7; run it again to remove them`,
+    });
+    expect(await readdir(join(install, 'backups'))).toEqual([archive]);
+    expect((await execa('tar', ['-xzOf', join(install, 'backups', archive!), 'database.dump'])).stdout).toBe('PGDMP dump of changemaker');
   });
 });
