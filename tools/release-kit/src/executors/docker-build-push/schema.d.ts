@@ -21,4 +21,9 @@ export interface DockerBuildPushOptions {
   dryRun: boolean;
   releaseVersionFile?: string;
   nxReleaseVersionData?: NxReleaseVersionData;
+  // Passed by nx release publish to every nx-release-publish task; not used for images.
+  tag?: string;
+  otp?: number;
+  access?: string;
+  firstRelease?: boolean;
 }

@@ -171,6 +171,29 @@ describe('packaging the docker project', () => {
     expect(stderr).toBe('package-release: tag "1.2" is not a release tag; use v<semver>, e.g. --tag v1.2.3');
     expect(existsSync(outputDir)).toBe(false);
   });
+
+  it("refuses publish-release's options when run on its own, and takes them when publish-release forwards them", async () => {
+    const options = { ...(await dockerTargetOptions()), replace: true, notesFile: 'NOTES.md' };
+    const alone = await run({ ...options, outputDir: join(scratch, 'never') });
+    expect(alone.result.success).toBe(false);
+    expect(alone.stderr).toBe('package-release: --notes-file, --replace are options of publish-release, not package-release: run npx nx run docker:publish-release with them');
+    expect(existsSync(join(scratch, 'never'))).toBe(false);
+
+    const task = (target: string) => ({ id: `docker:${target}`, target: { project: 'docker', target }, outputs: [], overrides: {}, parallelism: true });
+    const taskGraph = {
+      roots: ['docker:package-release'],
+      tasks: { 'docker:package-release': task('package-release'), 'docker:publish-release': task('publish-release') },
+      dependencies: { 'docker:publish-release': ['docker:package-release'], 'docker:package-release': [] },
+      continuousDependencies: {},
+    } as unknown as ExecutorContext['taskGraph'];
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const forwarded = await runExecutor({ ...options, dryRun: true }, { ...(await contextFor(workspaceRoot)), taskGraph });
+      expect(forwarded.success).toBe(true);
+    } finally {
+      log.mockRestore();
+    }
+  });
 });
 
 describe('a workspace with a real .env among its sources', () => {
@@ -198,5 +221,22 @@ describe('nx run docker:package-release', () => {
       env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
     });
     expect((await readdir(outputDir)).sort()).toEqual(releaseFiles);
+  });
+
+  const nx = (...args: string[]) =>
+    execa('npx', ['nx', 'run', 'docker:package-release', '--skip-nx-cache', ...args], {
+      cwd: workspaceRoot,
+      reject: false,
+      all: true,
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin' },
+    });
+
+  it('refuses an option it does not know (--dryrun for --dry-run) before packaging anything', async () => {
+    const outputDir = join(scratch, 'never');
+    const { exitCode, all } = await nx('--tag', 'v1.2.3', '--output-dir', outputDir, '--dryrun');
+    expect(exitCode).not.toBe(0);
+    expect(all).toContain("'dryrun' is not found in schema");
+    expect(all).not.toContain('changemaker-lite v1.2.3:');
+    expect(existsSync(outputDir)).toBe(false);
   });
 });

@@ -6,7 +6,16 @@ import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
 import { workspaceServicesOf } from '../../release/workspace-services';
 
+/** publish-release's own options: its dependsOn (params: forward) passes them on to this task. */
+const publishReleaseOptions = ['inputDir', 'notesFile', 'replace', 'draft', 'prerelease', 'retries', 'retryDelay'] as const;
+
 export default async function runExecutor(options: PackageReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const misplaced = publishReleaseOptions.filter((key) => options[key] !== undefined);
+  if (misplaced.length > 0 && !ranForAnotherTask(context)) {
+    const flags = misplaced.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    console.error(`package-release: ${flags} ${misplaced.length > 1 ? 'are options' : 'is an option'} of publish-release, not package-release: run npx nx run ${context.projectName}:publish-release with ${misplaced.length > 1 ? 'them' : 'it'}`);
+    return { success: false };
+  }
   try {
     const plan = await planRelease({
       workspaceRoot: context.root,
@@ -56,4 +65,12 @@ function contentsReport(plan: ReleasePlan): string {
   const total = rows.reduce((sum, row) => sum + row.size, 0);
   const lines = rows.map((row) => `${formatByteSize(row.size).padStart(width)}  ${row.path}`);
   return [`${plan.name} ${plan.tag}:`, ...lines, `total: ${rows.length} entries, ${formatByteSize(total)}`].join('\n');
+}
+
+/** Whether some task of this run depends on this one, so that its command line was forwarded here. */
+function ranForAnotherTask(context: ExecutorContext): boolean {
+  const graph = context.taskGraph;
+  if (!graph) return false;
+  const own = Object.values(graph.tasks).find((task) => task.target.project === context.projectName && task.target.target === context.targetName);
+  return own !== undefined && Object.values(graph.dependencies).some((dependencies) => dependencies.includes(own.id));
 }

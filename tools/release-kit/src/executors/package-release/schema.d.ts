@@ -10,4 +10,12 @@ export interface PackageReleaseOptions {
   emptyDirectories: string[];
   composeFile: string;
   mirrorManifest: string;
+  // publish-release's own options, which its dependsOn (params: forward) passes on.
+  inputDir?: string;
+  notesFile?: string;
+  replace?: boolean;
+  draft?: boolean;
+  prerelease?: boolean;
+  retries?: number;
+  retryDelay?: number;
 }

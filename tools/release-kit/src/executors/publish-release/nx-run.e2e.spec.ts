@@ -37,6 +37,18 @@ describe('nx run docker:publish-release', () => {
       env: { GITEA_URL: gitea.url, GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY_API_TOKEN: token, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
     });
 
+  // Runs first: the release below must not exist yet.
+  it('refuses a mistyped option (--dryrun for --dry-run) before anything is sent to Gitea', async () => {
+    const typo = await nx('--tag', 'v7.1.0', '--dryrun');
+    expect(typo.exitCode).not.toBe(0);
+    expect(typo.all).toContain("'dryrun' is not found in schema");
+    const bogus = await nx('--bogus-opt');
+    expect(bogus.exitCode).not.toBe(0);
+    expect(bogus.all).toContain("'bogus-opt' is not found in schema");
+    expect(gitea.releases()).toEqual([]);
+    expect(gitea.requests().filter((request) => request.method !== 'GET')).toEqual([]);
+  });
+
   it('publishes with --json, then refuses the same tag, and never prints the token', async () => {
     const published = await nx('--json');
     expect(published.exitCode).toBe(0);

@@ -8,4 +8,10 @@ export interface ReleaseProductOptions {
   dryRun: boolean;
   json: boolean;
   nxReleaseVersionData?: NxReleaseVersionData;
+  // Passed by nx release publish to every nx-release-publish task; not used here.
+  registry?: string;
+  tag?: string;
+  otp?: number;
+  access?: string;
+  firstRelease?: boolean;
 }
