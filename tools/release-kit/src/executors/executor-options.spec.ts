@@ -132,4 +132,13 @@ describe('executor options', () => {
     // A typo is still refused, by package-release, which runs first.
     expect(schemaError(() => resolveOptions(packaging.executor!, packaging, { dryrun: true }))).toBe("'dryrun' is not found in schema");
   });
+
+  it.each(['package-release', 'publish-release'])('%s takes a numeric-looking --tag, so its own check can explain it', (name) => {
+    const target = { executor: `@changemaker/release-kit:${name}`, options: name === 'package-release' ? { sources: ['x'] } : {} };
+    // yargs-parser, as Nx runs it on the command line, makes `--tag 1.2` and `--tag=2` numbers.
+    for (const tag of [1.2, 2, 'v1.2.3', '1.2']) {
+      expect([tag, schemaError(() => resolveOptions(target.executor, target, { tag }))]).toEqual([tag, undefined]);
+    }
+    expect(schemaError(() => resolveOptions(target.executor, target, { tag: true }))).toMatch(/tag/);
+  });
 });

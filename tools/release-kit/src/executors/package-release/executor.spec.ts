@@ -172,6 +172,14 @@ describe('packaging the docker project', () => {
     expect(existsSync(outputDir)).toBe(false);
   });
 
+  it('explains a numeric tag (--tag 1.2 reaches the executor as a number) the same way', async () => {
+    const outputDir = join(scratch, 'never');
+    const { result, stderr } = await run({ ...(await dockerTargetOptions()), outputDir, tag: 1.2 });
+    expect(result.success).toBe(false);
+    expect(stderr).toBe('package-release: tag "1.2" is not a release tag; use v<semver>, e.g. --tag v1.2.3');
+    expect(existsSync(outputDir)).toBe(false);
+  });
+
   it("refuses publish-release's options when run on its own, and takes them when publish-release forwards them", async () => {
     const options = { ...(await dockerTargetOptions()), replace: true, notesFile: 'NOTES.md' };
     const alone = await run({ ...options, outputDir: join(scratch, 'never') });
@@ -237,6 +245,15 @@ describe('nx run docker:package-release', () => {
     expect(exitCode).not.toBe(0);
     expect(all).toContain("'dryrun' is not found in schema");
     expect(all).not.toContain('changemaker-lite v1.2.3:');
+    expect(existsSync(outputDir)).toBe(false);
+  });
+
+  it.each([['--tag', '1.2'], ['--tag=2']])('answers %s with its own message, not a type error', async (...tag) => {
+    const outputDir = join(scratch, 'never');
+    const { exitCode, all } = await nx(...tag, '--output-dir', outputDir);
+    expect(exitCode).toBe(1);
+    expect(all).toMatch(/package-release: tag "(1\.2|2)" is not a release tag; use v<semver>, e.g. --tag v1\.2\.3/);
+    expect(all).not.toContain('does not match the schema');
     expect(existsSync(outputDir)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 export interface PackageReleaseOptions {
-  tag: string;
+  /** A number when the command line gave one (`--tag 1.2`). */
+  tag: string | number;
   dryRun: boolean;
   outputDir: string;
   json: boolean;

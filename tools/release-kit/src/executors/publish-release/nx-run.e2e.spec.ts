@@ -49,6 +49,21 @@ describe('nx run docker:publish-release', () => {
     expect(gitea.requests().filter((request) => request.method !== 'GET')).toEqual([]);
   });
 
+  it('through its package-release dependency, explains a numeric --tag with the tool\'s message, not a type error', async () => {
+    // No --exclude-task-dependencies: package-release runs first and refuses the tag before writing anything.
+    const numeric = await execa('node', [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:publish-release', '--skip-nx-cache', '--tag', '1.2'], {
+      cwd: workspaceRoot,
+      reject: false,
+      all: true,
+      env: { GITEA_URL: gitea.url, GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY_API_TOKEN: token, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+    });
+    // Nx 23 exits 130 (as if interrupted) whenever a dependency fails and this task never starts.
+    expect(numeric.exitCode).not.toBe(0);
+    expect(numeric.all).toContain('package-release: tag "1.2" is not a release tag; use v<semver>, e.g. --tag v1.2.3');
+    expect(numeric.all).not.toContain('does not match the schema');
+    expect(gitea.releases()).toEqual([]);
+  });
+
   it('publishes with --json, then refuses the same tag, and never prints the token', async () => {
     const published = await nx('--json');
     expect(published.exitCode).toBe(0);

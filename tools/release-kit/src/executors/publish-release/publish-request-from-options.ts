@@ -17,7 +17,8 @@ import type { PublishReleaseOptions } from './schema';
 export async function publishRequestFromOptions(options: PublishReleaseOptions, workspaceRoot: string): Promise<PublishRequest> {
   const inputDir = resolve(workspaceRoot, options.inputDir ?? 'dist/release');
   const manifest = await readManifest(inputDir);
-  const tag = options.tag ?? manifest?.tag ?? (manifest?.version ? `v${manifest.version.replace(/^v/, '')}` : undefined);
+  // `--tag 1.2` arrives as a number (Nx parses the command line so); the checks below explain it.
+  const tag = options.tag !== undefined ? String(options.tag) : (manifest?.tag ?? (manifest?.version ? `v${manifest.version.replace(/^v/, '')}` : undefined));
   if (!tag) throw new ReleaseInputError(`No --tag given and no version in ${join(inputDir, manifestFileName)}: pass --tag vX.Y.Z.`);
   const version = tag.replace(/^v/, '');
   if (manifest?.version && manifest.version.replace(/^v/, '') !== version) {

@@ -1,5 +1,6 @@
 export interface PublishReleaseOptions {
-  tag?: string;
+  /** A number when the command line gave one (`--tag 1.2`). */
+  tag?: string | number;
   inputDir: string;
   bundleRoot: string;
   notesFile?: string;
