@@ -37,4 +37,32 @@ describe('the VERSION file version actions', () => {
       'docker/VERSION holds "latest", not a version: write the last released tag there (v0.0.0 before the first release).',
     );
   });
+
+  describe('before nx decides a version', () => {
+    const savedArgv = process.argv;
+    const savedEnv = { ...process.env };
+    afterEach(() => {
+      process.argv = savedArgv;
+      process.env = { ...savedEnv };
+    });
+    const validateWith = async (args: string, env: Record<string, string> = {}): Promise<void> => {
+      process.argv = [process.execPath, 'nx.js', ...args.split(' ')];
+      Object.assign(process.env, { GITEA_URL: 'http://127.0.0.1:3000', GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY: '127.0.0.1:5000/admin', GITEA_REGISTRY_API_TOKEN: 'tok', ...env });
+      await writeFile(join(root, 'docker/VERSION'), 'v1.4.2\n');
+      let fresh: typeof VersionFileActions = VersionFileActions;
+      jest.isolateModules(() => {
+        fresh = (jest.requireActual('./version-file-actions') as { default: typeof VersionFileActions }).default;
+      });
+      const actions = new fresh({ name: '__default__', projects: ['docker'] } as never, { name: 'docker', type: 'app', data: { root: 'docker' } } as never, {} as never);
+      await actions.validate(new FsTree(root, false));
+    };
+
+    it('refuses a "v" specifier nx would drop (taking the version from the commits instead), in one line', async () => {
+      await expect(validateWith('release vmajor --dry-run')).rejects.toThrow(/^specifier "vmajor" is not a version or major\/minor\/patch: [^\n]*$/);
+      await expect(validateWith('release version v2.0.0x')).rejects.toThrow('specifier "v2.0.0x"');
+      await expect(validateWith('release v1.2.3 --dry-run')).resolves.toBeUndefined();
+      await expect(validateWith('release --dry-run')).resolves.toBeUndefined();
+    });
+
+  });
 });

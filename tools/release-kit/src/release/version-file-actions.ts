@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import type { ProjectGraph, Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
+import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 
 /**
@@ -12,6 +13,23 @@ import { plannedVersionVariable } from './release-version';
  */
 export default class VersionFileActions extends VersionActions {
   validManifestFilenames = [versionFileName];
+
+  /**
+   * Nx calls this before it decides any version or writes any file: the command line is checked
+   * here, so that a refused release leaves nothing behind.
+   *
+   * The specifier is read from the command line because nothing Nx hands us carries it: its
+   * ReleaseGroupProcessor drops a "v…" specifier that is not v<semver> before our code runs, and
+   * then calls calculateNewVersion with the conventional-commits bump (or not at all when the
+   * commits give none), exactly as when no specifier was given. The plugin's createNodes never sees
+   * the release's arguments either. (Nx's programmatic releaseVersion({ specifier }) is not covered:
+   * its caller holds the specifier and can check it with unusableSpecifier.)
+   */
+  override async validate(tree: Tree): Promise<void> {
+    await super.validate(tree);
+    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)));
+    await checked;
+  }
 
   async readCurrentVersionFromSourceManifest(tree: Tree): Promise<{ currentVersion: string; manifestPath: string } | null> {
     const manifestPath = this.versionFilePath();
@@ -53,6 +71,23 @@ export default class VersionFileActions extends VersionActions {
 /** What this nx release run decided: a dry run plans its publish step with it. */
 const decidedVersions: string[] = [];
 
+/** Once per nx process, however many projects the release group versions. */
+let checked: Promise<void> | undefined;
+
+async function checkBeforeVersioning(commandLine: ReleaseCommandLine): Promise<void> {
+  const specifierProblem = unusableSpecifier(commandLine.specifier);
+  if (specifierProblem) throw new ReleaseRefusedError(specifierProblem);
+}
+
+/** Nx prints an error's message as its own; without a stack it adds no "Pass --verbose" line. */
+class ReleaseRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.stack = undefined;
+  }
+}
+
 /**
  * nx release walks its publish step in a dry run only when --yes says it would publish. Without it,
  * a dry run would end after the changelog and say nothing of images, tarball or Gitea: the same
@@ -60,19 +95,18 @@ const decidedVersions: string[] = [];
  */
 export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, { dryRun }) => {
   const [version] = decidedVersions;
-  if (dryRun && version && !nxWalksPublishItself(process.argv.slice(2))) {
+  const commandLine = releaseCommandLineOf(process.argv.slice(2));
+  if (dryRun && version && !nxWalksPublishItself(commandLine)) {
     console.log(`\nThe publish step nx release would run for ${version} (nx walks it in a dry run only with --yes):\n`);
-    spawnSync(process.execPath, [process.argv[1] ?? 'nx', 'release', 'publish', '--dry-run'], {
+    const walk = spawnSync(process.execPath, [process.argv[1] ?? 'nx', 'release', 'publish', '--dry-run'], {
       cwd,
       stdio: 'inherit',
       env: { ...process.env, [plannedVersionVariable]: version },
     });
+    // The plan failing is the dry run's answer: nx release --dry-run --yes fails the same way.
+    if (walk.status !== 0) {
+      throw new ReleaseRefusedError(`the publish plan for ${version} failed (${walk.error?.message ?? (walk.signal ? `signal ${walk.signal}` : `exit code ${walk.status}`)}): see its output above; a real release would stop there too.`);
+    }
   }
   return { changedFiles: [], deletedFiles: [] };
 };
-
-/** `nx release --dry-run --yes` walks publish itself; `nx release version` and --skip-publish never publish. */
-function nxWalksPublishItself(args: readonly string[]): boolean {
-  const command = args.filter((arg) => !arg.startsWith('-'));
-  return args.some((arg) => ['--yes', '-y', '--skip-publish'].includes(arg)) || command[0] !== 'release' || (command[1] !== undefined && !/^\d|^(major|minor|patch|premajor|preminor|prepatch|prerelease)$/.test(command[1]));
-}

@@ -1,0 +1,38 @@
+import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier } from './release-command-line';
+
+describe("nx release's command line, as the version actions read it", () => {
+  it.each([
+    ['release --dry-run', { command: 'release', specifier: undefined, dryRun: true, yes: false, skipPublish: false }],
+    ['release 1.2.3 -d', { command: 'release', specifier: '1.2.3', dryRun: true }],
+    ['release v1.2.3 --dry-run', { command: 'release', specifier: 'v1.2.3', dryRun: true }],
+    ['release --projects docker vmajor --yes', { command: 'release', specifier: 'vmajor', yes: true }],
+    ['release -p=docker --preid rc prerelease -dy', { command: 'release', specifier: 'prerelease', dryRun: true, yes: true }],
+    ['release --dry-run false 2.0.0 --skip-publish', { command: 'release', specifier: '2.0.0', dryRun: false, skipPublish: true }],
+    ['release version v2.0 --dry-run', { command: 'version', specifier: 'v2.0', dryRun: true }],
+    ['release v 2.0.0', { command: 'version', specifier: '2.0.0' }],
+    ['release publish --dry-run', { command: 'publish', specifier: undefined, dryRun: true }],
+    ['run docker:publish-release --dry-run', { dryRun: true }],
+  ])('%s', (line, expected) => {
+    expect(releaseCommandLineOf(line.split(' '))).toMatchObject(expected);
+  });
+
+  it('refuses a "v" specifier that is not v<semver>, which nx would drop for the commits\' version, and leaves the rest to nx', () => {
+    for (const specifier of ['vmajor', 'v2.0.0x', 'vfoo', 'v2.0', 'v']) expect(unusableSpecifier(specifier)).toContain(`specifier "${specifier}" is not a version or major/minor/patch`);
+    for (const specifier of [undefined, 'v1.2.3', 'v2.0.0-rc.1', '1.2.3', 'major', 'prerelease', '1.2', 'foo']) expect(unusableSpecifier(specifier)).toBeUndefined();
+  });
+
+  it('walks the publish plan in a dry run of the whole nx release without --yes, whatever the specifier looks like', () => {
+    const walks = (line: string) => !nxWalksPublishItself(releaseCommandLineOf(line.split(' ')));
+    expect(walks('release --dry-run')).toBe(true);
+    expect(walks('release 1.2.3 --dry-run')).toBe(true);
+    expect(walks('release v1.2.3 --dry-run')).toBe(true);
+    expect(walks('release minor --dry-run')).toBe(true);
+    expect(walks('release v1.2.3 --dry-run --yes')).toBe(false);
+    expect(walks('release v1.2.3 --dry-run --skip-publish')).toBe(false);
+    expect(walks('release version v1.2.3 --dry-run')).toBe(false);
+  });
+});
+
+it('reads no command when nx was not asked release', () => {
+  expect(releaseCommandLineOf(['run', 'docker:publish-release', '--dry-run']).command).toBeUndefined();
+});

@@ -1,0 +1,80 @@
+import { valid } from 'semver';
+
+/**
+ * What `nx release …` was asked on its command line. Nx hands version actions neither the raw
+ * specifier nor --yes or --skip-publish, so the version actions read them here, from the nx
+ * process's own arguments (see version-file-actions.ts for why each needs them).
+ */
+export interface ReleaseCommandLine {
+  /** `release` for the whole `nx release`, else its subcommand (`version`, `changelog`, `publish`, `plan`, `plan:check`); undefined when nx was not asked `release`. */
+  command?: string;
+  /** The specifier as typed (`nx release <specifier>`, `nx release version <specifier>`). */
+  specifier?: string;
+  dryRun: boolean;
+  yes: boolean;
+  skipPublish: boolean;
+}
+
+/** `nx release`'s subcommands and their aliases, as nx's release command object declares them. */
+const subcommands: Record<string, string> = { version: 'version', v: 'version', changelog: 'changelog', c: 'changelog', publish: 'publish', p: 'publish', plan: 'plan', pl: 'plan', 'plan:check': 'plan:check' };
+
+/** nx release's options that take a value (its command object's string and number options): their value is not a positional. */
+const valueOptions = new Set([
+  'groups', 'group', 'g', 'projects', 'p', 'printConfig', 'print-config', 'preid', 'otp', 'from', 'to', 'interactive', 'i',
+  'resolve-version-plans', 'resolveVersionPlans', 'registry', 'tag', 'access', 'message', 'm', 'git-commit-message', 'gitCommitMessage',
+  'git-commit-args', 'gitCommitArgs', 'git-tag-message', 'gitTagMessage', 'git-tag-args', 'gitTagArgs', 'git-push-args', 'gitPushArgs',
+  'git-remote', 'gitRemote', 'dockerVersionScheme', 'docker-version-scheme', 'dockerVersion', 'docker-version', 'output-style', 'outputStyle',
+]);
+
+const flagNames = { dryRun: ['dry-run', 'dryRun', 'd'], yes: ['yes', 'y'], skipPublish: ['skip-publish', 'skipPublish'] } as const;
+
+/** `args` as process.argv.slice(2) of the nx process: `release 1.2.3 --dry-run`. */
+export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLine {
+  const positionals: string[] = [];
+  const flags = new Map<string, boolean>();
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const long = arg.startsWith('--');
+    const [name = '', inline] = arg.replace(/^--?/, '').split(/=(.*)/s);
+    const names = long ? [name] : [...name];
+    for (const short of names) {
+      const negated = long && short.startsWith('no-');
+      flags.set(negated ? short.slice(3) : short, !negated && inline !== 'false');
+    }
+    const takesValue = valueOptions.has(names[names.length - 1] ?? '');
+    const next = args[index + 1];
+    if (inline === undefined && next !== undefined && (takesValue ? !next.startsWith('-') : next === 'true' || next === 'false')) {
+      if (next === 'false') flags.set(names[names.length - 1]!, false);
+      index += 1;
+    }
+  }
+  const flag = (names: readonly string[]) => names.some((name) => flags.get(name) === true);
+  const base = { dryRun: flag(flagNames.dryRun), yes: flag(flagNames.yes), skipPublish: flag(flagNames.skipPublish) };
+  if (positionals[0] !== 'release') return base;
+  const subcommand = positionals[1] === undefined ? undefined : subcommands[positionals[1]];
+  if (!subcommand) return { ...base, command: 'release', specifier: positionals[1] };
+  return { ...base, command: subcommand, specifier: subcommand === 'version' ? positionals[2] : undefined };
+}
+
+/**
+ * Why nx release must not go on with `specifier`, or undefined when it may. Nx strips the "v" of
+ * "v1.2.3", but drops a "v…" that is not v<semver> ("vmajor", "v2.0", "v2.0.0x") without a word
+ * and takes the version from the commits instead; anything else it checks itself.
+ */
+export function unusableSpecifier(specifier: string | undefined): string | undefined {
+  if (!specifier?.startsWith('v') || valid(specifier.slice(1))) return undefined;
+  return `specifier "${specifier}" is not a version or major/minor/patch: give a version (2.0.0 or v2.0.0) or one of major, minor, patch, premajor, preminor, prepatch, prerelease.`;
+}
+
+/**
+ * Whether nx release walks its publish step itself in this run: a dry run does only with --yes;
+ * `nx release version` and --skip-publish never publish.
+ */
+export function nxWalksPublishItself(commandLine: ReleaseCommandLine): boolean {
+  return commandLine.command !== 'release' || commandLine.yes || commandLine.skipPublish;
+}
