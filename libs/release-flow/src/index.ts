@@ -3,3 +3,5 @@ export * from './image-check';
 export * from './product-release';
 export * from './release-flow-errors';
 export * from './release-stage';
+export * from './release-preflight';
+export * from './unfinished-release';

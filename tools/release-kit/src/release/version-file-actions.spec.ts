@@ -64,5 +64,8 @@ describe('the VERSION file version actions', () => {
       await expect(validateWith('release --dry-run')).resolves.toBeUndefined();
     });
 
+    it('refuses malformed release settings before anything is written', async () => {
+      await expect(validateWith('release 1.2.3 --yes', { GITEA_URL: 'ftp://127.0.0.1:9' })).rejects.toThrow('GITEA_URL "ftp://127.0.0.1:9" is not an http(s) URL');
+    });
   });
 });

@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
+import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
+import { preflightRefusal, releasePreflight, unfinishedReleaseLine } from '@changemaker/release-flow';
 import type { ProjectGraph, Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
@@ -15,8 +16,8 @@ export default class VersionFileActions extends VersionActions {
   validManifestFilenames = [versionFileName];
 
   /**
-   * Nx calls this before it decides any version or writes any file: the command line is checked
-   * here, so that a refused release leaves nothing behind.
+   * Nx calls this before it decides any version or writes any file: the command line and the
+   * settings are checked here, so that a refused release leaves nothing behind.
    *
    * The specifier is read from the command line because nothing Nx hands us carries it: its
    * ReleaseGroupProcessor drops a "v…" specifier that is not v<semver> before our code runs, and
@@ -77,6 +78,14 @@ let checked: Promise<void> | undefined;
 async function checkBeforeVersioning(commandLine: ReleaseCommandLine): Promise<void> {
   const specifierProblem = unusableSpecifier(commandLine.specifier);
   if (specifierProblem) throw new ReleaseRefusedError(specifierProblem);
+  const preflight = await releasePreflight({
+    env: process.env,
+    dryRun: commandLine.dryRun,
+    publishes: commandLine.command === 'release' && !commandLine.skipPublish,
+  });
+  const refusal = preflightRefusal(preflight);
+  if (refusal) throw new ReleaseRefusedError(refusal);
+  for (const notice of preflight.notices) console.log(`dry run: a real release would stop here: ${notice}`);
 }
 
 /** Nx prints an error's message as its own; without a stack it adds no "Pass --verbose" line. */
@@ -108,5 +117,26 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
       throw new ReleaseRefusedError(`the publish plan for ${version} failed (${walk.error?.message ?? (walk.signal ? `signal ${walk.signal}` : `exit code ${walk.status}`)}): see its output above; a real release would stop there too.`);
     }
   }
+  if (!dryRun && version && commandLine.command === 'release' && !commandLine.skipPublish) sayWhatAFailureLeaves(cwd, releaseTagOf(version));
   return { changedFiles: [], deletedFiles: [] };
 };
+
+/**
+ * nx release makes the release commit and tag after this, then publishes, and exits with 1 when
+ * publishing fails: its last line then says what was left and what to run next. Only an exit
+ * listener runs after nx's own failure report.
+ */
+function sayWhatAFailureLeaves(cwd: string, tag: string): void {
+  process.once('exit', (code) => {
+    if (code === 0) return;
+    const git = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    try {
+      if (git('rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`) !== git('rev-parse', 'HEAD')) return;
+      // git push updates the remote-tracking branch: no request is needed to know it went out.
+      const pushed = git('branch', '--remotes', '--contains', 'HEAD') !== '';
+      console.error(unfinishedReleaseLine(tag, pushed));
+    } catch {
+      // No tag at HEAD: nx release stopped before making the release commit and tag.
+    }
+  });
+}

@@ -1,0 +1,77 @@
+import { ImageReference, isLoopbackRegistry, resolveRegistryCredentials } from '@changemaker/oci';
+import { giteaLocationFrom, registryFrom, serviceImageName } from '@changemaker/release-contract';
+
+export interface PreflightRequest {
+  env: NodeJS.ProcessEnv;
+  /** The run goes on to publish (or, in a dry run, would): the secrets publishing needs must be there. */
+  publishes: boolean;
+  /** A dry run: missing secrets are reported, not refused (README, "Dry run"); malformed settings fail it as they would fail the release. */
+  dryRun: boolean;
+}
+
+export interface Preflight {
+  /** Each stops the release before anything is written: one line, what is wrong and how to fix it. */
+  problems: string[];
+  /** What a dry run could not have done for real. */
+  notices: string[];
+}
+
+/**
+ * What a release needs from its settings, checked before `nx release` writes anything (VERSION,
+ * CHANGELOG.md, the release commit and tag): a setting that is malformed would otherwise surface
+ * only at the publish step, after the commit and tag exist and the changelog links point at it.
+ * Reads only the environment and the docker config: no request is sent.
+ */
+export async function releasePreflight(request: PreflightRequest): Promise<Preflight> {
+  const { env } = request;
+  const problems: string[] = [];
+  const notices: string[] = [];
+  const gitea = giteaLocationFrom(env);
+  const urlProblem = giteaUrlProblem(gitea.url);
+  if (urlProblem) problems.push(urlProblem);
+  if (!/^[^/\s]+\/[^/\s]+$/.test(gitea.repo)) problems.push(`GITEA_REPO "${gitea.repo}" is not owner/name: set it like admin/changemaker.lite.`);
+  const registry = registryFrom(env);
+  const host = registryHostOf(registry);
+  if (!host) problems.push(`GITEA_REGISTRY "${registry}" is not a registry host[/namespace]: set it like gitea.example.org/admin (no scheme, no tag).`);
+
+  const missing = (what: string) => {
+    if (request.publishes) (request.dryRun ? notices : problems).push(what);
+  };
+  if (!env['GITEA_REGISTRY_API_TOKEN']) {
+    missing('GITEA_REGISTRY_API_TOKEN is not set: publishing needs a token with write:repository on the Gitea (not GITEA_API_TOKEN).');
+  }
+  if (host && !isLoopbackRegistry(host)) {
+    const credentials = await resolveRegistryCredentials(host, { env }).catch((error: Error) => {
+      problems.push(`the credentials for ${host} cannot be read: ${error.message}`);
+      return null;
+    });
+    if (credentials === undefined) {
+      missing(`no credentials for the registry ${host}: set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD, or docker login ${host}; the images are pushed there.`);
+    }
+  }
+  return { problems, notices };
+}
+
+function giteaUrlProblem(url: string): string | undefined {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) return `GITEA_URL "${url}" is not an http(s) URL: set it like https://gitea.example.org.`;
+  // Not repeated: the credentials are what must not reach a log.
+  if (parsed.username || parsed.password) return 'GITEA_URL carries credentials: remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN.';
+  return undefined;
+}
+
+/** The host of `registry` (host[:port][/namespace]) when the images' names parse with it as their registry. */
+function registryHostOf(registry: string): string | undefined {
+  const host = registry.split('/')[0] ?? '';
+  try {
+    return ImageReference.parse(`${registry}/${serviceImageName('api')}:latest`).registry === host ? host : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The preflight's refusal: a first line saying nothing was written, then each problem on its own line. */
+export function preflightRefusal(preflight: Preflight): string | undefined {
+  if (preflight.problems.length === 0) return undefined;
+  return ['the release settings are not usable; nothing was written:', ...preflight.problems.map((problem) => `  ${problem}`)].join('\n');
+}

@@ -1,0 +1,99 @@
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { createThrowawayWorkspace, startGiteaServer, type TestGiteaServer, type ThrowawayWorkspace } from '@changemaker/testing';
+
+const token = 'nx-release-checks-token-3a91';
+const workspaceRoot = resolve(__dirname, '../../../..');
+
+/**
+ * `nx release` as a user types it, in a throwaway clone, for what it must refuse or report before
+ * and after the version is decided. No image is built: the registry is a closed loopback port,
+ * which a dry run reports and a real run fails on.
+ */
+describe('nx release checks', () => {
+  let workspace: ThrowawayWorkspace;
+  let gitea: TestGiteaServer;
+
+  beforeAll(async () => {
+    [workspace, gitea] = await Promise.all([createThrowawayWorkspace(workspaceRoot), startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } })]);
+    await workspace.commitAll('feat(api): a feature, so the commits alone would give 0.1.0');
+  }, 120_000);
+
+  afterAll(async () => {
+    await gitea?.stop();
+    await workspace?.remove();
+  });
+
+  const nx = (args: readonly string[], env: Record<string, string> = {}) =>
+    execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+      cwd: workspace.root,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      env: {
+        NX_DAEMON: 'false',
+        NX_TUI: 'false',
+        NX_NO_CLOUD: 'true',
+        CI: 'true',
+        GITEA_URL: gitea.url,
+        GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
+        GITEA_REGISTRY: '127.0.0.1:9/admin',
+        GITEA_REGISTRY_API_TOKEN: token,
+        GIT_AUTHOR_NAME: 'Release Manager',
+        GIT_AUTHOR_EMAIL: 'release@example.invalid',
+        GIT_COMMITTER_NAME: 'Release Manager',
+        GIT_COMMITTER_EMAIL: 'release@example.invalid',
+        ...env,
+      },
+    });
+  const gitState = async () => ({
+    head: await workspace.git('rev-parse', 'HEAD'),
+    tags: await workspace.git('tag', '--list'),
+    status: await workspace.git('status', '--porcelain', '--untracked-files=all', '--', '.', ':!dist', ':!tmp', ':!.nx'),
+  });
+
+  it.each(['vmajor', 'v2.0.0x', 'vfoo', 'v2.0'])('refuses the specifier %s in one line instead of releasing the commits\' version', async (specifier) => {
+    const before = await gitState();
+    const result = await nx(['release', specifier, '--dry-run']);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain(`specifier "${specifier}" is not a version or major/minor/patch`);
+    expect(result.all).not.toContain('new version');
+    expect(await gitState()).toEqual(before);
+  }, 60_000);
+
+  it('refuses malformed settings before writing anything: no VERSION, CHANGELOG, commit or tag', async () => {
+    const before = await gitState();
+    const result = await nx(['release', '1.2.3', '--yes'], { GITEA_URL: 'ftp://127.0.0.1:9', GITEA_REPO: 'bad' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain('the release settings are not usable; nothing was written');
+    expect(result.all).toContain('GITEA_URL "ftp://127.0.0.1:9" is not an http(s) URL');
+    expect(result.all).toContain('GITEA_REPO "bad" is not owner/name');
+    expect(await gitState()).toEqual(before);
+  }, 60_000);
+
+  it('walks the publish plan for a v-prefixed version, as for any other', async () => {
+    const before = await gitState();
+    const result = await nx(['release', 'v1.2.3', '--dry-run']);
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain('The publish step nx release would run for 1.2.3');
+    expect(result.all).toContain(`POST /repos/${gitea.owner}/${gitea.repo}/releases: create v1.2.3 as a draft`);
+    expect(await gitState()).toEqual(before);
+  }, 180_000);
+
+  it('fails a dry run without --yes whose publish plan fails, as with --yes', async () => {
+    const result = await nx(['release', '1.2.4', '--dry-run'], { GITEA_REGISTRY_API_TOKEN: 'tok-WRONG-999' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain('Failed tasks');
+    expect(result.all).toContain('the publish plan for 1.2.4 failed');
+  }, 180_000);
+
+  it('ends a real release that failed after its commit and tag with what they are and how to go on', async () => {
+    const result = await nx(['release', '1.2.3', '--yes']);
+    expect(result.exitCode).not.toBe(0);
+    expect(await workspace.git('tag', '--points-at', 'HEAD')).toBe('v1.2.3');
+    const lines = result.all.trim().split('\n');
+    expect(lines[lines.length - 1]).toBe(
+      "v1.2.3: the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with git tag -d v1.2.3 && git reset --hard HEAD~1 (and delete the draft in Gitea's web UI, if one was made)",
+    );
+  }, 180_000);
+});
