@@ -53,9 +53,27 @@ on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
   [ -z "${partial:-}" ] || rm -f "$partial"
   if [ "$status" = "$reported_failure" ]; then exit 1; fi
+  if [ "$status" = "${stopped_by_signal:-}" ]; then return; fi
   if [ "$status" != 0 ]; then echo "config.sh: stopped unexpectedly (exit $status) at: $command; .env was not changed, run it again" >&2; fi
 }
 trap on_exit EXIT
+
+# On a signal bash runs the EXIT trap with status 0, which says nothing: name the signal and what is
+# left, then exit 128+n as a shell reports a death by signal. A partial file already renamed away
+# means the rename happened just before the signal.
+on_signal() {
+  trap - INT HUP TERM
+  if [ "${env_written:-}" = true ] || { [ -n "${partial:-}" ] && [ ! -e "$partial" ]; }; then
+    echo "config.sh: stopped by SIG$1 after writing $env_file, which is complete; check it before docker compose up -d" >&2
+  else
+    echo "config.sh: stopped by SIG$1; $env_file was not changed; run config.sh again" >&2
+  fi
+  stopped_by_signal=$((128 + $2))
+  exit "$stopped_by_signal"
+}
+trap 'on_signal HUP 1' HUP
+trap 'on_signal INT 2' INT
+trap 'on_signal TERM 15' TERM
 
 need_value() {
   if [ "$#" -lt 2 ] || [ -z "$2" ]; then fail "$1 needs a value; see --help"; fi
@@ -94,10 +112,12 @@ template_value() {
   sed -n "s/^$1=//p" "$template" | head -n 1
 }
 
+# Sets the variable named $1. Not called as $(ask ...): a signal that came as that subshell forked
+# was missed by it, and it went on waiting for an answer that would never come.
 ask() {
-  local prompt="$1" default="$2" answer
+  local name="$1" prompt="$2" default="$3" answer=""
   read -r -p "$prompt [$default]: " answer || true
-  printf '%s' "${answer:-$default}"
+  printf -v "$name" '%s' "${answer:-$default}"
 }
 
 # 32 bytes from the kernel CSPRNG, hex: 256 bits, safe in URLs, shells and compose files.
@@ -107,9 +127,9 @@ random_secret() {
 
 if [ "$interactive" = true ]; then
   echo "Changemaker Lite configuration (press Enter to keep the value in brackets)"
-  domain="$(ask "Domain" "${domain:-$(template_value DOMAIN)}")"
-  admin_email="$(ask "Admin email" "${admin_email:-$(template_value ADMIN_EMAIL)}")"
-  registry="$(ask "Image registry" "${registry:-$(template_value GITEA_REGISTRY)}")"
+  ask domain "Domain" "${domain:-$(template_value DOMAIN)}"
+  ask admin_email "Admin email" "${admin_email:-$(template_value ADMIN_EMAIL)}"
+  ask registry "Image registry" "${registry:-$(template_value GITEA_REGISTRY)}"
   echo
 fi
 domain="${domain:-$(template_value DOMAIN)}"
@@ -178,7 +198,7 @@ add_missing_keys() {
   cp -p "$env_file" "$partial"
   printf '\n# Added by config.sh --add-missing (new in %s)\n%s\n' "$(cat "$here/VERSION" 2>/dev/null || echo .env.example)" "$lines" >>"$partial"
   mv "$partial" "$env_file"
-  partial=""
+  partial="" env_written=true
   while IFS= read -r line; do
     name="${line%%=*}"
     if is_generated_secret "$name"; then echo "added $name to .env (generated)"; else echo "added $name=${line#*=} to .env"; fi
@@ -208,7 +228,7 @@ if [ -e "$env_file" ]; then
   echo "kept the previous file as $backup"
 fi
 mv "$partial" "$env_file"
-partial=""
+partial="" env_written=true
 
 echo "wrote $env_file (mode 600)"
 echo "  domain: $domain, admin email: $admin_email, registry: $registry"

@@ -98,3 +98,20 @@ it.each([
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
   expect((await readdir(install)).sort()).toEqual(['.env.example', 'config.sh']);
 });
+
+it.each([
+  ['SIGINT', 130],
+  ['SIGHUP', 129],
+  ['SIGTERM', 143],
+] as const)('%s while it asks stops it with one line and the signal\'s status, writing nothing', async (signal, status) => {
+  // In its own process group, as a terminal runs it: Ctrl-C and a hang-up reach the whole group.
+  const run = execa('bash', ['config.sh', '--interactive'], { cwd: install, reject: false, detached: true, timeout: 10000 });
+  await new Promise<void>((resolve) => run.stdout!.once('data', () => resolve()));
+  process.kill(-run.pid!, signal);
+  const result = await run;
+  expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+    exitCode: status,
+    stderr: `config.sh: stopped by ${signal}; ${join(install, '.env')} was not changed; run config.sh again`,
+  });
+  expect((await readdir(install)).sort()).toEqual(['.env.example', 'config.sh']);
+});
