@@ -12,7 +12,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 template="$here/.env.example"
 env_file="$here/.env"
-generated_secrets=(POSTGRES_PASSWORD REDIS_PASSWORD JWT_ACCESS_SECRET JWT_REFRESH_SECRET ENCRYPTION_KEY GRAFANA_ADMIN_PASSWORD)
 
 domain="${DOMAIN:-}"
 admin_email="${ADMIN_EMAIL:-}"
@@ -108,6 +107,45 @@ if [ "$interactive" = auto ]; then
   if [ -t 0 ]; then interactive=true; else interactive=false; fi
 fi
 
+# Which keys are secrets, .env.example says itself, so a release that adds one needs no change here:
+# a `# secret, generated` line directly above a key (config.sh fills it with a random value when it
+# is empty), or a `# secret` line (the operator fills it: a dashboard's or a provider's value).
+declare -A marked_secrets=()
+generated_secrets=()
+generated_marker='^# secret, generated([^A-Za-z0-9]|$)'
+secret_marker='^# secret(,|$)'
+read_secret_markers() {
+  local line number=0 marker="" marker_line=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    number=$((number + 1))
+    if [ -n "$marker" ]; then
+      [[ "$line" =~ ^([A-Z0-9_]+)= ]] ||
+        fail "line $marker_line of $template marks no key: a '# secret' line must be directly above the KEY= line it marks; move it there, or report the release as faulty"
+      marked_secrets[${BASH_REMATCH[1]}]="$marker"
+      if [ "$marker" = generated ]; then generated_secrets+=("${BASH_REMATCH[1]}"); fi
+      marker=""
+    fi
+    if [[ "$line" =~ $generated_marker ]]; then
+      marker=generated marker_line=$number
+    elif [[ "$line" =~ $secret_marker ]]; then
+      marker=secret marker_line=$number
+    fi
+  done <"$template"
+  [ -z "$marker" ] ||
+    fail "line $marker_line of $template marks no key: a '# secret' line must be directly above the KEY= line it marks; move it there, or report the release as faulty"
+}
+read_secret_markers
+
+# Output also hides any key whose name says it is a secret, in case a release forgot its marker.
+secret_name='(^|_)(PASSWORD|PASS|SECRET|TOKEN|KEY)(_|$)'
+is_secret() {
+  [ -n "${marked_secrets[$1]:-}" ] || [[ "$1" =~ $secret_name ]]
+}
+
+is_generated_secret() {
+  [ "${marked_secrets[$1]:-}" = generated ]
+}
+
 template_value() {
   sed -n "s/^$1=//p" "$template" | head -n 1
 }
@@ -141,12 +179,6 @@ registry="${registry:-$(template_value GITEA_REGISTRY)}"
 [[ "$registry" =~ ^[A-Za-z0-9.:-]+(/[A-Za-z0-9._-]+)*$ ]] || fail "registry '$registry' is not HOST[/OWNER]; pass e.g. --registry gitea.example.org/admin"
 [[ -z "$image_tag" || "$image_tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail "image tag '$image_tag' is not a valid tag; pass e.g. --image-tag v1.2.3"
 
-is_generated_secret() {
-  local name
-  for name in "${generated_secrets[@]}"; do [ "$name" = "$1" ] && return 0; done
-  return 1
-}
-
 # A template line as .env gets it: answers filled in, empty secrets generated.
 render_line() {
   local line="$1" name value
@@ -161,6 +193,16 @@ render_line() {
       *) if is_generated_secret "$name" && [ -z "$value" ]; then value="$(random_secret)"; fi ;;
     esac
     line="$name=$value"
+  fi
+  printf '%s\n' "$line"
+}
+
+# A rendered KEY=value line as it may be printed: a secret's value never is, a placeholder may be.
+shown_line() {
+  local line="$1" name value
+  name="${line%%=*}" value="${line#*=}"
+  if [[ "$line" =~ ^[A-Z0-9_]+= ]] && is_secret "$name" && [ -n "$value" ] && [ "$value" != '<generated>' ]; then
+    line="$name=<secret, not shown>"
   fi
   printf '%s\n' "$line"
 }
@@ -191,7 +233,7 @@ add_missing_keys() {
   if [ "$dry_run" = true ]; then
     # shellcheck disable=SC2317 # called by missing_lines below
     random_secret() { printf '<generated>'; }
-    missing_lines | sed "s/^/would add to $(basename "$env_file"): /"
+    missing_lines | while IFS= read -r line; do shown_line "$line"; done | sed "s/^/would add to $(basename "$env_file"): /"
     return 0
   fi
   partial="$(mktemp "$env_file.partial.XXXXXX")"
@@ -201,7 +243,13 @@ add_missing_keys() {
   partial="" env_written=true
   while IFS= read -r line; do
     name="${line%%=*}"
-    if is_generated_secret "$name"; then echo "added $name to .env (generated)"; else echo "added $name=${line#*=} to .env"; fi
+    if is_generated_secret "$name" && [ -z "$(template_value "$name")" ]; then
+      echo "added $name to .env (generated)"
+    elif is_secret "$name" && [ -n "${line#*=}" ]; then
+      echo "added $name to .env (a secret: its value is not shown)"
+    else
+      echo "added $line to .env"
+    fi
   done <<<"$lines"
 }
 
@@ -214,7 +262,7 @@ if [ "$dry_run" = true ]; then
   echo "dry run: would write $env_file (mode 600)$([ -e "$env_file" ] && echo ", replacing the existing file"):"
   # The same rendering with every generated secret masked, so a dry run shows none.
   random_secret() { printf '<generated>'; }
-  render_env | grep -E '^[A-Z0-9_]+='
+  render_env | grep -E '^[A-Z0-9_]+=' | while IFS= read -r line; do shown_line "$line"; done
   exit 0
 fi
 
@@ -232,5 +280,9 @@ partial="" env_written=true
 
 echo "wrote $env_file (mode 600)"
 echo "  domain: $domain, admin email: $admin_email, registry: $registry"
-echo "  generated: ${generated_secrets[*]}"
+generated_now=()
+for name in "${generated_secrets[@]}"; do
+  if [ -z "$(template_value "$name")" ]; then generated_now+=("$name"); fi
+done
+echo "  generated: ${generated_now[*]}"
 echo "next: docker compose up -d"

@@ -4,7 +4,22 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 
 const dockerDir = join(__dirname, '..');
-const generatedSecrets = ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY', 'GRAFANA_ADMIN_PASSWORD'];
+
+type TemplateKey = { name: string; value: string; kind: 'generated' | 'secret' | 'plain' };
+
+/** The KEY= lines of an env template, each with what the line directly above says of it. */
+function templateKeys(text: string): TemplateKey[] {
+  const lines = text.split('\n');
+  return lines.flatMap((line, index) => {
+    const key = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (!key) return [];
+    const above = lines[index - 1] ?? '';
+    const kind = /^# secret, generated([^A-Za-z0-9]|$)/.test(above) ? 'generated' : /^# secret(,|$)/.test(above) ? 'secret' : 'plain';
+    return [{ name: key[1]!, value: key[2]!, kind }];
+  });
+}
+const shippedTemplate = async () => templateKeys(await readFile(join(dockerDir, '.env.example'), 'utf8'));
+const generatedSecrets = async () => (await shippedTemplate()).filter((key) => key.kind === 'generated').map((key) => key.name);
 
 let install: string;
 beforeEach(async () => {
@@ -35,7 +50,9 @@ it('non-interactive with flags: writes .env (mode 600) with every template key a
   expect([...env.keys()]).toEqual(templateKeys);
   expect(env.get('DOMAIN')).toBe('campaign.example.org');
   expect(env.get('ADMIN_EMAIL')).toBe('ops@example.org');
-  const secrets = generatedSecrets.map((name) => env.get(name) ?? '');
+  const generated = await generatedSecrets();
+  expect(generated.length).toBeGreaterThan(0);
+  const secrets = generated.map((name) => env.get(name) ?? '');
   for (const secret of secrets) expect(secret).toMatch(/^[0-9a-f]{64}$/);
   expect(new Set(secrets).size).toBe(secrets.length);
   for (const secret of secrets) expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
@@ -79,7 +96,7 @@ it('--dry-run prints the .env it would write with secrets masked, and writes not
   const result = await configSh(['-y', '--dry-run', '--domain', 'dry.example.org']);
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toContain('DOMAIN=dry.example.org');
-  for (const name of generatedSecrets) expect(result.stdout).toContain(`${name}=<generated>`);
+  for (const name of await generatedSecrets()) expect(result.stdout).toContain(`${name}=<generated>`);
   expect(result.stdout).toContain('replacing the existing file');
   expect(await readFile(join(install, '.env'), 'utf8')).toBe('KEEP=me\n');
   expect((await readdir(install)).sort()).toEqual(['.env', '.env.example', 'config.sh']);
@@ -112,6 +129,70 @@ it.each([
   expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
     exitCode: status,
     stderr: `config.sh: stopped by ${signal}; ${join(install, '.env')} was not changed; run config.sh again`,
+  });
+  expect((await readdir(install)).sort()).toEqual(['.env.example', 'config.sh']);
+});
+
+it('.env.example marks every key whose name says it is a secret, and generates only what it can', async () => {
+  const keys = await shippedTemplate();
+  const unmarked = keys.filter((key) => /(^|_)(PASSWORD|PASS|SECRET|TOKEN|KEY)(_|$)/.test(key.name) && key.kind === 'plain');
+  expect(unmarked.map((key) => key.name)).toEqual([]);
+  // A marked secret ships empty: config.sh generates it or the operator fills it, never a default.
+  expect(keys.filter((key) => key.kind !== 'plain' && key.value !== '').map((key) => key.name)).toEqual([]);
+});
+
+describe('a release that adds keys: --add-missing takes the secrets from .env.example and prints none', () => {
+  const newKeys = [
+    '# secret, generated',
+    'SMTP_PASSWORD=',
+    '# secret, from your mail provider',
+    'SMTP_RELAY_PASSWORD=hunter2-default',
+    'WEBHOOK_TOKEN=tok-unmarked-123',
+    'MEDIA_MAX_UPLOAD_MB=100',
+  ];
+  beforeEach(async () => {
+    expect((await configSh(['-y'])).exitCode).toBe(0);
+    await writeFile(join(install, '.env.example'), `${await readFile(join(dockerDir, '.env.example'), 'utf8')}\n# new in this release\n${newKeys.join('\n')}\n`);
+  });
+
+  it('generates the key marked so, keeps the others as shipped, and lists names only for secrets', async () => {
+    const before = await readFile(join(install, '.env'), 'utf8');
+    const result = await configSh(['--add-missing']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect(result.stdout.split('\n')).toEqual([
+      'added SMTP_PASSWORD to .env (generated)',
+      'added SMTP_RELAY_PASSWORD to .env (a secret: its value is not shown)',
+      'added WEBHOOK_TOKEN to .env (a secret: its value is not shown)',
+      'added MEDIA_MAX_UPLOAD_MB=100 to .env',
+    ]);
+    const env = await readEnv();
+    expect(env.get('SMTP_PASSWORD')).toMatch(/^[0-9a-f]{64}$/);
+    expect(env.get('SMTP_RELAY_PASSWORD')).toBe('hunter2-default');
+    expect(env.get('WEBHOOK_TOKEN')).toBe('tok-unmarked-123');
+    expect((await readFile(join(install, '.env'), 'utf8')).startsWith(before)).toBe(true);
+    for (const secret of [env.get('SMTP_PASSWORD')!, 'hunter2-default', 'tok-unmarked-123']) expect(result.stdout).not.toContain(secret);
+  });
+
+  it('--dry-run shows the same keys, no secret value among them', async () => {
+    const result = await configSh(['--add-missing', '--dry-run']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect(result.stdout.split('\n')).toEqual([
+      'would add to .env: SMTP_PASSWORD=<generated>',
+      'would add to .env: SMTP_RELAY_PASSWORD=<secret, not shown>',
+      'would add to .env: WEBHOOK_TOKEN=<secret, not shown>',
+      'would add to .env: MEDIA_MAX_UPLOAD_MB=100',
+    ]);
+  });
+});
+
+it('a marker above no key is refused in one line, and nothing is written', async () => {
+  const template = await readFile(join(install, '.env.example'), 'utf8');
+  await writeFile(join(install, '.env.example'), template.replace('# secret, generated\nREDIS_PASSWORD=', '# secret, generated\n\nREDIS_PASSWORD='));
+  const line = template.split('\n').indexOf('REDIS_PASSWORD=');
+  const result = await configSh(['-y']);
+  expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+    exitCode: 1,
+    stderr: `config.sh: line ${line} of ${join(install, '.env.example')} marks no key: a '# secret' line must be directly above the KEY= line it marks; move it there, or report the release as faulty`,
   });
   expect((await readdir(install)).sort()).toEqual(['.env.example', 'config.sh']);
 });
