@@ -12,7 +12,8 @@
 #
 # Environment: GITEA_URL (default https://gitea.bnkops.com), GITEA_REPO (default
 # admin/changemaker.lite), GITEA_REGISTRY_API_TOKEN for a private repository (read access is
-# enough; sent as a header, never in arguments or URLs). DOMAIN and ADMIN_EMAIL answer the wizard.
+# enough; sent as a header, never in arguments or URLs), GITEA_STALL_SECONDS (default 60: how long
+# a connection or a download may make no progress). DOMAIN and ADMIN_EMAIL answer the wizard.
 set -euo pipefail
 # A failure inside $(...) stops the script too, instead of going on with an empty answer.
 shopt -s inherit_errexit
@@ -21,6 +22,7 @@ program="${program:-install.sh}"
 gitea_url="${GITEA_URL:-https://gitea.bnkops.com}"
 gitea_url="${gitea_url%/}"
 gitea_repo="${GITEA_REPO:-admin/changemaker.lite}"
+stall_seconds="${GITEA_STALL_SECONDS:-60}"
 # The release's file names and signature settings, as libs/release-contract (release-files.ts,
 # release-signing.ts) names them; this script cannot import it, so change them there and here together.
 bundle_name=changemaker-lite
@@ -62,10 +64,11 @@ trap on_exit EXIT
 
 # Credentials belong in GITEA_REGISTRY_API_TOKEN, never in the URL: the URL is printed in messages
 # and is an argument of curl, which any process listing shows. Neither refusal repeats the URL.
-require_gitea_url() {
+require_gitea_settings() {
   [[ "$gitea_url" =~ ^https?://([^/?#]*) ]] || fail "GITEA_URL is not an http(s) URL; set it like https://gitea.example.com"
   [[ "${BASH_REMATCH[1]}" != *@* ]] || fail "GITEA_URL carries credentials; remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN"
   [ -n "${BASH_REMATCH[1]}" ] || fail "GITEA_URL names no host; set it like https://gitea.example.com"
+  [[ "$stall_seconds" =~ ^[1-9][0-9]*$ ]] || fail "GITEA_STALL_SECONDS='$stall_seconds' is not a whole number of seconds; set it like 60, or unset it"
 }
 
 # A tag becomes part of an API path: nothing but a release name may get there.
@@ -217,10 +220,23 @@ flat_asset_url() {
 # GETs a URL from the Gitea into a file and prints the HTTP status. The token reaches curl on
 # stdin, so no process listing shows it; curl sends it to that host only, never on a redirect
 # to another (object storage).
+# A Gitea that accepts and never answers, or a download that stops, ends after GITEA_STALL_SECONDS
+# without progress: a total time limit would cut big downloads on slow links. Transient failures
+# are retried, but none starts once a whole stall has been waited out.
 gitea_get() {
-  local url="$1" output="$2" status
-  status="$(curl_token_config | curl -sSL --proto '=http,https' --retry 3 -K - -o "$output" -w '%{http_code}' "$url")" ||
-    fail "cannot reach $gitea_url; check GITEA_URL and the network"
+  local url="$1" output="$2" status curl_status=0 reason
+  status="$(curl_token_config | curl -sSL --proto '=http,https' --retry 3 --retry-max-time "$stall_seconds" \
+    --connect-timeout "$stall_seconds" --speed-limit 1 --speed-time "$stall_seconds" \
+    -K - -o "$output" -w '%{http_code}' "$url" 2>"$output.curl-error")" || curl_status=$?
+  case "$curl_status" in
+    0) ;;
+    28) fail "$gitea_url made no progress for ${stall_seconds}s; check GITEA_URL and the network, or raise GITEA_STALL_SECONDS on a slow link" ;;
+    *)
+      # curl's own last line says whether the name, the connection or TLS failed.
+      reason="$(sed -n '$s/^curl: ([0-9]*) //p' "$output.curl-error")"
+      fail "cannot reach $gitea_url${reason:+ ($reason)}; check GITEA_URL and the network" ;;
+  esac
+  rm -f "$output.curl-error"
   echo "$status"
 }
 
@@ -342,11 +358,11 @@ install_main() {
       --no-config) configure=false; shift ;;
       --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
       --insecure-skip-signature) skip_signature=true; shift ;;
-      -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
+      -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
       *) fail "unknown option $1; see --help" ;;
     esac
   done
-  require_gitea_url
+  require_gitea_settings
   require_tools curl tar sha256sum awk
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi

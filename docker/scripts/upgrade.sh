@@ -13,7 +13,7 @@
 #        [--force] (allow a downgrade) [--no-backup] [--health-timeout SECONDS] (default 180)
 #        [--allowed-signers FILE] [--insecure-skip-signature]
 #
-# Environment: GITEA_URL, GITEA_REPO and GITEA_REGISTRY_API_TOKEN, as for install.sh;
+# Environment: GITEA_URL, GITEA_REPO, GITEA_REGISTRY_API_TOKEN and GITEA_STALL_SECONDS, as for install.sh;
 # HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
 set -euo pipefail
 
@@ -314,7 +314,7 @@ target_is_wanted() {
 upgrade_release_install() {
   local current target added
   current="$(cat VERSION)"
-  require_gitea_url
+  require_gitea_settings
   require_tools curl tar sha256sum awk
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   # Known before anything changes: an upgrade that cannot restart is not started.

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,20 @@ const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
 
 /** An asset download, whichever shape its URL has (/attachments/<uuid>, /<owner>/<repo>/releases/download/<tag>/<name>). */
 const isDownload = (url: string) => !url.startsWith('/api/');
+
+/**
+ * A script run, its whole process group killed after `ms`: without a limit of its own curl would wait
+ * for ever, and killing bash alone leaves curl holding the output pipes open.
+ */
+async function killedAfter(ms: number, script: string, args: string[], cwd: string, env: Record<string, string | undefined>) {
+  const running = execa('bash', [script, ...args], { cwd, env, extendEnv: false, reject: false, input: '', detached: true });
+  const timer = setTimeout(() => running.pid && process.kill(-running.pid, 'SIGKILL'), ms);
+  try {
+    return await running;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < 100 && !(await condition()); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -259,12 +275,40 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       expect(await readdir(place)).toEqual([]);
     });
 
-    it('a Gitea that cannot be reached', async () => {
+    it('a Gitea that cannot be reached, in one line with curl\'s reason', async () => {
       const port = await findFreePort();
       const result = await install([], { GITEA_URL: `http://127.0.0.1:${port}` });
       expect(result.exitCode).toBe(1);
-      expect(result.stderr.split('\n').at(-1)).toBe(`install.sh: cannot reach http://127.0.0.1:${port}; check GITEA_URL and the network`);
+      expect(result.stderr).toMatch(new RegExp(`^install\\.sh: cannot reach http://127\\.0\\.0\\.1:${port} \\(Failed to connect to 127\\.0\\.0\\.1 port ${port}[^\\n]*\\); check GITEA_URL and the network$`));
       expect(await readdir(place)).toEqual([]);
+    });
+
+    it('a Gitea that accepts connections and never answers, after GITEA_STALL_SECONDS', async () => {
+      const silent = createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      try {
+        const dir = await installed('v1.0.0');
+        const before = await snapshot(dir);
+        const line = `made no progress for 1s; check GITEA_URL and the network, or raise GITEA_STALL_SECONDS on a slow link`;
+        const env = giteaEnv({ GITEA_URL: url, GITEA_STALL_SECONDS: '1' });
+        const started = Date.now();
+        const fresh = await killedAfter(20_000, installScript, ['--allowed-signers', allowedSigners, '--dir', join(place, 'fresh')], place, env);
+        expect(fresh).toMatchObject({ exitCode: 1, stderr: `install.sh: ${url} ${line}` });
+        // One stall waited out, then no retry.
+        expect(Date.now() - started).toBeLessThan(8_000);
+        const up = await killedAfter(20_000, join(dir, 'scripts/upgrade.sh'), ['--no-restart'], dir, env);
+        expect(up).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: ${url} ${line}` });
+        expect(await snapshot(dir)).toEqual(before);
+        expect(await leftovers()).toEqual([]);
+      } finally {
+        silent.close();
+      }
+    });
+
+    it('a GITEA_STALL_SECONDS that is no number of seconds', async () => {
+      const result = await install([], { GITEA_STALL_SECONDS: '1m' });
+      expect(result).toMatchObject({ exitCode: 1, stderr: "install.sh: GITEA_STALL_SECONDS='1m' is not a whole number of seconds; set it like 60, or unset it" });
     });
 
     it('a directory that already holds an installation, or anything else', async () => {
