@@ -68,6 +68,8 @@ require_gitea_settings() {
   [[ "$gitea_url" =~ ^https?://([^/?#]*) ]] || fail "GITEA_URL is not an http(s) URL; set it like https://gitea.example.com"
   [[ "${BASH_REMATCH[1]}" != *@* ]] || fail "GITEA_URL carries credentials; remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN"
   [ -n "${BASH_REMATCH[1]}" ] || fail "GITEA_URL names no host; set it like https://gitea.example.com"
+  # Where downloads are asked for (url_on_gitea): scheme, host and port, without GITEA_URL's path.
+  gitea_origin="${BASH_REMATCH[0]}"
   [[ "$stall_seconds" =~ ^[1-9][0-9]*$ ]] || fail "GITEA_STALL_SECONDS='$stall_seconds' is not a whole number of seconds; set it like 60, or unset it"
 }
 
@@ -274,10 +276,20 @@ find_release() {
   echo "$tag"
 }
 
+# Gitea writes its ROOT_URL into browser_download_url, which may name this server by another name,
+# or (from a misconfigured or hostile server) another host: only the path and query are taken from
+# it and asked of GITEA_URL's own origin, so the token goes nowhere but GITEA_URL. As the TypeScript
+# client's downloadAsset does.
+url_on_gitea() {
+  [[ "$1" =~ ^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^#]*)$ ]] || return 1
+  echo "$gitea_origin${BASH_REMATCH[1]}"
+}
+
 download_asset() {
   local flat="$1" name="$2" output="$3" tag="$4" url status
   url="$(flat_asset_url "$flat" "$name")"
   [ -n "$url" ] || fail "the release $tag has no asset $name; it was not published completely, pick another --version"
+  url="$(url_on_gitea "$url")" || fail "the release $tag names no download URL for $name (browser_download_url is '$(flat_asset_url "$flat" "$name")'); check GITEA_URL"
   status="$(gitea_get "$url" "$output")"
   [ "$status" = 200 ] || fail "downloading $name of $tag answered HTTP $status; try again later"
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -477,6 +478,45 @@ describe('install.sh from a private repository', () => {
     // curl does not carry the token across the redirect to storage.
     expect(gitea.storageRequests().map((r) => r.authorization)).toEqual([undefined, undefined, undefined]);
     expect(gitea.violations()).toEqual([]);
+  });
+
+  it("asks GITEA_URL for the assets whatever origin their URLs name, so the token goes nowhere else", async () => {
+    // Another server on loopback, whose origin the Gitea's answers give the assets (as a ROOT_URL naming another host would).
+    const elsewhere: Array<{ url?: string; authorization?: string }> = [];
+    const other = createHttpServer((req, res) => {
+      elsewhere.push({ url: req.url, authorization: req.headers.authorization });
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    // The Gitea behind a front that rewrites its origin in every JSON answer to the other server's.
+    const front = createHttpServer((req, res) => {
+      const forwarded = httpRequest(`${gitea.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          let body = Buffer.concat(chunks);
+          if (String(answer.headers['content-type']).startsWith('application/json')) body = Buffer.from(body.toString('utf8').replaceAll(gitea.url, otherOrigin));
+          res.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'content-length': body.length }).end(body);
+        });
+      });
+      req.pipe(forwarded);
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const seenBefore = gitea.requests().length;
+      const dir = join(scratch, 'renamed-origin');
+      const result = await install(dir, { GITEA_URL: `http://127.0.0.1:${(front.address() as AddressInfo).port}`, GITEA_REGISTRY_API_TOKEN: readerToken });
+
+      expect(elsewhere).toEqual([]);
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v2.0.0.tar.gz...' });
+      const reads = gitea.requests().slice(seenBefore);
+      expect(reads.filter((r) => isDownload(r.url))).toHaveLength(3);
+      expect(reads.every((r) => r.authorization === `token ${readerToken}`)).toBe(true);
+    } finally {
+      front.close();
+      other.close();
+    }
   });
 
   it('without a token the repository does not exist, and the error says a token may be missing', async () => {
