@@ -78,8 +78,8 @@ export class AttachmentTypeRefusedError extends GiteaError {
   override readonly name = 'AttachmentTypeRefusedError';
   constructor(assetName: string, giteaMessage: string) {
     super(
-      `Gitea refused ${assetName} (400: ${giteaMessage}). Add its extension (or */*) to [repository.release] ALLOWED_TYPES ` +
-        'in app.ini; SHA256SUMS has no extension, so an allow-list needs */* or application/octet-stream.',
+      `Gitea refused ${assetName} (400: ${giteaMessage}). Add its extension or the type Gitea named (or */*) to ` +
+        '[repository.release] ALLOWED_TYPES in app.ini; SHA256SUMS has no extension and is text, so an allow-list needs text/plain.',
     );
   }
 }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { GiteaContract, unknownTokenMessage, type ContractViolation } from './gitea-contract';
 import { GiteaFaults } from './gitea-faults';
@@ -28,9 +29,15 @@ export interface StartGiteaServerOptions {
    * second loopback server (another origin), whose requests `storageRequests()` records.
    */
   serveDownloadsDirect?: boolean;
-  /** [repository.release] ALLOWED_TYPES as extensions (".gz"); unset allows every type. */
+  /**
+   * [repository.release] ALLOWED_TYPES: extensions (".gz"), MIME types ("text/plain", "image/*") or
+   * "*\/*"; unset allows every type (modules/upload Verify).
+   */
   allowedTypes?: string[];
-  /** Commits the repository has; when given, creating a release from any other target answers 404. */
+  /**
+   * Commits the repository has, when no gitRepository is given: publishing a release whose tag is
+   * missing creates it from its target, which must be one of these.
+   */
   commits?: string[];
   /**
    * The repository's git data (a bare repository), as Gitea keeps it: publishing a release whose tag
@@ -39,8 +46,12 @@ export interface StartGiteaServerOptions {
    * published before its commit was pushed.
    */
   gitRepository?: string;
-  /** Older Gitea and Forgejo show drafts to writers at /releases/tags/{tag}; newer Gitea answers 404. */
-  tagLookupShowsDrafts?: boolean;
+  /**
+   * Who sees a draft at /releases/tags/{tag}. Gitea up to 1.25 and Forgejo answer it to anyone who
+   * may read the repository (release_tags.go GetReleaseByTag checks only IsTag): `everyone`. Newer
+   * Gitea (#36659) answers it to writers only, and 404 to the rest: `writers`, the default.
+   */
+  draftsByTag?: 'writers' | 'everyone';
   /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
   omitLinkHeaders?: boolean;
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
@@ -124,7 +135,7 @@ export async function startGiteaServer(options: StartGiteaServerOptions = {}): P
     owner: gitea.owner,
     repo: gitea.repo,
     faults: gitea.faults,
-    releases: () => gitea.store,
+    releases: () => gitea.releases(),
     addRelease: (release) => gitea.addRelease(release),
     requests: () => gitea.log,
     observe: (listener) => gitea.observers.push(listener),
@@ -156,10 +167,57 @@ class GiteaModel {
   readonly observers: Array<(releases: StoredRelease[]) => void> = [];
   private readonly contract = new GiteaContract();
   private nextId = 1;
+  /** The repository's tags when last looked at, with their dates (gitRepository only). */
+  private knownTags = new Map<string, number>();
+  /** Tags publishing made, when the repository is only a list of commits. */
+  private readonly madeTags = new Set<string>();
 
   constructor(private readonly options: StartGiteaServerOptions) {
     this.owner = options.owner ?? 'admin';
     this.repo = options.repo ?? 'changemaker.lite';
+    this.knownTags = this.repositoryTags();
+  }
+
+  /** The releases as Gitea holds them now: pushes to the repository since the last call have been applied. */
+  releases(): StoredRelease[] {
+    this.applyPushedTags();
+    return this.store;
+  }
+
+  /**
+   * Gitea's push hook (services/repository/push.go pushUpdateAddTags): a pushed tag publishes the
+   * draft of the same tag, dated by the tag; a deleted tag turns its release back into a draft
+   * (models/repo/release.go PushUpdateDeleteTags). Gitea does it when the push arrives; here it is
+   * done before the next request or look, which no client can tell apart.
+   */
+  private applyPushedTags(): void {
+    if (!this.options.gitRepository) return;
+    const tags = this.repositoryTags();
+    for (const [tag, date] of tags) {
+      if (this.knownTags.has(tag)) continue;
+      const release = this.releaseTagged(tag);
+      if (!release) continue;
+      release.draft = false;
+      release.createdAt = release.publishedAt = new Date(date * 1000).toISOString();
+    }
+    for (const tag of this.knownTags.keys()) {
+      const release = tags.has(tag) ? undefined : this.releaseTagged(tag);
+      if (release) release.draft = true;
+    }
+    this.knownTags = tags;
+  }
+
+  private releaseTagged(tag: string): StoredRelease | undefined {
+    return this.store.find((release) => release.tagName.toLowerCase() === tag.toLowerCase());
+  }
+
+  private repositoryTags(): Map<string, number> {
+    if (!this.options.gitRepository) return new Map();
+    const listed = spawnSync('git', ['-C', this.options.gitRepository, 'for-each-ref', '--format=%(refname:strip=2) %(creatordate:unix)', 'refs/tags'], { encoding: 'utf8' });
+    return new Map(listed.stdout.split('\n').filter(Boolean).map((line) => {
+      const [tag = '', date = '0'] = line.split(' ');
+      return [tag, Number(date)] as const;
+    }));
   }
 
   addRelease(release: Partial<StoredRelease> & { tagName: string }): StoredRelease {
@@ -191,6 +249,7 @@ class GiteaModel {
       this.log.push({ method, url: req.url ?? '', status: 0, authorization: req.headers.authorization });
       return;
     }
+    this.applyPushedTags();
     let answer: HttpAnswer | Buffer;
     try {
       answer = await this.route(req, url, method);
@@ -198,7 +257,7 @@ class GiteaModel {
       answer = new HttpAnswer(500, { message: error instanceof Error ? error.message : String(error), url: this.url });
     }
     this.log.push({ method, url: req.url ?? '', status: answer instanceof HttpAnswer ? answer.status : 200, authorization: req.headers.authorization });
-    for (const observe of this.observers) observe(this.store);
+    for (const observe of this.observers) observe(this.releases());
     if (answer instanceof HttpAnswer && answer.status === 201 && this.answerIsLost(method, isUpload, url)) {
       // The fault: the change was made, but its answer never reaches the client.
       req.socket.destroy();
@@ -232,7 +291,12 @@ class GiteaModel {
     if (this.options.privateRepo && !caller.login) return notFound(this.url);
     const download = /^\/attachments\/([^/]+)$/.exec(url.pathname);
     if (download) return this.download(caller, download[1]!);
+    const byName = new RegExp(`^/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)$`).exec(url.pathname);
+    if (byName && decodeURIComponent(byName[1]!) === this.owner && decodeURIComponent(byName[2]!) === this.repo) {
+      return this.downloadByName(caller, decodeURIComponent(byName[3]!), decodeURIComponent(byName[4]!));
+    }
     const injected = this.faults.takeInjectedStatus(method);
+    if (injected === 500) return internalError(this.url);
     if (injected) return new HttpAnswer(injected, { message: `injected fault ${injected}`, url: this.url }, injected === 429 ? { 'retry-after': '0' } : {});
     const match = new RegExp(`^${apiPrefix}/repos/([^/]+)/([^/]+)(/releases.*)$`).exec(url.pathname);
     if (!match || decodeURIComponent(match[1]!) !== this.owner || decodeURIComponent(match[2]!) !== this.repo) {
@@ -253,7 +317,7 @@ class GiteaModel {
     if (rest === '/releases/latest' && method === 'GET') return this.latest();
     if ((m = /^\/releases\/tags\/([^/]+)$/.exec(rest))) {
       const release = this.store.find((r) => r.tagName === decodeURIComponent(m![1]!));
-      const visible = release && (!release.draft || (this.options.tagLookupShowsDrafts && caller.canWrite));
+      const visible = release && (!release.draft || caller.canWrite || this.options.draftsByTag === 'everyone');
       if (!visible) return notFound(this.url);
       if (method === 'GET') return new HttpAnswer(200, this.present(release));
       if (method === 'DELETE') return this.deleteRelease(release);
@@ -262,7 +326,7 @@ class GiteaModel {
       const release = this.store.find((r) => r.id === Number(m![1]));
       if (!release || (release.draft && !caller.canWrite)) return notFound(this.url);
       if (!m[2]) return this.releaseCall(req, method, release);
-      if (!m[3]) return method === 'POST' ? this.upload(req, url, release) : new HttpAnswer(200, release.attachments.map((a) => this.presentAttachment(a)));
+      if (!m[3]) return method === 'POST' ? this.upload(req, url, release) : new HttpAnswer(200, this.presentAttachments(release));
       const attachment = release.attachments.find((a) => a.id === Number(m![3]));
       if (!attachment) return notFound(this.url);
       return this.attachmentCall(req, method, release, attachment);
@@ -270,12 +334,16 @@ class GiteaModel {
     return notFound(this.url);
   }
 
-  /** Gitea's newest published release that is not a pre-release, by creation time. */
   private latest(): HttpAnswer {
-    const [newest] = this.store
-      .filter((r) => !r.draft && !r.prerelease)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+    const newest = this.latestRelease();
     return newest ? new HttpAnswer(200, this.present(newest)) : notFound(this.url);
+  }
+
+  /** Gitea's newest published release that is not a pre-release, by creation time. */
+  private latestRelease(): StoredRelease | undefined {
+    return this.store
+      .filter((r) => !r.draft && !r.prerelease)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id)[0];
   }
 
   private authenticate(header: string | undefined): Caller | HttpAnswer {
@@ -319,7 +387,6 @@ class GiteaModel {
     if (!tagName) return new HttpAnswer(422, { message: 'tag_name is required', url: this.url });
     if (this.faults.takeConcurrentCreate()) this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
     const target = typeof option['target_commitish'] === 'string' ? option['target_commitish'] : undefined;
-    if (target && this.options.commits && !this.options.commits.includes(target)) return notFound(this.url);
     if (this.store.some((r) => r.tagName === tagName)) {
       return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
     }
@@ -344,15 +411,13 @@ class GiteaModel {
     if (method === 'DELETE') return this.deleteRelease(release);
     if (method !== 'PATCH') return notFound(this.url);
     const edit = await readJson(req);
-    if (edit['draft'] === false && release.draft && this.faults.takePublishFailure()) {
-      return new HttpAnswer(500, { message: 'injected fault on the publishing PATCH', url: this.url });
+    if (edit['draft'] === false && this.faults.takePublishFailure()) return internalError(this.url);
+    if (edit['draft'] === false && release.draft && this.createTagOnPublish(release.tagName, release.target)) {
+      return internalError(this.url);
     }
-    if (edit['draft'] === false && release.draft) {
-      const tagged = this.createTagOnPublish(release.tagName, release.target);
-      if (tagged) return new HttpAnswer(500, { message: tagged, url: this.url });
-    }
-    if (typeof edit['name'] === 'string') release.title = edit['name'];
-    if (typeof edit['body'] === 'string') release.note = edit['body'];
+    // routers/api/v1/repo/release.go EditRelease: an empty title or note leaves the old one.
+    if (typeof edit['name'] === 'string' && edit['name']) release.title = edit['name'];
+    if (typeof edit['body'] === 'string' && edit['body']) release.note = edit['body'];
     if (typeof edit['prerelease'] === 'boolean') release.prerelease = edit['prerelease'];
     if (typeof edit['draft'] === 'boolean') {
       if (release.draft && !edit['draft']) release.publishedAt = new Date().toISOString();
@@ -361,16 +426,24 @@ class GiteaModel {
     return new HttpAnswer(200, this.present(release));
   }
 
-  /** Gitea's createTag when a release is published: undefined when the tag exists or was made, else why not. */
+  /**
+   * Gitea's createTag when a release is published (never for a draft): undefined when the tag exists
+   * or was made from the target, else Gitea's reason.
+   */
   private createTagOnPublish(tagName: string, target: string): string | undefined {
+    const missing = `createTag::GetCommit[${target}]: object does not exist [id: ${target}, rel_path: ]`;
     const repository = this.options.gitRepository;
-    if (!repository) return undefined;
+    if (!repository) {
+      if (!this.options.commits || this.madeTags.has(tagName)) return undefined;
+      if (!this.options.commits.includes(target)) return missing;
+      this.madeTags.add(tagName);
+      return undefined;
+    }
     const git = (...args: string[]) => spawnSync('git', ['-C', repository, ...args], { encoding: 'utf8' });
     if (git('rev-parse', '--verify', '--quiet', `refs/tags/${tagName}`).status === 0) return undefined;
-    if (git('rev-parse', '--verify', '--quiet', `${target}^{commit}`).status !== 0) {
-      return `createTag::GetCommit[${target}]: object does not exist [id: ${target}, rel_path: ]`;
-    }
+    if (git('rev-parse', '--verify', '--quiet', `${target}^{commit}`).status !== 0) return missing;
     git('tag', tagName, target);
+    this.knownTags = this.repositoryTags();
     return undefined;
   }
 
@@ -386,21 +459,23 @@ class GiteaModel {
       body: Readable.toWeb(req) as ReadableStream,
       duplex: 'half',
     } as RequestInit);
+    // routers/api/v1/repo/release_attachment.go CreateReleaseAttachment: no `attachment` field is
+    // FormFile's error, a 500; then the name, the type (services/attachment UploadAttachment) and the size.
     const file = (await request.formData()).get('attachment');
-    if (!(file instanceof Blob)) return new HttpAnswer(400, { message: 'Could not determine name of attachment.', url: this.url });
+    if (!(file instanceof Blob)) return internalError(this.url);
+    const name = url.searchParams.get('name') || (file instanceof File ? file.name : '');
+    if (!name) return new HttpAnswer(400, { message: 'Could not determine name of attachment.', url: this.url });
+    const bytes = Buffer.from(await file.arrayBuffer());
+    const refusedType = this.refusedType(name, bytes);
+    if (refusedType) return new HttpAnswer(400, { message: refusedType, url: this.url });
     if (this.options.attachmentMaxSize !== undefined && file.size > this.options.attachmentMaxSize) {
       return new HttpAnswer(413, { message: 'file size exceeds the maximum allowed', url: this.url });
-    }
-    const name = url.searchParams.get('name') || (file instanceof File ? file.name : '');
-    const allowed = this.options.allowedTypes;
-    if (allowed && !allowed.some((extension) => name.endsWith(extension))) {
-      return new HttpAnswer(400, { message: `This file extension or type is not allowed to be uploaded. Type "${name}"`, url: this.url });
     }
     const attachment: StoredAttachment = {
       id: this.nextId++,
       uuid: randomUUID(),
       name,
-      bytes: this.faults.corruptUpload(name, Buffer.from(await file.arrayBuffer())),
+      bytes: this.faults.corruptUpload(name, bytes),
       createdAt: new Date().toISOString(),
     };
     release.attachments.push(attachment);
@@ -414,18 +489,59 @@ class GiteaModel {
       return new HttpAnswer(204, undefined);
     }
     const edit = await readJson(req);
-    if (typeof edit['name'] === 'string') attachment.name = edit['name'];
+    if (typeof edit['name'] === 'string' && edit['name']) {
+      // services/attachment UpdateAttachment checks the new name with no content, which sniffs as text/plain.
+      const refusedType = this.refusedType(edit['name'], Buffer.alloc(0));
+      if (refusedType) return new HttpAnswer(422, { message: refusedType, url: this.url });
+      attachment.name = edit['name'];
+    }
     return new HttpAnswer(201, this.presentAttachment(attachment));
+  }
+
+  /**
+   * modules/upload Verify: allowed when ALLOWED_TYPES is empty or holds "*\/*", the name's last
+   * extension (path.Ext, lower-cased: ".tar.gz" is ".gz"), the content's sniffed MIME type, or
+   * its "type/*". Else Gitea's message, naming the sniffed type.
+   */
+  private refusedType(name: string, bytes: Buffer): string | undefined {
+    const allowed = (this.options.allowedTypes ?? []).map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+    if (allowed.length === 0) return undefined;
+    const mimeType = sniffedMimeType(bytes);
+    const extension = extname(name).toLowerCase();
+    const passes = allowed.some(
+      (entry) =>
+        entry === '*/*' ||
+        (entry.startsWith('.') && entry === extension) ||
+        entry === mimeType ||
+        (entry.endsWith('/*') && mimeType.startsWith(entry.slice(0, -1))),
+    );
+    return passes ? undefined : `This file extension or type is not allowed to be uploaded. Type "${mimeType}${mimeType.startsWith('text/') ? '; charset=utf-8' : ''}"`;
   }
 
   private download(caller: Caller, uuid: string): HttpAnswer | Buffer {
     for (const release of this.store) {
       const attachment = release.attachments.find((a) => a.uuid === uuid);
       if (!attachment || (release.draft && !caller.canWrite)) continue;
-      if (this.storageUrl) return new HttpAnswer(303, undefined, { location: `${this.storageUrl}/storage/${uuid}?X-Amz-Signature=signed` });
-      return attachment.bytes;
+      return this.serveAttachment(attachment);
     }
     return notFound(this.url);
+  }
+
+  /**
+   * routers/web/repo/repo.go RedirectDownload: the release at the tag (drafts for writers only; "latest"
+   * names the latest release when no tag is called so), its first attachment of that name, served as
+   * /attachments/<uuid> would be.
+   */
+  private downloadByName(caller: Caller, tag: string, name: string): HttpAnswer | Buffer {
+    const tagged = this.store.filter((release) => release.tagName === tag && (!release.draft || caller.canWrite));
+    const release = tagged.length === 0 && tag === 'latest' ? this.latestRelease() : tagged.length === 1 ? tagged[0] : undefined;
+    const attachment = release?.attachments.filter((a) => a.name === name).sort((a, b) => a.id - b.id)[0];
+    return attachment ? this.serveAttachment(attachment) : notFound(this.url);
+  }
+
+  private serveAttachment(attachment: StoredAttachment): HttpAnswer | Buffer {
+    if (this.storageUrl) return new HttpAnswer(303, undefined, { location: `${this.storageUrl}/storage/${attachment.uuid}?X-Amz-Signature=signed` });
+    return attachment.bytes;
   }
 
   serveFromStorage(req: IncomingMessage, res: ServerResponse): void {
@@ -454,11 +570,27 @@ class GiteaModel {
       created_at: release.createdAt,
       published_at: release.publishedAt ?? release.createdAt,
       author: { id: 1, login: release.author, full_name: release.author, email: `${release.author}@example.invalid`, avatar_url: '' },
-      assets: release.attachments.map((a) => this.presentAttachment(a)),
+      assets: this.presentAttachments(release),
     };
   }
 
-  private presentAttachment(attachment: StoredAttachment): Record<string, unknown> {
+  /**
+   * A release's attachments as Gitea lists them (models/repo/release.go GetReleaseAttachments): by
+   * name, each downloadable by tag and name when no two share a name, else by uuid.
+   */
+  private presentAttachments(release: StoredRelease): Array<Record<string, unknown>> {
+    const names = release.attachments.map((a) => a.name);
+    const byName = new Set(names).size === names.length;
+    return [...release.attachments]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id))
+      .map((a) => this.presentAttachment(a, byName ? release : undefined));
+  }
+
+  /** One attachment; downloadable by uuid unless listed with its release (presentAttachments). */
+  private presentAttachment(attachment: StoredAttachment, release?: StoredRelease): Record<string, unknown> {
+    const downloadUrl = release
+      ? `${this.url}/${this.owner}/${this.repo}/releases/download/${pathEscape(release.tagName)}/${pathEscape(attachment.name)}`
+      : `${this.url}/attachments/${attachment.uuid}`;
     return {
       id: attachment.id,
       name: attachment.name,
@@ -466,9 +598,33 @@ class GiteaModel {
       download_count: 0,
       created_at: attachment.createdAt,
       uuid: attachment.uuid,
-      browser_download_url: `${this.url}/attachments/${attachment.uuid}`,
+      browser_download_url: downloadUrl,
     };
   }
+}
+
+/** Go's url.PathEscape: a path segment, with the sub-delimiters it leaves as they are. */
+function pathEscape(segment: string): string {
+  return encodeURIComponent(segment)
+    .replace(/[!'()*]/g, (reserved) => `%${reserved.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%(24|26|2B|3A|3D|40)/g, (escaped) => decodeURIComponent(escaped));
+}
+
+/** Production Gitea (RUN_MODE=prod) blanks a 500's message for all but admins (services/context/api.go Error). */
+function internalError(url: string): HttpAnswer {
+  return new HttpAnswer(500, { message: '', url });
+}
+
+/**
+ * What Go's http.DetectContentType says of the first 512 bytes, for the kinds a release holds:
+ * gzip, zip, text (no binary bytes; empty content too), else application/octet-stream.
+ */
+function sniffedMimeType(bytes: Buffer): string {
+  const head = bytes.subarray(0, 512);
+  if (head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return 'application/x-gzip';
+  if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return 'application/zip';
+  const binary = head.some((byte) => byte <= 0x08 || byte === 0x0b || (byte >= 0x0e && byte <= 0x1a) || (byte >= 0x1c && byte <= 0x1f));
+  return binary ? 'application/octet-stream' : 'text/plain';
 }
 
 function notFound(url: string): HttpAnswer {
