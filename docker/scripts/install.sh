@@ -39,28 +39,52 @@ signer_principal=release@changemaker-lite
 baked_allowed_signers='
 '
 
-# Set by the script that sources this one: what an operator should do after an unforeseen stop.
-unexpected_stop_hint="${unexpected_stop_hint:-nothing was installed; run it again, and report the line above if it repeats}"
 # fail's exit status: its line is out already, so the exit handler adds none.
 reported_failure=86
 cleanup_paths=()
+# Set once a signal's line is out, so the exit handler adds none.
+stopped_by_signal=""
 
 fail() {
   echo "$program: $*" >&2
   exit "$reported_failure"
 }
 
-# No exit is silent: fail() says what went wrong; any other failure (a tool that stopped under
-# `set -e`) is named here with the command that failed.
+# What an operator should do after a stop the script did not foresee, from how far it got;
+# upgrade.sh, which sources this file, has its own.
+stop_hint() {
+  if [ -n "${installed_into:-}" ]; then
+    echo "the release is installed in $installed_into, but config.sh did not finish; run it there: cd $installed_into && bash config.sh"
+  else
+    echo "nothing was installed; run it again"
+  fi
+}
+
+# No exit is silent: fail() says what went wrong, on_signal which signal stopped it; any other
+# failure (a tool that stopped under `set -e`) is named here with the command that failed.
 on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
   [ "${#cleanup_paths[@]}" -eq 0 ] || rm -rf "${cleanup_paths[@]}"
   if [ "$status" = "$reported_failure" ]; then exit 1; fi
-  if [ "$status" != 0 ]; then
-    echo "$program: stopped unexpectedly (exit $status) at: $command; $unexpected_stop_hint" >&2
+  if [ "$status" != 0 ] && [ -z "$stopped_by_signal" ]; then
+    echo "$program: stopped unexpectedly (exit $status) at: $command; $(stop_hint), and report the line above if it repeats" >&2
   fi
 }
 trap on_exit EXIT
+
+# Bash runs the EXIT trap after a signal with $? = 0, so without these an interrupt, a closed ssh
+# session or a `kill` ended the script without a word. The exit handler then cleans up.
+on_signal() {
+  stopped_by_signal="SIG$1"
+  echo "$program: stopped by $stopped_by_signal; $(stop_hint)" >&2
+  exit $((128 + $2))
+}
+catch_signals() {
+  trap 'on_signal HUP 1' HUP
+  trap 'on_signal INT 2' INT
+  trap 'on_signal TERM 15' TERM
+}
+catch_signals
 
 # Credentials belong in GITEA_REGISTRY_API_TOKEN, never in the URL: the URL is printed in messages
 # and is an argument of curl, which any process listing shows. Neither refusal repeats the URL.
@@ -396,6 +420,7 @@ install_main() {
   fetch_release "$tag" "$work"
   rmdir "$dir" 2>/dev/null || true
   mv "$work/$bundle_name" "$dir"
+  installed_into="$dir"
   echo "installed $tag into $dir"
   if [ "$configure" = true ]; then
     run_config_wizard "$dir" || fail "$tag is installed in $dir, but config.sh did not finish; run it there: cd $dir && bash config.sh"

@@ -17,18 +17,26 @@
 # HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-program=upgrade.sh
-unexpected_stop_hint="run it again; if it stopped after swapping files, scripts/upgrade.sh --rollback puts the previous ones back"
-# The release download and its checks: install.sh's own functions, not a copy of them.
-# shellcheck source=SCRIPTDIR/install.sh
-source "$root/scripts/install.sh"
-
-# Top-level entries of a release that hold the operator's data: completed, never replaced.
-data_entries=" data backups "
 rollback_dir=.rollback
 # Entries the upgrade added, which a rollback removes; a name no release entry has.
 added_list=.added-by-upgrade
+# In .rollback/ while files move: a swap or restore that did not finish (power loss, kill -9) is
+# then recognised, and the next run sends the operator to --rollback instead of starting anew.
+swap_marker=.swap-in-progress
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+# Run as .rollback/scripts/upgrade.sh, as after an upgrade stopped once scripts/ had moved away,
+# the installation is the directory that holds .rollback/.
+if [ "$(basename "$root")" = "$rollback_dir" ]; then root="$(dirname "$root")"; fi
+program=upgrade.sh
+# The release download and its checks: install.sh's own functions, not a copy of them.
+# shellcheck source=SCRIPTDIR/install.sh
+source "$here/install.sh"
+
+# Top-level entries of a release that hold the operator's data: completed, never replaced.
+data_entries=" data backups "
+# How far the files have moved, for stop_hint: "", swapped, restoring or restored.
+stage=""
 # As libs/release-contract names it (imageDigestsFileName); spelled here because bash cannot import it.
 image_digests_file="image-digests.txt"
 # Workspace images are `<registry>/changemaker-<project>` (serviceImagePrefix): IMAGE_TAG retags them.
@@ -71,6 +79,36 @@ installed_signers="$root/$allowed_signers_file"
 require_tools flock
 exec 9<"$root"
 flock -n 9 || fail "another upgrade.sh is running in $root; wait for it to finish"
+# With the lock held, a work directory is one a killed run (kill -9, power loss) left behind.
+rm -rf "$root"/.upgrade.*
+
+# The rollback that works with the files as they are now: scripts/ is in .rollback/ alone for as
+# long as a stopped swap left it there.
+rollback_command() {
+  if [ -f "$root/scripts/upgrade.sh" ]; then
+    echo "bash $root/scripts/upgrade.sh --rollback"
+  else
+    echo "bash $root/$rollback_dir/scripts/upgrade.sh --rollback"
+  fi
+}
+
+# install.sh's stop_hint, for an upgrade: what to do after a signal or an unforeseen failure.
+stop_hint() {
+  case "$stage" in
+    swapped) echo "the new release's files are in place, or some of them, and the previous ones are in $rollback_dir/; $(rollback_command) puts them back" ;;
+    restoring) echo "the previous files are partly back; $(rollback_command) finishes putting them back" ;;
+    restored) echo "the previous files are back but were not started; start them: cd $root && docker compose up -d" ;;
+    *) echo "nothing was changed; run it again" ;;
+  esac
+}
+
+# Signals are ignored while files move, by this shell and the mv and cp it runs: a swap cut
+# half-way leaves VERSION or scripts/ missing. An interrupt lands before the move or after it.
+uninterrupted() {
+  trap '' HUP INT TERM
+  "$@"
+  catch_signals
+}
 
 compose_command() {
   if docker compose version >/dev/null 2>&1; then
@@ -214,6 +252,7 @@ is_data_entry() {
 swap_in_release() {
   local new="$1" entry
   mkdir "$rollback_dir"
+  : >"$rollback_dir/$swap_marker"
   : >"$rollback_dir/$added_list"
   while IFS= read -r entry; do
     if is_data_entry "$entry"; then
@@ -227,15 +266,21 @@ swap_in_release() {
       mv "$new/$entry" "$entry"
     fi
   done < <(ls -A "$new")
+  rm "$rollback_dir/$swap_marker"
 }
 
+# Also finishes a swap or a restore that was stopped half-way: an entry is listed as added before
+# it is moved in, and an entry in .rollback/ goes back whether or not its replacement arrived.
 restore_previous_files() {
   local entry
+  : >"$rollback_dir/$swap_marker"
+  if [ -f "$rollback_dir/$added_list" ]; then
+    while IFS= read -r entry; do
+      [ -n "$entry" ] && rm -rf "${entry:?}"
+    done <"$rollback_dir/$added_list"
+  fi
   while IFS= read -r entry; do
-    [ -n "$entry" ] && rm -rf "${entry:?}"
-  done <"$rollback_dir/$added_list"
-  while IFS= read -r entry; do
-    [ "$entry" = "$added_list" ] && continue
+    [ "$entry" = "$added_list" ] || [ "$entry" = "$swap_marker" ] && continue
     rm -rf "${entry:?}"
     mv "$rollback_dir/$entry" "$entry"
   done < <(ls -A "$rollback_dir")
@@ -254,15 +299,22 @@ start_release() {
 roll_back() {
   [ -d "$rollback_dir" ] || fail "there is no $rollback_dir/ to return to: no upgrade has been made here"
   local from
-  from="$(cat VERSION)"
+  if [ -f "$rollback_dir/$swap_marker" ] || [ ! -f VERSION ]; then
+    from="an upgrade stopped half-way"
+  else
+    from="$(cat VERSION)"
+  fi
   if [ "$dry_run" = true ]; then
-    echo "would return from $from to $(cat "$rollback_dir/VERSION")"
+    echo "would return from $from to $(cat "$rollback_dir/VERSION" 2>/dev/null || cat VERSION)"
     return
   fi
   [ "$restart" = false ] || compose_command >/dev/null
   work="$(mktemp -d "$root/.upgrade.XXXXXX")"
   cleanup_paths+=("$work")
-  restore_previous_files
+  stage=restoring
+  uninterrupted restore_previous_files
+  stage=restored
+  [ -f VERSION ] || fail "the files in $rollback_dir/ are back, but hold no VERSION: this is no release install now; install a release anew (install.sh) and copy .env and data/ over"
   echo "returned from $from to $(cat VERSION)"
   if [ "$restart" = true ]; then
     start_release || fail "$(cat VERSION)'s files are back, but it did not come up: $health_problem; check docker compose ps and docker compose logs"
@@ -287,7 +339,9 @@ upgrade_source_install() {
 roll_back_after() {
   local current="$1" target="$2" problem="$3"
   echo "$target did not come up: $problem; putting $current's files back" >&2
-  restore_previous_files
+  stage=restoring
+  uninterrupted restore_previous_files
+  stage=restored
   if start_release; then
     fail "$target did not come up: $problem; $current is back, running and healthy"
   fi
@@ -332,7 +386,8 @@ upgrade_release_install() {
   fetch_release "$target" "$work"
   [ "$restart" = false ] || back_up_database
   rm -rf "$rollback_dir"
-  swap_in_release "$work/$bundle_name"
+  stage=swapped
+  uninterrupted swap_in_release "$work/$bundle_name"
   echo "files upgraded from $current to $target (the previous files are in $rollback_dir/)"
   added="$(bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
   [ -z "$added" ] || echo "$added"
@@ -349,6 +404,9 @@ upgrade_release_install() {
 
 if [ "$rollback" = true ]; then
   roll_back
+elif [ -f "$rollback_dir/$swap_marker" ] || { [ -d "$rollback_dir" ] && [ ! -f VERSION ] && [ ! -d .git ]; }; then
+  # Starting anew would delete .rollback/, and the previous files in it with it.
+  fail "an upgrade or rollback was stopped half-way here ($rollback_dir/ holds previous files); run $(rollback_command) to put them back, then upgrade again"
 elif [ -d .git ]; then
   upgrade_source_install
 elif [ -f VERSION ]; then

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -364,6 +365,130 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const forced = await upgrade(dir, ['--version', 'v1.0.0', '--force']);
       expect(forced.exitCode).toBe(0);
       expect(await version(dir)).toBe('v1.0.0');
+    });
+  });
+
+  describe('signals and stopped swaps', () => {
+    /** A script in its own process group, as a terminal's Ctrl-C or an ssh hangup reaches it with its children. */
+    const detached = (script: string, args: string[], cwd: string, extra: Record<string, string> = {}) =>
+      execa('bash', [script, ...args], { cwd, env: env(extra), extendEnv: false, reject: false, input: '', detached: true });
+    const signalGroup = (pid: number | undefined, signal: NodeJS.Signals) => pid && process.kill(-pid, signal);
+    async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+      for (let attempt = 0; !(await condition()); attempt++) {
+        if (attempt > 400) throw new Error('the script never got there');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    /** A tool on PATH that runs the real one after writing down that it was called. */
+    async function pausingCurl(): Promise<{ path: string; reached: string }> {
+      const bin = join(place, 'slow-bin');
+      const reached = join(place, 'download-started');
+      await mkdir(bin);
+      const realCurl = (await execa('bash', ['-c', 'command -v curl'])).stdout;
+      // The tarball's download hangs, as on a stalled link: the signal comes meanwhile.
+      await writeFile(join(bin, 'curl'), `#!/bin/bash\ncase "$*" in *.tar.gz*) : >'${reached}'; exec sleep 30 ;; esac\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+      return { path: `${bin}:${stub.path}`, reached };
+    }
+    /** The release's files: what a rollback must put back as they were (.env gains the new release's keys, backups/ its dump). */
+    async function releaseFiles(dir: string): Promise<string> {
+      const kept = join(place, 'release-files');
+      await rm(kept, { recursive: true, force: true });
+      await execa('cp', ['-a', dir, kept]);
+      await rm(join(kept, '.env'), { force: true });
+      return treeHash(kept);
+    }
+
+    it.each([
+      ['SIGINT', 130],
+      ['SIGHUP', 129],
+      ['SIGTERM', 143],
+    ] as const)('install.sh stopped by %s says so in one line, leaves nothing behind and exits %i', async (signal, exitCode) => {
+      const curl = await pausingCurl();
+      const running = detached(installScript, ['--allowed-signers', allowedSigners, '--dir', join(place, 'changemaker-lite')], place, { PATH: curl.path });
+      await waitFor(async () => existsSync(curl.reached));
+      signalGroup(running.pid, signal);
+      const result = await running;
+
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+        exitCode,
+        stderr: `downloading changemaker-lite-v1.1.0.tar.gz...\ninstall.sh: stopped by ${signal}; nothing was installed; run it again`,
+      });
+      expect((await readdir(place)).filter((name) => !['.docker-stub', 'slow-bin', 'download-started'].includes(name))).toEqual([]);
+    });
+
+    it('upgrade.sh stopped before the swap changes nothing and says so', async () => {
+      const dir = await runningInstall();
+      const before = await treeHash(dir);
+      const curl = await pausingCurl();
+      const running = detached(join(dir, 'scripts/upgrade.sh'), ['--no-backup'], dir, { PATH: curl.path });
+      await waitFor(async () => existsSync(curl.reached));
+      signalGroup(running.pid, 'SIGINT');
+      const result = await running;
+
+      expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({ exitCode: 130, last: 'upgrade.sh: stopped by SIGINT; nothing was changed; run it again' });
+      expect(await treeHash(dir)).toBe(before);
+    });
+
+    it('upgrade.sh stopped after the swap names the rollback, which brings the previous release back exactly', async () => {
+      const dir = await runningInstall();
+      const before = await releaseFiles(dir);
+      // Nothing answers /api/health: the upgrade waits, files swapped, until the signal.
+      const running = detached(join(dir, 'scripts/upgrade.sh'), ['--no-backup', '--health-timeout', '60'], dir, { HEALTH_URL: 'http://127.0.0.1:9/api/health' });
+      await waitFor(async () => (await stub.calls()).includes('v1.1.0 compose up -d --remove-orphans'));
+      signalGroup(running.pid, 'SIGTERM');
+      const result = await running;
+
+      const rollback = `bash ${dir}/scripts/upgrade.sh --rollback`;
+      expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+        exitCode: 143,
+        last: `upgrade.sh: stopped by SIGTERM; the new release's files are in place, or some of them, and the previous ones are in .rollback/; ${rollback} puts them back`,
+      });
+      expect(await version(dir)).toBe('v1.1.0');
+      const back = await execa('bash', ['-c', rollback], { cwd: place, env: env(), extendEnv: false, reject: false });
+      expect({ exitCode: back.exitCode, stderr: back.stderr, last: back.stdout.split('\n').at(-1) }).toEqual({ exitCode: 0, stderr: '', last: 'v1.0.0 is running and healthy' });
+      expect(await releaseFiles(dir)).toBe(before);
+    });
+
+    it('a signal while the files move does not cut the swap half-way', async () => {
+      const dir = await runningInstall();
+      const bin = join(place, 'signalling-bin');
+      await mkdir(bin);
+      const realMv = (await execa('bash', ['-c', 'command -v mv'])).stdout;
+      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = 'VERSION .rollback/VERSION' ]; then kill -TERM $PPID; fi\n`, { mode: 0o755 });
+      const result = await upgrade(dir, ['--no-backup', '--no-restart'], { PATH: `${bin}:${stub.path}` });
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      expect(await version(dir)).toBe('v1.1.0');
+      expect(existsSync(join(dir, '.rollback/.swap-in-progress'))).toBe(false);
+    });
+
+    // Signals are held off while the files move; power loss or kill -9 is not. A mv on PATH kills the upgrade right after moving one entry away.
+    it.each([
+      ['VERSION', `scripts/upgrade.sh`],
+      ['scripts', `.rollback/scripts/upgrade.sh`],
+    ])('upgrade.sh killed right after moving %s away: the next run names the rollback, which restores the previous release exactly', async (entry, rollbackScript) => {
+      const dir = await runningInstall();
+      const before = await releaseFiles(dir);
+      const bin = join(place, 'killing-bin');
+      await mkdir(bin);
+      const realMv = (await execa('bash', ['-c', 'command -v mv'])).stdout;
+      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = '${entry} .rollback/${entry}' ]; then kill -KILL $PPID; fi\n`, { mode: 0o755 });
+
+      const killed = await upgrade(dir, ['--no-backup', '--no-restart'], { PATH: `${bin}:${stub.path}` });
+      expect(killed.signal).toBe('SIGKILL');
+      expect(existsSync(join(dir, entry))).toBe(false);
+
+      const rollback = `bash ${dir}/${rollbackScript} --rollback`;
+      const again = await execa('bash', [join(dir, rollbackScript)], { cwd: dir, env: env(), extendEnv: false, reject: false });
+      expect({ exitCode: again.exitCode, stderr: again.stderr }).toEqual({
+        exitCode: 1,
+        stderr: `upgrade.sh: an upgrade or rollback was stopped half-way here (.rollback/ holds previous files); run ${rollback} to put them back, then upgrade again`,
+      });
+      const back = await execa('bash', ['-c', rollback], { cwd: place, env: env(), extendEnv: false, reject: false });
+      expect({ exitCode: back.exitCode, stderr: back.stderr }).toEqual({ exitCode: 0, stderr: '' });
+      expect(back.stdout.split('\n')).toEqual(expect.arrayContaining(['returned from an upgrade stopped half-way to v1.0.0', 'v1.0.0 is running and healthy']));
+      expect(await releaseFiles(dir)).toBe(before);
+      expect((await upgrade(dir, ['--no-backup'])).exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.1.0');
     });
   });
 
