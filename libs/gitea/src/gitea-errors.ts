@@ -51,17 +51,6 @@ export class RepositoryNotFoundError extends GiteaError {
   }
 }
 
-/** 404 on create with a target: Gitea knows neither the tag nor the commit to create it from. */
-export class ReleaseTargetNotFoundError extends GiteaError {
-  override readonly name = 'ReleaseTargetNotFoundError';
-  constructor(repo: string, target: string) {
-    super(
-      `Gitea answered 404 creating the release: ${repo} has no commit ${target} to create the tag from. ` +
-        'Push the release commit and tag first (git push --follow-tags), and check GITEA_URL and GITEA_REPO.',
-    );
-  }
-}
-
 export class AttachmentTooLargeError extends GiteaError {
   override readonly name = 'AttachmentTooLargeError';
   constructor(assetName: string, size: number) {
@@ -102,7 +91,7 @@ export class GiteaRequestError extends GiteaError {
     readonly status: number,
     method: string,
     path: string,
-    giteaMessage: string,
+    readonly giteaMessage: string,
   ) {
     super(`${method} ${path} failed with ${status}${giteaMessage ? `: ${giteaMessage}` : ''}`);
   }

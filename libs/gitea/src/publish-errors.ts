@@ -20,6 +20,22 @@ export class ReleaseExistsError extends PublishError {
   }
 }
 
+/**
+ * Gitea answered 500 to the PATCH that publishes. Production Gitea names no cause to non-admins;
+ * the one a publish can cause is a release whose tag Gitea must create from a commit it lacks.
+ */
+export class PublishRefusedError extends PublishError {
+  override readonly name = 'PublishRefusedError';
+  constructor(tag: string, target: string | undefined, giteaMessage: string) {
+    super(
+      `Gitea answered 500 to publishing ${tag}${giteaMessage ? ` (${giteaMessage})` : ''}. Gitea creates the tag ${tag} ` +
+        `from ${target ? `commit ${target}` : 'the default branch'} when it publishes: if neither is on Gitea yet, push them ` +
+        `(pushing ${tag} also publishes this draft as it stands, its assets verified and its notes set), then re-run; ` +
+        'otherwise Gitea\'s log says why. The draft and its assets stay.',
+    );
+  }
+}
+
 /** An uploaded asset kept coming back different from what was sent, or went missing. */
 export class AssetVerificationError extends PublishError {
   override readonly name = 'AssetVerificationError';

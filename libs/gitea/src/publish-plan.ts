@@ -42,9 +42,10 @@ export function planPublish(repo: string, request: PublishRequest, existing: Rel
   // Calls on a release that exists show its id; a release still to be created shows {id}.
   const releasePath = `${releasesPath(repo)}/${existing.id}`;
   if (request.replace) return { kind: 'replace', existing, steps: planReplacement(releasePath, request, existing) };
-  if (!existing.draft) throw new ReleaseExistsError(request.tag, existing.html_url);
+  const ours = isStampedBy(existing.body, request.publisherId);
+  if (!existing.draft && !ours) throw new ReleaseExistsError(request.tag, existing.html_url);
   // Someone else's draft, in progress or abandoned: the same answer a racing POST gets.
-  if (!isStampedBy(existing.body, request.publisherId)) throw new ReleaseConflictError(request.tag, existing.html_url);
+  if (!ours) throw new ReleaseConflictError(request.tag, existing.html_url);
   return { kind: 'resume', existing, steps: planResumption(releasePath, request, existing) };
 }
 
@@ -59,7 +60,10 @@ function planNewRelease(repo: string, request: PublishRequest): ReleaseStep[] {
   ];
 }
 
-/** Our own draft from a run that stopped: keep what arrived whole, upload the rest. */
+/**
+ * Our own draft from a run that stopped: keep what arrived whole, upload the rest. Pushing its tag
+ * may have published it meanwhile (Gitea does), stamp and all: it is finished the same way.
+ */
 function planResumption(releasePath: string, request: PublishRequest, draft: Release): ReleaseStep[] {
   const uploads = uploadsUnderTheirOwnNames(request);
   const arrived = (upload: PlannedUpload) =>
@@ -68,7 +72,7 @@ function planResumption(releasePath: string, request: PublishRequest, draft: Rel
     (remote) => !request.assets.some((asset) => asset.name === remote.name && asset.size === remote.size),
   );
   return [
-    useExistingStep(draft, 'finish our own draft, left by an earlier run'),
+    useExistingStep(draft, draft.draft ? 'finish our own draft, left by an earlier run' : 'finish our own release, published by the push of its tag'),
     ...stale.map((remote) => deleteAssetStep(releasePath, remote, 'left incomplete or unknown by an earlier run')),
     ...uploads.map((upload) => (arrived(upload) ? keepStep(upload.asset) : uploadStep(releasePath, upload))),
     verifyStep(releasePath, uploads),

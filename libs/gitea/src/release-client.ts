@@ -9,7 +9,6 @@ import {
   InvalidSettingError,
   PermissionDeniedError,
   ReleaseConflictError,
-  ReleaseTargetNotFoundError,
   RepositoryNotFoundError,
   TokenRequiredError,
   UnknownTokenError,
@@ -127,10 +126,7 @@ export class ReleaseClient {
       method: 'POST',
       path: `${this.repoPath()}/releases`,
       json: option,
-      onNotFound: () =>
-        option.target_commitish
-          ? new ReleaseTargetNotFoundError(this.repo, option.target_commitish)
-          : new RepositoryNotFoundError(this.giteaUrl, this.repo),
+      onNotFound: () => new RepositoryNotFoundError(this.giteaUrl, this.repo),
       on409: () => new ReleaseConflictError(option.tag_name),
     });
     return parseJson(answer) as Release;

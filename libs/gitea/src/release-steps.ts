@@ -1,6 +1,6 @@
-import { ReleaseConflictError } from './gitea-errors';
+import { GiteaRequestError, ReleaseConflictError } from './gitea-errors';
 import type { LocalAsset } from './local-assets';
-import { AssetVerificationError } from './publish-errors';
+import { AssetVerificationError, PublishRefusedError } from './publish-errors';
 import type { PublishRequest } from './publish-request';
 import { isStampedBy, stampFor } from './publisher-identity';
 import type { ReleaseClient } from './release-client';
@@ -139,14 +139,29 @@ export function finalizeStep(releasePath: string, request: PublishRequest, repla
     call: `PATCH ${releasePath}`,
     summary: replacing ? `update the notes and title last, and ${what}` : `one PATCH: set the notes and ${what}`,
     run: async (context) => {
-      context.release = await context.client.editRelease(releaseOf(context).id, {
-        name: request.title,
-        body: request.draft ? `${request.notes}\n\n${stampFor(request.publisherId)}` : request.notes,
-        draft: request.draft,
-        prerelease: request.prerelease,
-      });
+      try {
+        context.release = await context.client.editRelease(releaseOf(context).id, {
+          name: request.title,
+          body: request.draft ? draftNotes(request) : request.notes,
+          draft: request.draft,
+          prerelease: request.prerelease,
+        });
+      } catch (error) {
+        if (!request.draft && error instanceof GiteaRequestError && error.status === 500) {
+          throw new PublishRefusedError(request.tag, request.target, error.giteaMessage);
+        }
+        throw error;
+      }
     },
   };
+}
+
+/**
+ * A draft carries its final title and notes from the start, with our stamp: Gitea publishes a draft
+ * as it stands when its tag is pushed (services/repository/push.go pushUpdateAddTags).
+ */
+function draftNotes(request: PublishRequest): string {
+  return `${request.notes}\n\n${stampFor(request.publisherId)}`;
 }
 
 export function releasesPath(repo: string): string {
@@ -163,7 +178,7 @@ async function createOrAdoptOwnDraft({ client, request }: StepContext): Promise<
       tag_name: request.tag,
       target_commitish: request.target,
       name: request.title,
-      body: stampFor(request.publisherId),
+      body: draftNotes(request),
       draft: true,
       prerelease: request.prerelease,
     });

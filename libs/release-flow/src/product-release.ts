@@ -12,6 +12,7 @@ import {
   finalizeStep,
   findReleaseForPlan,
   generatedNotes,
+  isStampedBy,
   planPublish,
   publisherIdentity,
   releasesPath,
@@ -225,19 +226,23 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
     release.existing = existing;
     if (assumed) release.notices.push(assumed);
     if (!release.giteaToken && release.dryRun) release.notices.push('no GITEA_REGISTRY_API_TOKEN: drafts are invisible without one, so a draft left by an earlier run would be resumed, not created');
-    if (release.existing && !release.existing.draft) {
-      if (!hasTheseAssets(release.existing, request.assets)) throw new ReleasePublishedOtherwiseError(release.tag, release.existing.html_url);
+    if (existing && !existing.draft && !isStampedBy(existing.body, request.publisherId)) {
+      if (!hasTheseAssets(existing, request.assets)) throw new ReleasePublishedOtherwiseError(release.tag, existing.html_url);
       release.alreadyPublished = true;
       return;
     }
-    release.publishPlan = planPublish(release.gitea.repo, request, release.existing);
+    // Still stamped yet public: Gitea published our draft as it stood when the tag was pushed. It is
+    // finished in public, never made a draft again.
+    release.publishPlan = planPublish(release.gitea.repo, existing && !existing.draft ? { ...request, draft: false } : request, existing);
   },
   describe: ({ existing, alreadyPublished, tag }) => [
     alreadyPublished
       ? `${tag} is already published with exactly these assets: ${existing?.html_url}`
-      : existing
+      : existing?.draft
         ? `our own draft for ${tag} from an earlier run: ${existing.html_url}`
-        : `no release for ${tag} yet`,
+        : existing
+          ? `our own release for ${tag}, published by the push of its tag before an earlier run finished it: ${existing.html_url}`
+          : `no release for ${tag} yet`,
   ],
 };
 

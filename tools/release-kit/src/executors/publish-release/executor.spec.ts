@@ -130,11 +130,11 @@ describe('publish-release executor', () => {
     expect(JSON.stringify(gitea.releases())).toBe(before);
   });
 
-  it('a publishing PATCH that keeps failing leaves an invisible draft; a re-run finds it on a later page and finishes it', async () => {
+  it('a publishing PATCH that keeps failing leaves an invisible draft; a re-run finds it among many releases and finishes it', async () => {
     for (let i = 0; i < 7; i += 1) gitea.addRelease({ tagName: `v0.${i}.0` });
     gitea.faults.failPublishingPatch(Infinity);
     expect(await run()).toEqual({ success: false });
-    expect(output()).toMatch(/PATCH \/api\/v1\/repos\/admin\/changemaker\.lite\/releases\/\d+ failed with 500/);
+    expect(output()).toMatch(new RegExp(`Gitea answered 500 to publishing ${tag.replace(/\./g, '\\.')}\\. .*The draft and its assets stay`));
     expect(releasesAt(tag)[0]?.draft).toBe(true);
     await expectInvisibleToUsers();
     gitea.faults.reset();
@@ -315,13 +315,23 @@ describe('publish-release executor', () => {
     expect(output()).toMatch(/admin\/changemaker\.typo not found.*check GITEA_URL and GITEA_REPO/);
   });
 
-  it('explains a release commit that Gitea does not have yet (404 on create)', async () => {
+  it('explains a release commit that Gitea does not have yet: the draft is made, publishing it answers 500', async () => {
     await gitea.stop();
     gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, commits: ['b'.repeat(40)] });
     process.env['GITEA_URL'] = gitea.url;
     expect(await run()).toEqual({ success: false });
-    expect(output()).toMatch(new RegExp(`no commit ${'a'.repeat(40)} to create the tag from.*git push --follow-tags`));
-    expect(gitea.releases()).toEqual([]);
+    expect(output()).toMatch(new RegExp(`Gitea creates the tag ${tag.replace(/\./g, '\\.')} from commit ${'a'.repeat(40)} when it publishes: if neither is on Gitea yet, push them`));
+    expect(releasesAt(tag).map((release) => [release.draft, release.attachments.length])).toEqual([[true, 4]]);
+    expect(releasesAt(tag)[0]?.note).toContain('<!-- publish-release draft');
+    await expectInvisibleToUsers();
+
+    // The user pushes the tag, as the error says: Gitea publishes the draft as it stands. A re-run finishes it.
+    const draft = releasesAt(tag)[0]!;
+    draft.draft = false;
+    expect(await run()).toEqual({ success: true });
+    expect(output()).toContain('finish our own release, published by the push of its tag');
+    expect(releasesAt(tag).map((release) => [release.id, release.draft, release.attachments.length])).toEqual([[draft.id, false, 4]]);
+    expect(releasesAt(tag)[0]?.note).not.toContain('publish-release draft');
   });
 
   it('explains an asset over the attachment limit (413) and leaves nothing visible', async () => {

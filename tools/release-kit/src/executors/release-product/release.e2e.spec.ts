@@ -174,20 +174,28 @@ describe('nx release', () => {
     for (const service of ['media-api', 'admin', 'nginx']) expect(await digestOf(`changemaker-${service}`, 'v1.2.1')).toBe(v1[service]);
   }, 300_000);
 
-  it('Gitea answering 500 on the publishing PATCH leaves only an invisible draft; nx release publish finishes that same draft', async () => {
+  it('Gitea answering 500 on the publishing PATCH: the push of the tag has already published the draft, complete; nx release publish finishes its notes', async () => {
     await writeFile(join(rehearsal.workspace.root, 'docker/.env.example'), `${await readFile(join(rehearsal.workspace.root, 'docker/.env.example'), 'utf8')}# another note\n`);
     await rehearsal.workspace.commitAll('fix(docker): another note for operators');
     rehearsal.gitea.faults.failPublishingPatch(20);
     const failed = await rehearsal.nx(['release', '--yes']);
     expect(failed.exitCode).not.toBe(0);
-    expect(published('v1.2.2').map((release) => release.draft)).toEqual([true]);
-    const draftId = published('v1.2.2')[0]?.id;
+    expect(failed.all).toContain('Gitea answered 500 to publishing v1.2.2');
+    // Gitea publishes a draft as it stands when its tag is pushed: every asset was verified and the
+    // notes were set before the push, so what became public is the whole release.
+    const [public122] = published('v1.2.2');
+    expect(public122?.draft).toBe(false);
+    expect(public122?.attachments.map((asset) => asset.name).sort()).toEqual(['SHA256SUMS', 'SHA256SUMS.sig', 'changemaker-lite-latest.tar.gz', 'changemaker-lite-v1.2.2.tar.gz', 'release-manifest.json']);
+    expect(public122?.note).toContain('another note for operators');
+    expect(public122?.note).toContain('<!-- publish-release draft');
 
     rehearsal.gitea.faults.reset();
     const finished = await rehearsal.nx(['release', 'publish']);
     expect(finished.exitCode).toBe(0);
     expect(finished.all).toContain('keep changemaker-lite-v1.2.2.tar.gz');
-    expect(published('v1.2.2').map((release) => [release.id, release.draft])).toEqual([[draftId, false]]);
+    expect(published('v1.2.2').map((release) => [release.id, release.draft])).toEqual([[public122?.id, false]]);
+    expect(published('v1.2.2')[0]?.note).toContain('another note for operators');
+    expect(published('v1.2.2')[0]?.note).not.toContain('publish-release draft');
   }, 300_000);
 
   it('refuses to touch a tag already published with other assets, saying how to go on', async () => {
