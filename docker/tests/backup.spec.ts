@@ -137,7 +137,7 @@ describe('a signal stops it with one line, the signal\'s exit status, and no par
   }
   async function expectStopped(run: ResultPromise, signal: string, status: number) {
     const result = await run;
-    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+    expect({ exitCode: result.exitCode, last: String(result.stderr).split('\n').at(-1) }).toEqual({
       exitCode: status,
       last: `backup.sh: stopped by ${signal}; no backup was written and no partial archive is left; run it again`,
     });
@@ -186,7 +186,7 @@ describe('a signal stops it with one line, the signal\'s exit status, and no par
     process.kill(-run.pid!, 'SIGTERM');
     const result = await run;
     const [archive] = await archives();
-    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+    expect({ exitCode: result.exitCode, last: String(result.stderr).split('\n').at(-1) }).toEqual({
       exitCode: 143,
       last: `backup.sh: stopped by SIGTERM after writing backups/${archive}, before removing the backups beyond --keep 7; run it again to remove them`,
     });
