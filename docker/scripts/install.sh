@@ -399,8 +399,11 @@ install_main() {
     esac
   done
   require_gitea_settings
-  require_tools curl tar sha256sum awk
+  require_tools curl tar sha256sum awk realpath
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
+  # A symlink is followed first: the release takes the place of the directory it names, and is
+  # unpacked beside that directory, so that the last step is a rename on one filesystem.
+  dir="$(realpath -m -- "$dir")"
   if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi
   [ -z "$(ls -A "$dir" 2>/dev/null)" ] || fail "$dir is not empty; choose another --dir"
   # Beside the target, so the unpacked release is renamed into place, never copied half-way; a
@@ -418,8 +421,12 @@ install_main() {
     return
   fi
   fetch_release "$tag" "$work"
-  rmdir "$dir" 2>/dev/null || true
-  mv "$work/$bundle_name" "$dir"
+  if [ -d "$dir" ]; then
+    rmdir "$dir" 2>/dev/null ||
+      fail "$dir is an empty directory that cannot be replaced (a mount point?); nothing was installed; pass a path inside it, e.g. --dir $dir/$bundle_name"
+  fi
+  # -T: never into a directory of that name, which would put the release one level down.
+  mv -T "$work/$bundle_name" "$dir"
   installed_into="$dir"
   echo "installed $tag into $dir"
   if [ "$configure" = true ]; then

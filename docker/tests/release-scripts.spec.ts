@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -194,6 +194,17 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     const result = await install(['--version', tag, '--dir', dir, '--no-config']);
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: `downloading changemaker-lite-${tag}.tar.gz...` });
     expect(await version(dir)).toBe(tag);
+  });
+
+  it('--dir naming a symlink to an empty directory installs into that directory and says where', async () => {
+    const target = join(place, 'volume');
+    await mkdir(target);
+    await symlink(target, join(place, 'link'));
+    const result = await install(['--version', 'v1.0.0', '--dir', join(place, 'link'), '--no-config']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.0.0.tar.gz...' });
+    expect(result.stdout.split('\n')[0]).toBe(`installed v1.0.0 into ${target}`);
+    expect(await version(target)).toBe('v1.0.0');
+    expect((await readdir(place)).sort()).toEqual(['link', 'volume']);
   });
 
   it('dry runs say what they would do, download nothing and change nothing', async () => {
