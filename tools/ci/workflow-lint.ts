@@ -14,6 +14,7 @@ export function lintWorkflow(file: WorkflowFile, workspace: WorkspaceCommands): 
     ...structureFindings(file.workflow),
     ...expressionFindings(file.workflow),
     ...secretExposureFindings(file.workflow),
+    ...persistedTokenFindings(file.workflow),
     ...missingCommandFindings(file.workflow, workspace),
   ].map((finding) => `${file.path} ${finding}`);
 }
@@ -143,6 +144,21 @@ function secretExposureFindings(workflow: Workflow): string[] {
     }
     return findings;
   });
+}
+
+/**
+ * actions/checkout writes the token it is given into .git/config for every later step, where any
+ * program (npm ci's install scripts too) can read it, unless told not to.
+ */
+function persistedTokenFindings(workflow: Workflow): string[] {
+  return Object.entries(workflow.jobs ?? {}).flatMap(([jobId, job]) =>
+    (Array.isArray(job.steps) ? job.steps : []).flatMap((step, index) => {
+      const given = isRecord(step) && /^actions\/checkout@/.test(String(step.uses)) && isRecord(step.with) ? step.with : undefined;
+      const secretToken = typeof given?.['token'] === 'string' && /\bsecrets\./.test(given['token']);
+      if (!secretToken || given?.['persist-credentials'] === false) return [];
+      return [`jobs.${jobId}.steps[${index}]: actions/checkout keeps its secret token in .git/config for every later step; set persist-credentials: false and give git the token only where it pushes`];
+    }),
+  );
 }
 
 function isEmptinessTest(script: string, use: string): boolean {

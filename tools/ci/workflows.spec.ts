@@ -1,3 +1,5 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { findStep, parseWorkflow, readWorkflows, type WorkflowFile } from './workflow-file';
@@ -56,12 +58,28 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     expect(Object.keys(release.workflow.on as object)).toEqual(['workflow_dispatch']);
     const checkout = release.workflow.jobs?.release.steps?.[0];
     expect(checkout?.uses).toMatch(/^actions\/checkout@/);
-    expect(checkout?.with).toMatchObject({ 'fetch-depth': 0, token: '${{ secrets.RELEASE_TOKEN || gitea.token }}' });
+    expect(checkout?.with).toMatchObject({ 'fetch-depth': 0, token: '${{ secrets.RELEASE_TOKEN || gitea.token }}', 'persist-credentials': false });
     const step = findStep(release, 'release', 'release');
     expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --yes');
     expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --dry-run --yes');
     expect(step.env).toMatchObject({ GITEA_REGISTRY_API_TOKEN: '${{ secrets.RELEASE_TOKEN }}', SPECIFIER: '${{ inputs.specifier }}' });
     expect(release.workflow.env).toMatchObject({ GITEA_URL: '${{ gitea.server_url }}', GITEA_REPO: '${{ gitea.repository }}' });
+  });
+
+  it('let git push with RELEASE_TOKEN from the release step\'s environment only: nothing in .git/config holds it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cm-release-credentials-'));
+    try {
+      await execa('git', ['init', '-q', dir]);
+      const setup = file('release.yml').workflow.jobs?.release.steps?.find((step) => /credential\.helper/.test(step.run ?? ''))?.run ?? '';
+      await execa('bash', ['-eo', 'pipefail', '-c', setup], { cwd: dir });
+      const fill = (env: Record<string, string>) =>
+        execa('git', ['credential', 'fill'], { cwd: dir, input: 'protocol=https\nhost=gitea.example.invalid\n\n', env: { ...env, GIT_TERMINAL_PROMPT: '0', PATH: process.env['PATH'] ?? '' }, extendEnv: false, reject: false });
+      expect((await fill({ GITEA_REGISTRY_API_TOKEN: 'tok-release-5e1f' })).stdout).toContain('password=tok-release-5e1f');
+      expect((await fill({})).exitCode).not.toBe(0);
+      expect(await readFile(join(dir, '.git/config'), 'utf8')).not.toContain('tok-release-5e1f');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop with one line saying what to set when a setting or secret is missing, without printing a value', async () => {
@@ -110,6 +128,7 @@ describe('lintWorkflow', () => {
     ['an unknown target', workflowRunning('npx nx affected -t docker-pushh'), /no project has a target "docker-pushh"/],
     ['a project without the target', workflowRunning('npx nx run admin:docker-push'), /project "admin" has no target "docker-push"/],
     ['an unknown nx release option', workflowRunning('npx nx release --dryrun'), /nx release has no option --dryrun/],
+    ['a checkout that leaves its secret token in .git/config', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: { token: "${{ secrets.T }}" }\n', /persist-credentials: false/],
     ['a tool the runner may lack', workflowRunning('docker login -u bot gitea.example.org'), /"docker" is not a command/],
   ])('finds %s', (_name, text, finding) => {
     expect(lint(text)).toContainEqual(expect.stringMatching(finding));
