@@ -4,7 +4,7 @@ import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts,
 import { signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
-import { workspaceServicesOf } from '../../release/workspace-services';
+import { releaseRequestOf } from './release-request';
 
 /** publish-release's own options: its dependsOn (params: forward) passes them on to this task. */
 const publishReleaseOptions = ['inputDir', 'notesFile', 'replace', 'draft', 'prerelease', 'retries', 'retryDelay'] as const;
@@ -17,21 +17,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
     return { success: false };
   }
   try {
-    const plan = await planRelease({
-      workspaceRoot: context.root,
-      tag: String(options.tag ?? ''),
-      fileList: {
-        sourceRoot: options.sourceRoot,
-        bundleRoot: options.bundleRoot,
-        sources: options.sources,
-        renames: options.renames ?? {},
-        emptyDirectories: options.emptyDirectories ?? [],
-      },
-      composeFile: options.composeFile,
-      mirrorManifest: options.mirrorManifest,
-      serviceNames: workspaceServicesOf(context),
-      env: process.env,
-    });
+    const plan = await planRelease(releaseRequestOf(options, context, String(options.tag ?? '')));
     console.log(contentsReport(plan));
     const signingKey = plan.signingKey;
     console.log(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');

@@ -8,7 +8,10 @@ import {
   type PublishReport,
   type ReleaseStep,
 } from '@changemaker/gitea';
-import { publishRequestFromOptions } from './publish-request-from-options';
+import { buildReleaseArtifacts, BundleError, planRelease } from '@changemaker/release-bundle';
+import type { PackageReleaseOptions } from '../package-release/schema';
+import { releaseRequestOf } from '../package-release/release-request';
+import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
 
 const defaultGiteaUrl = 'https://gitea.bnkops.com';
@@ -28,7 +31,12 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       );
       return { success: false };
     }
-    const request = await publishRequestFromOptions(options, context.root);
+    const packaging = options.dryRun ? packagingOf(context) : undefined;
+    const planned = packaging
+      ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, context, tag))))
+      : undefined;
+    if (planned?.notice) print(`note: ${planned.notice}`);
+    const request = planned?.request ?? (await publishRequestFromOptions(options, context.root));
     const client = new ReleaseClient({
       giteaUrl: process.env['GITEA_URL'] || defaultGiteaUrl,
       repo: process.env['GITEA_REPO'] || defaultRepo,
@@ -46,13 +54,29 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
     if (options.json) print(JSON.stringify(report, null, 2), 'out');
     return { success: true };
   } catch (error) {
-    if (error instanceof GiteaError || error instanceof PublishError) {
+    if (error instanceof GiteaError || error instanceof PublishError || error instanceof BundleError) {
       print(error.message, 'err');
       if (options.json) print(JSON.stringify({ error: { kind: error.name, message: error.message } }, null, 2), 'out');
       return { success: false };
     }
     throw error;
   }
+}
+
+/**
+ * The package-release target this target depends on, whose dry run writes nothing: a dry run of
+ * publish-release plans with the files it would write (built in memory), not with whatever the
+ * input directory holds. Undefined when there is none: the input directory is then read as is.
+ */
+function packagingOf(context: ExecutorContext): PackageReleaseOptions | undefined {
+  const project = context.projectsConfigurations?.projects[context.projectName ?? ''];
+  const dependencies = project?.targets?.[context.targetName ?? '']?.dependsOn ?? [];
+  for (const dependency of dependencies) {
+    const name = typeof dependency === 'string' ? (dependency.startsWith('^') ? undefined : dependency) : dependency.dependencies || dependency.projects ? undefined : dependency.target;
+    const target = name ? project?.targets?.[name] : undefined;
+    if (target?.executor === '@changemaker/release-kit:package-release' && target.options?.sources) return target.options as PackageReleaseOptions;
+  }
+  return undefined;
 }
 
 function describeStep(step: ReleaseStep, index: number, total: number): string {

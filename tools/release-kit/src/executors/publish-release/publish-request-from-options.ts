@@ -11,6 +11,8 @@ import {
   type ManifestSummary,
   type PublishRequest,
 } from '@changemaker/gitea';
+import { sha256Hex } from '@changemaker/oci';
+import type { ReleaseArtifacts } from '@changemaker/release-bundle';
 import type { PublishReleaseOptions } from './schema';
 
 /** Turns the executor's options and the files on disk into what the library publishes. */
@@ -37,6 +39,44 @@ export async function publishRequestFromOptions(options: PublishReleaseOptions, 
     replace: options.replace ?? false,
     publisherId: publisherIdentity(hostname(), await realpath(inputDir), checksums),
   };
+}
+
+/**
+ * A dry run's request: the release files as package-release would write them now for the tag,
+ * built in memory by `packageFor` (package-release's own dry run writes nothing), so that the plan
+ * works on a fresh clone and never uses files in the input directory left by another commit or
+ * tag. `notice` says when the input directory holds other files than these.
+ */
+export async function plannedPublishRequest(
+  options: PublishReleaseOptions,
+  workspaceRoot: string,
+  packageFor: (tag: string) => Promise<ReleaseArtifacts>,
+): Promise<{ request: PublishRequest; notice?: string }> {
+  const inputDir = resolve(workspaceRoot, options.inputDir ?? 'dist/release');
+  const onDisk = await readManifest(inputDir).catch(() => undefined);
+  const tag = options.tag !== undefined ? String(options.tag) : onDisk?.tag;
+  if (!tag) throw new ReleaseInputError(`No --tag given and nothing packaged in ${inputDir}: pass --tag vX.Y.Z.`);
+  const artifacts = await packageFor(tag);
+  // Where package-release would write them: a real run uploads them from there.
+  const assets = artifacts.files.map(({ name, content }) => ({ name, path: join(inputDir, name), size: content.length, sha256: sha256Hex(content) }));
+  const checksums = artifacts.files.find((file) => file.name === checksumFileName)?.content.toString('utf8') ?? '';
+  const packaged = await readFile(join(inputDir, checksumFileName), 'utf8').catch(() => undefined);
+  const notice =
+    packaged !== undefined && packaged !== checksums
+      ? `${inputDir} holds other release files (${onDisk?.tag ?? 'no release-manifest.json'}${onDisk?.commit ? ` from commit ${onDisk.commit.slice(0, 12)}` : ''}) than package-release would write now for ${tag}${artifacts.manifest.commit ? ` at ${artifacts.manifest.commit.slice(0, 12)}` : ''}: planned with the files it would write, which a real run packages first`
+      : undefined;
+  const request: PublishRequest = {
+    tag,
+    title: tag,
+    notes: await releaseNotes(options, workspaceRoot, tag, assets, artifacts.manifest),
+    target: artifacts.manifest.commit || undefined,
+    assets,
+    draft: options.draft ?? false,
+    prerelease: options.prerelease ?? false,
+    replace: options.replace ?? false,
+    publisherId: publisherIdentity(hostname(), await realpath(inputDir).catch(() => inputDir), checksums),
+  };
+  return { request, ...(notice ? { notice } : {}) };
 }
 
 async function releaseNotes(

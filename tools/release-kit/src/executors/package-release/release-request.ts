@@ -1,0 +1,23 @@
+import type { ExecutorContext } from '@nx/devkit';
+import type { ReleaseRequest } from '@changemaker/release-bundle';
+import { workspaceServicesOf } from '../../release/workspace-services';
+import type { PackageReleaseOptions } from './schema';
+
+/** What package-release packages for `tag`, from its options: publish-release's dry run plans from the same. */
+export function releaseRequestOf(options: Pick<PackageReleaseOptions, 'sourceRoot' | 'bundleRoot' | 'sources' | 'renames' | 'emptyDirectories' | 'composeFile' | 'mirrorManifest'>, context: ExecutorContext, tag: string): ReleaseRequest {
+  return {
+    workspaceRoot: context.root,
+    tag,
+    fileList: {
+      sourceRoot: options.sourceRoot ?? 'docker',
+      bundleRoot: options.bundleRoot ?? 'changemaker-lite',
+      sources: options.sources,
+      renames: options.renames ?? {},
+      emptyDirectories: options.emptyDirectories ?? [],
+    },
+    composeFile: options.composeFile ?? 'docker-compose.yml',
+    mirrorManifest: options.mirrorManifest ?? 'docker/mirror-images.json',
+    serviceNames: workspaceServicesOf(context),
+    env: process.env,
+  };
+}
