@@ -10,6 +10,8 @@ set -euo pipefail
 umask 077
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=SCRIPTDIR/env-file.sh
+source "$root/scripts/env-file.sh"
 keep=7
 dry_run=false
 
@@ -56,28 +58,6 @@ while [ "$#" -gt 0 ]; do
     *) fail "unknown option $1; see --help" ;;
   esac
 done
-
-# The value docker compose gives KEY in the compose file: the environment's, else .env's, else
-# $2. .env is read, not sourced: as shell, `KEY=two words` would run `words`, and quotes and
-# comments would be read differently from compose. As compose reads it: the last assignment wins,
-# `export ` may lead, matching surrounding quotes are removed, and an unquoted value ends at ` #`.
-compose_value() {
-  local key="$1" fallback="$2" line value="" pattern
-  if [ -n "${!key:-}" ]; then printf '%s' "${!key}"; return; fi
-  pattern="^[[:space:]]*(export[[:space:]]+)?${key}[[:space:]]*=[[:space:]]*(.*)$"
-  while IFS= read -r line || [ -n "$line" ]; do
-    line="${line%$'\r'}"
-    [[ "$line" =~ $pattern ]] || continue
-    value="${BASH_REMATCH[2]}"
-    if [[ "$value" =~ ^\"(.*)\"[[:space:]]*(#.*)?$ || "$value" =~ ^\'(.*)\'[[:space:]]*(#.*)?$ ]]; then
-      value="${BASH_REMATCH[1]}"
-    else
-      value="${value%%[[:space:]]#*}"
-      value="${value%"${value##*[![:space:]]}"}"
-    fi
-  done <.env
-  printf '%s' "${value:-$fallback}"
-}
 
 cd "$root"
 [ -f .env ] || fail "$root/.env is missing; run config.sh first"

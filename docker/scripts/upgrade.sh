@@ -32,6 +32,8 @@ program=upgrade.sh
 # The release download and its checks: install.sh's own functions, not a copy of them.
 # shellcheck source=SCRIPTDIR/install.sh
 source "$here/install.sh"
+# shellcheck source=SCRIPTDIR/env-file.sh
+source "$here/env-file.sh"
 
 # Top-level entries of a release that hold the operator's data: completed, never replaced.
 data_entries=" data backups "
@@ -128,10 +130,6 @@ compose() {
   "${command[@]}" "$@"
 }
 
-# The last value .env gives a key; empty when it gives none.
-env_value() {
-  sed -n "s/^$1=//p" .env 2>/dev/null | tail -n 1
-}
 
 # One line per container of the project: `<service> <status> <health> <restart count>`, health
 # `none` for a service without a healthcheck.
@@ -145,7 +143,7 @@ service_states() {
 
 # Whether /api/health answers {"status":"ok"} (in whatever whitespace).
 api_reports_ok() {
-  local url="${HEALTH_URL:-http://127.0.0.1:$(env_value API_PORT | grep . || echo 4000)/api/health}" answer="$work/health.json"
+  local url="${HEALTH_URL:-http://127.0.0.1:$(compose_value API_PORT 4000)/api/health}" answer="$work/health.json"
   curl -sS --max-time 5 -o "$answer" "$url" 2>/dev/null || return 1
   [ "$(json_flatten "$answer" 2>/dev/null | flat_value /dev/stdin status)" = ok ]
 }
@@ -206,12 +204,12 @@ check_image_digests() {
     echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
     return 0
   fi
-  overridden="$(env_value IMAGE_TAG)"
+  overridden="$(compose_value IMAGE_TAG "")"
   images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
   while read -r service reference digest; do
     [ -n "$service" ] || continue
     if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
-      echo "$service: IMAGE_TAG=$overridden in .env overrides the release's image; its digest is not checked"
+      echo "$service: IMAGE_TAG=$overridden (from .env or the environment) overrides the release's image; its digest is not checked"
       continue
     fi
     image="$(awk -v service="$service" '$1 == service { print $2 }' <<<"$images")"
@@ -366,7 +364,7 @@ target_is_wanted() {
 }
 
 upgrade_release_install() {
-  local current target added
+  local current target added overridden
   current="$(cat VERSION)"
   require_gitea_settings
   require_tools curl tar sha256sum awk
@@ -391,8 +389,9 @@ upgrade_release_install() {
   echo "files upgraded from $current to $target (the previous files are in $rollback_dir/)"
   added="$(bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
   [ -z "$added" ] || echo "$added"
-  if [ -n "$(env_value IMAGE_TAG)" ]; then
-    echo "note: .env sets IMAGE_TAG=$(env_value IMAGE_TAG), which overrides $target's image tag"
+  overridden="$(compose_value IMAGE_TAG "")"
+  if [ -n "$overridden" ]; then
+    echo "note: IMAGE_TAG=$overridden (from .env or the environment) overrides $target's image tag"
   fi
   if [ "$restart" = false ]; then
     echo "not restarted (--no-restart): run docker compose pull && docker compose up -d"

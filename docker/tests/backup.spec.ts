@@ -31,6 +31,7 @@ beforeEach(async () => {
   await mkdir(join(install, 'data/uploads'), { recursive: true });
   await mkdir(stub);
   await copyFile(join(dockerDir, 'scripts/backup.sh'), join(install, 'scripts/backup.sh'));
+  await copyFile(join(dockerDir, 'scripts/env-file.sh'), join(install, 'scripts/env-file.sh'));
   await writeFile(join(install, 'data/uploads/poster.txt'), 'a poster\n');
   await writeFile(join(stub, 'docker'), dockerStandIn);
   await chmod(join(stub, 'docker'), 0o755);

@@ -227,8 +227,8 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(result.exitCode).toBe(0);
       expect(result.stdout.split('\n')).toEqual(
         expect.arrayContaining([
-          "note: .env sets IMAGE_TAG=latest, which overrides v1.2.0's image tag",
-          "api: IMAGE_TAG=latest in .env overrides the release's image; its digest is not checked",
+          "note: IMAGE_TAG=latest (from .env or the environment) overrides v1.2.0's image tag",
+          "api: IMAGE_TAG=latest (from .env or the environment) overrides the release's image; its digest is not checked",
           'every image matches the digest its release recorded',
         ]),
       );
