@@ -68,6 +68,8 @@ export interface ProductRelease extends ProductReleaseRequest {
   publishRequest?: PublishRequest;
   existing?: Release;
   publishPlan?: PublishPlan;
+  /** Why a dry run did not ask Gitea for the tag's release, when it could not. */
+  giteaNotAsked?: string;
   /** Set when the tag's release is already public with exactly these assets: nothing is left to do. */
   alreadyPublished?: boolean;
   release?: Release;
@@ -167,7 +169,10 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
       release.notices.push(`a real run would stop here: ${error.message}`);
     }
   },
-  describe: (release) => (release.plan?.images ?? []).map((image) => describeCheckedImage(release, image)),
+  describe: (release) => [
+    ...(release.imageCheck?.unreachable ? [`registry not reached, so no image was checked: ${release.imageCheck.unreachable}`] : []),
+    ...(release.plan?.images ?? []).map((image) => describeCheckedImage(release, image)),
+  ],
 };
 
 /**
@@ -224,6 +229,7 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
     const request = requireValue(release.publishRequest, 'package');
     const { existing, assumed } = await findReleaseForPlan(release.gitea, release.tag, release.dryRun);
     release.existing = existing;
+    release.giteaNotAsked = assumed;
     if (assumed) release.notices.push(assumed);
     if (!release.giteaToken && release.dryRun) release.notices.push('no GITEA_REGISTRY_API_TOKEN: drafts are invisible without one, so a draft left by an earlier run would be resumed, not created');
     if (existing && !existing.draft && !isStampedBy(existing.body, request.publisherId)) {
@@ -235,16 +241,16 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
     // finished in public, never made a draft again.
     release.publishPlan = planPublish(release.gitea.repo, existing && !existing.draft ? { ...request, draft: false } : request, existing);
   },
-  describe: ({ existing, alreadyPublished, tag }) => [
-    alreadyPublished
-      ? `${tag} is already published with exactly these assets: ${existing?.html_url}`
-      : existing?.draft
-        ? `our own draft for ${tag} from an earlier run: ${existing.html_url}`
-        : existing
-          ? `our own release for ${tag}, published by the push of its tag before an earlier run finished it: ${existing.html_url}`
-          : `no release for ${tag} yet`,
-  ],
+  describe: (release) => [describeFoundRelease(release)],
 };
+
+function describeFoundRelease({ existing, alreadyPublished, tag, giteaNotAsked }: ProductRelease): string {
+  if (giteaNotAsked) return giteaNotAsked;
+  if (alreadyPublished) return `${tag} is already published with exactly these assets: ${existing?.html_url}`;
+  if (existing?.draft) return `our own draft for ${tag} from an earlier run: ${existing.html_url}`;
+  if (existing) return `our own release for ${tag}, published by the push of its tag before an earlier run finished it: ${existing.html_url}`;
+  return `no release for ${tag} yet`;
+}
 
 function hasTheseAssets(release: Release, assets: readonly LocalAsset[]): boolean {
   return assets.every((asset) => release.assets.some((remote) => remote.name === asset.name && remote.size === asset.size));

@@ -118,7 +118,8 @@ function isExplainable(error: unknown): error is Error {
   return [ReleaseFlowError, BundleError, GiteaError, PublishError, OciError, ReleaseVersionError].some((kind) => error instanceof kind);
 }
 
-const statusMark: Record<StageOutcome['status'], string> = { ran: 'checked', running: 'running', planned: 'would run', skipped: 'skipped' };
+/** A stage that only reads says what it found, or could not find out, in its lines: "done", not "checked". */
+const statusMark: Record<StageOutcome['status'], string> = { ran: 'done', running: 'running', planned: 'would run', skipped: 'skipped' };
 
 function describeOutcome(outcome: StageOutcome, index: number, total: number): string {
   return [`[${index + 1}/${total}] ${outcome.stage}: ${statusMark[outcome.status]}`, ...outcome.lines.map((line) => `    ${line}`)].join('\n');

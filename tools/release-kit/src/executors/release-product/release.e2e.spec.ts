@@ -107,6 +107,9 @@ describe('nx release', () => {
     expect(result.all).toContain('not checked, could not ask the registry');
     expect(result.all).toContain('images not checked');
     expect(result.all).toContain('Gitea not asked');
+    // What it could not look at, it says so where it would have: no stage claims to have checked it.
+    expect(result.all).toMatch(/images: done\n\s+registry not reached, so no image was checked: /);
+    expect(result.all).toMatch(/gitea-lookup: done\n\s+Gitea not asked \(/);
     expect(await observableState()).toEqual(before);
   }, 300_000);
 
