@@ -74,10 +74,9 @@ export class ReleaseClient {
     this.giteaUrl = options.giteaUrl.replace(/\/+$/, '');
     this.repo = options.repo;
     this.apiRoot = `${this.giteaUrl}/api/v1`;
-    this.origin = originOf(this.giteaUrl);
-    if (!/^[^/\s]+\/[^/\s]+$/.test(this.repo)) {
-      throw new InvalidSettingError(`GITEA_REPO "${this.repo}" is not owner/name: set it like admin/changemaker.lite.`);
-    }
+    const problem = giteaUrlProblem(this.giteaUrl) ?? giteaRepoProblem(this.repo);
+    if (problem) throw new InvalidSettingError(problem);
+    this.origin = new URL(this.giteaUrl).origin;
   }
 
   /** The published (or, with write access, draft) release at `tag`; undefined when there is none. */
@@ -292,15 +291,18 @@ export class ReleaseClient {
   }
 }
 
-function originOf(giteaUrl: string): string {
+/** What is wrong with GITEA_URL, in one line saying how to set it; undefined when it is usable. */
+export function giteaUrlProblem(giteaUrl: string): string | undefined {
   const url = URL.canParse(giteaUrl) ? new URL(giteaUrl) : undefined;
-  if (!url || !/^https?:$/.test(url.protocol)) {
-    throw new InvalidSettingError(`GITEA_URL "${giteaUrl}" is not an http(s) URL: set it like https://gitea.example.com.`);
-  }
-  if (url.username || url.password) {
-    throw new InvalidSettingError('GITEA_URL carries credentials: remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN.');
-  }
-  return url.origin;
+  if (!url || !/^https?:$/.test(url.protocol)) return `GITEA_URL "${giteaUrl}" is not an http(s) URL: set it like https://gitea.example.com.`;
+  // Not repeated: the credentials are what must not reach a log.
+  if (url.username || url.password) return 'GITEA_URL carries credentials: remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN.';
+  return undefined;
+}
+
+/** What is wrong with GITEA_REPO, in one line; undefined when it is owner/name. */
+export function giteaRepoProblem(repo: string): string | undefined {
+  return /^[^/\s]+\/[^/\s]+$/.test(repo) ? undefined : `GITEA_REPO "${repo}" is not owner/name: set it like admin/changemaker.lite.`;
 }
 
 function parseJson(answer: GiteaAnswer): unknown {

@@ -1,3 +1,4 @@
+import { giteaRepoProblem, giteaUrlProblem } from '@changemaker/gitea';
 import { ImageReference, isLoopbackRegistry, resolveRegistryCredentials } from '@changemaker/oci';
 import { giteaLocationFrom, registryFrom, serviceImageName } from '@changemaker/release-contract';
 
@@ -27,9 +28,7 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   const problems: string[] = [];
   const notices: string[] = [];
   const gitea = giteaLocationFrom(env);
-  const urlProblem = giteaUrlProblem(gitea.url);
-  if (urlProblem) problems.push(urlProblem);
-  if (!/^[^/\s]+\/[^/\s]+$/.test(gitea.repo)) problems.push(`GITEA_REPO "${gitea.repo}" is not owner/name: set it like admin/changemaker.lite.`);
+  for (const problem of [giteaUrlProblem(gitea.url), giteaRepoProblem(gitea.repo)]) if (problem) problems.push(problem);
   const registry = registryFrom(env);
   const host = registryHostOf(registry);
   if (!host) problems.push(`GITEA_REGISTRY "${registry}" is not a registry host[/namespace]: set it like gitea.example.org/admin (no scheme, no tag).`);
@@ -50,14 +49,6 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
     }
   }
   return { problems, notices };
-}
-
-function giteaUrlProblem(url: string): string | undefined {
-  const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) return `GITEA_URL "${url}" is not an http(s) URL: set it like https://gitea.example.org.`;
-  // Not repeated: the credentials are what must not reach a log.
-  if (parsed.username || parsed.password) return 'GITEA_URL carries credentials: remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN.';
-  return undefined;
 }
 
 /** The host of `registry` (host[:port][/namespace]) when the images' names parse with it as their registry. */
