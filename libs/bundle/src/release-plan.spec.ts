@@ -128,6 +128,20 @@ describe('reproducibility', () => {
     expect((await buildReleaseArtifacts(again)).tarball.equals((await buildReleaseArtifacts(plan)).tarball)).toBe(true);
   });
 
+  it('refuses to package a tag from a checkout of another commit, whose files are not the tag\'s', async () => {
+    const root = await fixtureWorkspace();
+    const git = (args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root });
+    await git(['init', '-q']);
+    await git(['add', '.']);
+    await git(['commit', '-qm', 'release']);
+    await git(['tag', 'v1.2.3']);
+    await git(['commit', '-q', '--allow-empty', '-m', 'later']);
+    const error = await refusalOf(planRelease(request(root, { env: { SOURCE_DATE_EPOCH: '1700000000' } })));
+    expect(error.message).toMatch(/^v1\.2\.3 points at [0-9a-f]{12} but HEAD is [0-9a-f]{12}, .*git checkout v1\.2\.3/);
+    await git(['checkout', '-q', 'v1.2.3']);
+    await expect(planRelease(request(root, { env: {} }))).resolves.toBeDefined();
+  });
+
   it('refuses to guess a time outside git without SOURCE_DATE_EPOCH', async () => {
     const root = await fixtureWorkspace();
     const error = await refusalOf(planRelease(request(root, { env: {} })));

@@ -17,6 +17,13 @@ export interface SourceDate {
  */
 export async function resolveSourceDate(workspaceRoot: string, tag: string, env: NodeJS.ProcessEnv): Promise<SourceDate> {
   const [tagged, head] = await commitsOf(workspaceRoot, [`refs/tags/${tag}`, 'HEAD']);
+  // The files come from the checkout: under another commit's tag, the manifest would name a commit
+  // whose files the tarball does not hold.
+  if (tagged && head && tagged.sha !== head.sha) {
+    throw new SourceDateError(
+      `${tag} points at ${tagged.sha.slice(0, 12)} but HEAD is ${head.sha.slice(0, 12)}, and the files are packaged from the checkout: check out ${tag} to package it (git checkout ${tag}), or release HEAD under a new version`,
+    );
+  }
   const commit = tagged ?? head;
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch !== undefined && epoch !== '') return { mtimeSeconds: parseEpoch(epoch), commit: commit?.sha ?? null, origin: 'SOURCE_DATE_EPOCH' };
