@@ -50,13 +50,13 @@ interface Run {
   stderr: string;
 }
 
-async function run(options: PackageReleaseOptions, root = workspaceRoot): Promise<Run> {
+async function run(options: PackageReleaseOptions, root = workspaceRoot, taskGraph?: ExecutorContext['taskGraph']): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
   const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
   try {
-    return { result: await runExecutor(options, await contextFor(root)), stdout: out.join('\n'), stderr: err.join('\n') };
+    return { result: await runExecutor(options, { ...(await contextFor(root)), taskGraph }), stdout: out.join('\n'), stderr: err.join('\n') };
   } finally {
     log.mockRestore();
     error.mockRestore();
@@ -119,13 +119,29 @@ describe('packaging the docker project', () => {
     expect(manifest.images.map((image) => image.service)).toEqual(Object.keys(parse(await readFile(join(installed, 'docker-compose.yml'), 'utf8')).services));
   });
 
-  it('--json ends with the manifest and the written files on one line, for CI', async () => {
+  it('--json prints the manifest and the written files as the one line on stdout, the listing on stderr, for CI', async () => {
     const outputDir = join(scratch, 'json');
-    const { stdout } = await run({ ...(await dockerTargetOptions()), outputDir, json: true });
-    const report = JSON.parse(stdout.split('\n').at(-1) ?? '');
+    const { stdout, stderr } = await run({ ...(await dockerTargetOptions()), outputDir, json: true });
+    expect(stdout.split('\n')).toHaveLength(1);
+    expect(stderr).toContain('packaged v1.2.3');
+    const report = JSON.parse(stdout);
     expect(report).toEqual(expect.objectContaining({ name: 'changemaker-lite', version: '1.2.3', tag: 'v1.2.3' }));
     expect(report.written.map((file: { path: string }) => file.path).sort()).toEqual(releaseFiles.map((name) => join(outputDir, name)));
     expect(report).toEqual(await readJson<object>(join(outputDir, 'release-manifest.json')).then((manifest) => ({ ...manifest, written: report.written })));
+  });
+
+  it('--json forwarded by publish-release prints no JSON: the report on stdout is publish-release\'s', async () => {
+    const task = (target: string) => ({ id: `docker:${target}`, target: { project: 'docker', target }, overrides: {}, outputs: [], parallelism: true });
+    const taskGraph = {
+      roots: ['docker:package-release'],
+      tasks: { 'docker:package-release': task('package-release'), 'docker:publish-release': task('publish-release') },
+      dependencies: { 'docker:package-release': [], 'docker:publish-release': ['docker:package-release'] },
+      continuousDependencies: {},
+    } as unknown as ExecutorContext['taskGraph'];
+    const { result, stdout, stderr } = await run({ ...(await dockerTargetOptions()), outputDir: join(scratch, 'forwarded'), json: true }, workspaceRoot, taskGraph);
+    expect(result).toEqual({ success: true });
+    expect(stdout).toBe('');
+    expect(stderr).toContain('packaged v1.2.3');
   });
 
   it('--dry-run prints every entry with its size and the total, and writes nothing', async () => {

@@ -16,21 +16,25 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
     console.error(`package-release: ${flags} ${misplaced.length > 1 ? 'are options' : 'is an option'} of publish-release, not package-release: run npx nx run ${context.projectName}:publish-release with ${misplaced.length > 1 ? 'them' : 'it'}`);
     return { success: false };
   }
+  // With --json, stdout holds the JSON line alone. As the dependency of publish-release (which
+  // forwards --json) it prints none: that task's report is the one on stdout.
+  const json = Boolean(options.json) && !ranForAnotherTask(context);
+  const say = options.json ? console.error : console.log;
   try {
     const plan = await planRelease(releaseRequestOf(options, context, String(options.tag ?? '')));
-    console.log(contentsReport(plan));
+    say(contentsReport(plan));
     const signingKey = plan.signingKey;
-    console.log(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
+    say(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
     if (options.dryRun) {
-      console.log(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS${signingKey ? `, ${signatureFileName}` : ''}, release-manifest.json to ${options.outputDir})`);
-      if (options.json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
+      say(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS${signingKey ? `, ${signatureFileName}` : ''}, release-manifest.json to ${options.outputDir})`);
+      if (json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
       return { success: true };
     }
     const artifacts = await buildReleaseArtifacts(plan);
     const written = await writeReleaseArtifacts(artifacts, resolve(context.root, options.outputDir));
-    for (const file of written) console.log(`wrote ${file.path} (${formatByteSize(file.size)})`);
-    console.log(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatByteSize(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
-    if (options.json) console.log(JSON.stringify({ ...artifacts.manifest, written }));
+    for (const file of written) say(`wrote ${file.path} (${formatByteSize(file.size)})`);
+    say(`packaged ${plan.tag}: ${artifacts.manifest.files.length} files, ${plan.images.length} images, tarball ${formatByteSize(artifacts.tarball.length)}, mtime ${plan.sourceDate.mtimeSeconds} (from ${plan.sourceDate.origin})`);
+    if (json) console.log(JSON.stringify({ ...artifacts.manifest, written }));
     return { success: true };
   } catch (error) {
     if (error instanceof BundleError) {

@@ -51,12 +51,12 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       onProgress: (message) => print(`  ${message}`),
     });
     print(summaryOf(report));
-    if (options.json) print(JSON.stringify(report, null, 2), 'out');
+    if (options.json) print(JSON.stringify(report), 'out');
     return { success: true };
   } catch (error) {
     if (error instanceof GiteaError || error instanceof PublishError || error instanceof BundleError) {
       print(error.message, 'err');
-      if (options.json) print(JSON.stringify({ error: { kind: error.name, message: error.message } }, null, 2), 'out');
+      if (options.json) print(JSON.stringify({ error: { kind: error.name, message: error.message } }), 'out');
       return { success: false };
     }
     throw error;
