@@ -1,4 +1,4 @@
-import { ImageReference } from './image-reference';
+import { ImageReference, registryPrefixProblem } from './image-reference';
 import { InvalidReferenceError } from './oci-errors';
 
 const digest = `sha256:${'a'.repeat(64)}`;
@@ -56,5 +56,28 @@ describe('ImageReference.parse', () => {
   ])('rejects %j (%s)', (text, reason) => {
     expect(() => ImageReference.parse(text)).toThrow(InvalidReferenceError);
     expect(() => ImageReference.parse(text)).toThrow(reason);
+  });
+});
+
+describe('registryPrefixProblem', () => {
+  it.each(['127.0.0.1:5000/admin', 'gitea.example.org/admin', 'gitea.example.org', 'localhost:5000/team/sub', '[::1]:5000/admin'])('accepts %s', (prefix) => {
+    expect(registryPrefixProblem(prefix, 'GITEA_REGISTRY')).toBeUndefined();
+  });
+
+  it.each([
+    ['127.0.0.1:99999/admin', /^GITEA_REGISTRY "127\.0\.0\.1:99999\/admin" is not a registry host\[:port\]\[\/namespace\] \(port 99999 of "127\.0\.0\.1:99999" is not a TCP port \(1 to 65535\)\): set it like gitea\.example\.org\/admin/],
+    ['https://gitea.example.org/admin', /"https:" is not a valid registry host\): .*with no scheme and no tag$/],
+    ['admin', /\("admin" is not a registry host \(a host has a dot or a port, or is localhost\)\)/],
+    ['127.0.0.1:5000/Admin', /"Admin" is not a valid name component/],
+    ['gitea.example.org/admin:v1', /is not a registry host/],
+  ])('refuses %s in one line naming the setting', (prefix, problem) => {
+    const message = registryPrefixProblem(prefix, 'GITEA_REGISTRY');
+    expect(message).toMatch(problem);
+    expect(message?.split('\n')).toHaveLength(1);
+  });
+
+  it('refuses a port out of range in any reference, which would otherwise fail later as an invalid URL', () => {
+    expect(() => ImageReference.parse('127.0.0.1:0/a:1')).toThrow(/port 0 .* is not a TCP port/);
+    expect(ImageReference.parse('127.0.0.1:65535/a:1').registry).toBe('127.0.0.1:65535');
   });
 });

@@ -37,6 +37,10 @@ export class ImageReference {
   /** Builds a reference from parts, validating each as parse() does. */
   static of(text: string, registry: string, repository: string, tag?: string, digest?: string): ImageReference {
     if (!hostPattern.test(registry)) throw new InvalidReferenceError(text, `"${registry}" is not a valid registry host`);
+    const port = /:(\d+)$/.exec(registry)?.[1];
+    if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) {
+      throw new InvalidReferenceError(text, `port ${port} of "${registry}" is not a TCP port (1 to 65535)`);
+    }
     validateRepository(text, repository);
     if (tag !== undefined && !tagPattern.test(tag)) {
       throw new InvalidReferenceError(text, `"${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
@@ -113,4 +117,21 @@ function validateDigest(text: string, digest: string): void {
   if (digest.startsWith('sha256:') && !sha256Pattern.test(digest)) {
     throw new InvalidReferenceError(text, `"${digest}" is not a sha256 digest (64 lowercase hex digits)`);
   }
+}
+
+/**
+ * What is wrong with a registry prefix images are named under (GITEA_REGISTRY, --registry:
+ * host[:port][/namespace]), in one line naming `setting`; undefined when `<prefix>/<name>:latest`
+ * parses with that host as its registry.
+ */
+export function registryPrefixProblem(prefix: string, setting: string): string | undefined {
+  const host = prefix.split('/')[0] ?? '';
+  let why: string;
+  try {
+    if (ImageReference.parse(`${prefix}/image:latest`).registry === normaliseRegistry(host)) return undefined;
+    why = `"${host}" is not a registry host (a host has a dot or a port, or is localhost)`;
+  } catch (error) {
+    why = error instanceof InvalidReferenceError ? error.message.replace(/^invalid image reference "[^"]*": /, '') : String(error);
+  }
+  return `${setting} "${prefix}" is not a registry host[:port][/namespace] (${why}): set it like gitea.example.org/admin, with no scheme and no tag`;
 }

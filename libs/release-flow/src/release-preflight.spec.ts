@@ -23,8 +23,8 @@ describe('the release preflight', () => {
     [{ GITEA_URL: 'ftp://127.0.0.1:9' }, 'GITEA_URL "ftp://127.0.0.1:9" is not an http(s) URL'],
     [{ GITEA_URL: 'https://admin:s3cret@gitea.example.org' }, 'GITEA_URL carries credentials'],
     [{ GITEA_REPO: 'bad' }, 'GITEA_REPO "bad" is not owner/name'],
-    [{ GITEA_REGISTRY: 'https://gitea.example.org/admin' }, 'GITEA_REGISTRY "https://gitea.example.org/admin" is not a registry host[/namespace]'],
-    [{ GITEA_REGISTRY: 'admin' }, 'GITEA_REGISTRY "admin" is not a registry host[/namespace]'],
+    [{ GITEA_REGISTRY: 'https://gitea.example.org/admin' }, 'GITEA_REGISTRY "https://gitea.example.org/admin" is not a registry host[:port][/namespace]'],
+    [{ GITEA_REGISTRY: 'admin' }, 'GITEA_REGISTRY "admin" is not a registry host[:port][/namespace]'],
   ])('refuses %j, in a dry run too', async (change, problem) => {
     for (const dryRun of [false, true]) {
       const preflight = await check({ ...settings, ...change }, { dryRun });

@@ -1,6 +1,6 @@
 import { giteaRepoProblem, giteaUrlProblem } from '@changemaker/gitea';
-import { ImageReference, isLoopbackRegistry, resolveRegistryCredentials } from '@changemaker/oci';
-import { giteaLocationFrom, registryFrom, serviceImageName } from '@changemaker/release-contract';
+import { isLoopbackRegistry, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
+import { giteaLocationFrom, registryFrom } from '@changemaker/release-contract';
 
 export interface PreflightRequest {
   env: NodeJS.ProcessEnv;
@@ -30,8 +30,9 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   const gitea = giteaLocationFrom(env);
   for (const problem of [giteaUrlProblem(gitea.url), giteaRepoProblem(gitea.repo)]) if (problem) problems.push(problem);
   const registry = registryFrom(env);
-  const host = registryHostOf(registry);
-  if (!host) problems.push(`GITEA_REGISTRY "${registry}" is not a registry host[/namespace]: set it like gitea.example.org/admin (no scheme, no tag).`);
+  const registryProblem = registryPrefixProblem(registry, 'GITEA_REGISTRY');
+  if (registryProblem) problems.push(registryProblem);
+  const host = registryProblem ? undefined : registry.split('/')[0];
 
   const missing = (what: string) => {
     if (request.publishes) (request.dryRun ? notices : problems).push(what);
@@ -49,16 +50,6 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
     }
   }
   return { problems, notices };
-}
-
-/** The host of `registry` (host[:port][/namespace]) when the images' names parse with it as their registry. */
-function registryHostOf(registry: string): string | undefined {
-  const host = registry.split('/')[0] ?? '';
-  try {
-    return ImageReference.parse(`${registry}/${serviceImageName('api')}:latest`).registry === host ? host : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The preflight's refusal: a first line saying nothing was written, then each problem on its own line. */

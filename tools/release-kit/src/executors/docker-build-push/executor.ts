@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
-import { OciError } from '@changemaker/oci';
+import { OciError, registryPrefixProblem } from '@changemaker/oci';
 import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
@@ -37,9 +37,12 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
 }
 
 async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: ExecutorContext, projectName: string): Promise<ImageBuildOptions> {
+  const registry = options.registry ?? registryFrom(process.env);
+  const registryProblem = registryPrefixProblem(registry, options.registry ? '--registry' : 'GITEA_REGISTRY');
+  if (registryProblem) throw new OciError(registryProblem);
   return {
     ...(await resolvePaths(options, context)),
-    registry: options.registry ?? registryFrom(process.env),
+    registry,
     imageName: serviceImageName(projectName, options.imageName),
     tagPatterns: options.tags,
     buildArgs: options.buildArgs,

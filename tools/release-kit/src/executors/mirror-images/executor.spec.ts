@@ -195,7 +195,9 @@ describe('mirror-images executor', () => {
     [{ groups: 'core,nope' }, /unknown group "nope"; the groups are core, platform, communication|unknown group "nope"; the groups are core, platform, monitoring/],
     [{ coreOnly: true, groups: 'core' }, /either --core-only or --groups/],
     [{ platforms: 'amd64' }, /"amd64" is not os\/arch/],
-    [{ registry: 'admin' }, /target registry must start with a host/],
+    [{ registry: 'admin' }, /--registry "admin" is not a registry host\[:port\]\[\/namespace\] \("admin" is not a registry host/],
+    [{ registry: '127.0.0.1:99999/admin' }, /--registry "127\.0\.0\.1:99999\/admin" is not .*port 99999 .* is not a TCP port/],
+    [{ registry: 'http://127.0.0.1:5000/admin' }, /--registry "http:\/\/127\.0\.0\.1:5000\/admin" is not a registry host.*with no scheme/],
     [{ update: 'postgres' }, /--update: "postgres" is no pin of the images selected; name a target such as alpha:1\.0/],
     [{ manifest: 'bad-lock.json' }, /bad-lock\.lock\.json is not valid JSON .*; restore it from version control/],
   ])('refuses bad input %j with a clear line per problem and no request', async (options, message) => {

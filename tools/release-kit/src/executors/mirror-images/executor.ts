@@ -11,6 +11,7 @@ import {
   readMirrorLock,
   recordMirrored,
   RegistryClient,
+  registryPrefixProblem,
   selectGroups,
   writeMirrorLock,
   type MirrorImage,
@@ -126,13 +127,16 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   const platforms = listOption(options.platforms);
   const badPlatform = platforms?.find((platform) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform));
   if (badPlatform) throw new OciError(`--platforms: "${badPlatform}" is not os/arch[/variant], e.g. linux/arm64`);
+  const registry = options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry;
+  const registryProblem = registry.startsWith('oci:') ? undefined : registryPrefixProblem(registry, options.registry ? '--registry' : 'GITEA_REGISTRY');
+  if (registryProblem) throw new OciError(registryProblem);
   return {
     manifest,
     lockFile: mirrorLockFileOf(manifest),
     manifestShown: relative(root, manifest),
     lockShown: relative(root, mirrorLockFileOf(manifest)),
     update: options.update === true ? 'all' : listOption(options.update === false ? undefined : options.update),
-    registry: workspaceRelativeLayout(options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry, root),
+    registry: workspaceRelativeLayout(registry, root),
     groups,
     dryRun: options.dryRun ?? false,
     concurrency,

@@ -1,0 +1,39 @@
+import type { ExecutorContext } from '@nx/devkit';
+import runExecutor from './executor';
+import type { DockerBuildPushOptions } from './schema';
+
+const context = { root: '/nonexistent', cwd: '/nonexistent', isVerbose: false, projectName: 'api', targetName: 'docker-push', projectsConfigurations: { version: 2, projects: {} }, nxJsonConfiguration: {} } as unknown as ExecutorContext;
+
+/** The executor's failure lines, with GITEA_REGISTRY set to `registry`. */
+async function failureWith(registry: string, options: Partial<DockerBuildPushOptions> = {}): Promise<{ success: boolean; errors: string[] }> {
+  const errors: string[] = [];
+  const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void errors.push(String(line)));
+  const saved = process.env['GITEA_REGISTRY'];
+  process.env['GITEA_REGISTRY'] = registry;
+  try {
+    const { success } = await runExecutor({ push: true, tags: ['{sha}'], ...options } as DockerBuildPushOptions, context);
+    return { success, errors };
+  } finally {
+    if (saved === undefined) delete process.env['GITEA_REGISTRY'];
+    else process.env['GITEA_REGISTRY'] = saved;
+    error.mockRestore();
+  }
+}
+
+describe('docker-build-push', () => {
+  it.each([
+    ['127.0.0.1:99999/admin', /port 99999 .* is not a TCP port/],
+    ['http://127.0.0.1:5000/admin', /with no scheme/],
+    ['127.0.0.1:5000/Admin', /"Admin" is not a valid name component/],
+  ])('refuses GITEA_REGISTRY=%s in one line naming it, before anything else', async (registry, problem) => {
+    const { success, errors } = await failureWith(registry);
+    expect(success).toBe(false);
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`^api: GITEA_REGISTRY "${registry.replace(/[.:/]/g, '\\$&')}" is not a registry host`))]);
+    expect(errors[0]).toMatch(problem);
+  });
+
+  it('names --registry when the option gave it', async () => {
+    const { errors } = await failureWith('127.0.0.1:5000/admin', { registry: 'nohost' });
+    expect(errors).toEqual([expect.stringMatching(/^api: --registry "nohost" is not a registry host/)]);
+  });
+});
