@@ -154,6 +154,23 @@ describe('mirrorImages between real registries', () => {
     expect(missing.error).toMatch(/^list\.json:12: manifest unknown: .*absent:1\.0 does not exist; check the pin: the tag may be misspelt or removed upstream/);
   });
 
+  it('tries a registry that did not answer once only: the later images that need it fail at once, saying so', async () => {
+    const closed = `127.0.0.1:${await findFreePort()}`;
+    const once = new RegistryClient({ credentials: {}, retry: { attempts: 1 } });
+    try {
+      const fromClosed = ['a', 'b', 'c'].map((name, index) => ({ ...pin('single', index + 1), source: ImageReference.parse(`${closed}/upstream/${name}:1.0`), target: `${name}:1.0` }));
+      const outcomes = await mirrorImages(fromClosed, { client: once, targetRegistry: `${target.host}/closed-source`, concurrency: 1 });
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['failed', 'failed', 'failed']);
+      expect(outcomes[0]?.error).toMatch(new RegExp(`registry ${closed} is unreachable`));
+      expect(outcomes.slice(1).map((outcome) => outcome.error)).toEqual(Array(2).fill(`not tried: registry ${closed} did not answer for an earlier image (see its message)`));
+
+      const toClosed = await mirrorImages([pin('single'), pin('multi')], { client: once, targetRegistry: `${closed}/admin`, concurrency: 1 });
+      expect(toClosed[1]?.error).toBe(`not tried: registry ${closed} did not answer for an earlier image (see its message)`);
+    } finally {
+      await once.close();
+    }
+  });
+
   it('says what to check when a registry cannot be reached', async () => {
     const closed = `127.0.0.1:${await findFreePort()}`;
     const once = new RegistryClient({ credentials: {}, retry: { attempts: 1 } });

@@ -6,7 +6,7 @@ import { ImageReference } from './image-reference';
 import type { MirrorImage } from './mirror-list';
 import { OciLayout } from './oci-layout';
 import { knownNarrowedDigest, lockedDigestIfMoved, type MirrorLock } from './mirror-lock';
-import { InvalidReferenceError, ManifestNotFoundError } from './oci-errors';
+import { InvalidReferenceError, ManifestNotFoundError, RegistryUnreachableError } from './oci-errors';
 import type { RegistryClient } from './registry-client';
 import { BlobSightings, registryImage } from './registry-repository';
 
@@ -59,6 +59,8 @@ export interface MirrorOutcome {
 export interface MirrorTarget {
   location: ImageLocation;
   description: string;
+  /** The registry it goes to; none for an OCI layout. */
+  registry?: string;
 }
 
 /**
@@ -75,7 +77,7 @@ export function mirrorTargets(targetRegistry: string, images: MirrorImage[], cli
     if (!targetRegistry.startsWith(ref.registry)) {
       throw new InvalidReferenceError(targetRegistry, 'the target registry must start with a host, e.g. gitea.bnkops.com/admin or 127.0.0.1:5000, or be oci:<directory>');
     }
-    return { location: registryImage(client, ref, sightings), description: ref.toString() };
+    return { location: registryImage(client, ref, sightings), description: ref.toString(), registry: ref.registry };
   });
 }
 
@@ -92,10 +94,11 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
     if (outcome === 'copied') options.onBytesCopied?.(blob.size);
   };
   const outcomes: MirrorOutcome[] = new Array(images.length);
+  const unreachable = new UnreachableRegistries();
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < images.length; index = next++) {
-      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers, onBlobDone, onBlobRetry: options.onBlobRetry }, sightings);
+      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers, onBlobDone, onBlobRetry: options.onBlobRetry }, sightings, unreachable);
       options.onImageDone?.(outcomes[index]);
     }
   };
@@ -106,12 +109,21 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
 type SharedCopyOptions = Pick<CopyExecutionOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>;
 
 /** The same steps for a dry run and a real one: resolve, check the lock, plan; only a real run executes. */
-async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: MirrorImagesOptions, shared: SharedCopyOptions, sightings: BlobSightings): Promise<MirrorOutcome> {
+async function mirrorOne(
+  image: MirrorImage,
+  target: MirrorTarget,
+  options: MirrorImagesOptions,
+  shared: SharedCopyOptions,
+  sightings: BlobSightings,
+  unreachable: UnreachableRegistries,
+): Promise<MirrorOutcome> {
   const started = Date.now();
   const source = image.source.toString();
   const base = { group: image.group, source, target: target.description, pin: image.target };
   const finish = (fields: Omit<MirrorOutcome, keyof typeof base | 'durationMs'>): MirrorOutcome => ({ ...base, ...fields, durationMs: Date.now() - started });
   const lock = options.lock ?? new Map();
+  const down = unreachable.among(image.source.registry, target.registry);
+  if (down) return finish({ status: 'failed', error: down });
   try {
     const resolved = await resolveCopy(registryImage(options.client, image.source, sightings), target.location);
     const upstreamDigest = resolved.upstream.digest;
@@ -126,7 +138,25 @@ async function mirrorOne(image: MirrorImage, target: MirrorTarget, options: Mirr
     const copy = await executeCopyPlan(plan, shared);
     return finish({ ...decided, status: copy.status, copy });
   } catch (error) {
+    unreachable.note(error);
     return finish({ status: 'failed', error: explainFailure(error, image) });
+  }
+}
+
+/**
+ * Registries that answered nothing, every retry included: the images still to come that need one
+ * fail at once, in a short line, instead of each waiting out the same retries to say the same.
+ */
+class UnreachableRegistries {
+  private readonly down = new Set<string>();
+
+  note(error: unknown): void {
+    if (error instanceof RegistryUnreachableError) this.down.add(error.registry);
+  }
+
+  among(...registries: Array<string | undefined>): string | undefined {
+    const registry = registries.find((candidate) => candidate !== undefined && this.down.has(candidate));
+    return registry ? `not tried: registry ${registry} did not answer for an earlier image (see its message)` : undefined;
   }
 }
 
