@@ -14,9 +14,9 @@ import {
   type ManifestImage,
 } from '@changemaker/release-contract';
 import { productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
+import { releaseRequestOf } from '../package-release/release-request';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
-import { workspaceServicesOf } from '../../release/workspace-services';
 import type { ReleaseProductOptions } from './schema';
 
 export default async function runExecutor(options: ReleaseProductOptions, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -65,20 +65,14 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   }
   const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
   const gitea = giteaLocationFrom(process.env);
-  const mirrorManifest = packaging.mirrorManifest ?? 'docker/mirror-images.json';
+  // What package-release packages, from the same options: one reading of them for both.
+  const { fileList, composeFile, mirrorManifest, serviceNames: services } = releaseRequestOf(packaging, context, releaseTagOf(version));
   const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
-  const services = workspaceServicesOf(context);
   return {
     workspaceRoot: context.root,
     version,
-    fileList: {
-      sourceRoot: packaging.sourceRoot ?? 'docker',
-      bundleRoot: packaging.bundleRoot ?? 'changemaker-lite',
-      sources: packaging.sources,
-      renames: packaging.renames ?? {},
-      emptyDirectories: packaging.emptyDirectories ?? [],
-    },
-    composeFile: packaging.composeFile ?? 'docker-compose.yml',
+    fileList,
+    composeFile,
     mirrorManifest,
     serviceNames: services,
     outputDir: resolve(context.root, packaging.outputDir ?? 'dist/release'),
