@@ -32,6 +32,14 @@ signature_file=SHA256SUMS.sig
 allowed_signers_file=allowed_signers
 signature_namespace=changemaker-lite-release
 signer_principal=release@changemaker-lite
+# What the installed release shipped, at the installation's root: `<sha256>  <path>` for every
+# regular file of its tarball but the operator's entries, as sha256sum writes it (so
+# `sha256sum -c --quiet .shipped-files` checks it by hand). install.sh writes it, upgrade.sh compares
+# the installed files with it before replacing them, so edits to shipped files are named, not
+# dropped unseen; it is no entry of any release, and a rollback puts the previous one back.
+shipped_record=.shipped-files
+# Top-level entries of a release that hold the operator's data: completed, never replaced, not recorded.
+data_entries=" data backups "
 
 # The public keys whose signature a release must carry, in ssh-keygen's allowed_signers format
 # (`release@changemaker-lite ssh-ed25519 AAAA...`), so that the curl one-liner verifies the first
@@ -373,6 +381,47 @@ fetch_release() {
   [ "$(cat "$work/$bundle_name/VERSION" 2>/dev/null)" = "$tag" ] || fail "$tarball does not unpack to $bundle_name/ with VERSION $tag; nothing was changed"
 }
 
+is_data_entry() {
+  [[ "$data_entries" == *" $1 "* ]]
+}
+
+# The record of the unpacked release `dir` (see shipped_record), on stdout, sorted by path.
+shipped_files_record() {
+  local dir="$1" entry
+  local -a entries=()
+  while IFS= read -r entry; do
+    is_data_entry "$entry" || [ "$entry" = "$shipped_record" ] || [ "$entry" = .env ] || entries+=("$entry")
+  done < <(ls -A "$dir")
+  [ "${#entries[@]}" -gt 0 ] || return 0
+  (cd "$dir" && find "${entries[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum --)
+}
+
+# How the files under `dir` differ from the record `record` (see shipped_record), one
+# `<edited|deleted|added><TAB><path>` line each, sorted by path: edited (another content), deleted
+# (recorded, not there), added (in a recorded top-level directory, not recorded). With `release`,
+# only the top-level entries that release ships too: those are the ones an upgrade to it moves away.
+shipped_file_changes() {
+  local record="$1" dir="$2" release="${3:-}" entry counted=" "
+  local -a present=()
+  while IFS= read -r entry; do
+    [ -n "$entry" ] || continue
+    [ -z "$release" ] || [ -e "$release/$entry" ] || [ -L "$release/$entry" ] || continue
+    counted+="$entry "
+    if [ -e "$dir/$entry" ]; then present+=("$entry"); fi
+  done < <(awk '{ path = substr($0, 67); sub(/\/.*/, "", path); print path }' "$record" | LC_ALL=C sort -u)
+  {
+    [ "${#present[@]}" -eq 0 ] || (cd "$dir" && find "${present[@]}" -type f -print0 | xargs -0 -r sha256sum --)
+  } | awk -v entries="$counted" '
+    function top(path) { sub(/\/.*/, "", path); return path }
+    FILENAME == ARGV[1] { path = substr($0, 67); if (index(entries, " " top(path) " ")) recorded[path] = substr($0, 1, 64); next }
+    { path = substr($0, 67); found[path] = substr($0, 1, 64) }
+    END {
+      for (path in recorded) if (!(path in found)) print "deleted\t" path; else if (found[path] != recorded[path]) print "edited\t" path
+      for (path in found) if (!(path in recorded)) print "added\t" path
+    }
+  ' "$record" - | LC_ALL=C sort -t "$(printf '\t')" -k 2
+}
+
 # The wizard reads answers from the terminal: when this script is piped into bash, stdin is
 # the rest of the script, which the wizard must not eat.
 run_config_wizard() {
@@ -421,6 +470,9 @@ install_main() {
     return
   fi
   fetch_release "$tag" "$work"
+  # Written beside the release, then renamed into it: it arrives whole, with the release.
+  shipped_files_record "$work/$bundle_name" >"$work/$shipped_record"
+  mv "$work/$shipped_record" "$work/$bundle_name/$shipped_record"
   if [ -d "$dir" ]; then
     rmdir "$dir" 2>/dev/null ||
       fail "$dir is an empty directory that cannot be replaced (a mount point?); nothing was installed; pass a path inside it, e.g. --dir $dir/$bundle_name"

@@ -150,6 +150,31 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(again.stderr).toBe('upgrade.sh: there is no .rollback/ to return to: no upgrade has been made here');
   });
 
+  it('records in .shipped-files the sha256 of every file the release tarball holds but the operator’s entries, as they are installed', async () => {
+    const dir = await installed('v1.0.0');
+    const unpacked = join(place, 'unpacked');
+    await mkdir(unpacked);
+    await execa('tar', ['-xzf', join(releases['v1.0.0'], 'changemaker-lite-v1.0.0.tar.gz'), '-C', unpacked]);
+    const shipped: string[] = [];
+    const root = join(unpacked, 'changemaker-lite');
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name).slice(root.length + 1);
+      if (!entry.isFile() || /^(data|backups)\//.test(path)) continue;
+      shipped.push(`${createHash('sha256').update(await readFile(join(root, path))).digest('hex')}  ${path}`);
+    }
+    expect(shipped).toEqual(expect.arrayContaining([expect.stringMatching(/  VERSION$/), expect.stringMatching(/  scripts\/upgrade\.sh$/), expect.stringMatching(/  nginx\/conf\.d\/default\.conf\.template$/)]));
+
+    const record = (await readFile(join(dir, '.shipped-files'), 'utf8')).split('\n');
+    expect(record.pop()).toBe('');
+    // One line per file, sorted by path; .env (written by the wizard), data/ and backups/ are the operator’s.
+    expect(record.map((line) => line.slice(66))).toEqual(record.map((line) => line.slice(66)).sort());
+    expect([...record].sort()).toEqual(shipped.sort());
+    expect(record.some((line) => /  (\.env|data\/.*|backups\/.*|\.shipped-files)$/.test(line))).toBe(false);
+    // sha256sum's own format: the installed files check against it.
+    expect((await execa('sha256sum', ['-c', '--quiet', '.shipped-files'], { cwd: dir, reject: false })).exitCode).toBe(0);
+    expect((await readdir(place)).sort()).toEqual(['changemaker-lite', 'unpacked']);
+  });
+
   it('says there is no update when the installation is on the latest release, and changes nothing', async () => {
     const dir = await installed('v1.1.0');
     const before = await snapshot(dir);
