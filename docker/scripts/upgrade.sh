@@ -7,11 +7,13 @@
 #   digests against the release's image-digests.txt, restart, and wait until every service is
 #   healthy and /api/health answers {"status":"ok"}. When any of that fails, the previous files
 #   are put back (they are kept in .rollback/) and restarted; `upgrade.sh --rollback` does it later.
+#   Shipped files edited since (per .shipped-files) are listed first, and the upgrade refused
+#   unless --replace-edited is given.
 #   Source installs (.git): git pull, then rebuild, or pull registry images with --use-registry.
 #
 #   ./scripts/upgrade.sh [--version vX.Y.Z] [--dry-run] [--no-restart] [--rollback] [--use-registry]
 #        [--force] (allow a downgrade) [--no-backup] [--health-timeout SECONDS] (default 180)
-#        [--allowed-signers FILE] [--insecure-skip-signature]
+#        [--replace-edited] (replace shipped files edited here) [--allowed-signers FILE] [--insecure-skip-signature]
 #
 # Environment: GITEA_URL, GITEA_REPO, GITEA_REGISTRY_API_TOKEN and GITEA_STALL_SECONDS, as for install.sh;
 # HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
@@ -35,8 +37,6 @@ source "$here/install.sh"
 # shellcheck source=SCRIPTDIR/env-file.sh
 source "$here/env-file.sh"
 
-# Top-level entries of a release that hold the operator's data: completed, never replaced.
-data_entries=" data backups "
 # How far the files have moved, for stop_hint: "", swapped, restoring or restored.
 stage=""
 # As libs/release-contract names it (imageDigestsFileName); spelled here because bash cannot import it.
@@ -51,6 +51,7 @@ rollback=false
 restart=true
 force=false
 backup=true
+replace_edited=false
 health_timeout=180
 health_poll="${HEALTH_POLL_SECONDS:-5}"
 while [ "$#" -gt 0 ]; do
@@ -62,10 +63,11 @@ while [ "$#" -gt 0 ]; do
     --no-restart) restart=false; shift ;;
     --force) force=true; shift ;;
     --no-backup) backup=false; shift ;;
+    --replace-edited) replace_edited=true; shift ;;
     --health-timeout) [[ "${2:-}" =~ ^[0-9]+$ ]] || fail "--health-timeout needs a number of seconds, e.g. 300"; health_timeout="$2"; shift 2 ;;
     --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
     --insecure-skip-signature) skip_signature=true; shift ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
@@ -241,19 +243,70 @@ back_up_database() {
   fi
 }
 
-is_data_entry() {
-  [[ "$data_entries" == *" $1 "* ]]
+# A list of shipped_file_changes lines, indented, at most 20; `more` says where the rest are seen.
+list_changes() {
+  awk -F '\t' -v more="$2" 'NR <= 20 { printf "  %-7s %s\n", $1, $2 } END { if (NR > 20) printf "  and %d more (%s)\n", NR - 20, more }' <<<"$1"
 }
 
-# Moves each top-level entry of the unpacked release `new` into place. What it replaces goes to
-# .rollback/, and the names it adds are listed there, so a rollback restores exactly this state.
+# Shipped files edited here (or deleted, or added beside them) are about to be moved into
+# .rollback/, which the next upgrade deletes: they are named before anything moves, and the upgrade
+# is refused unless the operator passes --replace-edited. Refused, not only warned about: an
+# upgrade the operator runs gives them the list and one line saying what to do, and nothing has
+# changed; an unattended one (a timer or cron job; none is shipped, scripts/systemd only backs up)
+# fails with a non-zero exit its unit shows, instead of replacing a deliberate nginx or Prometheus
+# change with a warning in a journal nobody reads, and deleting the edited copy for good on the
+# next timed run. The release that runs stays the one that ran, as for a downgrade without --force.
+# With the new release unpacked (`release`), only its top-level entries count: a file in an entry it
+# no longer ships stays where it is; the dry run, which downloads nothing, lists them all.
+check_edited_files() {
+  local current="$1" target="$2" release="${3:-}" changes count
+  if [ ! -f "$shipped_record" ]; then
+    echo "no $shipped_record here (installed by a release older than this script): files edited since $current was installed cannot be told apart; going on"
+    return 0
+  fi
+  changes="$(shipped_file_changes "$shipped_record" . "$release")"
+  [ -n "$changes" ] || return 0
+  count="$(wc -l <<<"$changes")"
+  echo "these files differ from what $current shipped; upgrading replaces them with $target's and keeps the edited copies in $rollback_dir/ only until the next upgrade (copy what you need into .env or data/, or re-apply the edits after):"
+  list_changes "$changes" "sha256sum -c --quiet $shipped_record names the edited and deleted ones"
+  [ "$replace_edited" = true ] ||
+    fail "$count file(s) differ from what $current shipped (listed above); nothing was changed; keep a copy of your edits, then run it again with --replace-edited"
+}
+
+# A new upgrade deletes the previous one's .rollback/; edited copies it kept (per the record of the
+# release it holds) are named once more as they go. Copies kept by an installation without a record
+# were not told apart when they were moved there, and are not now.
+discard_previous_files() {
+  local kept from
+  [ -d "$rollback_dir" ] || return 0
+  if [ -f "$rollback_dir/$shipped_record" ]; then
+    kept="$(shipped_file_changes "$rollback_dir/$shipped_record" "$rollback_dir" | awk -F '\t' '$1 != "deleted"')"
+    if [ -n "$kept" ]; then
+      from="$(cat "$rollback_dir/VERSION" 2>/dev/null || echo 'the previous release')"
+      echo "upgrading discards $rollback_dir/ and the edited copies of $from's files it kept since the last upgrade:"
+      list_changes "$kept" "cd $rollback_dir && sha256sum -c --quiet $shipped_record names the edited ones"
+    fi
+  fi
+  [ "$dry_run" = true ] || rm -rf "$rollback_dir"
+}
+
+# Moves each top-level entry of the unpacked release `new` into place, and its record `record`
+# (see shipped_record). What it replaces goes to .rollback/, and the names it adds are listed there,
+# so a rollback restores exactly this state, the installed release's record with it.
 swap_in_release() {
-  local new="$1" entry
+  local new="$1" record="$2" entry
   mkdir "$rollback_dir"
   : >"$rollback_dir/$swap_marker"
   : >"$rollback_dir/$added_list"
+  if [ -f "$shipped_record" ]; then
+    mv "$shipped_record" "$rollback_dir/$shipped_record"
+  else
+    echo "$shipped_record" >>"$rollback_dir/$added_list"
+  fi
   while IFS= read -r entry; do
-    if is_data_entry "$entry"; then
+    if [ "$entry" = "$shipped_record" ]; then
+      continue
+    elif is_data_entry "$entry"; then
       mkdir -p "$entry"
       cp -a --no-clobber "$new/$entry/." "$entry/"
     elif [ -e "$entry" ]; then
@@ -264,6 +317,7 @@ swap_in_release() {
       mv "$new/$entry" "$entry"
     fi
   done < <(ls -A "$new")
+  mv "$record" "$shipped_record"
   rm "$rollback_dir/$swap_marker"
 }
 
@@ -377,15 +431,19 @@ upgrade_release_install() {
   target_is_wanted "$current" "$target" || return 0
   echo "upgrade available: $current -> $target"
   if [ "$dry_run" = true ]; then
+    check_edited_files "$current" "$target"
+    discard_previous_files
     echo "would download $target from $gitea_url ($gitea_repo), verify its signature and checksum$([ "$restart" = true ] && [ "$backup" = true ] && echo ', back up the database'), swap it in and add its new .env keys$([ "$restart" = true ] && echo ", then pull, check the image digests, restart and wait up to ${health_timeout}s for it to be healthy")"
     return
   fi
 
   fetch_release "$target" "$work"
+  check_edited_files "$current" "$target" "$work/$bundle_name"
+  shipped_files_record "$work/$bundle_name" >"$work/$shipped_record"
   [ "$restart" = false ] || back_up_database
-  rm -rf "$rollback_dir"
+  discard_previous_files
   stage=swapped
-  uninterrupted swap_in_release "$work/$bundle_name"
+  uninterrupted swap_in_release "$work/$bundle_name" "$work/$shipped_record"
   echo "files upgraded from $current to $target (the previous files are in $rollback_dir/)"
   added="$(bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
   [ -z "$added" ] || echo "$added"

@@ -197,6 +197,157 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
   });
 
+  describe('shipped files the operator edited (.shipped-files)', () => {
+    const record = (dir: string) => readFile(join(dir, '.shipped-files'), 'utf8');
+    const recordMatches = async (dir: string) => (await execa('sha256sum', ['-c', '--quiet', '.shipped-files'], { cwd: dir, reject: false })).exitCode === 0;
+    const prometheus = 'configs/prometheus/prometheus.yml';
+    const header = (from: string, to: string) =>
+      `these files differ from what ${from} shipped; upgrading replaces them with ${to}'s and keeps the edited copies in .rollback/ only until the next upgrade (copy what you need into .env or data/, or re-apply the edits after):`;
+    const refusal = (count: number) => `upgrade.sh: ${count} file(s) differ from what v1.0.0 shipped (listed above); nothing was changed; keep a copy of your edits, then run it again with --replace-edited`;
+    /** The block of lines from `first` on, as long as they are list lines. */
+    const block = (stdout: string, first: string) => {
+      const lines = stdout.split('\n');
+      const at = lines.indexOf(first);
+      if (at < 0) return [];
+      const end = lines.findIndex((line, index) => index > at && !line.startsWith('  '));
+      return lines.slice(at, end < 0 ? undefined : end);
+    };
+    async function editPrometheus(dir: string): Promise<string> {
+      const edited = `${await readFile(join(dir, prometheus), 'utf8')}# scrape the operator's own exporter\n`;
+      await writeFile(join(dir, prometheus), edited);
+      return edited;
+    }
+
+    it('an untouched install lists nothing, upgrades without a flag and then holds the new release’s record', async () => {
+      const dir = await runningInstall();
+      const before = await record(dir);
+      const result = await upgrade(dir, []);
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      expect(result.stdout).not.toMatch(/shipped|\.shipped-files|discards/);
+      expect(await version(dir)).toBe('v1.1.0');
+      expect(await record(dir)).not.toBe(before);
+      expect(await record(dir)).toMatch(/  \.env\.example$/m);
+      expect(await recordMatches(dir)).toBe(true);
+    });
+
+    it('an edited config and a file added beside the shipped ones are listed before anything moves, and the upgrade is refused without --replace-edited, changing nothing', async () => {
+      const dir = await runningInstall();
+      await editPrometheus(dir);
+      await writeFile(join(dir, 'nginx/conf.d/extra.conf'), 'server_tokens off;\n');
+      const before = await treeHash(dir);
+      const callsBefore = (await stub.calls()).length;
+
+      const result = await upgrade(dir, []);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n')).toEqual(['downloading changemaker-lite-v1.1.0.tar.gz...', refusal(2)]);
+      expect(block(result.stdout, header('v1.0.0', 'v1.1.0'))).toEqual([header('v1.0.0', 'v1.1.0'), `  edited  ${prometheus}`, '  added   nginx/conf.d/extra.conf']);
+      // Refused before the backup and the swap: the tree, backups/ included, is as it was, and nothing was pulled or restarted.
+      expect(await treeHash(dir)).toBe(before);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => !/ (inspect|compose ps|compose version)/.test(call))).toEqual([]);
+      expect(await version(dir)).toBe('v1.0.0');
+    });
+
+    it('a deleted shipped file is listed', async () => {
+      const dir = await runningInstall();
+      await rm(join(dir, 'nginx/conf.d/default.conf.template'));
+      const result = await upgrade(dir, []);
+      expect(result.exitCode).toBe(1);
+      expect(block(result.stdout, header('v1.0.0', 'v1.1.0'))).toEqual([header('v1.0.0', 'v1.1.0'), '  deleted nginx/conf.d/default.conf.template']);
+      expect(result.stderr.split('\n').at(-1)).toBe(refusal(1));
+      expect(existsSync(join(dir, 'nginx/conf.d/default.conf.template'))).toBe(false);
+    });
+
+    it('--replace-edited lists them and upgrades, the edited copies kept in .rollback/; the next upgrade names them as it discards them', async () => {
+      const dir = await runningInstall();
+      const edited = await editPrometheus(dir);
+      const shipped = await readFile(join(dir, prometheus), 'utf8').then((text) => text.slice(0, -"# scrape the operator's own exporter\n".length));
+
+      const up = await upgrade(dir, ['--replace-edited']);
+      expect({ exitCode: up.exitCode, stderr: up.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      const lines = up.stdout.split('\n');
+      // Listed before the backup and the swap.
+      expect(lines.indexOf(header('v1.0.0', 'v1.1.0'))).toBeLessThan(lines.indexOf('dumping database changemaker...'));
+      expect(block(up.stdout, header('v1.0.0', 'v1.1.0'))).toEqual([header('v1.0.0', 'v1.1.0'), `  edited  ${prometheus}`]);
+      expect(await version(dir)).toBe('v1.1.0');
+      expect(await readFile(join(dir, prometheus), 'utf8')).toBe(shipped);
+      expect(await readFile(join(dir, '.rollback', prometheus), 'utf8')).toBe(edited);
+      expect(await recordMatches(dir)).toBe(true);
+
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
+      const next = await upgrade(dir, ['--version', 'v1.2.0']);
+      expect({ exitCode: next.exitCode, stderr: next.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.2.0.tar.gz...' });
+      const discarding = "upgrading discards .rollback/ and the edited copies of v1.0.0's files it kept since the last upgrade:";
+      expect(block(next.stdout, discarding)).toEqual([discarding, `  edited  ${prometheus}`]);
+      expect(next.stdout).not.toContain('these files differ');
+      expect(await version(dir)).toBe('v1.2.0');
+      expect(await readFile(join(dir, '.rollback/VERSION'), 'utf8')).toBe('v1.1.0\n');
+    });
+
+    it('a rollback, asked for or after a failed start, restores the record of the release it returns to', async () => {
+      const dir = await runningInstall();
+      const before = await record(dir);
+      expect((await upgrade(dir, [])).exitCode).toBe(0);
+      const upgraded = await record(dir);
+      expect(upgraded).not.toBe(before);
+      const back = await upgrade(dir, ['--rollback']);
+      expect({ exitCode: back.exitCode, stderr: back.stderr }).toEqual({ exitCode: 0, stderr: '' });
+      expect(await record(dir)).toBe(before);
+      expect(await recordMatches(dir)).toBe(true);
+
+      await stub.play('v1.1.0', 'unhealthy');
+      const failed = await upgrade(dir, []);
+      expect(failed.exitCode).toBe(1);
+      expect(await version(dir)).toBe('v1.0.0');
+      expect(await record(dir)).toBe(before);
+    });
+
+    it('--dry-run lists the edited files and changes nothing; it refuses as the upgrade would, and with --replace-edited says what it would do', async () => {
+      const dir = await runningInstall();
+      await editPrometheus(dir);
+      await rm(join(dir, 'configs/alertmanager/alertmanager.yml'));
+      const before = await treeHash(dir);
+      const callsBefore = (await stub.calls()).length;
+      const downloadsBefore = gitea.requests().filter((request) => !request.url.startsWith('/api/')).length;
+
+      const refused = await upgrade(dir, ['--dry-run']);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toBe(refusal(2));
+      const listed = [header('v1.0.0', 'v1.1.0'), '  deleted configs/alertmanager/alertmanager.yml', `  edited  ${prometheus}`];
+      expect(refused.stdout.split('\n')).toEqual(['upgrade available: v1.0.0 -> v1.1.0', ...listed]);
+
+      const would = await upgrade(dir, ['--dry-run', '--replace-edited']);
+      expect({ exitCode: would.exitCode, stderr: would.stderr }).toEqual({ exitCode: 0, stderr: '' });
+      expect(would.stdout.split('\n').slice(0, -1)).toEqual(['upgrade available: v1.0.0 -> v1.1.0', ...listed]);
+      expect(would.stdout.split('\n').at(-1)).toMatch(/^would download v1\.1\.0 /);
+
+      expect(await treeHash(dir)).toBe(before);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => !call.endsWith('compose version'))).toEqual([]);
+      expect(gitea.requests().filter((request) => !request.url.startsWith('/api/')).length).toBe(downloadsBefore);
+    });
+
+    it('an installation without a record (installed by an older release) says once that it cannot tell, upgrades, and a rollback takes the new record away again', async () => {
+      const dir = await runningInstall();
+      await rm(join(dir, '.shipped-files'));
+      await editPrometheus(dir);
+      const cannotTell = 'no .shipped-files here (installed by a release older than this script): files edited since v1.0.0 was installed cannot be told apart; going on';
+
+      const dry = await upgrade(dir, ['--dry-run']);
+      expect({ exitCode: dry.exitCode, stdout: dry.stdout.split('\n').slice(0, 2) }).toEqual({ exitCode: 0, stdout: ['upgrade available: v1.0.0 -> v1.1.0', cannotTell] });
+
+      const up = await upgrade(dir, []);
+      expect({ exitCode: up.exitCode, stderr: up.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      expect(up.stdout.split('\n').filter((line) => line === cannotTell)).toHaveLength(1);
+      expect(up.stdout).not.toContain('these files differ');
+      expect(await version(dir)).toBe('v1.1.0');
+      expect(await recordMatches(dir)).toBe(true);
+
+      const back = await upgrade(dir, ['--rollback']);
+      expect(back.exitCode).toBe(0);
+      expect(existsSync(join(dir, '.shipped-files'))).toBe(false);
+      expect(await version(dir)).toBe('v1.0.0');
+    });
+  });
+
   describe('image digests', () => {
     it('pulled images that match image-digests.txt start', async () => {
       const dir = await runningInstall();
