@@ -301,6 +301,9 @@ find_release() {
     fail "$gitea_url answered the release $wanted with something that is not JSON ($(head -n 1 "$2/json-error")); check GITEA_URL and any proxy in between"
   tag="$(flat_value "$flat" tag_name)"
   [ -n "$tag" ] || fail "$gitea_url answered the release $wanted without a tag name; check GITEA_URL"
+  # The tag names files and directories here: only a release tag is taken.
+  [[ "$tag" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]] ||
+    fail "$gitea_url answered the release $wanted with the tag '$tag', which is not a release tag (v<semver>); check GITEA_URL and GITEA_REPO"
   # Older Gitea and Forgejo answer releases/tags/{tag} with a draft even to readers, and every
   # Gitea to a writer's token: a draft may be unfinished or held back on purpose.
   [ "$(flat_value "$flat" draft)" != true ] ||

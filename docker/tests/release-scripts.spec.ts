@@ -450,6 +450,20 @@ describe('a draft release, which older Gitea and Forgejo answer at releases/tags
     // v1.0.0's tarball, SHA256SUMS and signature only.
     expect(gitea.requests().filter((request) => isDownload(request.url)).length - downloadsBefore).toBe(3);
   });
+
+  it('a latest release whose tag is not a release tag (it names files here) is refused before any download', async () => {
+    const odd = gitea.addRelease({ tagName: 'v9.0.0/../../elsewhere', createdAt: '2999-01-01T00:00:00.000Z' });
+    try {
+      const server = await mkdtemp(join(scratch, 'server-'));
+      const downloadsBefore = gitea.requests().filter((request) => isDownload(request.url)).length;
+      const refused = await run(installScript, ['--allowed-signers', allowedSigners, '--dir', join(server, 'changemaker-lite'), '--no-config'], server, {});
+      expect(refused).toMatchObject({ exitCode: 1, stderr: `install.sh: ${gitea.url} answered the release latest with the tag 'v9.0.0/../../elsewhere', which is not a release tag (v<semver>); check GITEA_URL and GITEA_REPO` });
+      expect(await readdir(server)).toEqual([]);
+      expect(gitea.requests().filter((request) => isDownload(request.url)).length).toBe(downloadsBefore);
+    } finally {
+      gitea.releases().splice(gitea.releases().indexOf(odd), 1);
+    }
+  });
 });
 
 describe('install.sh from a private repository', () => {
