@@ -36,4 +36,12 @@ describe('docker-build-push', () => {
     const { errors } = await failureWith('127.0.0.1:5000/admin', { registry: 'nohost' });
     expect(errors).toEqual([expect.stringMatching(/^api: --registry "nohost" is not a registry host/)]);
   });
+
+  it('refuses --tag, --otp and --access outside nx release publish, which alone passes them: --tags gives image tags', async () => {
+    const { success, errors } = await failureWith('127.0.0.1:5000/admin', { tag: 'v1.2.3' } as Partial<DockerBuildPushOptions>);
+    expect(success).toBe(false);
+    expect(errors).toEqual(["api: --tag is set by nx release publish and not used here; give an image's tags with --tags, e.g. --tags='{sha}' --tags=v1.2.3"]);
+    const fromRelease = await failureWith('127.0.0.1:99999/admin', { tag: 'next', releaseVersionFile: 'docker/VERSION' } as Partial<DockerBuildPushOptions>);
+    expect(fromRelease.errors).toEqual([expect.stringMatching(/GITEA_REGISTRY "127\.0\.0\.1:99999\/admin" is not a registry host/)]);
+  });
 });

@@ -13,6 +13,13 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
     console.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with: npx nx run ${projectName}:${context.targetName} -c with-on-demand`);
     return { success: true };
   }
+  const setByNxRelease = (['tag', 'otp', 'access'] as const).filter((key) => options[key] !== undefined);
+  if (setByNxRelease.length > 0 && options.releaseVersionFile === undefined) {
+    // Accepted from nx release publish, whose target (it alone has releaseVersionFile) gets them;
+    // anywhere else they are a mistake for --tags.
+    console.error(`${projectName}: --${setByNxRelease.join(', --')} ${setByNxRelease.length > 1 ? 'are' : 'is'} set by nx release publish and not used here; give an image's tags with --tags, e.g. --tags='{sha}' --tags=v1.2.3`);
+    return { success: false };
+  }
   const started = Date.now();
   try {
     const buildOptions = await imageBuildOptionsOf(options, context, projectName);
