@@ -130,6 +130,20 @@ describe('packaging the docker project', () => {
     expect(report).toEqual(await readJson<object>(join(outputDir, 'release-manifest.json')).then((manifest) => ({ ...manifest, written: report.written })));
   });
 
+  it('names the images in the manifest by GITEA_REGISTRY, the registry the release is cut against', async () => {
+    const saved = process.env['GITEA_REGISTRY'];
+    process.env['GITEA_REGISTRY'] = '127.0.0.1:5000/team';
+    try {
+      const { stdout } = await run({ ...(await dockerTargetOptions()), outputDir: join(scratch, 'registry'), json: true });
+      const images = (JSON.parse(stdout) as { images: Array<{ service: string; reference: string }> }).images;
+      expect(images.find((image) => image.service === 'api')?.reference).toBe('127.0.0.1:5000/team/changemaker-api:v1.2.3');
+      expect(images.every((image) => image.reference.startsWith('127.0.0.1:5000/team/'))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env['GITEA_REGISTRY'];
+      else process.env['GITEA_REGISTRY'] = saved;
+    }
+  });
+
   it('--json forwarded by publish-release prints no JSON: the report on stdout is publish-release\'s', async () => {
     const task = (target: string) => ({ id: `docker:${target}`, target: { project: 'docker', target }, overrides: {}, outputs: [], parallelism: true });
     const taskGraph = {

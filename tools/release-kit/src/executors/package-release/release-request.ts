@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ReleaseRequest } from '@changemaker/release-bundle';
+import { registryFrom } from '@changemaker/release-contract';
 import { workspaceServicesOf } from '../../release/workspace-services';
 import type { PackageReleaseOptions } from './schema';
 
@@ -18,6 +19,8 @@ export function releaseRequestOf(options: Pick<PackageReleaseOptions, 'sourceRoo
     composeFile: options.composeFile ?? 'docker-compose.yml',
     mirrorManifest: options.mirrorManifest ?? 'docker/mirror-images.json',
     serviceNames: workspaceServicesOf(context),
+    // The manifest names each image by the registry the release is cut against, as nx release does.
+    registry: registryFrom(process.env),
     env: process.env,
   };
 }

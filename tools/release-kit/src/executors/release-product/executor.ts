@@ -7,7 +7,6 @@ import { BundleError } from '@changemaker/release-bundle';
 import {
   giteaLocationFrom,
   imageResultPathOf,
-  registryFrom,
   releaseTagOf,
   serviceOfImageName,
   type ImageResult,
@@ -17,6 +16,7 @@ import { productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, ty
 import { releaseRequestOf } from '../package-release/release-request';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
+import { releaseRegistryOf } from './release-registry';
 import type { ReleaseProductOptions } from './schema';
 
 export default async function runExecutor(options: ReleaseProductOptions, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -76,7 +76,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     mirrorManifest,
     serviceNames: services,
     outputDir: resolve(context.root, packaging.outputDir ?? 'dist/release'),
-    registry: registryFrom(process.env),
+    registry: releaseRegistryOf(options.registry, process.env),
     registryClient: resources.registryClient,
     gitea: new ReleaseClient({
       giteaUrl: gitea.url,
