@@ -62,12 +62,15 @@ export class AttachmentTooLargeError extends GiteaError {
   }
 }
 
-/** 400 on upload: the file's type is not in the instance's allow-list. */
+/**
+ * The file's type is not in the instance's allow-list: 400 on upload; 422 on a rename, which Gitea
+ * checks by the new name alone (no content, so its type is text/plain).
+ */
 export class AttachmentTypeRefusedError extends GiteaError {
   override readonly name = 'AttachmentTypeRefusedError';
-  constructor(assetName: string, giteaMessage: string) {
+  constructor(assetName: string, giteaMessage: string, status = 400) {
     super(
-      `Gitea refused ${assetName} (400: ${giteaMessage}). Add its extension or the type Gitea named (or */*) to ` +
+      `Gitea refused ${assetName} (${status}: ${giteaMessage}). Add its extension or the type Gitea named (or */*) to ` +
         '[repository.release] ALLOWED_TYPES in app.ini; SHA256SUMS has no extension and is text, so an allow-list needs text/plain.',
     );
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
 import {
   AttachmentTooLargeError,
+  AttachmentTypeRefusedError,
   InvalidSettingError,
   PermissionDeniedError,
   ReleaseClient,
@@ -153,6 +154,24 @@ describe('ReleaseClient refusals', () => {
       const release = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
       await expect(client.uploadAsset(release.id, 'SHA256SUMS', { path: join(dir, 'SHA256SUMS'), size: 5 })).resolves.toMatchObject({ name: 'SHA256SUMS' });
       await expect(client.uploadAsset(release.id, 'a.bin', { path: join(dir, 'a.bin'), size: 4 })).rejects.toThrow(/application\/octet-stream/);
+      expect(gitea.violations()).toEqual([]);
+    } finally {
+      await gitea.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains a rename refused by ALLOWED_TYPES (422): Gitea checks the new name alone, which sniffs as text/plain', async () => {
+    const gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, allowedTypes: ['application/x-gzip'] });
+    const dir = await mkdtemp(join(tmpdir(), 'gitea-client-'));
+    try {
+      const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
+      await writeFile(join(dir, 'a.tar.gz'), Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0]));
+      const release = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
+      const uploaded = await client.uploadAsset(release.id, 'publishing-1-a.tar.gz', { path: join(dir, 'a.tar.gz'), size: 8 });
+      const refused = client.renameAsset(release.id, uploaded.id, 'a.tar.gz');
+      await expect(refused).rejects.toThrow(AttachmentTypeRefusedError);
+      await expect(client.renameAsset(release.id, uploaded.id, 'a.tar.gz')).rejects.toThrow(/^Gitea refused a\.tar\.gz \(422: .*text\/plain/);
       expect(gitea.violations()).toEqual([]);
     } finally {
       await gitea.stop();

@@ -43,6 +43,7 @@ interface GiteaCall {
   onNotFound?: () => Error;
   on400?: (giteaMessage: string) => Error;
   on409?: () => Error;
+  on422?: (giteaMessage: string) => Error;
   on413?: () => Error;
 }
 
@@ -166,6 +167,7 @@ export class ReleaseClient {
       method: 'PATCH',
       path: `${this.repoPath()}/releases/${releaseId}/assets/${assetId}`,
       json: { name },
+      on422: (giteaMessage) => new AttachmentTypeRefusedError(name, giteaMessage, 422),
     });
     return parseJson(answer) as Attachment;
   }
@@ -286,6 +288,7 @@ export class ReleaseClient {
     if (status === 404 && call.onNotFound) throw call.onNotFound();
     if (status === 400 && call.on400) throw call.on400(giteaMessage);
     if (status === 409 && call.on409) throw call.on409();
+    if (status === 422 && call.on422) throw call.on422(giteaMessage);
     if (status === 413 && call.on413) throw call.on413();
     throw new GiteaRequestError(status, call.method, this.urlOf(call).pathname, giteaMessage);
   }
