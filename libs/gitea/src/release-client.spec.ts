@@ -111,7 +111,7 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
   });
 });
 
-describe('ReleaseClient against Gitea up to 1.25 and older Forgejo, whose tag look-up shows drafts to every reader', () => {
+describe('ReleaseClient against Gitea before #36659 and older Forgejo, whose tag look-up shows drafts to every reader', () => {
   it('finds the draft with one request and without listing, as a writer and as anyone', async () => {
     const gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, draftsByTag: 'everyone' });
     try {

@@ -47,9 +47,10 @@ export interface StartGiteaServerOptions {
    */
   gitRepository?: string;
   /**
-   * Who sees a draft at /releases/tags/{tag}. Gitea up to 1.25 and Forgejo answer it to anyone who
-   * may read the repository (release_tags.go GetReleaseByTag checks only IsTag): `everyone`. Newer
-   * Gitea (#36659) answers it to writers only, and 404 to the rest: `writers`, the default.
+   * Who sees a draft at /releases/tags/{tag}. Gitea before go-gitea/gitea#36659 (2026) and older
+   * Forgejo answer it to anyone who may read the repository (release_tags.go GetReleaseByTag checks
+   * only IsTag): `everyone`. Newer Gitea and Forgejo answer it to writers only, and 404 to the rest:
+   * `writers`, the default.
    */
   draftsByTag?: 'writers' | 'everyone';
   /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
