@@ -10,6 +10,7 @@ const registryDefault = '${GITEA_REGISTRY:-gitea.bnkops.com/admin}';
 
 interface ComposeService {
   image?: string;
+  environment?: Record<string, string> | string[];
   build?: { context: string; dockerfile: string; target: string };
   volumes?: string[];
   healthcheck?: { test: string[] };
@@ -72,6 +73,13 @@ describe('docker-compose.prod.yml', () => {
     const services = await readServices('docker-compose.prod.yml');
     for (const name of customServices) {
       expect(services[name].image).toBe(`${registryDefault}/changemaker-${name}:\${IMAGE_TAG:-latest}`);
+    }
+  });
+
+  it('gives the custom services APP_VERSION as their image tag, which package-release pins with it', async () => {
+    const services = await readServices('docker-compose.prod.yml');
+    for (const name of customServices) {
+      expect({ name, environment: services[name].environment }).toEqual({ name, environment: expect.objectContaining({ APP_VERSION: '${IMAGE_TAG:-latest}' }) });
     }
   });
 

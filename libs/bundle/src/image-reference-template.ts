@@ -1,6 +1,11 @@
 const PRIVATE_REGISTRY = /^\$\{GITEA_REGISTRY(?::?-[^}]*)?\}\//;
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
+/** What a release pins its workspace images' tag to: the release tag, unless the operator sets IMAGE_TAG. */
+export function releaseTagExpression(tag: string): string {
+  return `\${IMAGE_TAG:-${tag}}`;
+}
+
 /**
  * A compose `image:` value such as `${GITEA_REGISTRY:-gitea.bnkops.com/admin}/postgres:16-alpine`,
  * split into the registry part and the `name:tag` part, with variables resolved to their defaults:
@@ -46,7 +51,7 @@ export class ImageReferenceTemplate {
   /** The same image with its tag replaced by `${IMAGE_TAG:-<tag>}`. */
   pinnedTo(tag: string): string {
     const registryAndName = this.written.slice(0, this.writtenTagSeparator());
-    return `${registryAndName}:\${IMAGE_TAG:-${tag}}`;
+    return `${registryAndName}:${releaseTagExpression(tag)}`;
   }
 
   private tagSeparator(): number {

@@ -1,7 +1,8 @@
 import { serviceOfImageName, type ManifestImage } from '@changemaker/release-contract';
 import { ImageRefusedError } from './bundle-errors';
+import { pinAppVersions } from './compose-app-version';
 import type { ComposeImage } from './compose-images';
-import { ImageReferenceTemplate } from './image-reference-template';
+import { ImageReferenceTemplate, releaseTagExpression } from './image-reference-template';
 import type { MirrorPins } from './mirror-pins';
 
 
@@ -21,24 +22,29 @@ export interface PinnedCompose {
 }
 
 /**
- * Pins the workspace's service images to the release tag and refuses every image a release
- * install could not pull from its private registry at a pinned version.
+ * Pins the workspace's service images to the release tag, and their APP_VERSION to the same
+ * expression (so a container reports the release it was installed as, or the IMAGE_TAG an operator
+ * set, whatever build its image came from), and refuses every image a release install could not
+ * pull from its private registry at a pinned version.
  */
 export function pinComposeToRelease(composeText: string, images: readonly ComposeImage[], tag: string, policy: ReleaseImagePolicy): PinnedCompose {
   let text = composeText;
   const releaseImages: ManifestImage[] = [];
+  const workspaceServices: string[] = [];
   for (const { service, image } of images) {
     const template = new ImageReferenceTemplate(image);
     refuseUnpinnable(template, policy);
     if (isWorkspaceServiceImage(template, policy)) {
       const pinned = template.pinnedTo(tag);
       text = text.split(image).join(pinned);
+      workspaceServices.push(service);
       releaseImages.push({ service, reference: new ImageReferenceTemplate(pinned).resolvedIn(policy.registry), source: 'workspace' });
     } else {
       refuseUnmirrored(template, policy);
       releaseImages.push({ service, reference: template.resolvedIn(policy.registry), source: 'mirror' });
     }
   }
+  text = pinAppVersions(policy.composeFile, text, workspaceServices, releaseTagExpression(tag));
   return { text, images: releaseImages };
 }
 

@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import {
   BundleError,
   ComposeFileError,
@@ -24,6 +25,8 @@ const privateRegistry = '${GITEA_REGISTRY:-registry.test/owner}';
 const compose = `services:
   api:
     image: ${privateRegistry}/changemaker-api:\${IMAGE_TAG:-latest}
+    environment:
+      APP_VERSION: \${IMAGE_TAG:-latest}
   db:
     image: ${privateRegistry}/postgres:16-alpine
 `;
@@ -167,6 +170,40 @@ describe('contents', () => {
     ]);
   });
 
+  it('gives each workspace service APP_VERSION pinned as its image is, whatever form its environment takes, and leaves the rest of the file as written', async () => {
+    const root = await fixtureWorkspace();
+    const written = `services:
+  api:
+    image: ${privateRegistry}/changemaker-api:\${IMAGE_TAG:-latest}
+    environment:
+      NODE_ENV: production
+      APP_VERSION: "\${IMAGE_TAG:-latest}"   # reported on /api/health
+      PORT: "4000"
+  admin:
+    image: ${privateRegistry}/changemaker-admin:latest
+    environment:
+      - APP_VERSION=unknown
+  db:
+    image: ${privateRegistry}/postgres:16-alpine
+    environment:
+      APP_VERSION: left-alone
+`;
+    await writeWorkspaceFile(root, 'docker/docker-compose.prod.yml', written);
+    const plan = await planRelease(request(root));
+    const composeEntry = plan.entries.find((entry) => entry.path === 'changemaker-lite/docker-compose.yml');
+    const shipped = composeEntry?.type === 'file' ? composeEntry.content.toString() : '';
+    expect(shipped).toBe(
+      written
+        .replace('changemaker-api:${IMAGE_TAG:-latest}', 'changemaker-api:${IMAGE_TAG:-v1.2.3}')
+        .replace('changemaker-admin:latest', 'changemaker-admin:${IMAGE_TAG:-v1.2.3}')
+        .replace('APP_VERSION: "${IMAGE_TAG:-latest}"', 'APP_VERSION: ${IMAGE_TAG:-v1.2.3}')
+        .replace('- APP_VERSION=unknown', '- APP_VERSION=${IMAGE_TAG:-v1.2.3}'),
+    );
+    const services = parse(shipped).services as Record<string, { environment: unknown }>;
+    expect(services['api'].environment).toEqual({ NODE_ENV: 'production', APP_VERSION: '${IMAGE_TAG:-v1.2.3}', PORT: '4000' });
+    expect(services['admin'].environment).toEqual(['APP_VERSION=${IMAGE_TAG:-v1.2.3}']);
+  });
+
   it('lists every file with its sha256 in the manifest and checksums both tarballs', async () => {
     const artifacts = await buildReleaseArtifacts(await planRelease(request(await fixtureWorkspace())));
     expect(artifacts.manifest.files.map((file) => file.path)).toContain('changemaker-lite/scripts/backup.sh');
@@ -280,6 +317,21 @@ describe('refusals name the file at fault', () => {
     expect(error).toBeInstanceOf(ImageRefusedError);
     expect(error.message.startsWith(`docker/docker-compose.prod.yml: image ${image} `)).toBe(true);
     expect(error.message).toContain(reason);
+  });
+
+  it.each([
+    ['no environment', ''],
+    ['an environment without APP_VERSION', '    environment:\n      PORT: "4000"\n'],
+    ['APP_VERSION without a value', '    environment:\n      APP_VERSION:\n'],
+  ])('a workspace service with %s, which would report its image\'s build instead of the release', async (_case, environment) => {
+    const root = await fixtureWorkspace();
+    const api = `  api:\n    image: ${privateRegistry}/changemaker-api:\${IMAGE_TAG:-latest}\n`;
+    await writeWorkspaceFile(root, 'docker/docker-compose.prod.yml', `services:\n${api}${environment}`);
+    const error = await refusalOf(planRelease(request(root)));
+    expect(error).toBeInstanceOf(ComposeFileError);
+    expect(error.message).toBe(
+      'docker/docker-compose.prod.yml: service api sets no APP_VERSION in its environment; add `APP_VERSION: ${IMAGE_TAG:-latest}` under its environment, so its container reports the release it runs (its image may carry an older build\'s)',
+    );
   });
 
   it('a third-party image when the mirror list does not exist', async () => {

@@ -9,8 +9,13 @@ export interface HealthReport {
 const UNKNOWN = 'unknown';
 
 /**
- * Version and commit come from the image (ARG APP_VERSION / GIT_COMMIT passed to ENV), so a
- * running container can say which build it is; a source run has neither and says "unknown".
+ * `version` is the release the container runs and `commit` the commit its image was built from.
+ * Both default to the image's build args (ARG APP_VERSION / GIT_COMMIT passed to ENV). A release
+ * tags an unchanged service's existing image registry-side, keeping its config (and digest), so
+ * the image's APP_VERSION is its build's (`unknown` for CI's unversioned pushes); the release's
+ * compose file therefore sets APP_VERSION to the tag it pulls (`${IMAGE_TAG:-v1.2.3}`), and that
+ * wins. GIT_COMMIT is left to the image: the commit it was built from, which may be older than the
+ * release's own commit when the service did not change. A source run has neither: "unknown".
  */
 export function healthReport(service: string, env: NodeJS.ProcessEnv = process.env): HealthReport {
   return {

@@ -119,6 +119,25 @@ describe('packaging the docker project', () => {
     expect(manifest.images.map((image) => image.service)).toEqual(Object.keys(parse(await readFile(join(installed, 'docker-compose.yml'), 'utf8')).services));
   });
 
+  it('tells each workspace service the release it was installed as (APP_VERSION), which an IMAGE_TAG override changes with the image', async () => {
+    const options = await dockerTargetOptions();
+    await run({ ...options, outputDir: join(scratch, 'out') });
+    await execa('tar', ['-xzf', join(scratch, 'out', 'changemaker-lite-v1.2.3.tar.gz'), '-C', scratch]);
+    const installed = join(scratch, 'changemaker-lite');
+    await writeFile(join(installed, '.env'), '');
+    const manifest = await readJson<ReleaseManifest>(join(scratch, 'out', manifestFileName));
+    const workspaceServices = manifest.images.filter((image) => image.source === 'workspace').map((image) => image.service);
+    expect(workspaceServices.sort()).toEqual(['admin', 'api', 'media-api', 'nginx']);
+    const resolvedWith = async (imageTag: string) => {
+      const resolved = await execa('docker-compose', ['config'], { cwd: installed, env: { PATH: process.env.PATH, GITEA_REGISTRY: '', IMAGE_TAG: imageTag }, extendEnv: false });
+      const services = parse(resolved.stdout).services as Record<string, { image: string; environment?: Record<string, string> }>;
+      return Object.fromEntries(workspaceServices.map((service) => [service, { tag: services[service].image.split(':').at(-1), version: services[service].environment?.['APP_VERSION'] }]));
+    };
+    const each = (tag: string) => Object.fromEntries(workspaceServices.map((service) => [service, { tag, version: tag }]));
+    expect(await resolvedWith('')).toEqual(each('v1.2.3'));
+    expect(await resolvedWith('v1.2.4-rc.1')).toEqual(each('v1.2.4-rc.1'));
+  });
+
   it('--json prints the manifest and the written files as the one line on stdout, the listing on stderr, for CI', async () => {
     const outputDir = join(scratch, 'json');
     const { stdout, stderr } = await run({ ...(await dockerTargetOptions()), outputDir, json: true });
