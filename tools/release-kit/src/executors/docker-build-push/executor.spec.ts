@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import runExecutor from './executor';
+import runExecutor, { productionStageIn } from './executor';
 import type { DockerBuildPushOptions } from './schema';
 
 const context = { root: '/nonexistent', cwd: '/nonexistent', isVerbose: false, projectName: 'api', targetName: 'docker-push', projectsConfigurations: { version: 2, projects: {} }, nxJsonConfiguration: {} } as unknown as ExecutorContext;
@@ -43,5 +43,26 @@ describe('docker-build-push', () => {
     expect(errors).toEqual(["api: --tag is set by nx release publish and not used here; give an image's tags with --tags, e.g. --tags='{sha}' --tags=v1.2.3"]);
     const fromRelease = await failureWith('127.0.0.1:99999/admin', { tag: 'next', releaseVersionFile: 'docker/VERSION' } as Partial<DockerBuildPushOptions>);
     expect(fromRelease.errors).toEqual([expect.stringMatching(/GITEA_REGISTRY "127\.0\.0\.1:99999\/admin" is not a registry host/)]);
+  });
+});
+
+describe('the production stage, built when no --target is given', () => {
+  it.each([
+    ['FROM node:20 AS production'],
+    ['from node:20 as production'],
+    ['FROM --platform=$BUILDPLATFORM node:20 AS production'],
+    ['  FROM --platform=linux/amd64 node:20-bookworm-slim   AS   production  '],
+    ['FROM --platform=${BUILDPLATFORM} node:20 AS production'],
+  ])('is found in "%s"', (line) => {
+    expect(productionStageIn(`FROM node:20 AS development\nRUN true\n${line}\nCMD ["node"]\n`)).toBe('production');
+  });
+
+  it.each([
+    ['FROM node:20 AS development'],
+    ['FROM --platform=$BUILDPLATFORM node:20 AS production-tools'],
+    ['FROM node:20'],
+    ['# FROM node:20 AS production'],
+  ])('is not in a Dockerfile whose only stage line is "%s" (the last stage is built)', (line) => {
+    expect(productionStageIn(`${line}\nCMD ["node"]\n`)).toBeUndefined();
   });
 });

@@ -77,8 +77,12 @@ async function resolvePaths(options: DockerBuildPushOptions, context: ExecutorCo
 
 /** By convention the deployable stage is named production; other stages serve development. */
 async function productionStageOf(dockerfile: string): Promise<string | undefined> {
-  const text = await readFile(dockerfile, 'utf8').catch(() => '');
-  return /^\s*FROM\s+\S+\s+AS\s+production\s*$/im.test(text) ? 'production' : undefined;
+  return productionStageIn(await readFile(dockerfile, 'utf8').catch(() => ''));
+}
+
+/** `production` when a `FROM [--platform=… and other flags] <image> AS production` line names that stage. */
+export function productionStageIn(dockerfileText: string): string | undefined {
+  return /^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+production\s*$/im.test(dockerfileText) ? 'production' : undefined;
 }
 
 async function writeResultFile(path: string, result: ImageResult): Promise<void> {
