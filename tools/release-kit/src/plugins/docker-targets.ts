@@ -151,7 +151,7 @@ function dockerTarget({ settings, projectName, hasBuild, onDemand, push }: Docke
         : `Build the ${projectName} image without pushing it`,
       help: {
         command: `npx nx run ${projectName}:${targetName} --help`,
-        example: { options: push ? { tags: ['{sha}', 'latest', 'v{version}'], version: '1.2.3' } : { engine: 'buildah' } },
+        example: { options: push ? { tags: ['{sha}', 'latest', 'v{version}'], imageVersion: '1.2.3' } : { engine: 'buildah' } },
       },
     },
   };

@@ -59,7 +59,7 @@ async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: Exe
     registryCache: options.registryCache,
     cache: options.cache,
     cacheRepository: options.cacheRepository ? serviceImageName(projectName, options.cacheRepository) : undefined,
-    version: options.version ?? (options.releaseVersionFile ? await releaseVersionOf(options.nxReleaseVersionData, context.root, options.releaseVersionFile) : undefined),
+    version: options.imageVersion ?? (options.releaseVersionFile ? await releaseVersionOf(options.nxReleaseVersionData, context.root, options.releaseVersionFile) : undefined),
     workspaceRoot: context.root,
     env: process.env,
     log: (line) => console.log(line),

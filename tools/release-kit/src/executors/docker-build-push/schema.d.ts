@@ -6,7 +6,8 @@ export interface DockerBuildPushOptions {
   registry?: string;
   imageName: string;
   tags: string[];
-  version?: string;
+  /** Not `version`: Nx's CLI takes `--version` for its own and runs nothing. */
+  imageVersion?: string;
   dockerfile?: string;
   context?: string;
   target?: string;
