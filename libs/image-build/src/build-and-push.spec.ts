@@ -17,6 +17,8 @@ import {
 import { ImageReference, RegistryClient } from '@changemaker/oci';
 import { buildAndPushImage, type ImageBuildOptions } from './build-and-push';
 import { processCommandRunner, type CommandRunner } from './command-runner';
+import { inputsTagFor } from './inputs-hash';
+import { hostPlatform } from './platforms';
 
 interface RecordedCall {
   command: string;
@@ -297,6 +299,46 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(await tagsOf(target, 'admin/changemaker-api')).toContain(secondSha);
     expect(lines.join('\n')).toMatch(/already in the registry.*nothing built/);
   });
+
+  it('does not reuse an image of another architecture found under the inputs tag: says so in one line, builds, and puts its own there', async () => {
+    await writeFile(join(workspace, 'Dockerfile.scratch'), 'FROM scratch AS production\nCOPY main.js /app/\n');
+    const scratch = { dockerfile: join(workspace, 'Dockerfile.scratch') };
+    const inputsTag = await inputsTagFor(options(scratch));
+    // What an arm64 laptop's docker-push left there (no emulation needed: nothing runs).
+    const otherContext = join(workspace, 'other-architecture');
+    await mkdir(otherContext);
+    await writeFile(join(otherContext, 'Containerfile'), 'FROM scratch\nCOPY marker /marker\n');
+    await writeFile(join(otherContext, 'marker'), 'arm64\n');
+    await sandbox.buildah(['build', '--arch', 'arm64', '--tag', 'localhost/other-architecture', '--file', join(otherContext, 'Containerfile'), otherContext]);
+    await sandbox.buildah(['push', '--tls-verify=false', 'localhost/other-architecture', `docker://${target.host}/admin/changemaker-api:${inputsTag}`]);
+    const other = await digestOf(target, 'admin/changemaker-api', inputsTag);
+    expect(hostPlatform()).not.toBe('linux/arm64');
+
+    const result = await buildAndPushImage(options(scratch));
+    expect(result).toMatchObject({ built: true, inputsTag });
+    expect(result.digest).not.toBe(other);
+    expect(lines.filter((line) => /not linux\//.test(line))).toEqual([
+      `changemaker-api: the image for these inputs (${inputsTag.slice(0, 19)}…) is for linux/arm64, not ${hostPlatform()}; building instead`.replace('changemaker-api', result.image),
+    ]);
+    for (const tag of [inputsTag, result.commit, 'latest']) expect(await digestOf(target, 'admin/changemaker-api', tag)).toBe(result.digest);
+    const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${target.host}/admin/changemaker-api:${inputsTag}`]);
+    expect(`${JSON.parse(stdout).os}/${JSON.parse(stdout).architecture}`).toBe(hostPlatform());
+  });
+
+  it('does not keep an image under the inputs tag when the engine built for another platform than the hash names (docker with DOCKER_DEFAULT_PLATFORM)', async () => {
+    await writeFile(join(workspace, 'Dockerfile.scratch'), 'FROM scratch AS production\nCOPY main.js /app/\n');
+    const result = await buildAndPushImage(options({ engine: 'docker', dockerfile: join(workspace, 'Dockerfile.scratch'), env: { DOCKER_DEFAULT_PLATFORM: 'linux/arm64' } }));
+    expect(result.built).toBe(true);
+    expect(lines).toContain(`${result.image}: warning: the image for these inputs (${result.inputsTag.slice(0, 19)}…) is for linux/arm64, not ${hostPlatform()}; not kept under that tag`);
+    expect(await digestOf(target, 'admin/changemaker-api', result.commit)).toBe(result.digest);
+    expect(await digestOf(target, 'admin/changemaker-api', result.inputsTag)).toBeNull();
+  });
+
+  async function digestOf(registry: TestRegistry, repository: string, reference: string): Promise<string | null> {
+    const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json';
+    const response = await fetch(`${registry.url}/v2/${repository}/manifests/${reference}`, { method: 'HEAD', headers: { accept } });
+    return response.ok ? response.headers.get('docker-content-digest') : null;
+  }
 
   it('builds again when the cache is turned off or an input changed', async () => {
     await buildAndPushImage(options());

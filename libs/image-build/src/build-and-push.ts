@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ImageReference, RegistryClient, dockerCredentialResolver, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
+import { ImageReference, RegistryClient, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
 import type { ImageResult, LayerCacheUse } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { ImageBuildReport, RegistryLogin } from './container-engine';
@@ -9,7 +9,9 @@ import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
-import { fileTimeOf, holdsWhatTheRebuildHolds, imageUnderInputsTag } from './inputs-image';
+import { imagePlatformsOf } from './image-content';
+import { fileTimeOf, holdsWhatTheRebuildHolds, imageUnderInputsTag, lookUpInputsTag } from './inputs-image';
+import { effectivePlatforms } from './platforms';
 import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
 import { pushReproducibleConfig } from './reproducible-image';
@@ -71,12 +73,13 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
 
   const registry = options.push ? registryClientFor(options.env) : undefined;
   if (registry && options.registryCache) {
-    const existing = await registry.headManifest(repository.withTag(inputsTag));
-    if (existing) {
+    const existing = await lookUpInputsTag(registry, repository.withTag(inputsTag), options.platforms);
+    if (existing?.reusable) {
       options.log(`${repository.name}: an image of these inputs is already in the registry (${inputsTag.slice(0, 19)}…); adding tags registry-side, nothing built`);
-      await tagRegistrySide(registry, await registry.getManifest(repository.withDigest(existing.digest)), references);
-      return { ...result, digest: existing.digest, built: false };
+      await tagRegistrySide(registry, existing.manifest, references);
+      return { ...result, digest: existing.manifest.digest, built: false };
     }
+    if (existing) options.log(`${repository.name}: ${wrongPlatformsLine(inputsTag, existing.platforms, existing.wanted)}; building instead`);
   } else if (registry) {
     // Without the cache lookup, a bad registry or password must still fail before a long build.
     await registry.headManifest(references[0]);
@@ -120,10 +123,20 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   }
   // The inputs tag goes last: it tells later runs a complete image exists. It is written with the
   // lookup off too: a rebuild forced after a base image update must become the image later runs
-  // reuse for these inputs, or the next release would tag the one it replaced.
-  const otherTags = [...references.slice(1), repository.withTag(inputsTag)];
+  // reuse for these inputs, or the next release would tag the one it replaced. It is not written
+  // over an image of other platforms than the hash names (the engine's default guessed wrong:
+  // platforms.ts), which no later run could reuse.
+  const pushedPlatforms = await imagePlatformsOf(registryImage(registry, references[0]).store, pushed);
+  const wanted = effectivePlatforms(options.platforms).platforms;
+  const keepsInputsTag = pushedPlatforms.join(',') === wanted.join(',');
+  if (!keepsInputsTag) options.log(`${repository.name}: warning: ${wrongPlatformsLine(inputsTag, pushedPlatforms, wanted)}; not kept under that tag`);
+  const otherTags = [...references.slice(1), ...(keepsInputsTag ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...built, digest: pushed.digest };
+}
+
+function wrongPlatformsLine(inputsTag: string, platforms: readonly string[], wanted: readonly string[]): string {
+  return `the image for these inputs (${inputsTag.slice(0, 19)}…) is for ${platforms.join(', ') || 'no platform'}, not ${wanted.join(', ')}`;
 }
 
 function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {

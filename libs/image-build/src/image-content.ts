@@ -1,5 +1,6 @@
 import { isIndexMediaType, type BlobDescriptor, type ChildDescriptor, type FetchedManifest, type ImageStore } from '@changemaker/oci';
 import { revisionLabel, versionLabel } from './image-labels';
+import { platformOf, type Platform } from './platforms';
 
 /**
  * What an image holds apart from the commit it was built at: for each platform, its layers and its
@@ -27,6 +28,22 @@ export async function platformManifestsOf(store: ImageStore, manifest: FetchedMa
   if (!isIndexMediaType(manifest.mediaType)) return [manifest];
   const { manifests } = JSON.parse(manifest.bytes.toString('utf8')) as { manifests: ChildDescriptor[] };
   return Promise.all(manifests.map((child) => store.getManifest(child.digest)));
+}
+
+/**
+ * The platforms an image is for, sorted, each as its config says (os/architecture[/variant]); the
+ * attestation manifests docker buildx adds to a list (platform unknown/unknown) are not platforms.
+ */
+export async function imagePlatformsOf(store: ImageStore, manifest: FetchedManifest): Promise<Platform[]> {
+  const images = isIndexMediaType(manifest.mediaType)
+    ? await Promise.all(
+        (JSON.parse(manifest.bytes.toString('utf8')) as { manifests: Array<ChildDescriptor & { annotations?: Record<string, string> }> }).manifests
+          .filter((child) => child.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+          .map((child) => store.getManifest(child.digest)),
+      )
+    : [manifest];
+  const configs = await Promise.all(images.map((image) => imageConfigOf(store, image)));
+  return configs.map((config) => platformOf(config.os, config.architecture, config.variant)).sort();
 }
 
 /** The config an image manifest names, parsed. */

@@ -44,4 +44,26 @@ describe('inputsTagFor', () => {
     await writeFile(join(dir, 'context/main.js'), 'console.log(1)\n');
     expect(await inputsTagFor(inputs)).toBe(before);
   });
+
+  describe('the platform', () => {
+    const realArch = process.arch;
+    const onArchitecture = (arch: string) => Object.defineProperty(process, 'arch', { value: arch, configurable: true });
+    afterEach(() => onArchitecture(realArch));
+
+    it("hashes the engine's own platform when none is asked for: an arm64 laptop's inputs tag is not an amd64 runner's", async () => {
+      onArchitecture('x64');
+      const onAmd64 = await inputsTagFor(inputs);
+      onArchitecture('arm64');
+      const onArm64 = await inputsTagFor(inputs);
+      expect(onArm64).not.toBe(onAmd64);
+      // The engine's default is not an explicit list of one: the pushed image is a manifest, not a list.
+      expect(await inputsTagFor({ ...inputs, platforms: ['linux/arm64'] })).not.toBe(onArm64);
+    });
+
+    it('spells each platform one way: linux/arm64/v8 is linux/arm64, and the order does not matter', async () => {
+      const tag = await inputsTagFor({ ...inputs, platforms: ['linux/arm64', 'linux/amd64'] });
+      expect(await inputsTagFor({ ...inputs, platforms: ['linux/amd64', 'linux/arm64/v8'] })).toBe(tag);
+    });
+  });
+
 });

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { effectivePlatforms } from './platforms';
 
 /** Everything that decides an image's content; labels naming the commit or the time are left out on purpose. */
 export interface ImageInputs {
@@ -32,7 +33,9 @@ export async function inputsTagFor(inputs: ImageInputs): Promise<string> {
   hash.update(`dockerfile\0${await readFile(inputs.dockerfile, 'utf8')}\0`);
   hash.update(`target\0${inputs.target ?? ''}\0`);
   for (const name of Object.keys(inputs.buildArgs).sort()) hash.update(`arg\0${name}=${inputs.buildArgs[name]}\0`);
-  hash.update(`platforms\0${[...inputs.platforms].sort().join(',')}\0`);
+  // Empty means the engine's own platform: an arm64 laptop's image is not an amd64 runner's.
+  const { platforms, engineDefault } = effectivePlatforms(inputs.platforms);
+  hash.update(`platforms\0${engineDefault ? 'engine-default:' : ''}${platforms.join(',')}\0`);
   await hashDirectory(hash, inputs.context, inputs.context);
   return `${inputsTagPrefix}${hash.digest('hex')}`;
 }

@@ -1,5 +1,6 @@
 import { registryImage, type FetchedManifest, type ImageReference, type ImageStore, type RegistryClient } from '@changemaker/oci';
-import { imageConfigOf, imageContentOf, platformManifestsOf } from './image-content';
+import { imageConfigOf, imageContentOf, imagePlatformsOf, platformManifestsOf } from './image-content';
+import { effectivePlatforms } from './platforms';
 
 /**
  * The image already under an image's inputs tag, as a rebuild with the lookup off (the weekly one,
@@ -14,6 +15,25 @@ export interface InputsImage {
 export async function imageUnderInputsTag(registry: RegistryClient, inputsReference: ImageReference): Promise<InputsImage | undefined> {
   if (!(await registry.headManifest(inputsReference))) return undefined;
   return { store: registryImage(registry, inputsReference).store, manifest: await registry.getManifest(inputsReference) };
+}
+
+/** What the lookup found under the inputs tag: an image to tag registry-side, or one of other platforms, never to be reused. */
+export type InputsTagLookup =
+  | { reusable: true; manifest: FetchedManifest }
+  | { reusable: false; platforms: string[]; wanted: string[] };
+
+/**
+ * The image under the inputs tag, when there is one, and whether it is for exactly the platforms
+ * this build makes (platforms.ts): a tag written by another machine, an older toolchain or by hand
+ * is checked, not trusted, before the image is given a release's tags.
+ */
+export async function lookUpInputsTag(registry: RegistryClient, inputsReference: ImageReference, requestedPlatforms: readonly string[]): Promise<InputsTagLookup | undefined> {
+  const found = await imageUnderInputsTag(registry, inputsReference);
+  if (!found) return undefined;
+  const platforms = await imagePlatformsOf(found.store, found.manifest);
+  const wanted = effectivePlatforms(requestedPlatforms).platforms;
+  if (platforms.join(',') === wanted.join(',')) return { reusable: true, manifest: found.manifest };
+  return { reusable: false, platforms, wanted };
 }
 
 /**
