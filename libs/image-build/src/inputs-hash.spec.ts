@@ -66,4 +66,18 @@ describe('inputsTagFor', () => {
     });
   });
 
+  it('hashes the permission bits of every file and directory: a context checked out under umask 077 is not one under 022', async () => {
+    await chmod(join(dir, 'context/main.js'), 0o644);
+    await chmod(join(dir, 'context/assets/logo.svg'), 0o644);
+    await chmod(join(dir, 'context/assets'), 0o755);
+    const umask022 = await inputsTagFor(inputs);
+    await chmod(join(dir, 'context/main.js'), 0o600);
+    const privateFile = await inputsTagFor(inputs);
+    await chmod(join(dir, 'context/main.js'), 0o644);
+    await chmod(join(dir, 'context/assets'), 0o700);
+    const privateDirectory = await inputsTagFor(inputs);
+    await chmod(join(dir, 'context/assets'), 0o755);
+    expect(new Set([umask022, privateFile, privateDirectory]).size).toBe(3);
+    expect(await inputsTagFor(inputs)).toBe(umask022);
+  });
 });

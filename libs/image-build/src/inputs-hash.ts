@@ -36,8 +36,14 @@ export async function inputsTagFor(inputs: ImageInputs): Promise<string> {
   // Empty means the engine's own platform: an arm64 laptop's image is not an amd64 runner's.
   const { platforms, engineDefault } = effectivePlatforms(inputs.platforms);
   hash.update(`platforms\0${engineDefault ? 'engine-default:' : ''}${platforms.join(',')}\0`);
+  hash.update(`context\0${permissionsOf((await lstat(inputs.context)).mode)}\0`);
   await hashDirectory(hash, inputs.context, inputs.context);
   return `${inputsTagPrefix}${hash.digest('hex')}`;
+}
+
+/** COPY keeps a file's mode: a 0600 file copied for a service running as another user cannot be read. */
+function permissionsOf(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
 async function hashDirectory(hash: Hash, root: string, directory: string): Promise<void> {
@@ -49,10 +55,10 @@ async function hashDirectory(hash: Hash, root: string, directory: string): Promi
     if (stats.isSymbolicLink()) {
       hash.update(`link\0${key}\0${await readlink(path)}\0`);
     } else if (stats.isDirectory()) {
-      hash.update(`dir\0${key}\0`);
+      hash.update(`dir\0${key}\0${permissionsOf(stats.mode)}\0`);
       await hashDirectory(hash, root, path);
     } else if (stats.isFile()) {
-      hash.update(`file\0${key}\0${stats.mode & 0o111 ? 'x' : '-'}\0${stats.size}\0`);
+      hash.update(`file\0${key}\0${permissionsOf(stats.mode)}\0${stats.size}\0`);
       await hashFileContent(hash, path);
     }
   }
