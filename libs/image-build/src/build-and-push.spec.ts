@@ -340,6 +340,45 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     return response.ok ? response.headers.get('docker-content-digest') : null;
   }
 
+  it.each(['buildah', 'podman', 'docker'])("%s leaves out what the Dockerfile's own <Dockerfile>.dockerignore excludes, and a change to an ignored file rebuilds nothing", async (engine) => {
+    // The Dockerfile is in the workspace, its context is dist/: the context has no .dockerignore.
+    await writeFile(join(workspace, 'Dockerfile.dockerignore'), '*.md\nsecret.txt\n');
+    await writeFile(join(workspace, 'dist/README.md'), 'docs\n');
+    await writeFile(join(workspace, 'dist/secret.txt'), 'not for the image\n');
+    const result = await buildAndPushImage(options({ engine }));
+    expect(result.built).toBe(true);
+    expect(await filesUnder(target, 'admin/changemaker-api', result.digest!, 'app/')).toEqual(['app/main.js']);
+
+    await writeFile(join(workspace, 'dist/README.md'), 'docs, reworded\n');
+    const afterReadmeChange = await buildAndPushImage(options({ engine }));
+    expect(afterReadmeChange).toMatchObject({ built: false, digest: result.digest });
+  });
+
+  it.each(['buildah', 'podman', 'docker'])("%s reads the context's .dockerignore, not a .containerignore beside it, which docker never reads", async (engine) => {
+    await writeFile(join(workspace, 'dist/.dockerignore'), 'secret.txt\n');
+    await writeFile(join(workspace, 'dist/.containerignore'), 'main.js\n');
+    await writeFile(join(workspace, 'dist/secret.txt'), 'not for the image\n');
+    const result = await buildAndPushImage(options({ engine }));
+    expect(await filesUnder(target, 'admin/changemaker-api', result.digest!, 'app/')).toEqual(['app/.containerignore', 'app/.dockerignore', 'app/main.js']);
+  });
+
+  /** The files (not directories) under a path in an image's layers. */
+  async function filesUnder(registry: TestRegistry, repository: string, digest: string, prefix: string): Promise<string[]> {
+    const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+    const manifest = (await (await fetch(`${registry.url}/v2/${repository}/manifests/${digest}`, { headers: { accept } })).json()) as { layers: Array<{ digest: string }> };
+    const files: string[] = [];
+    for (const layer of manifest.layers) {
+      const blob = join(workspace, 'layer.tar');
+      await writeFile(blob, Buffer.from(await (await fetch(`${registry.url}/v2/${repository}/blobs/${layer.digest}`)).arrayBuffer()));
+      const { stdout } = await execa('tar', ['-tvf', blob]);
+      for (const line of stdout.split('\n')) {
+        const name = line.split(/\s+/).slice(5).join(' ').replace(/^\.\//, '');
+        if (line.startsWith('-') && name.startsWith(prefix)) files.push(name);
+      }
+    }
+    return files.sort();
+  }
+
   it('builds again when the cache is turned off or an input changed', async () => {
     await buildAndPushImage(options());
     calls.length = 0;

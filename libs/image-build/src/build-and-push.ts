@@ -9,6 +9,7 @@ import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
 import { readGitRevision, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
+import { ignoreFileFor } from './build-context';
 import { imagePlatformsOf } from './image-content';
 import { fileTimeOf, holdsWhatTheRebuildHolds, imageUnderInputsTag, lookUpInputsTag } from './inputs-image';
 import { effectivePlatforms } from './platforms';
@@ -95,6 +96,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   const report = await engine.buildImage({
     dockerfile: options.dockerfile,
     context: options.context,
+    ignoreFile: ignoreFileFor(options.dockerfile, options.context),
     // One push; the other tags are added registry-side below, so every tag has the same digest.
     references: (options.push ? references.slice(0, 1) : references).map(String),
     target: options.target,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
 import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogin } from './container-engine';
@@ -73,6 +74,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
   private buildArguments(request: ImageBuildRequest, manifestList: string | undefined, authFile: string | undefined): string[] {
     // Docker's image format, as `docker build` makes: the OCI format drops HEALTHCHECK.
     const args = ['build', '--format', 'docker', ...this.pullArguments(request), ...this.layerArguments(request), '--file', request.dockerfile];
+    args.push(...ignoreFileArguments(request));
     if (request.target) args.push('--target', request.target);
     args.push(...this.cacheArguments(request.layerCache, authFile));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
@@ -147,4 +149,16 @@ export class BuildahFamilyEngine implements ContainerEngine {
     const result = await this.runner.run(this.name, args, { onLine: request.onLine });
     if (result.exitCode !== 0) throw new EngineCommandError(step, this.name, lastMeaningfulLine(result));
   }
+}
+
+/**
+ * The ignore file docker's BuildKit would read (build-context.ts), named: left to themselves,
+ * buildah 1.28 and podman 4.3 read a context's `.containerignore` over its `.dockerignore`, and the
+ * Dockerfile's own `<Dockerfile>.dockerignore` only when --file is absolute. With no ignore file,
+ * an empty one stands for it, so that a `.containerignore`, which docker never reads, is not read
+ * here either.
+ */
+function ignoreFileArguments(request: ImageBuildRequest): string[] {
+  if (request.ignoreFile) return ['--ignorefile', request.ignoreFile];
+  return existsSync(join(request.context, '.containerignore')) ? ['--ignorefile', '/dev/null'] : [];
 }

@@ -23,6 +23,11 @@ export type RegistryLogin = PasswordLogin | IdentityTokenLogin;
 export interface ImageBuildRequest {
   dockerfile: string;
   context: string;
+  /**
+   * The ignore file that applies (build-context.ts): the Dockerfile's own `<Dockerfile>.dockerignore`,
+   * else the context's `.dockerignore`; absent when there is neither.
+   */
+  ignoreFile?: string;
   /** Full references (registry/name:tag) the image gets. */
   references: readonly string[];
   target?: string;

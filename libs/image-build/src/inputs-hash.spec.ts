@@ -80,4 +80,47 @@ describe('inputsTagFor', () => {
     expect(new Set([umask022, privateFile, privateDirectory]).size).toBe(3);
     expect(await inputsTagFor(inputs)).toBe(umask022);
   });
+
+  describe('the ignore file', () => {
+    const readme = () => writeFile(join(dir, 'context/README.md'), `# ${Math.random()}\n`);
+
+    it("hashes the Dockerfile's own <Dockerfile>.dockerignore, which docker's BuildKit reads, and only the files it lets through", async () => {
+      await readme();
+      const without = await inputsTagFor(inputs);
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), '# docs are not served\n*.md\n');
+      const ignoringDocs = await inputsTagFor(inputs);
+      expect(ignoringDocs).not.toBe(without);
+      // A README-only commit changes nothing the build sends.
+      await readme();
+      expect(await inputsTagFor(inputs)).toBe(ignoringDocs);
+      await writeFile(join(dir, 'context/main.js'), 'console.log(2)\n');
+      expect(await inputsTagFor(inputs)).not.toBe(ignoringDocs);
+    });
+
+    it("hashes the context's .dockerignore when the Dockerfile has none of its own, and the Dockerfile's own over it", async () => {
+      await writeFile(join(dir, 'context/.dockerignore'), 'assets\n');
+      const ignoringAssets = await inputsTagFor(inputs);
+      await writeFile(join(dir, 'context/assets/logo.svg'), '<svg>changed</svg>');
+      expect(await inputsTagFor(inputs)).toBe(ignoringAssets);
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), 'nothing-here\n');
+      const own = await inputsTagFor(inputs);
+      expect(own).not.toBe(ignoringAssets);
+      await writeFile(join(dir, 'context/assets/logo.svg'), '<svg>changed again</svg>');
+      expect(await inputsTagFor(inputs)).not.toBe(own);
+    });
+
+    it('follows docker\'s matching: ** across directories, a parent directory excluding its files, ! re-including, the last match winning', async () => {
+      await mkdir(join(dir, 'context/docs/deep'), { recursive: true });
+      await writeFile(join(dir, 'context/docs/deep/guide.md'), 'guide\n');
+      await writeFile(join(dir, 'context/docs/deep/KEEP.md'), 'keep\n');
+      await writeFile(join(dir, 'context/notes.tmp'), 'tmp\n');
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), '**/*.tmp\ndocs\n!docs/**/KEEP.md\n');
+      const tag = await inputsTagFor(inputs);
+      await writeFile(join(dir, 'context/notes.tmp'), 'other\n');
+      await writeFile(join(dir, 'context/docs/deep/guide.md'), 'other guide\n');
+      expect(await inputsTagFor(inputs)).toBe(tag);
+      await writeFile(join(dir, 'context/docs/deep/KEEP.md'), 'kept, changed\n');
+      expect(await inputsTagFor(inputs)).not.toBe(tag);
+    });
+  });
 });

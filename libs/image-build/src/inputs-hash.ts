@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { contextFilterOf, ignoreFileFor, type ContextFilter } from './build-context';
 import { effectivePlatforms } from './platforms';
 
 /** Everything that decides an image's content; labels naming the commit or the time are left out on purpose. */
@@ -36,8 +37,10 @@ export async function inputsTagFor(inputs: ImageInputs): Promise<string> {
   // Empty means the engine's own platform: an arm64 laptop's image is not an amd64 runner's.
   const { platforms, engineDefault } = effectivePlatforms(inputs.platforms);
   hash.update(`platforms\0${engineDefault ? 'engine-default:' : ''}${platforms.join(',')}\0`);
+  const ignoreFile = ignoreFileFor(inputs.dockerfile, inputs.context);
+  hash.update(`ignore\0${ignoreFile ? await readFile(ignoreFile, 'utf8') : ''}\0`);
   hash.update(`context\0${permissionsOf((await lstat(inputs.context)).mode)}\0`);
-  await hashDirectory(hash, inputs.context, inputs.context);
+  await hashDirectory(hash, inputs.context, inputs.context, await contextFilterOf(ignoreFile));
   return `${inputsTagPrefix}${hash.digest('hex')}`;
 }
 
@@ -46,17 +49,21 @@ function permissionsOf(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-async function hashDirectory(hash: Hash, root: string, directory: string): Promise<void> {
+/** Every path the build sends, with its type, permission bits and content; those the ignore file excludes are left out. */
+async function hashDirectory(hash: Hash, root: string, directory: string, filter: ContextFilter): Promise<void> {
   const entries = (await readdir(directory)).sort();
   for (const name of entries) {
     const path = join(directory, name);
     const key = relative(root, path).split(sep).join('/');
+    const sent = filter.sends(key);
     const stats = await lstat(path);
-    if (stats.isSymbolicLink()) {
+    if (stats.isDirectory()) {
+      if (sent) hash.update(`dir\0${key}\0${permissionsOf(stats.mode)}\0`);
+      if (sent || filter.mayReinclude) await hashDirectory(hash, root, path, filter);
+    } else if (!sent) {
+      continue;
+    } else if (stats.isSymbolicLink()) {
       hash.update(`link\0${key}\0${await readlink(path)}\0`);
-    } else if (stats.isDirectory()) {
-      hash.update(`dir\0${key}\0${permissionsOf(stats.mode)}\0`);
-      await hashDirectory(hash, root, path);
     } else if (stats.isFile()) {
       hash.update(`file\0${key}\0${permissionsOf(stats.mode)}\0${stats.size}\0`);
       await hashFileContent(hash, path);
