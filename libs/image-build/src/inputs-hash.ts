@@ -21,8 +21,11 @@ const inputsTagPrefix = 'inputs-';
  * (labels, layer timestamps, what is dropped from the config after the push), so an image an older
  * version built is rebuilt once instead of being tagged registry-side as if it were today's.
  * 2: layers stamped with a fixed time, the commit time set in the config after the push.
+ * 3: the engine's own platform hashed when none is asked for; every file's and directory's
+ *    permission bits, not only the execute bit; the ignore file that applies, and only the files
+ *    it lets through; buildah and podman handed the ignore file docker's BuildKit reads.
  */
-const buildRecipe = 'changemaker-image/2';
+const buildRecipe = 'changemaker-image/3';
 
 /**
  * The registry tag under which an image of exactly these inputs is kept, so that any machine, with
