@@ -288,6 +288,24 @@ describe('nx run docker:package-release', () => {
       env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin' },
     });
 
+  it('is never replayed from the Nx cache, whose inputs cannot see all it depends on (the registry, modes, the toolchain)', async () => {
+    const outputDir = join(scratch, 'uncached');
+    const packageWith = (registry: string) =>
+      execa('npx', ['nx', 'run', 'docker:package-release', '--tag', 'v1.2.3', '--output-dir', outputDir, '--json'], {
+        cwd: workspaceRoot,
+        reject: false,
+        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: registry },
+      });
+    const apiReference = async (registry: string) => {
+      const { stdout, exitCode } = await packageWith(registry);
+      expect(exitCode).toBe(0);
+      const report = JSON.parse(stdout.split('\n').find((line) => line.startsWith('{')) ?? '{}') as { images: Array<{ service: string; reference: string }> };
+      return report.images.find((image) => image.service === 'api')?.reference;
+    };
+    expect(await apiReference('127.0.0.1:5001/team')).toBe('127.0.0.1:5001/team/changemaker-api:v1.2.3');
+    expect(await apiReference('127.0.0.1:5002/other')).toBe('127.0.0.1:5002/other/changemaker-api:v1.2.3');
+  });
+
   it('refuses an option it does not know (--dryrun for --dry-run) before packaging anything', async () => {
     const outputDir = join(scratch, 'never');
     const { exitCode, all } = await nx('--tag', 'v1.2.3', '--output-dir', outputDir, '--dryrun');
