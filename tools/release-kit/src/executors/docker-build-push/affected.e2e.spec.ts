@@ -90,6 +90,28 @@ describe('nx affected -t docker-push', () => {
     expect(await tagsOf('api')).not.toContainEqual(expect.stringMatching(/^broken-/));
   });
 
+  it('refuses to push a working tree with uncommitted changes to the image\'s files as the commit, and still builds it locally with docker-build', async () => {
+    const styles = join(workspace.root, 'apps/admin/src/styles.css');
+    const head = await workspace.git('rev-parse', 'HEAD');
+    const tagsBefore = await tagsOf('admin');
+    await appendFile(styles, '\n/* a local experiment */\nbody { outline: 1px solid red; }\n');
+    try {
+      const pushed = await nxProcess('run', 'admin:docker-push', '--outputStyle=stream');
+      expect(pushed.exitCode).not.toBe(0);
+      expect(String(pushed.all)).toContain("admin: not pushed: uncommitted changes in apps/admin/src/styles.css would be pushed as this commit's image; commit or stash them, or build a local image with docker-build");
+      expect(String(pushed.all)).not.toMatch(/building with/);
+      expect(await tagsOf('admin')).toEqual(tagsBefore);
+
+      const built = await nxProcess('run', 'admin:docker-build', '--outputStyle=stream');
+      expect({ exitCode: built.exitCode, all: built.all }).toEqual({ exitCode: 0, all: expect.stringMatching(/changemaker-admin \[.*\].*: built with \w+, not pushed/) });
+      expect(await tagsOf('admin')).toEqual(tagsBefore);
+    } finally {
+      await workspace.git('checkout', '--', 'apps/admin/src/styles.css');
+    }
+    expect(await workspace.git('status', '--porcelain')).toBe('');
+    expect(await workspace.git('rev-parse', 'HEAD')).toBe(head);
+  });
+
   it('takes --cache-repository and --no-cache from the command line, and refuses a cache repository with a tag before building', async () => {
     const result = await nxProcess('run', 'api:docker-push', '--no-cache', '--no-registry-cache', '--cache-repository=ci/{projectName}-layers:latest', '--outputStyle=stream');
     expect(result.exitCode).not.toBe(0);

@@ -6,6 +6,7 @@ import { OciError, registryPrefixProblem } from '@changemaker/oci';
 import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
+import { sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
 
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const projectName = context.projectName ?? '';
@@ -28,6 +29,14 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
       console.log(`dry run: ${describePlan(plan)}; nothing built, pushed or written`);
       if (options.json) console.log(JSON.stringify({ project: projectName, dryRun: true, ...plan }));
       return { success: true };
+    }
+    if (options.push) {
+      // The image is pushed under the commit's tags (and latest): it must hold what the commit holds.
+      const uncommitted = await uncommittedFilesUnder(context.root, sourceRootsOf(context, projectName));
+      if (uncommitted && uncommitted.length > 0) {
+        console.error(uncommittedRefusal(projectName, uncommitted));
+        return { success: false };
+      }
     }
     const result = await buildAndPushImage(buildOptions);
     await writeResultFile(join(context.root, imageResultPathOf(projectName, options.resultFile)), { project: projectName, ...result });

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { ExecutorContext } from '@nx/devkit';
+
+const run = promisify(execFile);
+const namedFiles = 3;
+
+/** The project's root and the roots of every workspace project it depends on, directly or not (npm packages aside). */
+export function sourceRootsOf(context: ExecutorContext, projectName: string): string[] {
+  const nodes = context.projectGraph?.nodes ?? {};
+  const dependencies = context.projectGraph?.dependencies ?? {};
+  const seen = new Set<string>([projectName]);
+  const queue = [projectName];
+  while (queue.length > 0) {
+    for (const { target } of dependencies[queue.shift()!] ?? []) {
+      if (nodes[target] && !seen.has(target)) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  const rootOf = (name: string) => nodes[name]?.data.root ?? context.projectsConfigurations?.projects[name]?.root;
+  return [...new Set([...seen].map(rootOf).filter((root): root is string => root !== undefined && root !== ''))].sort();
+}
+
+/**
+ * Files under `roots` that differ from HEAD: modified, staged, deleted, or untracked and not
+ * ignored, as `git status` names them from the repository's top. Undefined when git cannot tell
+ * (not a repository, no git): the build then reports the missing commit its own way.
+ */
+export async function uncommittedFilesUnder(workspaceRoot: string, roots: readonly string[]): Promise<string[] | undefined> {
+  if (roots.length === 0) return [];
+  try {
+    const { stdout } = await run('git', ['status', '--porcelain', '--untracked-files=all', '--', ...roots], { cwd: workspaceRoot, maxBuffer: 64 * 1024 * 1024 });
+    return stdout.split('\n').filter((line) => line.length > 3).map((line) => line.slice(3));
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line: which files, and what to do instead of pushing them under the commit's tags. */
+export function uncommittedRefusal(projectName: string, files: readonly string[]): string {
+  const named = files.slice(0, namedFiles).join(', ');
+  const more = files.length > namedFiles ? ` and ${files.length - namedFiles} more` : '';
+  return `${projectName}: not pushed: uncommitted changes in ${named}${more} would be pushed as this commit's image; commit or stash them, or build a local image with docker-build`;
+}
