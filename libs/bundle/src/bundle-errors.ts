@@ -64,6 +64,13 @@ export class UnsafeBundlePathError extends BundleError {
 
 export class SourceDateError extends BundleError {}
 
+/** Source files that are not the commit's as they are: one line per kind of problem. */
+export class UncommittedSourcesError extends BundleError {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
 export class MirrorManifestError extends BundleError {}
 
 export class ImageDigestMissingError extends BundleError {

@@ -68,6 +68,26 @@ async function readSourceFile(root: string, sourceRoot: string, path: string, bu
   };
 }
 
+/**
+ * Whether the file list picks a workspace path (a file git knows of, say) by the rules
+ * collectSources applies to the checkout: a listed file, anything below a listed directory, or a
+ * glob's match.
+ */
+export async function sourceSelector(workspaceRoot: string, fileList: ReleaseFileList): Promise<(workspacePath: string) => boolean> {
+  const root = await realpath(workspaceRoot);
+  const sourceRoot = resolve(root, fileList.sourceRoot);
+  const tests = fileList.sources.map((source): ((workspacePath: string) => boolean) => {
+    const absolute = resolve(sourceRoot, source);
+    if (!GlobPattern.isGlob(source)) {
+      const listed = workspacePathOf(root, absolute);
+      return (path) => listed === '' || path === listed || path.startsWith(`${listed}/`);
+    }
+    const pattern = new GlobPattern(toPosix(relative(sourceRoot, absolute)));
+    return (path) => pattern.matches(toPosix(relative(sourceRoot, join(root, path))));
+  });
+  return (path) => tests.some((test) => test(path));
+}
+
 function refuseOutside(root: string, absolute: string, shownAs: string): void {
   const fromRoot = relative(root, absolute);
   if (fromRoot === '..' || fromRoot.startsWith(`..${sep}`) || isAbsolute(fromRoot)) {

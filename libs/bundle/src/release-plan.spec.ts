@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -14,6 +14,7 @@ import {
   SecretRefusedError,
   SourceNotFoundError,
   SymlinkRefusedError,
+  UncommittedSourcesError,
   UnsafeBundlePathError,
 } from './bundle-errors';
 import type { ReleaseFileList } from './release-file-list';
@@ -375,5 +376,130 @@ describe('a release cut against its registry', () => {
   it('refuses to record digests for some images only', async () => {
     const plan = await planRelease(request(await fixtureWorkspace()));
     expect(() => withImageDigests(plan, new Map([[plan.images[0]!.reference, digest('a')]]))).toThrow(ImageDigestMissingError);
+  });
+});
+
+describe('a release is its commit, not the checkout', () => {
+  const committer = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
+  const gitIn = (root: string) => (...args: string[]) => execa('git', [...committer, ...args], { cwd: root });
+
+  /** The fixture committed and tagged v1.2.3, with `extra` files committed too. */
+  async function committedWorkspace(extra: Record<string, string> = {}): Promise<{ root: string; git: ReturnType<typeof gitIn> }> {
+    const root = await fixtureWorkspace();
+    for (const [path, content] of Object.entries(extra)) await writeWorkspaceFile(root, path, content);
+    const git = gitIn(root);
+    await git('init', '-q');
+    await git('add', '.');
+    await git('commit', '-qm', 'release');
+    await git('tag', 'v1.2.3');
+    return { root, git };
+  }
+
+  /** What package-release asks for outside --dry-run. */
+  const real = (root: string, overrides: Partial<ReleaseRequest> = {}) => request(root, { env: {}, requireCommitted: true, ...overrides });
+
+  const fileEntry = (plan: { entries: ReadonlyArray<{ path: string; type: string; mode?: number }> }, path: string) => plan.entries.find((entry) => entry.path === `changemaker-lite/${path}`);
+
+  it('refuses untracked files among the sources, hidden ones too, in one line naming the first few, and reports them in a dry run', async () => {
+    const { root } = await committedWorkspace();
+    for (const path of ['docker/scripts/new.sh', 'docker/configs/.hidden', 'docker/configs/a.yml', 'docker/configs/b.yml']) await writeWorkspaceFile(root, path, 'x\n');
+    const error = await refusalOf(planRelease(real(root)));
+    expect(error).toBeInstanceOf(UncommittedSourcesError);
+    expect(error.message).toMatch(
+      /^docker\/configs\/\.hidden, docker\/configs\/a\.yml, docker\/configs\/b\.yml and 1 more: not committed at [0-9a-f]{12} \(HEAD\); commit them, remove them, or exclude them from the release's sources$/,
+    );
+    const dryRun = await planRelease(request(root, { env: {} }));
+    expect(dryRun.notices).toEqual([expect.stringMatching(/^refused outside a dry run: docker\/configs\/\.hidden, .* and 1 more: not committed at/)]);
+  });
+
+  it('refuses an ignored file and an edited or deleted committed one, one line each', async () => {
+    const { root, git } = await committedWorkspace({ '.gitignore': '*.local\n', 'docker/configs/extra.yml': 'a: 1\n' });
+    await writeWorkspaceFile(root, 'docker/configs/site.local', 'x\n');
+    await writeWorkspaceFile(root, 'docker/config.sh', '#!/usr/bin/env bash\necho edited\n');
+    await rm(join(root, 'docker/configs/extra.yml'));
+    expect((await git('status', '--porcelain')).stdout).not.toBe('');
+    const error = await refusalOf(planRelease(real(root)));
+    expect(error.message.split('\n')).toEqual([
+      expect.stringMatching(/^docker\/configs\/site\.local: ignored by git, so not committed at [0-9a-f]{12} \(HEAD\); remove it, or exclude it from the release's sources$/),
+      expect.stringMatching(/^docker\/config\.sh: differs from [0-9a-f]{12} \(HEAD\), an uncommitted change or a checkout that converts line endings; commit or undo the change/),
+      expect.stringMatching(/^docker\/configs\/extra\.yml: committed at [0-9a-f]{12} \(HEAD\) but missing from the checkout; restore it/),
+    ]);
+    await git('checkout', '--', '.');
+    await rm(join(root, 'docker/configs/site.local'));
+    const plan = await planRelease(real(root));
+    expect(plan.notices).toEqual([]);
+    expect(plan.sourceDate.commit).toBe((await git('rev-parse', 'HEAD')).stdout);
+  });
+
+  it('takes each mode from the commit: not from core.fileMode=false plus chmod, nor from a checkout under umask 0111', async () => {
+    const { root, git } = await committedWorkspace();
+    await git('config', 'core.fileMode', 'false');
+    await chmod(join(root, 'docker/.env.example'), 0o755);
+    await chmod(join(root, 'docker/config.sh'), 0o644);
+    expect((await git('status', '--porcelain')).stdout).toBe('');
+    const plan = await planRelease(real(root));
+    expect(fileEntry(plan, '.env.example')?.mode).toBe(0o644);
+    expect(fileEntry(plan, 'config.sh')?.mode).toBe(0o755);
+
+    const clone = join(await newDir(), 'clone');
+    await execa('bash', ['-c', 'umask 0111 && git clone -q "$0" "$1" && git -C "$1" checkout -q v1.2.3', root, clone]);
+    const cloned = await planRelease(real(clone));
+    expect(fileEntry(cloned, 'config.sh')?.mode).toBe(0o755);
+    expect(fileEntry(cloned, 'scripts/backup.sh')?.mode).toBe(0o755);
+    expect((await buildReleaseArtifacts(cloned)).tarball.equals((await buildReleaseArtifacts(plan)).tarball)).toBe(true);
+  });
+
+  it('refuses a clone that converts line endings (core.autocrlf=true); with `* text=auto eol=lf` committed the clone ships the same bytes', async () => {
+    const cloneOf = async (origin: string) => {
+      const clone = join(await newDir(), 'clone');
+      await execa('git', ['-c', 'core.autocrlf=true', 'clone', '-q', '--config', 'core.autocrlf=true', origin, clone]);
+      return clone;
+    };
+    const { root: withoutAttributes } = await committedWorkspace();
+    const crlf = await cloneOf(withoutAttributes);
+    expect(await readFile(join(crlf, 'docker/config.sh'), 'utf8')).toContain('\r\n');
+    const error = await refusalOf(planRelease(real(crlf)));
+    expect(error.message).toMatch(/^docker\/\.env\.example, docker\/config\.sh, docker\/configs\/prometheus\/prometheus\.yml and \d+ more: differ from [0-9a-f]{12} \(HEAD\), an uncommitted change or a checkout that converts line endings/);
+
+    const { root } = await committedWorkspace({ '.gitattributes': await readFile(join(__dirname, '../../../.gitattributes'), 'utf8') });
+    const lf = await cloneOf(root);
+    expect(await readFile(join(lf, 'docker/config.sh'), 'utf8')).not.toContain('\r');
+    const original = await buildReleaseArtifacts(await planRelease(real(root)));
+    expect((await buildReleaseArtifacts(await planRelease(real(lf)))).tarball.equals(original.tarball)).toBe(true);
+  });
+
+  it('refuses a tag that does not exist outside a dry run; a dry run packages HEAD in its stead and says so', async () => {
+    const { root, git } = await committedWorkspace();
+    await git('tag', '-d', 'v1.2.3');
+    const error = await refusalOf(planRelease(real(root)));
+    expect(error.message).toBe('v1.2.3 does not exist (no refs/tags/v1.2.3): a release is packaged from its tag; create it at HEAD (nx release, or git tag v1.2.3), fetch it if it exists (git fetch --tags), or use --dry-run to package ahead of the tag');
+    const head = (await git('rev-parse', 'HEAD')).stdout;
+    const dryRun = await planRelease(request(root, { env: {} }));
+    expect(dryRun.sourceDate).toEqual(expect.objectContaining({ commit: head, origin: 'HEAD' }));
+    expect(dryRun.notices).toEqual([`v1.2.3 does not exist yet: HEAD (${head.slice(0, 12)}) stands in for it; a real run requires the tag`]);
+  });
+
+  it("shows git's own refusal (dubious ownership), with or without SOURCE_DATE_EPOCH, instead of calling the checkout no checkout", async () => {
+    const { root } = await committedWorkspace();
+    process.env['GIT_TEST_ASSUME_DIFFERENT_OWNER'] = '1';
+    try {
+      for (const env of [{}, { SOURCE_DATE_EPOCH: '1700000000' }]) {
+        const error = await refusalOf(planRelease(request(root, { env })));
+        expect(error.message).toBe(`${root}: git failed: fatal: detected dubious ownership in repository at '${root}'`);
+      }
+    } finally {
+      delete process.env['GIT_TEST_ASSUME_DIFFERENT_OWNER'];
+    }
+  });
+
+  it('requires a commit in a git checkout, even with SOURCE_DATE_EPOCH; outside git, says what git said', async () => {
+    const root = await fixtureWorkspace();
+    const noCheckout = await refusalOf(planRelease(request(root, { env: {} })));
+    expect(noCheckout.message).toBe(
+      `${root}: is not a git checkout (git: fatal: not a git repository (or any of the parent directories): .git); package a release from its git checkout, or set SOURCE_DATE_EPOCH to package files that have no commit`,
+    );
+    await execa('git', ['init', '-q'], { cwd: root });
+    const noCommit = await refusalOf(planRelease(request(root, { env: { SOURCE_DATE_EPOCH: '1700000000' } })));
+    expect(noCommit.message).toMatch(/: the git checkout has no commit \(HEAD names none\); commit the release's files first/);
   });
 });

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { versionFileName, type ManifestImage } from '@changemaker/release-contract';
-import { ComposeFileError, DuplicateBundlePathError, UnsafeBundlePathError } from './bundle-errors';
+import { ComposeFileError, DuplicateBundlePathError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
+import { checkSourcesCommitted } from './committed-sources';
 import { composeImages } from './compose-images';
 import { readMirrorPins } from './mirror-pins';
 import type { ReleaseFileList } from './release-file-list';
@@ -9,7 +10,7 @@ import { pinComposeToRelease } from './release-images';
 import { ReleaseTag } from './release-tag';
 import { signingKeyFromEnv, type SigningKey } from './release-signing';
 import { refuseSecrets } from './secret-detection';
-import { resolveSourceDate, type SourceDate } from './source-date';
+import { resolveReleaseCommit, type SourceDate } from './source-date';
 import type { SourceFile } from './source-file';
 import type { TarEntry } from './tar-entry';
 
@@ -26,6 +27,12 @@ export interface ReleaseRequest {
   /** The GITEA_REGISTRY the release is cut against, for the manifest's image references. */
   registry?: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * A real release (package-release outside --dry-run) sets it: the tag must exist at HEAD, and
+   * every source file must be committed there, unchanged, or nothing is planned. Unset (a dry run,
+   * or tests that package a working tree on purpose), each of those is a line of the plan's notices.
+   */
+  requireCommitted?: boolean;
 }
 
 /** Everything a release will contain, checked, before a single byte is written. */
@@ -39,16 +46,24 @@ export interface ReleasePlan {
   sourceDate: SourceDate;
   /** From RELEASE_SIGNING_KEY_FILE or RELEASE_SIGNING_KEY in the request's env; none: unsigned. */
   signingKey?: SigningKey;
+  /** What a real release would refuse, reported instead (requireCommitted unset): one line each. planRelease always sets it. */
+  notices?: string[];
 }
 
 /** Reads and checks the release's files; refuses (throws a BundleError) rather than ship anything doubtful. */
 export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan> {
   const { tag, version } = new ReleaseTag(request.tag);
   // git answers while the files are read and checked; its error, if any, comes after theirs.
-  const dating = resolveSourceDate(request.workspaceRoot, tag, request.env);
+  const dating = resolveReleaseCommit(request.workspaceRoot, tag, request.env, { requireTag: request.requireCommitted });
   dating.catch(() => undefined);
-  const sources = await collectSources(request.workspaceRoot, request.fileList);
-  sources.forEach(refuseSecrets);
+  const collected = await collectSources(request.workspaceRoot, request.fileList);
+  collected.forEach(refuseSecrets);
+  const { sourceDate, notices } = await dating;
+  // Outside any git checkout (allowed only with SOURCE_DATE_EPOCH) there is no commit to hold the files to.
+  const committed = sourceDate.commit === null ? { sources: collected, problems: [] } : await checkSourcesCommitted(request.workspaceRoot, sourceDate.commit, request.fileList, collected);
+  if (request.requireCommitted && committed.problems.length > 0) throw new UncommittedSourcesError(committed.problems);
+  notices.push(...committed.problems.map((problem) => `refused outside a dry run: ${problem}`));
+  const sources = committed.sources;
   const { compose, images } = await pinCompose(request, sources, tag);
   const bundleRoot = request.fileList.bundleRoot;
   const entries: TarEntry[] = [
@@ -58,8 +73,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   ];
   refuseDuplicatePaths(entries);
   const signingKey = await signingKeyFromEnv(request.env);
-  const sourceDate = await dating;
-  return { tag, version, name: bundleRoot, entries, images, sourceDate, ...(signingKey ? { signingKey } : {}) };
+  return { tag, version, name: bundleRoot, entries, images, sourceDate, notices, ...(signingKey ? { signingKey } : {}) };
 }
 
 async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[], tag: string) {

@@ -1,36 +1,66 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { SourceDateError } from './bundle-errors';
+import { GitCommandError, runGit } from './git-command';
 
 /** The timestamp every tarball entry carries, and the commit the release was packaged from. */
 export interface SourceDate {
   mtimeSeconds: number;
+  /** null only for files outside any git checkout, packaged with SOURCE_DATE_EPOCH set. */
   commit: string | null;
   /** Where the timestamp came from, for the report. */
   origin: 'SOURCE_DATE_EPOCH' | 'tag' | 'HEAD';
 }
 
+export interface ReleaseCommit {
+  sourceDate: SourceDate;
+  /** What a real release would refuse, reported instead (requireTag unset): the tag not created yet. */
+  notices: string[];
+}
+
 /**
  * SOURCE_DATE_EPOCH wins (reproducible-builds.org); otherwise the tagged commit's time, so two
- * machines packaging the same tag agree. Before the tag exists (a dry run ahead of `nx release`),
- * HEAD stands in for it.
+ * machines packaging the same tag agree. A real release (`requireTag`) is packaged from its tag,
+ * which must exist at HEAD: without it, the same tag name would give other bytes depending on
+ * whether tags were fetched. Before the tag exists (a dry run ahead of `nx release`), HEAD stands
+ * in for it, and that is reported. A commit is required, unless there is no git checkout at all
+ * and SOURCE_DATE_EPOCH is set: then the files are packaged as they are, with `commit: null`.
+ * git's own refusal (dubious ownership, a broken repository) is shown, never taken for "no checkout".
  */
-export async function resolveSourceDate(workspaceRoot: string, tag: string, env: NodeJS.ProcessEnv): Promise<SourceDate> {
-  const [tagged, head] = await commitsOf(workspaceRoot, [`refs/tags/${tag}`, 'HEAD']);
+export async function resolveReleaseCommit(workspaceRoot: string, tag: string, env: NodeJS.ProcessEnv, options: { requireTag?: boolean } = {}): Promise<ReleaseCommit> {
+  const epoch = env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? parseEpoch(env.SOURCE_DATE_EPOCH) : undefined;
+  let commits: Array<Commit | undefined>;
+  try {
+    commits = await commitsOf(workspaceRoot, [`refs/tags/${tag}`, 'HEAD']);
+  } catch (error) {
+    if (!(error instanceof GitCommandError)) throw error;
+    if (error.notARepository && epoch !== undefined) return { sourceDate: { mtimeSeconds: epoch, commit: null, origin: 'SOURCE_DATE_EPOCH' }, notices: [] };
+    if (error.notARepository) {
+      throw new SourceDateError(`${workspaceRoot}: is not a git checkout (git: ${error.line}); package a release from its git checkout, or set SOURCE_DATE_EPOCH to package files that have no commit`);
+    }
+    throw new SourceDateError(`${workspaceRoot}: git failed: ${error.line}`);
+  }
+  const [tagged, head] = commits;
+  if (head === undefined) {
+    throw new SourceDateError(`${workspaceRoot}: the git checkout has no commit (HEAD names none); commit the release's files first (SOURCE_DATE_EPOCH stands in for a commit only outside git)`);
+  }
   // The files come from the checkout: under another commit's tag, the manifest would name a commit
   // whose files the tarball does not hold.
-  if (tagged && head && tagged.sha !== head.sha) {
+  if (tagged && tagged.sha !== head.sha) {
     throw new SourceDateError(
       `${tag} points at ${tagged.sha.slice(0, 12)} but HEAD is ${head.sha.slice(0, 12)}, and the files are packaged from the checkout: check out ${tag} to package it (git checkout ${tag}), or release HEAD under a new version`,
     );
   }
-  const commit = tagged ?? head;
-  const epoch = env.SOURCE_DATE_EPOCH;
-  if (epoch !== undefined && epoch !== '') return { mtimeSeconds: parseEpoch(epoch), commit: commit?.sha ?? null, origin: 'SOURCE_DATE_EPOCH' };
-  if (commit === undefined) {
-    throw new SourceDateError(`${workspaceRoot}: is not a git checkout with a commit, so there is no commit time; set SOURCE_DATE_EPOCH`);
+  const notices: string[] = [];
+  if (!tagged) {
+    if (options.requireTag) {
+      throw new SourceDateError(
+        `${tag} does not exist (no refs/tags/${tag}): a release is packaged from its tag; create it at HEAD (nx release, or git tag ${tag}), fetch it if it exists (git fetch --tags), or use --dry-run to package ahead of the tag`,
+      );
+    }
+    notices.push(`${tag} does not exist yet: HEAD (${head.sha.slice(0, 12)}) stands in for it; a real run requires the tag`);
   }
-  return { mtimeSeconds: commit.time, commit: commit.sha, origin: tagged ? 'tag' : 'HEAD' };
+  const sourceDate: SourceDate =
+    epoch !== undefined ? { mtimeSeconds: epoch, commit: head.sha, origin: 'SOURCE_DATE_EPOCH' } : { mtimeSeconds: head.time, commit: head.sha, origin: tagged ? 'tag' : 'HEAD' };
+  return { sourceDate, notices };
 }
 
 function parseEpoch(epoch: string): number {
@@ -38,7 +68,6 @@ function parseEpoch(epoch: string): number {
   return Number(epoch);
 }
 
-const execFileAsync = promisify(execFile);
 const COMMITTER_TIME = /^committer .* (\d+) [+-]\d{4}$/m;
 
 interface Commit {
@@ -51,12 +80,8 @@ interface Commit {
  * starting a process costs more than everything else packaging does with git.
  */
 async function commitsOf(cwd: string, refs: readonly string[]): Promise<Array<Commit | undefined>> {
-  const running = execFileAsync('git', ['cat-file', '--batch'], { cwd, encoding: 'buffer' });
-  // Outside a repository git exits before reading; the broken pipe is answered by the exit code.
-  running.child.stdin?.on('error', () => undefined);
-  running.child.stdin?.end(refs.map((ref) => `${ref}^{commit}\n`).join(''));
-  const result = await running.catch(() => undefined);
-  return result ? parseBatch(result.stdout, refs.length) : refs.map(() => undefined);
+  const output = await runGit(cwd, ['cat-file', '--batch'], { input: refs.map((ref) => `${ref}^{commit}\n`).join('') });
+  return parseBatch(output, refs.length);
 }
 
 /** `<sha> commit <size>\n<object>\n` per found object, `<ref> missing\n` per missing one. */
