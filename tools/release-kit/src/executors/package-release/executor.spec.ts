@@ -4,12 +4,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
 import { manifestFileName, type ReleaseManifest } from '@changemaker/release-contract';
+import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import runExecutor from './executor';
 import type { PackageReleaseOptions } from './schema';
 
-const workspaceRoot = join(__dirname, '../../../../..');
+const sourceWorkspace = join(__dirname, '../../../../..');
+/**
+ * A copy of this workspace committed in its own repository and tagged v1.2.3: a real run packages
+ * a tag's commit, and this checkout is neither tagged nor (while it is edited) clean.
+ */
+let workspace: ThrowawayWorkspace;
+let workspaceRoot: string;
+beforeAll(async () => {
+  workspace = await createThrowawayWorkspace(sourceWorkspace);
+  workspaceRoot = workspace.root;
+  await workspace.git('tag', 'v1.2.3');
+}, 120_000);
+afterAll(async () => {
+  await workspace?.remove();
+});
 const maxTarballBytes = 15 * 1024 * 1024;
 const releaseFiles = ['SHA256SUMS', 'changemaker-lite-latest.tar.gz', 'changemaker-lite-v1.2.3.tar.gz', 'release-manifest.json'];
 
@@ -50,13 +65,13 @@ interface Run {
   stderr: string;
 }
 
-async function run(options: PackageReleaseOptions, root = workspaceRoot, taskGraph?: ExecutorContext['taskGraph']): Promise<Run> {
+async function run(options: PackageReleaseOptions, root?: string, taskGraph?: ExecutorContext['taskGraph']): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
   const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
   try {
-    return { result: await runExecutor(options, { ...(await contextFor(root)), taskGraph }), stdout: out.join('\n'), stderr: err.join('\n') };
+    return { result: await runExecutor(options, { ...(await contextFor(root ?? workspaceRoot)), taskGraph }), stdout: out.join('\n'), stderr: err.join('\n') };
   } finally {
     log.mockRestore();
     error.mockRestore();
@@ -253,6 +268,52 @@ describe('packaging the docker project', () => {
   });
 });
 
+describe('a real run packages the tag\'s commit, as committed', () => {
+  it('refuses untracked and edited files under docker/, one line each, and writes nothing; --dry-run lists them and succeeds', async () => {
+    const stray = join(workspaceRoot, 'docker/configs/.stray.yml');
+    const config = join(workspaceRoot, 'docker/config.sh');
+    const committedConfig = await readFile(config);
+    await writeFile(stray, 'a: 1\n');
+    await writeFile(config, Buffer.concat([committedConfig, Buffer.from('# edited\n')]));
+    try {
+      const outputDir = join(scratch, 'never');
+      const refused = await run({ ...(await dockerTargetOptions()), outputDir });
+      expect(refused.result.success).toBe(false);
+      expect(refused.stderr.split('\n')).toEqual([
+        expect.stringMatching(/^package-release: docker\/configs\/\.stray\.yml: not committed at [0-9a-f]{12} \(HEAD\); commit it, remove it, or exclude it from the release's sources$/),
+        expect.stringMatching(/^package-release: docker\/config\.sh: differs from [0-9a-f]{12} \(HEAD\)/),
+      ]);
+      expect(existsSync(outputDir)).toBe(false);
+      const dryRun = await run({ ...(await dockerTargetOptions()), outputDir, dryRun: true });
+      expect(dryRun.result.success).toBe(true);
+      expect(dryRun.stdout).toMatch(/^note: refused outside a dry run: docker\/configs\/\.stray\.yml: not committed at/m);
+      expect(dryRun.stdout).toMatch(/^note: refused outside a dry run: docker\/config\.sh: differs from/m);
+      expect(existsSync(outputDir)).toBe(false);
+    } finally {
+      await rm(stray);
+      await writeFile(config, committedConfig);
+    }
+  });
+
+  it('refuses a tag that does not exist, whatever SOURCE_DATE_EPOCH says; --dry-run packages HEAD ahead of it and says so', async () => {
+    const outputDir = join(scratch, 'never');
+    process.env['SOURCE_DATE_EPOCH'] = '1700000000';
+    try {
+      const refused = await run({ ...(await dockerTargetOptions()), outputDir, tag: 'v1.2.4' });
+      expect(refused.result.success).toBe(false);
+      expect(refused.stderr).toBe(
+        'package-release: v1.2.4 does not exist (no refs/tags/v1.2.4): a release is packaged from its tag; create it at HEAD (nx release, or git tag v1.2.4), fetch it if it exists (git fetch --tags), or use --dry-run to package ahead of the tag',
+      );
+      const dryRun = await run({ ...(await dockerTargetOptions()), outputDir, tag: 'v1.2.4', dryRun: true });
+      expect(dryRun.result.success).toBe(true);
+      expect(dryRun.stdout).toMatch(/^note: v1\.2\.4 does not exist yet: HEAD \([0-9a-f]{12}\) stands in for it; a real run requires the tag$/m);
+      expect(existsSync(outputDir)).toBe(false);
+    } finally {
+      delete process.env['SOURCE_DATE_EPOCH'];
+    }
+  });
+});
+
 describe('a workspace with a real .env among its sources', () => {
   it('refuses it by name, leaves no output and does not print the secret', async () => {
     const root = join(scratch, 'workspace');
@@ -273,7 +334,7 @@ describe('a workspace with a real .env among its sources', () => {
 describe('nx run docker:package-release', () => {
   it('resolves through the plugin and writes the release', async () => {
     const outputDir = join(scratch, 'cli');
-    await execa('npx', ['nx', 'run', 'docker:package-release', '--tag', 'v1.2.3', '--output-dir', outputDir, '--skip-nx-cache'], {
+    await execa(process.execPath, [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:package-release', '--tag', 'v1.2.3', '--output-dir', outputDir, '--skip-nx-cache'], {
       cwd: workspaceRoot,
       env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
     });
@@ -281,7 +342,7 @@ describe('nx run docker:package-release', () => {
   });
 
   const nx = (...args: string[]) =>
-    execa('npx', ['nx', 'run', 'docker:package-release', '--skip-nx-cache', ...args], {
+    execa(process.execPath, [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:package-release', '--skip-nx-cache', ...args], {
       cwd: workspaceRoot,
       reject: false,
       all: true,
@@ -291,7 +352,7 @@ describe('nx run docker:package-release', () => {
   it('is never replayed from the Nx cache, whose inputs cannot see all it depends on (the registry, modes, the toolchain)', async () => {
     const outputDir = join(scratch, 'uncached');
     const packageWith = (registry: string) =>
-      execa('npx', ['nx', 'run', 'docker:package-release', '--tag', 'v1.2.3', '--output-dir', outputDir, '--json'], {
+      execa(process.execPath, [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:package-release', '--tag', 'v1.2.3', '--output-dir', outputDir, '--json'], {
         cwd: workspaceRoot,
         reject: false,
         env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: registry },

@@ -21,8 +21,10 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
   const json = Boolean(options.json) && !ranForAnotherTask(context);
   const say = options.json ? console.error : console.log;
   try {
-    const plan = await planRelease(releaseRequestOf(options, context, String(options.tag ?? '')));
+    // A real run packages the tag's commit as committed; a dry run (ahead of nx release's tag) says what that run would refuse.
+    const plan = await planRelease({ ...releaseRequestOf(options, context, String(options.tag ?? '')), requireCommitted: !options.dryRun });
     say(contentsReport(plan));
+    for (const notice of plan.notices ?? []) say(`note: ${notice}`);
     const signingKey = plan.signingKey;
     say(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
     if (options.dryRun) {
@@ -38,7 +40,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
     return { success: true };
   } catch (error) {
     if (error instanceof BundleError) {
-      console.error(`package-release: ${error.message}`);
+      console.error(error.message.split('\n').map((line) => `package-release: ${line}`).join('\n'));
       return { success: false };
     }
     throw error;
