@@ -10,9 +10,11 @@ import {
   OciError,
   RegistryAuthError,
   NoMatchingPlatformError,
+  SourceBlobSizeError,
   UnsupportedMediaTypeError,
 } from './oci-errors';
 import { defaultRetryPolicy, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
+import { SourceBlobStream } from './source-blob-stream';
 
 export type CopyImageOptions = CopyPlanOptions & CopyExecutionOptions;
 
@@ -222,12 +224,15 @@ class ImageCopy {
     if (await this.target.hasBlob(blob)) return 'skipped';
     if (this.target.mountBlob && (await this.target.mountBlob(blob, this.source))) return 'mounted';
     // Both kinds of store check the digest as they commit; hashing here as well would double the CPU.
+    // The source still counts the bytes: a short or long blob fails there, before the target waits for more.
     const content = await this.source.openBlob(blob, { verify: false });
     try {
       await this.target.writeBlob(blob, content);
     } catch (error) {
-      // When the download broke off, say so rather than blame the upload it starved.
-      throw content.errored ?? error;
+      // When the download broke off or came in another size, say so rather than blame the upload it starved.
+      const fromSource = content instanceof SourceBlobStream ? content : undefined;
+      if (fromSource?.sourceFault) throw fromSource.sourceFault;
+      throw error;
     } finally {
       content.destroy();
     }
@@ -251,9 +256,13 @@ class ImageCopy {
   }
 }
 
-/** Failures a retry cannot fix: the blob or manifest is not there, or we may not read or write it. */
+/**
+ * Failures a retry cannot fix: the blob or manifest is not there, we may not read or write it,
+ * or the source answered cleanly with a blob of the wrong size (it would again).
+ */
 function isPermanent(error: unknown): boolean {
-  return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError || error instanceof NoMatchingPlatformError;
+  return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError || error instanceof NoMatchingPlatformError ||
+    error instanceof SourceBlobSizeError;
 }
 
 /**

@@ -17,8 +17,10 @@ export interface ImageStore {
   putManifest(reference: string, manifest: FetchedManifest): Promise<void>;
   hasBlob(blob: BlobDescriptor): Promise<boolean>;
   /**
-   * The blob's bytes, checked against digest and size as they stream unless `verify` is false,
-   * for a caller that hands them to writeBlob, which checks them anyway.
+   * The blob's bytes. The stream fails unless exactly `blob.size` bytes come (a different size is
+   * a SourceBlobSizeError, a broken read a BlobDownloadError, both naming this store), and it
+   * checks the digest as well unless `verify` is false, for a caller that hands the bytes to
+   * writeBlob, which checks them anyway.
    */
   openBlob(blob: BlobDescriptor, options?: BlobReadOptions): Promise<Readable>;
   /** Commits the blob only if its bytes have the blob's digest (a registry checks on commit). */

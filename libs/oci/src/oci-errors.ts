@@ -61,6 +61,20 @@ export class DigestMismatchError extends OciError {
   }
 }
 
+/**
+ * The source served a blob of another size than its manifest gives: a clean answer, so sending
+ * it again would give the same. The source's copy (or a proxy in front of it) is at fault, not
+ * the target; nothing of it is committed.
+ */
+export class SourceBlobSizeError extends OciError {
+  constructor(readonly source: string, readonly digest: string, readonly expected: number, readonly actual: string) {
+    super(
+      `source ${source} served blob ${digest} with ${actual} where its manifest says ${expected} bytes; ` +
+        'the source\'s copy of the blob (or a proxy in front of the source) is damaged, so it is not retried: check the source registry',
+    );
+  }
+}
+
 export class UnsupportedMediaTypeError extends OciError {
   constructor(readonly what: string, readonly mediaType: string) {
     super(`${what} has unsupported media type "${mediaType}"`);

@@ -9,7 +9,8 @@ import { HashingStream } from './hashing-stream';
 import { isDigestReference, type BlobReadOptions, type ImageLocation, type ImageStore } from './image-store';
 import { withLayoutLock, type LayoutLockOptions } from './layout-lock';
 import { mediaTypes } from './media-types';
-import { BlobNotFoundError, ManifestNotFoundError, OciLayoutError } from './oci-errors';
+import { BlobNotFoundError, ManifestNotFoundError, OciLayoutError, SourceBlobSizeError } from './oci-errors';
+import { SourceBlobStream } from './source-blob-stream';
 import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
 
 export type { LayoutLockOptions } from './layout-lock';
@@ -81,12 +82,10 @@ export class OciLayout implements ImageStore {
   }
 
   async openBlob(blob: BlobDescriptor, options: BlobReadOptions = {}): Promise<Readable> {
-    if ((await this.blobSize(blob.digest)) === undefined) throw new BlobNotFoundError(this.description, blob.digest);
-    if (options.verify === false) return createReadStream(this.blobPath(blob.digest));
-    const hashing = new HashingStream(`blob ${blob.digest}`, blob.digest, blob.size);
-    const file = createReadStream(this.blobPath(blob.digest));
-    file.on('error', (error) => hashing.destroy(error));
-    return file.pipe(hashing);
+    const size = await this.blobSize(blob.digest);
+    if (size === undefined) throw new BlobNotFoundError(this.description, blob.digest);
+    if (size !== blob.size) throw new SourceBlobSizeError(this.description, blob.digest, blob.size, `a file of ${size} bytes`);
+    return SourceBlobStream.of(createReadStream(this.blobPath(blob.digest)), this.description, blob, { verify: options.verify !== false });
   }
 
   /** Written to a temporary file and renamed once verified, so a blob file is always whole. */

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { skopeoManifestDigest, startFaultProxy, startRegistry, type TestRegistry } from '@changemaker/testing';
 import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
-import { DigestMismatchError, ManifestNotFoundError, RegistryAuthError, RegistryUnreachableError } from './oci-errors';
+import { DigestMismatchError, ManifestNotFoundError, RegistryAuthError, RegistryUnreachableError, SourceBlobSizeError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import type { RegistryRequestEvent } from './registry-transport';
 
@@ -104,12 +103,14 @@ describe('RegistryClient against a real registry', () => {
     expect(await client.headBlob(ref, sha256Digest('absent'))).toBeUndefined();
   });
 
-  it('fails a blob stream whose bytes do not match the digest asked for', async () => {
+  it('refuses a blob whose Content-Length differs from the size asked for, before reading it', async () => {
     const client = new RegistryClient({ credentials: {} });
     const ref = ImageReference.parse(`${anonymous.host}/team/app:1.0`);
     const { layer } = await pushSmallImage(client, ref);
-    const stream = await client.openBlob(ref, { ...layer.descriptor, size: layer.descriptor.size + 1 });
-    await expect(text(stream)).rejects.toThrow(DigestMismatchError);
+    const size = layer.descriptor.size;
+    await expect(client.openBlob(ref, { ...layer.descriptor, size: size + 1 })).rejects.toThrow(
+      new SourceBlobSizeError(`${anonymous.host}/team/app`, layer.descriptor.digest, size + 1, `Content-Length ${size}`),
+    );
   });
 
   it('mounts a blob from another repository on the same registry', async () => {

@@ -2,18 +2,18 @@ import type { Readable } from 'node:stream';
 import { ChunkedUpload, uploadLocationOf } from './chunked-upload';
 import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './descriptors';
 import { sha256Digest, verifyDigest } from './digest';
-import { HashingStream } from './hashing-stream';
 import { HttpConnections } from './http-connections';
 import { isRedirect, maxRedirectHops, redirectTarget } from './http-redirects';
 import type { HttpResponse } from './http-response';
 import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
 import { manifestAccept } from './media-types';
-import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError } from './oci-errors';
+import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError, SourceBlobSizeError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
 import { RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
+import { SourceBlobStream } from './source-blob-stream';
 
 export interface RegistryClientOptions {
   /** A resolver, or fixed credentials per registry host; defaults to env + ~/.docker/config.json. */
@@ -128,7 +128,10 @@ export class RegistryClient {
     return Number(response.header('content-length') ?? 0);
   }
 
-  /** A stream of the blob's bytes that fails at its end unless digest and size match (unless `verify` is false). */
+  /**
+   * A stream of the blob's bytes that fails unless exactly as many arrive as the blob has, and at
+   * its end unless the digest matches (unless `verify` is false: a registry target checks it anyway).
+   */
   async openBlob(location: RepositoryLocation, blob: BlobDescriptor, options: BlobReadOptions = {}): Promise<Readable> {
     const req = this.blobRequest(location, blob.digest, 'GET');
     const response = await this.sendFollowingRedirects(req);
@@ -137,10 +140,14 @@ export class RegistryClient {
       throw new BlobNotFoundError(`${location.registry}/${location.repository}`, blob.digest);
     }
     if (response.statusCode !== 200) throw await this.transport.failure(req, `GET blob ${blob.digest}`, response);
-    if (options.verify === false) return response.body;
-    const hashing = new HashingStream(`blob ${blob.digest}`, blob.digest, blob.size);
-    response.body.on('error', (error) => hashing.destroy(error));
-    return response.body.pipe(hashing);
+    const source = `${location.registry}/${location.repository}`;
+    const announced = response.header('content-length');
+    if (announced !== undefined && Number(announced) !== blob.size) {
+      // Known before a byte is sent on: a target given fewer bytes than announced would wait for the rest.
+      response.body.destroy();
+      throw new SourceBlobSizeError(source, blob.digest, blob.size, `Content-Length ${announced}`);
+    }
+    return SourceBlobStream.of(response.body, source, blob, { verify: options.verify !== false });
   }
 
   /** Asks the registry to link a blob from another repository on the same host; answers whether it did. */
