@@ -8,7 +8,7 @@ import { ImageReference } from './image-reference';
 import { mirrorImages } from './mirror-images';
 import type { MirrorImage } from './mirror-list';
 import { ociLayoutImage } from './oci-layout';
-import { DigestMismatchError, RegistryUnreachableError, SourceBlobSizeError } from './oci-errors';
+import { DigestMismatchError, RegistryUnreachableError, SourceBlobCorruptError, SourceBlobSizeError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import { registryImage } from './registry-repository';
 
@@ -164,6 +164,21 @@ describe('copyImage from a source that serves a blob wrong', () => {
       expect(message).toMatch(new RegExp(`with ${sent} where its manifest says ${layerSize} bytes`));
       expect(message).not.toContain(target.host);
       // Asked once: a clean answer of the wrong size is not asked for again.
+      expect(from.rewritten).toBe(1);
+      expect(retries).toEqual([]);
+      await tagAbsent(namespace);
+    });
+
+    it('reports a blob whose bytes are corrupt as the source\'s, after one download', async () => {
+      const from = await rewriter(corrupt);
+      const namespace = `corrupt-${chunkSize ?? 'put'}`;
+      const retries: BlobRetryNotice[] = [];
+      const { copying } = await copyFrom(from.host, namespace, { chunkSize, retries });
+      const error = await copying.catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SourceBlobCorruptError);
+      const message = (error as Error).message;
+      expect(message).toMatch(new RegExp(`^source ${from.host}/upstream/app served blob sha256:[0-9a-f]{64} corrupt: all ${layerSize} bytes arrived`));
+      expect(message).toContain('DIGEST_INVALID');
       expect(from.rewritten).toBe(1);
       expect(retries).toEqual([]);
       await tagAbsent(namespace);

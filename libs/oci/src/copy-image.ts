@@ -10,8 +10,10 @@ import {
   OciError,
   RegistryAuthError,
   NoMatchingPlatformError,
+  SourceBlobCorruptError,
   SourceBlobSizeError,
   UnsupportedMediaTypeError,
+  UploadDigestRejectedError,
 } from './oci-errors';
 import { defaultRetryPolicy, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 import { SourceBlobStream } from './source-blob-stream';
@@ -232,6 +234,10 @@ class ImageCopy {
       // When the download broke off or came in another size, say so rather than blame the upload it starved.
       const fromSource = content instanceof SourceBlobStream ? content : undefined;
       if (fromSource?.sourceFault) throw fromSource.sourceFault;
+      // Every byte went out, as many as the blob has, and their digest is wrong: the source's copy is corrupt.
+      if (error instanceof UploadDigestRejectedError && fromSource?.complete) {
+        throw new SourceBlobCorruptError(this.source.description, blob.digest, blob.size, this.target.description, `HTTP ${error.status} ${error.detail}`);
+      }
       throw error;
     } finally {
       content.destroy();
@@ -258,11 +264,11 @@ class ImageCopy {
 
 /**
  * Failures a retry cannot fix: the blob or manifest is not there, we may not read or write it,
- * or the source answered cleanly with a blob of the wrong size (it would again).
+ * or the source answered cleanly with a blob of the wrong size or bytes (it would again).
  */
 function isPermanent(error: unknown): boolean {
   return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError || error instanceof NoMatchingPlatformError ||
-    error instanceof SourceBlobSizeError;
+    error instanceof SourceBlobSizeError || error instanceof SourceBlobCorruptError;
 }
 
 /**

@@ -75,6 +75,20 @@ export class SourceBlobSizeError extends OciError {
   }
 }
 
+/**
+ * Every byte of a blob arrived from the source, as many as its manifest gives, and the target
+ * refused them as not matching the digest: the source's copy is corrupt, and copying it again
+ * would send the same bytes.
+ */
+export class SourceBlobCorruptError extends OciError {
+  constructor(readonly source: string, readonly digest: string, readonly size: number, readonly target: string, detail: string) {
+    super(
+      `source ${source} served blob ${digest} corrupt: all ${size} bytes arrived, but their digest is not ${digest} ` +
+        `(the target ${target} refused them: ${detail}); the source's copy of the blob is damaged, so it is not retried: check the source registry`,
+    );
+  }
+}
+
 export class UnsupportedMediaTypeError extends OciError {
   constructor(readonly what: string, readonly mediaType: string) {
     super(`${what} has unsupported media type "${mediaType}"`);
@@ -97,11 +111,14 @@ export class RegistryResponseError extends OciError {
     readonly registry: string,
     readonly operation: string,
     readonly status: number,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`registry ${registry}: ${operation} failed with HTTP ${status}${detail ? `: ${detail}` : ''}`);
   }
 }
+
+/** The target refused an uploaded blob as not having the digest it was committed under (DIGEST_INVALID). */
+export class UploadDigestRejectedError extends RegistryResponseError {}
 
 /** A chunked upload's session is gone (the CNCF registry drops one after a chunk broke off mid-body): only a new upload helps. */
 export class UploadSessionLostError extends OciError {

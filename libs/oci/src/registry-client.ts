@@ -8,10 +8,10 @@ import type { HttpResponse } from './http-response';
 import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
 import { manifestAccept } from './media-types';
-import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError, SourceBlobSizeError } from './oci-errors';
+import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
-import { RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
+import { errorDetail, RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 import { SourceBlobStream } from './source-blob-stream';
 
@@ -193,7 +193,11 @@ export class RegistryClient {
       body: monolithic ? content : undefined,
     };
     const response = await this.transport.send(req);
-    if (response.statusCode !== 201) throw await this.transport.failure(req, `upload blob ${blob.digest}`, response);
+    if (response.statusCode !== 201) {
+      const detail = await errorDetail(response);
+      const Failure = response.statusCode === 400 && /\bDIGEST_INVALID\b/.test(detail) ? UploadDigestRejectedError : RegistryResponseError;
+      throw new Failure(target.registry, `upload blob ${blob.digest}`, response.statusCode, detail);
+    }
     await response.discard();
   }
 
