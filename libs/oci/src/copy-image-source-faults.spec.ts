@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, writeSyntheticImages, type TestRegistry } from '@changemaker/testing';
+import { startFaultProxy, startRegistry, writeSyntheticImages, type TestRegistry } from '@changemaker/testing';
 import { copyImage, type BlobRetryNotice } from './copy-image';
 import { ImageReference } from './image-reference';
 import { mirrorImages } from './mirror-images';
 import type { MirrorImage } from './mirror-list';
 import { ociLayoutImage } from './oci-layout';
-import { DigestMismatchError, RegistryUnreachableError, SourceBlobCorruptError, SourceBlobSizeError } from './oci-errors';
+import { BlobDownloadError, DigestMismatchError, RegistryUnreachableError, SourceBlobCorruptError, SourceBlobSizeError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import { registryImage } from './registry-repository';
 
@@ -201,6 +201,25 @@ describe('copyImage from a source that serves a blob wrong', () => {
     const shortened = await rewriter(short(false));
     await expect(read(shortened.host)).rejects.toThrow(SourceBlobSizeError);
     await expect(read(source.host)).resolves.toBeUndefined();
+  });
+
+  it('names the blob, the source and the bytes that arrived when every download of it is cut', async () => {
+    const from = await startFaultProxy(source.host);
+    servers.push(from);
+    from.addFault({ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'drop-mid-body', afterBytes: MiB }, times: 1000 });
+    const retries: BlobRetryNotice[] = [];
+    const { copying } = await copyFrom(from.host, 'cut', { retries });
+    const error = await copying.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BlobDownloadError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^download of blob sha256:[0-9a-f]{64} from ${from.host}/upstream/app broke off after \\d+ of ${layerSize} bytes: the connection closed before the end of the body`),
+    );
+    expect((error as BlobDownloadError).received).toBeGreaterThan(0);
+    expect((error as BlobDownloadError).received).toBeLessThanOrEqual(MiB);
+    // A cut is worth another try, unlike a clean answer of the wrong size.
+    expect(retries.length).toBe(blobRetry.attempts - 1);
+    expect(retries[0].reason).toContain('broke off after');
+    await tagAbsent('cut');
   });
 
   it('does not take the target for down when the source serves a blob short: the next image is copied', async () => {

@@ -89,6 +89,13 @@ export class SourceBlobCorruptError extends OciError {
   }
 }
 
+/** The download of a blob broke off (the connection was cut or reset): worth another try. */
+export class BlobDownloadError extends OciError {
+  constructor(readonly source: string, readonly digest: string, readonly received: number, readonly expected: number, cause: string) {
+    super(`download of blob ${digest} from ${source} broke off after ${received} of ${expected} bytes: ${cause}`);
+  }
+}
+
 export class UnsupportedMediaTypeError extends OciError {
   constructor(readonly what: string, readonly mediaType: string) {
     super(`${what} has unsupported media type "${mediaType}"`);

@@ -1,15 +1,17 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { BlobDescriptor } from './descriptors';
-import { DigestMismatchError, SourceBlobSizeError } from './oci-errors';
+import { BlobDownloadError, DigestMismatchError, SourceBlobSizeError } from './oci-errors';
 
 /**
  * A blob's bytes as a source delivers them, counted always and hashed when asked. It fails as
- * soon as the source sends more bytes than the blob has (before passing the excess on), and at
- * its end when the source sent fewer. A target that is sent the blob so never waits for bytes
- * that will not come, and a failure says it was the source's.
+ * soon as the source sends more bytes than the blob has (before passing the excess on), at its
+ * end when the source sent fewer, and with a message naming the blob, the source and the bytes
+ * that arrived when the download breaks off. A target that is sent the blob so never waits for
+ * bytes that will not come, and a failure says it was the source's.
  */
 export class SourceBlobStream extends Transform {
+  private arrived = 0;
   private passed = 0;
   private readonly hash?: Hash;
   private ended = false;
@@ -18,8 +20,9 @@ export class SourceBlobStream extends Transform {
   /** Reads `body` through a new SourceBlobStream; destroying that stream ends the download too. */
   static of(body: Readable, source: string, blob: BlobDescriptor, options: { verify: boolean }): SourceBlobStream {
     const stream = new SourceBlobStream(source, blob, options.verify);
+    body.on('data', (chunk: Buffer) => (stream.arrived += chunk.length));
     body.on('error', (error) => {
-      if (!stream.destroyed) stream.fail(error);
+      if (!stream.destroyed) stream.fail(new BlobDownloadError(source, blob.digest, stream.arrived, blob.size, describeBreak(error)));
     });
     stream.on('close', () => {
       if (!body.readableEnded) body.destroy();
@@ -81,3 +84,8 @@ export class SourceBlobStream extends Transform {
   }
 }
 
+/** Node says a cut response body is `aborted`; say what that means. */
+function describeBreak(error: Error & { code?: string }): string {
+  if (error.message === 'aborted') return `the connection closed before the end of the body (${error.code ?? 'aborted'})`;
+  return [error.code, error.message].filter((part, index, parts) => part && parts.indexOf(part) === index).join(' ');
+}
