@@ -238,6 +238,9 @@ class ImageCopy {
       if (error instanceof UploadDigestRejectedError && fromSource?.complete) {
         throw new SourceBlobCorruptError(this.source.description, blob.digest, blob.size, this.target.description, `HTTP ${error.status} ${error.detail}`);
       }
+      // As before: a streamed upload that broke off left its own network error on the content (an
+      // AbortError only says the reader stopped early, e.g. a chunked upload whose session was lost).
+      if (content.errored && content.errored.name !== 'AbortError') throw content.errored;
       throw error;
     } finally {
       content.destroy();
