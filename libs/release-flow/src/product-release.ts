@@ -123,7 +123,10 @@ const planPackageStage: ReleaseStage<ProductRelease> = {
       serviceNames: release.serviceNames,
       registry: release.registry,
       env: release.env,
+      // The release ships its commit: a real run refuses uncommitted files; a dry run notes them.
+      requireCommitted: !release.dryRun,
     });
+    if (release.dryRun) release.notices.push(...(release.plan.notices ?? []));
   },
   describe: ({ plan }) => {
     const files = plan?.entries.filter((entry) => entry.type === 'file') ?? [];

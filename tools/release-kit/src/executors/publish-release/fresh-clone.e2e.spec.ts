@@ -45,6 +45,8 @@ describe('nx run docker:publish-release --dry-run on a fresh clone', () => {
   }, 120_000);
 
   it('says so when dist/release holds the files of another release, and plans with fresh ones', async () => {
+    // A real package needs its tag at HEAD.
+    await workspace.git('tag', 'v1.2.2');
     const packaged = await nx('run', 'docker:package-release', '--tag', 'v1.2.2');
     expect(packaged.exitCode).toBe(0);
     const sums = await execa('cat', [join(workspace.root, 'dist/release/SHA256SUMS')]);
