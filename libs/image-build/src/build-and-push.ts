@@ -11,7 +11,7 @@ import { readGitRevision, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { ignoreFileFor } from './build-context';
 import { imagePlatformsOf } from './image-content';
-import { fileTimeOf, holdsWhatTheRebuildHolds, imageUnderInputsTag, lookUpInputsTag } from './inputs-image';
+import { fileTimeOf, holdsWhatTheRebuildHolds, imageUnderInputsTag, isForExactly, lookUpInputsTag, otherPlatformsLine } from './inputs-image';
 import { effectivePlatforms } from './platforms';
 import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
@@ -80,7 +80,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
       await tagRegistrySide(registry, existing.manifest, references);
       return { ...result, digest: existing.manifest.digest, built: false };
     }
-    if (existing) options.log(`${repository.name}: ${wrongPlatformsLine(inputsTag, existing.platforms, existing.wanted)}; building instead`);
+    if (existing) options.log(`${repository.name}: ${otherPlatformsLine(inputsTag, existing.platforms, existing.wanted)}; building instead`);
   } else if (registry) {
     // Without the cache lookup, a bad registry or password must still fail before a long build.
     await registry.headManifest(references[0]);
@@ -130,15 +130,11 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   // platforms.ts), which no later run could reuse.
   const pushedPlatforms = await imagePlatformsOf(registryImage(registry, references[0]).store, pushed);
   const wanted = effectivePlatforms(options.platforms).platforms;
-  const keepsInputsTag = pushedPlatforms.join(',') === wanted.join(',');
-  if (!keepsInputsTag) options.log(`${repository.name}: warning: ${wrongPlatformsLine(inputsTag, pushedPlatforms, wanted)}; not kept under that tag`);
+  const keepsInputsTag = isForExactly(pushedPlatforms, wanted);
+  if (!keepsInputsTag) options.log(`${repository.name}: warning: ${otherPlatformsLine(inputsTag, pushedPlatforms, wanted)}; not kept under that tag`);
   const otherTags = [...references.slice(1), ...(keepsInputsTag ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...built, digest: pushed.digest };
-}
-
-function wrongPlatformsLine(inputsTag: string, platforms: readonly string[], wanted: readonly string[]): string {
-  return `the image for these inputs (${inputsTag.slice(0, 19)}…) is for ${platforms.join(', ') || 'no platform'}, not ${wanted.join(', ')}`;
 }
 
 function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): LayerCacheUse | undefined {

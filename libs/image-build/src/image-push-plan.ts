@@ -2,7 +2,7 @@ import { OciError } from '@changemaker/oci';
 import { processCommandRunner } from './command-runner';
 import { registryClientFor, resolveImageTarget, type ImageBuildOptions } from './build-and-push';
 import { readPreviousReleaseTag } from './git-revision';
-import { lookUpInputsTag } from './inputs-image';
+import { lookUpInputsTag, otherPlatformsLine } from './inputs-image';
 
 /** What a push would do, decided with HEAD requests only: a dry run of buildAndPushImage. */
 export type ImagePushPlan = { image: string; references: string[]; inputsTag: string } & (
@@ -26,7 +26,7 @@ export async function planImagePush(options: ImageBuildOptions): Promise<ImagePu
   try {
     const found = await lookUpInputsTag(registry, target.repository.withTag(target.inputsTag), options.platforms);
     if (!found) return { ...base, action: 'build', reason: 'no image of these inputs in the registry' };
-    if (!found.reusable) return { ...base, action: 'build', reason: `the image under the inputs tag is for ${found.platforms.join(', ')}, not ${found.wanted.join(', ')}` };
+    if (!found.reusable) return { ...base, action: 'build', reason: otherPlatformsLine(target.inputsTag, found.platforms, found.wanted) };
     const existing = found.manifest;
     const currentTag = target.tags.find((tag) => /^v\d/.test(tag)) ?? '';
     const previous = await readPreviousReleaseTag(options.workspaceRoot, runner, currentTag);

@@ -32,8 +32,18 @@ export async function lookUpInputsTag(registry: RegistryClient, inputsReference:
   if (!found) return undefined;
   const platforms = await imagePlatformsOf(found.store, found.manifest);
   const wanted = effectivePlatforms(requestedPlatforms).platforms;
-  if (platforms.join(',') === wanted.join(',')) return { reusable: true, manifest: found.manifest };
+  if (isForExactly(platforms, wanted)) return { reusable: true, manifest: found.manifest };
   return { reusable: false, platforms, wanted };
+}
+
+/** Whether an image's platforms (as imagePlatformsOf lists them) are exactly `wanted` (as effectivePlatforms does). */
+export function isForExactly(platforms: readonly string[], wanted: readonly string[]): boolean {
+  return platforms.join(',') === wanted.join(',');
+}
+
+/** Why the image of these inputs cannot stand for them, in the words every report uses. */
+export function otherPlatformsLine(inputsTag: string, platforms: readonly string[], wanted: readonly string[]): string {
+  return `the image for these inputs (${inputsTag.slice(0, 19)}…) is for ${platforms.join(', ') || 'no platform'}, not ${wanted.join(', ')}`;
 }
 
 /**
