@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   buildReleaseArtifacts,
   planRelease,
@@ -23,11 +22,12 @@ import {
   type ReleaseClient,
   type StepContext,
 } from '@changemaker/gitea';
-import { sha256Hex, type MirrorLock, type RegistryClient } from '@changemaker/oci';
+import type { MirrorLock, RegistryClient } from '@changemaker/oci';
 import { checksumFileName, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseTagError } from './release-flow-errors';
+import { localAssetsOf } from './release-assets';
 import type { ReleaseStage } from './release-stage';
 
 /** Everything the product's release needs, resolved from options, env and files beforehand. */
@@ -207,7 +207,7 @@ const buildArtifactsStage: ReleaseStage<ProductRelease> = {
     const allKnown = plan.images.every((image) => digests.has(image.reference));
     if (!allKnown) release.notices.push('image digests not recorded: a real run records every image digest in release-manifest.json and image-digests.txt');
     release.artifacts = await buildReleaseArtifacts(allKnown ? withImageDigests(plan, digests) : plan);
-    release.assets = release.artifacts.files.map(({ name, content }) => ({ name, path: join(release.outputDir, name), size: content.length, sha256: sha256Hex(content) }));
+    release.assets = localAssetsOf(release.artifacts, release.outputDir);
     release.publishRequest = publishRequestOf(release);
   },
   describe: ({ artifacts, assets }) => [

@@ -10,15 +10,16 @@ import { releaseRequestOf } from './release-request';
 const publishReleaseOptions = ['inputDir', 'notesFile', 'replace', 'draft', 'prerelease', 'retries', 'retryDelay'] as const;
 
 export default async function runExecutor(options: PackageReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const forAnotherTask = ranForAnotherTask(context);
   const misplaced = publishReleaseOptions.filter((key) => options[key] !== undefined);
-  if (misplaced.length > 0 && !ranForAnotherTask(context)) {
+  if (misplaced.length > 0 && !forAnotherTask) {
     const flags = misplaced.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
     console.error(`package-release: ${flags} ${misplaced.length > 1 ? 'are options' : 'is an option'} of publish-release, not package-release: run npx nx run ${context.projectName}:publish-release with ${misplaced.length > 1 ? 'them' : 'it'}`);
     return { success: false };
   }
   // With --json, stdout holds the JSON line alone. As the dependency of publish-release (which
   // forwards --json) it prints none: that task's report is the one on stdout.
-  const json = Boolean(options.json) && !ranForAnotherTask(context);
+  const json = Boolean(options.json) && !forAnotherTask;
   const say = options.json ? console.error : console.log;
   try {
     // A real run packages the tag's commit as committed; a dry run (ahead of nx release's tag) says what that run would refuse.

@@ -11,8 +11,8 @@ import {
   type ManifestSummary,
   type PublishRequest,
 } from '@changemaker/gitea';
-import { sha256Hex } from '@changemaker/oci';
 import type { ReleaseArtifacts } from '@changemaker/release-bundle';
+import { localAssetsOf } from '@changemaker/release-flow';
 import type { PublishReleaseOptions } from './schema';
 
 /** Turns the executor's options and the files on disk into what the library publishes. */
@@ -58,7 +58,7 @@ export async function plannedPublishRequest(
   if (!tag) throw new ReleaseInputError(`No --tag given and nothing packaged in ${inputDir}: pass --tag vX.Y.Z.`);
   const artifacts = await packageFor(tag);
   // Where package-release would write them: a real run uploads them from there.
-  const assets = artifacts.files.map(({ name, content }) => ({ name, path: join(inputDir, name), size: content.length, sha256: sha256Hex(content) }));
+  const assets = localAssetsOf(artifacts, inputDir);
   const checksums = artifacts.files.find((file) => file.name === checksumFileName)?.content.toString('utf8') ?? '';
   const packaged = await readFile(join(inputDir, checksumFileName), 'utf8').catch(() => undefined);
   const notice =
