@@ -111,15 +111,20 @@ describe('mirrorImages between real registries', () => {
   ])('a dry run and the real run after it agree image by image (%s)', async (_, platforms) => {
     const namespace = `agree-${platforms ? 'arm64' : 'all'}`;
     // A target in a mixed state: one image as this mode makes it, one as the other mode would, two absent.
-    await mirror([pin('multi')], namespace, { platforms });
-    await mirror([pin('dockerlist')], namespace, { platforms: platforms ? undefined : ['linux/amd64'] });
-    const dry = await mirror(all(), namespace, { platforms, dryRun: true });
-    const real = await mirror(all(), namespace, { platforms });
-    const decision = (o: MirrorOutcome) => [o.pin, o.status === 'copied' ? 'would-copy' : o.status, o.upstreamDigest, o.digest, o.narrowedTo];
+    const listed = new Set(all().map((i) => i.target));
+    const otherMode = platforms ? undefined : ['linux/amd64'];
+    const asThisMode = await mirror([pin('multi')], namespace, { platforms });
+    const asOtherMode = await mirror([pin('dockerlist')], namespace, { platforms: otherMode });
+    const lock = recordMirrored(recordMirrored(new Map(), asThisMode, platforms, listed), asOtherMode, otherMode, listed);
+    const dry = await mirror(all(), namespace, { platforms, lock, dryRun: true });
+    const real = await mirror(all(), namespace, { platforms, lock });
+    const asPlanned = { copied: 'would-copy', replaced: 'would-replace' } as Record<string, string | undefined>;
+    const decision = (o: MirrorOutcome) => [o.pin, asPlanned[o.status] ?? o.status, o.upstreamDigest, o.digest, o.narrowedTo, o.existingDigest];
     expect(dry.map(decision)).toEqual(real.map(decision));
-    expect(dry.map((o) => o.status)).toEqual(['current', 'would-copy', 'would-copy', 'would-copy']);
+    expect(dry.map((o) => o.status)).toEqual(['current', 'would-replace', 'would-copy', 'would-copy']);
+    expect(dry[1].existingDigest).toBe(asOtherMode[0].digest);
     const dryAgain = await mirror(all(), namespace, { platforms, dryRun: true });
-    expect(dryAgain.map(decision)).toEqual(real.map((o) => decision({ ...o, status: 'current' })));
+    expect(dryAgain.map(decision)).toEqual(real.map((o) => decision({ ...o, status: 'current', existingDigest: undefined })));
   });
 
   it('refuses an upstream tag that moved since the lock, writing nothing, until the move is accepted', async () => {
@@ -142,8 +147,46 @@ describe('mirrorImages between real registries', () => {
     const [dry] = await mirror([pin('moving')], 'drift', { lock, dryRun: true });
     expect(dry.status).toBe('moved');
     const [accepted] = await mirror([pin('moving')], 'drift', { lock, acceptMoved: new Set(['moving:1.0']) });
-    expect(accepted).toMatchObject({ status: 'copied', digest: images.riscv.digest });
+    // The tag held what the lock recorded: accepting the move is the decision, the report says what it replaced.
+    expect(accepted).toMatchObject({ status: 'replaced', existingDigest: images.single.digest, digest: images.riscv.digest });
     expect(recordMirrored(lock, [accepted], undefined, new Set(['moving:1.0'])).get('moving:1.0')?.digest).toBe(images.riscv.digest);
+  });
+
+  it('refuses to overwrite a target tag holding an image the lock does not record, the dry run agreeing, until --replace names the pin', async () => {
+    const taken = ImageReference.parse(`${target.host}/occupied/single:1.0`);
+    // Someone pushed another image under the tag the mirror writes.
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'riscv'), registryImage(client, taken));
+    const held = async () => (await client.headManifest(taken))?.digest;
+    events.length = 0;
+    const [refused] = await mirror([pin('single', 9)], 'occupied');
+    expect(refused).toMatchObject({ status: 'occupied', existingDigest: images.riscv.digest, digest: images.single.digest });
+    expect(refused.error).toBe(`the tag holds ${images.riscv.digest}, and its mirror lock records nothing for single:1.0 (pushed by hand, or mirrored with another lock); check what it is, then replace it with --replace=single:1.0`);
+    // The lock records what upstream still serves: the tag was written behind the mirror's back.
+    const lock: MirrorLock = new Map([['single:1.0', { source: `${source.host}/upstream/single:1.0`, digest: images.single.digest }]]);
+    const [[againstLock], [dryRefused]] = await Promise.all([mirror([pin('single')], 'occupied', { lock }), mirror([pin('single')], 'occupied', { dryRun: true })]);
+    expect(againstLock).toMatchObject({ status: 'occupied', lockedDigest: images.single.digest });
+    expect(againstLock.error).toContain(`the tag holds ${images.riscv.digest}, not the ${images.single.digest} its mirror lock records`);
+    expect(dryRefused).toMatchObject({ status: 'occupied', existingDigest: images.riscv.digest });
+    const [dry] = await mirror([pin('single')], 'occupied', { dryRun: true, replaceOccupied: new Set(['single:1.0']) });
+    expect(dry).toMatchObject({ status: 'would-replace', existingDigest: images.riscv.digest, digest: images.single.digest });
+    expect(requestsTo(target).filter((method) => method !== 'HEAD')).toEqual([]);
+    expect(await held()).toBe(images.riscv.digest);
+
+    const [replaced] = await mirror([pin('single')], 'occupied', { replaceOccupied: 'all' });
+    expect(replaced).toMatchObject({ status: 'replaced', existingDigest: images.riscv.digest, digest: images.single.digest });
+    expect(await held()).toBe(images.single.digest);
+    expect(recordMirrored(new Map(), [replaced], undefined, new Set(['single:1.0'])).get('single:1.0')?.digest).toBe(images.single.digest);
+  });
+
+  it('replaces, unasked but reported, a target tag holding what the lock recorded for the pin before its source was edited', async () => {
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'riscv'), registryImage(client, ImageReference.parse(`${target.host}/edited/single:1.0`)));
+    const lock: MirrorLock = new Map([['single:1.0', { source: `${source.host}/upstream/riscv:1.0`, digest: images.riscv.digest }]]);
+    const [dry] = await mirror([pin('single')], 'edited', { lock, dryRun: true });
+    expect(dry).toMatchObject({ status: 'would-replace', existingDigest: images.riscv.digest, digest: images.single.digest });
+    const [real] = await mirror([pin('single')], 'edited', { lock });
+    expect(real).toMatchObject({ status: 'replaced', existingDigest: images.riscv.digest, digest: images.single.digest });
+    const [again] = await mirror([pin('single')], 'edited', { lock: recordMirrored(lock, [real], undefined, new Set(['single:1.0'])) });
+    expect(again).toMatchObject({ status: 'current', existingDigest: undefined });
   });
 
   it('mirrors a pin given as tag and digest, and names the list line of an image upstream does not have', async () => {

@@ -5,7 +5,7 @@ import type { ImageLocation } from './image-store';
 import { ImageReference } from './image-reference';
 import type { MirrorImage } from './mirror-list';
 import { OciLayout } from './oci-layout';
-import { knownNarrowedDigest, lockedDigestIfMoved, type MirrorLock } from './mirror-lock';
+import { knownNarrowedDigest, lockedDigestIfMoved, lockRecordsDigest, unrecordedDigestNote, type MirrorLock } from './mirror-lock';
 import { InvalidReferenceError, ManifestNotFoundError, RegistryUnreachableError } from './oci-errors';
 import type { RegistryClient } from './registry-client';
 import { BlobSightings, registryImage } from './registry-repository';
@@ -24,14 +24,21 @@ export interface MirrorImagesOptions {
   lock?: MirrorLock;
   /** Pins (targets, e.g. postgres:16-alpine) whose moved upstream digest is accepted, or all of them. */
   acceptMoved?: 'all' | ReadonlySet<string>;
+  /** Pins whose target tag may be overwritten although it names an image the lock does not record, or all of them. */
+  replaceOccupied?: 'all' | ReadonlySet<string>;
   onImageDone?: (outcome: MirrorOutcome) => void;
   /** Called as each blob is copied, with its size, so long runs can report bytes as they go. */
   onBytesCopied?: (bytes: number) => void;
   onBlobRetry?: CopyExecutionOptions['onBlobRetry'];
 }
 
-/** `moved`: upstream's tag names another digest than the lock records; refused until accepted. */
-export type MirrorStatus = 'copied' | 'current' | 'would-copy' | 'moved' | 'failed';
+/**
+ * `replaced`: the target tag named another image, one the lock records, and names the new one now.
+ * `moved`: upstream's tag names another digest than the lock records; refused until accepted.
+ * `occupied`: the target tag names an image the lock does not record; refused until replaced
+ * (see mayReplace). A dry run says `would-copy` and `would-replace` for what the real run writes.
+ */
+export type MirrorStatus = 'copied' | 'replaced' | 'current' | 'would-copy' | 'would-replace' | 'moved' | 'occupied' | 'failed';
 
 export interface MirrorOutcome {
   group: string;
@@ -47,8 +54,10 @@ export interface MirrorOutcome {
   digest?: string;
   /** The platforms kept when narrowing changed the digest. */
   narrowedTo?: string[];
-  /** For `moved`: the digest the lock records. */
+  /** For `moved` and `occupied`: the (upstream) digest the lock records, if it lists the pin. */
   lockedDigest?: string;
+  /** For `replaced`, `would-replace` and `occupied`: the other image the target tag named when the run found it. */
+  existingDigest?: string;
   copy?: CopyImageResult;
   /** Why it failed or was refused, with what to do about it. */
   error?: string;
@@ -134,9 +143,13 @@ async function mirrorOne(
     const knownNarrowed = options.platforms ? knownNarrowedDigest(lock, image.target, source, upstreamDigest, options.platforms) : undefined;
     const plan = await planCopy(resolved, { platforms: options.platforms, knownNarrowedDigest: knownNarrowed });
     const decided = { upstreamDigest, digest: plan.wanted.digest, narrowedTo: plan.wanted.digest !== upstreamDigest ? options.platforms : undefined };
-    if (options.dryRun) return finish({ ...decided, status: plan.action === 'current' ? 'current' : 'would-copy' });
+    const existingDigest = plan.action === 'copy' ? plan.existing : undefined;
+    if (existingDigest && !mayReplace(lock, image.target, existingDigest, options.replaceOccupied)) {
+      return finish({ ...decided, status: 'occupied', existingDigest, lockedDigest: lock.get(image.target)?.digest, error: occupiedMessage(lock, image, existingDigest) });
+    }
+    if (options.dryRun) return finish({ ...decided, existingDigest, status: plan.action === 'current' ? 'current' : existingDigest ? 'would-replace' : 'would-copy' });
     const copy = await executeCopyPlan(plan, shared);
-    return finish({ ...decided, status: copy.status, copy });
+    return finish({ ...decided, existingDigest, status: existingDigest ? 'replaced' : copy.status, copy });
   } catch (error) {
     unreachable.note(error);
     return finish({ status: 'failed', error: explainFailure(error, image) });
@@ -162,6 +175,32 @@ class UnreachableRegistries {
 
 function isAccepted(accept: MirrorImagesOptions['acceptMoved'], pin: string): boolean {
   return accept === 'all' || (accept?.has(pin) ?? false);
+}
+
+/**
+ * Whether a run may overwrite a target tag that names another image than the one it copies. It is
+ * always reported (`replaced`, was and now), since servers pulling the tag get another image; the
+ * question is whether it also needs a flag.
+ *
+ * Not when the tag names a digest the lock records for the pin: this mirror wrote it, and the change
+ * was decided where the lock changes, by accepting an upstream move with --update, editing the pin's
+ * source in the list, or changing --platforms. A second flag would ask twice for one decision.
+ *
+ * When it names anything else, yes (--replace): someone pushed to the mirror by hand, another checkout
+ * mirrored with a lock not committed here, or the registry was restored from a backup. Nobody here can
+ * say what that image is, a registry keeps no history of a tag to restore it from, and the servers
+ * pulling it would change with nobody having chosen it. Refused as `occupied`, like a `moved` pin, until
+ * the pin is named. Not by --update: that accepts what upstream now serves, judged against the lock;
+ * this discards what the mirror holds, and `--update` alone (every moved pin) must not also overwrite
+ * images pushed by hand.
+ */
+function mayReplace(lock: MirrorLock, pin: string, existingDigest: string, replaceOccupied: MirrorImagesOptions['replaceOccupied']): boolean {
+  return lockRecordsDigest(lock, pin, existingDigest) || isAccepted(replaceOccupied, pin);
+}
+
+function occupiedMessage(lock: MirrorLock, image: MirrorImage, existingDigest: string): string {
+  return `the tag ${unrecordedDigestNote(lock, image.target, existingDigest)} (pushed by hand, or mirrored with another lock); ` +
+    `check what it is, then replace it with --replace=${image.target}`;
 }
 
 function movedMessage(image: MirrorImage, from: string, to: string): string {

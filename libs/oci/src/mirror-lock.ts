@@ -99,6 +99,22 @@ function isLockEntry(entry: unknown): entry is MirrorLockEntry {
     && (candidate.narrowed === undefined || (typeof candidate.narrowed === 'object' && candidate.narrowed !== null));
 }
 
+/**
+ * Whether the lock records `digest` for this pin, as upstream's digest or an index narrowed to some
+ * platforms, whatever source the entry names: an image this mirror wrote under the pin's tag. A tag
+ * holding anything else was written by someone else, or mirrored with another lock.
+ */
+export function lockRecordsDigest(lock: MirrorLock, pin: string, digest: string): boolean {
+  const entry = lock.get(pin);
+  return entry !== undefined && (entry.digest === digest || Object.values(entry.narrowed ?? {}).includes(digest));
+}
+
+/** How messages name a target digest the lock does not record for its pin, against what it does record. */
+export function unrecordedDigestNote(lock: MirrorLock, pin: string, digest: string): string {
+  const entry = lock.get(pin);
+  return `holds ${digest}, ${entry ? `not the ${entry.digest} its mirror lock records` : `and its mirror lock records nothing for ${pin}`}`;
+}
+
 /** What recordMirrored needs of a mirror outcome. */
 export interface MirroredPin {
   pin: string;
@@ -108,14 +124,17 @@ export interface MirroredPin {
   digest?: string;
 }
 
+/** The outcomes after which the target tag names what the pin asks for. */
+const writtenStatuses: ReadonlySet<string> = new Set(['copied', 'replaced', 'current']);
+
 /**
- * The lock after a real run: each pin copied or found current records its upstream digest (and,
+ * The lock after a real run: each pin copied, replaced or found current records its upstream digest (and,
  * with --platforms, the narrowed digest); pins no longer in the list are dropped; the rest stay.
  */
 export function recordMirrored(lock: MirrorLock, outcomes: MirroredPin[], platforms: string[] | undefined, listedPins: ReadonlySet<string>): MirrorLock {
   const next = new Map([...lock].filter(([target]) => listedPins.has(target)));
   for (const outcome of outcomes) {
-    if ((outcome.status !== 'copied' && outcome.status !== 'current') || !outcome.upstreamDigest || !outcome.digest) continue;
+    if (!writtenStatuses.has(outcome.status) || !outcome.upstreamDigest || !outcome.digest) continue;
     const previous = lock.get(outcome.pin);
     const samePin = previous?.source === outcome.source && previous.digest === outcome.upstreamDigest;
     const narrowed = { ...(samePin ? previous.narrowed : {}), ...(platforms ? { [platformSetKey(platforms)]: outcome.digest } : {}) };

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
 import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
@@ -8,6 +8,16 @@ import runExecutor from './executor';
 import type { MirrorImagesOptions } from './schema';
 
 const credentials = { username: 'mirror-bot', password: 'pa55-word-that-must-not-leak' };
+
+/** Every file a registry stores, by path, with its size and modification time: what a run that writes nothing leaves as it was. */
+async function storageSnapshot(root: string): Promise<Record<string, string>> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  return Object.fromEntries(await Promise.all(files.map(async (file) => {
+    const info = await stat(file);
+    return [relative(root, file), `${info.size} ${info.mtimeMs}`] as const;
+  })));
+}
 
 interface Run {
   success: boolean;
@@ -100,8 +110,9 @@ describe('mirror-images executor', () => {
       expect(await targetDigest(name)).toBe(images[name].digest);
     }
     expect(result.stdout).toMatch(/FAILED\s+platform: \S+\/admin\/nonexistent:1\.0\s+<- \S+nonexistent:1\.0: mirror\.json:\d+: manifest unknown: .* check the pin: the tag may be misspelt or removed upstream/);
-    expect(result.stdout).toMatch(/^total\s+4\s+3\s+0\s+0\s+1\s/m);
-    expect(result.stdout).toContain('1 of 4 images failed (3 copied, 0 already current): ');
+    expect(result.stdout).toMatch(/^group\s+images\s+copied\s+replaced\s+current\s+moved\s+occupied\s+failed\s+bytes$/m);
+    expect(result.stdout).toMatch(/^total\s+4\s+3\s+0\s+0\s+0\s+0\s+1\s/m);
+    expect(result.stdout).toContain('1 of 4 images failed (3 copied, 0 replaced, 0 already current): ');
     expect(`${result.stdout}${result.stderr}`).not.toContain(credentials.password);
   });
 
@@ -163,7 +174,9 @@ describe('mirror-images executor', () => {
 
     const updated = await run({ manifest: 'drift.json', update: 'drifting' });
     expect(updated.success).toBe(true);
-    expect(updated.stdout).toMatch(/copied\s+core: \S+\/admin\/drifting:1\.0/);
+    // The tag held what the lock recorded: --update was the decision, and the report names what the servers' tag held.
+    expect(updated.stdout).toMatch(new RegExp(`replaced\\s+core: \\S+/admin/drifting:1\\.0 \\(was ${images.gamma.digest}, now ${images.alpha.digest}\\)  <- `));
+    expect(updated.stdout).toContain('1 image, 0 copied, 1 replaced, 0 already current');
     expect(await targetDigest('drifting')).toBe(images.alpha.digest);
     expect(JSON.parse(await readFile(lockFile, 'utf8')).images['drifting:1.0'].digest).toBe(images.alpha.digest);
 
@@ -172,6 +185,47 @@ describe('mirror-images executor', () => {
     await back.close();
     expect((await run({ manifest: 'drift.json', update: true })).success).toBe(true);
     expect(JSON.parse(await readFile(lockFile, 'utf8')).images['drifting:1.0'].digest).toBe(images.gamma.digest);
+  });
+
+  it('a target tag holding an image the lock does not record: refused as occupied, a dry run with --replace says would replace and writes nothing, --replace replaces it', async () => {
+    const other = new RegistryClient({ credentials: { [target.host]: credentials } });
+    // Someone pushed another image under the tag the mirror writes.
+    await copyImage(ociLayoutImage(join(dir, 'layout'), 'beta'), registryImage(other, ImageReference.parse(`${target.host}/admin/taken:1.0`)));
+    await other.close();
+    await writeFile(join(dir, 'taken.json'), JSON.stringify({ groups: { core: { images: [{ source: `${sourceProxy.host}/upstream/gamma:1.0`, target: 'taken:1.0' }] } } }, null, 2));
+    const lockFile = join(dir, 'taken.lock.json');
+    const before = await storageSnapshot(target.storageDir);
+    expect(await targetDigest('taken')).toBe(images.beta.digest);
+
+    const refused = await run({ manifest: 'taken.json' });
+    expect(refused.success).toBe(false);
+    expect(refused.stdout).toMatch(new RegExp(`OCCUPIED\\s+core: \\S+/admin/taken:1\\.0  <- \\S+: the tag holds ${images.beta.digest}, and its mirror lock records nothing for taken:1\\.0 .*; check what it is, then replace it with --replace=taken:1\\.0$`, 'm'));
+    expect(refused.stdout).toMatch(/^total\s+1\s+0\s+0\s+0\s+0\s+1\s+0\s/m);
+    expect(refused.stdout).toContain('1 image, 0 copied, 0 replaced, 0 already current; 1 held an image the lock does not record and was not replaced (taken:1.0): check them, then --replace=taken:1.0');
+    const dryRefused = await run({ manifest: 'taken.json', dryRun: true });
+    expect(dryRefused.success).toBe(false);
+    expect(dryRefused.stdout).toMatch(/OCCUPIED\s+core: \S+\/admin\/taken:1\.0 /);
+
+    const dry = await run({ manifest: 'taken.json', dryRun: true, replace: 'taken' });
+    expect(dry.success).toBe(true);
+    expect(dry.stdout).toMatch(new RegExp(`would replace core: \\S+/admin/taken:1\\.0 \\(is ${images.beta.digest}, would be ${images.gamma.digest}\\)  <- `));
+    expect(dry.stdout).toContain('nothing written: 1 image, 0 to copy, 1 to replace, 0 current');
+    expect(targetProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+    expect(await storageSnapshot(target.storageDir)).toEqual(before);
+    await expect(readFile(lockFile)).rejects.toThrow(/ENOENT/);
+
+    const replaced = await run({ manifest: 'taken.json', replace: ['taken:1.0'], json: true });
+    expect(replaced.success).toBe(true);
+    const report = JSON.parse(replaced.stdout) as { counts: Record<string, number>; images: Array<Record<string, unknown>> };
+    expect(report.counts).toEqual({ copied: 0, replaced: 1, current: 0, moved: 0, occupied: 0, failed: 0 });
+    expect(report.images[0]).toMatchObject({ status: 'replaced', existingDigest: images.beta.digest, digest: images.gamma.digest });
+    expect(replaced.stderr).toMatch(new RegExp(`replaced\\s+core: \\S+/admin/taken:1\\.0 \\(was ${images.beta.digest}, now ${images.gamma.digest}\\)`));
+    expect(replaced.stderr).toContain('1 image, 0 copied, 1 replaced, 0 already current');
+    expect(await targetDigest('taken')).toBe(images.gamma.digest);
+    expect(JSON.parse(await readFile(lockFile, 'utf8')).images['taken:1.0'].digest).toBe(images.gamma.digest);
+    const again = await run({ manifest: 'taken.json' });
+    expect(again.success).toBe(true);
+    expect(again.stdout).toMatch(/current\s+core: \S+\/admin\/taken:1\.0  <- /);
   });
 
   it('--core-only mirrors the core group alone', async () => {
@@ -199,6 +253,7 @@ describe('mirror-images executor', () => {
     [{ registry: '127.0.0.1:99999/admin' }, /--registry "127\.0\.0\.1:99999\/admin" is not .*port 99999 .* is not a TCP port/],
     [{ registry: 'http://127.0.0.1:5000/admin' }, /--registry "http:\/\/127\.0\.0\.1:5000\/admin" is not a registry host.*with no scheme/],
     [{ update: 'postgres' }, /--update: "postgres" is no pin of the images selected; name a target such as alpha:1\.0/],
+    [{ replace: 'postgres,beta' }, /--replace: "postgres" is no pin of the images selected; name a target such as alpha:1\.0, or give --replace alone to replace every occupied tag/],
     [{ manifest: 'bad-lock.json' }, /bad-lock\.lock\.json is not valid JSON .*; restore it from version control/],
   ])('refuses bad input %j with a clear line per problem and no request', async (options, message) => {
     const result = await run(options as MirrorImagesOptions);

@@ -17,8 +17,9 @@ import {
   type MirrorImage,
   type MirrorList,
   type MirrorLock,
+  type MirrorOutcome,
 } from '@changemaker/oci';
-import { countOf, outcomeLine, ProgressHeartbeat, summaryTable, verdictLine } from './mirror-report';
+import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 
 interface NormalizedOptions {
@@ -29,6 +30,8 @@ interface NormalizedOptions {
   lockShown: string;
   /** --update: accept every moved pin, or these. */
   update: 'all' | string[] | undefined;
+  /** --replace: overwrite every occupied target tag, or these pins'. */
+  replace: 'all' | string[] | undefined;
   registry: string;
   groups?: string[];
   dryRun: boolean;
@@ -45,12 +48,14 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
   let images: MirrorImage[];
   let lock: MirrorLock;
   let acceptMoved: 'all' | Set<string> | undefined;
+  let replaceOccupied: 'all' | Set<string> | undefined;
   try {
     normalized = normalizeOptions(options, context.root, process.env);
     list = await loadMirrorList(normalized.manifest, normalized.manifestShown);
     images = selectGroups(list, normalized.groups);
     lock = await readMirrorLock(normalized.lockFile, normalized.lockShown);
-    acceptMoved = pinsToUpdate(normalized.update, images);
+    acceptMoved = pinsNamed('--update', normalized.update, images, 'accept every moved pin');
+    replaceOccupied = pinsNamed('--replace', normalized.replace, images, 'replace every occupied tag');
   } catch (error) {
     return refuse(error);
   }
@@ -73,6 +78,7 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
     dryRun: normalized.dryRun,
     lock,
     acceptMoved,
+    replaceOccupied,
     onImageDone: (outcome) => {
       heartbeat.imageDone();
       progress(outcomeLine(outcome, normalized.dryRun));
@@ -100,18 +106,21 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
       progress(`lock: wrote ${normalized.lockShown} (${countOf(next.size, 'pin')}); commit it with the mirror list`);
     }
   }
-  if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, lockFile: normalized.lockShown, lockWritten, images: outcomes }));
-  return { success: outcomes.every((outcome) => outcome.status !== 'failed' && outcome.status !== 'moved') };
+  if (normalized.json) console.log(JSON.stringify({ registry: normalized.registry, dryRun: normalized.dryRun, lockFile: normalized.lockShown, lockWritten, counts: statusCounts(outcomes, normalized.dryRun), images: outcomes }));
+  return { success: outcomes.every((outcome) => !unsuccessful.has(outcome.status)) };
 }
 
-/** --update names pins by target (postgres:16-alpine) or its name alone (postgres); a name matching nothing is a mistake. */
-function pinsToUpdate(update: NormalizedOptions['update'], images: MirrorImage[]): 'all' | Set<string> | undefined {
-  if (update === undefined || update === 'all') return update;
-  const unknown = update.filter((name) => !images.some((image) => matchesPin(image, name)));
+/** Failures, and pins refused until an option accepts them. */
+const unsuccessful: ReadonlySet<MirrorOutcome['status']> = new Set(['failed', 'moved', 'occupied']);
+
+/** --update and --replace name pins by target (postgres:16-alpine) or its name alone (postgres); a name matching nothing is a mistake. */
+function pinsNamed(option: string, names: 'all' | string[] | undefined, images: MirrorImage[], aloneDoes: string): 'all' | Set<string> | undefined {
+  if (names === undefined || names === 'all') return names;
+  const unknown = names.filter((name) => !images.some((image) => matchesPin(image, name)));
   if (unknown.length > 0) {
-    throw new OciError(`--update: ${unknown.map((name) => `"${name}"`).join(', ')} is no pin of the images selected; name a target such as ${images[0]?.target ?? 'postgres:16-alpine'}, or give --update alone to accept every moved pin`);
+    throw new OciError(`${option}: ${unknown.map((name) => `"${name}"`).join(', ')} is no pin of the images selected; name a target such as ${images[0]?.target ?? 'postgres:16-alpine'}, or give ${option} alone to ${aloneDoes}`);
   }
-  return new Set(images.filter((image) => update.some((name) => matchesPin(image, name))).map((image) => image.target));
+  return new Set(images.filter((image) => names.some((name) => matchesPin(image, name))).map((image) => image.target));
 }
 
 function matchesPin(image: MirrorImage, name: string): boolean {
@@ -135,7 +144,8 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
     lockFile: mirrorLockFileOf(manifest),
     manifestShown: relative(root, manifest),
     lockShown: relative(root, mirrorLockFileOf(manifest)),
-    update: options.update === true ? 'all' : listOption(options.update === false ? undefined : options.update),
+    update: pinsOption(options.update),
+    replace: pinsOption(options.replace),
     registry: workspaceRelativeLayout(registry, root),
     groups,
     dryRun: options.dryRun ?? false,
@@ -157,6 +167,11 @@ function refuse(error: unknown): { success: false } {
 /** oci:<dir> is relative to the workspace root, like every other path option. */
 function workspaceRelativeLayout(registry: string, root: string): string {
   return registry.startsWith('oci:') ? `oci:${resolve(root, registry.slice('oci:'.length))}` : registry;
+}
+
+/** --update / --replace: alone (true) every pin, else a list of pins. */
+function pinsOption(value: boolean | string[] | string | undefined): 'all' | string[] | undefined {
+  return value === true ? 'all' : listOption(value === false ? undefined : value);
 }
 
 /** Options arrive as arrays from project.json and as comma lists from the command line. */

@@ -10,4 +10,5 @@ export interface MirrorImagesOptions {
   insecureRegistries?: string[];
   json?: boolean;
   update?: boolean | string[] | string;
+  replace?: boolean | string[] | string;
 }
