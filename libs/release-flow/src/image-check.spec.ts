@@ -59,6 +59,6 @@ describe('checkReleaseImages against a real registry', () => {
     expect(imagesDriftedFromLock(images(), check, lockOf(other, { 'linux/amd64': image.digest }), registryName)).toEqual([]);
     expect(imagesDriftedFromLock(images(), check, new Map(), registryName)).toEqual([]);
     const [drifted] = imagesDriftedFromLock(images(), check, lockOf(other), registryName);
-    expect(drifted?.fix).toBe(`the registry holds ${image.digest}, not the ${other} its mirror lock records: mirror it again, npx nx run docker:mirror-images`);
+    expect(drifted?.fix).toBe(`the registry holds ${image.digest}, not the ${other} its mirror lock records: check what it is, then mirror it again, npx nx run docker:mirror-images --replace=postgres:16-alpine`);
   });
 });

@@ -1,4 +1,4 @@
-import { ImageReference, OciError, type MirrorLock, type RegistryClient } from '@changemaker/oci';
+import { ImageReference, lockRecordsDigest, OciError, unrecordedDigestNote, type MirrorLock, type RegistryClient } from '@changemaker/oci';
 import type { ManifestImage } from '@changemaker/release-contract';
 import type { MissingImage } from './release-flow-errors';
 
@@ -41,13 +41,11 @@ export function imagesDriftedFromLock(images: readonly ManifestImage[], check: I
   const drifted: MissingImage[] = [];
   for (const image of images) {
     if (image.source !== 'mirror' || !image.reference.startsWith(`${registry}/`)) continue;
-    const entry = lock.get(image.reference.slice(registry.length + 1));
+    const pin = image.reference.slice(registry.length + 1);
     const digest = check.digests.get(image.reference);
-    if (!entry || !digest) continue;
-    const recorded = [entry.digest, ...Object.values(entry.narrowed ?? {})];
-    if (!recorded.includes(digest)) {
-      drifted.push({ service: image.service, reference: image.reference, fix: `the registry holds ${digest}, not the ${entry.digest} its mirror lock records: mirror it again, npx nx run docker:mirror-images` });
-    }
+    if (!lock.has(pin) || !digest || lockRecordsDigest(lock, pin, digest)) continue;
+    // The mirror will not overwrite a tag holding what its lock does not record unless told to.
+    drifted.push({ service: image.service, reference: image.reference, fix: `the registry ${unrecordedDigestNote(lock, pin, digest)}: check what it is, then mirror it again, npx nx run docker:mirror-images --replace=${pin}` });
   }
   return drifted;
 }
