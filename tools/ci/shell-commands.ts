@@ -2,7 +2,8 @@
  * The simple commands of a workflow's `run:` script, as word lists (quotes kept as written), so the
  * checks can see which programs it calls. Enough shell for the scripts a workflow should hold:
  * quotes, `${…}`, comments, and `;`, `&&`, `||`, `|` and newlines between commands; keywords
- * (`if`, `then`, `fi`, …) start no command of their own.
+ * (`if`, `then`, `fi`, …) and assignments (`NAME=value`) start no command of their own, and the
+ * commands of a `$(…)` are commands too, so a program run for its output is checked as well.
  */
 export function shellCommands(script: string): string[][] {
   const commands: string[][] = [];
@@ -24,7 +25,12 @@ export function shellCommands(script: string): string[][] {
 
   for (let index = 0; index < script.length; index++) {
     const char = script[index];
-    if (quote) {
+    if (char === '$' && script[index + 1] === '(' && script[index + 2] !== '(' && quote !== "'") {
+      const end = substitutionEnd(script, index + 2);
+      commands.push(...shellCommands(script.slice(index + 2, end)));
+      word += script.slice(index, end + 1);
+      index = end;
+    } else if (quote) {
       word += char;
       if (char === quote && !(quote === '"' && script[index - 1] === '\\')) quote = undefined;
     } else if (char === '$' && script[index + 1] === '{') {
@@ -52,9 +58,28 @@ export function shellCommands(script: string): string[][] {
   return commands;
 }
 
+/** The index of the `)` that closes the `$(` whose inside starts at `start` (quotes and nested parentheses skipped). */
+function substitutionEnd(script: string, start: number): number {
+  let depth = 1;
+  let quote: '"' | "'" | undefined;
+  for (let index = start; index < script.length; index++) {
+    const char = script[index];
+    if (quote) {
+      if (char === quote && !(quote === '"' && script[index - 1] === '\\')) quote = undefined;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+    } else if (char === '(') {
+      depth++;
+    } else if (char === ')' && --depth === 0) {
+      return index;
+    }
+  }
+  return script.length;
+}
+
 const keywords = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!']);
 
 function dropLeadingKeywords(words: string[]): string[] {
-  const first = words.findIndex((word) => !keywords.has(word));
+  const first = words.findIndex((word) => !keywords.has(word) && !/^[A-Za-z_]\w*=/.test(word));
   return first === -1 ? [] : words.slice(first);
 }

@@ -209,7 +209,12 @@ function nxFindings(args: readonly string[], workspace: WorkspaceCommands): stri
   if (command === 'run-many' || command === 'affected') {
     const targets = nxTargetsOf(['npx', 'nx', ...args]);
     if (targets.length === 0) return [`nx ${command} without -t runs nothing`];
-    return targets.filter((target) => (workspace.projectsByTarget.get(target) ?? []).length === 0).map((target) => `no project has a target "${target}"`);
+    const missingTargets = targets.filter((target) => (workspace.projectsByTarget.get(target) ?? []).length === 0).map((target) => `no project has a target "${target}"`);
+    // nx runs nothing for a misspelt project, or one without the targets, and still exits 0.
+    const idleProjects = projectsNamed(args)
+      .filter((project) => !targets.some((target) => (workspace.projectsByTarget.get(target) ?? []).includes(project)))
+      .map((project) => `project "${project}" has none of the targets ${targets.join(', ')}, so nx runs nothing for it`);
+    return [...missingTargets, ...idleProjects];
   }
   if (command === 'run') {
     const [project, target] = (rest[0] ?? '').split(':');
@@ -220,6 +225,16 @@ function nxFindings(args: readonly string[], workspace: WorkspaceCommands): stri
     return options.filter((option) => !workspace.nxReleaseOptions.has(option)).map((option) => `nx release has no option --${option}`);
   }
   return [`nx ${command} is not one of the commands checked here (run, run-many, affected, release)`];
+}
+
+/** The plain project names of `--projects` / `-p` (patterns, `tag:` and exclusions are left to nx). */
+function projectsNamed(args: readonly string[]): string[] {
+  const lists = args.flatMap((word, index) => {
+    const inline = /^(?:-p|--projects)=(.+)$/.exec(word);
+    if (inline) return [inline[1]];
+    return ['-p', '--projects'].includes(word) && args[index + 1] ? [args[index + 1]] : [];
+  });
+  return lists.flatMap((list) => list.split(',')).filter((name) => /^[\w.@/-]+$/.test(name));
 }
 
 function nxTargetsOf(command: readonly string[]): string[] {

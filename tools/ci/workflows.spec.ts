@@ -107,6 +107,7 @@ describe('lintWorkflow', () => {
 
   it('passes a good workflow', () => {
     expect(lint(workflowRunning('npm ci\nnpx nx affected -t docker-push\nnpm test\nnpx nx run api:docker-push\nnpx nx release minor --dry-run --yes'))).toEqual([]);
+    expect(lint(workflowRunning('commit=$(git rev-parse HEAD)\nif ! main=$(git ls-remote origin main); then exit 1; fi\nnpx nx run-many -t docker-push --projects=api'))).toEqual([]);
   });
 
   it.each([
@@ -130,6 +131,8 @@ describe('lintWorkflow', () => {
     ['an unknown nx release option', workflowRunning('npx nx release --dryrun'), /nx release has no option --dryrun/],
     ['a checkout that leaves its secret token in .git/config', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: { token: "${{ secrets.T }}" }\n', /persist-credentials: false/],
     ['a tool the runner may lack', workflowRunning('docker login -u bot gitea.example.org'), /"docker" is not a command/],
+    ['a tool the runner may lack, run for its output', workflowRunning('tip="$(curl -s https://gitea.example.invalid/main)"'), /"curl" is not a command/],
+    ['a project that has none of the targets, for which nx runs nothing and exits 0', workflowRunning('npx nx run-many -t docker-push --projects=api,apii'), /project "apii" has none of the targets docker-push/],
   ])('finds %s', (_name, text, finding) => {
     expect(lint(text)).toContainEqual(expect.stringMatching(finding));
   });
