@@ -43,14 +43,42 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     expect(images.workflow.on).toMatchObject({ push: { branches: ['main'] }, schedule: [{ cron: expect.stringMatching(/^\S+ \S+ \* \* \d$/) }] });
     expect(images.workflow.on).toHaveProperty('workflow_dispatch.inputs.rebuild', expect.objectContaining({ type: 'boolean', default: false }));
     const push = findStep(images, 'push-images', 'push');
-    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream$/m);
-    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream --no-registry-cache$/m);
+    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream --tags='\{sha\}'$/m);
+    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream --tags='\{sha\}' --no-registry-cache$/m);
+    expect(push.run).toMatch(/^\s*npx nx run-many -t docker-push --outputStyle=stream --tags=latest$/m);
     expect(push.env).toEqual({
       GITEA_REGISTRY_USER: '${{ secrets.REGISTRY_USER }}',
       GITEA_REGISTRY_PASSWORD: '${{ secrets.REGISTRY_PASSWORD }}',
+      ORIGIN_TOKEN: '${{ gitea.token }}',
+      GIT_TERMINAL_PROMPT: '0',
       REBUILD: "${{ gitea.event_name == 'schedule' || inputs.rebuild }}",
     });
     expect(workspace.projectsByTarget.get('docker-push')).toEqual(expect.arrayContaining(['api', 'media-api', 'admin', 'nginx']));
+  });
+
+  it('push no image of a commit whose image projects fail their own checks: every image project that has one runs it first, given no secret or token', () => {
+    const images = file('images.yml');
+    const steps = images.workflow.jobs?.['push-images'].steps ?? [];
+    const gate = findStep(images, 'push-images', 'test');
+    const push = findStep(images, 'push-images', 'push');
+    expect(steps.indexOf(gate)).toBeLessThan(steps.indexOf(push));
+    // A failed step ends the job only if nothing after it asks to run anyway.
+    for (const step of steps.slice(steps.indexOf(gate))) {
+      expect(step).not.toHaveProperty('if');
+      expect(step).not.toHaveProperty('continue-on-error');
+    }
+    expect(gate.env).toBeUndefined();
+    expect(JSON.stringify([images.workflow.env, images.workflow.jobs?.['push-images'].env])).not.toMatch(/\bsecrets\.|\.token\b/);
+    // The job's token, which git needs to ask origin for main, is not left in .git/config for this step either.
+    expect(steps[0]).toMatchObject({ uses: expect.stringMatching(/^actions\/checkout@/), with: { 'persist-credentials': false } });
+
+    const [, targetList, projectList] = /^npx nx run-many -t (\S+) --projects=(\S+) --outputStyle=stream$/.exec(gate.run?.trim() ?? '') ?? [];
+    const [targets, projects] = [targetList?.split(',') ?? [], projectList?.split(',') ?? []];
+    expect(targets).toEqual(['typecheck', 'test']);
+    const imageProjects = workspace.projectsByTarget.get('docker-push') ?? [];
+    const checked = imageProjects.filter((project) => targets.some((target) => workspace.projectsByTarget.get(target)?.includes(project)));
+    expect([...projects].sort()).toEqual([...checked].sort());
+    expect(checked).toEqual(expect.arrayContaining(['admin', 'api', 'media-api']));
   });
 
   it('run nx release on dispatch with the full history, a token that can push, and a dry-run choice', () => {
@@ -66,17 +94,22 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     expect(release.workflow.env).toMatchObject({ GITEA_URL: '${{ gitea.server_url }}', GITEA_REPO: '${{ gitea.repository }}' });
   });
 
-  it('let git push with RELEASE_TOKEN from the release step\'s environment only: nothing in .git/config holds it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cm-release-credentials-'));
+  it.each([
+    ['release.yml', 'RELEASE_TOKEN', 'release', 'release', 'GITEA_REGISTRY_API_TOKEN'],
+    ['images.yml', 'the job\'s token', 'push-images', 'push', 'ORIGIN_TOKEN'],
+  ])('%s: let git reach origin with %s from the step\'s environment only: nothing in .git/config holds it', async (name, _token, jobId, stepId, variable) => {
+    const job = file(name).workflow.jobs?.[jobId];
+    expect(findStep(file(name), jobId, stepId).env).toHaveProperty(variable);
+    const dir = await mkdtemp(join(tmpdir(), 'cm-origin-credentials-'));
     try {
       await execa('git', ['init', '-q', dir]);
-      const setup = file('release.yml').workflow.jobs?.release.steps?.find((step) => /credential\.helper/.test(step.run ?? ''))?.run ?? '';
+      const setup = job?.steps?.find((step) => /credential\.helper/.test(step.run ?? ''))?.run ?? '';
       await execa('bash', ['-eo', 'pipefail', '-c', setup], { cwd: dir });
       const fill = (env: Record<string, string>) =>
         execa('git', ['credential', 'fill'], { cwd: dir, input: 'protocol=https\nhost=gitea.example.invalid\n\n', env: { ...env, GIT_TERMINAL_PROMPT: '0', PATH: process.env['PATH'] ?? '' }, extendEnv: false, reject: false });
-      expect((await fill({ GITEA_REGISTRY_API_TOKEN: 'tok-release-5e1f' })).stdout).toContain('password=tok-release-5e1f');
+      expect((await fill({ [variable]: 'tok-origin-5e1f' })).stdout).toContain('password=tok-origin-5e1f');
       expect((await fill({})).exitCode).not.toBe(0);
-      expect(await readFile(join(dir, '.git/config'), 'utf8')).not.toContain('tok-release-5e1f');
+      expect(await readFile(join(dir, '.git/config'), 'utf8')).not.toContain('tok-origin-5e1f');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
