@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
+import { bakedAllowedSigners } from '@changemaker/release-contract';
 import { startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
 import { dockerStub, imageDigests, packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken, type DockerStub } from './fixtures/releases';
 
@@ -474,8 +475,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
 
     it('the keys baked into install.sh are the ones docker/allowed_signers lists', async () => {
       const keyLines = (text: string) => text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
-      const script = await readFile(installScript, 'utf8');
-      const baked = /^baked_allowed_signers='([^']*)'$/m.exec(script)?.[1];
+      const baked = bakedAllowedSigners(await readFile(installScript, 'utf8'));
       expect(baked).toBeDefined();
       expect(keyLines(baked!)).toEqual(keyLines(await readFile(join(workspaceRoot, 'docker/allowed_signers'), 'utf8')));
     });

@@ -6,6 +6,7 @@ import {
   latestTarballName,
   manifestFileName,
   signatureFileName,
+  trustedReleaseKeys,
   versionedTarballName,
   type ReleaseManifest,
 } from '@changemaker/release-contract';
@@ -74,9 +75,10 @@ async function trustingSigningKey(plan: ReleasePlan, key: SigningKey): Promise<T
   const path = `${plan.name}/${allowedSignersFileName}`;
   const line = await allowedSignerLine(key);
   const shipped = plan.entries.find((entry): entry is Extract<TarEntry, { type: 'file' }> => entry.type === 'file' && entry.path === path);
-  const keyOf = (text: string) => text.trim().split(/\s+/).slice(-2).join(' ');
-  const lines = shipped ? shipped.content.toString('utf8').split('\n').filter((text) => text.trim() !== '') : [];
-  const trusted = lines.some((text) => !text.startsWith('#') && text.includes(keyOf(line))) ? lines : [...lines, line];
+  const shippedText = shipped?.content.toString('utf8') ?? '';
+  const lines = shippedText.split('\n').filter((text) => text.trim() !== '');
+  const [signingKey] = trustedReleaseKeys(line);
+  const trusted = trustedReleaseKeys(shippedText).has(signingKey!) ? lines : [...lines, line];
   const entry: TarEntry = { type: 'file', path, mode: 0o644, content: Buffer.from(`${trusted.join('\n')}\n`) };
   return shipped ? plan.entries.map((existing) => (existing === shipped ? entry : existing)) : [...plan.entries, entry];
 }

@@ -6,3 +6,4 @@ export * from './release-manifest';
 export * from './version-file';
 export * from './gitea-location';
 export * from './release-signing';
+export * from './allowed-signers';
