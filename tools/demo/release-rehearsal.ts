@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
-import { allowedSignerLine, SigningKey } from '@changemaker/release-bundle';
-import { allowedSignersFileName, imageResultPathOf, signingKeyFileVariable, type ImageResult } from '@changemaker/release-contract';
+import { imageResultPathOf, signingKeyFileVariable, type ImageResult } from '@changemaker/release-contract';
 import {
   createThrowawayWorkspace,
   startGiteaServer,
   startImageTestbed,
+  trustedSigningKey,
   writeSyntheticImages,
   type ImageTestbed,
   type TestGiteaServer,
@@ -61,10 +61,10 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
     await Promise.all([testbed.stop(), gitea.stop(), workspace.remove(), rm(scratch, { recursive: true, force: true })]);
   };
   try {
+    const signing = await trustedSigningKey(workspace, scratch);
     await workspace.git('remote', 'add', 'origin', remote);
     await workspace.git('push', '-q', 'origin', 'main');
     const mirrorList = await pushUpstreamStandIns(scratch, testbed.hub.host, log);
-    const signing = await throwawaySigningKey(scratch);
     const env = {
       ...testbed.nxEnv,
       GITEA_URL: gitea.url,
@@ -109,15 +109,6 @@ async function pushUpstreamStandIns(scratch: string, hub: string, log: (line: st
   const schema = join(workspaceRoot, 'docker/mirror-images.schema.json');
   if (existsSync(schema)) await copyFile(schema, join(scratch, 'mirror-images.schema.json'));
   return path;
-}
-
-/** The release manager's key, made up for the rehearsal: releases are signed as they would be for real. */
-async function throwawaySigningKey(scratch: string): Promise<{ keyFile: string; allowedSigners: string }> {
-  const keyFile = join(scratch, 'release-signing-key');
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rehearsal release key', '-f', keyFile]);
-  const allowedSigners = join(scratch, allowedSignersFileName);
-  await writeFile(allowedSigners, `${await allowedSignerLine(new SigningKey(await readFile(keyFile, 'utf8'), 'rehearsal'))}\n`);
-  return { keyFile, allowedSigners };
 }
 
 function upstreamStandIn(hub: string, target: string): string {

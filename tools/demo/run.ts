@@ -42,9 +42,9 @@ async function installRelease(rehearsal: ReleaseRehearsal, tag: string): Promise
   const place = await mkdtemp(join(tmpdir(), 'cm-server-'));
   try {
     const dir = join(place, 'changemaker-lite');
-    console.log(`\n== install.sh installs ${tag} from the Gitea test server\n$ bash docker/scripts/install.sh --version ${tag} --dir ${dir} --no-config --allowed-signers ${rehearsal.allowedSigners}`);
+    console.log(`\n== install.sh installs ${tag} from the Gitea test server\n$ bash docker/scripts/install.sh --version ${tag} --dir ${dir} --no-config`);
     const env = { GITEA_URL: rehearsal.env.GITEA_URL, GITEA_REPO: rehearsal.env.GITEA_REPO, GITEA_REGISTRY: rehearsal.env.GITEA_REGISTRY, PATH: process.env['PATH'] ?? '' };
-    const installed = await execa('bash', [join(rehearsal.workspace.root, 'docker/scripts/install.sh'), '--version', tag, '--dir', dir, '--no-config', '--allowed-signers', rehearsal.allowedSigners], { env, extendEnv: false, stdin: 'ignore', reject: false, all: true });
+    const installed = await execa('bash', [join(rehearsal.workspace.root, 'docker/scripts/install.sh'), '--version', tag, '--dir', dir, '--no-config'], { env, extendEnv: false, stdin: 'ignore', reject: false, all: true });
     console.log(installed.all);
     if (installed.exitCode !== 0) throw new Error(`install.sh failed (exit ${installed.exitCode})`);
     console.log(`installed: ${dir}/VERSION says ${(await readFile(join(dir, 'VERSION'), 'utf8')).trim()}`);

@@ -6,3 +6,4 @@ export * from './release-assets';
 export * from './release-stage';
 export * from './release-preflight';
 export * from './unfinished-release';
+export * from './signing-trust';

@@ -23,10 +23,11 @@ import {
   type StepContext,
 } from '@changemaker/gitea';
 import type { MirrorLock, RegistryClient } from '@changemaker/oci';
-import { checksumFileName, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
+import { allowedSignersFileName, checksumFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
-import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseTagError } from './release-flow-errors';
+import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
+import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
 import { localAssetsOf } from './release-assets';
 import type { ReleaseStage } from './release-stage';
 
@@ -86,6 +87,7 @@ export function productReleaseStages(): Array<ReleaseStage<ProductRelease>> {
   return [
     readCommitStage,
     planPackageStage,
+    signingStage,
     checkImagesStage,
     buildArtifactsStage,
     writeArtifactsStage,
@@ -153,6 +155,38 @@ function contentsByTopLevelEntry(plan: ReleasePlan | undefined): string[] {
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, group]) => (group.directory ? `  ${name}/: ${group.files} files, ${group.bytes} bytes` : `  ${name}: ${group.bytes} bytes`));
+}
+
+/** A release no server would install is refused before anything is pushed: unsigned, or signed by a key the shipped lists do not trust. */
+const signingStage: ReleaseStage<ProductRelease> = {
+  name: 'signing',
+  writes: false,
+  async run(release) {
+    const plan = requireValue(release.plan, 'package-plan');
+    if (!plan.signingKey) {
+      if (!release.dryRun) throw new ReleaseSigningRefusedError(unsignedReleaseProblem);
+      release.notices.push(`a real run would stop here: ${unsignedReleaseProblem}`);
+      return;
+    }
+    const untrusted = await untrustedSigningKeyProblem(plan.signingKey, trustListsShippedBy(plan));
+    if (untrusted) throw new ReleaseSigningRefusedError(untrusted);
+  },
+  describe: ({ plan }) => [
+    plan?.signingKey
+      ? `SHA256SUMS signed with the key from ${plan.signingKey.origin}, which the release's ${allowedSignersFileName} and its ${installScriptPath} trust`
+      : 'no signing key: the release would be unsigned',
+  ],
+};
+
+function trustListsShippedBy(plan: ReleasePlan): TrustLists {
+  const shipped = (file: string) => {
+    const entry = plan.entries.find((candidate) => candidate.path === `${plan.name}/${file}`);
+    return entry?.type === 'file' ? entry.content.toString('utf8') : undefined;
+  };
+  return {
+    allowedSigners: { name: `the release's ${allowedSignersFileName}`, text: shipped(allowedSignersFileName) },
+    installScript: { name: `the release's ${installScriptPath}`, text: shipped(installScriptPath) },
+  };
 }
 
 const checkImagesStage: ReleaseStage<ProductRelease> = {

@@ -43,3 +43,6 @@ export class ReleasePublishedOtherwiseError extends ReleaseFlowError {
     );
   }
 }
+
+/** Unsigned, or signed with a key the servers do not trust: install.sh and upgrade.sh would refuse the release. */
+export class ReleaseSigningRefusedError extends ReleaseFlowError {}

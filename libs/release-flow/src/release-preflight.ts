@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { giteaRepoProblem, giteaUrlProblem } from '@changemaker/gitea';
 import { isLoopbackRegistry, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
-import { giteaLocationFrom, registryFrom } from '@changemaker/release-contract';
+import { signingKeyFromEnv } from '@changemaker/release-bundle';
+import { allowedSignersFileName, giteaLocationFrom, installScriptPath, registryFrom } from '@changemaker/release-contract';
+import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
 
 export interface PreflightRequest {
   env: NodeJS.ProcessEnv;
@@ -8,6 +12,8 @@ export interface PreflightRequest {
   publishes: boolean;
   /** A dry run: missing secrets are reported, not refused (README, "Dry run"); malformed settings fail it as they would fail the release. */
   dryRun: boolean;
+  /** The released project: its root in the workspace (`docker`) and that root's absolute path. */
+  product: { root: string; path: string };
 }
 
 export interface Preflight {
@@ -21,7 +27,7 @@ export interface Preflight {
  * What a release needs from its settings, checked before `nx release` writes anything (VERSION,
  * CHANGELOG.md, the release commit and tag): a setting that is malformed would otherwise surface
  * only at the publish step, after the commit and tag exist and the changelog links point at it.
- * Reads only the environment and the docker config: no request is sent.
+ * Reads only the environment, the docker config and the product's trusted keys: no request is sent.
  */
 export async function releasePreflight(request: PreflightRequest): Promise<Preflight> {
   const { env } = request;
@@ -49,7 +55,27 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
       missing(`no credentials for the registry ${host}: set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD, or docker login ${host}; the images are pushed there.`);
     }
   }
+  if (request.publishes) {
+    const signingKey = await signingKeyFromEnv(env).catch((error: Error) => {
+      problems.push(error.message);
+      return null;
+    });
+    if (signingKey === undefined) missing(unsignedReleaseProblem);
+    if (signingKey) {
+      const untrusted = await untrustedSigningKeyProblem(signingKey, await trustListsOf(request.product)).catch((error: Error) => error.message);
+      if (untrusted) problems.push(untrusted);
+    }
+  }
   return { problems, notices };
+}
+
+/** The lists as the release commit will ship them: the product's files, read before anything is written. */
+async function trustListsOf(product: PreflightRequest['product']): Promise<TrustLists> {
+  const read = (file: string) => readFile(join(product.path, file), 'utf8').catch(() => undefined);
+  return {
+    allowedSigners: { name: `${product.root}/${allowedSignersFileName}`, text: await read(allowedSignersFileName) },
+    installScript: { name: `${product.root}/${installScriptPath}`, text: await read(installScriptPath) },
+  };
 }
 
 /** The preflight's refusal: a first line saying nothing was written, then each problem on its own line. */

@@ -9,3 +9,4 @@ export * from './token-server';
 export * from './skopeo-inspect';
 export * from './image-testbed';
 export * from './docker-daemon';
+export * from './trusted-signing-key';

@@ -1,6 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { createThrowawayWorkspace, startGiteaServer, type TestGiteaServer, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
 
 const token = 'nx-release-checks-token-3a91';
 const workspaceRoot = resolve(__dirname, '../../../..');
@@ -13,15 +15,23 @@ const workspaceRoot = resolve(__dirname, '../../../..');
 describe('nx release checks', () => {
   let workspace: ThrowawayWorkspace;
   let gitea: TestGiteaServer;
+  let scratch: string;
+  let signing: TrustedSigningKey;
 
   beforeAll(async () => {
-    [workspace, gitea] = await Promise.all([createThrowawayWorkspace(workspaceRoot), startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } })]);
+    [workspace, gitea, scratch] = await Promise.all([
+      createThrowawayWorkspace(workspaceRoot),
+      startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
+      mkdtemp(join(tmpdir(), 'cm-release-checks-')),
+    ]);
+    signing = await trustedSigningKey(workspace, scratch);
     await workspace.commitAll('feat(api): a feature, so the commits alone would give 0.1.0');
   }, 120_000);
 
   afterAll(async () => {
     await gitea?.stop();
     await workspace?.remove();
+    await rm(scratch, { recursive: true, force: true });
   });
 
   const nx = (args: readonly string[], env: Record<string, string> = {}) =>
@@ -39,6 +49,7 @@ describe('nx release checks', () => {
         GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
         GITEA_REGISTRY: '127.0.0.1:9/admin',
         GITEA_REGISTRY_API_TOKEN: token,
+        RELEASE_SIGNING_KEY_FILE: signing.keyFile,
         GIT_AUTHOR_NAME: 'Release Manager',
         GIT_AUTHOR_EMAIL: 'release@example.invalid',
         GIT_COMMITTER_NAME: 'Release Manager',
@@ -68,6 +79,23 @@ describe('nx release checks', () => {
     expect(result.all).toContain('the release settings are not usable; nothing was written');
     expect(result.all).toContain('GITEA_URL "ftp://127.0.0.1:9" is not an http(s) URL');
     expect(result.all).toContain('GITEA_REPO "bad" is not owner/name');
+    expect(await gitState()).toEqual(before);
+  }, 60_000);
+
+  it('refuses to publish an unsigned release, or one signed by a key the product does not list, before writing anything', async () => {
+    const before = await gitState();
+    const unsigned = await nx(['release', '1.2.3', '--yes'], { RELEASE_SIGNING_KEY_FILE: '' });
+    expect(unsigned.exitCode).not.toBe(0);
+    expect(unsigned.all).toContain('the release settings are not usable; nothing was written');
+    expect(unsigned.all).toContain('no release signing key: set RELEASE_SIGNING_KEY_FILE (a path) or RELEASE_SIGNING_KEY (the key)');
+
+    const otherKey = join(scratch, 'other-key');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const untrusted = await nx(['release', '1.2.3', '--dry-run'], { RELEASE_SIGNING_KEY_FILE: otherKey });
+    expect(untrusted.exitCode).not.toBe(0);
+    expect(untrusted.all).toContain(`the signing key from RELEASE_SIGNING_KEY_FILE (${otherKey}) is not in docker/allowed_signers or baked_allowed_signers in docker/scripts/install.sh`);
+    expect(untrusted.all).toMatch(/add the line "release@changemaker-lite ssh-ed25519 AAAA\S+" to docker\/allowed_signers and baked_allowed_signers/);
+    expect(untrusted.all).not.toContain('-----BEGIN OPENSSH PRIVATE KEY-----');
     expect(await gitState()).toEqual(before);
   }, 60_000);
 

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import { preflightRefusal, releasePreflight, unfinishedReleaseLine } from '@changemaker/release-flow';
-import type { ProjectGraph, Tree } from '@nx/devkit';
+import { workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
@@ -28,7 +28,7 @@ export default class VersionFileActions extends VersionActions {
    */
   override async validate(tree: Tree): Promise<void> {
     await super.validate(tree);
-    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)));
+    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data.root);
     await checked;
   }
 
@@ -75,13 +75,14 @@ const decidedVersions: string[] = [];
 /** Once per nx process, however many projects the release group versions. */
 let checked: Promise<void> | undefined;
 
-async function checkBeforeVersioning(commandLine: ReleaseCommandLine): Promise<void> {
+async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoot: string): Promise<void> {
   const specifierProblem = unusableSpecifier(commandLine.specifier);
   if (specifierProblem) throw new ReleaseRefusedError(specifierProblem);
   const preflight = await releasePreflight({
     env: process.env,
     dryRun: commandLine.dryRun,
     publishes: commandLine.command === 'release' && !commandLine.skipPublish,
+    product: { root: productRoot, path: join(workspaceRoot, productRoot) },
   });
   const refusal = preflightRefusal(preflight);
   if (refusal) throw new ReleaseRefusedError(refusal);

@@ -144,6 +144,15 @@ describe('nx release', () => {
     expect(published('v1.1.0')).toHaveLength(1);
   }, 300_000);
 
+  it('nx release publish without a signing key stops at its signing stage, before any image check or Gitea request', async () => {
+    const requests = rehearsal.gitea.requests().length;
+    const result = await rehearsal.nx(['release', 'publish'], { env: { RELEASE_SIGNING_KEY_FILE: '' } });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain('no release signing key: set RELEASE_SIGNING_KEY_FILE (a path) or RELEASE_SIGNING_KEY (the key); install.sh and upgrade.sh refuse an unsigned release');
+    expect(result.all).not.toMatch(/\[\d+\/\d+\] images/);
+    expect(rehearsal.gitea.requests()).toHaveLength(requests);
+  }, 300_000);
+
   it('an unmirrored third-party image stops the release before anything is public, naming it and the fix; nx release publish then completes it', async () => {
     const extra = await addThirdPartyImage(rehearsal, 'extra-cache:1.0');
     const failed = await rehearsal.nx(['release', '--yes']);
