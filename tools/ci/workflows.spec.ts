@@ -90,7 +90,9 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     const step = findStep(release, 'release', 'release');
     expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --yes');
     expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --dry-run --yes');
-    expect(step.env).toMatchObject({ GITEA_REGISTRY_API_TOKEN: '${{ secrets.RELEASE_TOKEN }}', SPECIFIER: '${{ inputs.specifier }}' });
+    expect(step.env).toMatchObject({ GITEA_REGISTRY_API_TOKEN: '${{ secrets.RELEASE_TOKEN }}', RELEASE_SIGNING_KEY: '${{ secrets.RELEASE_SIGNING_KEY }}', SPECIFIER: '${{ inputs.specifier }}' });
+    // A real release needs the key (servers refuse an unsigned one); a dry run goes on without it and says so.
+    expect(step.run).toMatch(/--dry-run --yes\n\s+exit\n[\s\S]*: "\$\{RELEASE_SIGNING_KEY:\?add the repository secret RELEASE_SIGNING_KEY: [^"]+\}"\n\s*npx nx release \$\{SPECIFIER/);
     expect(release.workflow.env).toMatchObject({ GITEA_URL: '${{ gitea.server_url }}', GITEA_REPO: '${{ gitea.repository }}' });
   });
 
