@@ -85,6 +85,16 @@ describe('publish-release executor', () => {
     expect(writes().at(-1)).toBe(releasePatches[0]);
     expect(writes().filter((r) => r.url.includes('/assets?name='))).toHaveLength(4);
     expect(output()).toMatch(/Created v1\.4\.0: published with 4 assets at http:\/\/127\.0\.0\.1:\d+\/admin\/changemaker\.lite\/releases\/tag\/v1\.4\.0/);
+    expect(output()).toContain('warning: v1.4.0 is unsigned (no SHA256SUMS.sig in dist/release): no release signing key: set RELEASE_SIGNING_KEY_FILE');
+  });
+
+  it('publishes a signed package with its signature and no warning', async () => {
+    const dir = join(root, 'dist/release');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(root, 'key')]);
+    await execa('ssh-keygen', ['-Y', 'sign', '-f', join(root, 'key'), '-n', 'changemaker-lite-release', join(dir, 'SHA256SUMS')]);
+    expect(await run()).toEqual({ success: true });
+    expect(releasesAt(tag)[0]!.attachments.map((a) => a.name)).toContain('SHA256SUMS.sig');
+    expect(output()).not.toContain('unsigned');
   });
 
   it('--dry-run prints every call in order with sizes and sha256, needs no token, and changes nothing', async () => {

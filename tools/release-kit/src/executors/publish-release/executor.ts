@@ -9,6 +9,8 @@ import {
   type ReleaseStep,
 } from '@changemaker/gitea';
 import { buildReleaseArtifacts, BundleError, planRelease } from '@changemaker/release-bundle';
+import { signatureFileName } from '@changemaker/release-contract';
+import { unsignedReleaseProblem } from '@changemaker/release-flow';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
@@ -37,6 +39,10 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       : undefined;
     if (planned?.notice) print(`note: ${planned.notice}`);
     const request = planned?.request ?? (await publishRequestFromOptions(options, context.root));
+    // A standalone tool may publish an unsigned package (a test release, say), but never without saying what servers will do with it.
+    if (!request.assets.some((asset) => asset.name === signatureFileName)) {
+      print(`warning: ${request.tag} is unsigned (no ${signatureFileName} in ${options.inputDir}): ${unsignedReleaseProblem} Package it again with the key set.`, 'err');
+    }
     const client = new ReleaseClient({
       giteaUrl: process.env['GITEA_URL'] || defaultGiteaUrl,
       repo: process.env['GITEA_REPO'] || defaultRepo,
