@@ -44,4 +44,23 @@ describe('blob downloads redirected to storage', () => {
     expect(storageProxy.requests).toHaveLength(redirected.length);
     expect(storageProxy.requests.some((r) => r.authorized)).toBe(false);
   });
+
+  it('follows a manifest GET redirected to storage, as Gitea and Forgejo answer with SERVE_DIRECT on', async () => {
+    // Gitea's serveBlob answers manifests and blobs alike with a 307 to a signed storage URL.
+    const gitea = await startFaultProxy(secured.host, [{ method: 'GET', path: /\/(manifests|blobs)\//, fault: { kind: 'redirect', toHost: storageProxy.host }, times: 1000 }]);
+    storageProxy.requests.length = 0;
+    try {
+      const client = new RegistryClient({ credentials: { [gitea.host]: credentials } });
+      const ref = ImageReference.parse(`${gitea.host}/team/app:1`);
+      const manifest = await client.getManifest(ref);
+      expect(manifest.digest).toBe(image.digest);
+      const result = await copyImage(registryImage(client, ref), ociLayoutImage(join(dir, 'out-gitea'), 'app'));
+      expect(result).toMatchObject({ status: 'copied', digest: image.digest });
+      expect(gitea.requests.filter((r) => r.status === 307 && r.path.includes('/manifests/')).length).toBeGreaterThan(1);
+      expect(storageProxy.requests.some((r) => r.path.includes('/manifests/'))).toBe(true);
+      expect(storageProxy.requests.some((r) => r.authorized)).toBe(false);
+    } finally {
+      await gitea.stop();
+    }
+  });
 });

@@ -85,7 +85,9 @@ export class RegistryClient {
 
   async getManifest(ref: ImageReference): Promise<FetchedManifest> {
     const req = this.manifestRequest(ref, 'GET');
-    const response = await this.transport.send(req);
+    // Gitea and Forgejo serve manifests as they serve blobs: from object storage, by a 307, when
+    // their package storage has SERVE_DIRECT on. The digest is checked on the bytes either way.
+    const response = await this.sendFollowingRedirects(req);
     if (response.statusCode === 404) {
       await response.discard();
       throw new ManifestNotFoundError(ref.toString());
@@ -225,7 +227,7 @@ export class RegistryClient {
     await response.discard();
   }
 
-  /** Registries backed by object storage (Docker Hub among them) redirect blob requests there. */
+  /** Registries backed by object storage (Docker Hub among them) redirect blob requests there; Gitea manifest GETs too. */
   private async sendFollowingRedirects(req: RegistryRequest): Promise<HttpResponse> {
     let response = await this.transport.send(req);
     for (let hops = 0; isRedirect(response.statusCode) && hops < maxRedirectHops; hops++) {
