@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, startTokenServer, writeSyntheticImages, type TestRegistry, type TokenServer, type WrittenImage } from '@changemaker/testing';
+import { startFaultProxy, startRegistry, startTokenServer, writeSyntheticImages, type TestRegistry, type TokenServer, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
 import { ImageReference } from './image-reference';
 import { ociLayoutImage } from './oci-layout';
@@ -79,6 +79,28 @@ describe('the Bearer token flow against a real registry in token mode', () => {
     const push = copyImage(ociLayoutImage(dir, 'app'), registryImage(anonymous, ImageReference.parse(`${registry.host}/team/anon:1`)));
     await expect(push).rejects.toThrow(RegistryAuthError);
     await expect(push).rejects.toThrow(`push to team/anon needs credentials, or the repository does not exist; run \`docker login ${registry.host}\``);
+  });
+
+  it("reads Gitea's Basic challenge to a granted token as no access, not as a wrong password", async () => {
+    // Gitea and Forgejo grant a token to any user, then answer a request its user (or the
+    // token's scopes) may not make with 401 and `Basic realm="Gitea Package API"`.
+    const basic = { kind: 'status' as const, status: 401, headers: { 'www-authenticate': 'Basic realm="Gitea Package API"' } };
+    await copyImage(ociLayoutImage(dir, 'app'), registryImage(authed(), ImageReference.parse(`${registry.host}/team/app:1`)));
+    const gitea = await startFaultProxy(registry.host, [{ method: 'PUT', path: /\/manifests\//, fault: basic, times: 2 }]);
+    try {
+      const client = new RegistryClient({ credentials: { [gitea.host]: credentials } });
+      const ref = ImageReference.parse(`${gitea.host}/team/app:1`);
+      const manifest = await client.getManifest(ref);
+      const error = await client.putManifest(ref.withTag('2'), manifest.bytes, manifest.mediaType).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(RegistryAuthError);
+      expect((error as Error).message).toContain('user "pusher" may not push to team/app');
+      expect((error as Error).message).toContain('write:package');
+      expect((error as Error).message).not.toContain('password');
+      // Refused once: the password is not tried in place of the token.
+      expect(gitea.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    } finally {
+      await gitea.stop();
+    }
   });
 
   it('names the user on a wrong password and never shows the password', async () => {

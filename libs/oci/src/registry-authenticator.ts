@@ -60,6 +60,11 @@ export class RegistryAuthenticator {
     return pending;
   }
 
+  /** Whether requests to the registry carry tokens from its token service (its challenge was Bearer). */
+  usesTokens(registry: string): boolean {
+    return this.challenges.get(registry)?.scheme === 'bearer';
+  }
+
   /** Records a 401's challenge; a 401 despite a cached token means it was revoked or expired early. */
   learnChallenge(registry: string, challenge: AuthChallenge, scopes: string[]): void {
     this.challenges.set(registry, challenge);

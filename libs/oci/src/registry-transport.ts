@@ -105,9 +105,14 @@ export class RegistryTransport {
   private async learnChallengeOrRefuse(req: RegistryRequest, response: HttpResponse, triedWithAuth: boolean, canResend: boolean): Promise<void> {
     await response.discard();
     const challenge = parseAuthChallenge(response.header('www-authenticate'));
-    if (triedWithAuth || !challenge || !canResend) {
+    // Gitea and Forgejo grant a token to any user, then answer a request its user (or the token's
+    // scopes) may not make with a Basic challenge ("Gitea Package API"). No registry goes back
+    // from tokens to passwords, so that is a refusal of access, not a scheme to switch to.
+    const tokenRefused = challenge?.scheme === 'basic' && this.options.authenticator.usesTokens(req.registry);
+    if (triedWithAuth || tokenRefused || !challenge || !canResend) {
       // After an authenticated try the credentials were accepted and the refusal is about access.
-      throw new RegistryAuthError(req.registry, await this.options.authenticator.describeRefusal(req.registry, triedWithAuth ? req.scopes : []));
+      const refusal = await this.options.authenticator.describeRefusal(req.registry, triedWithAuth || tokenRefused ? req.scopes : []);
+      throw new RegistryAuthError(req.registry, tokenRefused ? `${refusal}; ${giteaPackageAccess(req.scopes)}` : refusal);
     }
     this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
   }
@@ -132,6 +137,12 @@ export class RegistryTransport {
       return 'retry';
     }
   }
+}
+
+/** What Gitea and Forgejo ask of a user and a token for these scopes. */
+function giteaPackageAccess(scopes: string[]): string {
+  const access = scopes.some((scope) => /:[^:]*push[^:]*$/.test(scope)) ? 'write' : 'read';
+  return `on Gitea and Forgejo the user needs ${access} access to the owner's packages, and a token the ${access}:package scope`;
 }
 
 /** The reason a registry gives in its error body, e.g. "BLOB_UPLOAD_INVALID: blob upload invalid". */
