@@ -114,6 +114,12 @@ function normalizeOptions(options: DockerTargetsOptions | undefined): Normalized
   };
 }
 
+/** The targets an image project gets, by the names the plugin options give them. */
+export function imageTargetNamesOf(options: DockerTargetsOptions | undefined): string[] {
+  const { buildTargetName, pushTargetName, releasePublishTargetName } = normalizeOptions(options);
+  return [buildTargetName, pushTargetName, releasePublishTargetName];
+}
+
 export function onDemandTagOf(options: DockerTargetsOptions | undefined): string {
   return options?.onDemandTag ?? 'docker:on-demand';
 }
