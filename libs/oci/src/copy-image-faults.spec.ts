@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
 import { ImageReference } from './image-reference';
+import { UploadRefusedError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import { registryImage } from './registry-repository';
 
@@ -87,6 +88,41 @@ describe('copyImage through a faulty network', () => {
     );
     expect(result).toMatchObject({ status: 'copied', digest: image.digest });
     expectTagWrittenLast(to, '1');
+  });
+
+  it('fails at once, saying what to raise, when a proxy in front of the registry refuses a blob as too large', async () => {
+    // nginx in front of Gitea answers 413 with its own page to a body over client_max_body_size.
+    const to = await proxied(target);
+    const page = '<html><head><title>413 Request Entity Too Large</title></head></html>';
+    to.addFault({ method: 'PUT', path: /\/blobs\/uploads\//, fault: { kind: 'status', status: 413, headers: { 'content-type': 'text/html' }, body: page }, times: 1000 });
+    const client = new RegistryClient({ credentials: {}, retry: fastRetry });
+    const copy = copyImage(
+      registryImage(client, ImageReference.parse(`${source.host}/upstream/app:1`)),
+      registryImage(client, ImageReference.parse(`${to.host}/limited/app:1`)),
+      { blobRetry: fastRetry },
+    );
+    await expect(copy).rejects.toThrow(UploadRefusedError);
+    await expect(copy).rejects.toThrow(/HTTP 413\): a body of \d+ bytes is over a limit: .*client_max_body_size.*--chunk-size\)$/);
+    await expect(copy).rejects.not.toThrow(/<html>/);
+    // No blob is sent twice: the same body would meet the same limit.
+    const uploads = to.requests.filter((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/')).map((r) => new URL(r.path, 'http://x').searchParams.get('digest'));
+    expect(uploads.length).toBeGreaterThan(0);
+    expect(new Set(uploads).size).toBe(uploads.length);
+    expect(to.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
+  });
+
+  it("says a bare 403 to a write is Gitea's package quota or size limit, not a login problem", async () => {
+    const to = await proxied(target);
+    to.addFault({ method: 'PUT', path: /\/manifests\/1$/, fault: { kind: 'status', status: 403, body: '' }, times: 1000 });
+    const client = new RegistryClient({ credentials: {}, retry: fastRetry });
+    const copy = copyImage(
+      registryImage(client, ImageReference.parse(`${source.host}/upstream/app:1`)),
+      registryImage(client, ImageReference.parse(`${to.host}/quota/app:1`)),
+      { blobRetry: fastRetry },
+    );
+    await expect(copy).rejects.toThrow(UploadRefusedError);
+    await expect(copy).rejects.toThrow(`registry ${to.host} refused PUT /v2/quota/app/manifests/1 (HTTP 403): no reason given, which is how Gitea and Forgejo refuse a write over the owner's package quota or size limit`);
+    expect(to.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1'))).toHaveLength(1);
   });
 
   it('leaves no tag when a blob cannot be uploaded at all', async () => {

@@ -14,6 +14,7 @@ import {
   SourceBlobSizeError,
   UnsupportedMediaTypeError,
   UploadDigestRejectedError,
+  UploadRefusedError,
 } from './oci-errors';
 import { defaultRetryPolicy, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 import { SourceBlobStream } from './source-blob-stream';
@@ -267,11 +268,12 @@ class ImageCopy {
 
 /**
  * Failures a retry cannot fix: the blob or manifest is not there, we may not read or write it,
- * or the source answered cleanly with a blob of the wrong size or bytes (it would again).
+ * the target will not store it (a body limit, a quota), or the source answered cleanly with a
+ * blob of the wrong size or bytes (it would again).
  */
 function isPermanent(error: unknown): boolean {
   return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError || error instanceof NoMatchingPlatformError ||
-    error instanceof SourceBlobSizeError || error instanceof SourceBlobCorruptError;
+    error instanceof SourceBlobSizeError || error instanceof SourceBlobCorruptError || error instanceof UploadRefusedError;
 }
 
 /**

@@ -124,6 +124,17 @@ export class RegistryResponseError extends OciError {
   }
 }
 
+/**
+ * The registry would not store what was sent: a request body over the limit of a proxy in front
+ * of it (HTTP 413), or a write over a package quota or size limit (Gitea answers 403 with no
+ * reason; Forgejo's quota 413). Sending it again gives the same answer, so it is not retried.
+ */
+export class UploadRefusedError extends OciError {
+  constructor(readonly registry: string, readonly operation: string, readonly status: number, reason: string) {
+    super(`registry ${registry} refused ${operation} (HTTP ${status}): ${reason}`);
+  }
+}
+
 /** The target refused an uploaded blob as not having the digest it was committed under (DIGEST_INVALID). */
 export class UploadDigestRejectedError extends RegistryResponseError {}
 

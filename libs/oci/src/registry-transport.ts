@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { HttpConnections } from './http-connections';
 import type { HttpResponse } from './http-response';
-import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError } from './oci-errors';
+import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError, UploadRefusedError } from './oci-errors';
 import type { RegistryAuthenticator } from './registry-authenticator';
 import { RateLimitPacer } from './rate-limit-pacer';
 import { isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
@@ -88,8 +88,11 @@ export class RegistryTransport {
       }
       if (response.statusCode === 403) {
         const detail = await errorDetail(response);
+        // Gitea and Forgejo refuse a write over a package quota or size limit with a bare 403.
+        if (!detail && isWrite(req)) throw new UploadRefusedError(req.registry, describeRequest(req), 403, packageLimitReason);
         throw new RegistryAuthError(req.registry, `access denied${detail ? ` (${detail})` : ''}`);
       }
+      if (response.statusCode === 413) throw new UploadRefusedError(req.registry, describeRequest(req), 413, await tooLargeReason(req, response));
       if (!isRetryableStatus(response.statusCode) || !retryable || attempt >= this.options.retry.attempts) return response;
       await response.discard();
       await sleep(retryDelayMs(this.options.retry, attempt, response.header('retry-after')));
@@ -137,6 +140,30 @@ export class RegistryTransport {
       return 'retry';
     }
   }
+}
+
+const packageLimitReason =
+  'no reason given, which is how Gitea and Forgejo refuse a write over the owner\'s package quota or size limit ' +
+  '([packages] LIMIT_TOTAL_OWNER_SIZE, LIMIT_SIZE_CONTAINER, …); free space in the registry or have its admin raise the limit';
+
+function isWrite(req: RegistryRequest): boolean {
+  return req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH';
+}
+
+/** "PUT /v2/team/app/blobs/uploads/…", without the query, which may carry upload state. */
+function describeRequest(req: RegistryRequest): string {
+  return `${req.method} ${new URL(req.path, 'http://registry').pathname}`;
+}
+
+async function tooLargeReason(req: RegistryRequest, response: HttpResponse): Promise<string> {
+  const detail = await errorDetail(response);
+  const size = req.headers?.['content-length'] ? `a body of ${req.headers['content-length']} bytes` : 'the body';
+  // A proxy's own page (nginx, Cloudflare) is HTML; only a registry's reason is worth repeating.
+  const why = detail && !detail.startsWith('<') ? ` (${detail})` : '';
+  return (
+    `${size} is over a limit${why}: a proxy in front of the registry (nginx's client_max_body_size, 1 MB unless raised; Cloudflare's 100 MB) ` +
+    'or a package quota (Forgejo answers 413 for one); raise the proxy\'s limit for /v2/, or send blobs in chunks under it (mirror-images --chunk-size)'
+  );
 }
 
 /** What Gitea and Forgejo ask of a user and a token for these scopes. */

@@ -2,8 +2,8 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { Socket } from 'node:net';
 
 export type Fault =
-  /** Answer with this status (and headers, e.g. Retry-After) instead of forwarding. */
-  | { kind: 'status'; status: number; headers?: Record<string, string> }
+  /** Answer with this status (and headers, e.g. Retry-After, and a body: an error JSON unless given) instead of forwarding. */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   /** Close the connection before any answer. */
   | { kind: 'drop' }
   /** Forward, then cut the connection after this many body bytes (the upload's, else the download's). */
@@ -129,7 +129,7 @@ function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string,
     req.on('end', () => {
       record.status = fault.status;
       res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-      res.end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `fault injected by the test proxy: ${fault.status}` }] }));
+      res.end(fault.body ?? JSON.stringify({ errors: [{ code: 'INJECTED', message: `fault injected by the test proxy: ${fault.status}` }] }));
     });
     return;
   }
