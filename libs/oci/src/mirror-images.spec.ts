@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePort, skopeoManifestDigest, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
+import { findFreePort, skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
 import type { ChildDescriptor } from './descriptors';
 import { ImageReference } from './image-reference';
@@ -91,6 +91,26 @@ describe('mirrorImages between real registries', () => {
     expect(none.status).toBe('failed');
     expect(none.error).toMatch(/has none of the platforms linux\/s390x \(it has linux\/amd64, linux\/arm64\); add one of those to --platforms/);
     expect(await client.headManifest(ImageReference.parse(`${target.host}/none/dockerlist:1.0`))).toBeUndefined();
+  });
+
+  it('says why Gitea refuses an index of indexes, which it answers with a bare MANIFEST_INVALID', async () => {
+    // Gitea and Forgejo accept only image manifests in an index: the inner indexes are stored, the outer one is not.
+    const manifestInvalid = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'manifest invalid' }] });
+    const gitea = await startFaultProxy(target.host, [{ method: 'PUT', path: /\/manifests\/1\.0$/, fault: { kind: 'status', status: 400, body: manifestInvalid }, times: 1 }]);
+    const giteaClient = new RegistryClient({ credentials: { [gitea.host]: credentials } });
+    try {
+      const [outcome] = await mirrorImages([pin('nested')], { client: giteaClient, targetRegistry: `${gitea.host}/gitea`, concurrency: 2 });
+      expect(outcome.status).toBe('failed');
+      const inner = (await manifestAt(`${source.host}/upstream/nested:1.0`)).manifests[0].digest;
+      expect(outcome.error).toBe(
+        `registry ${gitea.host} refused the index ${gitea.host}/gitea/nested:1.0 (MANIFEST_INVALID: manifest invalid): it lists another index (${inner}), ` +
+          'and Gitea and Forgejo accept only image manifests in an index, so this image cannot be stored there as published; ' +
+          'leave it out of the list for this registry, or mirror it to a registry that takes nested indexes or to an OCI layout (--registry=oci:<dir>)',
+      );
+    } finally {
+      await giteaClient.close();
+      await gitea.stop();
+    }
   });
 
   it('re-runs with --platforms and the lock with HEAD requests only: one to each registry per image', async () => {

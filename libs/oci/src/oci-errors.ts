@@ -135,6 +135,21 @@ export class UploadRefusedError extends OciError {
   }
 }
 
+/**
+ * The registry refused an index that lists another index, as Gitea and Forgejo do (they take only
+ * image manifests in an index): the image cannot be stored there as published, so nothing else
+ * about the run is to blame and trying again would change nothing.
+ */
+export class IndexOfIndexesRefusedError extends OciError {
+  constructor(readonly registry: string, readonly reference: string, readonly innerIndex: string, detail: string) {
+    super(
+      `registry ${registry} refused the index ${reference} (${detail}): it lists another index (${innerIndex}), and Gitea and Forgejo ` +
+        'accept only image manifests in an index, so this image cannot be stored there as published; leave it out of the list for this registry, ' +
+        'or mirror it to a registry that takes nested indexes or to an OCI layout (--registry=oci:<dir>)',
+    );
+  }
+}
+
 /** The target refused an uploaded blob as not having the digest it was committed under (DIGEST_INVALID). */
 export class UploadDigestRejectedError extends RegistryResponseError {}
 

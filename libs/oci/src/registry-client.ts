@@ -7,8 +7,9 @@ import { isRedirect, maxRedirectHops, redirectTarget } from './http-redirects';
 import type { HttpResponse } from './http-response';
 import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
-import { manifestAccept } from './media-types';
-import { BlobNotFoundError, DigestMismatchError, ManifestNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
+import { readManifestContent } from './manifest-content';
+import { isIndexMediaType, manifestAccept } from './media-types';
+import { BlobNotFoundError, DigestMismatchError, IndexOfIndexesRefusedError, ManifestNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
 import { errorDetail, RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
@@ -114,7 +115,10 @@ export class RegistryClient {
       body: bytes,
     };
     const response = await this.transport.send(req);
-    if (response.statusCode !== 201) throw await this.transport.failure(req, `PUT manifest ${ref}`, response);
+    if (response.statusCode !== 201) {
+      const failure = await this.transport.failure(req, `PUT manifest ${ref}`, response);
+      throw indexOfIndexesRefused(ref, bytes, mediaType, failure) ?? failure;
+    }
     await response.discard();
     const stored = response.header('docker-content-digest');
     if (stored && stored !== digest) throw new DigestMismatchError(`stored manifest ${ref}`, digest, stored);
@@ -257,6 +261,17 @@ function credentialResolverFrom(credentials: RegistryClientOptions['credentials'
   if (typeof credentials === 'function') return credentials;
   if (credentials) return async (registry) => credentials[registry];
   return dockerCredentialResolver();
+}
+
+/**
+ * Gitea and Forgejo accept only image manifests in an index and answer MANIFEST_INVALID to one
+ * that lists another index: say so, since their answer names no reason and nothing can fix it.
+ */
+function indexOfIndexesRefused(ref: ImageReference, bytes: Buffer, mediaType: string, failure: RegistryResponseError): IndexOfIndexesRefusedError | undefined {
+  if (failure.status !== 400 || !/\bMANIFEST_INVALID\b/.test(failure.detail) || !isIndexMediaType(mediaType)) return undefined;
+  const content = readManifestContent(ref.toString(), mediaType, bytes);
+  const inner = content.kind === 'index' ? content.children.find((child) => isIndexMediaType(child.mediaType)) : undefined;
+  return inner ? new IndexOfIndexesRefusedError(ref.registry, ref.toString(), inner.digest, failure.detail) : undefined;
 }
 
 function mediaTypeOf(response: HttpResponse): string {
