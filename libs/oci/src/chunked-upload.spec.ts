@@ -126,6 +126,55 @@ describe('chunked blob uploads resume a broken chunk', () => {
     expect(proxy.requests.filter((r) => r.path.includes(credentials.password) || r.path.includes(credentials.username))).toEqual([]);
   });
 
+  describe("against Gitea's upload status, which says 0-<bytes held>, one more than the spec", () => {
+    // The CNCF registry says 0-<last byte held>; Gitea and Forgejo 0-<bytes held> (0-0 when empty),
+    // and refuse a chunk whose Content-Range does not start at the bytes held, which 2.8 does not check.
+    const giteaStatus: FaultRule = {
+      method: 'GET',
+      path: /\/blobs\/uploads\//,
+      fault: { kind: 'rewrite-header', header: 'range', rewrite: (range) => (range === '0-0' ? range : `0-${Number(range?.split('-')[1]) + 1}`) },
+      times: 1000,
+    };
+
+    it('resends a chunk nothing of which arrived, after the spec reading is refused', async () => {
+      const proxy = await proxied([
+        { method: 'PATCH', fault: { kind: 'status', status: 503 }, times: 1, contentRange: span(chunkSize, 2 * chunkSize) },
+        { method: 'PATCH', fault: { kind: 'status', status: 416 }, times: 1000, contentRange: span(chunkSize + 1, 2 * chunkSize) },
+        giteaStatus,
+      ], { serverSideUploadState: true });
+
+      await chunkedClient(proxy, 4).uploadBlob({ registry: proxy.host, repository: 'gitea/none' }, blob, contentStream());
+
+      expect(await storedDigest('gitea/none')).toBe(blob.digest);
+      expect(patches(proxy).map((r) => [r.contentRange, r.status])).toEqual([
+        [span(0, chunkSize), 202],
+        [span(chunkSize, 2 * chunkSize), 503],
+        [span(chunkSize + 1, 2 * chunkSize), 416],
+        [span(chunkSize, 2 * chunkSize), 202],
+        [span(2 * chunkSize, 3 * chunkSize), 202],
+        [span(3 * chunkSize, 4 * chunkSize), 202],
+        [span(4 * chunkSize, content.length), 202],
+      ]);
+      expect(firstChunksSent(proxy)).toBe(1);
+    });
+
+    it('goes on after a chunk that arrived whole though its answer was lost', async () => {
+      const proxy = await proxied([{ method: 'PATCH', fault: { kind: 'partial-chunk', bytes: chunkSize }, times: 1, contentRange: span(chunkSize, 2 * chunkSize) }, giteaStatus], { serverSideUploadState: true });
+
+      await chunkedClient(proxy, 4).uploadBlob({ registry: proxy.host, repository: 'gitea/whole' }, blob, contentStream());
+
+      expect(await storedDigest('gitea/whole')).toBe(blob.digest);
+      expect(patches(proxy).map((r) => r.contentRange)).toEqual([
+        span(0, chunkSize),
+        span(chunkSize, 2 * chunkSize),
+        span(2 * chunkSize, 3 * chunkSize),
+        span(3 * chunkSize, 4 * chunkSize),
+        span(4 * chunkSize, content.length),
+      ]);
+      expect(statusQueries(proxy).map((r) => r.status)).toEqual([204]);
+    });
+  });
+
   it('says the session is gone and the blob must start over when the registry dropped it after a cut chunk', async () => {
     // The CNCF registry keeps the bytes of a chunk cut mid-body, then refuses the session as out of step.
     const proxy = await proxied([{ method: 'PATCH', fault: { kind: 'drop-mid-body', afterBytes: 100_000 }, times: 1, contentRange: span(chunkSize, 2 * chunkSize) }]);

@@ -18,6 +18,8 @@ export interface UploadSession {
 interface ChunkFailure {
   cause: string;
   retryAfter?: string;
+  /** The registry's status, when it answered: 416 says it holds another offset than the one sent from. */
+  status?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export class ChunkedUpload {
       if (!failure) continue;
       if (attempt >= this.retry.attempts) throw new ChunkUploadError(this.session.registry, this.session.blob.digest, this.offset, attempt, failure.cause);
       await sleep(retryDelayMs(this.retry, attempt, failure.retryAfter));
-      await this.resumeAtRegistryOffset(end);
+      await this.resumeAtRegistryOffset(start, end, failure.status === 416 ? this.offset : undefined);
     }
   }
 
@@ -83,7 +85,7 @@ export class ChunkedUpload {
     }
     // 416: the registry holds another offset than ours, which its upload status tells.
     if (isRetryableStatus(response.statusCode) || response.statusCode === 416) {
-      return { cause: `HTTP ${response.statusCode} ${await errorDetail(response)}`.trim(), retryAfter: response.header('retry-after') };
+      return { cause: `HTTP ${response.statusCode} ${await errorDetail(response)}`.trim(), retryAfter: response.header('retry-after'), status: response.statusCode };
     }
     if (response.statusCode === 404) throw await this.sessionLost(response);
     throw await this.transport.failure(req, `upload chunk of blob ${this.session.blob.digest} at ${this.offset}`, response);
@@ -98,17 +100,20 @@ export class ChunkedUpload {
     }
   }
 
-  /** Moves to the offset the registry reports holding, which lies within the chunk in memory. */
-  private async resumeAtRegistryOffset(chunkEnd: number): Promise<void> {
+  /**
+   * Moves to the offset the registry reports holding, which lies within the chunk in memory:
+   * bytes before it cannot be sent again, nor can bytes we never sent be trusted. `refused` is
+   * an offset the registry just refused (416) to go on from.
+   */
+  private async resumeAtRegistryOffset(chunkStart: number, chunkEnd: number, refused?: number): Promise<void> {
     const req = { registry: this.session.registry, method: 'GET' as const, path: this.location, scopes: this.session.scopes };
     const response = await this.transport.send(req);
     if (response.statusCode === 404) throw await this.sessionLost(response);
     if (response.statusCode !== 204) throw await this.transport.failure(req, `status of the upload of blob ${this.session.blob.digest}`, response);
     await response.discard();
     const range = response.header('range');
-    const held = bytesHeld(range, this.offset);
-    if (held === undefined || held < this.offset || held > chunkEnd) {
-      // Bytes before the chunk in memory cannot be sent again, nor can bytes we never sent be trusted.
+    const held = bytesHeld(range, chunkStart, chunkEnd, refused);
+    if (held === undefined) {
       throw new UploadSessionLostError(this.session.registry, this.session.blob.digest, this.offset, `the registry reports holding bytes ${range ?? '(no Range header)'}`);
     }
     this.location = response.header('location') ?? this.location;
@@ -130,15 +135,20 @@ export function uploadLocationOf(registry: string, response: HttpResponse): stri
 }
 
 /**
- * Reads `Range: 0-<last byte held>`. The CNCF registry answers 0-0 for an empty session as well,
- * so with nothing acknowledged 0-0 reads as nothing held: a chunk cut after exactly one byte is
- * then resent whole, which the registry refuses rather than corrupt the blob.
+ * How many bytes `Range: 0-<last byte held>` says the registry holds, if that lies within the chunk
+ * in memory. The CNCF registry answers 0-0 for an empty session as well, so at the upload's start
+ * 0-0 reads as nothing held: a chunk cut after exactly one byte is then resent whole, which the
+ * registry refuses rather than corrupt the blob. Gitea and Forgejo answer an upload status with
+ * 0-<bytes held>, one more than the spec: that reading is taken only where the spec's cannot be
+ * right, past the bytes sent or refused (416) by the registry, and they check each chunk's
+ * Content-Range, so a wrong reading is refused there rather than stored.
  */
-function bytesHeld(range: string | undefined, acknowledged: number): number | undefined {
+function bytesHeld(range: string | undefined, chunkStart: number, chunkEnd: number, refused: number | undefined): number | undefined {
   const match = /^(?:bytes=)?0-(\d+)$/.exec(range?.trim() ?? '');
   if (!match) return undefined;
   const last = Number(match[1]);
-  return last === 0 && acknowledged === 0 ? 0 : last + 1;
+  const readings = [last === 0 && chunkStart === 0 ? 0 : last + 1, last];
+  return readings.find((held) => held >= chunkStart && held <= chunkEnd && held !== refused);
 }
 
 /** Regroups a stream into buffers of exactly `size` bytes (the last may be shorter). */

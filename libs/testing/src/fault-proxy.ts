@@ -15,7 +15,9 @@ export type Fault =
    * registry, as a shorter chunk it accepts, then cut the client's connection before any
    * answer: the registry holds part of a chunk the client cannot know arrived.
    */
-  | { kind: 'partial-chunk'; bytes: number };
+  | { kind: 'partial-chunk'; bytes: number }
+  /** Forward, then change one header of the registry's answer, to make it answer as another registry does. */
+  | { kind: 'rewrite-header'; header: string; rewrite: (value: string | undefined) => string };
 
 export interface FaultRule {
   method?: string;
@@ -144,6 +146,7 @@ function handle(req: IncomingMessage, res: ServerResponse, upstreamHost: string,
     }
     record.status = answer.statusCode;
     uploads.issued(answer.headers.location);
+    if (fault?.kind === 'rewrite-header') answer.headers[fault.header] = fault.rewrite(answer.headers[fault.header] as string | undefined);
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     const cutDownload = fault?.kind === 'drop-mid-body' && !hasRequestBody(req) ? fault.afterBytes : undefined;
     pipeWithCut(answer, res, cutDownload, () => {
