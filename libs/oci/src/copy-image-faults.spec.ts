@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import { copyImage } from './copy-image';
 import { ImageReference } from './image-reference';
-import { UploadRefusedError } from './oci-errors';
+import { OwnerNotFoundError, UploadRefusedError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import { registryImage } from './registry-repository';
 
@@ -123,6 +123,27 @@ describe('copyImage through a faulty network', () => {
     await expect(copy).rejects.toThrow(UploadRefusedError);
     await expect(copy).rejects.toThrow(`registry ${to.host} refused PUT /v2/quota/app/manifests/1 (HTTP 403): no reason given, which is how Gitea and Forgejo refuse a write over the owner's package quota or size limit`);
     expect(to.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1'))).toHaveLength(1);
+  });
+
+  it('says an image name needs its Gitea owner when a write meets a 404 that is no registry error', async () => {
+    // Gitea reads the first part of the name as a user or organisation and answers a 404 page when there is none.
+    const to = await proxied(target);
+    to.addFault({ method: 'POST', path: /^\/v2\/changemaker-api\/blobs\/uploads\//, fault: { kind: 'status', status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not found.' }, times: 1000 });
+    const client = new RegistryClient({ credentials: {}, retry: fastRetry });
+    const retries: string[] = [];
+    const copy = copyImage(
+      registryImage(client, ImageReference.parse(`${source.host}/upstream/app:1`)),
+      registryImage(client, ImageReference.parse(`${to.host}/changemaker-api:1`)),
+      { blobRetry: fastRetry, onBlobRetry: (notice) => retries.push(notice.reason) },
+    );
+    await expect(copy).rejects.toThrow(OwnerNotFoundError);
+    await expect(copy).rejects.toThrow(
+      `registry ${to.host} answered HTTP 404 to start blob upload in changemaker-api, as Gitea and Forgejo do when an image name does not start with an existing user or organisation ` +
+        `(this one has no owner part); set GITEA_REGISTRY (or --registry) to the host and owner, e.g. ${to.host}/admin`,
+    );
+    // Not retried: no blob was started over.
+    expect(to.requests.filter((r) => r.method === 'POST').length).toBeGreaterThan(0);
+    expect(retries).toEqual([]);
   });
 
   it('leaves no tag when a blob cannot be uploaded at all', async () => {

@@ -10,6 +10,7 @@ import {
   OciError,
   RegistryAuthError,
   NoMatchingPlatformError,
+  OwnerNotFoundError,
   SourceBlobCorruptError,
   SourceBlobSizeError,
   UnsupportedMediaTypeError,
@@ -268,12 +269,12 @@ class ImageCopy {
 
 /**
  * Failures a retry cannot fix: the blob or manifest is not there, we may not read or write it,
- * the target will not store it (a body limit, a quota), or the source answered cleanly with a
+ * the target will not store it (a body limit, a quota, no such owner), or the source answered cleanly with a
  * blob of the wrong size or bytes (it would again).
  */
 function isPermanent(error: unknown): boolean {
   return error instanceof RegistryAuthError || error instanceof BlobNotFoundError || error instanceof ManifestNotFoundError || error instanceof UnsupportedMediaTypeError || error instanceof NoMatchingPlatformError ||
-    error instanceof SourceBlobSizeError || error instanceof SourceBlobCorruptError || error instanceof UploadRefusedError;
+    error instanceof SourceBlobSizeError || error instanceof SourceBlobCorruptError || error instanceof UploadRefusedError || error instanceof OwnerNotFoundError;
 }
 
 /**

@@ -150,6 +150,22 @@ export class IndexOfIndexesRefusedError extends OciError {
   }
 }
 
+/**
+ * A write answered with a 404 that is no registry error, as Gitea and Forgejo answer one to an
+ * image name that does not start with one of their users or organisations: GITEA_REGISTRY (or
+ * --registry) lacks the owner, or names one that is not there.
+ */
+export class OwnerNotFoundError extends OciError {
+  constructor(readonly registry: string, readonly repository: string, operation: string) {
+    const slash = repository.indexOf('/');
+    const owner = slash === -1 ? 'this one has no owner part' : `is "${repository.slice(0, slash)}" one?`;
+    super(
+      `registry ${registry} answered HTTP 404 to ${operation} in ${repository}, as Gitea and Forgejo do when an image name does not start ` +
+        `with an existing user or organisation (${owner}); set GITEA_REGISTRY (or --registry) to the host and owner, e.g. ${registry}/admin`,
+    );
+  }
+}
+
 /** The target refused an uploaded blob as not having the digest it was committed under (DIGEST_INVALID). */
 export class UploadDigestRejectedError extends RegistryResponseError {}
 

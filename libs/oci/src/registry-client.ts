@@ -9,7 +9,7 @@ import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
 import { readManifestContent } from './manifest-content';
 import { isIndexMediaType, manifestAccept } from './media-types';
-import { BlobNotFoundError, DigestMismatchError, IndexOfIndexesRefusedError, ManifestNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
+import { BlobNotFoundError, DigestMismatchError, IndexOfIndexesRefusedError, ManifestNotFoundError, OwnerNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
 import { errorDetail, RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
@@ -117,7 +117,7 @@ export class RegistryClient {
     const response = await this.transport.send(req);
     if (response.statusCode !== 201) {
       const failure = await this.transport.failure(req, `PUT manifest ${ref}`, response);
-      throw indexOfIndexesRefused(ref, bytes, mediaType, failure) ?? failure;
+      throw indexOfIndexesRefused(ref, bytes, mediaType, failure) ?? ownerNotFound(ref, 'PUT manifest', failure) ?? failure;
     }
     await response.discard();
     const stored = response.header('docker-content-digest');
@@ -167,9 +167,12 @@ export class RegistryClient {
       headers: { 'content-length': '0' },
     };
     const response = await this.transport.send(req);
+    if (response.statusCode !== 201 && response.statusCode !== 202) {
+      const failure = await this.transport.failure(req, `mount blob ${digest}`, response);
+      throw ownerNotFound(target, 'mount blob', failure) ?? failure;
+    }
     await response.discard();
     if (response.statusCode === 201) return true;
-    if (response.statusCode !== 202) throw new RegistryResponseError(target.registry, `mount blob ${digest}`, response.statusCode, '');
     // The registry opened an upload session instead; close it rather than leave it dangling.
     const location = response.header('location');
     if (location) await this.cancelUpload(target, location);
@@ -216,7 +219,10 @@ export class RegistryClient {
       headers: { 'content-length': '0' },
     };
     const response = await this.transport.send(req);
-    if (response.statusCode !== 202) throw await this.transport.failure(req, 'start blob upload', response);
+    if (response.statusCode !== 202) {
+      const failure = await this.transport.failure(req, 'start blob upload', response);
+      throw ownerNotFound(target, 'start blob upload', failure) ?? failure;
+    }
     await response.discard();
     return uploadLocationOf(target.registry, response);
   }
@@ -272,6 +278,12 @@ function indexOfIndexesRefused(ref: ImageReference, bytes: Buffer, mediaType: st
   const content = readManifestContent(ref.toString(), mediaType, bytes);
   const inner = content.kind === 'index' ? content.children.find((child) => isIndexMediaType(child.mediaType)) : undefined;
   return inner ? new IndexOfIndexesRefusedError(ref.registry, ref.toString(), inner.digest, failure.detail) : undefined;
+}
+
+/** A 404 to a write that is no registry error (no OCI error code), as Gitea's answer for an unknown owner. */
+function ownerNotFound(location: RepositoryLocation, operation: string, failure: RegistryResponseError): OwnerNotFoundError | undefined {
+  if (failure.status !== 404 || /^[A-Z_]+(?::|$)/.test(failure.detail)) return undefined;
+  return new OwnerNotFoundError(location.registry, location.repository, operation);
 }
 
 function mediaTypeOf(response: HttpResponse): string {
