@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type Result } from 'execa';
+import { execa, type Result, type ResultPromise } from 'execa';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
 import { imageResultPathOf, signingKeyFileVariable, type ImageResult } from '@changemaker/release-contract';
 import {
@@ -36,13 +36,28 @@ export interface ReleaseRehearsal {
   /** An allowed_signers file trusting the throwaway key the rehearsal's releases are signed with. */
   allowedSigners: string;
   /** Runs `nx …` in the clone; never throws, the caller reads the exit code. */
-  nx(args: readonly string[], options?: { stream?: boolean; env?: Record<string, string> }): Promise<Result>;
+  nx(args: readonly string[], options?: NxRunOptions): Promise<Result>;
+  /**
+   * Starts `nx …` in a process group of its own, as a terminal starts a command, so that a test can
+   * signal the whole group the way Ctrl-C (or a CI runner cancelling the job) does: `signalGroup(run, 'SIGINT')`.
+   */
+  start(args: readonly string[], options?: NxRunOptions): ResultPromise<{ all: true; reject: false }>;
   /** The mirror list whose sources are the Docker Hub stand-in (the product's own list, re-pointed). */
   mirrorList: string;
   stop(): Promise<void>;
 }
 
 const workspaceRoot = join(__dirname, '../..');
+
+export interface NxRunOptions {
+  stream?: boolean;
+  env?: Record<string, string>;
+}
+
+/** Sends `signal` to the process group `start()` made: nx and every task and command it runs, as Ctrl-C does. */
+export function signalGroup(run: { pid?: number }, signal: NodeJS.Signals): void {
+  process.kill(-run.pid!, signal);
+}
 
 export async function startReleaseRehearsal(options: { log?: (line: string) => void } = {}): Promise<ReleaseRehearsal> {
   const log = options.log ?? (() => undefined);
@@ -76,7 +91,7 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
       GIT_COMMITTER_NAME: 'Release Manager',
       GIT_COMMITTER_EMAIL: 'release@example.invalid',
     };
-    const nx = (args: readonly string[], run: { stream?: boolean; env?: Record<string, string> } = {}) =>
+    const nxIn = (args: readonly string[], run: NxRunOptions = {}, detached = false) =>
       // nx's own entry point, as `npx nx` runs it, without npx's start-up (a third of a second of CPU) in every measurement.
       execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
         cwd: workspace.root,
@@ -84,9 +99,12 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
         reject: false,
         all: true,
         stdin: 'ignore',
+        detached,
         ...(run.stream ? { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] } : {}),
-      });
-    return { workspace, testbed, gitea, remote, env, token, allowedSigners: signing.allowedSigners, nx, mirrorList, stop };
+      }) as ResultPromise<{ all: true; reject: false }>;
+    const nx = (args: readonly string[], run: NxRunOptions = {}) => nxIn(args, run);
+    const start = (args: readonly string[], run: NxRunOptions = {}) => nxIn(args, run, true);
+    return { workspace, testbed, gitea, remote, env, token, allowedSigners: signing.allowedSigners, nx, start, mirrorList, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,12 +1,154 @@
+import { execFileSync } from 'node:child_process';
+
 /**
- * The last line of a real `nx release` that failed after its release commit and tag were made
- * (README, "All or nothing, and what a failure leaves"): what is left and the two ways on.
- * `pushed`: the release commit is already on the remote (only the publishing PATCH can fail then).
+ * What `nx release` has left when it stops before the release is public and finished (a failure,
+ * Ctrl-C, CI cancelling the job), and the one line that says so and how to go on (README, "All or
+ * nothing, and what a failure leaves"). Everything here is synchronous: it runs in a signal handler
+ * and in an exit listener, which cannot wait for a promise.
  */
-export function unfinishedReleaseLine(tag: string, pushed: boolean): string {
-  if (pushed) return `${tag}: the release commit and tag are pushed, the release is not published: finish it with npx nx release publish`;
-  return (
-    `${tag}: the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, ` +
-    `or abandon with git tag -d ${tag} && git reset --hard HEAD~1 (and delete the draft in Gitea's web UI, if one was made)`
-  );
+
+/** The workspace as nx release found it, before it wrote anything. */
+export interface ReleaseStart {
+  root: string;
+  head: string;
+  /** Paths already changed before the release: the advice never tells to put these back. */
+  changed: readonly string[];
+  /** The remote the release is pushed to (the product's gitRemote). */
+  remote: string;
+}
+
+export type UnfinishedRelease =
+  /** Stopped before it wrote a file. */
+  | { kind: 'untouched' }
+  /** The VERSION file, and maybe the changelog, written; no release commit. */
+  | { kind: 'edited'; files: string[] }
+  /** The release commit made, not tagged. */
+  | { kind: 'committed' }
+  /** Commit and tag, neither on the remote. */
+  | { kind: 'local' }
+  /** The remote has the tag at the release commit: Gitea published the release when the tag arrived. */
+  | { kind: 'pushed' }
+  /** Another commit holds the tag on the remote. */
+  | { kind: 'elsewhere'; commit: string; where: string }
+  /** The remote could not be asked whether the tag is there. */
+  | { kind: 'remote-unknown'; remote: string; reason: string };
+
+export function readReleaseStart(root: string, remote: string): ReleaseStart {
+  return { root, head: git(root, 'rev-parse', 'HEAD'), changed: changedPaths(root), remote };
+}
+
+/** Where the release stands now, from git alone (and, for the tag, one question to the remote). */
+export function readUnfinishedRelease(start: ReleaseStart, tag: string): UnfinishedRelease {
+  const head = git(start.root, 'rev-parse', 'HEAD');
+  const tagged = tryGit(start.root, 'rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`);
+  if (tagged !== head) {
+    if (head !== start.head) return { kind: 'committed' };
+    const files = changedPaths(start.root).filter((path) => !start.changed.includes(path));
+    return files.length > 0 ? { kind: 'edited', files } : { kind: 'untouched' };
+  }
+  return remoteTagState(start, tag, head);
+}
+
+/**
+ * The remote is asked, not the remote-tracking branch: a push interrupted after the remote took it
+ * has not updated that branch yet, and a release that is public must never be called local.
+ */
+function remoteTagState(start: ReleaseStart, tag: string, head: string): UnfinishedRelease {
+  if (tryGit(start.root, 'remote', 'get-url', start.remote) === undefined) return { kind: 'local' };
+  let listed: string;
+  try {
+    listed = execFileSync('git', ['-C', start.root, 'ls-remote', '--tags', start.remote, `refs/tags/${tag}`, `refs/tags/${tag}^{}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 15_000,
+      // Never a credential prompt in an exit path: an answer or a failure.
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: process.env['GIT_SSH_COMMAND'] ?? 'ssh -o BatchMode=yes' },
+    });
+  } catch (error) {
+    const said = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || (error as Error).message;
+    return { kind: 'remote-unknown', remote: start.remote, reason: said.replace(/\/\/[^/@\s]+@/g, '//***@') };
+  }
+  // An annotated tag is listed twice: the tag object, then (^{}) the commit it names.
+  const lines = listed.trim().split('\n').filter(Boolean).map((line) => line.split('\t'));
+  const commit = (lines.find(([, ref]) => ref?.endsWith('^{}')) ?? lines[0])?.[0];
+  if (!commit) return { kind: 'local' };
+  if (commit === head) return { kind: 'pushed' };
+  return { kind: 'elsewhere', commit, where: start.remote };
+}
+
+/** One line: what is left and the way on; `signal` when the run was stopped by one. */
+export function unfinishedReleaseLine(tag: string | undefined, state: UnfinishedRelease, signal?: NodeJS.Signals): string {
+  const name = tag ?? 'nx release';
+  const stopped = signal ? `stopped by ${signal}` : 'stopped';
+  switch (state.kind) {
+    case 'untouched':
+      return `${name}: ${stopped} before anything was written, committed or pushed: run nx release again`;
+    case 'edited':
+      return (
+        `${name}: ${stopped} before the release commit: nothing was committed, tagged or pushed, but ${state.files.join(', ')} ` +
+        `${state.files.length === 1 ? 'holds' : 'hold'} its edits: put them back with git checkout HEAD -- ${state.files.join(' ')}, then run nx release again`
+      );
+    case 'committed':
+      return `${name}: ${stopped} after the release commit, before its tag: nothing was tagged or pushed: undo the commit with git reset --hard HEAD~1, then run nx release again`;
+  }
+  const left = afterTagging(name, state);
+  return signal ? `${name}: stopped by ${signal}; ${left}` : `${name}: ${left}`;
+}
+
+function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'untouched' | 'edited' | 'committed' }>): string {
+  const abandon = `git tag -d ${tag} && git reset --hard HEAD~1`;
+  switch (state.kind) {
+    case 'local':
+      return `the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with ${abandon} (and delete the draft in Gitea's web UI, if one was made)`;
+    case 'pushed':
+      return 'the release commit and tag are pushed, so the release is public (Gitea published it when the tag arrived) but not finished: finish it with npx nx release publish; do not abandon it';
+    case 'elsewhere':
+      return (
+        `another release commit (${state.commit.slice(0, 12)}) holds this version (${state.where}): nothing of this one was pushed or published: ` +
+        `abandon it with ${abandon}, then git pull`
+      );
+    case 'remote-unknown':
+      return (
+        `could not ask ${state.remote} whether ${tag} was pushed (${state.reason}): if git ls-remote ${state.remote} ${tag} lists it, the release is public: ` +
+        `finish it with npx nx release publish and do not abandon it; if not, finish the same way or abandon with ${abandon}`
+      );
+  }
+}
+
+/** Conventional exit status of a process stopped by `signal`: 128 + its number. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+  return 128 + (numbers[signal] ?? 15);
+}
+
+/** Tracked paths with changes, staged or not (`git status -z`: a rename's entry is followed by its source). */
+function changedPaths(root: string): string[] {
+  let status = '';
+  try {
+    // Not trimmed: an entry starts with a space when only the work tree changed.
+    status = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no', '-z'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    // Not a git checkout: nothing to put back.
+  }
+  const entries = status.split('\0');
+  const paths: string[] = [];
+  for (let index = 0; index < entries.length; index += 1) {
+    const entry = entries[index]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (/^[RC]/.test(entry)) index += 1;
+  }
+  return paths;
+}
+
+function git(root: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+}
+
+function tryGit(root: string, ...args: string[]): string | undefined {
+  try {
+    return git(root, ...args);
+  } catch {
+    return undefined;
+  }
 }

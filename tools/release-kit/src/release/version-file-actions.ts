@@ -1,7 +1,16 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
-import { preflightRefusal, releasePreflight, unfinishedReleaseLine } from '@changemaker/release-flow';
+import {
+  preflightRefusal,
+  readReleaseStart,
+  readUnfinishedRelease,
+  releasePreflight,
+  signalExitCode,
+  unfinishedReleaseLine,
+  type ReleaseStart,
+} from '@changemaker/release-flow';
 import { workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
@@ -28,7 +37,7 @@ export default class VersionFileActions extends VersionActions {
    */
   override async validate(tree: Tree): Promise<void> {
     await super.validate(tree);
-    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data.root);
+    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data.root, gitRemoteOf(this.projectGraphNode.data));
     await checked;
   }
 
@@ -75,7 +84,7 @@ const decidedVersions: string[] = [];
 /** Once per nx process, however many projects the release group versions. */
 let checked: Promise<void> | undefined;
 
-async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoot: string): Promise<void> {
+async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoot: string, gitRemote: string): Promise<void> {
   const specifierProblem = unusableSpecifier(commandLine.specifier);
   if (specifierProblem) throw new ReleaseRefusedError(specifierProblem);
   const preflight = await releasePreflight({
@@ -87,6 +96,13 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
   const refusal = preflightRefusal(preflight);
   if (refusal) throw new ReleaseRefusedError(refusal);
   for (const notice of preflight.notices) console.log(`dry run: a real release would stop here: ${notice}`);
+  if (commandLine.command === 'release' && !commandLine.dryRun) sayWhatAStopLeaves(readReleaseStart(workspaceRoot, gitRemote));
+}
+
+/** The remote the product's release pushes to: its release-product target's gitRemote (default origin). */
+function gitRemoteOf(project: { targets?: Record<string, { executor?: string; options?: { gitRemote?: unknown } }> }): string {
+  const target = Object.values(project.targets ?? {}).find((candidate) => candidate.executor === '@changemaker/release-kit:release-product');
+  return typeof target?.options?.gitRemote === 'string' ? target.options.gitRemote : 'origin';
 }
 
 /** Nx prints an error's message as its own; without a stack it adds no "Pass --verbose" line. */
@@ -118,26 +134,57 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
       throw new ReleaseRefusedError(`the publish plan for ${version} failed (${walk.error?.message ?? (walk.signal ? `signal ${walk.signal}` : `exit code ${walk.status}`)}): see its output above; a real release would stop there too.`);
     }
   }
-  if (!dryRun && version && commandLine.command === 'release' && !commandLine.skipPublish) sayWhatAFailureLeaves(cwd, releaseTagOf(version));
   return { changedFiles: [], deletedFiles: [] };
 };
 
 /**
- * nx release makes the release commit and tag after this, then publishes, and exits with 1 when
- * publishing fails: its last line then says what was left and what to run next. Only an exit
- * listener runs after nx's own failure report.
+ * A real nx release that stops before its release is public and finished ends with one line saying
+ * what it left and how to go on (README, "All or nothing, and what a failure leaves"), whether it
+ * failed or was stopped by Ctrl-C (SIGINT to the process group), CI cancelling the job (SIGTERM) or a
+ * hang-up; a stopped one exits with 128 + the signal's number, as the product's scripts do.
+ *
+ * Until the publish step, nothing of Nx's handles a signal: the handler here says what is left and
+ * ends the process by that signal. During the publish step Nx's task runner has its own handler,
+ * which stops the tasks, silences stdout and stderr (for SIGINT) and exits: the line is then written
+ * by the exit listener, straight to file descriptor 2, which that silencing does not reach. Only an
+ * exit listener runs after Nx's own failure report.
  */
-function sayWhatAFailureLeaves(cwd: string, tag: string): void {
-  process.once('exit', (code) => {
-    if (code === 0) return;
-    const git = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+function sayWhatAStopLeaves(start: ReleaseStart): void {
+  let stoppedBy: NodeJS.Signals | undefined;
+  let said = false;
+  const say = (failed: boolean) => {
+    if (said) return;
+    said = true;
+    const [version] = decidedVersions;
+    const tag = version ? releaseTagOf(version) : undefined;
+    const state = tag ? readUnfinishedRelease(start, tag) : ({ kind: 'untouched' } as const);
+    // A release that stopped after its tag reports at any failure; before it, only when stopped (Nx explains its own refusals).
+    const tagged = !['untouched', 'edited', 'committed'].includes(state.kind);
+    if (tagged ? !failed : !stoppedBy) return;
     try {
-      if (git('rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`) !== git('rev-parse', 'HEAD')) return;
-      // git push updates the remote-tracking branch: no request is needed to know it went out.
-      const pushed = git('branch', '--remotes', '--contains', 'HEAD') !== '';
-      console.error(unfinishedReleaseLine(tag, pushed));
+      writeSync(2, `${unfinishedReleaseLine(tag, state, stoppedBy)}\n`);
     } catch {
-      // No tag at HEAD: nx release stopped before making the release commit and tag.
+      // stderr is gone (the terminal closed): nothing to say it to.
     }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy ??= signal;
+    // Nx's task runner is stopping the publish step: it exits, and the exit listener reports.
+    if (process.listenerCount(signal) > 1) return;
+    say(true);
+    for (const name of stopSignals) process.removeListener(name, onSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const name of stopSignals) process.on(name, onSignal);
+  process.once('exit', (code) => {
+    if (code === 0 && !stoppedBy) return;
+    try {
+      say(true);
+    } catch {
+      // git itself failed (no repository any more): the exit status says it failed.
+    }
+    if (stoppedBy) process.exitCode = signalExitCode(stoppedBy);
   });
 }
+
+const stopSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -1,0 +1,98 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { readReleaseStart, readUnfinishedRelease, signalExitCode, unfinishedReleaseLine } from './unfinished-release';
+
+describe('what a stopped nx release left', () => {
+  let dir: string;
+  let work: string;
+  let origin: string;
+  const git = async (cwd: string, ...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-unfinished-'));
+    origin = join(dir, 'origin.git');
+    work = join(dir, 'work');
+    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    await execa('git', ['init', '-q', '-b', 'main', work]);
+    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
+    await writeFile(join(work, 'notes.md'), 'notes\n');
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
+    await git(work, 'remote', 'add', 'origin', origin);
+    await git(work, 'push', '-q', 'origin', 'main');
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const release = async () => {
+    await writeFile(join(work, 'VERSION'), 'v1.1.0\n');
+    await git(work, 'commit', '-qam', 'chore(release): v1.1.0');
+    await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+  };
+
+  it('before the release commit: only the files the release wrote, never an edit the user had already made', async () => {
+    await writeFile(join(work, 'notes.md'), 'the user was editing this\n');
+    const start = readReleaseStart(work, 'origin');
+    expect(readUnfinishedRelease(start, 'v1.1.0')).toEqual({ kind: 'untouched' });
+    await writeFile(join(work, 'VERSION'), 'v1.1.0\n');
+    await writeFile(join(work, 'CHANGELOG.md'), '## 1.1.0\n');
+    await git(work, 'add', 'CHANGELOG.md');
+    const state = readUnfinishedRelease(start, 'v1.1.0');
+    expect(state).toEqual({ kind: 'edited', files: ['CHANGELOG.md', 'VERSION'] });
+    expect(unfinishedReleaseLine('v1.1.0', state, 'SIGINT')).toBe(
+      'v1.1.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but CHANGELOG.md, VERSION hold its edits: put them back with git checkout HEAD -- CHANGELOG.md VERSION, then run nx release again',
+    );
+  });
+
+  it('between the release commit and its tag', async () => {
+    const start = readReleaseStart(work, 'origin');
+    await writeFile(join(work, 'VERSION'), 'v1.1.0\n');
+    await git(work, 'commit', '-qam', 'chore(release): v1.1.0');
+    expect(readUnfinishedRelease(start, 'v1.1.0')).toEqual({ kind: 'committed' });
+  });
+
+  it('after the tag: local, or pushed as the remote itself says even when the remote-tracking branch does not know yet', async () => {
+    const start = readReleaseStart(work, 'origin');
+    await release();
+    expect(readUnfinishedRelease(start, 'v1.1.0')).toEqual({ kind: 'local' });
+    // A push stopped after the remote took it: no remote-tracking branch was updated.
+    await execa('git', ['--git-dir', origin, 'fetch', '-q', work, 'refs/heads/main:refs/heads/main', 'refs/tags/v1.1.0:refs/tags/v1.1.0']);
+    expect(await git(work, 'branch', '--remotes', '--contains', 'HEAD')).toBe('');
+    const state = readUnfinishedRelease(start, 'v1.1.0');
+    expect(state).toEqual({ kind: 'pushed' });
+    expect(unfinishedReleaseLine('v1.1.0', state, 'SIGTERM')).toBe(
+      'v1.1.0: stopped by SIGTERM; the release commit and tag are pushed, so the release is public (Gitea published it when the tag arrived) but not finished: finish it with npx nx release publish; do not abandon it',
+    );
+  });
+
+  it('after the tag: the remote holds the version at another commit, so this release is to be abandoned', async () => {
+    const other = join(dir, 'other');
+    await execa('git', ['clone', '-q', origin, other]);
+    await writeFile(join(other, 'VERSION'), 'v1.1.0 from elsewhere\n');
+    await git(other, 'commit', '-qam', 'chore(release): v1.1.0');
+    await git(other, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+    await git(other, 'push', '-q', 'origin', 'main', 'v1.1.0');
+    const start = readReleaseStart(work, 'origin');
+    await release();
+    const elsewhere = await git(other, 'rev-parse', 'HEAD');
+    const state = readUnfinishedRelease(start, 'v1.1.0');
+    expect(state).toEqual({ kind: 'elsewhere', commit: elsewhere, where: 'origin' });
+    expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
+      `v1.1.0: another release commit (${elsewhere.slice(0, 12)}) holds this version (origin): nothing of this one was pushed or published: abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, then git pull`,
+    );
+  });
+
+  it('after the tag, with a remote that cannot be asked: says so and how to find out, never that nothing was pushed', async () => {
+    await git(work, 'remote', 'set-url', 'origin', join(dir, 'gone.git'));
+    const start = readReleaseStart(work, 'origin');
+    await release();
+    const state = readUnfinishedRelease(start, 'v1.1.0');
+    expect(state.kind).toBe('remote-unknown');
+    expect(unfinishedReleaseLine('v1.1.0', state)).toMatch(/^v1\.1\.0: could not ask origin whether v1\.1\.0 was pushed \(.+\): if git ls-remote origin v1\.1\.0 lists it, the release is public/);
+  });
+
+  it('exits as the shell reports a process stopped by a signal', () => {
+    expect([signalExitCode('SIGHUP'), signalExitCode('SIGINT'), signalExitCode('SIGTERM')]).toEqual([129, 130, 143]);
+  });
+});

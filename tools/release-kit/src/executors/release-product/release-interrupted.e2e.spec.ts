@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { execa, type Result } from 'execa';
+import { sha256Hex } from '@changemaker/oci';
+import { manifestFileName, signatureNamespace, signerPrincipal } from '@changemaker/release-contract';
+import type { RecordedRequest } from '@changemaker/testing';
+import { signalGroup, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
+
+/**
+ * `nx release` stopped part-way, as an operator's Ctrl-C (SIGINT to the process group) or a CI
+ * runner cancelling the job (SIGTERM) stops it: nothing public is left half-done, the last line says
+ * what is left and what to run, and `nx release publish` then finishes the same release, once. One
+ * rehearsal for every case.
+ */
+describe('nx release, stopped part-way', () => {
+  let rehearsal: ReleaseRehearsal;
+  /** What the next Gitea request is waited for: when `when` holds for it, `then` runs before Gitea answers. */
+  let onGiteaRequest: { when: (request: RecordedRequest) => boolean; then: () => void } | undefined;
+
+  beforeAll(async () => {
+    rehearsal = await startReleaseRehearsal();
+    rehearsal.gitea.observe(() => {
+      const request = rehearsal.gitea.requests().at(-1);
+      if (!request || !onGiteaRequest?.when(request)) return;
+      const { then } = onGiteaRequest;
+      onGiteaRequest = undefined;
+      then();
+    });
+    const mirrored = await rehearsal.nx(['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`]);
+    expect(mirrored.exitCode).toBe(0);
+  }, 300_000);
+
+  afterAll(async () => {
+    await rehearsal?.stop();
+  });
+
+  afterEach(() => {
+    onGiteaRequest = undefined;
+    expect(rehearsal.gitea.violations()).toEqual([]);
+  });
+
+  const releasesOf = (tag: string) => rehearsal.gitea.releases().filter((release) => release.tagName === tag);
+  const lastLine = (result: Result) => String(result.all).trim().split('\n').at(-1);
+  const git = async (root: string, ...args: string[]) => (await execa('git', args, { cwd: root, reject: false })).stdout.trim();
+  const originTag = (tag: string) => git(rehearsal.remote, 'rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`);
+  const requestsMatching = (pattern: RegExp, method = 'POST') => rehearsal.gitea.requests().filter((request) => request.method === method && pattern.test(request.url)).length;
+  const noteForOperators = async (note: string) => {
+    const file = join(rehearsal.workspace.root, 'docker/.env.example');
+    await writeFile(file, `${await readFile(file, 'utf8')}# ${note}\n`);
+    await rehearsal.workspace.commitAll(`feat(docker): ${note}`);
+  };
+
+  /** One public release of `tag`, finished, whose assets are the files `root` packaged, checksummed and signed. */
+  async function expectPublishedOnce(tag: string, root: string): Promise<void> {
+    const releases = releasesOf(tag);
+    expect(releases.map((release) => release.draft)).toEqual([false]);
+    const [release] = releases;
+    expect(release!.note).not.toContain('publish-release draft');
+    const names = [`changemaker-lite-${tag}.tar.gz`, 'changemaker-lite-latest.tar.gz', manifestFileName];
+    expect(release!.attachments.map((attachment) => attachment.name).sort()).toEqual([...names, 'SHA256SUMS', 'SHA256SUMS.sig'].sort());
+    const asset = (name: string) => release!.attachments.find((attachment) => attachment.name === name)!.bytes;
+    for (const attachment of release!.attachments) expect(sha256Hex(attachment.bytes)).toBe(sha256Hex(await readFile(join(root, 'dist/release', attachment.name))));
+    for (const name of names) expect(asset('SHA256SUMS').toString()).toContain(`${sha256Hex(asset(name))}  ${name}`);
+    const signature = join(root, 'tmp', `${tag}.SHA256SUMS.sig`);
+    await mkdir(dirname(signature), { recursive: true });
+    await writeFile(signature, asset('SHA256SUMS.sig'));
+    const verified = await execa('ssh-keygen', ['-Y', 'verify', '-f', rehearsal.allowedSigners, '-I', signerPrincipal, '-n', signatureNamespace, '-s', signature], { input: asset('SHA256SUMS'), reject: false });
+    expect(verified.exitCode).toBe(0);
+  }
+
+  it('Ctrl-C during the draft upload: an invisible draft, a last line saying so, and nx release publish finishes it, uploading only what is missing', async () => {
+    const run = rehearsal.start(['release', '1.0.0', '--yes']);
+    onGiteaRequest = { when: (request) => request.method === 'POST' && request.url.includes('/assets?name=changemaker-lite-v1.0.0.tar.gz'), then: () => signalGroup(run, 'SIGINT') };
+    const stopped = await run;
+    expect(stopped.exitCode).toBe(130);
+    expect(lastLine(stopped)).toBe(
+      "v1.0.0: stopped by SIGINT; the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with git tag -d v1.0.0 && git reset --hard HEAD~1 (and delete the draft in Gitea's web UI, if one was made)",
+    );
+    expect(releasesOf('v1.0.0').map((release) => [release.draft, release.attachments.map((attachment) => attachment.name)])).toEqual([[true, ['changemaker-lite-v1.0.0.tar.gz']]]);
+    expect(await originTag('v1.0.0')).toBe('');
+
+    const finished = await rehearsal.nx(['release', 'publish']);
+    expect(finished.exitCode).toBe(0);
+    expect(finished.all).toContain('keep changemaker-lite-v1.0.0.tar.gz');
+    await expectPublishedOnce('v1.0.0', rehearsal.workspace.root);
+    expect(await originTag('v1.0.0')).toBe(await git(rehearsal.workspace.root, 'rev-parse', 'HEAD'));
+    expect(requestsMatching(/\/releases$/)).toBe(1);
+    expect(requestsMatching(/\/assets\?name=changemaker-lite-v1\.0\.0\.tar\.gz$/)).toBe(1);
+  }, 300_000);
+
+  it('SIGTERM once the tag is pushed (Gitea published the draft then): the last line says the release is public, to finish and not abandon; nx release publish finishes it', async () => {
+    await noteForOperators('the first note for operators');
+    const pushed = join(rehearsal.remote, 'post-receive-ran');
+    const hook = join(rehearsal.remote, 'hooks/post-receive');
+    // Origin has taken the refs; the push is stopped while it waits for origin's last word.
+    await writeFile(hook, `#!/bin/sh\ncat >/dev/null\ntouch '${pushed}'\nsleep 5\n`);
+    await chmod(hook, 0o755);
+    const run = rehearsal.start(['release', '--yes']);
+    const watch = setInterval(() => existsSync(pushed) && (clearInterval(watch), signalGroup(run, 'SIGTERM')), 20);
+    const stopped = await run.finally(() => clearInterval(watch));
+    await rm(hook);
+    expect(stopped.exitCode).toBe(143);
+    expect(lastLine(stopped)).toBe(
+      'v1.1.0: stopped by SIGTERM; the release commit and tag are pushed, so the release is public (Gitea published it when the tag arrived) but not finished: finish it with npx nx release publish; do not abandon it',
+    );
+    const head = await git(rehearsal.workspace.root, 'rev-parse', 'HEAD');
+    expect(await originTag('v1.1.0')).toBe(head);
+    const [published] = releasesOf('v1.1.0');
+    expect(published).toMatchObject({ draft: false });
+    expect(published!.attachments).toHaveLength(5);
+
+    const finished = await rehearsal.nx(['release', 'publish']);
+    expect(finished.exitCode).toBe(0);
+    await expectPublishedOnce('v1.1.0', rehearsal.workspace.root);
+    expect(releasesOf('v1.1.0')[0]!.id).toBe(published!.id);
+  }, 300_000);
+
+  it('Ctrl-C before the release commit: the last line names the files nx release wrote and how to put them back; nothing else is left', async () => {
+    await noteForOperators('a second note for operators');
+    const head = await git(rehearsal.workspace.root, 'rev-parse', 'HEAD');
+    const run = rehearsal.start(['release', '--yes']);
+    let seen = '';
+    run.all.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('New version 1.2.0 written to docker/VERSION')) signalGroup(run, 'SIGINT');
+    });
+    const stopped = await run;
+    expect(stopped.signal).toBe('SIGINT');
+    const advice = /^v1\.2\.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but .+ holds? its edits: put them back with (git checkout HEAD -- [^,]+), then run nx release again$/.exec(lastLine(stopped) ?? '');
+    expect(advice).not.toBeNull();
+    expect(await git(rehearsal.workspace.root, 'rev-parse', 'HEAD')).toBe(head);
+    expect(await git(rehearsal.workspace.root, 'tag', '--list', 'v1.2.0')).toBe('');
+    expect(releasesOf('v1.2.0')).toEqual([]);
+
+    await execa('sh', ['-c', advice![1]!], { cwd: rehearsal.workspace.root });
+    expect(await git(rehearsal.workspace.root, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  }, 300_000);
+});
