@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result, type ResultPromise } from 'execa';
@@ -42,6 +42,8 @@ export interface ReleaseRehearsal {
    * signal the whole group the way Ctrl-C (or a CI runner cancelling the job) does: `signalGroup(run, 'SIGINT')`.
    */
   start(args: readonly string[], options?: NxRunOptions): ResultPromise<{ all: true; reject: false }>;
+  /** Another clone of the same origin (its own checkout and nx cache, the same registry and Gitea), e.g. a CI runner's. */
+  clone(): Promise<{ root: string; nx(args: readonly string[], options?: NxRunOptions): ResultPromise<{ all: true; reject: false }>; remove(): Promise<void> }>;
   /** The mirror list whose sources are the Docker Hub stand-in (the product's own list, re-pointed). */
   mirrorList: string;
   stop(): Promise<void>;
@@ -52,6 +54,8 @@ const workspaceRoot = join(__dirname, '../..');
 export interface NxRunOptions {
   stream?: boolean;
   env?: Record<string, string>;
+  /** Another checkout of the same origin to run in (see clone()). */
+  cwd?: string;
 }
 
 /** Sends `signal` to the process group `start()` made: nx and every task and command it runs, as Ctrl-C does. */
@@ -93,8 +97,8 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
     };
     const nxIn = (args: readonly string[], run: NxRunOptions = {}, detached = false) =>
       // nx's own entry point, as `npx nx` runs it, without npx's start-up (a third of a second of CPU) in every measurement.
-      execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
-        cwd: workspace.root,
+      execa(process.execPath, [join(run.cwd ?? workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+        cwd: run.cwd ?? workspace.root,
         env: { ...process.env, ...env, ...run.env },
         reject: false,
         all: true,
@@ -104,7 +108,18 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
       }) as ResultPromise<{ all: true; reject: false }>;
     const nx = (args: readonly string[], run: NxRunOptions = {}) => nxIn(args, run);
     const start = (args: readonly string[], run: NxRunOptions = {}) => nxIn(args, run, true);
-    return { workspace, testbed, gitea, remote, env, token, allowedSigners: signing.allowedSigners, nx, start, mirrorList, stop };
+    const clone = async () => {
+      const root = await mkdtemp(join(tmpdir(), 'cm-second-clone-'));
+      await execa('git', ['clone', '-q', remote, root]);
+      // node_modules is ignored, so a checkout has none: the workspace's own, as the first clone has.
+      await symlink(join(workspaceRoot, 'node_modules'), join(root, 'node_modules'));
+      return {
+        root,
+        nx: (args: readonly string[], run: NxRunOptions = {}) => nxIn(args, { ...run, cwd: root }, true),
+        remove: () => rm(root, { recursive: true, force: true, maxRetries: 5 }),
+      };
+    };
+    return { workspace, testbed, gitea, remote, env, token, allowedSigners: signing.allowedSigners, nx, start, clone, mirrorList, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -72,7 +72,7 @@ function planResumption(releasePath: string, request: PublishRequest, draft: Rel
     (remote) => !request.assets.some((asset) => asset.name === remote.name && asset.size === remote.size),
   );
   return [
-    useExistingStep(draft, draft.draft ? 'finish our own draft, left by an earlier run' : 'finish our own release, published by the push of its tag'),
+    useExistingStep(draft, draft.draft ? 'finish our own draft (made by an earlier run, or claimed for this one)' : 'finish our own release, published by the push of its tag'),
     ...stale.map((remote) => deleteAssetStep(releasePath, remote, 'left incomplete or unknown by an earlier run')),
     ...uploads.map((upload) => (arrived(upload) ? keepStep(upload.asset) : uploadStep(releasePath, upload))),
     verifyStep(releasePath, uploads),

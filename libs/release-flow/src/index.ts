@@ -1,6 +1,7 @@
 export * from './git-remote';
 export * from './image-check';
 export * from './product-release';
+export * from './release-claim';
 export * from './release-flow-errors';
 export * from './release-assets';
 export * from './release-stage';

@@ -13,7 +13,6 @@ import {
   generatedNotes,
   isStampedBy,
   planPublish,
-  publisherIdentity,
   releasesPath,
   type LocalAsset,
   type PublishPlan,
@@ -23,12 +22,13 @@ import {
   type StepContext,
 } from '@changemaker/gitea';
 import type { MirrorLock, RegistryClient } from '@changemaker/oci';
-import { allowedSignersFileName, checksumFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
+import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
 import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
 import { localAssetsOf } from './release-assets';
+import { releasePublisherId } from './release-claim';
 import type { ReleaseStage } from './release-stage';
 
 /** Everything the product's release needs, resolved from options, env and files beforehand. */
@@ -284,7 +284,7 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
 function describeFoundRelease({ existing, alreadyPublished, tag, giteaNotAsked }: ProductRelease): string {
   if (giteaNotAsked) return giteaNotAsked;
   if (alreadyPublished) return `${tag} is already published with exactly these assets: ${existing?.html_url}`;
-  if (existing?.draft) return `our own draft for ${tag} from an earlier run: ${existing.html_url}`;
+  if (existing?.draft) return `our own draft for ${tag} (claimed by this release commit's image tasks, or left by an earlier run): ${existing.html_url}`;
   if (existing) return `our own release for ${tag}, published by the push of its tag before an earlier run finished it: ${existing.html_url}`;
   return `no release for ${tag} yet`;
 }
@@ -338,21 +338,24 @@ const publishStage: ReleaseStage<ProductRelease> = {
   },
 };
 
-/** The draft is stamped with what is released (tag and checksums), so a re-run anywhere finishes it. */
+/**
+ * The draft is stamped with the release's tag and commit, as its claim was (release-claim.ts), so a
+ * re-run of the same release commit anywhere finishes it; what it uploads is then checked asset by asset.
+ */
 function publishRequestOf(release: ProductRelease): PublishRequest {
   const artifacts = requireValue(release.artifacts, 'package');
   const assets = requireValue(release.assets, 'package');
-  const checksums = artifacts.files.find((file) => file.name === checksumFileName)?.content.toString('utf8') ?? '';
+  const commit = requireValue(release.commit, 'commit');
   return {
     tag: release.tag,
     title: release.tag,
     notes: release.changelogNotes ?? generatedNotes(release.tag, assets, artifacts.manifest),
-    target: release.commit?.sha,
+    target: commit.sha,
     assets,
     draft: true,
     prerelease: release.prerelease,
     replace: false,
-    publisherId: publisherIdentity('nx release', release.tag, checksums),
+    publisherId: releasePublisherId(release.tag, commit.sha),
   };
 }
 

@@ -46,3 +46,29 @@ export class ReleasePublishedOtherwiseError extends ReleaseFlowError {
 
 /** Unsigned, or signed with a key the servers do not trust: install.sh and upgrade.sh would refuse the release. */
 export class ReleaseSigningRefusedError extends ReleaseFlowError {}
+
+/** A release that publishes needs the Gitea token before it changes anything, its claim included. */
+export class GiteaTokenMissingError extends ReleaseFlowError {
+  constructor() {
+    super('GITEA_REGISTRY_API_TOKEN is not set: create a token with write:repository on the Gitea and export it (not GITEA_API_TOKEN); nothing was pushed. --dry-run works without one.');
+  }
+}
+
+/** Another release commit holds the tag's Gitea release (see release-claim.ts): this one must push nothing. */
+export class ReleaseHeldElsewhereError extends ReleaseFlowError {
+  constructor(
+    tag: string,
+    commit: string,
+    readonly holder: string,
+    readonly url: string,
+    readonly draft: boolean,
+  ) {
+    const held = draft ? `is being released from commit ${holder.slice(0, 12)} by another nx release (its draft: ${url})` : `is already released from commit ${holder.slice(0, 12)} (${url})`;
+    // A draft whose release was abandoned without deleting it holds the version the same way.
+    const abandoned = draft ? `; if nobody is releasing that commit any more, delete its draft in Gitea's web UI and run npx nx release publish again instead` : '';
+    super(
+      `${tag} ${held}, not from this release commit ${commit.slice(0, 12)}, so nothing of this release was pushed: ` +
+        `abandon it with git tag -d ${tag} && git reset --hard HEAD~1, then git pull (and nx release again if there is more to release)${abandoned}`,
+    );
+  }
+}

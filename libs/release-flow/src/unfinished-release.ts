@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readHeldElsewhere } from './release-claim';
 
 /**
  * What `nx release` has left when it stops before the release is public and finished (a failure,
@@ -28,8 +29,8 @@ export type UnfinishedRelease =
   | { kind: 'local' }
   /** The remote has the tag at the release commit: Gitea published the release when the tag arrived. */
   | { kind: 'pushed' }
-  /** Another commit holds the tag on the remote. */
-  | { kind: 'elsewhere'; commit: string; where: string }
+  /** Another commit holds the tag: on the remote, or as its Gitea release (the claim of another nx release). */
+  | { kind: 'elsewhere'; commit: string; where: string; draft?: boolean }
   /** The remote could not be asked whether the tag is there. */
   | { kind: 'remote-unknown'; remote: string; reason: string };
 
@@ -46,6 +47,8 @@ export function readUnfinishedRelease(start: ReleaseStart, tag: string): Unfinis
     const files = changedPaths(start.root).filter((path) => !start.changed.includes(path));
     return files.length > 0 ? { kind: 'edited', files } : { kind: 'untouched' };
   }
+  const claim = readHeldElsewhere(start.root, tag);
+  if (claim && claim.commit === head) return { kind: 'elsewhere', commit: claim.holder, where: claim.url, draft: claim.draft };
   return remoteTagState(start, tag, head);
 }
 
@@ -105,7 +108,8 @@ function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'un
     case 'elsewhere':
       return (
         `another release commit (${state.commit.slice(0, 12)}) holds this version (${state.where}): nothing of this one was pushed or published: ` +
-        `abandon it with ${abandon}, then git pull`
+        `abandon it with ${abandon}, then git pull` +
+        (state.draft ? `; or, if nobody is releasing that commit any more, delete its draft in Gitea's web UI and run npx nx release publish` : '')
       );
     case 'remote-unknown':
       return (

@@ -1,9 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { defaultRetryPolicy, GiteaError, ReleaseClient } from '@changemaker/gitea';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError, registryPrefixProblem } from '@changemaker/oci';
-import { imageResultPathOf, registryFrom, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
+import { giteaLocationFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
+import { claimRelease, ReleaseFlowError } from '@changemaker/release-flow';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
 import { sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
@@ -38,18 +40,36 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
         return { success: false };
       }
     }
+    if (options.push && options.releaseVersionFile && buildOptions.version) {
+      const claim = await claimRelease({ workspaceRoot: context.root, tag: releaseTagOf(buildOptions.version), gitea: giteaClientFrom(process.env) });
+      if (claim.created) console.log(`${projectName}: ${claim.release.tag_name} claimed on Gitea for this release commit, as a draft (invisible until the release publishes it)`);
+    }
     const result = await buildAndPushImage(buildOptions);
     await writeResultFile(join(context.root, imageResultPathOf(projectName, options.resultFile)), { project: projectName, ...result });
     console.log(summaryOf(result, options.push, Date.now() - started));
     if (options.json) console.log(JSON.stringify({ project: projectName, ...result }));
     return { success: true };
   } catch (error) {
-    if (error instanceof ImageBuildError || error instanceof OciError || error instanceof ReleaseVersionError) {
+    if (isExplained(error)) {
       console.error(`${projectName}: ${error.message}`);
       return { success: false };
     }
     throw error;
   }
+}
+
+/** The errors whose message says what is wrong and what to do: printed as they are. */
+function isExplained(error: unknown): error is Error {
+  return [ImageBuildError, OciError, ReleaseVersionError, ReleaseFlowError, GiteaError].some((kind) => error instanceof kind);
+}
+
+/**
+ * An image task of nx release publish claims the release's tag before it pushes anything under it,
+ * so that of two releases of one version started at once, the loser pushes no image (release-claim.ts).
+ */
+function giteaClientFrom(env: NodeJS.ProcessEnv): ReleaseClient {
+  const gitea = giteaLocationFrom(env);
+  return new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: env['GITEA_REGISTRY_API_TOKEN'] || undefined, retry: defaultRetryPolicy });
 }
 
 async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: ExecutorContext, projectName: string): Promise<ImageBuildOptions> {

@@ -3,17 +3,17 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { sha256Hex } from '@changemaker/oci';
-import { manifestFileName, signatureNamespace, signerPrincipal } from '@changemaker/release-contract';
+import { manifestFileName, signatureNamespace, signerPrincipal, type ReleaseManifest } from '@changemaker/release-contract';
 import type { RecordedRequest } from '@changemaker/testing';
-import { signalGroup, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
+import { makeFeatureChange, signalGroup, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
 
 /**
  * `nx release` stopped part-way, as an operator's Ctrl-C (SIGINT to the process group) or a CI
- * runner cancelling the job (SIGTERM) stops it: nothing public is left half-done, the last line says
- * what is left and what to run, and `nx release publish` then finishes the same release, once. One
- * rehearsal for every case.
+ * runner cancelling the job (SIGTERM) stops it, and two releases of one version started at once
+ * (a laptop and CI): nothing public is left half-done, the last line says what is left and what to
+ * run, and `nx release publish` then finishes the same release, once. One rehearsal for every case.
  */
-describe('nx release, stopped part-way', () => {
+describe('nx release, stopped part-way or racing another', () => {
   let rehearsal: ReleaseRehearsal;
   /** What the next Gitea request is waited for: when `when` holds for it, `then` runs before Gitea answers. */
   let onGiteaRequest: { when: (request: RecordedRequest) => boolean; then: () => void } | undefined;
@@ -49,6 +49,11 @@ describe('nx release, stopped part-way', () => {
     const file = join(rehearsal.workspace.root, 'docker/.env.example');
     await writeFile(file, `${await readFile(file, 'utf8')}# ${note}\n`);
     await rehearsal.workspace.commitAll(`feat(docker): ${note}`);
+  };
+  const registryDigest = async (repository: string, tag: string) => {
+    const accept = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json';
+    const answer = await fetch(`${rehearsal.testbed.registry.url}/v2/admin/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { accept } });
+    return answer.ok ? answer.headers.get('docker-content-digest') : null;
   };
 
   /** One public release of `tag`, finished, whose assets are the files `root` packaged, checksummed and signed. */
@@ -135,5 +140,41 @@ describe('nx release, stopped part-way', () => {
 
     await execa('sh', ['-c', advice![1]!], { cwd: rehearsal.workspace.root });
     expect(await git(rehearsal.workspace.root, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  }, 300_000);
+
+  it('two nx release at once, from a laptop and from CI in two clones of one origin: one publishes, the other pushes nothing and says to abandon', async () => {
+    // A change both releases build an image for: the loser's would otherwise replace the winner's v1.2.0.
+    await makeFeatureChange(rehearsal, 'api');
+    await rehearsal.workspace.git('push', '-q', 'origin', 'main');
+    const ci = await rehearsal.clone();
+    try {
+      const ciCommitter = { GIT_AUTHOR_NAME: 'CI', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'CI', GIT_COMMITTER_EMAIL: 'ci@example.invalid' };
+      const [laptop, runner] = await Promise.all([rehearsal.start(['release', '--yes']), ci.nx(['release', '--yes'], { env: ciCommitter })]);
+      const runs = [
+        { result: laptop, root: rehearsal.workspace.root },
+        { result: runner, root: ci.root },
+      ];
+      expect(runs.map((run) => run.result.exitCode).sort()).toEqual([0, 1]);
+      const winner = runs.find((run) => run.result.exitCode === 0)!;
+      const loser = runs.find((run) => run !== winner)!;
+      const [winnerCommit, loserCommit] = await Promise.all([git(winner.root, 'rev-parse', 'HEAD'), git(loser.root, 'rev-parse', 'HEAD')]);
+      expect(loserCommit).not.toBe(winnerCommit);
+      expect(lastLine(loser.result)).toMatch(
+        new RegExp(`^v1\\.2\\.0: another release commit \\(${winnerCommit.slice(0, 12)}\\) holds this version \\(.+\\): nothing of this one was pushed or published: abandon it with git tag -d v1\\.2\\.0 && git reset --hard HEAD~1, then git pull(; or, if nobody is releasing that commit any more, .+)?$`),
+      );
+
+      await expectPublishedOnce('v1.2.0', winner.root);
+      expect(releasesOf('v1.2.0')[0]!.target).toBe(winnerCommit);
+      expect(await originTag('v1.2.0')).toBe(winnerCommit);
+      // The registry holds the winner's images under v1.2.0, as its release records them, and nothing of the loser's.
+      const manifest = JSON.parse(releasesOf('v1.2.0')[0]!.attachments.find((attachment) => attachment.name === manifestFileName)!.bytes.toString('utf8')) as ReleaseManifest;
+      for (const service of ['api', 'media-api', 'admin', 'nginx']) {
+        const recorded = manifest.images.find((image) => image.service === service)?.digest;
+        expect(await registryDigest(`changemaker-${service}`, 'v1.2.0')).toBe(recorded);
+        expect(await registryDigest(`changemaker-${service}`, loserCommit)).toBeNull();
+      }
+    } finally {
+      await ci.remove();
+    }
   }, 300_000);
 });
