@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   allowedSignersFileName,
@@ -86,16 +86,45 @@ async function trustingSigningKey(plan: ReleasePlan, key: SigningKey): Promise<T
 /**
  * Writes every file under a temporary name first and renames only when all are written, so a
  * failure never leaves a tarball without its checksums (or checksums of another tarball).
+ * SHA256SUMS is renamed last: a write stopped between two renames (Ctrl-C, a cancelled CI job) leaves
+ * new files next to the old SHA256SUMS, which they do not match, so nothing trusts the mix.
  */
 export async function writeReleaseArtifacts(artifacts: ReleaseArtifacts, outputDir: string): Promise<WrittenFile[]> {
   await mkdir(outputDir, { recursive: true });
-  const suffix = `.partial-${process.pid}`;
-  const files = artifacts.files.map(({ name, content }) => ({ path: join(outputDir, name), content }));
+  await removeDeadWritersFiles(outputDir);
+  const suffix = `${partialSuffix}${process.pid}`;
+  const files = [...artifacts.files]
+    .sort((a, b) => Number(a.name === checksumFileName) - Number(b.name === checksumFileName))
+    .map(({ name, content }) => ({ path: join(outputDir, name), content }));
   try {
     await Promise.all(files.map((file) => writeFile(file.path + suffix, file.content)));
     for (const file of files) await rename(file.path + suffix, file.path);
   } finally {
     await Promise.all(files.map((file) => rm(file.path + suffix, { force: true })));
   }
-  return files.map((file) => ({ path: file.path, size: file.content.length }));
+  return artifacts.files.map(({ name, content }) => ({ path: join(outputDir, name), size: content.length }));
+}
+
+const partialSuffix = '.partial-';
+
+/**
+ * A write killed by a signal never reaches its `finally`: its temporary files stay. They are
+ * removed by the next write once the process that wrote them is gone (a live one may still be writing).
+ */
+async function removeDeadWritersFiles(outputDir: string): Promise<void> {
+  const names = await readdir(outputDir);
+  for (const name of names) {
+    const pid = Number(/\.partial-(\d+)$/.exec(name)?.[1]);
+    if (pid && !isRunning(pid)) await rm(join(outputDir, name), { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: running, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

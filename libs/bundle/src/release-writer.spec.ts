@@ -1,0 +1,37 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { writeReleaseArtifacts, type ReleaseArtifacts } from './release-writer';
+
+describe('writing the release files', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-release-writer-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const artifacts = (version: string): ReleaseArtifacts => ({
+    tarball: Buffer.from(`tarball ${version}`),
+    manifest: {} as ReleaseArtifacts['manifest'],
+    files: [
+      { name: `changemaker-lite-${version}.tar.gz`, content: Buffer.from(`tarball ${version}`) },
+      { name: 'SHA256SUMS', content: Buffer.from(`sums ${version}\n`) },
+    ],
+  });
+
+  it('removes the temporary files of a write that was killed, and leaves those of a writer still running', async () => {
+    const dead = (await execa(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'])).stdout;
+    await writeFile(join(dir, `SHA256SUMS.partial-${dead}`), 'half');
+    await writeFile(join(dir, `changemaker-lite-v1.0.0.tar.gz.partial-${dead}`), 'half');
+    const writer = execa(process.execPath, ['-e', 'setTimeout(() => undefined, 60_000)']);
+    const running = `changemaker-lite-v1.1.0.tar.gz.partial-${writer.pid}`;
+    await writeFile(join(dir, running), 'being written');
+
+    const written = await writeReleaseArtifacts(artifacts('v1.1.0'), dir).finally(() => writer.kill());
+    await writer.catch(() => undefined);
+    expect(written.map((file) => file.path)).toEqual([join(dir, 'changemaker-lite-v1.1.0.tar.gz'), join(dir, 'SHA256SUMS')]);
+    expect((await readdir(dir)).sort()).toEqual(['SHA256SUMS', 'changemaker-lite-v1.1.0.tar.gz', running].sort());
+    expect(await readFile(join(dir, 'SHA256SUMS'), 'utf8')).toBe('sums v1.1.0\n');
+  });
+});
