@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,15 +8,29 @@ import { InvalidAuthFileError } from './errors';
 /**
  * A private directory for one push's login, so the user's own engine config is never written and
  * the credential is gone when the push is.
+ *
+ * It lives for the whole build and push, often minutes, and Ctrl-C or a cancelled CI job (SIGINT,
+ * SIGTERM, SIGHUP, to the whole process group) ends the process before any `finally` runs: the
+ * login would stay in the temp directory. So such a signal removes the directory first; then, unless
+ * the process has listeners of its own for that signal, the signal ends it as it would have.
  */
 export async function withTemporaryAuthDirectory<T>(use: (directory: string) => Promise<T>): Promise<T> {
   const directory = await mkdtemp(join(tmpdir(), 'release-kit-auth-'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    rmSync(directory, { recursive: true, force: true });
+    for (const name of stopSignals) process.removeListener(name, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  for (const name of stopSignals) process.on(name, onSignal);
   try {
     return await use(directory);
   } finally {
+    for (const name of stopSignals) process.removeListener(name, onSignal);
     await rm(directory, { recursive: true, force: true });
   }
 }
+
+const stopSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Writes an identity token where an engine's private auth file (docker's config.json, the
