@@ -65,7 +65,7 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 15_000,
       // Never a credential prompt in an exit path: an answer or a failure.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: process.env['GIT_SSH_COMMAND'] ?? 'ssh -o BatchMode=yes' },
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...batchSsh(start.root) },
     });
   } catch (error) {
     const said = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || (error as Error).message;
@@ -77,6 +77,12 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
   if (!commit) return { kind: 'local' };
   if (commit === head) return { kind: 'pushed' };
   return { kind: 'elsewhere', commit, where: start.remote };
+}
+
+/** ssh without prompts, unless the user chose the ssh command (GIT_SSH_COMMAND, core.sshCommand): that one is kept. */
+function batchSsh(root: string): NodeJS.ProcessEnv {
+  if (process.env['GIT_SSH_COMMAND'] || process.env['GIT_SSH'] || tryGit(root, 'config', 'core.sshCommand')) return {};
+  return { GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' };
 }
 
 /** One line: what is left and the way on; `signal` when the run was stopped by one. */
