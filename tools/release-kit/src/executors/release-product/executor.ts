@@ -12,7 +12,7 @@ import {
   type ImageResult,
   type ManifestImage,
 } from '@changemaker/release-contract';
-import { productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
+import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
 import { releaseRequestOf } from '../package-release/release-request';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
@@ -28,7 +28,7 @@ export default async function runExecutor(options: ReleaseProductOptions, contex
   const registryClient = new RegistryClient({ credentials: dockerCredentialResolver({ env: process.env }), userAgent: 'changemaker-release-kit release' });
   try {
     if (!token && !dryRun) {
-      print('GITEA_REGISTRY_API_TOKEN is not set: create a token with write:repository on the Gitea and export it (not GITEA_API_TOKEN). --dry-run works without one.', 'err');
+      print(new GiteaTokenMissingError().message, 'err');
       return { success: false };
     }
     const release = productReleaseOf(await requestOf(options, context, { token, dryRun, registryClient, print }));
