@@ -152,37 +152,32 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
 function sayWhatAStopLeaves(start: ReleaseStart): void {
   let stoppedBy: NodeJS.Signals | undefined;
   let said = false;
-  const say = (failed: boolean) => {
+  const say = () => {
     if (said) return;
     said = true;
     const [version] = decidedVersions;
     const tag = version ? releaseTagOf(version) : undefined;
-    const state = tag ? readUnfinishedRelease(start, tag) : ({ kind: 'untouched' } as const);
-    // A release that stopped after its tag reports at any failure; before it, only when stopped (Nx explains its own refusals).
-    const tagged = !['untouched', 'edited', 'committed'].includes(state.kind);
-    if (tagged ? !failed : !stoppedBy) return;
     try {
+      const state = tag ? readUnfinishedRelease(start, tag) : ({ kind: 'untouched' } as const);
+      // After its tag a release reports whatever stopped it; before, only a signal (Nx explains its own refusals).
+      if (['untouched', 'edited', 'committed'].includes(state.kind) && !stoppedBy) return;
       writeSync(2, `${unfinishedReleaseLine(tag, state, stoppedBy)}\n`);
     } catch {
-      // stderr is gone (the terminal closed): nothing to say it to.
+      // git itself failed (no repository any more), or stderr is gone (the terminal closed): the exit status still tells.
     }
   };
   const onSignal = (signal: NodeJS.Signals) => {
     stoppedBy ??= signal;
     // Nx's task runner is stopping the publish step: it exits, and the exit listener reports.
     if (process.listenerCount(signal) > 1) return;
-    say(true);
+    say();
     for (const name of stopSignals) process.removeListener(name, onSignal);
     process.kill(process.pid, signal);
   };
   for (const name of stopSignals) process.on(name, onSignal);
   process.once('exit', (code) => {
     if (code === 0 && !stoppedBy) return;
-    try {
-      say(true);
-    } catch {
-      // git itself failed (no repository any more): the exit status says it failed.
-    }
+    say();
     if (stoppedBy) process.exitCode = signalExitCode(stoppedBy);
   });
 }
