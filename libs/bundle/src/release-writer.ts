@@ -10,7 +10,7 @@ import {
   versionedTarballName,
   type ReleaseManifest,
 } from '@changemaker/release-contract';
-import { sha256Hex } from '@changemaker/oci';
+import { isProcessAlive, sha256Hex } from '@changemaker/oci';
 import { manifestFiles, sha256sums } from './release-manifest';
 import type { ReleasePlan } from './release-plan';
 import { allowedSignerLine, signWithKey, type SigningKey } from './release-signing';
@@ -115,16 +115,6 @@ async function removeDeadWritersFiles(outputDir: string): Promise<void> {
   const names = await readdir(outputDir);
   for (const name of names) {
     const pid = Number(/\.partial-(\d+)$/.exec(name)?.[1]);
-    if (pid && !isRunning(pid)) await rm(join(outputDir, name), { force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: running, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (pid && !isProcessAlive(pid)) await rm(join(outputDir, name), { force: true });
   }
 }

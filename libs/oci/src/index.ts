@@ -19,3 +19,4 @@ export * from './mirror-lock';
 export * from './index-narrowing';
 export * from './blob-transfers';
 export * from './http-redirects';
+export * from './process-alive';

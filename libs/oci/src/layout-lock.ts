@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LayoutLockedError } from './oci-errors';
+import { isProcessAlive } from './process-alive';
 
 /**
  * A lock file beside an OCI layout's index.json, so that writers in separate processes (two
@@ -120,16 +121,6 @@ function parseHolder(text: string): LockHolder | undefined {
 function isStale(found: FoundLock, staleAfterMs: number): boolean {
   if (found.ageMs > staleAfterMs) return true;
   return found.holder !== undefined && found.holder.hostname === hostname() && !isProcessAlive(found.holder.pid);
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
