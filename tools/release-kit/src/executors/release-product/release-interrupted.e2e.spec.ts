@@ -45,6 +45,8 @@ describe('nx release, stopped part-way or racing another', () => {
   const git = async (root: string, ...args: string[]) => (await execa('git', args, { cwd: root, reject: false })).stdout.trim();
   const originTag = (tag: string) => git(rehearsal.remote, 'rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`);
   const requestsMatching = (pattern: RegExp, method = 'POST') => rehearsal.gitea.requests().filter((request) => request.method === method && pattern.test(request.url)).length;
+  /** Creates that made a release: the image tasks claim at once, so the ones that lost the race were answered 409 and counted nothing. */
+  const releasesCreated = () => rehearsal.gitea.requests().filter((request) => request.method === 'POST' && /\/releases$/.test(request.url) && request.status === 201).length;
   const noteForOperators = async (note: string) => {
     const file = join(rehearsal.workspace.root, 'docker/.env.example');
     await writeFile(file, `${await readFile(file, 'utf8')}# ${note}\n`);
@@ -90,7 +92,7 @@ describe('nx release, stopped part-way or racing another', () => {
     expect(finished.all).toContain('keep changemaker-lite-v1.0.0.tar.gz');
     await expectPublishedOnce('v1.0.0', rehearsal.workspace.root);
     expect(await originTag('v1.0.0')).toBe(await git(rehearsal.workspace.root, 'rev-parse', 'HEAD'));
-    expect(requestsMatching(/\/releases$/)).toBe(1);
+    expect(releasesCreated()).toBe(1);
     expect(requestsMatching(/\/assets\?name=changemaker-lite-v1\.0\.0\.tar\.gz$/)).toBe(1);
   }, 300_000);
 
