@@ -42,6 +42,7 @@ describe('the VERSION file version actions', () => {
     const savedArgv = process.argv;
     const savedEnv = { ...process.env };
     afterEach(() => {
+      jest.restoreAllMocks();
       process.argv = savedArgv;
       process.env = { ...savedEnv };
     });
@@ -58,10 +59,21 @@ describe('the VERSION file version actions', () => {
     };
 
     it('refuses a "v" specifier nx would drop (taking the version from the commits instead), in one line', async () => {
+      jest.spyOn(console, 'log').mockImplementation(() => undefined);
       await expect(validateWith('release vmajor --dry-run')).rejects.toThrow(/^specifier "vmajor" is not a version or major\/minor\/patch: [^\n]*$/);
       await expect(validateWith('release version v2.0.0x')).rejects.toThrow('specifier "v2.0.0x"');
       await expect(validateWith('release v1.2.3 --dry-run')).resolves.toBeUndefined();
       await expect(validateWith('release --dry-run')).resolves.toBeUndefined();
+    });
+
+    it('lets a dry run without a signing key go on, saying a real release would stop there', async () => {
+      const printed = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+      try {
+        await expect(validateWith('release 1.2.3 --dry-run')).resolves.toBeUndefined();
+        expect(printed.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringMatching(/^dry run: a real release would stop here: no release signing key: set RELEASE_SIGNING_KEY_FILE/)]);
+      } finally {
+        printed.mockRestore();
+      }
     });
 
     it('refuses malformed release settings before anything is written', async () => {
