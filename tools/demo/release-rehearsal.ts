@@ -6,8 +6,7 @@
  * test and bench/release.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result, type ResultPromise } from 'execa';
@@ -139,8 +138,6 @@ async function pushUpstreamStandIns(scratch: string, hub: string, log: (line: st
   for (const entry of entries) entry.source = upstreamStandIn(hub, entry.target);
   const path = join(scratch, 'mirror-images.json');
   await writeFile(path, `${JSON.stringify(list, null, 2)}\n`);
-  const schema = join(workspaceRoot, 'docker/mirror-images.schema.json');
-  if (existsSync(schema)) await copyFile(schema, join(scratch, 'mirror-images.schema.json'));
   return path;
 }
 
