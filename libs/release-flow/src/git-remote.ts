@@ -42,8 +42,7 @@ export function releaseRefs(commit: ReleaseCommit, tag: string): string[] {
 export async function pushRelease(root: string, remote: string, refs: readonly string[]): Promise<void> {
   const pushed = await git(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
   if (!pushed.ok) {
-    // A remote URL may carry credentials (https://user:token@host/...): never repeat them.
-    const said = whyPushFailed(pushed.stdout, pushed.stderr).replace(/\/\/[^/@\s]+@/g, '//***@');
+    const said = withoutUrlCredentials(whyPushFailed(pushed.stdout, pushed.stderr));
     throw new GitPushError(remote, refs.join(' '), said || 'git push failed');
   }
 }
@@ -53,4 +52,9 @@ function whyPushFailed(stdout: string, stderr: string): string {
   const refused = stdout.split('\n').filter((line) => line.startsWith('!')).map((line) => line.split('\t').slice(1).join(' '));
   const errors = stderr.split('\n').map((line) => line.trim()).filter((line) => /^(error|fatal):/.test(line));
   return (refused.length > 0 ? refused : errors).slice(0, 2).join('; ');
+}
+
+/** git's words about a remote, whose URL may carry credentials (https://user:token@host/...): never repeated. */
+export function withoutUrlCredentials(said: string): string {
+  return said.replace(/\/\/[^/@\s]+@/g, '//***@');
 }

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { constants } from 'node:os';
+import { withoutUrlCredentials } from './git-remote';
 import { readHeldElsewhere } from './release-claim';
 
 /**
@@ -69,7 +71,7 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
     });
   } catch (error) {
     const said = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || (error as Error).message;
-    return { kind: 'remote-unknown', remote: start.remote, reason: said.replace(/\/\/[^/@\s]+@/g, '//***@') };
+    return { kind: 'remote-unknown', remote: start.remote, reason: withoutUrlCredentials(said) };
   }
   // An annotated tag is listed twice: the tag object, then (^{}) the commit it names.
   const lines = listed.trim().split('\n').filter(Boolean).map((line) => line.split('\t'));
@@ -127,8 +129,7 @@ function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'un
 
 /** Conventional exit status of a process stopped by `signal`: 128 + its number. */
 export function signalExitCode(signal: NodeJS.Signals): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-  return 128 + (numbers[signal] ?? 15);
+  return 128 + constants.signals[signal];
 }
 
 /** Tracked paths with changes, staged or not (`git status -z`: a rename's entry is followed by its source). */
