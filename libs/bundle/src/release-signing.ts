@@ -44,12 +44,23 @@ export async function signWithKey(key: SigningKey, data: Buffer): Promise<Buffer
   return withKeyFile(key, async (keyFile) => Buffer.from(await sshKeygen(key, ['-Y', 'sign', '-f', keyFile, '-n', signatureNamespace], data)));
 }
 
-/** The allowed_signers line that trusts `key`: `release@changemaker-lite ssh-ed25519 AAAA...`. */
-export async function allowedSignerLine(key: SigningKey): Promise<string> {
-  const publicKey = await withKeyFile(key, (keyFile) => sshKeygen(key, ['-y', '-f', keyFile]));
-  const [type, blob] = publicKey.trim().split(/\s+/);
-  return `${signerPrincipal} ${type} ${blob}`;
+/**
+ * The allowed_signers line that trusts `key`: `release@changemaker-lite ssh-ed25519 AAAA...`. Asked
+ * of ssh-keygen once per key: a release checks the line against the trusted lists, then ships it.
+ */
+export function allowedSignerLine(key: SigningKey): Promise<string> {
+  let line = signerLines.get(key);
+  if (!line) {
+    line = withKeyFile(key, (keyFile) => sshKeygen(key, ['-y', '-f', keyFile])).then((publicKey) => {
+      const [type, blob] = publicKey.trim().split(/\s+/);
+      return `${signerPrincipal} ${type} ${blob}`;
+    });
+    signerLines.set(key, line);
+  }
+  return line;
 }
+
+const signerLines = new WeakMap<SigningKey, Promise<string>>();
 
 /** The key in a file only ssh-keygen reads (mode 600, as it demands), removed afterwards: never in arguments. */
 async function withKeyFile<T>(key: SigningKey, use: (keyFile: string) => Promise<T>): Promise<T> {
