@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopSignals } from '@changemaker/oci';
 import type { IdentityTokenLogin } from './container-engine';
 import { InvalidAuthFileError } from './errors';
 
@@ -29,8 +30,6 @@ export async function withTemporaryAuthDirectory<T>(use: (directory: string) => 
     await rm(directory, { recursive: true, force: true });
   }
 }
-
-const stopSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Writes an identity token where an engine's private auth file (docker's config.json, the

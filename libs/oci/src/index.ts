@@ -20,3 +20,4 @@ export * from './index-narrowing';
 export * from './blob-transfers';
 export * from './http-redirects';
 export * from './process-alive';
+export * from './stop-signals';

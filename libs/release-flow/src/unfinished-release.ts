@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { constants } from 'node:os';
 import { withoutUrlCredentials } from './git-remote';
 import { readHeldElsewhere } from './release-claim';
 
@@ -125,11 +124,6 @@ function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'un
         `finish it with npx nx release publish and do not abandon it; if not, finish the same way or abandon with ${abandon}`
       );
   }
-}
-
-/** Conventional exit status of a process stopped by `signal`: 128 + its number. */
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + constants.signals[signal];
 }
 
 /** Tracked paths with changes, staged or not (`git status -z`: a rename's entry is followed by its source). */

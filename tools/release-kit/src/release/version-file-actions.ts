@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { signalExitCode, stopSignals } from '@changemaker/oci';
 import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import {
   preflightRefusal,
   readReleaseStart,
   readUnfinishedRelease,
   releasePreflight,
-  signalExitCode,
   unfinishedReleaseLine,
   type ReleaseStart,
 } from '@changemaker/release-flow';
@@ -181,5 +181,3 @@ function sayWhatAStopLeaves(start: ReleaseStart): void {
     if (stoppedBy) process.exitCode = signalExitCode(stoppedBy);
   });
 }
-
-const stopSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
