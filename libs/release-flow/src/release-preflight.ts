@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { giteaRepoProblem, giteaUrlProblem } from '@changemaker/gitea';
 import { isLoopbackRegistry, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
-import { signingKeyFromEnv } from '@changemaker/release-bundle';
-import { allowedSignersFileName, giteaLocationFrom, installScriptPath, registryFrom } from '@changemaker/release-contract';
-import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
+import { giteaLocationFrom, registryFrom } from '@changemaker/release-contract';
+import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
 export interface PreflightRequest {
   env: NodeJS.ProcessEnv;
@@ -12,8 +9,8 @@ export interface PreflightRequest {
   publishes: boolean;
   /** A dry run: missing secrets are reported, not refused (README, "Dry run"); malformed settings fail it as they would fail the release. */
   dryRun: boolean;
-  /** The released project: its root in the workspace (`docker`) and that root's absolute path. */
-  product: { root: string; path: string };
+  /** The released project, whose allowed_signers and install.sh must trust the signing key. */
+  product: ProductLocation;
 }
 
 export interface Preflight {
@@ -56,26 +53,11 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
     }
   }
   if (request.publishes) {
-    const signingKey = await signingKeyFromEnv(env).catch((error: Error) => {
-      problems.push(error.message);
-      return null;
-    });
-    if (signingKey === undefined) missing(unsignedReleaseProblem);
-    if (signingKey) {
-      const untrusted = await untrustedSigningKeyProblem(signingKey, await trustListsOf(request.product)).catch((error: Error) => error.message);
-      if (untrusted) problems.push(untrusted);
-    }
+    const signing = await releaseSigningProblem(env, request.product);
+    if (signing?.missingKey) missing(signing.message);
+    else if (signing) problems.push(signing.message);
   }
   return { problems, notices };
-}
-
-/** The lists as the release commit will ship them: the product's files, read before anything is written. */
-async function trustListsOf(product: PreflightRequest['product']): Promise<TrustLists> {
-  const read = (file: string) => readFile(join(product.path, file), 'utf8').catch(() => undefined);
-  return {
-    allowedSigners: { name: `${product.root}/${allowedSignersFileName}`, text: await read(allowedSignersFileName) },
-    installScript: { name: `${product.root}/${installScriptPath}`, text: await read(installScriptPath) },
-  };
 }
 
 /** The preflight's refusal: a first line saying nothing was written, then each problem on its own line. */

@@ -1,5 +1,14 @@
-import { allowedSignerLine, type SigningKey } from '@changemaker/release-bundle';
-import { bakedAllowedSigners, signingKeyFileVariable, signingKeyVariable, trustedReleaseKeys } from '@changemaker/release-contract';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { allowedSignerLine, signingKeyFromEnv, type SigningKey } from '@changemaker/release-bundle';
+import {
+  allowedSignersFileName,
+  bakedAllowedSigners,
+  installScriptPath,
+  signingKeyFileVariable,
+  signingKeyVariable,
+  trustedReleaseKeys,
+} from '@changemaker/release-contract';
 
 /** The two lists a server checks a release's signature against, and how a message names them. */
 export interface TrustLists {
@@ -7,6 +16,12 @@ export interface TrustLists {
   allowedSigners: { name: string; text: string | undefined };
   /** install.sh, whose baked_allowed_signers verifies a first install; undefined when none is shipped. */
   installScript: { name: string; text: string | undefined };
+}
+
+/** The released project: its root in the workspace (`docker`), for messages, and that root's absolute path. */
+export interface ProductLocation {
+  root: string;
+  path: string;
 }
 
 export const unsignedReleaseProblem =
@@ -28,4 +43,40 @@ export async function untrustedSigningKeyProblem(key: SigningKey, lists: TrustLi
   }
   if (untrustedBy.length === 0) return undefined;
   return `the signing key from ${key.origin} is not in ${untrustedBy.join(' or ')}, so servers would refuse the release it signs: add the line "${line}" to ${untrustedBy.join(' and ')}, commit, and run again (README, "Signing keys").`;
+}
+
+/** Why the release the environment's key would sign is one no server installs. */
+export interface SigningProblem {
+  /** One line: what is wrong and what to do; never the key itself. */
+  message: string;
+  /** No key is set at all: a dry run notes it and goes on (README, "Dry run"); every other problem stops a dry run too. */
+  missingKey: boolean;
+}
+
+/**
+ * The release signing key from the environment, checked against the product's trust lists as the
+ * release commit ships them; undefined when servers would install what it signs. Read before
+ * anything is written or pushed: by nx release's preflight, and by each image task of nx release
+ * publish (which runs no preflight) before it claims the release.
+ */
+export async function releaseSigningProblem(env: NodeJS.ProcessEnv, product: ProductLocation): Promise<SigningProblem | undefined> {
+  const refused = (error: Error): SigningProblem => ({ message: error.message, missingKey: false });
+  let key: SigningKey | undefined;
+  try {
+    key = await signingKeyFromEnv(env);
+  } catch (error) {
+    return refused(error as Error);
+  }
+  if (!key) return { message: unsignedReleaseProblem, missingKey: true };
+  const untrusted = await untrustedSigningKeyProblem(key, await trustListsOf(product)).catch((error: Error) => error.message);
+  return untrusted ? { message: untrusted, missingKey: false } : undefined;
+}
+
+/** The lists as the release commit will ship them: the product's files, read before anything is written. */
+async function trustListsOf(product: ProductLocation): Promise<TrustLists> {
+  const read = (file: string) => readFile(join(product.path, file), 'utf8').catch(() => undefined);
+  return {
+    allowedSigners: { name: `${product.root}/${allowedSignersFileName}`, text: await read(allowedSignersFileName) },
+    installScript: { name: `${product.root}/${installScriptPath}`, text: await read(installScriptPath) },
+  };
 }
