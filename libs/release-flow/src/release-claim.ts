@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isStampedBy, publisherIdentity, ReleaseConflictError, stampFor, type Release, type ReleaseClient } from '@changemaker/gitea';
 import { readReleaseCommit } from './git-remote';
-import { GiteaTokenMissingError, ReleaseHeldElsewhereError, ReleaseTagError } from './release-flow-errors';
+import { GiteaTokenMissingError, ReleaseHeldElsewhereError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
+import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
 /**
  * Two `nx release` of one version at once (a laptop and CI, each with its own release commit) would
@@ -27,6 +28,10 @@ export interface ReleaseClaimRequest {
   workspaceRoot: string;
   tag: string;
   gitea: ReleaseClient;
+  /** Holds the release signing key (RELEASE_SIGNING_KEY_FILE or RELEASE_SIGNING_KEY). */
+  env: NodeJS.ProcessEnv;
+  /** The released project, whose trust lists must hold the key. */
+  product: ProductLocation;
 }
 
 export interface ReleaseClaim {
@@ -36,15 +41,16 @@ export interface ReleaseClaim {
 }
 
 /**
- * Claims `tag` for the release commit at HEAD (the tag must be there), or throws, recording for
- * nx release's last line that another commit holds it.
+ * Claims `tag` for the release commit at HEAD (the tag must be there, and the signing key one servers
+ * trust), or throws, recording for nx release's last line that another commit holds it.
  */
-export async function claimRelease({ workspaceRoot, tag, gitea }: ReleaseClaimRequest): Promise<ReleaseClaim> {
+export async function claimRelease({ workspaceRoot, tag, gitea, env, product }: ReleaseClaimRequest): Promise<ReleaseClaim> {
   if (!gitea.hasToken) throw new GiteaTokenMissingError();
   const commit = await readReleaseCommit(workspaceRoot, tag);
   if (!commit.tagged) {
     throw new ReleaseTagError(`${tag} does not exist: nx release (or nx release version and changelog) creates the release commit and tag; nx release publish publishes a release already cut, so no image was pushed under ${tag}`);
   }
+  await checkReleaseSigning({ tag, env, product, dryRun: false });
   try {
     const claim = await claimTag(gitea, tag, commit.sha);
     clearHeldElsewhere(workspaceRoot, tag);
@@ -53,6 +59,27 @@ export async function claimRelease({ workspaceRoot, tag, gitea }: ReleaseClaimRe
     if (error instanceof ReleaseHeldElsewhereError) recordHeldElsewhere(workspaceRoot, { tag, commit: commit.sha, holder: error.holder, url: error.url, draft: error.draft });
     throw error;
   }
+}
+
+export interface SigningCheckRequest {
+  tag: string;
+  env: NodeJS.ProcessEnv;
+  product: ProductLocation;
+  dryRun: boolean;
+}
+
+/**
+ * nx release publish runs no version step, so no preflight: without this, its image tasks would
+ * push every image under the tag and `latest`, and claim the tag's release, before the product's
+ * signing stage refused a release that no server would install. So each image task checks the key
+ * first, as the preflight does: a key the product's lists lack (or that cannot be read or used)
+ * is refused, in a dry run too; a missing key is refused, but a dry run gets it back as a notice.
+ */
+export async function checkReleaseSigning({ tag, env, product, dryRun }: SigningCheckRequest): Promise<string | undefined> {
+  const problem = await releaseSigningProblem(env, product);
+  if (!problem) return undefined;
+  if (dryRun && problem.missingKey) return problem.message;
+  throw new ReleaseSigningRefusedError(`nothing was pushed under ${tag} and no Gitea release was made: ${problem.message}`);
 }
 
 async function claimTag(gitea: ReleaseClient, tag: string, commit: string): Promise<ReleaseClaim> {

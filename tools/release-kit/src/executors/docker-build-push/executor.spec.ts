@@ -1,4 +1,8 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { execa } from 'execa';
 import runExecutor, { productionStageIn } from './executor';
 import type { DockerBuildPushOptions } from './schema';
 
@@ -43,6 +47,87 @@ describe('docker-build-push', () => {
     expect(errors).toEqual(["api: --tag is set by nx release publish and not used here; give an image's tags with --tags, e.g. --tags='{sha}' --tags=v1.2.3"]);
     const fromRelease = await failureWith('127.0.0.1:99999/admin', { tag: 'next', releaseVersionFile: 'docker/VERSION' } as Partial<DockerBuildPushOptions>);
     expect(fromRelease.errors).toEqual([expect.stringMatching(/GITEA_REGISTRY "127\.0\.0\.1:99999\/admin" is not a registry host/)]);
+  });
+});
+
+/**
+ * nx release publish --dry-run runs no preflight: its image tasks say what nx release's preflight
+ * says of the signing key, before any plan: a missing key is a notice, an untrusted one a refusal.
+ */
+describe("docker-build-push as an image task of nx release publish --dry-run: the signing key", () => {
+  let root: string;
+  let trustedKey: string;
+  let otherKey: string;
+  const git = (...args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: root });
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cm-image-task-signing-'));
+    const keyFile = async (name: string) => {
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(root, name)]);
+      return join(root, name);
+    };
+    [trustedKey, otherKey] = await Promise.all([keyFile('release-key'), keyFile('other-key')]);
+    const line = `release@changemaker-lite ${(await readFile(`${trustedKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}`;
+    await mkdir(join(root, 'apps/api'), { recursive: true });
+    await mkdir(join(root, 'docker/scripts'), { recursive: true });
+    await writeFile(join(root, 'apps/api/Dockerfile'), 'FROM scratch\n');
+    await writeFile(join(root, 'docker/VERSION'), 'v1.1.0\n');
+    await writeFile(join(root, 'docker/allowed_signers'), `${line}\n`);
+    await writeFile(join(root, 'docker/scripts/install.sh'), `#!/usr/bin/env bash\nbaked_allowed_signers='\n${line}\n'\n`);
+    await git('init', '-q', '-b', 'main');
+    await git('add', 'apps', 'docker');
+    await git('commit', '-qm', 'chore(release): v1.1.0');
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  /** The task's lines, with the signing key given by `key` (none: unset); the registry is not asked (--no-registry-cache). */
+  async function dryRunWith(key: string | undefined): Promise<{ success: boolean; out: string[]; errors: string[] }> {
+    const out: string[] = [];
+    const errors: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
+    const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void errors.push(String(line)));
+    const env = { GITEA_REGISTRY: '127.0.0.1:9/admin', RELEASE_SIGNING_KEY_FILE: key ?? '', RELEASE_SIGNING_KEY: '' };
+    const saved = Object.keys(env).map((name) => [name, process.env[name]] as const);
+    Object.assign(process.env, env);
+    const release = { ...context, root, cwd: root, targetName: 'nx-release-publish', projectsConfigurations: { version: 2, projects: { api: { root: 'apps/api' } } } } as unknown as ExecutorContext;
+    try {
+      const options = { push: true, engine: 'auto', imageName: 'changemaker-{projectName}', tags: ['{sha}', 'latest', 'v{version}'], buildArgs: {}, platforms: [], registryCache: false, cache: true, dryRun: true, releaseVersionFile: 'docker/VERSION' };
+      const { success } = await runExecutor(options as unknown as DockerBuildPushOptions, release);
+      return { success, out, errors };
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+
+  it('goes on without a key, saying a real release would stop for it, as the preflight of nx release --dry-run does', async () => {
+    const { success, out, errors } = await dryRunWith(undefined);
+    expect(errors).toEqual([]);
+    expect(success).toBe(true);
+    expect(out[0]).toBe('dry run: a real release would stop here: no release signing key: set RELEASE_SIGNING_KEY_FILE (a path) or RELEASE_SIGNING_KEY (the key); install.sh and upgrade.sh refuse an unsigned release on every server (README, "Signing keys").');
+    expect(out[1]).toMatch(/^dry run: 127\.0\.0\.1:9\/admin\/changemaker-api \[.*v1\.1\.0\]: build \(the inputs lookup is off/);
+  });
+
+  it('refuses a key the product does not trust, in one line naming the lists and the line to add, without planning anything', async () => {
+    const { success, out, errors } = await dryRunWith(otherKey);
+    expect(success).toBe(false);
+    expect(out).toEqual([]);
+    expect(errors).toEqual([
+      expect.stringContaining(`api: nothing was pushed under v1.1.0 and no Gitea release was made: the signing key from RELEASE_SIGNING_KEY_FILE (${otherKey}) is not in docker/allowed_signers or baked_allowed_signers in docker/scripts/install.sh`),
+    ]);
+    expect(errors[0]).toMatch(/^api: /);
+    expect(errors[0]).toMatch(/add the line "release@changemaker-lite ssh-ed25519 AAAA\S+" to docker\/allowed_signers and baked_allowed_signers/);
+    expect(errors[0]).not.toContain('PRIVATE KEY');
+  });
+
+  it('plans quietly with the trusted key', async () => {
+    const { success, out } = await dryRunWith(trustedKey);
+    expect(success).toBe(true);
+    expect(out).toEqual([expect.stringMatching(/^dry run: .*changemaker-api \[.*v1\.1\.0\]: build /)]);
   });
 });
 

@@ -1,11 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { defaultRetryPolicy, GiteaError, ReleaseClient } from '@changemaker/gitea';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError, registryPrefixProblem } from '@changemaker/oci';
 import { giteaLocationFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
-import { claimRelease, ReleaseFlowError } from '@changemaker/release-flow';
+import { checkReleaseSigning, claimRelease, ReleaseFlowError, type ProductLocation } from '@changemaker/release-flow';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
 import { sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
@@ -26,7 +26,10 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
   const started = Date.now();
   try {
     const buildOptions = await imageBuildOptionsOf(options, context, projectName);
+    const release = releaseOf(options, buildOptions, context.root);
     if (isDryRun(options, process.env)) {
+      const notice = release && (await checkReleaseSigning({ ...release, env: process.env, dryRun: true }));
+      if (notice) console.log(`dry run: a real release would stop here: ${notice}`);
       const plan = await planImagePush(buildOptions);
       console.log(`dry run: ${describePlan(plan)}; nothing built, pushed or written`);
       if (options.json) console.log(JSON.stringify({ project: projectName, dryRun: true, ...plan }));
@@ -40,8 +43,8 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
         return { success: false };
       }
     }
-    if (options.push && options.releaseVersionFile && buildOptions.version) {
-      const claim = await claimRelease({ workspaceRoot: context.root, tag: releaseTagOf(buildOptions.version), gitea: giteaClientFrom(process.env) });
+    if (release) {
+      const claim = await claimRelease({ ...release, workspaceRoot: context.root, gitea: giteaClientFrom(process.env), env: process.env });
       if (claim.created) console.log(`${projectName}: ${claim.release.tag_name} claimed on Gitea for this release commit, as a draft (invisible until the release publishes it)`);
     }
     const result = await buildAndPushImage(buildOptions);
@@ -61,6 +64,19 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
 /** The errors whose message says what is wrong and what to do: printed as they are. */
 function isExplained(error: unknown): error is Error {
   return [ImageBuildError, OciError, ReleaseVersionError, ReleaseFlowError, GiteaError].some((kind) => error instanceof kind);
+}
+
+/**
+ * What an image task of nx release publish (the target the plugin gives releaseVersionFile) pushes
+ * under: the release's tag, and the product it is part of. The product is the project holding that
+ * VERSION file, as the plugin decided (the one VERSION file in a project is the released product):
+ * the same file gives the image its version, so the signing key is checked against the trust lists
+ * of the very product whose version the image is tagged with.
+ */
+function releaseOf(options: DockerBuildPushOptions, buildOptions: ImageBuildOptions, workspaceRoot: string): { tag: string; product: ProductLocation } | undefined {
+  if (!options.push || !options.releaseVersionFile || !buildOptions.version) return undefined;
+  const path = dirname(resolve(workspaceRoot, options.releaseVersionFile));
+  return { tag: releaseTagOf(buildOptions.version), product: { root: relative(workspaceRoot, path) || '.', path } };
 }
 
 /**
