@@ -7,6 +7,7 @@ import {
   AttachmentTypeRefusedError,
   InvalidSettingError,
   PermissionDeniedError,
+  giteaUrlProblem,
   ReleaseClient,
   ReleaseConflictError,
   RepositoryNotFoundError,
@@ -185,6 +186,18 @@ describe('ReleaseClient refusals', () => {
     const withCredentials = () => new ReleaseClient({ giteaUrl: 'http://ci:s3cret-in-url@127.0.0.1:1', repo: 'admin/x' });
     expect(withCredentials).toThrow(/carries credentials/);
     expect(withCredentials).not.toThrow(/s3cret-in-url/);
+  });
+
+  it.each(['http://127.0.0.1:1/?token=s3cret-in-query', 'http://127.0.0.1:1#access_token=s3cret-in-query', '127.0.0.1:1?token=s3cret-in-query'])(
+    'refuses a GITEA_URL with a query or fragment (%s) without repeating it: it may carry a token',
+    (giteaUrl) => {
+      const message = giteaUrlProblem(giteaUrl);
+      expect(message).toBe('GITEA_URL has a query or fragment: set it to the Gitea web root, like https://gitea.example.com, and put the token in GITEA_REGISTRY_API_TOKEN.');
+    },
+  );
+
+  it('refuses a GITEA_URL with whitespace in one line, instead of a bare "Invalid URL" at the first request', () => {
+    expect(giteaUrlProblem('http://127.0.0.1:1 ')).toBe('GITEA_URL "http://127.0.0.1:1 " contains whitespace: set it like https://gitea.example.com, with nothing around it.');
   });
 });
 

@@ -296,6 +296,10 @@ export class ReleaseClient {
 
 /** What is wrong with GITEA_URL, in one line saying how to set it; undefined when it is usable. */
 export function giteaUrlProblem(giteaUrl: string): string | undefined {
+  // Not repeated: a query or fragment may carry a token (?token=…), which must not reach a log.
+  if (/[?#]/.test(giteaUrl)) return 'GITEA_URL has a query or fragment: set it to the Gitea web root, like https://gitea.example.com, and put the token in GITEA_REGISTRY_API_TOKEN.';
+  // URL drops it, but the request paths are built from the text: it would fail later as a bare "Invalid URL".
+  if (/\s/.test(giteaUrl)) return `GITEA_URL "${giteaUrl}" contains whitespace: set it like https://gitea.example.com, with nothing around it.`;
   const url = URL.canParse(giteaUrl) ? new URL(giteaUrl) : undefined;
   if (!url || !/^https?:$/.test(url.protocol)) return `GITEA_URL "${giteaUrl}" is not an http(s) URL: set it like https://gitea.example.com.`;
   // Not repeated: the credentials are what must not reach a log.

@@ -76,6 +76,15 @@ describe('registryPrefixProblem', () => {
     expect(message?.split('\n')).toHaveLength(1);
   });
 
+  it.each(['ci:s3cret-in-prefix@gitea.example.org/admin', 'ci@gitea.example.org', 'https://ci:s3cret-in-prefix@gitea.example.org/admin'])(
+    'refuses credentials in %s without repeating them',
+    (prefix) => {
+      expect(registryPrefixProblem(prefix, 'GITEA_REGISTRY')).toBe(
+        'GITEA_REGISTRY carries credentials (user:password@): remove them; the registry credentials go in GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD, or docker login.',
+      );
+    },
+  );
+
   it('refuses a port out of range in any reference, which would otherwise fail later as an invalid URL', () => {
     expect(() => ImageReference.parse('127.0.0.1:0/a:1')).toThrow(/port 0 .* is not a TCP port/);
     expect(ImageReference.parse('127.0.0.1:65535/a:1').registry).toBe('127.0.0.1:65535');

@@ -125,6 +125,10 @@ function validateDigest(text: string, digest: string): void {
  * parses with that host as its registry.
  */
 export function registryPrefixProblem(prefix: string, setting: string): string | undefined {
+  // Not repeated: user:password@ before the host (or after a scheme) must not reach a log.
+  if (/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i.test(prefix)) {
+    return `${setting} carries credentials (user:password@): remove them; the registry credentials go in GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD, or docker login.`;
+  }
   const host = prefix.split('/')[0] ?? '';
   let why: string;
   try {
