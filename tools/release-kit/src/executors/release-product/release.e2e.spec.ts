@@ -146,14 +146,41 @@ describe('nx release', () => {
     expect(published('v1.1.0')).toHaveLength(1);
   }, 300_000);
 
-  it('nx release publish without a signing key stops at its signing stage, before any image check or change on Gitea', async () => {
+  it('nx release publish without a signing key, or with one the product does not trust, pushes no image under the version and makes no Gitea release; with the key it then publishes', async () => {
+    // Cut without publishing (nx release checks no secret of publishing then), and published alone:
+    // nx release publish runs no version step, so no preflight checks the key before its image tasks.
+    const cut = await rehearsal.nx(['release', 'patch', '--skip-publish']);
+    expect(cut.exitCode).toBe(0);
+    expect(await rehearsal.workspace.git('tag', '--points-at', 'HEAD')).toBe('v1.1.1');
+    const releaseCommit = await rehearsal.workspace.git('rev-parse', 'HEAD');
     const requests = rehearsal.gitea.requests().length;
-    const result = await rehearsal.nx(['release', 'publish'], { env: { RELEASE_SIGNING_KEY_FILE: '' } });
-    expect(result.exitCode).not.toBe(0);
-    expect(result.all).toContain('no release signing key: set RELEASE_SIGNING_KEY_FILE (a path) or RELEASE_SIGNING_KEY (the key); install.sh and upgrade.sh refuse an unsigned release');
-    expect(result.all).not.toMatch(/\[\d+\/\d+\] images/);
-    // The image tasks' claims only looked: v1.1.0 is this commit's release already.
-    expect(rehearsal.gitea.requests().slice(requests).filter((request) => request.method !== 'GET')).toEqual([]);
+    const unsigned = await rehearsal.nx(['release', 'publish'], { env: { RELEASE_SIGNING_KEY_FILE: '' } });
+    expect(unsigned.exitCode).not.toBe(0);
+    expect(unsigned.all).toContain(
+      'nothing was pushed under v1.1.1 and no Gitea release was made: no release signing key: set RELEASE_SIGNING_KEY_FILE (a path) or RELEASE_SIGNING_KEY (the key); install.sh and upgrade.sh refuse an unsigned release',
+    );
+    const otherKey = join(rehearsal.workspace.root, 'tmp', 'other-key');
+    await mkdir(dirname(otherKey), { recursive: true });
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const key = (await readFile(otherKey, 'utf8')).trim();
+    const untrusted = await rehearsal.nx(['release', 'publish'], { env: { RELEASE_SIGNING_KEY_FILE: '', RELEASE_SIGNING_KEY: key } });
+    expect(untrusted.exitCode).not.toBe(0);
+    expect(untrusted.all).toContain('nothing was pushed under v1.1.1 and no Gitea release was made: the signing key from RELEASE_SIGNING_KEY is not in docker/allowed_signers or baked_allowed_signers in docker/scripts/install.sh');
+    expect(untrusted.all).not.toContain(key.split('\n')[1]);
+    // The product's task never ran: its image tasks failed first.
+    for (const output of [unsigned.all, untrusted.all]) expect(output).not.toMatch(/\[\d+\/\d+\] (package-plan|images)/);
+    for (const service of rehearsedServices) {
+      expect(await digestOf(`changemaker-${service}`, 'v1.1.1')).toBeNull();
+      expect(await digestOf(`changemaker-${service}`, releaseCommit)).toBeNull();
+    }
+    expect(published('v1.1.1')).toEqual([]);
+    expect(rehearsal.gitea.requests().slice(requests)).toEqual([]);
+
+    // Nothing to undo: with the key, the same command publishes the release.
+    const finished = await rehearsal.nx(['release', 'publish']);
+    expect(finished.exitCode).toBe(0);
+    expect(published('v1.1.1').map((release) => release.draft)).toEqual([false]);
+    for (const service of rehearsedServices) expect(await digestOf(`changemaker-${service}`, 'v1.1.1')).toBe(await digestOf(`changemaker-${service}`, 'v1.1.0'));
   }, 300_000);
 
   it('an unmirrored third-party image stops the release before anything is public, naming it and the fix; nx release publish then completes it', async () => {
