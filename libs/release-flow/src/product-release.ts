@@ -168,7 +168,7 @@ const signingStage: ReleaseStage<ProductRelease> = {
       release.notices.push(`a real run would stop here: ${unsignedReleaseProblem}`);
       return;
     }
-    const untrusted = await untrustedSigningKeyProblem(plan.signingKey, trustListsShippedBy(plan));
+    const untrusted = await untrustedSigningKeyProblem(plan.signingKey, trustListsShippedBy(plan), release.tag);
     if (untrusted) throw new ReleaseSigningRefusedError(untrusted);
   },
   describe: ({ plan }) => [

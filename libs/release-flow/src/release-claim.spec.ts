@@ -121,6 +121,8 @@ describe('the claim an nx release makes on its tag before pushing any image', ()
     const inline = (await readFile(keys.untrusted, 'utf8')).trim();
     const refusal = await claim({ env: { RELEASE_SIGNING_KEY: inline }, product: keys.product }).catch((error: Error) => error.message);
     expect(refusal).toMatch(/^nothing was pushed under v1\.1\.0 and no Gitea release was made: the signing key from RELEASE_SIGNING_KEY is not in /);
+    // The release commit is cut: a commit adding the key's line would not be in it, so the way on is another key, or a new release.
+    expect(refusal).toMatch(/v1\.1\.0's release commit is already cut without it: set the key those lists hold and run npx nx release publish again; to trust this key instead, add the line "[^"]+" to .+, commit, and cut a new release with npx nx release/);
     expect(refusal).not.toContain(inline.split('\n')[1]);
     expect(refusal).not.toContain('PRIVATE KEY');
     expect(gitea.requests()).toEqual([]);

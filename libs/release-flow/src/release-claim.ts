@@ -76,7 +76,7 @@ export interface SigningCheckRequest {
  * is refused, in a dry run too; a missing key is refused, but a dry run gets it back as a notice.
  */
 export async function checkReleaseSigning({ tag, env, product, dryRun }: SigningCheckRequest): Promise<string | undefined> {
-  const problem = await releaseSigningProblem(env, product);
+  const problem = await releaseSigningProblem(env, product, tag);
   if (!problem) return undefined;
   if (dryRun && problem.missingKey) return problem.message;
   throw new ReleaseSigningRefusedError(`nothing was pushed under ${tag} and no Gitea release was made: ${problem.message}`);

@@ -89,6 +89,7 @@ describe('the release preflight', () => {
         const { problems } = await check(settings, { dryRun });
         expect(problems).toEqual([expect.stringContaining(problem)]);
         expect(problems[0]).toContain(`add the line "${trustLine}"`);
+        expect(problems[0]).toMatch(/, commit, and run again \(README, "Signing keys"\)\.$/);
         expect(problems[0]).toContain(`the signing key from RELEASE_SIGNING_KEY_FILE (${keyFile})`);
       }
       expect(await check(settings, { publishes: false })).toEqual({ problems: [], notices: [] });

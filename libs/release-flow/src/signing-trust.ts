@@ -32,8 +32,9 @@ export const unsignedReleaseProblem =
  * key missing from them still signs, and packaging adds it to the tarball's own list, but the
  * one-line install on a new server (install.sh's baked keys) refuses the release, and so does the
  * upgrade of any installation whose list never held it: the release would be public and unusable.
+ * `cutTag` names the release when its commit is already cut (nx release publish): the way on then differs.
  */
-export async function untrustedSigningKeyProblem(key: SigningKey, lists: TrustLists): Promise<string | undefined> {
+export async function untrustedSigningKeyProblem(key: SigningKey, lists: TrustLists, cutTag?: string): Promise<string | undefined> {
   const line = await allowedSignerLine(key);
   const [signer] = trustedReleaseKeys(line);
   const untrustedBy: string[] = [];
@@ -42,7 +43,14 @@ export async function untrustedSigningKeyProblem(key: SigningKey, lists: TrustLi
     untrustedBy.push(`baked_allowed_signers in ${lists.installScript.name}`);
   }
   if (untrustedBy.length === 0) return undefined;
-  return `the signing key from ${key.origin} is not in ${untrustedBy.join(' or ')}, so servers would refuse the release it signs: add the line "${line}" to ${untrustedBy.join(' and ')}, commit, and run again (README, "Signing keys").`;
+  const refusal = `the signing key from ${key.origin} is not in ${untrustedBy.join(' or ')}, so servers would refuse the release it signs`;
+  const addLine = `add the line "${line}" to ${untrustedBy.join(' and ')}`;
+  if (cutTag === undefined) return `${refusal}: ${addLine}, commit, and run again (README, "Signing keys").`;
+  // The release commit is already cut without the line, so a commit now would not be in this release.
+  return (
+    `${refusal}, and ${cutTag}'s release commit is already cut without it: set the key those lists hold and run npx nx release publish again; ` +
+    `to trust this key instead, ${addLine}, commit, and cut a new release with npx nx release (README, "Signing keys").`
+  );
 }
 
 /** Why the release the environment's key would sign is one no server installs. */
@@ -59,7 +67,7 @@ export interface SigningProblem {
  * anything is written or pushed: by nx release's preflight, and by each image task of nx release
  * publish (which runs no preflight) before it claims the release.
  */
-export async function releaseSigningProblem(env: NodeJS.ProcessEnv, product: ProductLocation): Promise<SigningProblem | undefined> {
+export async function releaseSigningProblem(env: NodeJS.ProcessEnv, product: ProductLocation, cutTag?: string): Promise<SigningProblem | undefined> {
   const refused = (error: Error): SigningProblem => ({ message: error.message, missingKey: false });
   let key: SigningKey | undefined;
   try {
@@ -68,7 +76,7 @@ export async function releaseSigningProblem(env: NodeJS.ProcessEnv, product: Pro
     return refused(error as Error);
   }
   if (!key) return { message: unsignedReleaseProblem, missingKey: true };
-  const untrusted = await untrustedSigningKeyProblem(key, await trustListsOf(product)).catch((error: Error) => error.message);
+  const untrusted = await untrustedSigningKeyProblem(key, await trustListsOf(product), cutTag).catch((error: Error) => error.message);
   return untrusted ? { message: untrusted, missingKey: false } : undefined;
 }
 
