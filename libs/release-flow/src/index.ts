@@ -3,6 +3,7 @@ export * from './image-check';
 export * from './product-release';
 export * from './release-claim';
 export * from './release-flow-errors';
+export * from './release-git-checks';
 export * from './release-assets';
 export * from './release-stage';
 export * from './release-preflight';

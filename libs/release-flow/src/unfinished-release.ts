@@ -66,7 +66,7 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 15_000,
       // Never a credential prompt in an exit path: an answer or a failure.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...batchSsh(start.root) },
+      env: nonInteractiveGitEnv(start.root),
     });
   } catch (error) {
     const said = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || (error as Error).message;
@@ -78,6 +78,11 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
   if (!commit) return { kind: 'local' };
   if (commit === head) return { kind: 'pushed' };
   return { kind: 'elsewhere', commit, where: start.remote };
+}
+
+/** git asking a remote with no prompt for credentials (an answer or a failure, never a wait for input). */
+export function nonInteractiveGitEnv(root: string): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', ...batchSsh(root) };
 }
 
 /** ssh without prompts, unless the user chose the ssh command (GIT_SSH_COMMAND, core.sshCommand): that one is kept. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -26,6 +26,11 @@ describe('nx release checks', () => {
     ]);
     signing = await trustedSigningKey(workspace, scratch);
     await workspace.commitAll('feat(api): a feature, so the commits alone would give 0.1.0');
+    // The remote nx release pushes to, as a clone has: a bare repository, never pushed to by these tests.
+    const origin = join(scratch, 'origin.git');
+    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    await workspace.git('remote', 'add', 'origin', origin);
+    await workspace.git('push', '-q', 'origin', 'main');
   }, 120_000);
 
   afterAll(async () => {
@@ -124,4 +129,31 @@ describe('nx release checks', () => {
       "v1.2.3: the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with git tag -d v1.2.3 && git reset --hard HEAD~1 (and delete the draft in Gitea's web UI, if one was made)",
     );
   }, 180_000);
+
+  it('refuses, in one line and before writing anything, a version not above the last release, and a checkout with uncommitted changes', async () => {
+    const before = await gitState();
+    for (const [args, line] of [
+      [['release', '1.2.2', '--yes'], 'nothing was written: 1.2.2 is below the last release 1.2.3: give a version above 1.2.3, or major, minor or patch'],
+      [['release', '1.2.3', '--dry-run'], 'nothing was written: 1.2.3 is the version already released (v1.2.3): give a higher version, or major, minor or patch; to finish an unfinished v1.2.3, run npx nx release publish'],
+    ] as const) {
+      const result = await nx(args);
+      expect(result.exitCode).not.toBe(0);
+      expect(result.all).toContain(line);
+      // Nx's own error line only: no stack hint, and not the stop line of a release that was cut.
+      expect(result.all).not.toContain('Pass --verbose');
+      expect(result.all).not.toContain('the release commit and tag are');
+      expect(await gitState()).toEqual(before);
+    }
+
+    await writeFile(join(workspace.root, 'apps/api/notes.md'), 'an edit not committed yet\n');
+    try {
+      const dirty = await nx(['release', '1.2.4', '--yes']);
+      expect(dirty.exitCode).not.toBe(0);
+      expect(dirty.all).toContain('nothing was written: uncommitted changes in apps/api/notes.md: commit or stash them (git stash -u), then run nx release again');
+      expect(await workspace.git('rev-parse', 'HEAD')).toBe(before.head);
+      expect(await workspace.git('tag', '--list')).toBe(before.tags);
+    } finally {
+      await rm(join(workspace.root, 'apps/api/notes.md'));
+    }
+  }, 120_000);
 });

@@ -4,6 +4,14 @@ import { join } from 'node:path';
 import { flushChanges, FsTree } from 'nx/src/generators/tree';
 import VersionFileActions from './version-file-actions';
 
+// nx's workspaceRoot here is this repository, whose checkout (edits in progress, its remote) is not
+// what these tests are about: the checkout checks have their own spec (release-git-checks.spec.ts)
+// and the nx release e2e spec.
+jest.mock('@changemaker/release-flow', () => ({
+  ...jest.requireActual('@changemaker/release-flow'),
+  checkoutProblem: async () => ({ notices: [] }),
+}));
+
 describe('the VERSION file version actions', () => {
   let root: string;
   beforeEach(async () => {
@@ -36,6 +44,8 @@ describe('the VERSION file version actions', () => {
     await expect(actionsFor().readCurrentVersionFromSourceManifest(new FsTree(root, false))).rejects.toThrow(
       'docker/VERSION holds "latest", not a version: write the last released tag there (v0.0.0 before the first release).',
     );
+    // Without a stack, Nx prints the one line and no "Pass --verbose to see the stacktrace".
+    await expect(actionsFor().readCurrentVersionFromSourceManifest(new FsTree(root, false))).rejects.toMatchObject({ stack: undefined });
   });
 
   describe('before nx decides a version', () => {

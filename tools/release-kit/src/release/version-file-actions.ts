@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { signalExitCode, stopSignals } from '@changemaker/oci';
 import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import {
+  checkoutProblem,
+  newVersionProblem,
   preflightRefusal,
   readReleaseStart,
   readUnfinishedRelease,
@@ -47,9 +49,27 @@ export default class VersionFileActions extends VersionActions {
     if (text === null) return null;
     const currentVersion = versionInFile(text);
     if (!currentVersion) {
-      throw new Error(`${manifestPath} holds "${text.trim()}", not a version: write the last released tag there (v0.0.0 before the first release).`);
+      throw new ReleaseRefusedError(`${manifestPath} holds "${text.trim()}", not a version: write the last released tag there (v0.0.0 before the first release).`);
     }
     return { currentVersion, manifestPath };
+  }
+
+  /**
+   * Nx's version for the release, refused before anything is written when it is not above the last
+   * release or its tag exists already (here outside the branch, or on the remote): see newVersionProblem.
+   */
+  override async calculateNewVersion(...args: Parameters<VersionActions['calculateNewVersion']>): ReturnType<VersionActions['calculateNewVersion']> {
+    const decided = await super.calculateNewVersion(...args);
+    const problem = await newVersionProblem({
+      root: workspaceRoot,
+      remote: gitRemoteOf(this.projectGraphNode.data),
+      current: args[0],
+      next: decided.newVersion,
+      tag: releaseTagOf(decided.newVersion),
+      dryRun: releaseCommandLineOf(process.argv.slice(2)).dryRun,
+    });
+    if (problem) throw new ReleaseRefusedError(`nothing was written: ${problem}`);
+    return decided;
   }
 
   /** Versions live in git tags and the VERSION file; the registry holds images, not versions. */
@@ -95,7 +115,9 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
   });
   const refusal = preflightRefusal(preflight);
   if (refusal) throw new ReleaseRefusedError(refusal);
-  for (const notice of preflight.notices) console.log(`dry run: a real release would stop here: ${notice}`);
+  const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, dryRun: commandLine.dryRun }) : { notices: [] };
+  if (checkout.problem) throw new ReleaseRefusedError(`nothing was written: ${checkout.problem}`);
+  for (const notice of [...preflight.notices, ...checkout.notices]) console.log(`dry run: a real release would stop here: ${notice}`);
   if (commandLine.command === 'release' && !commandLine.dryRun) sayWhatAStopLeaves(readReleaseStart(workspaceRoot, gitRemote));
 }
 

@@ -1,0 +1,115 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { checkoutProblem, newVersionProblem } from './release-git-checks';
+
+describe('the checkout nx release starts from', () => {
+  let dir: string;
+  let work: string;
+  let origin: string;
+  const git = async (cwd: string, ...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cm-git-checks-'));
+    origin = join(dir, 'origin.git');
+    work = join(dir, 'work');
+    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    await execa('git', ['init', '-q', '-b', 'main', work]);
+    await writeFile(join(work, '.gitignore'), 'dist/\n');
+    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
+    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
+    await git(work, 'remote', 'add', 'origin', origin);
+    await git(work, 'push', '-q', 'origin', 'main', 'v1.0.0');
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const check = (dryRun = false) => checkoutProblem({ root: work, remote: 'origin', dryRun });
+
+  it('lets a clean branch level with (or ahead of) its remote go on, ignored files aside', async () => {
+    await execa('mkdir', ['-p', join(work, 'dist')]);
+    await writeFile(join(work, 'dist/out.js'), 'built\n');
+    expect(await check()).toEqual({ notices: [] });
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: ahead');
+    expect(await check()).toEqual({ notices: [] });
+  });
+
+  it('refuses uncommitted changes, staged, unstaged, deleted or untracked, naming them, in a dry run too', async () => {
+    await writeFile(join(work, 'VERSION'), 'banana\n');
+    await writeFile(join(work, 'notes.md'), 'draft\n');
+    for (const dryRun of [false, true]) {
+      expect((await check(dryRun)).problem).toBe(
+        'uncommitted changes in VERSION, notes.md: commit or stash them (git stash -u), then run nx release again; a release is built and tagged from its commit alone',
+      );
+    }
+    await git(work, 'checkout', '--', 'VERSION');
+    await rm(join(work, 'notes.md'));
+    await rm(join(work, '.gitignore'));
+    expect((await check()).problem).toMatch(/^uncommitted changes in \.gitignore: /);
+  });
+
+  it('refuses a detached HEAD', async () => {
+    await git(work, 'checkout', '-q', '--detach');
+    expect((await check()).problem).toMatch(/^HEAD is detached \(at [0-9a-f]{12}\): check out the branch to release from \(git switch main\)/);
+  });
+
+  it('refuses a checkout without the remote the release pushes to', async () => {
+    await git(work, 'remote', 'remove', 'origin');
+    expect((await check()).problem).toBe('git remote origin does not exist: add the Gitea repository (git remote add origin <url>); nx release pushes the release commit and tag there');
+  });
+
+  it('refuses a branch behind its remote, whether or not it was fetched', async () => {
+    const other = join(dir, 'other');
+    await git(dir, 'clone', '-q', origin, other);
+    await git(other, 'commit', '-q', '--allow-empty', '-m', 'fix: someone else');
+    await git(other, 'push', '-q', 'origin', 'main');
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: mine');
+    expect((await check()).problem).toMatch(/^main is behind origin \(origin has [0-9a-f]{12}, which HEAD does not contain\): git pull --rebase origin main, then run nx release again$/);
+    await git(work, 'fetch', '-q', 'origin');
+    expect((await check()).problem).toMatch(/^main is behind origin/);
+  });
+
+  it('refuses a remote it cannot ask, without its credentials; a dry run only notes it', async () => {
+    await git(work, 'remote', 'set-url', 'origin', `https://ci:s3cret-in-remote@127.0.0.1:9/admin/x.git`);
+    const refused = await check();
+    expect(refused.problem).toMatch(/^could not ask origin for main \(.+\): fix the remote's URL, credentials or network, then run nx release again$/);
+    expect(refused.problem).not.toContain('s3cret-in-remote');
+    const dry = await check(true);
+    expect(dry.problem).toBeUndefined();
+    expect(dry.notices).toEqual([expect.stringMatching(/^could not ask origin for main/)]);
+  });
+
+  describe('the version nx release decided', () => {
+    const version = (current: string | null, next: string, dryRun = false) => newVersionProblem({ root: work, remote: 'origin', current, next, tag: `v${next}`, dryRun });
+
+    it('lets a version above the last release go on, and a first release', async () => {
+      expect(await version('1.0.0', '1.0.1')).toBeUndefined();
+      expect(await version('1.0.0', '2.0.0-rc.0')).toBeUndefined();
+      expect(await version(null, '1.0.1')).toBeUndefined();
+    });
+
+    it('refuses the last release again, or a lower version', async () => {
+      expect(await version('1.0.0', '1.0.0')).toBe(
+        '1.0.0 is the version already released (v1.0.0): give a higher version, or major, minor or patch; to finish an unfinished v1.0.0, run npx nx release publish',
+      );
+      expect(await version('1.0.0', '0.9.0')).toBe('0.9.0 is below the last release 1.0.0: give a version above 1.0.0, or major, minor or patch');
+      expect(await version('1.0.0', '1.0.0-rc.1')).toMatch(/^1\.0\.0-rc\.1 is below the last release 1\.0\.0/);
+    });
+
+    it('refuses a tag that exists here outside the branch, or on the remote from someone else', async () => {
+      await git(work, 'tag', '-a', 'v1.0.1', '-m', 'stray', 'HEAD');
+      await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: mine');
+      expect(await version('1.0.0', '1.0.1')).toMatch(/^v1\.0\.1 already exists here \(at [0-9a-f]{12}\), not in this branch's history: give another version, or delete the stray tag \(git tag -d v1\.0\.1\)$/);
+
+      const other = join(dir, 'other');
+      await git(dir, 'clone', '-q', origin, other);
+      await git(other, 'commit', '-q', '--allow-empty', '-m', 'chore(release): v1.0.2');
+      await git(other, 'tag', '-a', 'v1.0.2', '-m', 'v1.0.2');
+      await git(other, 'push', '-q', 'origin', 'v1.0.2');
+      const holder = (await git(other, 'rev-parse', 'HEAD')).slice(0, 12);
+      expect(await version('1.0.0', '1.0.2')).toBe(`v1.0.2 already exists on origin (at ${holder}): someone else released it: git pull --tags origin, then release the next version`);
+    });
+  });
+});

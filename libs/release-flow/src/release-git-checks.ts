@@ -1,0 +1,122 @@
+import { execa } from 'execa';
+import { compare, valid } from 'semver';
+import { withoutUrlCredentials } from './git-remote';
+import { nonInteractiveGitEnv } from './unfinished-release';
+
+/**
+ * What `nx release` needs from the checkout, checked before it writes anything: otherwise a dirty
+ * tree, a detached HEAD, a missing remote or a branch behind it surfaces only at the image tasks or
+ * at `git push`, after the release commit and tag exist, images were pushed under `v<version>` and
+ * `latest`, and a draft holds the version in Gitea.
+ */
+export interface CheckoutCheckRequest {
+  root: string;
+  /** The remote the release is pushed to (the product's gitRemote, default origin). */
+  remote: string;
+  dryRun: boolean;
+}
+
+export interface CheckoutCheck {
+  /** The first thing that stops the release, in one line; undefined when it may go on. */
+  problem?: string;
+  /** What a dry run could not check (the remote could not be asked). */
+  notices: string[];
+}
+
+const namedFiles = 3;
+
+export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
+  const notices: string[] = [];
+  const head = await git(root, ['rev-parse', '--verify', '-q', 'HEAD']);
+  if (!head.ok) return { problem: `${root} is not a git checkout with a commit: run nx release in the workspace's clone`, notices };
+  const branch = await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  if (!branch.ok) {
+    return { problem: `HEAD is detached (at ${head.stdout.slice(0, 12)}): check out the branch to release from (git switch main), so the release commit and tag land on it`, notices };
+  }
+  // Ignored files (dist/, tmp/) aside: a change here would be built into the images and packaged into the tarball, or committed by the release commit.
+  const status = await execa('git', ['-C', root, 'status', '--porcelain', '--untracked-files=all'], { reject: false, stdin: 'ignore', stripFinalNewline: false });
+  // Not trimmed: an entry starts with a space when only the work tree changed.
+  const changed = String(status.stdout).split('\n').filter((line) => line.length > 3).map((line) => line.slice(3));
+  if (changed.length > 0) {
+    const more = changed.length > namedFiles ? ` and ${changed.length - namedFiles} more` : '';
+    return {
+      problem: `uncommitted changes in ${changed.slice(0, namedFiles).join(', ')}${more}: commit or stash them (git stash -u), then run nx release again; a release is built and tagged from its commit alone`,
+      notices,
+    };
+  }
+  if (!(await git(root, ['remote', 'get-url', remote])).ok) {
+    return { problem: `git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`, notices };
+  }
+  const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`]);
+  if ('failure' in listed) {
+    const said = `could not ask ${remote} for ${branch.stdout} (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
+    if (dryRun) notices.push(said);
+    else return { problem: said, notices };
+    return { notices };
+  }
+  const remoteHead = listed.refs.get(`refs/heads/${branch.stdout}`);
+  if (remoteHead && remoteHead !== head.stdout && !(await git(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
+    return {
+      problem: `${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`,
+      notices,
+    };
+  }
+  return { notices };
+}
+
+export interface NewVersionCheckRequest {
+  root: string;
+  remote: string;
+  /** The last release's version as nx release resolved it (its tag, else the VERSION file), if any. */
+  current: string | null | undefined;
+  next: string;
+  tag: string;
+  dryRun: boolean;
+}
+
+/**
+ * Why `next` must not be released, in one line, or undefined. A version at or below the last
+ * release would otherwise be published (and move `latest` back), or stop at `git tag` with git's
+ * own words; a tag that exists elsewhere (another branch, or pushed by someone else) would stop only
+ * at `git push`, after its images had replaced the other release's under the same tag.
+ */
+export async function newVersionProblem({ root, remote, current, next, tag, dryRun }: NewVersionCheckRequest): Promise<string | undefined> {
+  if (current && valid(current) && valid(next) && compare(next, current) <= 0) {
+    if (compare(next, current) === 0) {
+      return `${next} is the version already released (${tag}): give a higher version, or major, minor or patch; to finish an unfinished ${tag}, run npx nx release publish`;
+    }
+    return `${next} is below the last release ${current}: give a version above ${current}, or major, minor or patch`;
+  }
+  const local = await git(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]);
+  if (local.ok) return `${tag} already exists here (at ${local.stdout.slice(0, 12)}), not in this branch's history: give another version, or delete the stray tag (git tag -d ${tag})`;
+  if (!(await git(root, ['remote', 'get-url', remote])).ok) return undefined;
+  const listed = await lsRemote(root, remote, [`refs/tags/${tag}`, `refs/tags/${tag}^{}`], ['--tags']);
+  if ('failure' in listed) return dryRun ? undefined : `could not ask ${remote} whether ${tag} exists (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
+  const holder = listed.refs.get(`refs/tags/${tag}^{}`) ?? listed.refs.get(`refs/tags/${tag}`);
+  if (holder) return `${tag} already exists on ${remote} (at ${holder.slice(0, 12)}): someone else released it: git pull --tags ${remote}, then release the next version`;
+  return undefined;
+}
+
+async function lsRemote(root: string, remote: string, refs: readonly string[], options: readonly string[] = []): Promise<{ refs: Map<string, string> } | { failure: string }> {
+  const result = await execa('git', ['-C', root, 'ls-remote', ...options, remote, ...refs], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: 30_000,
+    env: nonInteractiveGitEnv(root),
+  });
+  if (result.exitCode !== 0) {
+    const said = String(result.stderr).trim().split('\n').filter(Boolean).pop() || (result.timedOut ? 'no answer in 30 s' : `exit code ${result.exitCode}`);
+    return { failure: withoutUrlCredentials(said) };
+  }
+  const listed = new Map<string, string>();
+  for (const line of String(result.stdout).split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (sha && ref) listed.set(ref, sha);
+  }
+  return { refs: listed };
+}
+
+async function git(root: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string }> {
+  const result = await execa('git', ['-C', root, ...args], { reject: false, stdin: 'ignore' });
+  return { ok: result.exitCode === 0, stdout: String(result.stdout).trim() };
+}
