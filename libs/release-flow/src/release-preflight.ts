@@ -1,5 +1,5 @@
-import { giteaRepoProblem, giteaUrlProblem } from '@changemaker/gitea';
-import { isLoopbackRegistry, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
+import { GiteaError, giteaRepoProblem, giteaUrlProblem, ReleaseClient } from '@changemaker/gitea';
+import { dockerCredentialResolver, ImageReference, isLoopbackRegistry, OciError, RegistryClient, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
 import { giteaLocationFrom, registryFrom } from '@changemaker/release-contract';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
@@ -59,6 +59,40 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   }
   return { problems, notices };
 }
+
+/**
+ * A real release that publishes asks Gitea and the registry once each, before anything is written:
+ * a GITEA_URL or GITEA_REPO that names no repository, a token Gitea does not know, or either server
+ * unreachable would otherwise stop it only at the publish step, after the release commit and tag
+ * (and, for the registry, the tag's claim in Gitea). Read-only: one release listing, and one manifest
+ * HEAD of a repository that need not exist (404 when the registry and its credentials work). Call it
+ * once releasePreflight found the settings well-formed. A dry run needs none of it: its publish plan
+ * asks both and reports what it could not check.
+ */
+export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: { attempts?: number } = {}): Promise<string[]> {
+  const problems: string[] = [];
+  const gitea = giteaLocationFrom(env);
+  const retry = { attempts: options.attempts ?? 2, baseDelayMs: 200, maxDelayMs: 1_000 };
+  try {
+    await new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: env['GITEA_REGISTRY_API_TOKEN'] || undefined, retry }).listReleases().next();
+  } catch (error) {
+    if (!(error instanceof GiteaError)) throw error;
+    problems.push(`Gitea: ${error.message}`);
+  }
+  const registry = new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry, userAgent: 'changemaker-release-kit preflight' });
+  try {
+    await registry.headManifest(ImageReference.parse(`${registryFrom(env)}/${registryProbeRepository}:latest`));
+  } catch (error) {
+    if (!(error instanceof OciError)) throw error;
+    problems.push(`the registry: ${error.message}`);
+  } finally {
+    await registry.close();
+  }
+  return problems;
+}
+
+/** The repository the registry check asks for: any answer but 404 says the registry or its credentials do not work. */
+export const registryProbeRepository = 'changemaker-release-preflight';
 
 /** The preflight's refusal: a first line saying nothing was written, then each problem on its own line. */
 export function preflightRefusal(preflight: Preflight): string | undefined {

@@ -1,10 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
 
 const token = 'nx-release-checks-token-3a91';
+const readOnlyToken = 'nx-release-checks-reader-77c0';
 const workspaceRoot = resolve(__dirname, '../../../..');
 
 /**
@@ -17,16 +20,22 @@ describe('nx release checks', () => {
   let gitea: TestGiteaServer;
   let scratch: string;
   let signing: TrustedSigningKey;
+  /** A registry that answers but holds nothing (every manifest unknown), for a real release that must get past the preflight. */
+  let registry: Server;
+  let emptyRegistry: string;
 
   beforeAll(async () => {
     [workspace, gitea, scratch] = await Promise.all([
       createThrowawayWorkspace(workspaceRoot),
-      startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
+      startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true }, [readOnlyToken]: { login: 'reader', canWrite: false } } }),
       mkdtemp(join(tmpdir(), 'cm-release-checks-')),
     ]);
     signing = await trustedSigningKey(workspace, scratch);
+    registry = createServer((request, response) => response.writeHead(request.url === '/v2/' ? 200 : 404).end());
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    emptyRegistry = `127.0.0.1:${(registry.address() as AddressInfo).port}/admin`;
     await workspace.commitAll('feat(api): a feature, so the commits alone would give 0.1.0');
-    // The remote nx release pushes to, as a clone has: a bare repository, never pushed to by these tests.
+    // The remote nx release pushes to, as a clone has: a bare repository (no release here gets as far as its push).
     const origin = join(scratch, 'origin.git');
     await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
     await workspace.git('remote', 'add', 'origin', origin);
@@ -35,6 +44,7 @@ describe('nx release checks', () => {
 
   afterAll(async () => {
     await gitea?.stop();
+    await new Promise((resolve) => registry?.close(resolve));
     await workspace?.remove();
     await rm(scratch, { recursive: true, force: true });
   });
@@ -120,8 +130,20 @@ describe('nx release checks', () => {
     expect(result.all).toContain('the publish plan for 1.2.4 failed');
   }, 180_000);
 
+  it('refuses a real release whose Gitea or registry cannot be used, before writing anything', async () => {
+    const before = await gitState();
+    const result = await nx(['release', '1.2.3', '--yes'], { GITEA_REPO: `${gitea.owner}/not-there` });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain('the release settings are not usable; nothing was written:');
+    expect(result.all).toContain(`Gitea: Repository ${gitea.owner}/not-there not found on ${gitea.url} (404)`);
+    expect(result.all).toContain('the registry: registry 127.0.0.1:9 is unreachable');
+    expect(result.all).not.toContain(token);
+    expect(await gitState()).toEqual(before);
+  }, 60_000);
+
   it('ends a real release that failed after its commit and tag with what they are and how to go on', async () => {
-    const result = await nx(['release', '1.2.3', '--yes']);
+    // Gitea and the registry answer the preflight; the token may read but not create the release's claim.
+    const result = await nx(['release', '1.2.3', '--yes'], { GITEA_REGISTRY: emptyRegistry, GITEA_REGISTRY_API_TOKEN: readOnlyToken });
     expect(result.exitCode).not.toBe(0);
     expect(await workspace.git('tag', '--points-at', 'HEAD')).toBe('v1.2.3');
     const lines = result.all.trim().split('\n');
@@ -136,7 +158,7 @@ describe('nx release checks', () => {
       [['release', '1.2.2', '--yes'], 'nothing was written: 1.2.2 is below the last release 1.2.3: give a version above 1.2.3, or major, minor or patch'],
       [['release', '1.2.3', '--dry-run'], 'nothing was written: 1.2.3 is the version already released (v1.2.3): give a higher version, or major, minor or patch; to finish an unfinished v1.2.3, run npx nx release publish'],
     ] as const) {
-      const result = await nx(args);
+      const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
       expect(result.exitCode).not.toBe(0);
       expect(result.all).toContain(line);
       // Nx's own error line only: no stack hint, and not the stop line of a release that was cut.
@@ -147,7 +169,7 @@ describe('nx release checks', () => {
 
     await writeFile(join(workspace.root, 'apps/api/notes.md'), 'an edit not committed yet\n');
     try {
-      const dirty = await nx(['release', '1.2.4', '--yes']);
+      const dirty = await nx(['release', '1.2.4', '--yes'], { GITEA_REGISTRY: emptyRegistry });
       expect(dirty.exitCode).not.toBe(0);
       expect(dirty.all).toContain('nothing was written: uncommitted changes in apps/api/notes.md: commit or stash them (git stash -u), then run nx release again');
       expect(await workspace.git('rev-parse', 'HEAD')).toBe(before.head);

@@ -10,6 +10,7 @@ import {
   readReleaseStart,
   readUnfinishedRelease,
   releasePreflight,
+  releaseServicesProblems,
   unfinishedReleaseLine,
   type ReleaseStart,
 } from '@changemaker/release-flow';
@@ -117,6 +118,10 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
   if (refusal) throw new ReleaseRefusedError(refusal);
   const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, dryRun: commandLine.dryRun }) : { notices: [] };
   if (checkout.problem) throw new ReleaseRefusedError(`nothing was written: ${checkout.problem}`);
+  if (commandLine.command === 'release' && !commandLine.dryRun && !commandLine.skipPublish) {
+    const unusable = preflightRefusal({ problems: await releaseServicesProblems(process.env), notices: [] });
+    if (unusable) throw new ReleaseRefusedError(unusable);
+  }
   for (const notice of [...preflight.notices, ...checkout.notices]) console.log(`dry run: a real release would stop here: ${notice}`);
   if (commandLine.command === 'release' && !commandLine.dryRun) sayWhatAStopLeaves(readReleaseStart(workspaceRoot, gitRemote));
 }
