@@ -16,9 +16,13 @@ describe("nx release's command line, as the version actions read it", () => {
     expect(releaseCommandLineOf(line.split(' '))).toMatchObject(expected);
   });
 
-  it('refuses a "v" specifier that is not v<semver>, which nx would drop for the commits\' version, and leaves the rest to nx', () => {
-    for (const specifier of ['vmajor', 'v2.0.0x', 'vfoo', 'v2.0', 'v']) expect(unusableSpecifier(specifier)).toContain(`specifier "${specifier}" is not a version or major/minor/patch`);
-    for (const specifier of [undefined, 'v1.2.3', 'v2.0.0-rc.1', '1.2.3', 'major', 'prerelease', '1.2', 'foo']) expect(unusableSpecifier(specifier)).toBeUndefined();
+  it('refuses, in one line, a "v" specifier that is not v<semver> (which nx would drop for the commits\' version) and any other that is neither a version nor a bump', () => {
+    for (const specifier of ['vmajor', 'v2.0.0x', 'vfoo', 'v2.0', 'v', '1.2', '1.0', 'foo', 'banana', 'Major']) {
+      expect(unusableSpecifier(specifier)).toBe(
+        `specifier "${specifier}" is not a version or major/minor/patch: give a version (2.0.0 or v2.0.0) or one of major, minor, patch, premajor, preminor, prepatch, prerelease.`,
+      );
+    }
+    for (const specifier of [undefined, 'v1.2.3', 'v2.0.0-rc.1', '1.2.3', 'major', 'minor', 'patch', 'premajor', 'preminor', 'prepatch', 'prerelease']) expect(unusableSpecifier(specifier)).toBeUndefined();
   });
 
   it('walks the publish plan in a dry run of the whole nx release without --yes, whatever the specifier looks like', () => {

@@ -61,13 +61,17 @@ export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLin
   return { ...base, command: subcommand, specifier: subcommand === 'version' ? positionals[2] : undefined };
 }
 
+/** The bumps nx release takes as a specifier (semver's release types). */
+const bumps = new Set(['major', 'minor', 'patch', 'premajor', 'preminor', 'prepatch', 'prerelease']);
+
 /**
  * Why nx release must not go on with `specifier`, or undefined when it may. Nx strips the "v" of
  * "v1.2.3", but drops a "v…" that is not v<semver> ("vmajor", "v2.0", "v2.0.0x") without a word
- * and takes the version from the commits instead; anything else it checks itself.
+ * and takes the version from the commits instead; anything else ("1.0", "banana") it refuses itself,
+ * but in its words and with a "Pass --verbose" line: refused here, in one line, alike.
  */
 export function unusableSpecifier(specifier: string | undefined): string | undefined {
-  if (!specifier?.startsWith('v') || valid(specifier.slice(1))) return undefined;
+  if (specifier === undefined || bumps.has(specifier) || valid(specifier.replace(/^v/, ''))) return undefined;
   return `specifier "${specifier}" is not a version or major/minor/patch: give a version (2.0.0 or v2.0.0) or one of major, minor, patch, premajor, preminor, prepatch, prerelease.`;
 }
 
