@@ -61,6 +61,13 @@ export interface StartGiteaServerOptions {
   privateRepo?: boolean;
   /** Answers JSON indented by this many spaces, as a pretty-printing proxy (or a future Gitea) may. */
   indentJson?: number;
+  /**
+   * Like Gitea 1.20 (go-gitea/gitea#25257, #26165, #27142; fixed by #26430): a token is read on API
+   * paths and /attachments/<uuid> only, not at /{owner}/{repo}/releases/download/<tag>/<name>, where
+   * the caller is anonymous: a private repository's assets are 404 there. That route then listed
+   * drafts to anyone (GetReleasesByRepoIDAndNames). Default: current Gitea, which reads it there too.
+   */
+  tokenlessDownloadByName?: boolean;
 }
 
 export interface StoredAttachment {
@@ -80,8 +87,8 @@ export interface StoredRelease {
   draft: boolean;
   prerelease: boolean;
   author: string;
+  /** Gitea's CreatedUnix, which it answers as both created_at and published_at. */
   createdAt: string;
-  publishedAt?: string;
   attachments: StoredAttachment[];
 }
 
@@ -199,7 +206,7 @@ class GiteaModel {
       const release = this.releaseTagged(tag);
       if (!release) continue;
       release.draft = false;
-      release.createdAt = release.publishedAt = new Date(date * 1000).toISOString();
+      release.createdAt = new Date(date * 1000).toISOString();
     }
     for (const tag of this.knownTags.keys()) {
       const release = tags.has(tag) ? undefined : this.releaseTagged(tag);
@@ -222,7 +229,6 @@ class GiteaModel {
   }
 
   addRelease(release: Partial<StoredRelease> & { tagName: string }): StoredRelease {
-    const now = new Date().toISOString();
     const stored: StoredRelease = {
       id: this.nextId++,
       target: 'main',
@@ -231,8 +237,7 @@ class GiteaModel {
       draft: false,
       prerelease: false,
       author: 'someone-else',
-      createdAt: now,
-      publishedAt: release.draft ? undefined : now,
+      createdAt: now(),
       attachments: [],
       ...release,
     };
@@ -287,27 +292,34 @@ class GiteaModel {
   }
 
   private async route(req: IncomingMessage, url: URL, method: string): Promise<HttpAnswer | Buffer> {
-    const caller = this.authenticate(req.headers.authorization);
-    if (caller instanceof HttpAnswer) return caller;
+    const authenticated = this.authenticate(req.headers.authorization);
+    if (authenticated instanceof HttpAnswer) return authenticated;
+    const byName = new RegExp(`^/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)$`).exec(url.pathname);
+    const isDownloadByName = Boolean(byName && decodeURIComponent(byName[1]!) === this.owner && decodeURIComponent(byName[2]!) === this.repo);
+    // Gitea 1.20 read no token at /{owner}/{repo}/releases/download/ (tokenlessDownloadByName).
+    const caller: Caller = isDownloadByName && this.options.tokenlessDownloadByName ? { canWrite: false } : authenticated;
     if (this.options.privateRepo && !caller.login) return notFound(this.url);
     const download = /^\/attachments\/([^/]+)$/.exec(url.pathname);
-    if (download) return this.download(caller, download[1]!);
-    const byName = new RegExp(`^/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)$`).exec(url.pathname);
-    if (byName && decodeURIComponent(byName[1]!) === this.owner && decodeURIComponent(byName[2]!) === this.repo) {
-      return this.downloadByName(caller, decodeURIComponent(byName[3]!), decodeURIComponent(byName[4]!));
+    if (download) return this.download(download[1]!);
+    if (byName && isDownloadByName) {
+      const showDrafts = caller.canWrite || this.options.tokenlessDownloadByName === true;
+      return this.downloadByName(showDrafts, decodeURIComponent(byName[3]!), decodeURIComponent(byName[4]!));
     }
     const injected = this.faults.takeInjectedStatus(method);
     if (injected === 500) return internalError(this.url);
     if (injected) return new HttpAnswer(injected, { message: `injected fault ${injected}`, url: this.url }, injected === 429 ? { 'retry-after': '0' } : {});
+    // routers/api/v1/api.go: the token's scope is checked for the whole /repos group (tokenRequiresScopes),
+    // before the repository is looked up; then reqToken and reqRepoWriter on each write.
+    const isWrite = method !== 'GET';
+    if (isWrite && caller.login && !caller.canWrite) {
+      return new HttpAnswer(403, { message: 'token does not have at least one of required scope(s), required=[write:repository], token scope=read:repository', url: this.url });
+    }
     const match = new RegExp(`^${apiPrefix}/repos/([^/]+)/([^/]+)(/releases.*)$`).exec(url.pathname);
     if (!match || decodeURIComponent(match[1]!) !== this.owner || decodeURIComponent(match[2]!) !== this.repo) {
       return notFound(this.url);
     }
     const rest = match[3]!;
-    if (method !== 'GET' && !caller.login) return new HttpAnswer(401, { message: 'token is required', url: this.url });
-    if (method !== 'GET' && !caller.canWrite) {
-      return new HttpAnswer(403, { message: 'token does not have at least one of required scope(s): [write:repository]', url: this.url });
-    }
+    if (isWrite && !caller.login) return new HttpAnswer(401, { message: 'token is required', url: this.url });
     return this.routeReleases(req, url, method, rest, caller);
   }
 
@@ -317,7 +329,7 @@ class GiteaModel {
     if (rest === '/releases' && method === 'POST') return this.create(await readJson(req), caller);
     if (rest === '/releases/latest' && method === 'GET') return this.latest();
     if ((m = /^\/releases\/tags\/([^/]+)$/.exec(rest))) {
-      const release = this.store.find((r) => r.tagName === decodeURIComponent(m![1]!));
+      const release = this.releaseTagged(decodeURIComponent(m![1]!));
       const visible = release && (!release.draft || caller.canWrite || this.options.draftsByTag === 'everyone');
       if (!visible) return notFound(this.url);
       if (method === 'GET') return new HttpAnswer(200, this.present(release));
@@ -340,36 +352,49 @@ class GiteaModel {
     return newest ? new HttpAnswer(200, this.present(newest)) : notFound(this.url);
   }
 
-  /** Gitea's newest published release that is not a pre-release, by creation time. */
+  /** models/repo/release.go GetLatestReleaseByRepoID: published, not a pre-release, newest by created_unix then id. */
   private latestRelease(): StoredRelease | undefined {
-    return this.store
-      .filter((r) => !r.draft && !r.prerelease)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id)[0];
+    return this.store.filter((r) => !r.draft && !r.prerelease).sort(newestFirst)[0];
   }
 
+  /**
+   * services/auth/oauth2.go parseToken: `Authorization` of exactly two fields, the first `token`
+   * (lower case only) or `bearer` (any case); any other header leaves the caller anonymous. A token
+   * no user holds is 401 "user does not exist". (Basic auth with a token as password is not modelled.)
+   */
   private authenticate(header: string | undefined): Caller | HttpAnswer {
-    if (!header) return { canWrite: false };
-    const token = /^(?:token|Bearer)\s+(.+)$/i.exec(header)?.[1];
-    const grant = token ? this.options.tokens?.[token] : undefined;
+    const fields = header?.trim().split(/\s+/) ?? [];
+    const token = fields.length === 2 && (fields[0] === 'token' || fields[0]!.toLowerCase() === 'bearer') ? fields[1]! : undefined;
+    if (token === undefined) return { canWrite: false };
+    const grant = this.options.tokens?.[token];
     if (!grant) return new HttpAnswer(401, { message: unknownTokenMessage, url: `${this.url}/api/swagger` });
     return grant;
   }
 
+  /**
+   * routers/api/v1/repo/release.go ListReleases: drafts for writers only; `draft` and `pre-release`
+   * are filters (true: only those, false: none of those); newest first by creation time, then id
+   * (models/repo/release.go); `limit` is [api] DEFAULT_PAGING_NUM (30) when absent or not positive
+   * and at most MAX_RESPONSE_ITEMS (convert.ToCorrectPageSize). The Link header
+   * (services/context/api.go genAPILinks) keeps the request's query, `limit` as asked, and sets `page`.
+   */
   private list(url: URL, caller: Caller): HttpAnswer {
+    const draft = formOptionalBool(url.searchParams.get('draft'));
+    const prerelease = formOptionalBool(url.searchParams.get('pre-release'));
     const visible = this.store
       .filter((r) => caller.canWrite || !r.draft)
-      // Gitea's `draft` query is a filter: true lists only drafts, false none, absent both.
-      .filter((r) => !url.searchParams.has('draft') || String(r.draft) === url.searchParams.get('draft'))
-      .sort((a, b) => b.id - a.id);
+      .filter((r) => draft === undefined || r.draft === draft)
+      .filter((r) => prerelease === undefined || r.prerelease === prerelease)
+      .sort(newestFirst);
     const maxPage = this.options.maxPageSize ?? 50;
-    const limit = Math.min(Number(url.searchParams.get('limit') ?? 30) || 30, maxPage);
-    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const asked = Math.trunc(Number(url.searchParams.get('limit') ?? 0)) || 0;
+    const limit = Math.min(asked > 0 ? asked : 30, maxPage);
+    const page = Math.max(1, Math.trunc(Number(url.searchParams.get('page') ?? 1)) || 1);
     const items = visible.slice((page - 1) * limit, page * limit);
     const lastPage = Math.max(1, Math.ceil(visible.length / limit));
     const pageUrl = (n: number) => {
       const next = new URL(url.toString());
       next.searchParams.set('page', String(n));
-      next.searchParams.set('limit', String(limit));
       return next.toString();
     };
     const links = [
@@ -383,22 +408,33 @@ class GiteaModel {
     );
   }
 
+  /**
+   * routers/api/v1/repo/release.go CreateRelease: 422 for an empty repository; 409 when a release
+   * holds the tag (looked up lower-cased, models/repo/release.go GetRelease); a published one makes
+   * its tag from the target (the default branch when none is given), 404 for a target Gitea lacks.
+   */
   private create(option: Record<string, unknown>, caller: Caller): HttpAnswer {
     const tagName = typeof option['tag_name'] === 'string' ? option['tag_name'] : '';
-    if (!tagName) return new HttpAnswer(422, { message: 'tag_name is required', url: this.url });
-    if (this.faults.takeConcurrentCreate()) this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
-    const target = typeof option['target_commitish'] === 'string' ? option['target_commitish'] : undefined;
-    if (this.store.some((r) => r.tagName === tagName)) {
+    if (!tagName) return new HttpAnswer(422, { message: '[TagName]: Required', url: this.url });
+    if (this.repositoryIsEmpty()) return new HttpAnswer(422, { message: 'repo is empty', url: this.url });
+    const raced = this.faults.takeConcurrentCreate();
+    if (this.releaseTagged(tagName)) {
+      return new HttpAnswer(409, { message: 'Release is has no Tag', url: this.url });
+    }
+    // Another create landed between the look-up and the insert (services/release CreateRelease IsReleaseExist).
+    if (raced) {
+      this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
       return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
     }
+    const target = typeof option['target_commitish'] === 'string' && option['target_commitish'] ? option['target_commitish'] : undefined;
     if (option['draft'] !== true) {
       const tagged = this.createTagOnPublish(tagName, target ?? 'main');
-      if (tagged) return new HttpAnswer(404, { errors: [], message: `target "${target ?? 'main'}" not found: ${tagged}`, url: this.url });
+      if (tagged.problem) return new HttpAnswer(404, { message: `target "${target ?? 'main'}" not found: ${tagged.problem}`, url: this.url });
     }
     const release = this.addRelease({
       tagName,
       target: target ?? 'main',
-      title: typeof option['name'] === 'string' ? option['name'] : tagName,
+      title: typeof option['name'] === 'string' ? option['name'] : '',
       note: typeof option['body'] === 'string' ? option['body'] : '',
       draft: option['draft'] === true,
       prerelease: option['prerelease'] === true,
@@ -413,39 +449,55 @@ class GiteaModel {
     if (method !== 'PATCH') return notFound(this.url);
     const edit = await readJson(req);
     if (edit['draft'] === false && this.faults.takePublishFailure()) return internalError(this.url);
-    if (edit['draft'] === false && release.draft && this.createTagOnPublish(release.tagName, release.target)) {
-      return internalError(this.url);
-    }
-    // routers/api/v1/repo/release.go EditRelease: an empty title or note leaves the old one.
-    if (typeof edit['name'] === 'string' && edit['name']) release.title = edit['name'];
-    if (typeof edit['body'] === 'string' && edit['body']) release.note = edit['body'];
+    // routers/api/v1/repo/release.go EditRelease: an empty field leaves the old value, the tag name
+    // and the target included; then services/release UpdateRelease runs createTag with the new values.
+    const given = (field: string) => (typeof edit[field] === 'string' && edit[field] ? (edit[field] as string) : undefined);
+    const tagName = given('tag_name') ?? release.tagName;
+    const target = given('target_commitish') ?? release.target;
+    const draft = typeof edit['draft'] === 'boolean' ? edit['draft'] : release.draft;
+    // The (repo_id, tag_name) unique index refuses a second release of one tag: a database error, so a 500.
+    if (tagName !== release.tagName && this.store.some((other) => other !== release && other.tagName === tagName)) return internalError(this.url);
+    // createTag: a draft is dated now; a release being published makes its missing tag (dated now), or fails with a 500.
+    const tagged = draft ? { created: false } : this.createTagOnPublish(tagName, target);
+    if (tagged.problem) return internalError(this.url);
+    if (draft || tagged.created) release.createdAt = now();
+    release.tagName = tagName;
+    release.target = target;
+    release.draft = draft;
+    if (given('name')) release.title = given('name')!;
+    if (given('body')) release.note = given('body')!;
     if (typeof edit['prerelease'] === 'boolean') release.prerelease = edit['prerelease'];
-    if (typeof edit['draft'] === 'boolean') {
-      if (release.draft && !edit['draft']) release.publishedAt = new Date().toISOString();
-      release.draft = edit['draft'];
-    }
     return new HttpAnswer(200, this.present(release));
   }
 
   /**
-   * Gitea's createTag when a release is published (never for a draft): undefined when the tag exists
-   * or was made from the target, else Gitea's reason.
+   * Gitea's createTag when a release is published (never for a draft): nothing when the tag exists,
+   * `created` when it was made from the target, else Gitea's reason.
    */
-  private createTagOnPublish(tagName: string, target: string): string | undefined {
-    const missing = `createTag::GetCommit[${target}]: object does not exist [id: ${target}, rel_path: ]`;
+  private createTagOnPublish(tagName: string, target: string): { created: boolean; problem?: string } {
+    const missing = { created: false, problem: `createTag::GetCommit[${target}]: object does not exist [id: ${target}, rel_path: ]` };
     const repository = this.options.gitRepository;
     if (!repository) {
-      if (!this.options.commits || this.madeTags.has(tagName)) return undefined;
+      // A release published earlier (seeded by addRelease too) has its tag.
+      const tagged = this.madeTags.has(tagName) || this.store.some((r) => r.tagName === tagName && !r.draft);
+      if (!this.options.commits || tagged) return { created: false };
       if (!this.options.commits.includes(target)) return missing;
       this.madeTags.add(tagName);
-      return undefined;
+      return { created: true };
     }
     const git = (...args: string[]) => spawnSync('git', ['-C', repository, ...args], { encoding: 'utf8' });
-    if (git('rev-parse', '--verify', '--quiet', `refs/tags/${tagName}`).status === 0) return undefined;
+    if (git('rev-parse', '--verify', '--quiet', `refs/tags/${tagName}`).status === 0) return { created: false };
     if (git('rev-parse', '--verify', '--quiet', `${target}^{commit}`).status !== 0) return missing;
     git('tag', tagName, target);
     this.knownTags = this.repositoryTags();
-    return undefined;
+    return { created: true };
+  }
+
+  /** repo.IsEmpty: a repository without any branch (gitRepository only). */
+  private repositoryIsEmpty(): boolean {
+    const repository = this.options.gitRepository;
+    if (!repository) return false;
+    return spawnSync('git', ['-C', repository, 'for-each-ref', '--count=1', 'refs/heads'], { encoding: 'utf8' }).stdout.trim() === '';
   }
 
   private deleteRelease(release: StoredRelease): HttpAnswer {
@@ -477,7 +529,7 @@ class GiteaModel {
       uuid: randomUUID(),
       name,
       bytes: this.faults.corruptUpload(name, bytes),
-      createdAt: new Date().toISOString(),
+      createdAt: now(),
     };
     release.attachments.push(attachment);
     return new HttpAnswer(201, this.presentAttachment(attachment));
@@ -519,13 +571,13 @@ class GiteaModel {
     return passes ? undefined : `This file extension or type is not allowed to be uploaded. Type "${mimeType}${mimeType.startsWith('text/') ? '; charset=utf-8' : ''}"`;
   }
 
-  private download(caller: Caller, uuid: string): HttpAnswer | Buffer {
-    for (const release of this.store) {
-      const attachment = release.attachments.find((a) => a.uuid === uuid);
-      if (!attachment || (release.draft && !caller.canWrite)) continue;
-      return this.serveAttachment(attachment);
-    }
-    return notFound(this.url);
+  /**
+   * routers/web/repo/attachment.go ServeAttachment: anyone who may read the repository's releases
+   * gets the file, a draft's included (there is no draft check on this route).
+   */
+  private download(uuid: string): HttpAnswer | Buffer {
+    const attachment = this.store.flatMap((release) => release.attachments).find((a) => a.uuid === uuid);
+    return attachment ? this.serveAttachment(attachment) : notFound(this.url);
   }
 
   /**
@@ -533,8 +585,8 @@ class GiteaModel {
    * names the latest release when no tag is called so), its first attachment of that name, served as
    * /attachments/<uuid> would be.
    */
-  private downloadByName(caller: Caller, tag: string, name: string): HttpAnswer | Buffer {
-    const tagged = this.store.filter((release) => release.tagName === tag && (!release.draft || caller.canWrite));
+  private downloadByName(showDrafts: boolean, tag: string, name: string): HttpAnswer | Buffer {
+    const tagged = this.store.filter((release) => release.tagName === tag && (!release.draft || showDrafts));
     const release = tagged.length === 0 && tag === 'latest' ? this.latestRelease() : tagged.length === 1 ? tagged[0] : undefined;
     const attachment = release?.attachments.filter((a) => a.name === name).sort((a, b) => a.id - b.id)[0];
     return attachment ? this.serveAttachment(attachment) : notFound(this.url);
@@ -568,8 +620,9 @@ class GiteaModel {
       upload_url: `${this.url}${apiPrefix}/repos/${this.owner}/${this.repo}/releases/${release.id}/assets`,
       draft: release.draft,
       prerelease: release.prerelease,
-      created_at: release.createdAt,
-      published_at: release.publishedAt ?? release.createdAt,
+      // services/convert/release.go ToAPIRelease: both are the release's CreatedUnix.
+      created_at: giteaTime(release.createdAt),
+      published_at: giteaTime(release.createdAt),
       author: { id: 1, login: release.author, full_name: release.author, email: `${release.author}@example.invalid`, avatar_url: '' },
       assets: this.presentAttachments(release),
     };
@@ -597,11 +650,37 @@ class GiteaModel {
       name: attachment.name,
       size: attachment.bytes.length,
       download_count: 0,
-      created_at: attachment.createdAt,
+      created_at: giteaTime(attachment.createdAt),
       uuid: attachment.uuid,
       browser_download_url: downloadUrl,
     };
   }
+}
+
+/** Desc("created_unix", "id"): Gitea keeps whole seconds, so releases made in one second go by id. */
+function newestFirst(a: StoredRelease, b: StoredRelease): number {
+  return unixSeconds(b.createdAt) - unixSeconds(a.createdAt) || b.id - a.id;
+}
+
+function unixSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+/** timeutil.TimeStamp.AsTime() as Go's JSON writes it: whole seconds, RFC 3339. */
+function giteaTime(iso: string): string {
+  return new Date(unixSeconds(iso) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** ctx.FormOptionalBool: strconv.ParseBool's spellings, anything else (or nothing) is no filter. */
+function formOptionalBool(value: string | null): boolean | undefined {
+  if (value === null) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
 }
 
 /** Go's url.PathEscape: a path segment, with the sub-delimiters it leaves as they are. */
@@ -629,7 +708,8 @@ function sniffedMimeType(bytes: Buffer): string {
 }
 
 function notFound(url: string): HttpAnswer {
-  return new HttpAnswer(404, { errors: [], message: "The target couldn't be found.", url });
+  // services/context/api.go NotFound: `errors` is a nil slice, which Go writes as null.
+  return new HttpAnswer(404, { errors: null, message: "The target couldn't be found.", url });
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
