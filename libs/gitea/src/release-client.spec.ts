@@ -109,6 +109,9 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     const asset = await client.uploadAsset(release.id, 'a.bin', { path: file, size: 7 });
     const renamed = { ...asset, browser_download_url: asset.browser_download_url.replace(gitea.url, 'http://127.0.0.2:9') };
     expect((await client.downloadAsset(renamed)).toString()).toBe('payload');
+    // Without a uuid, browser_download_url's path is asked of GITEA_URL.
+    expect((await client.downloadAsset({ ...renamed, uuid: undefined })).toString()).toBe('payload');
+    expect(gitea.requests().filter((r) => r.method === 'GET').map((r) => r.url)).toEqual([`/attachments/${asset.uuid}`, `/attachments/${asset.uuid}`]);
   });
 });
 
@@ -122,6 +125,23 @@ describe('ReleaseClient against Gitea before #36659 and older Forgejo, whose tag
       expect(gitea.requests().map((r) => r.url)).toEqual(['/api/v1/repos/admin/changemaker.lite/releases/tags/v5.0.0']);
       const anonymous = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', retry: fastRetries });
       expect((await anonymous.findReleaseByTag('v5.0.0'))?.draft).toBe(true);
+      expect(gitea.violations()).toEqual([]);
+    } finally {
+      await gitea.stop();
+    }
+  });
+});
+
+describe('ReleaseClient against Gitea 1.20, which reads no token at /{owner}/{repo}/releases/download/', () => {
+  it("downloads a private repository's listed assets, a draft's included, by /attachments/<uuid>, where every Gitea reads the token", async () => {
+    const gitea = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, privateRepo: true, tokenlessDownloadByName: true });
+    try {
+      const client = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
+      const draft = await client.createRelease({ tag_name: 'v1.0.0', draft: true });
+      await client.uploadAsset(draft.id, 'SHA256SUMS', { text: 'sums\n' });
+      const [listed] = await client.listAssets(draft.id);
+      expect(listed!.browser_download_url).toContain('/releases/download/v1.0.0/SHA256SUMS');
+      expect((await client.downloadAsset(listed!)).toString()).toBe('sums\n');
       expect(gitea.violations()).toEqual([]);
     } finally {
       await gitea.stop();

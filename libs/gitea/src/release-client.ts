@@ -178,10 +178,18 @@ export class ReleaseClient {
   }
 
   /**
-   * The asset's bytes from its browser_download_url, asked of GITEA_URL's origin (Gitea writes its
-   * ROOT_URL there, which may name the same server differently).
+   * The asset's bytes, from GITEA_URL's /attachments/<uuid>: every Gitea and Forgejo reads the token
+   * there (services/auth isAttachmentDownload), while Gitea 1.20 read none at the
+   * /{owner}/{repo}/releases/download/<tag>/<name> that browser_download_url names when a release's
+   * names are unique: a private repository answered 404 (go-gitea/gitea#25257, #27142). Without a
+   * uuid, browser_download_url is asked of GITEA_URL's origin (Gitea writes its ROOT_URL there,
+   * which may name the same server differently).
    */
   async downloadAsset(asset: Attachment): Promise<Buffer> {
+    if (asset.uuid) {
+      const answer = await this.call({ method: 'GET', path: `${this.giteaUrl}/attachments/${encodeURIComponent(asset.uuid)}` });
+      return answer.body;
+    }
     const named = new URL(asset.browser_download_url);
     const answer = await this.call({ method: 'GET', path: `${this.origin}${named.pathname}${named.search}` });
     return answer.body;
