@@ -240,14 +240,14 @@ flat_value() {
   awk -F '\t' -v path="$2" '$1 == path && !found { found = 1; print substr($0, length($1) + 2) }' "$1"
 }
 
-# The browser_download_url of the asset named `name` in a flattened release; empty when none.
-# While a --replace swaps an asset, two share its name for a moment: the first listed wins.
+# The field `field` (default browser_download_url) of the asset named `name` in a flattened release;
+# empty when none. While a --replace swaps an asset, two share its name for a moment: the first listed wins.
 flat_asset_url() {
-  awk -F '\t' -v name="$2" '
+  awk -F '\t' -v name="$2" -v field="${3:-browser_download_url}" '
     { value = substr($0, length($1) + 2) }
     $1 ~ /^assets\/[0-9]+\/name$/ { split($1, at, "/"); names[at[2]] = value; if (at[2] + 0 > last) last = at[2] + 0 }
-    $1 ~ /^assets\/[0-9]+\/browser_download_url$/ { split($1, at, "/"); urls[at[2]] = value }
-    END { for (i = 0; i <= last; i++) if ((i in names) && names[i] == name) { print urls[i]; exit } }
+    $1 ~ ("^assets/[0-9]+/" field "$") { split($1, at, "/"); fields[at[2]] = value }
+    END { for (i = 0; i <= last; i++) if ((i in names) && names[i] == name) { print fields[i]; exit } }
   ' "$1"
 }
 
@@ -320,11 +320,20 @@ url_on_gitea() {
   echo "$gitea_origin${BASH_REMATCH[1]}"
 }
 
+# An asset is asked for at GITEA_URL's /attachments/<uuid>, where every Gitea and Forgejo reads the
+# token: Gitea 1.20 read none at the /<owner>/<repo>/releases/download/<tag>/<name> that
+# browser_download_url names, so a private repository answered 404 there. An asset without a uuid is
+# asked for at its browser_download_url, on GITEA_URL's origin (url_on_gitea).
 download_asset() {
-  local flat="$1" name="$2" output="$3" tag="$4" url status
+  local flat="$1" name="$2" output="$3" tag="$4" url uuid status
   url="$(flat_asset_url "$flat" "$name")"
-  [ -n "$url" ] || fail "the release $tag has no asset $name; it was not published completely, pick another --version"
-  url="$(url_on_gitea "$url")" || fail "the release $tag names no download URL for $name (browser_download_url is '$(flat_asset_url "$flat" "$name")'); check GITEA_URL"
+  uuid="$(flat_asset_url "$flat" "$name" uuid)"
+  [ -n "$url$uuid" ] || fail "the release $tag has no asset $name; it was not published completely, pick another --version"
+  if [[ "$uuid" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
+    url="$gitea_url/attachments/$uuid"
+  else
+    url="$(url_on_gitea "$url")" || fail "the release $tag names no download URL for $name (browser_download_url is '$(flat_asset_url "$flat" "$name")'); check GITEA_URL"
+  fi
   status="$(gitea_get "$url" "$output")"
   [ "$status" = 200 ] || fail "downloading $name of $tag answered HTTP $status; try again later"
 }

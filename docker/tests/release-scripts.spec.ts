@@ -476,10 +476,12 @@ describe('install.sh from a private repository', () => {
     const { key, allowedSigners: signers } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key');
     allowedSigners = signers;
     const release = await packageRelease('v2.0.0', join(scratch, 'release'), { signingKey: key });
-    // Downloads go to object storage on another origin, as with Gitea's SERVE_DIRECT.
+    // Downloads go to object storage on another origin, as with Gitea's SERVE_DIRECT. As Gitea 1.20
+    // did, the token is read at /attachments/<uuid> but not at /<owner>/<repo>/releases/download/.
     gitea = await startGiteaServer({
       privateRepo: true,
       serveDownloadsDirect: true,
+      tokenlessDownloadByName: true,
       tokens: { [writerToken]: { login: 'releaser', canWrite: true }, [readerToken]: { login: 'server', canWrite: false } },
     });
     await publish(gitea, 'v2.0.0', release);
