@@ -292,12 +292,11 @@ class GiteaModel {
   }
 
   private async route(req: IncomingMessage, url: URL, method: string): Promise<HttpAnswer | Buffer> {
-    const authenticated = this.authenticate(req.headers.authorization);
-    if (authenticated instanceof HttpAnswer) return authenticated;
     const byName = new RegExp(`^/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)$`).exec(url.pathname);
     const isDownloadByName = Boolean(byName && decodeURIComponent(byName[1]!) === this.owner && decodeURIComponent(byName[2]!) === this.repo);
-    // Gitea 1.20 read no token at /{owner}/{repo}/releases/download/ (tokenlessDownloadByName).
-    const caller: Caller = isDownloadByName && this.options.tokenlessDownloadByName ? { canWrite: false } : authenticated;
+    // Gitea 1.20 read no token at /{owner}/{repo}/releases/download/ (tokenlessDownloadByName): not even an unknown one.
+    const caller = isDownloadByName && this.options.tokenlessDownloadByName ? { canWrite: false } : this.authenticate(req.headers.authorization);
+    if (caller instanceof HttpAnswer) return caller;
     if (this.options.privateRepo && !caller.login) return notFound(this.url);
     const download = /^\/attachments\/([^/]+)$/.exec(url.pathname);
     if (download) return this.download(download[1]!);
