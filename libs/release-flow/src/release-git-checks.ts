@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { compare, valid } from 'semver';
 import { withoutUrlCredentials } from './git-remote';
 import { nonInteractiveGitEnv } from './unfinished-release';
@@ -34,9 +34,9 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
     return { problem: `HEAD is detached (at ${head.stdout.slice(0, 12)}): check out the branch to release from (git switch main), so the release commit and tag land on it`, notices };
   }
   // Ignored files (dist/, tmp/) aside: a change here would be built into the images and packaged into the tarball, or committed by the release commit.
-  const status = await execa('git', ['-C', root, 'status', '--porcelain', '--untracked-files=all'], { reject: false, stdin: 'ignore', stripFinalNewline: false });
+  const status = await run(root, ['status', '--porcelain', '--untracked-files=all']);
   // Not trimmed: an entry starts with a space when only the work tree changed.
-  const changed = String(status.stdout).split('\n').filter((line) => line.length > 3).map((line) => line.slice(3));
+  const changed = status.stdout.split('\n').filter((line) => line.length > 3).map((line) => line.slice(3));
   if (changed.length > 0) {
     const more = changed.length > namedFiles ? ` and ${changed.length - namedFiles} more` : '';
     return {
@@ -98,18 +98,13 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
 }
 
 async function lsRemote(root: string, remote: string, refs: readonly string[], options: readonly string[] = []): Promise<{ refs: Map<string, string> } | { failure: string }> {
-  const result = await execa('git', ['-C', root, 'ls-remote', ...options, remote, ...refs], {
-    reject: false,
-    stdin: 'ignore',
-    timeout: 30_000,
-    env: nonInteractiveGitEnv(root),
-  });
-  if (result.exitCode !== 0) {
-    const said = String(result.stderr).trim().split('\n').filter(Boolean).pop() || (result.timedOut ? 'no answer in 30 s' : `exit code ${result.exitCode}`);
+  const result = await run(root, ['ls-remote', ...options, remote, ...refs], { timeout: 30_000, env: nonInteractiveGitEnv(root) });
+  if (!result.ok) {
+    const said = result.stderr.trim().split('\n').filter(Boolean).pop() || (result.timedOut ? 'no answer in 30 s' : 'git ls-remote failed');
     return { failure: withoutUrlCredentials(said) };
   }
   const listed = new Map<string, string>();
-  for (const line of String(result.stdout).split('\n')) {
+  for (const line of result.stdout.split('\n')) {
     const [sha, ref] = line.split('\t');
     if (sha && ref) listed.set(ref, sha);
   }
@@ -117,6 +112,20 @@ async function lsRemote(root: string, remote: string, refs: readonly string[], o
 }
 
 async function git(root: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string }> {
-  const result = await execa('git', ['-C', root, ...args], { reject: false, stdin: 'ignore' });
-  return { ok: result.exitCode === 0, stdout: String(result.stdout).trim() };
+  const result = await run(root, args);
+  return { ok: result.ok, stdout: result.stdout.trim() };
+}
+
+/**
+ * git through node's child_process, not execa: these checks run in the nx release process before
+ * anything is written, and execa's cleanup installs a SIGINT listener (signal-exit) that defers to
+ * any other, as the stop line's does (version-file-actions.ts): with both, Ctrl-C stopped nothing.
+ */
+function run(root: string, args: readonly string[], options: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ ok: boolean; stdout: string; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = execFile('git', ['-C', root, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeout ?? 0, env: options.env ?? process.env }, (error, stdout, stderr) => {
+      resolve({ ok: !error, stdout, stderr, timedOut: Boolean(error && (error as { killed?: boolean }).killed && options.timeout) });
+    });
+    child.stdin?.end();
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,6 +138,25 @@ describe('nx release checks', () => {
     expect(result.all).toContain(`Gitea: Repository ${gitea.owner}/not-there not found on ${gitea.url} (404)`);
     expect(result.all).toContain('the registry: registry 127.0.0.1:9 is unreachable');
     expect(result.all).not.toContain(token);
+    expect(await gitState()).toEqual(before);
+  }, 60_000);
+
+  it('says what a Ctrl-C left while the preflight waits for the remote: nothing, in one line', async () => {
+    const before = await gitState();
+    const origin = await workspace.git('remote', 'get-url', 'origin');
+    const asked = join(scratch, 'origin-asked');
+    // An ssh remote whose "ssh" answers nothing for a while, as a slow or hanging server does.
+    await workspace.git('remote', 'set-url', 'origin', 'ssh://127.0.0.1/changemaker.lite.git');
+    try {
+      const run = nx(['release', '1.2.3', '--yes'], { GIT_SSH_COMMAND: `sh -c 'touch "${asked}"; sleep 10' --` });
+      while (!(await access(asked).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 50));
+      process.kill(run.pid!, 'SIGINT');
+      const stopped = await run;
+      expect(stopped.signal).toBe('SIGINT');
+      expect(stopped.all.trim().split('\n').pop()).toBe('nx release: stopped by SIGINT before anything was written, committed or pushed: run nx release again');
+    } finally {
+      await workspace.git('remote', 'set-url', 'origin', origin);
+    }
     expect(await gitState()).toEqual(before);
   }, 60_000);
 

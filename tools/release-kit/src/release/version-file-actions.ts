@@ -116,6 +116,11 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
   });
   const refusal = preflightRefusal(preflight);
   if (refusal) throw new ReleaseRefusedError(refusal);
+  // Before the checks that ask git's remote, Gitea and the registry: a Ctrl-C while they wait gets its line too.
+  if (commandLine.command === 'release' && !commandLine.dryRun) {
+    const start = releaseStartOf(workspaceRoot, gitRemote);
+    if (start) sayWhatAStopLeaves(start);
+  }
   const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, dryRun: commandLine.dryRun }) : { notices: [] };
   if (checkout.problem) throw new ReleaseRefusedError(`nothing was written: ${checkout.problem}`);
   if (commandLine.command === 'release' && !commandLine.dryRun && !commandLine.skipPublish) {
@@ -123,7 +128,15 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
     if (unusable) throw new ReleaseRefusedError(unusable);
   }
   for (const notice of [...preflight.notices, ...checkout.notices]) console.log(`dry run: a real release would stop here: ${notice}`);
-  if (commandLine.command === 'release' && !commandLine.dryRun) sayWhatAStopLeaves(readReleaseStart(workspaceRoot, gitRemote));
+}
+
+/** Undefined outside a git checkout with a commit, which checkoutProblem then refuses in its words. */
+function releaseStartOf(root: string, gitRemote: string): ReleaseStart | undefined {
+  try {
+    return readReleaseStart(root, gitRemote);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The remote the product's release pushes to: its release-product target's gitRemote (default origin). */
