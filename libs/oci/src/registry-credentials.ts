@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { registryFrom } from '@changemaker/release-contract';
 import { RegistryAuthError } from './oci-errors';
 
 /** A username and password (or an access token used as one), as `docker login -u` stores them. */
@@ -30,8 +31,6 @@ export interface ResolveCredentialsOptions {
   /** Defaults to $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
   dockerConfigPath?: string;
 }
-
-export const defaultGiteaRegistry = 'gitea.bnkops.com/admin';
 
 interface DockerAuthEntry {
   auth?: string;
@@ -75,7 +74,7 @@ export function dockerCredentialResolver(options: ResolveCredentialsOptions = {}
 }
 
 export function giteaRegistryHost(env: NodeJS.ProcessEnv): string {
-  return (env['GITEA_REGISTRY'] || defaultGiteaRegistry).split('/')[0];
+  return registryFrom(env).split('/')[0];
 }
 
 function giteaCredentialsFromEnv(registry: string, env: NodeJS.ProcessEnv): RegistryCredentials | undefined {

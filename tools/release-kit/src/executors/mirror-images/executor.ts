@@ -1,7 +1,6 @@
 import { relative, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import {
-  defaultGiteaRegistry,
   formatMirrorLock,
   loadMirrorList,
   mirrorImages,
@@ -19,6 +18,7 @@ import {
   type MirrorLock,
   type MirrorOutcome,
 } from '@changemaker/oci';
+import { registryFrom } from '@changemaker/release-contract';
 import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 
@@ -136,7 +136,7 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   const platforms = listOption(options.platforms);
   const badPlatform = platforms?.find((platform) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform));
   if (badPlatform) throw new OciError(`--platforms: "${badPlatform}" is not os/arch[/variant], e.g. linux/arm64`);
-  const registry = options.registry || env['GITEA_REGISTRY'] || defaultGiteaRegistry;
+  const registry = options.registry || registryFrom(env);
   const registryProblem = registry.startsWith('oci:') ? undefined : registryPrefixProblem(registry, options.registry ? '--registry' : 'GITEA_REGISTRY');
   if (registryProblem) throw new OciError(registryProblem);
   return {

@@ -9,15 +9,13 @@ import {
   type ReleaseStep,
 } from '@changemaker/gitea';
 import { buildReleaseArtifacts, BundleError, planRelease } from '@changemaker/release-bundle';
-import { signatureFileName } from '@changemaker/release-contract';
+import { giteaLocationFrom, signatureFileName } from '@changemaker/release-contract';
 import { unsignedReleaseProblem } from '@changemaker/release-flow';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
 
-const defaultGiteaUrl = 'https://gitea.bnkops.com';
-const defaultRepo = 'admin/changemaker.lite';
 
 export default async function runExecutor(options: PublishReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const token = process.env['GITEA_REGISTRY_API_TOKEN'] || undefined;
@@ -43,9 +41,10 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
     if (!request.assets.some((asset) => asset.name === signatureFileName)) {
       print(`warning: ${request.tag} is unsigned (no ${signatureFileName} in ${options.inputDir}): ${unsignedReleaseProblem} Package it again with the key set.`, 'err');
     }
+    const gitea = giteaLocationFrom(process.env);
     const client = new ReleaseClient({
-      giteaUrl: process.env['GITEA_URL'] || defaultGiteaUrl,
-      repo: process.env['GITEA_REPO'] || defaultRepo,
+      giteaUrl: gitea.url,
+      repo: gitea.repo,
       token,
       retry: { ...defaultRetryPolicy, attempts: options.retries ?? defaultRetryPolicy.attempts, baseDelayMs: options.retryDelay ?? defaultRetryPolicy.baseDelayMs },
       onRetry: (n) => print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
