@@ -7,6 +7,9 @@
 #   bash install.sh --version v1.2.3 --dir /opt/changemaker-lite
 #   bash install.sh --dry-run          say which release would go where, change nothing
 #   bash install.sh --no-config        unpack only; run config.sh yourself later
+#   bash install.sh --start [--health-timeout SECONDS]   then pull the images, check each against the
+#                                      digest the signed release recorded (image-digests.txt), start
+#                                      them and wait (default 180s) for every service to be healthy
 #   bash install.sh --allowed-signers FILE    trust the keys in FILE (ssh-keygen allowed_signers)
 #   bash install.sh --insecure-skip-signature install a release whose signature is not checked
 #
@@ -14,6 +17,7 @@
 # admin/changemaker.lite), GITEA_REGISTRY_API_TOKEN for a private repository (read access is
 # enough; sent as a header, never in arguments or URLs), GITEA_STALL_SECONDS (default 60: how long
 # a connection or a download may make no progress). DOMAIN and ADMIN_EMAIL answer the wizard.
+# With --start: HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
 set -euo pipefail
 # A failure inside $(...) stops the script too, instead of going on with an empty answer.
 shopt -s inherit_errexit
@@ -40,6 +44,15 @@ signer_principal=release@changemaker-lite
 shipped_record=.shipped-files
 # Top-level entries of a release that hold the operator's data: completed, never replaced, not recorded.
 data_entries=" data backups "
+# As libs/release-contract names it (imageDigestsFileName): `<service> <reference> <digest>` lines.
+image_digests_file="image-digests.txt"
+# Workspace images are `<registry>/changemaker-<project>` (serviceImagePrefix): IMAGE_TAG retags them.
+workspace_image_prefix=changemaker-
+# How long a start waits for every service to be healthy (--health-timeout), and how often it looks.
+health_timeout=180
+health_poll="${HEALTH_POLL_SECONDS:-5}"
+# What to do without docker compose, for compose_command's line; upgrade.sh names its own.
+compose_missing_hint="or run install.sh without --start"
 
 # The public keys whose signature a release must carry, in ssh-keygen's allowed_signers format
 # (`release@changemaker-lite ssh-ed25519 AAAA...`), so that the curl one-liner verifies the first
@@ -61,7 +74,9 @@ fail() {
 # What an operator should do after a stop the script did not foresee, from how far it got;
 # upgrade.sh, which sources this file, has its own.
 stop_hint() {
-  if [ -n "${installed_into:-}" ]; then
+  if [ -n "${starting:-}" ]; then
+    start_stop_hint
+  elif [ -n "${installed_into:-}" ]; then
     echo "the release is installed in $installed_into, but config.sh did not finish; run it there: cd $installed_into && bash config.sh"
   else
     echo "nothing was installed; run it again"
@@ -445,23 +460,202 @@ run_config_wizard() {
   fi
 }
 
+# --- Starting a release: shared with upgrade.sh, which sources this file. They read .env through
+# compose_value (scripts/env-file.sh, which the caller sources) and run in the installation.
+
+compose_command() {
+  if docker compose version >/dev/null 2>&1; then
+    echo "docker compose"
+  elif command -v docker-compose >/dev/null; then
+    echo docker-compose
+  else
+    fail "docker compose (or docker-compose) is needed to start the release; install it, $compose_missing_hint"
+  fi
+}
+
+compose() {
+  local found
+  local -a command
+  found="$(compose_command)"
+  read -r -a command <<<"$found"
+  "${command[@]}" "$@"
+}
+
+# One line per container of the project: `<service> <status> <health> <restart count>`, health
+# `none` for a service without a healthcheck.
+service_states() {
+  local ids
+  ids="$(compose ps -a -q)" || return 1
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086 # one argument per container id
+  docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.RestartCount}}' $ids
+}
+
+# Whether /api/health answers {"status":"ok"} (in whatever whitespace).
+api_reports_ok() {
+  local url="${HEALTH_URL:-http://127.0.0.1:$(compose_value API_PORT 4000)/api/health}" answer="$work/health.json"
+  curl -sS --max-time 5 -o "$answer" "$url" 2>/dev/null || return 1
+  [ "$(json_flatten "$answer" 2>/dev/null | flat_value /dev/stdin status)" = ok ]
+}
+
+require_health_settings() {
+  [[ "$health_poll" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "HEALTH_POLL_SECONDS='$health_poll' is not a number of seconds"
+}
+
+# Waits up to --health-timeout seconds for every container to run (healthy, where it has a
+# healthcheck) and for the api to answer ok. Returns at once when one crash-loops, exits or turns
+# unhealthy. Sets `health_problem` to what is wrong when it returns non-zero.
+wait_until_healthy() {
+  local deadline=$((SECONDS + health_timeout)) states service status health restarts first waiting
+  local -A first_restarts=()
+  echo "waiting up to ${health_timeout}s for every service to be healthy..."
+  while :; do
+    waiting=""
+    states="$(service_states)" || { health_problem="docker cannot list the containers (see above)"; return 1; }
+    [ -n "$states" ] || waiting="no container is running yet"
+    while read -r service status health restarts; do
+      [ -n "$service" ] || continue
+      first="${first_restarts[$service]:-$restarts}"
+      first_restarts[$service]="$first"
+      case "$status" in
+        restarting) health_problem="$service is crash-looping (restarting)"; return 1 ;;
+        exited | dead) health_problem="$service has $status"; return 1 ;;
+      esac
+      if ((restarts > first)); then health_problem="$service is crash-looping (restarted $((restarts - first)) times)"; return 1; fi
+      case "$health" in
+        unhealthy) health_problem="$service failed its health check"; return 1 ;;
+        starting) waiting="$service is starting" ;;
+      esac
+      [ "$status" = running ] || waiting="$service is $status"
+    done <<<"$states"
+    if [ -z "$waiting" ]; then
+      api_reports_ok && return 0
+      waiting="/api/health does not answer {\"status\":\"ok\"}"
+    fi
+    if ((SECONDS >= deadline)); then
+      health_problem="not healthy after ${health_timeout}s: $waiting"
+      return 1
+    fi
+    sleep "$health_poll"
+  done
+}
+
+# `<service> <image>` lines of the resolved compose configuration (`config` prints it normalised,
+# two spaces an indent, the same from docker compose v2 and docker-compose v1, which has no --images).
+resolved_service_images() {
+  compose config | awk '
+    /^[^ ]/ { in_services = ($0 == "services:"); service = ""; next }
+    in_services && /^  [^ ]/ { service = substr($0, 3); sub(/:$/, "", service); next }
+    in_services && service != "" && /^    image: / { image = substr($0, 12); gsub(/^["\047]|["\047]$/, "", image); print service " " image }
+  '
+}
+
+# Compares each service's pulled image with the digest image-digests.txt recorded when the
+# release was cut, before anything starts. Sets `health_problem` when one differs, and
+# `image_pushed_again` when that is because a tag now names another image.
+check_image_digests() {
+  local service reference digest image repo_digests overridden images
+  image_pushed_again=false
+  if [ ! -f "$image_digests_file" ]; then
+    echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
+    return 0
+  fi
+  overridden="$(compose_value IMAGE_TAG "")"
+  images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
+  while read -r service reference digest; do
+    [ -n "$service" ] || continue
+    if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
+      echo "$service: IMAGE_TAG=$overridden (from .env or the environment) overrides the release's image; its digest is not checked"
+      continue
+    fi
+    image="$(awk -v service="$service" '$1 == service { print $2 }' <<<"$images")"
+    [ -n "$image" ] || { health_problem="$image_digests_file names $service, which docker-compose.yml does not run; the release is inconsistent"; return 1; }
+    repo_digests="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")" ||
+      { health_problem="$service's image $image was not pulled"; return 1; }
+    if ! grep -qF "@$digest" <<<"$repo_digests"; then
+      health_problem="$service's image $image is not the one $(cat VERSION) was cut with (expected $digest); the tag was pushed again"
+      image_pushed_again=true
+      return 1
+    fi
+  done <"$image_digests_file"
+  echo "every image matches the digest its release recorded"
+}
+
+# Pulls, checks the digests, starts and waits for the release whose files are in the working
+# directory; `health_problem` says what failed, `release_started` whether `up` was reached.
+start_release() {
+  release_started=false
+  compose pull || { health_problem="pulling the images failed (see above)"; return 1; }
+  check_image_digests || return 1
+  release_started=true
+  compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
+  wait_until_healthy
+}
+
+# The command that starts an installation the verified way, for the lines that send an operator there.
+verified_start_command() {
+  echo "cd $1 && scripts/upgrade.sh --start"
+}
+
+# A first start, with no previous release to go back to (install.sh --start, upgrade.sh --start):
+# start_release, and nothing is started when an image is not the one the release recorded; a start
+# that does not come up healthy is stopped again (docker compose down). Every failure is one line.
+start_verified() {
+  local tag again
+  tag="$(cat VERSION)"
+  again="$(verified_start_command "$PWD")"
+  starting="$tag"
+  if start_release; then
+    starting=""
+    echo "$tag is running: every service is healthy and /api/health answers ok"
+    return 0
+  fi
+  if [ "$release_started" = false ] && [ "$image_pushed_again" = true ]; then
+    fail "$tag was not started: $health_problem; nothing runs, the files stay in $PWD; do not start it by hand: ask the release's publisher why the tag changed, or install another release"
+  elif [ "$release_started" = false ]; then
+    fail "$tag was not started: $health_problem; nothing runs, the files stay in $PWD; fix that, then start it with: $again"
+  fi
+  echo "$tag did not come up: $health_problem; stopping it (docker compose down): there is no previous release to go back to" >&2
+  compose down || fail "$tag did not come up: $health_problem; docker compose down failed too (see above); stop it yourself: cd $PWD && docker compose down"
+  starting=""
+  fail "$tag did not come up: $health_problem; it is stopped (docker compose down), nothing runs, and the files stay in $PWD; find the cause (docker compose logs shows it while it runs), then start it again with: $again"
+}
+
+# What is left when a signal cuts start_verified short.
+start_stop_hint() {
+  if [ "${release_started:-false}" = true ]; then
+    echo "$starting in $PWD was started but not seen healthy yet; check it (docker compose ps), or stop it: cd $PWD && docker compose down"
+  else
+    echo "$starting is installed in $PWD and nothing was started; start it with: $(verified_start_command "$PWD")"
+  fi
+}
+
 install_main() {
-  local version=latest dir="$PWD/$bundle_name" dry_run=false configure=true tag
+  local version=latest dir="$PWD/$bundle_name" dry_run=false configure=true start=false tag
   while [ "$#" -gt 0 ]; do
     case "$1" in
       --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
       --dir) [ -n "${2:-}" ] || fail "--dir needs a path"; dir="$2"; shift 2 ;;
       --dry-run) dry_run=true; shift ;;
       --no-config) configure=false; shift ;;
+      --start) start=true; shift ;;
+      --health-timeout) [[ "${2:-}" =~ ^[0-9]+$ ]] || fail "--health-timeout needs a number of seconds, e.g. 300"; health_timeout="$2"; shift 2 ;;
       --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
       --insecure-skip-signature) skip_signature=true; shift ;;
-      -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
+      -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null || echo "see the header of install.sh"; exit 0 ;;
       *) fail "unknown option $1; see --help" ;;
     esac
   done
   require_gitea_settings
   require_tools curl tar sha256sum awk realpath
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
+  if [ "$start" = true ]; then
+    # The services read .env, which config.sh writes: without it compose starts nothing.
+    [ "$configure" = true ] || fail "--start needs the .env that config.sh writes; leave out --no-config, or install without --start, run config.sh, then start it with scripts/upgrade.sh --start"
+    require_health_settings
+    # Known before anything is downloaded: an install that cannot start is not begun.
+    compose_command >/dev/null
+  fi
   # A symlink is followed first: the release takes the place of the directory it names, and is
   # unpacked beside that directory, so that the last step is a rename on one filesystem.
   dir="$(realpath -m -- "$dir")"
@@ -478,7 +672,7 @@ install_main() {
   cleanup_paths+=("$work")
   tag="$(find_release "$version" "$work")"
   if [ "$dry_run" = true ]; then
-    echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')"
+    echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')$([ "$start" = true ] && echo ", then pull the images its docker-compose.yml names, check each against the digest its $image_digests_file records, start them only if all match and wait up to ${health_timeout}s for every service to be healthy (stopping them again if not)")"
     return
   fi
   fetch_release "$tag" "$work"
@@ -496,7 +690,15 @@ install_main() {
   if [ "$configure" = true ]; then
     run_config_wizard "$dir" || fail "$tag is installed in $dir, but config.sh did not finish; run it there: cd $dir && bash config.sh"
   fi
-  echo "start it with: cd $dir && docker compose up -d"
+  if [ "$start" = false ]; then
+    echo "start it, its images checked against the release's digests, with: $(verified_start_command "$dir")"
+    return
+  fi
+  cd "$dir"
+  [ -f scripts/env-file.sh ] || fail "$tag ships no scripts/env-file.sh, which --start reads .env with; it is installed in $dir: start it yourself (docker compose pull && docker compose up -d), or install a newer release"
+  # shellcheck source=SCRIPTDIR/env-file.sh
+  source scripts/env-file.sh
+  start_verified </dev/null
 }
 
 # upgrade.sh sources this file for the functions above; run, or piped into bash, it installs.

@@ -11,7 +11,10 @@
 #   unless --replace-edited is given.
 #   Source installs (.git): git pull, then rebuild, or pull registry images with --use-registry.
 #
-#   ./scripts/upgrade.sh [--version vX.Y.Z] [--dry-run] [--no-restart] [--rollback] [--use-registry]
+#   ./scripts/upgrade.sh --start: no upgrade; pull the installed release's images, check their digests,
+#   start them and wait for health, as install.sh --start does (stopped again if they do not come up).
+#
+#   ./scripts/upgrade.sh [--version vX.Y.Z] [--dry-run] [--no-restart] [--rollback] [--start] [--use-registry]
 #        [--force] (allow a downgrade) [--no-backup] [--health-timeout SECONDS] (default 180)
 #        [--replace-edited] (replace shipped files edited here) [--allowed-signers FILE] [--insecure-skip-signature]
 #
@@ -39,10 +42,8 @@ source "$here/env-file.sh"
 
 # How far the files have moved, for stop_hint: "", swapped, restoring or restored.
 stage=""
-# As libs/release-contract names it (imageDigestsFileName); spelled here because bash cannot import it.
-image_digests_file="image-digests.txt"
-# Workspace images are `<registry>/changemaker-<project>` (serviceImagePrefix): IMAGE_TAG retags them.
-workspace_image_prefix=changemaker-
+# compose_command's advice without docker compose.
+compose_missing_hint="or pass --no-restart and restart yourself"
 
 version=""
 dry_run=false
@@ -52,14 +53,14 @@ restart=true
 force=false
 backup=true
 replace_edited=false
-health_timeout=180
-health_poll="${HEALTH_POLL_SECONDS:-5}"
+start_only=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --use-registry) use_registry=true; shift ;;
     --rollback) rollback=true; shift ;;
+    --start) start_only=true; shift ;;
     --no-restart) restart=false; shift ;;
     --force) force=true; shift ;;
     --no-backup) backup=false; shift ;;
@@ -67,11 +68,13 @@ while [ "$#" -gt 0 ]; do
     --health-timeout) [[ "${2:-}" =~ ^[0-9]+$ ]] || fail "--health-timeout needs a number of seconds, e.g. 300"; health_timeout="$2"; shift 2 ;;
     --allowed-signers) [ -n "${2:-}" ] || fail "--allowed-signers needs a file"; allowed_signers_option="$2"; shift 2 ;;
     --insecure-skip-signature) skip_signature=true; shift ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done
-[[ "$health_poll" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "HEALTH_POLL_SECONDS='$health_poll' is not a number of seconds"
+require_health_settings
+[ "$start_only" = false ] || [ "$rollback" = false ] || fail "--start and --rollback do not go together; run one, then the other"
+[ "$start_only" = false ] || [ -z "$version" ] || fail "--start starts the installed release and downloads none; leave out --version, or upgrade first and then start"
 
 cd "$root"
 # An upgrade trusts only the keys the installed release trusted; a new key arrives in a release
@@ -98,6 +101,7 @@ rollback_command() {
 
 # install.sh's stop_hint, for an upgrade: what to do after a signal or an unforeseen failure.
 stop_hint() {
+  if [ -n "${starting:-}" ]; then start_stop_hint; return; fi
   case "$stage" in
     swapped) echo "the new release's files are in place, or some of them, and the previous ones are in $rollback_dir/; $(rollback_command) puts them back" ;;
     restoring) echo "the previous files are partly back; $(rollback_command) finishes putting them back" ;;
@@ -112,118 +116,6 @@ uninterrupted() {
   trap '' HUP INT TERM
   "$@"
   catch_signals
-}
-
-compose_command() {
-  if docker compose version >/dev/null 2>&1; then
-    echo "docker compose"
-  elif command -v docker-compose >/dev/null; then
-    echo docker-compose
-  else
-    fail "docker compose (or docker-compose) is needed to restart; install it, or pass --no-restart and restart yourself"
-  fi
-}
-
-compose() {
-  local found
-  local -a command
-  found="$(compose_command)"
-  read -r -a command <<<"$found"
-  "${command[@]}" "$@"
-}
-
-
-# One line per container of the project: `<service> <status> <health> <restart count>`, health
-# `none` for a service without a healthcheck.
-service_states() {
-  local ids
-  ids="$(compose ps -a -q)" || return 1
-  [ -n "$ids" ] || return 0
-  # shellcheck disable=SC2086 # one argument per container id
-  docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.RestartCount}}' $ids
-}
-
-# Whether /api/health answers {"status":"ok"} (in whatever whitespace).
-api_reports_ok() {
-  local url="${HEALTH_URL:-http://127.0.0.1:$(compose_value API_PORT 4000)/api/health}" answer="$work/health.json"
-  curl -sS --max-time 5 -o "$answer" "$url" 2>/dev/null || return 1
-  [ "$(json_flatten "$answer" 2>/dev/null | flat_value /dev/stdin status)" = ok ]
-}
-
-# Waits up to --health-timeout seconds for every container to run (healthy, where it has a
-# healthcheck) and for the api to answer ok. Returns at once when one crash-loops, exits or turns
-# unhealthy. Sets `health_problem` to what is wrong when it returns non-zero.
-wait_until_healthy() {
-  local deadline=$((SECONDS + health_timeout)) states service status health restarts first waiting
-  local -A first_restarts=()
-  echo "waiting up to ${health_timeout}s for every service to be healthy..."
-  while :; do
-    waiting=""
-    states="$(service_states)" || { health_problem="docker cannot list the containers (see above)"; return 1; }
-    [ -n "$states" ] || waiting="no container is running yet"
-    while read -r service status health restarts; do
-      [ -n "$service" ] || continue
-      first="${first_restarts[$service]:-$restarts}"
-      first_restarts[$service]="$first"
-      case "$status" in
-        restarting) health_problem="$service is crash-looping (restarting)"; return 1 ;;
-        exited | dead) health_problem="$service has $status"; return 1 ;;
-      esac
-      if ((restarts > first)); then health_problem="$service is crash-looping (restarted $((restarts - first)) times)"; return 1; fi
-      case "$health" in
-        unhealthy) health_problem="$service failed its health check"; return 1 ;;
-        starting) waiting="$service is starting" ;;
-      esac
-      [ "$status" = running ] || waiting="$service is $status"
-    done <<<"$states"
-    if [ -z "$waiting" ]; then
-      api_reports_ok && return 0
-      waiting="/api/health does not answer {\"status\":\"ok\"}"
-    fi
-    if ((SECONDS >= deadline)); then
-      health_problem="not healthy after ${health_timeout}s: $waiting"
-      return 1
-    fi
-    sleep "$health_poll"
-  done
-}
-
-# `<service> <image>` lines of the resolved compose configuration (`config` prints it normalised,
-# two spaces an indent, the same from docker compose v2 and docker-compose v1, which has no --images).
-resolved_service_images() {
-  compose config | awk '
-    /^[^ ]/ { in_services = ($0 == "services:"); service = ""; next }
-    in_services && /^  [^ ]/ { service = substr($0, 3); sub(/:$/, "", service); next }
-    in_services && service != "" && /^    image: / { image = substr($0, 12); gsub(/^["\047]|["\047]$/, "", image); print service " " image }
-  '
-}
-
-# Compares each service's pulled image with the digest image-digests.txt recorded when the
-# release was cut, before anything restarts. Sets `health_problem` when one differs.
-check_image_digests() {
-  local service reference digest image repo_digests overridden images
-  if [ ! -f "$image_digests_file" ]; then
-    echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
-    return 0
-  fi
-  overridden="$(compose_value IMAGE_TAG "")"
-  images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
-  while read -r service reference digest; do
-    [ -n "$service" ] || continue
-    if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
-      echo "$service: IMAGE_TAG=$overridden (from .env or the environment) overrides the release's image; its digest is not checked"
-      continue
-    fi
-    image="$(awk -v service="$service" '$1 == service { print $2 }' <<<"$images")"
-    [ -n "$image" ] || { health_problem="$image_digests_file names $service, which docker-compose.yml does not run; the release is inconsistent"; return 1; }
-    repo_digests="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")" ||
-      { health_problem="$service's image $image was not pulled"; return 1; }
-    if ! grep -qF "@$digest" <<<"$repo_digests"; then
-      health_problem="$service's image $image is not the one $(cat VERSION) was cut with (expected $digest); the tag was pushed again"
-      return 1
-    fi
-  done <"$image_digests_file"
-  echo "every image matches the digest its release recorded"
 }
 
 postgres_is_running() {
@@ -339,15 +231,6 @@ restore_previous_files() {
   rm -rf "$rollback_dir"
 }
 
-# Starts the release whose files are in place and waits for it to be healthy; `health_problem`
-# says what failed.
-start_release() {
-  compose pull || { health_problem="pulling the images failed (see above)"; return 1; }
-  check_image_digests || return 1
-  compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
-  wait_until_healthy
-}
-
 roll_back() {
   [ -d "$rollback_dir" ] || fail "there is no $rollback_dir/ to return to: no upgrade has been made here"
   local from
@@ -452,11 +335,28 @@ upgrade_release_install() {
     echo "note: IMAGE_TAG=$overridden (from .env or the environment) overrides $target's image tag"
   fi
   if [ "$restart" = false ]; then
-    echo "not restarted (--no-restart): run docker compose pull && docker compose up -d"
+    echo "not restarted (--no-restart): start it, its images checked against $target's digests, with: $(verified_start_command "$root")"
     return
   fi
   start_release || roll_back_after "$current" "$target" "$health_problem"
   echo "upgraded from $current to $target: every service is healthy and /api/health answers ok"
+}
+
+# upgrade.sh --start: the installed release, verified and started as install.sh --start does, for
+# an installation made without --start (or stopped since); nothing is downloaded.
+start_installed() {
+  if [ ! -f VERSION ] || [ -d .git ]; then fail "--start is for a release install (VERSION, no .git); in a source checkout run docker compose up -d"; fi
+  compose_missing_hint="then run upgrade.sh --start again"
+  if [ "$dry_run" = true ]; then
+    compose_command >/dev/null
+    echo "would pull the images of $(cat VERSION) that docker-compose.yml names, check each against the digest its $image_digests_file records, start them only if all match and wait up to ${health_timeout}s for every service to be healthy (stopping them again if not)"
+    return
+  fi
+  require_tools curl awk
+  compose_command >/dev/null
+  work="$(mktemp -d "$root/.upgrade.XXXXXX")"
+  cleanup_paths+=("$work")
+  start_verified </dev/null
 }
 
 if [ "$rollback" = true ]; then
@@ -464,6 +364,8 @@ if [ "$rollback" = true ]; then
 elif [ -f "$rollback_dir/$swap_marker" ] || { [ -d "$rollback_dir" ] && [ ! -f VERSION ] && [ ! -d .git ]; }; then
   # Starting anew would delete .rollback/, and the previous files in it with it.
   fail "an upgrade or rollback was stopped half-way here ($rollback_dir/ holds previous files); run $(rollback_command) to put them back, then upgrade again"
+elif [ "$start_only" = true ]; then
+  start_installed
 elif [ -d .git ]; then
   upgrade_source_install
 elif [ -f VERSION ]; then

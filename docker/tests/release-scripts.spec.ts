@@ -107,7 +107,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(await readFile(join(dir, '.env'), 'utf8')).toMatch(/^DOMAIN=example\.org$/m);
     expect(await readFile(join(dir, 'docker-compose.yml'), 'utf8')).toContain('changemaker-api:${IMAGE_TAG:-v1.1.0}');
     expect(existsSync(join(dir, 'data/postgres'))).toBe(true);
-    expect(result.stdout.split('\n').at(-1)).toBe(`start it with: cd ${dir} && docker compose up -d`);
+    expect(result.stdout.split('\n').at(-1)).toBe(`start it, its images checked against the release's digests, with: cd ${dir} && scripts/upgrade.sh --start`);
     expect(await leftovers()).toEqual([]);
   });
 

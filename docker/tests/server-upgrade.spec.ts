@@ -387,6 +387,142 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
   });
 
+  describe('a first start, verified as an upgrade is: install.sh --start, and upgrade.sh --start later', () => {
+    const matching = () => stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
+    const pushedAgain = () => stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api pushed again') });
+    const startAt = (dir: string) => install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '5']);
+    /** The stub's calls that pull, start or stop something. */
+    const actions = async () => (await stub.calls()).filter((call) => / compose (pull|up|down)/.test(call));
+    const refusedDigest = (dir: string) =>
+      `install.sh: v1.2.0 was not started: api's image ${apiImage('v1.2.0')} is not the one v1.2.0 was cut with (expected ${digest('api v1.2.0')}); the tag was pushed again; nothing runs, the files stay in ${dir}; do not start it by hand: ask the release's publisher why the tag changed, or install another release`;
+
+    it('with matching digests installs, configures, pulls, checks every image, starts and waits until healthy', async () => {
+      await matching();
+      const dir = join(place, 'changemaker-lite');
+      const result = await startAt(dir);
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.2.0.tar.gz...' });
+      const lines = result.stdout.split('\n');
+      expect(lines).toEqual(expect.arrayContaining([`installed v1.2.0 into ${dir}`, 'every image matches the digest its release recorded', 'waiting up to 5s for every service to be healthy...']));
+      expect(lines.at(-1)).toBe('v1.2.0 is running: every service is healthy and /api/health answers ok');
+      expect(await readFile(join(dir, '.env'), 'utf8')).toMatch(/^DOMAIN=example\.org$/m);
+      expect(await stub.running()).toBe('v1.2.0 healthy');
+      expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans']);
+    });
+
+    it('an image whose tag was pushed again is refused before anything starts, in one line; the files stay', async () => {
+      await pushedAgain();
+      const dir = join(place, 'changemaker-lite');
+      const result = await startAt(dir);
+      expect({ exitCode: result.exitCode, stderr: result.stderr.split('\n') }).toEqual({ exitCode: 1, stderr: ['downloading changemaker-lite-v1.2.0.tar.gz...', refusedDigest(dir)] });
+      expect(await actions()).toEqual(['v1.2.0 compose pull']);
+      expect(await stub.running()).toBeUndefined();
+      expect(await version(dir)).toBe('v1.2.0');
+      expect(existsSync(join(dir, '.env'))).toBe(true);
+    });
+
+    it.each([
+      ['crash-loop', 'api is crash-looping (restarting)'],
+      ['unhealthy', 'api failed its health check'],
+    ] as const)('a release that does not come up (%s) fails non-zero and is brought down again, there being nothing to go back to', async (scenario, problem) => {
+      await matching();
+      await stub.play('v1.2.0', scenario);
+      const dir = join(place, 'changemaker-lite');
+      const result = await startAt(dir);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n')).toEqual([
+        'downloading changemaker-lite-v1.2.0.tar.gz...',
+        `v1.2.0 did not come up: ${problem}; stopping it (docker compose down): there is no previous release to go back to`,
+        `install.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (docker compose logs shows it while it runs), then start it again with: cd ${dir} && scripts/upgrade.sh --start`,
+      ]);
+      expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose down']);
+      expect(await stub.running()).toBeUndefined();
+      expect(await version(dir)).toBe('v1.2.0');
+    });
+
+    it('--dry-run --start says what it would pull and check, downloads nothing and changes nothing', async () => {
+      await matching();
+      const downloadsBefore = gitea.requests().filter((request) => !request.url.startsWith('/api/')).length;
+      const dir = join(place, 'changemaker-lite');
+      const result = await install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--dry-run']);
+      expect(result).toMatchObject({
+        exitCode: 0,
+        stderr: '',
+        stdout: `would install v1.2.0 from ${gitea.url} (admin/changemaker.lite) into ${dir} and run config.sh, then pull the images its docker-compose.yml names, check each against the digest its image-digests.txt records, start them only if all match and wait up to 180s for every service to be healthy (stopping them again if not)`,
+      });
+      expect((await readdir(place)).filter((name) => name !== '.docker-stub')).toEqual([]);
+      expect((await stub.calls()).filter((call) => !call.endsWith('compose version'))).toEqual([]);
+      expect(gitea.requests().filter((request) => !request.url.startsWith('/api/')).length).toBe(downloadsBefore);
+    });
+
+    it('--start without the .env config.sh writes (--no-config) is refused before anything is downloaded', async () => {
+      const result = await install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', join(place, 'changemaker-lite'), '--start', '--no-config']);
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: 'install.sh: --start needs the .env that config.sh writes; leave out --no-config, or install without --start, run config.sh, then start it with scripts/upgrade.sh --start',
+      });
+      expect((await readdir(place)).filter((name) => name !== '.docker-stub')).toEqual([]);
+    });
+
+    it('installed without --start, the printed command starts it later the same way: scripts/upgrade.sh --start refuses a re-pushed image, then starts the recorded ones', async () => {
+      const dir = join(place, 'changemaker-lite');
+      const installed = await install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir]);
+      expect(installed.exitCode).toBe(0);
+      const hint = installed.stdout.split('\n').at(-1)!;
+      expect(hint).toBe(`start it, its images checked against the release's digests, with: cd ${dir} && scripts/upgrade.sh --start`);
+      expect(await actions()).toEqual([]);
+
+      await pushedAgain();
+      const refused = await upgrade(dir, ['--start']);
+      expect({ exitCode: refused.exitCode, stderr: refused.stderr }).toEqual({ exitCode: 1, stderr: refusedDigest(dir).replace(/^install\.sh/, 'upgrade.sh') });
+      expect(await stub.running()).toBeUndefined();
+
+      const dry = await upgrade(dir, ['--start', '--dry-run']);
+      expect(dry).toMatchObject({
+        exitCode: 0,
+        stdout: "would pull the images of v1.2.0 that docker-compose.yml names, check each against the digest its image-digests.txt records, start them only if all match and wait up to 5s for every service to be healthy (stopping them again if not)",
+      });
+
+      await matching();
+      // The printed command as the operator runs it: scripts/upgrade.sh executable, run from the installation.
+      const started = await execa('bash', ['-c', hint.slice(hint.indexOf('cd '))], { cwd: place, env: env(), extendEnv: false, reject: false, input: '' });
+      expect({ exitCode: started.exitCode, stderr: started.stderr, last: started.stdout.split('\n').at(-1) }).toEqual({
+        exitCode: 0,
+        stderr: '',
+        last: 'v1.2.0 is running: every service is healthy and /api/health answers ok',
+      });
+      expect(await stub.running()).toBe('v1.2.0 healthy');
+      expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans']);
+      // No download and no change to the files: the installed release, started.
+      expect(await version(dir)).toBe('v1.2.0');
+      expect(existsSync(join(dir, '.rollback'))).toBe(false);
+    });
+
+    it('install.sh --start stopped by a signal while it waits says in one line what runs and how to stop it', async () => {
+      await matching();
+      const dir = join(place, 'changemaker-lite');
+      // Nothing answers /api/health: the start waits until the signal.
+      const running = execa('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '60'], {
+        cwd: place,
+        env: env({ HEALTH_URL: 'http://127.0.0.1:9/api/health' }),
+        extendEnv: false,
+        reject: false,
+        input: '',
+        detached: true,
+      });
+      for (let attempt = 0; !(await stub.calls()).some((call) => call.includes('compose up')); attempt++) {
+        if (attempt > 400) throw new Error('the start never got there');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (running.pid) process.kill(-running.pid, 'SIGTERM');
+      const result = await running;
+      expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+        exitCode: 143,
+        last: `install.sh: stopped by SIGTERM; v1.2.0 in ${dir} was started but not seen healthy yet; check it (docker compose ps), or stop it: cd ${dir} && docker compose down`,
+      });
+      expect((await readdir(place)).filter((name) => !name.startsWith('.docker-stub'))).toEqual(['changemaker-lite']);
+    });
+  });
+
   describe('signatures', () => {
     let goodTarball: Buffer;
     let goodSums: string;
