@@ -1,29 +1,22 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
 import { pushRelease, readReleaseCommit, releaseRefs } from './git-remote';
 import { GitPushError, ReleaseTagError } from './release-flow-errors';
 
 describe('the release commit and its push', () => {
+  let repository: ReleaseRepository;
   let dir: string;
   let work: string;
   let origin: string;
-  const git = async (cwd: string, ...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
+  const git = (cwd: string, ...args: string[]) => repository.git(cwd, ...args);
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cm-git-remote-'));
-    origin = join(dir, 'origin.git');
-    work = join(dir, 'work');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await execa('git', ['init', '-q', '-b', 'main', work]);
-    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
-    await git(work, 'add', '-A');
-    await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
-    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
-    await git(work, 'remote', 'add', 'origin', origin);
+    repository = await createReleaseRepository({ tagged: true });
+    ({ dir, work, origin } = repository);
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => repository.remove());
 
   it('pushes the branch and the tag together, and a second push changes nothing and succeeds', async () => {
     const commit = await readReleaseCommit(work, 'v1.0.0');

@@ -1,35 +1,25 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
 import { checkoutProblem, newVersionProblem } from './release-git-checks';
 
 describe('the checkout nx release starts from', () => {
+  let repository: ReleaseRepository;
   let dir: string;
   let work: string;
   let origin: string;
-  const git = async (cwd: string, ...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
+  const git = (cwd: string, ...args: string[]) => repository.git(cwd, ...args);
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cm-git-checks-'));
-    origin = join(dir, 'origin.git');
-    work = join(dir, 'work');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await execa('git', ['init', '-q', '-b', 'main', work]);
-    await writeFile(join(work, '.gitignore'), 'dist/\n');
-    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
-    await git(work, 'add', '-A');
-    await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
-    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
-    await git(work, 'remote', 'add', 'origin', origin);
-    await git(work, 'push', '-q', 'origin', 'main', 'v1.0.0');
+    repository = await createReleaseRepository({ files: { '.gitignore': 'dist/\n' }, tagged: true, pushed: 'main and tag' });
+    ({ dir, work, origin } = repository);
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => repository.remove());
 
   const check = (dryRun = false) => checkoutProblem({ root: work, remote: 'origin', dryRun });
 
   it('lets a clean branch level with (or ahead of) its remote go on, ignored files aside', async () => {
-    await execa('mkdir', ['-p', join(work, 'dist')]);
+    await mkdir(join(work, 'dist'), { recursive: true });
     await writeFile(join(work, 'dist/out.js'), 'built\n');
     expect(await check()).toEqual({ notices: [] });
     await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: ahead');

@@ -1,29 +1,21 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
 import { readReleaseStart, readUnfinishedRelease, unfinishedReleaseLine } from './unfinished-release';
 
 describe('what a stopped nx release left', () => {
+  let repository: ReleaseRepository;
   let dir: string;
   let work: string;
   let origin: string;
-  const git = async (cwd: string, ...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
+  const git = (cwd: string, ...args: string[]) => repository.git(cwd, ...args);
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cm-unfinished-'));
-    origin = join(dir, 'origin.git');
-    work = join(dir, 'work');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await execa('git', ['init', '-q', '-b', 'main', work]);
-    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
-    await writeFile(join(work, 'notes.md'), 'notes\n');
-    await git(work, 'add', '-A');
-    await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
-    await git(work, 'remote', 'add', 'origin', origin);
-    await git(work, 'push', '-q', 'origin', 'main');
+    repository = await createReleaseRepository({ files: { 'notes.md': 'notes\n' }, pushed: 'main' });
+    ({ dir, work, origin } = repository);
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => repository.remove());
 
   const release = async () => {
     await writeFile(join(work, 'VERSION'), 'v1.1.0\n');

@@ -10,3 +10,4 @@ export * from './skopeo-inspect';
 export * from './image-testbed';
 export * from './docker-daemon';
 export * from './trusted-signing-key';
+export * from './release-repository';
