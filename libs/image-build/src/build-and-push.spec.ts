@@ -7,6 +7,7 @@ import {
   createBuildahSandbox,
   pushStandInBaseImages,
   startDockerDaemon,
+  startFaultProxy,
   startRegistry,
   startTokenServer,
   type BuildahSandbox,
@@ -16,6 +17,7 @@ import {
 } from '@changemaker/testing';
 import { ImageReference, RegistryClient } from '@changemaker/oci';
 import { buildAndPushImage, type ImageBuildOptions } from './build-and-push';
+import { planImagePush } from './image-push-plan';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import { inputsTagFor } from './inputs-hash';
 import { hostPlatform } from './platforms';
@@ -631,6 +633,18 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       const onlyGit = await commandsDirectory('git');
       await expectRefusal({ env: { PATH: onlyGit }, engine: 'auto', registryCache: false, push: false }, /no container engine found \(tried docker, podman, buildah\)/);
     });
+  });
+
+  it('a dry run (planImagePush) asks a registry that answers 503 once, and says it could not check, building and pushing nothing', async () => {
+    const proxy = await startFaultProxy(target.host, [{ path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1_000 }]);
+    try {
+      const plan = await planImagePush(options({ registry: `${proxy.host}/admin` }));
+      expect(plan).toMatchObject({ action: 'unknown', reason: expect.stringContaining('could not ask the registry') });
+      expect(proxy.requests.filter((request) => request.path.includes('/manifests/'))).toHaveLength(1);
+      expect(engineCalls().filter((call) => call.args[0] === 'build' || call.args[0] === 'push')).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   describe('detects the engine: docker when its daemon answers, then podman, then buildah', () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ImageReference, RegistryClient, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest } from '@changemaker/oci';
+import { ImageReference, RegistryClient, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest, type RetryPolicy } from '@changemaker/oci';
 import type { ImageResult, LayerCacheUse } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { ImageBuildReport, RegistryLogin } from './container-engine';
@@ -156,8 +156,8 @@ export async function resolveImageTarget(options: ImageBuildOptions, runner: Com
   return { revision, tags, repository, references, inputsTag: await inputsTagFor(options) };
 }
 
-export function registryClientFor(env: NodeJS.ProcessEnv): RegistryClient {
-  return new RegistryClient({ credentials: dockerCredentialResolver({ env }) });
+export function registryClientFor(env: NodeJS.ProcessEnv, retry?: Partial<RetryPolicy>): RegistryClient {
+  return new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry });
 }
 
 async function tagRegistrySide(registry: RegistryClient, manifest: FetchedManifest, references: readonly ImageReference[]): Promise<void> {

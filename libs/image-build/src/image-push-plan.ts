@@ -1,4 +1,4 @@
-import { OciError } from '@changemaker/oci';
+import { dryRunRetryPolicy, OciError } from '@changemaker/oci';
 import { processCommandRunner } from './command-runner';
 import { registryClientFor, resolveImageTarget, type ImageBuildOptions } from './build-and-push';
 import { readPreviousReleaseTag } from './git-revision';
@@ -22,7 +22,7 @@ export async function planImagePush(options: ImageBuildOptions): Promise<ImagePu
   const base = { image: target.repository.name, references: target.references.map(String), inputsTag: target.inputsTag };
   if (!options.push) return { ...base, action: 'build', reason: 'build only (no push)' };
   if (!options.registryCache) return { ...base, action: 'build', reason: 'the inputs lookup is off (--no-registry-cache)' };
-  const registry = registryClientFor(options.env);
+  const registry = registryClientFor(options.env, dryRunRetryPolicy);
   try {
     const found = await lookUpInputsTag(registry, target.repository.withTag(target.inputsTag), options.platforms);
     if (!found) return { ...base, action: 'build', reason: 'no image of these inputs in the registry' };

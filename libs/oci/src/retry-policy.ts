@@ -18,6 +18,12 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
+/**
+ * A dry run's: one try. It only plans, and says what it could not check; waiting out the retries of
+ * a server that is down (about 20 s for `nx release --dry-run`) delays a plan that is re-run anyway.
+ */
+export const dryRunRetryPolicy: Partial<RetryPolicy> = { attempts: 1 };
+
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { changelogSection, defaultRetryPolicy, GiteaError, PublishError, ReleaseClient } from '@changemaker/gitea';
-import { dockerCredentialResolver, mirrorLockFileOf, OciError, readMirrorLock, RegistryClient } from '@changemaker/oci';
+import { dockerCredentialResolver, dryRunRetryPolicy, mirrorLockFileOf, OciError, readMirrorLock, RegistryClient } from '@changemaker/oci';
 import { BundleError } from '@changemaker/release-bundle';
 import {
   giteaLocationFrom,
@@ -25,7 +25,11 @@ export default async function runExecutor(options: ReleaseProductOptions, contex
   const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
     (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
   const dryRun = isDryRun(options, process.env);
-  const registryClient = new RegistryClient({ credentials: dockerCredentialResolver({ env: process.env }), userAgent: 'changemaker-release-kit release' });
+  const registryClient = new RegistryClient({
+    credentials: dockerCredentialResolver({ env: process.env }),
+    userAgent: 'changemaker-release-kit release',
+    ...(dryRun ? { retry: dryRunRetryPolicy } : {}),
+  });
   try {
     if (!token && !dryRun) {
       print(new GiteaTokenMissingError().message, 'err');
@@ -82,7 +86,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
       giteaUrl: gitea.url,
       repo: gitea.repo,
       token: resources.token,
-      retry: defaultRetryPolicy,
+      retry: resources.dryRun ? { ...defaultRetryPolicy, ...dryRunRetryPolicy } : defaultRetryPolicy,
       onRetry: (n) => resources.print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
     }),
     giteaToken: resources.token !== undefined,
