@@ -1,10 +1,5 @@
-import { execa } from 'execa';
+import { gitAnswer } from './git-command';
 import { GitPushError, ReleaseTagError } from './release-flow-errors';
-
-async function git(root: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const result = await execa('git', ['-C', root, ...args], { reject: false, stdin: 'ignore' });
-  return { ok: result.exitCode === 0, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
-}
 
 export interface ReleaseCommit {
   sha: string;
@@ -19,10 +14,10 @@ export interface ReleaseCommit {
  * the tarball and the tag all come from one commit.
  */
 export async function readReleaseCommit(root: string, tag: string): Promise<ReleaseCommit> {
-  const head = await git(root, ['rev-parse', 'HEAD']);
+  const head = await gitAnswer(root, ['rev-parse', 'HEAD']);
   if (!head.ok) throw new ReleaseTagError(`${root} is not a git checkout with a commit: run nx release from the workspace`);
-  const branch = await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
-  const tagged = await git(root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`]);
+  const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const tagged = await gitAnswer(root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`]);
   if (tagged.ok && tagged.stdout !== head.stdout) {
     throw new ReleaseTagError(`${tag} points at ${tagged.stdout.slice(0, 12)} but HEAD is ${head.stdout.slice(0, 12)}: check out ${tag} to publish it (git checkout ${tag})`);
   }
@@ -30,7 +25,7 @@ export async function readReleaseCommit(root: string, tag: string): Promise<Rele
 }
 
 export async function hasRemote(root: string, remote: string): Promise<boolean> {
-  return (await git(root, ['remote', 'get-url', remote])).ok;
+  return (await gitAnswer(root, ['remote', 'get-url', remote])).ok;
 }
 
 /** The refs a release pushes: its branch (when on one) and its tag, together or not at all. */
@@ -40,7 +35,7 @@ export function releaseRefs(commit: ReleaseCommit, tag: string): string[] {
 
 /** Pushes the release commit and tag atomically; a re-run after success pushes nothing and succeeds. */
 export async function pushRelease(root: string, remote: string, refs: readonly string[]): Promise<void> {
-  const pushed = await git(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
+  const pushed = await gitAnswer(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
   if (!pushed.ok) {
     const said = withoutUrlCredentials(whyPushFailed(pushed.stdout, pushed.stderr));
     throw new GitPushError(remote, refs.join(' '), said || 'git push failed');

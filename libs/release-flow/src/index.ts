@@ -1,3 +1,4 @@
+export * from './git-command';
 export * from './git-remote';
 export * from './image-check';
 export * from './product-release';

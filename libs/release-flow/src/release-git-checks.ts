@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { compare, valid } from 'semver';
-import { withoutUrlCredentials } from './git-remote';
+import { gitAnswer, gitCommand, uncommittedFiles } from './git-command';
+import { hasRemote, withoutUrlCredentials } from './git-remote';
 import { nonInteractiveGitEnv } from './unfinished-release';
 
 /**
@@ -27,16 +27,14 @@ const namedFiles = 3;
 
 export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
   const notices: string[] = [];
-  const head = await git(root, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const head = await gitAnswer(root, ['rev-parse', '--verify', '-q', 'HEAD']);
   if (!head.ok) return { problem: `${root} is not a git checkout with a commit: run nx release in the workspace's clone`, notices };
-  const branch = await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   if (!branch.ok) {
     return { problem: `HEAD is detached (at ${head.stdout.slice(0, 12)}): check out the branch to release from (git switch main), so the release commit and tag land on it`, notices };
   }
   // Ignored files (dist/, tmp/) aside: a change here would be built into the images and packaged into the tarball, or committed by the release commit.
-  const status = await run(root, ['status', '--porcelain', '--untracked-files=all']);
-  // Not trimmed: an entry starts with a space when only the work tree changed.
-  const changed = status.stdout.split('\n').filter((line) => line.length > 3).map((line) => line.slice(3));
+  const changed = (await uncommittedFiles(root)) ?? [];
   if (changed.length > 0) {
     const more = changed.length > namedFiles ? ` and ${changed.length - namedFiles} more` : '';
     return {
@@ -44,7 +42,7 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
       notices,
     };
   }
-  if (!(await git(root, ['remote', 'get-url', remote])).ok) {
+  if (!(await hasRemote(root, remote))) {
     return { problem: `git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`, notices };
   }
   const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`]);
@@ -55,7 +53,7 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
     return { notices };
   }
   const remoteHead = listed.refs.get(`refs/heads/${branch.stdout}`);
-  if (remoteHead && remoteHead !== head.stdout && !(await git(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
+  if (remoteHead && remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
     return {
       problem: `${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`,
       notices,
@@ -87,9 +85,9 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
     }
     return `${next} is below the last release ${current}: give a version above ${current}, or major, minor or patch`;
   }
-  const local = await git(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]);
+  const local = await gitAnswer(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]);
   if (local.ok) return `${tag} already exists here (at ${local.stdout.slice(0, 12)}), not in this branch's history: give another version, or delete the stray tag (git tag -d ${tag})`;
-  if (!(await git(root, ['remote', 'get-url', remote])).ok) return undefined;
+  if (!(await hasRemote(root, remote))) return undefined;
   const listed = await lsRemote(root, remote, [`refs/tags/${tag}`, `refs/tags/${tag}^{}`], ['--tags']);
   if ('failure' in listed) return dryRun ? undefined : `could not ask ${remote} whether ${tag} exists (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
   const holder = listed.refs.get(`refs/tags/${tag}^{}`) ?? listed.refs.get(`refs/tags/${tag}`);
@@ -98,7 +96,7 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
 }
 
 async function lsRemote(root: string, remote: string, refs: readonly string[], options: readonly string[] = []): Promise<{ refs: Map<string, string> } | { failure: string }> {
-  const result = await run(root, ['ls-remote', ...options, remote, ...refs], { timeout: 30_000, env: nonInteractiveGitEnv(root) });
+  const result = await gitCommand(root, ['ls-remote', ...options, remote, ...refs], { timeout: 30_000, env: nonInteractiveGitEnv(root) });
   if (!result.ok) {
     const said = result.stderr.trim().split('\n').filter(Boolean).pop() || (result.timedOut ? 'no answer in 30 s' : 'git ls-remote failed');
     return { failure: withoutUrlCredentials(said) };
@@ -109,23 +107,4 @@ async function lsRemote(root: string, remote: string, refs: readonly string[], o
     if (sha && ref) listed.set(ref, sha);
   }
   return { refs: listed };
-}
-
-async function git(root: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string }> {
-  const result = await run(root, args);
-  return { ok: result.ok, stdout: result.stdout.trim() };
-}
-
-/**
- * git through node's child_process, not execa: these checks run in the nx release process before
- * anything is written, and execa's cleanup installs a SIGINT listener (signal-exit) that defers to
- * any other, as the stop line's does (version-file-actions.ts): with both, Ctrl-C stopped nothing.
- */
-function run(root: string, args: readonly string[], options: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ ok: boolean; stdout: string; stderr: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const child = execFile('git', ['-C', root, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeout ?? 0, env: options.env ?? process.env }, (error, stdout, stderr) => {
-      resolve({ ok: !error, stdout, stderr, timedOut: Boolean(error && (error as { killed?: boolean }).killed && options.timeout) });
-    });
-    child.stdin?.end();
-  });
 }

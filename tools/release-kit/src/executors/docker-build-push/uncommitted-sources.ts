@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { uncommittedFiles } from '@changemaker/release-flow';
 import type { ExecutorContext } from '@nx/devkit';
 
-const run = promisify(execFile);
 const namedFiles = 3;
 
 /** The project's root and the roots of every workspace project it depends on, directly or not (npm packages aside). */
@@ -24,18 +22,11 @@ export function sourceRootsOf(context: ExecutorContext, projectName: string): st
 }
 
 /**
- * Files under `roots` that differ from HEAD: modified, staged, deleted, or untracked and not
- * ignored, as `git status` names them from the repository's top. Undefined when git cannot tell
- * (not a repository, no git): the build then reports the missing commit its own way.
+ * Files under `roots` that differ from HEAD (release-flow's uncommittedFiles). Undefined when git
+ * cannot tell (not a repository, no git): the build then reports the missing commit its own way.
  */
 export async function uncommittedFilesUnder(workspaceRoot: string, roots: readonly string[]): Promise<string[] | undefined> {
-  if (roots.length === 0) return [];
-  try {
-    const { stdout } = await run('git', ['status', '--porcelain', '--untracked-files=all', '--', ...roots], { cwd: workspaceRoot, maxBuffer: 64 * 1024 * 1024 });
-    return stdout.split('\n').filter((line) => line.length > 3).map((line) => line.slice(3));
-  } catch {
-    return undefined;
-  }
+  return roots.length === 0 ? [] : uncommittedFiles(workspaceRoot, roots);
 }
 
 /** One line: which files, and what to do instead of pushing them under the commit's tags. */

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+
+/** What git said, whether it succeeded or not. */
+export interface GitResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  /** It was stopped after `timeout` ms without an answer. */
+  timedOut: boolean;
+}
+
+/**
+ * Runs git in `root`. Through node's child_process, not execa: some of these calls run in the nx
+ * release process before anything is written, and execa's cleanup installs a SIGINT listener
+ * (signal-exit) that defers to any other, as the stop line's does (version-file-actions.ts): with
+ * both, Ctrl-C stopped nothing.
+ */
+export function gitCommand(root: string, args: readonly string[], options: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<GitResult> {
+  return new Promise((resolve) => {
+    const child = execFile('git', ['-C', root, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeout ?? 0, env: options.env ?? process.env }, (error, stdout, stderr) => {
+      resolve({ ok: !error, stdout, stderr, timedOut: Boolean(error && (error as { killed?: boolean }).killed && options.timeout) });
+    });
+    child.stdin?.end();
+  });
+}
+
+/** gitCommand's answer with its output trimmed, for answers of a line (a sha, a branch, a URL). */
+export async function gitAnswer(root: string, args: readonly string[]): Promise<GitResult> {
+  const result = await gitCommand(root, args);
+  return { ...result, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
+}
+
+/**
+ * Files that differ from HEAD under `paths` (the whole checkout when none): modified, staged,
+ * deleted, or untracked and not ignored, named from the repository's top as `git status` names
+ * them. Undefined when git cannot tell (not a repository, no git).
+ */
+export async function uncommittedFiles(root: string, paths: readonly string[] = []): Promise<string[] | undefined> {
+  const status = await gitCommand(root, ['status', '--porcelain', '-z', '--untracked-files=all', ...(paths.length > 0 ? ['--', ...paths] : [])]);
+  if (!status.ok) return undefined;
+  const entries = status.stdout.split('\0');
+  const files: string[] = [];
+  for (let index = 0; index < entries.length; index += 1) {
+    const entry = entries[index]!;
+    if (entry.length < 4) continue;
+    files.push(entry.slice(3));
+    // A rename or copy is followed by the path it came from: not a file of its own.
+    if (/[RC]/.test(entry.slice(0, 2))) index += 1;
+  }
+  return files;
+}
