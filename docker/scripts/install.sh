@@ -504,13 +504,15 @@ require_health_settings() {
 
 # Waits up to --health-timeout seconds for every container to run (healthy, where it has a
 # healthcheck) and for the api to answer ok. Returns at once when one crash-loops, exits or turns
-# unhealthy. Sets `health_problem` to what is wrong when it returns non-zero.
+# unhealthy. Sets `health_problem` to what is wrong when it returns non-zero, and `problem_service`
+# to the service it names (empty when it names none, as when /api/health does not answer).
 wait_until_healthy() {
-  local deadline=$((SECONDS + health_timeout)) states service status health restarts first waiting
+  local deadline=$((SECONDS + health_timeout)) states service status health restarts first waiting waiting_service
   local -A first_restarts=()
+  problem_service=""
   echo "waiting up to ${health_timeout}s for every service to be healthy..."
   while :; do
-    waiting=""
+    waiting="" waiting_service=""
     states="$(service_states)" || { health_problem="docker cannot list the containers (see above)"; return 1; }
     [ -n "$states" ] || waiting="no container is running yet"
     while read -r service status health restarts; do
@@ -518,21 +520,22 @@ wait_until_healthy() {
       first="${first_restarts[$service]:-$restarts}"
       first_restarts[$service]="$first"
       case "$status" in
-        restarting) health_problem="$service is crash-looping (restarting)"; return 1 ;;
-        exited | dead) health_problem="$service has $status"; return 1 ;;
+        restarting) problem_service="$service" health_problem="$service is crash-looping (restarting)"; return 1 ;;
+        exited | dead) problem_service="$service" health_problem="$service has $status"; return 1 ;;
       esac
-      if ((restarts > first)); then health_problem="$service is crash-looping (restarted $((restarts - first)) times)"; return 1; fi
+      if ((restarts > first)); then problem_service="$service" health_problem="$service is crash-looping (restarted $((restarts - first)) times)"; return 1; fi
       case "$health" in
-        unhealthy) health_problem="$service failed its health check"; return 1 ;;
-        starting) waiting="$service is starting" ;;
+        unhealthy) problem_service="$service" health_problem="$service failed its health check"; return 1 ;;
+        starting) waiting="$service is starting" waiting_service="$service" ;;
       esac
-      [ "$status" = running ] || waiting="$service is $status"
+      [ "$status" = running ] || waiting="$service is $status" waiting_service="$service"
     done <<<"$states"
     if [ -z "$waiting" ]; then
       api_reports_ok && return 0
       waiting="/api/health does not answer {\"status\":\"ok\"}"
     fi
     if ((SECONDS >= deadline)); then
+      problem_service="$waiting_service"
       health_problem="not healthy after ${health_timeout}s: $waiting"
       return 1
     fi
@@ -585,6 +588,7 @@ check_image_digests() {
 # directory; `health_problem` says what failed, `release_started` whether `up` was reached.
 start_release() {
   release_started=false
+  problem_service=""
   compose pull || { health_problem="pulling the images failed (see above)"; return 1; }
   check_image_digests || return 1
   release_started=true
@@ -597,9 +601,20 @@ verified_start_command() {
   echo "cd $1 && scripts/upgrade.sh --start"
 }
 
+# The last lines the failing service wrote (every service's, when the problem names none), before
+# `docker compose down` removes them with the containers: the operator's one clue to why a first
+# start failed. On stderr, with the problem; the containers' output only, never .env.
+show_failed_logs() {
+  local lines=30 whose="${problem_service:-every service}"
+  echo "--- ${whose}'s last $lines log lines, before docker compose down removes them ---" >&2
+  compose logs --no-color --tail "$lines" ${problem_service:+"$problem_service"} >&2 || echo "(docker compose logs failed; see above)" >&2
+  echo "--- end of ${whose}'s log lines ---" >&2
+}
+
 # A first start, with no previous release to go back to (install.sh --start, upgrade.sh --start):
 # start_release, and nothing is started when an image is not the one the release recorded; a start
-# that does not come up healthy is stopped again (docker compose down). Every failure is one line.
+# that does not come up healthy is stopped again (docker compose down), its logs shown first. Every
+# failure ends with one line.
 start_verified() {
   local tag again
   tag="$(cat VERSION)"
@@ -616,9 +631,10 @@ start_verified() {
     fail "$tag was not started: $health_problem; nothing runs, the files stay in $PWD; fix that, then start it with: $again"
   fi
   echo "$tag did not come up: $health_problem; stopping it (docker compose down): there is no previous release to go back to" >&2
+  show_failed_logs
   compose down || fail "$tag did not come up: $health_problem; docker compose down failed too (see above); stop it yourself: cd $PWD && docker compose down"
   starting=""
-  fail "$tag did not come up: $health_problem; it is stopped (docker compose down), nothing runs, and the files stay in $PWD; find the cause (docker compose logs shows it while it runs), then start it again with: $again"
+  fail "$tag did not come up: $health_problem; it is stopped (docker compose down), nothing runs, and the files stay in $PWD; find the cause (its logs are above), then start it again with: $again"
 }
 
 # What is left when a signal cuts start_verified short.

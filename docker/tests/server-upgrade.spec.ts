@@ -392,7 +392,9 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     const pushedAgain = () => stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api pushed again') });
     const startAt = (dir: string) => install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '5']);
     /** The stub's calls that pull, start or stop something. */
-    const actions = async () => (await stub.calls()).filter((call) => / compose (pull|up|down)/.test(call));
+    const actions = async () => (await stub.calls()).filter((call) => / compose (pull|up|logs|down)/.test(call));
+    const logsHeader = (whose: string) => `--- ${whose}'s last 30 log lines, before docker compose down removes them ---`;
+    const logsEnd = (whose: string) => `--- end of ${whose}'s log lines ---`;
     const refusedDigest = (dir: string) =>
       `install.sh: v1.2.0 was not started: api's image ${apiImage('v1.2.0')} is not the one v1.2.0 was cut with (expected ${digest('api v1.2.0')}); the tag was pushed again; nothing runs, the files stay in ${dir}; do not start it by hand: ask the release's publisher why the tag changed, or install another release`;
 
@@ -429,14 +431,34 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const dir = join(place, 'changemaker-lite');
       const result = await startAt(dir);
       expect(result.exitCode).toBe(1);
+      // The failing service's last log lines, headed, before `down` removes them with the containers; the one-line error last.
       expect(result.stderr.split('\n')).toEqual([
         'downloading changemaker-lite-v1.2.0.tar.gz...',
         `v1.2.0 did not come up: ${problem}; stopping it (docker compose down): there is no previous release to go back to`,
-        `install.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (docker compose logs shows it while it runs), then start it again with: cd ${dir} && scripts/upgrade.sh --start`,
+        logsHeader('api'),
+        `api-1  | stub log of api in v1.2.0 (${scenario})`,
+        logsEnd('api'),
+        `install.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${dir} && scripts/upgrade.sh --start`,
       ]);
-      expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose down']);
+      expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose logs --no-color --tail 30 api', 'v1.2.0 compose down']);
       expect(await stub.running()).toBeUndefined();
       expect(await version(dir)).toBe('v1.2.0');
+    });
+
+    it('upgrade.sh --start whose /api/health never answers ok shows every service\'s last log lines, then brings it down', async () => {
+      const dir = join(place, 'changemaker-lite');
+      expect((await install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir])).exitCode).toBe(0);
+      await matching();
+      const result = await upgrade(dir, ['--start', '--health-timeout', '3'], { HEALTH_URL: 'http://127.0.0.1:9/api/health' });
+      const problem = 'not healthy after 3s: /api/health does not answer {"status":"ok"}';
+      expect(result.exitCode).toBe(1);
+      const lines = result.stderr.split('\n');
+      expect(lines.slice(0, 2)).toEqual([`v1.2.0 did not come up: ${problem}; stopping it (docker compose down): there is no previous release to go back to`, logsHeader('every service')]);
+      expect(lines).toEqual(expect.arrayContaining([`api-1  | stub log of api in v1.2.0 (healthy)`, `v2-postgres-1  | stub log of v2-postgres in v1.2.0 (healthy)`]));
+      expect(lines.at(-2)).toBe(logsEnd('every service'));
+      expect(lines.at(-1)).toBe(`upgrade.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${dir} && scripts/upgrade.sh --start`);
+      expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose logs --no-color --tail 30', 'v1.2.0 compose down']);
+      expect(await stub.running()).toBeUndefined();
     });
 
     it('--dry-run --start says what it would pull and check, downloads nothing and changes nothing', async () => {
