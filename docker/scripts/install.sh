@@ -596,9 +596,36 @@ start_release() {
   wait_until_healthy
 }
 
-# The command that starts an installation the verified way, for the lines that send an operator there.
-verified_start_command() {
-  echo "cd $1 && scripts/upgrade.sh --start"
+# Whether the installation in $1 has a scripts/upgrade.sh that takes --start. install.sh from main
+# may install an older release (--version), whose upgrade.sh predates the option and refuses it.
+# Read from its option parser, a `case` whose patterns are the options it takes: a line that is
+# such a pattern for --start (`--start)` or `--start | -s)`), not the mere word, which help text
+# and comments hold too. Neither a version comparison (which release first had it is a date this
+# script would have to know, and a fork's or a local package's tags say nothing of it) nor running
+# the script (which takes the installation's lock, and of an older release does what it likes
+# with an option it does not know) tells it as surely.
+upgrade_takes_start() {
+  grep -qE '^[[:space:]]*(-[-a-z]+[[:space:]]*\|[[:space:]]*)*--start[[:space:]]*[|)]' "$1/scripts/upgrade.sh" 2>/dev/null
+}
+
+# The command that starts the installation in $1 later, for the lines that send an operator there:
+# its upgrade.sh --start, which checks the images, or, where that predates --start, docker compose
+# itself, said to check nothing.
+start_command() {
+  if upgrade_takes_start "$1"; then
+    echo "cd $1 && scripts/upgrade.sh --start"
+  else
+    echo "cd $1 && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)"
+  fi
+}
+
+# The last line of an install without --start (and of upgrade.sh --no-restart): how to start it.
+start_later_hint() {
+  if upgrade_takes_start "$1"; then
+    echo "start it, its images checked against the release's digests, with: $(start_command "$1")"
+  else
+    echo "start it with: $(start_command "$1")"
+  fi
 }
 
 # The last lines the failing service wrote (every service's, when the problem names none), before
@@ -618,7 +645,7 @@ show_failed_logs() {
 start_verified() {
   local tag again
   tag="$(cat VERSION)"
-  again="$(verified_start_command "$PWD")"
+  again="$(start_command "$PWD")"
   starting="$tag"
   if start_release; then
     starting=""
@@ -642,7 +669,7 @@ start_stop_hint() {
   if [ "${release_started:-false}" = true ]; then
     echo "$starting in $PWD was started but not seen healthy yet; check it (docker compose ps), or stop it: cd $PWD && docker compose down"
   else
-    echo "$starting is installed in $PWD and nothing was started; start it with: $(verified_start_command "$PWD")"
+    echo "$starting is installed in $PWD and nothing was started; start it with: $(start_command "$PWD")"
   fi
 }
 
@@ -707,7 +734,7 @@ install_main() {
     run_config_wizard "$dir" || fail "$tag is installed in $dir, but config.sh did not finish; run it there: cd $dir && bash config.sh"
   fi
   if [ "$start" = false ]; then
-    echo "start it, its images checked against the release's digests, with: $(verified_start_command "$dir")"
+    start_later_hint "$dir"
     return
   fi
   cd "$dir"

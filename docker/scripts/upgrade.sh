@@ -335,7 +335,7 @@ upgrade_release_install() {
     echo "note: IMAGE_TAG=$overridden (from .env or the environment) overrides $target's image tag"
   fi
   if [ "$restart" = false ]; then
-    echo "not restarted (--no-restart): start it, its images checked against $target's digests, with: $(verified_start_command "$root")"
+    echo "not restarted (--no-restart): $(start_later_hint "$root")"
     return
   fi
   start_release || roll_back_after "$current" "$target" "$health_problem"

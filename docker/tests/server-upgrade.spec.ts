@@ -68,6 +68,16 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       ['api', apiImage('v1.2.0'), digest('api v1.2.0')],
     ]);
     await publish(gitea, 'v1.2.0', await packageRelease('v1.2.0', join(scratch, 'v1.2.0'), { signingKey: key, extraFiles: digests }), true);
+    // An older release, as install.sh from main may be asked for: its upgrade.sh predates --start (its parser has no such option; the header still names it).
+    const upgradeScript = await readFile(join(workspaceRoot, 'docker/scripts/upgrade.sh'), 'utf8');
+    const withoutStart = upgradeScript.replace(/^ *--start\) .*\n/m, '');
+    expect(withoutStart).not.toBe(upgradeScript);
+    const olderDigests = imageDigests([
+      ['v2-postgres', postgresImage, digest('postgres')],
+      ['api', apiImage('v0.9.0'), digest('api v0.9.0')],
+    ]);
+    const older = { ...olderDigests, 'scripts/upgrade.sh': withoutStart };
+    await publish(gitea, 'v0.9.0', await packageRelease('v0.9.0', join(scratch, 'v0.9.0'), { signingKey: key, extraFiles: older }), true);
     health = await startHealthEndpoint(() => stub);
   });
   afterAll(async () => {
@@ -459,6 +469,37 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(lines.at(-1)).toBe(`upgrade.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${dir} && scripts/upgrade.sh --start`);
       expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose logs --no-color --tail 30', 'v1.2.0 compose down']);
       expect(await stub.running()).toBeUndefined();
+    });
+
+    it('an older release whose upgrade.sh predates --start: the hint names no option it refuses, and install.sh --start still checks and starts it', async () => {
+      const dir = join(place, 'changemaker-lite');
+      const installed = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir]);
+      expect({ exitCode: installed.exitCode, stderr: installed.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v0.9.0.tar.gz...' });
+      const unchecked = `cd ${dir} && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)`;
+      expect(installed.stdout.split('\n').at(-1)).toBe(`start it with: ${unchecked}`);
+      // What the hint would have named is refused by that release.
+      const refused = await execa('bash', [join(dir, 'scripts/upgrade.sh'), '--start'], { cwd: dir, env: env(), extendEnv: false, reject: false, input: '' });
+      expect({ exitCode: refused.exitCode, stderr: refused.stderr }).toEqual({ exitCode: 1, stderr: 'upgrade.sh: unknown option --start; see --help' });
+      expect(await actions()).toEqual([]);
+
+      // install.sh --start uses its own functions: the images are checked against v0.9.0's digests, then started.
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
+      const startedDir = join(place, 'started');
+      const started = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', startedDir, '--start', '--health-timeout', '5']);
+      expect({ exitCode: started.exitCode, stderr: started.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v0.9.0.tar.gz...' });
+      expect(started.stdout.split('\n')).toEqual(expect.arrayContaining(['every image matches the digest its release recorded']));
+      expect(started.stdout.split('\n').at(-1)).toBe('v0.9.0 is running: every service is healthy and /api/health answers ok');
+      expect(await stub.running()).toBe('v0.9.0 healthy');
+      await execa('docker', ['compose', 'down'], { cwd: startedDir, env: env(), extendEnv: false });
+
+      // A failed start of it sends the operator to a command that release has.
+      await stub.play('v0.9.0', 'crash-loop');
+      const failedDir = join(place, 'failed');
+      const failed = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', failedDir, '--start', '--health-timeout', '5']);
+      expect(failed.exitCode).toBe(1);
+      expect(failed.stderr.split('\n').at(-1)).toBe(
+        `install.sh: v0.9.0 did not come up: api is crash-looping (restarting); it is stopped (docker compose down), nothing runs, and the files stay in ${failedDir}; find the cause (its logs are above), then start it again with: ${unchecked.replaceAll(dir, failedDir)}`,
+      );
     });
 
     it('--dry-run --start says what it would pull and check, downloads nothing and changes nothing', async () => {
