@@ -54,8 +54,12 @@ force=false
 backup=true
 replace_edited=false
 start_only=false
+# Options of an upgrade that --start, which upgrades nothing, would otherwise ignore without a word.
+upgrade_only_options=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
+    --use-registry | --no-restart | --force | --no-backup | --replace-edited | --insecure-skip-signature) upgrade_only_options+=("$1") ;;&
+    --allowed-signers) upgrade_only_options+=("$1") ;;&
     --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --use-registry) use_registry=true; shift ;;
@@ -75,6 +79,8 @@ done
 require_health_settings
 [ "$start_only" = false ] || [ "$rollback" = false ] || fail "--start and --rollback do not go together; run one, then the other"
 [ "$start_only" = false ] || [ -z "$version" ] || fail "--start starts the installed release and downloads none; leave out --version, or upgrade first and then start"
+[ "$start_only" = false ] || [ "${#upgrade_only_options[@]}" -eq 0 ] ||
+  fail "--start starts the installed release and upgrades nothing, so ${upgrade_only_options[*]} would do nothing; leave it out"
 
 cd "$root"
 # An upgrade trusts only the keys the installed release trusted; a new key arrives in a release

@@ -539,6 +539,17 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect({ exitCode: refused.exitCode, stderr: refused.stderr }).toEqual({ exitCode: 1, stderr: refusedDigest(dir).replace(/^install\.sh/, 'upgrade.sh') });
       expect(await stub.running()).toBeUndefined();
 
+      // An upgrade's options would do nothing with --start: refused, not ignored.
+      for (const option of [['--no-restart'], ['--force', '--no-backup'], ['--allowed-signers', allowedSigners]]) {
+        const mixed = await upgrade(dir, ['--start', ...option]);
+        expect({ exitCode: mixed.exitCode, stdout: mixed.stdout, stderr: mixed.stderr }).toEqual({
+          exitCode: 1,
+          stdout: '',
+          stderr: `upgrade.sh: --start starts the installed release and upgrades nothing, so ${option.filter((word) => word.startsWith('--')).join(' ')} would do nothing; leave it out`,
+        });
+      }
+      expect(await stub.running()).toBeUndefined();
+
       const dry = await upgrade(dir, ['--start', '--dry-run']);
       expect(dry).toMatchObject({
         exitCode: 0,
