@@ -37,15 +37,34 @@ export async function gitAnswer(root: string, args: readonly string[]): Promise<
  */
 export async function uncommittedFiles(root: string, paths: readonly string[] = []): Promise<string[] | undefined> {
   const status = await gitCommand(root, ['status', '--porcelain', '-z', '--untracked-files=all', ...(paths.length > 0 ? ['--', ...paths] : [])]);
-  if (!status.ok) return undefined;
-  const entries = status.stdout.split('\0');
-  const files: string[] = [];
+  return status.ok ? statusPaths(status.stdout) : undefined;
+}
+
+/** The paths `git status --porcelain -z` names; not trimmed: an entry starts with a space when only the work tree changed. */
+export function statusPaths(porcelainZ: string): string[] {
+  const entries = porcelainZ.split('\0');
+  const paths: string[] = [];
   for (let index = 0; index < entries.length; index += 1) {
     const entry = entries[index]!;
     if (entry.length < 4) continue;
-    files.push(entry.slice(3));
-    // A rename or copy is followed by the path it came from: not a file of its own.
+    paths.push(entry.slice(3));
+    // A rename or copy is followed by the path it came from: not a path of its own.
     if (/[RC]/.test(entry.slice(0, 2))) index += 1;
   }
-  return files;
+  return paths;
+}
+
+/** `git ls-remote` output: each ref it lists, to the object it names. */
+export function lsRemoteRefs(output: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const [sha, ref] = line.trim().split('\t');
+    if (sha && ref) refs.set(ref, sha);
+  }
+  return refs;
+}
+
+/** The commit `tag` names among ls-remote's refs: an annotated tag is listed as its tag object, then (^{}) as that commit. */
+export function remoteTagCommit(refs: ReadonlyMap<string, string>, tag: string): string | undefined {
+  return refs.get(`refs/tags/${tag}^{}`) ?? refs.get(`refs/tags/${tag}`);
 }

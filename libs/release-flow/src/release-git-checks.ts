@@ -1,5 +1,5 @@
 import { compare, valid } from 'semver';
-import { gitAnswer, gitCommand, uncommittedFiles } from './git-command';
+import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, uncommittedFiles } from './git-command';
 import { hasRemote, withoutUrlCredentials } from './git-remote';
 import { nonInteractiveGitEnv } from './unfinished-release';
 
@@ -90,7 +90,7 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
   if (!(await hasRemote(root, remote))) return undefined;
   const listed = await lsRemote(root, remote, [`refs/tags/${tag}`, `refs/tags/${tag}^{}`], ['--tags']);
   if ('failure' in listed) return dryRun ? undefined : `could not ask ${remote} whether ${tag} exists (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
-  const holder = listed.refs.get(`refs/tags/${tag}^{}`) ?? listed.refs.get(`refs/tags/${tag}`);
+  const holder = remoteTagCommit(listed.refs, tag);
   if (holder) return `${tag} already exists on ${remote} (at ${holder.slice(0, 12)}): someone else released it: git pull --tags ${remote}, then release the next version`;
   return undefined;
 }
@@ -101,10 +101,5 @@ async function lsRemote(root: string, remote: string, refs: readonly string[], o
     const said = result.stderr.trim().split('\n').filter(Boolean).pop() || (result.timedOut ? 'no answer in 30 s' : 'git ls-remote failed');
     return { failure: withoutUrlCredentials(said) };
   }
-  const listed = new Map<string, string>();
-  for (const line of result.stdout.split('\n')) {
-    const [sha, ref] = line.split('\t');
-    if (sha && ref) listed.set(ref, sha);
-  }
-  return { refs: listed };
+  return { refs: lsRemoteRefs(result.stdout) };
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { lsRemoteRefs, remoteTagCommit, statusPaths } from './git-command';
 import { withoutUrlCredentials } from './git-remote';
 import { readHeldElsewhere } from './release-claim';
 
@@ -72,9 +73,7 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
     const said = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || (error as Error).message;
     return { kind: 'remote-unknown', remote: start.remote, reason: withoutUrlCredentials(said) };
   }
-  // An annotated tag is listed twice: the tag object, then (^{}) the commit it names.
-  const lines = listed.trim().split('\n').filter(Boolean).map((line) => line.split('\t'));
-  const commit = (lines.find(([, ref]) => ref?.endsWith('^{}')) ?? lines[0])?.[0];
+  const commit = remoteTagCommit(lsRemoteRefs(listed), tag);
   if (!commit) return { kind: 'local' };
   if (commit === head) return { kind: 'pushed' };
   return { kind: 'elsewhere', commit, where: start.remote };
@@ -131,24 +130,14 @@ function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'un
   }
 }
 
-/** Tracked paths with changes, staged or not (`git status -z`: a rename's entry is followed by its source). */
+/** Tracked paths with changes, staged or not. */
 function changedPaths(root: string): string[] {
-  let status = '';
   try {
-    // Not trimmed: an entry starts with a space when only the work tree changed.
-    status = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no', '-z'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return statusPaths(execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no', '-z'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
   } catch {
     // Not a git checkout: nothing to put back.
+    return [];
   }
-  const entries = status.split('\0');
-  const paths: string[] = [];
-  for (let index = 0; index < entries.length; index += 1) {
-    const entry = entries[index]!;
-    if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
-    if (/^[RC]/.test(entry)) index += 1;
-  }
-  return paths;
 }
 
 function git(root: string, ...args: string[]): string {
