@@ -473,11 +473,12 @@ compose_command() {
   fi
 }
 
+# Asked once, not before every compose call (the health wait makes one each poll); a call inside
+# $(...) asks in its subshell, and the next call asks again.
 compose() {
-  local found
   local -a command
-  found="$(compose_command)"
-  read -r -a command <<<"$found"
+  [ -n "${compose_found:-}" ] || compose_found="$(compose_command)"
+  read -r -a command <<<"$compose_found"
   "${command[@]}" "$@"
 }
 
