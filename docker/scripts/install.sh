@@ -597,6 +597,11 @@ start_release() {
   wait_until_healthy
 }
 
+# What a verified start does after the pull, for the dry runs of install.sh --start and upgrade.sh --start.
+verified_start_plan() {
+  echo "check each against the digest its $image_digests_file records, start them only if all match and wait up to ${health_timeout}s for every service to be healthy (stopping them again if not)"
+}
+
 # Whether the installation in $1 has a scripts/upgrade.sh that takes --start. install.sh from main
 # may install an older release (--version), whose upgrade.sh predates the option and refuses it.
 # Read from its option parser, a `case` whose patterns are the options it takes: a line that is
@@ -716,7 +721,7 @@ install_main() {
   cleanup_paths+=("$work")
   tag="$(find_release "$version" "$work")"
   if [ "$dry_run" = true ]; then
-    echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')$([ "$start" = true ] && echo ", then pull the images its docker-compose.yml names, check each against the digest its $image_digests_file records, start them only if all match and wait up to ${health_timeout}s for every service to be healthy (stopping them again if not)")"
+    echo "would install $tag from $gitea_url ($gitea_repo) into $dir$([ "$configure" = true ] && echo ' and run config.sh')$([ "$start" = true ] && echo ", then pull the images its docker-compose.yml names, $(verified_start_plan)")"
     return
   fi
   fetch_release "$tag" "$work"

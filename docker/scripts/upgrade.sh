@@ -355,7 +355,7 @@ start_installed() {
   compose_missing_hint="then run upgrade.sh --start again"
   if [ "$dry_run" = true ]; then
     compose_command >/dev/null
-    echo "would pull the images of $(cat VERSION) that docker-compose.yml names, check each against the digest its $image_digests_file records, start them only if all match and wait up to ${health_timeout}s for every service to be healthy (stopping them again if not)"
+    echo "would pull the images of $(cat VERSION) that docker-compose.yml names, $(verified_start_plan)"
     return
   fi
   require_tools curl awk
