@@ -14,6 +14,11 @@ export function giteaLocationFrom(env: NodeJS.ProcessEnv): GiteaLocation {
   return { url: (env['GITEA_URL'] || defaultGiteaUrl).replace(/\/+$/, ''), repo: env['GITEA_REPO'] || defaultGiteaRepo };
 }
 
+/** $GITEA_REGISTRY_API_TOKEN: the token for Gitea's API (releases), when one is set. */
+export function giteaTokenFrom(env: NodeJS.ProcessEnv): string | undefined {
+  return env['GITEA_REGISTRY_API_TOKEN'] || undefined;
+}
+
 export function commitUrl(location: GiteaLocation, sha: string): string {
   return `${location.url}/${location.repo}/commit/${sha}`;
 }

@@ -1,6 +1,6 @@
 import { GiteaError, giteaRepoProblem, giteaUrlProblem, ReleaseClient } from '@changemaker/gitea';
 import { dockerCredentialResolver, ImageReference, isLoopbackRegistry, OciError, RegistryClient, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
-import { giteaLocationFrom, registryFrom } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, registryFrom } from '@changemaker/release-contract';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
 export interface PreflightRequest {
@@ -40,7 +40,7 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   const missing = (what: string) => {
     if (request.publishes) (request.dryRun ? notices : problems).push(what);
   };
-  if (!env['GITEA_REGISTRY_API_TOKEN']) {
+  if (!giteaTokenFrom(env)) {
     missing('GITEA_REGISTRY_API_TOKEN is not set: publishing needs a token with write:repository on the Gitea (not GITEA_API_TOKEN).');
   }
   if (host && !isLoopbackRegistry(host)) {
@@ -74,7 +74,7 @@ export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: {
   const gitea = giteaLocationFrom(env);
   const retry = { attempts: options.attempts ?? 2, baseDelayMs: 200, maxDelayMs: 1_000 };
   try {
-    await new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: env['GITEA_REGISTRY_API_TOKEN'] || undefined, retry }).listReleases().next();
+    await new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: giteaTokenFrom(env), retry }).listReleases().next();
   } catch (error) {
     if (!(error instanceof GiteaError)) throw error;
     problems.push(`Gitea: ${error.message}`);

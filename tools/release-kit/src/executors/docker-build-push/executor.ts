@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { defaultRetryPolicy, GiteaError, ReleaseClient } from '@changemaker/gitea';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError, registryPrefixProblem } from '@changemaker/oci';
-import { giteaLocationFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { checkReleaseSigning, claimRelease, ReleaseFlowError, type ProductLocation } from '@changemaker/release-flow';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
@@ -85,7 +85,7 @@ function releaseOf(options: DockerBuildPushOptions, buildOptions: ImageBuildOpti
  */
 function giteaClientFrom(env: NodeJS.ProcessEnv): ReleaseClient {
   const gitea = giteaLocationFrom(env);
-  return new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: env['GITEA_REGISTRY_API_TOKEN'] || undefined, retry: defaultRetryPolicy });
+  return new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: giteaTokenFrom(env), retry: defaultRetryPolicy });
 }
 
 async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: ExecutorContext, projectName: string): Promise<ImageBuildOptions> {

@@ -9,7 +9,7 @@ import {
   type ReleaseStep,
 } from '@changemaker/gitea';
 import { buildReleaseArtifacts, BundleError, planRelease } from '@changemaker/release-bundle';
-import { giteaLocationFrom, signatureFileName } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, signatureFileName } from '@changemaker/release-contract';
 import { unsignedReleaseProblem } from '@changemaker/release-flow';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
@@ -18,7 +18,7 @@ import type { PublishReleaseOptions } from './schema';
 
 
 export default async function runExecutor(options: PublishReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const token = process.env['GITEA_REGISTRY_API_TOKEN'] || undefined;
+  const token = giteaTokenFrom(process.env);
   // Every printed line passes through here: the token cannot reach a log even by accident.
   const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
     (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);

@@ -6,6 +6,7 @@ import { dockerCredentialResolver, dryRunRetryPolicy, mirrorLockFileOf, OciError
 import { BundleError } from '@changemaker/release-bundle';
 import {
   giteaLocationFrom,
+  giteaTokenFrom,
   imageResultPathOf,
   releaseTagOf,
   serviceOfImageName,
@@ -20,7 +21,7 @@ import { releaseRegistryOf } from './release-registry';
 import type { ReleaseProductOptions } from './schema';
 
 export default async function runExecutor(options: ReleaseProductOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const token = process.env['GITEA_REGISTRY_API_TOKEN'] || undefined;
+  const token = giteaTokenFrom(process.env);
   // Every printed line passes through here: the token cannot reach a log even by accident.
   const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
     (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
