@@ -1,6 +1,6 @@
-import { openAsBlob } from 'node:fs';
-import { FormData, request, type Dispatcher } from 'undici';
-import { isRedirect, maxRedirectHops, redirectTarget } from '@changemaker/oci';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { HttpConnections, isRedirect, maxRedirectHops, redirectTarget, type HttpResponse } from '@changemaker/oci';
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
@@ -14,6 +14,7 @@ import {
   UnknownTokenError,
 } from './gitea-errors';
 import { nextPageUrl } from './link-header';
+import { multipartForm, type FormFile, type MultipartForm } from './multipart-form';
 import type { Attachment, CreateReleaseOption, EditReleaseOption, Release } from './release-types';
 import { defaultRetryPolicy, isRetryableStatus, retryDelayMs, sleep, type RetryNotice, type RetryPolicy } from './retry-policy';
 
@@ -26,7 +27,6 @@ export interface ReleaseClientOptions {
   /** Merged over defaultRetryPolicy. */
   retry?: Partial<RetryPolicy>;
   onRetry?: (notice: RetryNotice) => void;
-  dispatcher?: Dispatcher;
 }
 
 /** What an upload sends: a file, streamed from disk on every attempt, or a short text made on the spot. */
@@ -38,7 +38,7 @@ interface GiteaCall {
   path: string;
   json?: unknown;
   /** Rebuilt for every attempt, so a retried upload streams the file again from its start. */
-  form?: () => Promise<FormData>;
+  form?: () => MultipartForm;
   /** What a 404 means for this call; without it, an unexpected answer. */
   onNotFound?: () => Error;
   on400?: (giteaMessage: string) => Error;
@@ -49,7 +49,7 @@ interface GiteaCall {
 
 interface GiteaAnswer {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  header(name: string): string | undefined;
   body: Buffer;
 }
 
@@ -65,6 +65,7 @@ export class ReleaseClient {
   readonly repo: string;
   private readonly apiRoot: string;
   private readonly origin: string;
+  private readonly connections = new HttpConnections();
 
   /** Whether calls carry a token; without one Gitea shows only what is public. */
   get hasToken(): boolean {
@@ -151,11 +152,7 @@ export class ReleaseClient {
     const answer = await this.call({
       method: 'POST',
       path: `${this.repoPath()}/releases/${releaseId}/assets?name=${encodeURIComponent(name)}`,
-      form: async () => {
-        const form = new FormData();
-        form.append('attachment', 'path' in content ? await openAsBlob(content.path) : new Blob([content.text]), name);
-        return form;
-      },
+      form: () => multipartForm('attachment', formFile(name, content)),
       on400: (giteaMessage) => new AttachmentTypeRefusedError(name, giteaMessage),
       on413: () => new AttachmentTooLargeError(name, 'path' in content ? content.size : Buffer.byteLength(content.text)),
     });
@@ -200,9 +197,9 @@ export class ReleaseClient {
    * ROOT_URL, which need not be GITEA_URL.
    */
   private nextPagePath(answer: GiteaAnswer, seen: number, nextPage: number): string | undefined {
-    const next = nextPageUrl(answer.headers['link']);
+    const next = nextPageUrl(answer.header('link'));
     if (next) return this.releasesPage(new URL(next).search);
-    const total = Number(firstHeader(answer.headers['x-total-count']));
+    const total = Number(answer.header('x-total-count'));
     return seen < total ? this.releasesPage(`?limit=${pageSize}&page=${nextPage}`) : undefined;
   }
 
@@ -240,7 +237,7 @@ export class ReleaseClient {
         continue;
       }
       if (!isRetryableStatus(answer.status) || attempt >= policy.attempts) return answer;
-      await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, `status ${answer.status}`, answer.headers['retry-after']);
+      await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, `status ${answer.status}`, answer.header('retry-after'));
     }
   }
 
@@ -264,24 +261,24 @@ export class ReleaseClient {
   private async send(call: GiteaCall, url: URL): Promise<GiteaAnswer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers['authorization'] = `token ${this.options.token}`;
-    let body: string | FormData | undefined;
+    let body: Buffer | Readable | undefined;
     if (call.json !== undefined) {
       headers['content-type'] = 'application/json';
-      body = JSON.stringify(call.json);
+      body = Buffer.from(JSON.stringify(call.json));
     } else if (call.form) {
-      body = await call.form();
+      const form = call.form();
+      Object.assign(headers, form.headers);
+      body = form.body;
     }
-    let response = await request(url, { method: call.method, headers, body, dispatcher: this.options.dispatcher });
+    let response = await this.connections.send(url, { method: call.method, headers, body });
     for (let hops = 0; isRedirect(response.statusCode) && call.method === 'GET' && hops < maxRedirectHops; hops += 1) {
-      await response.body.dump();
-      const target = redirectTarget(firstHeader(response.headers['location']), url);
+      await response.discard();
+      const target = redirectTarget(response.header('location'), url);
       // Object storage (SERVE_DIRECT) answers with a signed URL on another host: it gets no token.
       const followHeaders = target.origin === this.origin ? headers : { accept: headers['accept']! };
-      response = await request(target, { method: 'GET', headers: followHeaders, dispatcher: this.options.dispatcher });
+      response = await this.connections.send(target, { method: 'GET', headers: followHeaders });
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
+    return answerOf(response, await response.bytes());
   }
 
   private interpret(call: GiteaCall, answer: GiteaAnswer): GiteaAnswer {
@@ -324,8 +321,15 @@ function parseJson(answer: GiteaAnswer): unknown {
   return JSON.parse(answer.body.toString('utf8'));
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function answerOf(response: HttpResponse, body: Buffer): GiteaAnswer {
+  return { status: response.statusCode, header: (name) => response.header(name), body };
+}
+
+/** An asset's bytes as a form's file: streamed from disk again on every attempt, or the text. */
+function formFile(name: string, content: AssetContent): FormFile {
+  if ('path' in content) return { name, size: content.size, open: () => createReadStream(content.path) };
+  const bytes = Buffer.from(content.text);
+  return { name, size: bytes.length, open: () => Readable.from([bytes]) };
 }
 
 function errorMessageOf(answer: GiteaAnswer): string {
