@@ -23,9 +23,9 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 program="${program:-install.sh}"
-gitea_url="${GITEA_URL:-https://gitea.bnkops.com}"
+gitea_url="${GITEA_URL-https://gitea.bnkops.com}"
 gitea_url="${gitea_url%/}"
-gitea_repo="${GITEA_REPO:-admin/changemaker.lite}"
+gitea_repo="${GITEA_REPO-admin/changemaker.lite}"
 stall_seconds="${GITEA_STALL_SECONDS:-60}"
 # The release's file names and signature settings, as libs/release-contract (release-files.ts,
 # release-signing.ts) names them; this script cannot import it, so change them there and here together.
@@ -112,6 +112,9 @@ catch_signals
 # Credentials belong in GITEA_REGISTRY_API_TOKEN, never in the URL: the URL is printed in messages
 # and is an argument of curl, which any process listing shows. Neither refusal repeats the URL.
 require_gitea_settings() {
+  # Set but empty is no "unset": a variable that expanded to nothing would send the token to the public default.
+  [ -n "${GITEA_URL-unset}" ] || fail "GITEA_URL is set but empty; set it, or unset it to use the default https://gitea.bnkops.com"
+  [ -n "${GITEA_REPO-unset}" ] || fail "GITEA_REPO is set but empty; set it, or unset it to use the default admin/changemaker.lite"
   [[ "$gitea_url" =~ ^https?://([^/?#]*) ]] || fail "GITEA_URL is not an http(s) URL; set it like https://gitea.example.com"
   [[ "${BASH_REMATCH[1]}" != *@* ]] || fail "GITEA_URL carries credentials; remove them from the URL and put the token in GITEA_REGISTRY_API_TOKEN"
   [ -n "${BASH_REMATCH[1]}" ] || fail "GITEA_URL names no host; set it like https://gitea.example.com"

@@ -392,6 +392,21 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
       expect(gitea.requests().length).toBe(seenBefore + 4);
     });
 
+    it('a GITEA_URL or GITEA_REPO set but empty, instead of reading it as unset and asking the public default', async () => {
+      const seenBefore = gitea.requests().length;
+      for (const [name, fallback] of [['GITEA_URL', 'https://gitea.bnkops.com'], ['GITEA_REPO', 'admin/changemaker.lite']] as const) {
+        const line = `${name} is set but empty; set it, or unset it to use the default ${fallback}`;
+        expect(await install(['--dir', join(place, 'fresh')], { [name]: '' })).toMatchObject({ exitCode: 1, stdout: '', stderr: `install.sh: ${line}` });
+        expect(await readdir(place)).toEqual([]);
+        const dir = await installed('v1.0.0');
+        const before = await snapshot(dir);
+        expect(await upgrade(dir, ['--no-restart'], { [name]: '' })).toMatchObject({ exitCode: 1, stdout: '', stderr: `upgrade.sh: ${line}` });
+        expect(await snapshot(dir)).toEqual(before);
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect(gitea.requests().length).toBe(seenBefore + 8);
+    });
+
     it('an unknown option, or a version that is no tag', async () => {
       expect(await install(['--versoin', 'v1.0.0'])).toMatchObject({ exitCode: 1, stderr: 'install.sh: unknown option --versoin; see --help' });
       expect(await install(['--version', '../../admin'])).toMatchObject({ exitCode: 1, stderr: "install.sh: --version '../../admin' is not a release tag; pass one like v1.2.3" });

@@ -1,3 +1,5 @@
+import { settingFrom } from './environment-setting';
+
 /** Where the product's Gitea (or Forgejo) repository is: releases, commits, compare views. */
 export interface GiteaLocation {
   /** e.g. https://gitea.example.org, without a trailing slash. */
@@ -9,9 +11,9 @@ export interface GiteaLocation {
 export const defaultGiteaUrl = 'https://gitea.bnkops.com';
 export const defaultGiteaRepo = 'admin/changemaker.lite';
 
-/** $GITEA_URL and $GITEA_REPO, else the product's defaults. */
+/** $GITEA_URL and $GITEA_REPO, else the product's defaults; set but empty is a SettingError. */
 export function giteaLocationFrom(env: NodeJS.ProcessEnv): GiteaLocation {
-  return { url: (env['GITEA_URL'] || defaultGiteaUrl).replace(/\/+$/, ''), repo: env['GITEA_REPO'] || defaultGiteaRepo };
+  return { url: settingFrom(env, 'GITEA_URL', defaultGiteaUrl).replace(/\/+$/, ''), repo: settingFrom(env, 'GITEA_REPO', defaultGiteaRepo) };
 }
 
 /** $GITEA_REGISTRY_API_TOKEN: the token for Gitea's API (releases), when one is set. */

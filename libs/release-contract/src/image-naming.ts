@@ -2,6 +2,7 @@
  * How the workspace's images are named and tagged, for every stage that builds, checks or ships
  * them (DESIGN.md, "Naming, the same everywhere").
  */
+import { settingFrom } from './environment-setting';
 
 export const defaultRegistry = 'gitea.bnkops.com/admin';
 
@@ -31,7 +32,7 @@ export function releaseTagOf(version: string): string {
   return `v${version}`;
 }
 
-/** The registry to use: $GITEA_REGISTRY, else the product's default. */
+/** The registry to use: $GITEA_REGISTRY, else the product's default; set but empty is a SettingError. */
 export function registryFrom(env: NodeJS.ProcessEnv): string {
-  return env['GITEA_REGISTRY'] || defaultRegistry;
+  return settingFrom(env, 'GITEA_REGISTRY', defaultRegistry);
 }

@@ -7,3 +7,4 @@ export * from './version-file';
 export * from './gitea-location';
 export * from './release-signing';
 export * from './allowed-signers';
+export * from './environment-setting';

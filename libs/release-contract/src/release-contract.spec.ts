@@ -1,4 +1,5 @@
 import { commitUrl, compareUrl, giteaLocationFrom } from './gitea-location';
+import { SettingError } from './environment-setting';
 import { registryFrom, releaseTagOf, serviceImageName, serviceOfImageName } from './image-naming';
 import { latestTarballName, releaseAssetNames, versionedTarballName } from './release-files';
 import { versionFileContent, versionInFile } from './version-file';
@@ -34,5 +35,12 @@ describe('the release contract', () => {
     expect(gitea).toEqual({ url: 'http://127.0.0.1:3000', repo: 'team/product' });
     expect(commitUrl(gitea, 'abc1234')).toBe('http://127.0.0.1:3000/team/product/commit/abc1234');
     expect(compareUrl(gitea, 'v1.0.0', 'v1.1.0')).toBe('http://127.0.0.1:3000/team/product/compare/v1.0.0...v1.1.0');
+  });
+
+  it('refuses a setting that is set but empty, instead of sending everything to the public default', () => {
+    expect(() => registryFrom({ GITEA_REGISTRY: '' })).toThrow(new SettingError('GITEA_REGISTRY is set but empty: set it, or unset it to use the default gitea.bnkops.com/admin'));
+    expect(() => registryFrom({ GITEA_REGISTRY: ' ' })).toThrow(SettingError);
+    expect(() => giteaLocationFrom({ GITEA_URL: '' })).toThrow(/^GITEA_URL is set but empty: set it, or unset it to use the default https:\/\/gitea\.bnkops\.com$/);
+    expect(() => giteaLocationFrom({ GITEA_URL: 'http://127.0.0.1:3000', GITEA_REPO: '' })).toThrow(/^GITEA_REPO is set but empty/);
   });
 });

@@ -54,6 +54,8 @@ describe('the release preflight', () => {
     [{ GITEA_REPO: 'bad' }, 'GITEA_REPO "bad" is not owner/name'],
     [{ GITEA_REGISTRY: 'https://gitea.example.org/admin' }, 'GITEA_REGISTRY "https://gitea.example.org/admin" is not a registry host[:port][/namespace]'],
     [{ GITEA_REGISTRY: 'admin' }, 'GITEA_REGISTRY "admin" is not a registry host[:port][/namespace]'],
+    [{ GITEA_REGISTRY: '' }, 'GITEA_REGISTRY is set but empty: set it, or unset it to use the default gitea.bnkops.com/admin'],
+    [{ GITEA_URL: '' }, 'GITEA_URL is set but empty'],
   ])('refuses %j, in a dry run too', async (change, problem) => {
     for (const dryRun of [false, true]) {
       const preflight = await check({ ...settings, ...change }, { dryRun });

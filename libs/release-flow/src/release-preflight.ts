@@ -1,6 +1,6 @@
 import { GiteaError, giteaRepoProblem, giteaUrlProblem, ReleaseClient } from '@changemaker/gitea';
 import { dockerCredentialResolver, ImageReference, isLoopbackRegistry, OciError, RegistryClient, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
-import { giteaLocationFrom, giteaTokenFrom, registryFrom } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, registryFrom, SettingError, type GiteaLocation } from '@changemaker/release-contract';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
 export interface PreflightRequest {
@@ -30,9 +30,16 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   const { env } = request;
   const problems: string[] = [];
   const notices: string[] = [];
-  const gitea = giteaLocationFrom(env);
+  let gitea: GiteaLocation;
+  let registry: string;
+  try {
+    gitea = giteaLocationFrom(env);
+    registry = registryFrom(env);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    return { problems: [error.message], notices };
+  }
   for (const problem of [giteaUrlProblem(gitea.url), giteaRepoProblem(gitea.repo)]) if (problem) problems.push(problem);
-  const registry = registryFrom(env);
   const registryProblem = registryPrefixProblem(registry, 'GITEA_REGISTRY');
   if (registryProblem) problems.push(registryProblem);
   const host = registryProblem ? undefined : registry.split('/')[0];

@@ -95,7 +95,13 @@ describe('nx release checks', () => {
     expect(result.all).toContain('GITEA_URL "ftp://127.0.0.1:9" is not an http(s) URL');
     expect(result.all).toContain('GITEA_REPO "bad" is not owner/name');
     expect(await gitState()).toEqual(before);
-  }, 60_000);
+    // Read as unset, it would have sent the images and the registry credentials to the public default.
+    const empty = await nx(['release', '1.2.3', '--yes'], { GITEA_REGISTRY: '' });
+    expect(empty.exitCode).not.toBe(0);
+    expect(empty.all).toContain('GITEA_REGISTRY is set but empty: set it, or unset it to use the default gitea.bnkops.com/admin');
+    expect(empty.all).not.toMatch(/\n\s+at /);
+    expect(await gitState()).toEqual(before);
+  }, 90_000);
 
   it('refuses to publish an unsigned release, or one signed by a key the product does not list, before writing anything', async () => {
     const before = await gitState();

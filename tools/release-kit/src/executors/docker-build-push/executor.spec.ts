@@ -36,6 +36,12 @@ describe('docker-build-push', () => {
     expect(errors[0]).toMatch(problem);
   });
 
+  it('refuses a GITEA_REGISTRY set but empty, which would push to the public default with the registry credentials', async () => {
+    const { success, errors } = await failureWith('');
+    expect(success).toBe(false);
+    expect(errors).toEqual(['api: GITEA_REGISTRY is set but empty: set it, or unset it to use the default gitea.bnkops.com/admin']);
+  });
+
   it('names --registry when the option gave it', async () => {
     const { errors } = await failureWith('127.0.0.1:5000/admin', { registry: 'nohost' });
     expect(errors).toEqual([expect.stringMatching(/^api: --registry "nohost" is not a registry host/)]);

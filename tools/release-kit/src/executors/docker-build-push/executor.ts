@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { defaultRetryPolicy, GiteaError, ReleaseClient } from '@changemaker/gitea';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError, registryPrefixProblem } from '@changemaker/oci';
-import { giteaLocationFrom, giteaTokenFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, SettingError, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { checkReleaseSigning, claimRelease, ReleaseFlowError, type ProductLocation } from '@changemaker/release-flow';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import type { DockerBuildPushOptions } from './schema';
@@ -63,7 +63,7 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
 
 /** The errors whose message says what is wrong and what to do: printed as they are. */
 function isExplained(error: unknown): error is Error {
-  return [ImageBuildError, OciError, ReleaseVersionError, ReleaseFlowError, GiteaError].some((kind) => error instanceof kind);
+  return [ImageBuildError, OciError, ReleaseVersionError, ReleaseFlowError, GiteaError, SettingError].some((kind) => error instanceof kind);
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type MirrorLock,
   type MirrorOutcome,
 } from '@changemaker/oci';
-import { registryFrom } from '@changemaker/release-contract';
+import { registryFrom, SettingError } from '@changemaker/release-contract';
 import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 
@@ -159,7 +159,7 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
 
 /** A mistake in the options or the mirror list: one line per problem, and nothing sent. */
 function refuse(error: unknown): { success: false } {
-  if (!(error instanceof OciError)) throw error;
+  if (!(error instanceof OciError || error instanceof SettingError)) throw error;
   console.error(`mirror-images: ${error.message}`);
   return { success: false };
 }

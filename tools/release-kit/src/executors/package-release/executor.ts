@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
-import { signatureFileName } from '@changemaker/release-contract';
+import { SettingError, signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
 import { releaseRequestOf } from './release-request';
@@ -40,7 +40,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
     if (json) console.log(JSON.stringify({ ...artifacts.manifest, written }));
     return { success: true };
   } catch (error) {
-    if (error instanceof BundleError) {
+    if (error instanceof BundleError || error instanceof SettingError) {
       console.error(error.message.split('\n').map((line) => `package-release: ${line}`).join('\n'));
       return { success: false };
     }

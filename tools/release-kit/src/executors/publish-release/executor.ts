@@ -9,7 +9,7 @@ import {
   type ReleaseStep,
 } from '@changemaker/gitea';
 import { buildReleaseArtifacts, BundleError, planRelease } from '@changemaker/release-bundle';
-import { giteaLocationFrom, giteaTokenFrom, signatureFileName } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, SettingError, signatureFileName } from '@changemaker/release-contract';
 import { unsignedReleaseProblem } from '@changemaker/release-flow';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
@@ -59,7 +59,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
     if (options.json) print(JSON.stringify(report), 'out');
     return { success: true };
   } catch (error) {
-    if (error instanceof GiteaError || error instanceof PublishError || error instanceof BundleError) {
+    if (error instanceof GiteaError || error instanceof PublishError || error instanceof BundleError || error instanceof SettingError) {
       print(error.message, 'err');
       if (options.json) print(JSON.stringify({ error: { kind: error.name, message: error.message } }), 'out');
       return { success: false };

@@ -10,6 +10,7 @@ import {
   imageResultPathOf,
   releaseTagOf,
   serviceOfImageName,
+  SettingError,
   type ImageResult,
   type ManifestImage,
 } from '@changemaker/release-contract';
@@ -114,7 +115,7 @@ function projectOfImage(image: ManifestImage, services: readonly string[]): stri
 }
 
 function isExplainable(error: unknown): error is Error {
-  return [ReleaseFlowError, BundleError, GiteaError, PublishError, OciError, ReleaseVersionError].some((kind) => error instanceof kind);
+  return [ReleaseFlowError, BundleError, GiteaError, PublishError, OciError, ReleaseVersionError, SettingError].some((kind) => error instanceof kind);
 }
 
 /** A stage that only reads says what it found, or could not find out, in its lines: "done", not "checked". */
