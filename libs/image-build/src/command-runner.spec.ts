@@ -143,4 +143,20 @@ describe('processCommandRunner', () => {
     expect(pid).toBeGreaterThan(0);
     expect(await endsSoon(pid)).toBe(true);
   }, 30_000);
+
+  it('kills a command still running when this process alone is stopped by a signal, which then ends it as before', async () => {
+    const stoppedMidCommand = `
+      const { processCommandRunner } = require('./libs/image-build/src/command-runner.ts');
+      processCommandRunner({ PATH: process.env.PATH }).run('sh', ['-c', 'echo $$; exec sleep 30'], {
+        onLine: (pid) => process.stdout.write(pid + '\\n'),
+      });
+    `;
+    // Its own process group: the signal reaches this process alone, not the command, as when Nx stops a task.
+    const parent = spawn(process.execPath, ['-r', '@swc-node/register', '-e', stoppedMidCommand], { cwd: workspaceRoot, detached: true });
+    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    expect(pid).toBeGreaterThan(0);
+    parent.kill('SIGTERM');
+    expect(await new Promise((resolve) => parent.on('close', (_code, signal) => resolve(signal)))).toBe('SIGTERM');
+    expect(await endsSoon(pid)).toBe(true);
+  }, 30_000);
 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
+import { stopSignals } from '@changemaker/oci';
 
 export interface CommandOptions {
   /** Written to the command's stdin: the only way a secret is handed to an engine. */
@@ -123,13 +124,34 @@ function killRunning(): void {
   for (const child of running) child.kill();
 }
 
-/** An engine must not outlive the task that started it: commands still running when this process exits are killed. */
+/**
+ * A stop signal meant for this process alone (Nx stopping a task, a `kill`) would end it without
+ * its 'exit' event: the engines are killed first. Then, as temporary-auth.ts does, the signal ends
+ * the process unless some other listener of this process is still there to handle it.
+ */
+function onStopSignal(signal: NodeJS.Signals): void {
+  killRunning();
+  stopWatching();
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function startWatching(): void {
+  process.on('exit', killRunning);
+  for (const name of stopSignals) process.on(name, onStopSignal);
+}
+
+function stopWatching(): void {
+  process.off('exit', killRunning);
+  for (const name of stopSignals) process.off(name, onStopSignal);
+}
+
+/** An engine must not outlive the task that started it: commands still running when this process exits or is stopped are killed. */
 function killOnExit(child: ChildProcess): void {
-  if (running.size === 0) process.on('exit', killRunning);
+  if (running.size === 0) startWatching();
   running.add(child);
   const forget = () => {
     running.delete(child);
-    if (running.size === 0) process.off('exit', killRunning);
+    if (running.size === 0) stopWatching();
   };
   child.on('close', forget);
   child.on('error', forget);
