@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
-import { stopSignals } from '@changemaker/oci';
+import { signalExitCode, whenStopped } from '@changemaker/oci';
 
 export interface CommandOptions {
   /** Written to the command's stdin: the only way a secret is handed to an engine. */
@@ -62,7 +61,7 @@ function notStarted(command: string, error: Error): CommandResult {
 
 /** A signal's death reads as a shell reports it, 128 + the signal's number: never as success. */
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  return code ?? 128 + (signal ? constants.signals[signal] : 0);
+  return code ?? (signal ? signalExitCode(signal) : 128);
 }
 
 function writeInput(child: ChildProcess, input: string): void {
@@ -119,39 +118,28 @@ function stripFinalNewline(text: string): string {
 }
 
 const running = new Set<ChildProcess>();
+let stopWatchingSignals: (() => void) | undefined;
 
 function killRunning(): void {
   for (const child of running) child.kill();
 }
 
 /**
- * A stop signal meant for this process alone (Nx stopping a task, a `kill`) would end it without
- * its 'exit' event: the engines are killed first. Then, as temporary-auth.ts does, the signal ends
- * the process unless some other listener of this process is still there to handle it.
+ * An engine must not outlive the task that started it: commands still running when this process
+ * exits, or when a stop signal meant for it alone (Nx stopping a task, a `kill`) ends it without
+ * its 'exit' event, are killed.
  */
-function onStopSignal(signal: NodeJS.Signals): void {
-  killRunning();
-  stopWatching();
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function startWatching(): void {
-  process.on('exit', killRunning);
-  for (const name of stopSignals) process.on(name, onStopSignal);
-}
-
-function stopWatching(): void {
-  process.off('exit', killRunning);
-  for (const name of stopSignals) process.off(name, onStopSignal);
-}
-
-/** An engine must not outlive the task that started it: commands still running when this process exits or is stopped are killed. */
 function killOnExit(child: ChildProcess): void {
-  if (running.size === 0) startWatching();
+  if (running.size === 0) {
+    process.on('exit', killRunning);
+    stopWatchingSignals = whenStopped(killRunning);
+  }
   running.add(child);
   const forget = () => {
     running.delete(child);
-    if (running.size === 0) stopWatching();
+    if (running.size > 0) return;
+    process.off('exit', killRunning);
+    stopWatchingSignals?.();
   };
   child.on('close', forget);
   child.on('error', forget);

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopSignals } from '@changemaker/oci';
+import { whenStopped } from '@changemaker/oci';
 import type { IdentityTokenLogin } from './container-engine';
 import { InvalidAuthFileError } from './errors';
 
@@ -12,21 +12,15 @@ import { InvalidAuthFileError } from './errors';
  *
  * It lives for the whole build and push, often minutes, and Ctrl-C or a cancelled CI job (SIGINT,
  * SIGTERM, SIGHUP, to the whole process group) ends the process before any `finally` runs: the
- * login would stay in the temp directory. So such a signal removes the directory first; then, unless
- * the process has listeners of its own for that signal, the signal ends it as it would have.
+ * login would stay in the temp directory. So such a signal removes the directory first (whenStopped).
  */
 export async function withTemporaryAuthDirectory<T>(use: (directory: string) => Promise<T>): Promise<T> {
   const directory = await mkdtemp(join(tmpdir(), 'release-kit-auth-'));
-  const onSignal = (signal: NodeJS.Signals) => {
-    rmSync(directory, { recursive: true, force: true });
-    for (const name of stopSignals) process.removeListener(name, onSignal);
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  for (const name of stopSignals) process.on(name, onSignal);
+  const stopWatching = whenStopped(() => rmSync(directory, { recursive: true, force: true }));
   try {
     return await use(directory);
   } finally {
-    for (const name of stopSignals) process.removeListener(name, onSignal);
+    stopWatching();
     await rm(directory, { recursive: true, force: true });
   }
 }
