@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
-import { uncommittedFiles } from './git-command';
+import { someFilesOf, uncommittedFiles } from './git-command';
 
 describe('uncommittedFiles', () => {
   let repository: ReleaseRepository;
@@ -27,5 +27,13 @@ describe('uncommittedFiles', () => {
 
   it('is undefined where git cannot tell', async () => {
     expect(await uncommittedFiles(join(repository.dir, 'nowhere'))).toBeUndefined();
+  });
+});
+
+describe('someFilesOf', () => {
+  it('names up to three files, then how many more', () => {
+    expect(someFilesOf(['a'])).toBe('a');
+    expect(someFilesOf(['a', 'b', 'c'])).toBe('a, b, c');
+    expect(someFilesOf(['a', 'b', 'c', 'd', 'e'])).toBe('a, b, c and 2 more');
   });
 });

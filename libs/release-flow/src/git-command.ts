@@ -40,6 +40,12 @@ export async function uncommittedFiles(root: string, paths: readonly string[] = 
   return status.ok ? statusPaths(status.stdout) : undefined;
 }
 
+/** uncommittedFiles' answer for a one-line message: the first three, then how many more. */
+export function someFilesOf(files: readonly string[]): string {
+  const shown = 3;
+  return `${files.slice(0, shown).join(', ')}${files.length > shown ? ` and ${files.length - shown} more` : ''}`;
+}
+
 /** The paths `git status --porcelain -z` names; not trimmed: an entry starts with a space when only the work tree changed. */
 export function statusPaths(porcelainZ: string): string[] {
   const entries = porcelainZ.split('\0');

@@ -1,5 +1,5 @@
 import { compare, valid } from 'semver';
-import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, uncommittedFiles } from './git-command';
+import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, withoutUrlCredentials } from './git-remote';
 import { nonInteractiveGitEnv } from './unfinished-release';
 
@@ -23,43 +23,32 @@ export interface CheckoutCheck {
   notices: string[];
 }
 
-const namedFiles = 3;
-
 export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
-  const notices: string[] = [];
+  const refusal = (problem: string): CheckoutCheck => ({ problem, notices: [] });
   const head = await gitAnswer(root, ['rev-parse', '--verify', '-q', 'HEAD']);
-  if (!head.ok) return { problem: `${root} is not a git checkout with a commit: run nx release in the workspace's clone`, notices };
+  if (!head.ok) return refusal(`${root} is not a git checkout with a commit: run nx release in the workspace's clone`);
   const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   if (!branch.ok) {
-    return { problem: `HEAD is detached (at ${head.stdout.slice(0, 12)}): check out the branch to release from (git switch main), so the release commit and tag land on it`, notices };
+    return refusal(`HEAD is detached (at ${head.stdout.slice(0, 12)}): check out the branch to release from (git switch main), so the release commit and tag land on it`);
   }
   // Ignored files (dist/, tmp/) aside: a change here would be built into the images and packaged into the tarball, or committed by the release commit.
   const changed = (await uncommittedFiles(root)) ?? [];
   if (changed.length > 0) {
-    const more = changed.length > namedFiles ? ` and ${changed.length - namedFiles} more` : '';
-    return {
-      problem: `uncommitted changes in ${changed.slice(0, namedFiles).join(', ')}${more}: commit or stash them (git stash -u), then run nx release again; a release is built and tagged from its commit alone`,
-      notices,
-    };
+    return refusal(`uncommitted changes in ${someFilesOf(changed)}: commit or stash them (git stash -u), then run nx release again; a release is built and tagged from its commit alone`);
   }
   if (!(await hasRemote(root, remote))) {
-    return { problem: `git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`, notices };
+    return refusal(`git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`);
   }
   const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`]);
   if ('failure' in listed) {
     const said = `could not ask ${remote} for ${branch.stdout} (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
-    if (dryRun) notices.push(said);
-    else return { problem: said, notices };
-    return { notices };
+    return dryRun ? { notices: [said] } : refusal(said);
   }
   const remoteHead = listed.refs.get(`refs/heads/${branch.stdout}`);
   if (remoteHead && remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
-    return {
-      problem: `${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`,
-      notices,
-    };
+    return refusal(`${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`);
   }
-  return { notices };
+  return { notices: [] };
 }
 
 export interface NewVersionCheckRequest {

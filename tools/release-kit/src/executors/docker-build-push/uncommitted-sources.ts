@@ -1,7 +1,5 @@
-import { uncommittedFiles } from '@changemaker/release-flow';
+import { someFilesOf, uncommittedFiles } from '@changemaker/release-flow';
 import type { ExecutorContext } from '@nx/devkit';
-
-const namedFiles = 3;
 
 /** The project's root and the roots of every workspace project it depends on, directly or not (npm packages aside). */
 export function sourceRootsOf(context: ExecutorContext, projectName: string): string[] {
@@ -31,7 +29,5 @@ export async function uncommittedFilesUnder(workspaceRoot: string, roots: readon
 
 /** One line: which files, and what to do instead of pushing them under the commit's tags. */
 export function uncommittedRefusal(projectName: string, files: readonly string[]): string {
-  const named = files.slice(0, namedFiles).join(', ');
-  const more = files.length > namedFiles ? ` and ${files.length - namedFiles} more` : '';
-  return `${projectName}: not pushed: uncommitted changes in ${named}${more} would be pushed as this commit's image; commit or stash them, or build a local image with docker-build`;
+  return `${projectName}: not pushed: uncommitted changes in ${someFilesOf(files)} would be pushed as this commit's image; commit or stash them, or build a local image with docker-build`;
 }
