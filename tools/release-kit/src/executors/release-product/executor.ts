@@ -88,7 +88,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
       giteaUrl: gitea.url,
       repo: gitea.repo,
       token: resources.token,
-      retry: resources.dryRun ? { ...defaultRetryPolicy, ...dryRunRetryPolicy } : defaultRetryPolicy,
+      retry: resources.dryRun ? dryRunRetryPolicy : defaultRetryPolicy,
       onRetry: (n) => resources.print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
     }),
     giteaToken: resources.token !== undefined,
