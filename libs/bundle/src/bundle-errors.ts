@@ -7,8 +7,13 @@ export class BundleError extends Error {
 }
 
 export class EntryPathTooLongError extends BundleError {
-  constructor(readonly path: string) {
-    super(`${path}: path is too long for a ustar archive (name 100 bytes, prefix 155 bytes); shorten it`);
+  constructor(
+    readonly path: string,
+    /** The workspace file at or below that tarball path, when one is. */
+    readonly workspacePath?: string,
+  ) {
+    const shown = workspacePath === undefined ? `${path}: path` : `${workspacePath}: its tarball path ${path}`;
+    super(`${shown} is too long for a ustar archive (at most 155 bytes before a slash and 100 after it); shorten the file or directory name, or rename it in the release's renames`);
   }
 }
 

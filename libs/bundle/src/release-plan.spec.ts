@@ -7,6 +7,7 @@ import {
   BundleError,
   ComposeFileError,
   DuplicateBundlePathError,
+  EntryPathTooLongError,
   ImageDigestMissingError,
   ImageRefusedError,
   InvalidReleaseTagError,
@@ -295,6 +296,17 @@ describe('refusals name the file at fault', () => {
     const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { fileList: { ...fileList, ...change, renames: { ...fileList.renames, ...change.renames } } })));
     expect(error).toBeInstanceOf(UnsafeBundlePathError);
     expect(error.message.startsWith(`${shown}: is not a plain relative path inside the tarball`)).toBe(true);
+  });
+
+  it.each([
+    ['a file name of 120 bytes', `docker/configs/${'c'.repeat(116)}.txt`, `changemaker-lite/configs/${'c'.repeat(116)}.txt`],
+    ['a directory name of 100 bytes (50 two-byte letters)', `docker/configs/${'é'.repeat(50)}/x.yml`, `changemaker-lite/configs/${'é'.repeat(50)}`],
+  ])('a path ustar cannot hold, %s: refused while planning, so a dry run refuses it too', async (_case, path, tarballPath) => {
+    const root = await fixtureWorkspace();
+    await writeWorkspaceFile(root, path, 'a: 1\n');
+    const error = await refusalOf(planRelease(request(root)));
+    expect(error).toBeInstanceOf(EntryPathTooLongError);
+    expect(error.message).toMatch(new RegExp(`^${path.replace(/\./g, '\\.')}: its tarball path ${tarballPath.replace(/\./g, '\\.')} is too long for a ustar archive`));
   });
 
   it('a source that matches nothing', async () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { versionFileName, type ManifestImage } from '@changemaker/release-contract';
-import { ComposeFileError, DuplicateBundlePathError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
+import { ComposeFileError, DuplicateBundlePathError, EntryPathTooLongError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { checkSourcesCommitted } from './committed-sources';
 import { composeImages } from './compose-images';
@@ -9,10 +9,12 @@ import type { ReleaseFileList } from './release-file-list';
 import { pinComposeToRelease } from './release-images';
 import { ReleaseTag } from './release-tag';
 import { signingKeyFromEnv, type SigningKey } from './release-signing';
+import { withParentDirectories } from './reproducible-tar';
 import { refuseSecrets } from './secret-detection';
 import { resolveReleaseCommit, type SourceDate } from './source-date';
 import type { SourceFile } from './source-file';
 import type { TarEntry } from './tar-entry';
+import { fitsUstar } from './ustar-header';
 
 export interface ReleaseRequest {
   workspaceRoot: string;
@@ -72,6 +74,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
     ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: inBundle(bundleRoot, path), mode: 0o755 })),
   ];
   refuseDuplicatePaths(entries);
+  refuseUnarchivablePaths(entries, sources, bundleRoot);
   const signingKey = await signingKeyFromEnv(request.env);
   return { tag, version, name: bundleRoot, entries, images, sourceDate, notices, ...(signingKey ? { signingKey } : {}) };
 }
@@ -103,6 +106,21 @@ function inBundle(bundleRoot: string, path: string): string {
     }
   }
   return `${bundleRoot}/${path}`;
+}
+
+/**
+ * Refused while planning, not when the tarball is written: a dry run would otherwise pass a
+ * release the real run then refuses. The error names the workspace file the path comes from.
+ */
+function refuseUnarchivablePaths(entries: readonly TarEntry[], sources: readonly SourceFile[], bundleRoot: string): void {
+  for (const entry of withParentDirectories(entries)) {
+    if (fitsUstar(entry)) continue;
+    const source = sources.find((file) => {
+      const path = `${bundleRoot}/${file.bundlePath}`;
+      return path === entry.path || path.startsWith(`${entry.path}/`);
+    });
+    throw new EntryPathTooLongError(entry.path, source?.workspacePath);
+  }
 }
 
 function refuseDuplicatePaths(entries: readonly TarEntry[]): void {

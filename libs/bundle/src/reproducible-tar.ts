@@ -21,7 +21,8 @@ export function reproducibleTar(entries: readonly TarEntry[], mtimeSeconds: numb
   return Buffer.concat(blocks);
 }
 
-function withParentDirectories(entries: readonly TarEntry[]): TarEntry[] {
+/** The entries and every parent directory they imply, as the archive lists them. */
+export function withParentDirectories(entries: readonly TarEntry[]): TarEntry[] {
   const byPathMap = new Map<string, TarEntry>(entries.map((entry) => [entry.path, entry]));
   for (const entry of entries) {
     for (let parent = parentOf(entry.path); parent !== ''; parent = parentOf(parent)) {

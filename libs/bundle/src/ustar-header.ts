@@ -11,8 +11,10 @@ const PREFIX_LENGTH = 155;
  */
 export function ustarHeader(entry: TarEntry, mtimeSeconds: number): Buffer {
   const header = Buffer.alloc(BLOCK_SIZE);
-  const archivePath = entry.type === 'directory' ? `${entry.path}/` : entry.path;
-  const { name, prefix } = splitForUstar(archivePath);
+  const archivePath = archivePathOf(entry);
+  const split = splitForUstar(archivePath);
+  if (!split) throw new EntryPathTooLongError(archivePath);
+  const { name, prefix } = split;
   header.write(name, 0, NAME_LENGTH, 'utf8');
   writeOctal(header, 100, 8, entry.mode);
   writeOctal(header, 108, 8, 0);
@@ -26,7 +28,16 @@ export function ustarHeader(entry: TarEntry, mtimeSeconds: number): Buffer {
   return header;
 }
 
-function splitForUstar(path: string): { name: string; prefix: string } {
+/** Whether a ustar header can hold the entry's path: split at a slash, at most 155 bytes before it and 100 after. */
+export function fitsUstar(entry: TarEntry): boolean {
+  return splitForUstar(archivePathOf(entry)) !== undefined;
+}
+
+function archivePathOf(entry: TarEntry): string {
+  return entry.type === 'directory' ? `${entry.path}/` : entry.path;
+}
+
+function splitForUstar(path: string): { name: string; prefix: string } | undefined {
   if (Buffer.byteLength(path) <= NAME_LENGTH) return { name: path, prefix: '' };
   for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
     const prefix = path.slice(0, slash);
@@ -35,7 +46,7 @@ function splitForUstar(path: string): { name: string; prefix: string } {
       return { name, prefix };
     }
   }
-  throw new EntryPathTooLongError(path);
+  return undefined;
 }
 
 function writeOctal(header: Buffer, offset: number, width: number, value: number): void {
