@@ -102,6 +102,15 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     await expect(client.uploadAsset(release!.id, 'big.bin', { path: big, size: 70 * 1024 })).rejects.toThrow(AttachmentTooLargeError);
   });
 
+  it("explains in one line a proxy's HTML error page (nginx 502 while Gitea is down), after retrying it", async () => {
+    gitea.faults.answerNextFromProxy('POST', 502, fastRetries.attempts);
+    const failure = client.createRelease({ tag_name: 'v2.0.0', draft: true });
+    await expect(failure).rejects.toThrow(/^POST \/api\/v1\/repos\/admin\/changemaker\.lite\/releases failed with 502: "502 Bad Gateway", an HTML page from a proxy in front of Gitea, not Gitea's API: check that Gitea is running behind it, then re-run\.$/);
+    await expect(failure).rejects.not.toThrow(/[<\n]/);
+    expect(retries).toHaveLength(fastRetries.attempts - 1);
+    expect(gitea.releases()).toEqual([]);
+  });
+
   it('asks GITEA_URL for a download URL that names the server differently, never the other host', async () => {
     const file = join(dir, 'a.bin');
     await writeFile(file, 'payload');

@@ -332,13 +332,29 @@ function formFile(name: string, content: AssetContent): FormFile {
   return { name, size: bytes.length, open: () => Readable.from([bytes]) };
 }
 
+/**
+ * Gitea's JSON `message`; else the body in one line. An HTML page is a reverse proxy's (nginx's 502
+ * while Gitea is down), never Gitea's API: its title says what happened, and the page itself is noise.
+ */
 function errorMessageOf(answer: GiteaAnswer): string {
   const text = answer.body.toString('utf8').trim();
   try {
     const parsed = JSON.parse(text) as { message?: unknown };
     if (typeof parsed.message === 'string') return parsed.message;
   } catch {
-    // Gitea sends plain text or HTML from proxies and some middlewares
+    // Plain text or a proxy's HTML page, below.
   }
-  return text.slice(0, 200);
+  if (isHtml(answer, text)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1] ?? text.replace(/<[^>]*>/g, ' ');
+    return `"${oneLine(title).slice(0, 100)}", an HTML page from a proxy in front of Gitea, not Gitea's API: check that Gitea is running behind it, then re-run.`;
+  }
+  return oneLine(text).slice(0, 200);
+}
+
+function isHtml(answer: GiteaAnswer, text: string): boolean {
+  return /^text\/html\b/i.test(answer.header('content-type') ?? '') || /^<(!doctype html|html)\b/i.test(text);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }

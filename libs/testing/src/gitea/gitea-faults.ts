@@ -9,6 +9,7 @@ export class GiteaFaults {
   private lostCreateAnswers = 0;
   private lostUploadAnswers = 0;
   private readonly injectedStatuses: Array<{ method: string; status: number }> = [];
+  private readonly proxyPages: Array<{ method: string; status: number }> = [];
   private readonly corruptions = new Map<string, number>();
 
   /** The next `times` asset uploads lose their connection after the first bytes arrive. */
@@ -41,6 +42,14 @@ export class GiteaFaults {
     for (let i = 0; i < times; i += 1) this.injectedStatuses.push({ method, status });
   }
 
+  /**
+   * The next `times` API requests with this method are answered by nginx in front of Gitea, not by
+   * Gitea: its HTML error page (502 when Gitea is down or restarting, 413 over client_max_body_size).
+   */
+  answerNextFromProxy(method: string, status: number, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.proxyPages.push({ method, status });
+  }
+
   /** The next `times` uploads of `name` are stored with one byte flipped, as a broken proxy would. */
   corruptUploadsOf(name: string, times = 1): void {
     this.corruptions.set(name, times);
@@ -54,6 +63,7 @@ export class GiteaFaults {
     this.lostCreateAnswers = 0;
     this.lostUploadAnswers = 0;
     this.injectedStatuses.length = 0;
+    this.proxyPages.length = 0;
     this.corruptions.clear();
   }
 
@@ -78,9 +88,11 @@ export class GiteaFaults {
   }
 
   takeInjectedStatus(method: string): number | undefined {
-    const index = this.injectedStatuses.findIndex((fault) => fault.method === method);
-    if (index < 0) return undefined;
-    return this.injectedStatuses.splice(index, 1)[0]!.status;
+    return takeStatus(this.injectedStatuses, method);
+  }
+
+  takeProxyPage(method: string): number | undefined {
+    return takeStatus(this.proxyPages, method);
   }
 
   corruptUpload(name: string, bytes: Buffer): Buffer {
@@ -97,4 +109,10 @@ export class GiteaFaults {
     this[counter] -= 1;
     return true;
   }
+}
+
+function takeStatus(pending: Array<{ method: string; status: number }>, method: string): number | undefined {
+  const index = pending.findIndex((fault) => fault.method === method);
+  if (index < 0) return undefined;
+  return pending.splice(index, 1)[0]!.status;
 }

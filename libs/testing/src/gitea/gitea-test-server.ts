@@ -255,6 +255,17 @@ class GiteaModel {
       this.log.push({ method, url: req.url ?? '', status: 0, authorization: req.headers.authorization });
       return;
     }
+    const proxyStatus = url.pathname.startsWith(apiPrefix) ? this.faults.takeProxyPage(method) : undefined;
+    if (proxyStatus) {
+      // nginx answers, not Gitea: no contract applies. It reads the body to its end first (lingering close).
+      req.resume();
+      await new Promise((resolve) => req.once('end', resolve));
+      this.log.push({ method, url: req.url ?? '', status: proxyStatus, authorization: req.headers.authorization });
+      const page = nginxErrorPage(proxyStatus);
+      res.writeHead(proxyStatus, { 'content-type': 'text/html', 'content-length': page.length });
+      res.end(page);
+      return;
+    }
     this.applyPushedTags();
     let answer: HttpAnswer | Buffer;
     try {
@@ -704,6 +715,14 @@ function sniffedMimeType(bytes: Buffer): string {
   if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return 'application/zip';
   const binary = head.some((byte) => byte <= 0x08 || byte === 0x0b || (byte >= 0x0e && byte <= 0x1a) || (byte >= 0x1c && byte <= 0x1f));
   return binary ? 'application/octet-stream' : 'text/plain';
+}
+
+const nginxReasons: Record<number, string> = { 413: 'Request Entity Too Large', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+
+/** nginx's own error page (ngx_http_special_response.c), as it sends it when Gitea behind it cannot answer. */
+function nginxErrorPage(status: number): Buffer {
+  const title = `${status} ${nginxReasons[status] ?? 'Error'}`;
+  return Buffer.from(`<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`);
 }
 
 function notFound(url: string): HttpAnswer {
