@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flushChanges, FsTree } from 'nx/src/generators/tree';
+import { stopNoticesShown } from './stop-notices';
 import VersionFileActions from './version-file-actions';
 
 // nx's workspaceRoot here is this repository, whose checkout (edits in progress, its remote) is not
@@ -81,6 +82,8 @@ describe('the VERSION file version actions', () => {
       try {
         await expect(validateWith('release 1.2.3 --dry-run')).resolves.toBeUndefined();
         expect(printed.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringMatching(/^dry run: a real release would stop here: no release signing key: set RELEASE_SIGNING_KEY_FILE/)]);
+        // The publish walk and the image tasks inherit the environment: they leave it to this line.
+        expect(stopNoticesShown(process.env)).toBe(true);
       } finally {
         printed.mockRestore();
       }

@@ -18,6 +18,7 @@ import { workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
+import { sayWhyARealReleaseWouldStop } from './stop-notices';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -127,7 +128,7 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
     const unusable = preflightRefusal({ problems: await releaseServicesProblems(process.env), notices: [] });
     if (unusable) throw new ReleaseRefusedError(unusable);
   }
-  for (const notice of [...preflight.notices, ...checkout.notices]) console.log(`dry run: a real release would stop here: ${notice}`);
+  sayWhyARealReleaseWouldStop([...preflight.notices, ...checkout.notices], process.env);
 }
 
 /** Undefined outside a git checkout with a commit, which checkoutProblem then refuses in its words. */

@@ -87,12 +87,12 @@ describe("docker-build-push as an image task of nx release publish --dry-run: th
   afterAll(() => rm(root, { recursive: true, force: true }));
 
   /** The task's lines, with the signing key given by `key` (none: unset); the registry is not asked (--no-registry-cache). */
-  async function dryRunWith(key: string | undefined): Promise<{ success: boolean; out: string[]; errors: string[] }> {
+  async function dryRunWith(key: string | undefined, inherited: Record<string, string> = {}): Promise<{ success: boolean; out: string[]; errors: string[] }> {
     const out: string[] = [];
     const errors: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
     const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void errors.push(String(line)));
-    const env = { GITEA_REGISTRY: '127.0.0.1:9/admin', RELEASE_SIGNING_KEY_FILE: key ?? '', RELEASE_SIGNING_KEY: '' };
+    const env = { GITEA_REGISTRY: '127.0.0.1:9/admin', RELEASE_SIGNING_KEY_FILE: key ?? '', RELEASE_SIGNING_KEY: '', ...inherited };
     const saved = Object.keys(env).map((name) => [name, process.env[name]] as const);
     Object.assign(process.env, env);
     const release = { ...context, root, cwd: root, targetName: 'nx-release-publish', projectsConfigurations: { version: 2, projects: { api: { root: 'apps/api' } } } } as unknown as ExecutorContext;
@@ -116,6 +116,12 @@ describe("docker-build-push as an image task of nx release publish --dry-run: th
     expect(success).toBe(true);
     expect(out[0]).toBe('dry run: a real release would stop here: no release signing key: set RELEASE_SIGNING_KEY_FILE (a path) or RELEASE_SIGNING_KEY (the key); install.sh and upgrade.sh refuse an unsigned release on every server (README, "Signing keys").');
     expect(out[1]).toMatch(/^dry run: 127\.0\.0\.1:9\/admin\/changemaker-api \[.*v1\.1\.0\]: build \(the inputs lookup is off/);
+  });
+
+  it('leaves the missing key to the line nx release --dry-run already printed, rather than one more per image', async () => {
+    const { success, out } = await dryRunWith(undefined, { NX_RELEASE_STOP_NOTICES_SHOWN: 'true' });
+    expect(success).toBe(true);
+    expect(out).toEqual([expect.stringMatching(/^dry run: 127\.0\.0\.1:9\/admin\/changemaker-api \[.*v1\.1\.0\]: build/)]);
   });
 
   it('refuses a key the product does not trust, in one line naming the lists and the line to add, without planning anything', async () => {

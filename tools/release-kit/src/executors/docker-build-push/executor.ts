@@ -7,6 +7,7 @@ import { OciError, registryPrefixProblem } from '@changemaker/oci';
 import { giteaLocationFrom, giteaTokenFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, SettingError, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { checkReleaseSigning, claimRelease, ReleaseFlowError, type ProductLocation } from '@changemaker/release-flow';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
+import { sayWhyARealReleaseWouldStop, stopNoticesShown } from '../../release/stop-notices';
 import type { DockerBuildPushOptions } from './schema';
 import { sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
 
@@ -29,7 +30,7 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
     const release = releaseOf(options, buildOptions, context.root);
     if (isDryRun(options, process.env)) {
       const notice = release && (await checkReleaseSigning({ ...release, env: process.env, dryRun: true }));
-      if (notice) console.log(`dry run: a real release would stop here: ${notice}`);
+      if (notice && !stopNoticesShown(process.env)) sayWhyARealReleaseWouldStop([notice], process.env);
       const plan = await planImagePush(buildOptions);
       console.log(`dry run: ${describePlan(plan)}; nothing built, pushed or written`);
       if (options.json) console.log(JSON.stringify({ project: projectName, dryRun: true, ...plan }));
