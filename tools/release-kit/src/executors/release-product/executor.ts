@@ -155,7 +155,8 @@ async function readImageResult(root: string, project: string): Promise<ImageResu
 
 function summaryOf(release: ProductRelease, images: readonly ImageRow[]): string[] {
   const workspace = images.filter((image) => !image.how.startsWith('mirrored'));
-  const rows = workspace.map((image) => `  ${image.service.padEnd(12)} ${image.how.padEnd(22)} ${image.digest ?? '-'}`);
+  const howWidth = Math.max(0, ...workspace.map((image) => image.how.length));
+  const rows = workspace.map((image) => `  ${image.service.padEnd(12)} ${image.how.padEnd(howWidth)}  ${image.digest ?? '-'}`);
   const mirrored = images.length - workspace.length;
   const lines = [`${release.tag}: ${workspace.length} workspace images, ${mirrored} third-party images`, ...rows];
   for (const notice of release.notices) lines.push(`  note: ${notice}`);
