@@ -87,6 +87,20 @@ export class ReleaseConflictError extends GiteaError {
   }
 }
 
+/**
+ * A success whose body is not Gitea's JSON: something else answers at GITEA_URL, such as an
+ * authenticating proxy's sign-in page or a web site, whatever the status says.
+ */
+export class NotGiteaAnswerError extends GiteaError {
+  override readonly name = 'NotGiteaAnswerError';
+  constructor(request: string, status: number, what: string) {
+    super(
+      `${request} answered ${status} with ${what}, not Gitea's JSON: GITEA_URL does not reach Gitea's API. ` +
+        'Set it to the Gitea web root (the address its /api/v1 is under), past any sign-in proxy, then re-run.',
+    );
+  }
+}
+
 /** Any other answer Gitea gives that the caller did not expect. */
 export class GiteaRequestError extends GiteaError {
   override readonly name = 'GiteaRequestError';

@@ -6,6 +6,7 @@ import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
   InvalidSettingError,
+  NotGiteaAnswerError,
   PermissionDeniedError,
   giteaUrlProblem,
   ReleaseClient,
@@ -109,6 +110,14 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     await expect(failure).rejects.not.toThrow(/[<\n]/);
     expect(retries).toHaveLength(fastRetries.attempts - 1);
     expect(gitea.releases()).toEqual([]);
+  });
+
+  it("says in one line that a 200 page which is not Gitea's JSON (a proxy's sign-in page) is not Gitea's API", async () => {
+    gitea.faults.answerNextFromProxy('GET', 200);
+    const failure = client.getReleaseByTag('v1.0.0');
+    await expect(failure).rejects.toThrow(NotGiteaAnswerError);
+    await expect(failure).rejects.toThrow(/^GET \/api\/v1\/repos\/admin\/changemaker\.lite\/releases\/tags\/v1\.0\.0 answered 200 with "Sign In", an HTML page, not Gitea's JSON: .*GITEA_URL.*$/);
+    await expect(failure).rejects.not.toThrow(/[<\n]/);
   });
 
   it('asks GITEA_URL for a download URL that names the server differently, never the other host', async () => {

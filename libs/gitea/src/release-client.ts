@@ -7,6 +7,7 @@ import {
   GiteaRequestError,
   GiteaUnreachableError,
   InvalidSettingError,
+  NotGiteaAnswerError,
   PermissionDeniedError,
   ReleaseConflictError,
   RepositoryNotFoundError,
@@ -48,6 +49,8 @@ interface GiteaCall {
 }
 
 interface GiteaAnswer {
+  /** `METHOD /path` of the request, for errors: never its headers or query, which may carry secrets. */
+  request: string;
   status: number;
   header(name: string): string | undefined;
   body: Buffer;
@@ -278,7 +281,7 @@ export class ReleaseClient {
       const followHeaders = target.origin === this.origin ? headers : { accept: headers['accept']! };
       response = await this.connections.send(target, { method: 'GET', headers: followHeaders });
     }
-    return answerOf(response, await response.bytes());
+    return answerOf(`${call.method} ${url.pathname}`, response, await response.bytes());
   }
 
   private interpret(call: GiteaCall, answer: GiteaAnswer): GiteaAnswer {
@@ -317,12 +320,19 @@ export function giteaRepoProblem(repo: string): string | undefined {
   return /^[^/\s]+\/[^/\s]+$/.test(repo) ? undefined : `GITEA_REPO "${repo}" is not owner/name: set it like admin/changemaker.lite.`;
 }
 
+/** Gitea's JSON; anything else (a proxy's sign-in page, a web site at GITEA_URL) is said in one line. */
 function parseJson(answer: GiteaAnswer): unknown {
-  return JSON.parse(answer.body.toString('utf8'));
+  const text = answer.body.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    const what = isHtml(answer, text.trim()) ? `"${htmlTitle(text)}", an HTML page` : `${answer.body.length} bytes of ${answer.header('content-type') || 'no stated type'}`;
+    throw new NotGiteaAnswerError(answer.request, answer.status, what);
+  }
 }
 
-function answerOf(response: HttpResponse, body: Buffer): GiteaAnswer {
-  return { status: response.statusCode, header: (name) => response.header(name), body };
+function answerOf(request: string, response: HttpResponse, body: Buffer): GiteaAnswer {
+  return { request, status: response.statusCode, header: (name) => response.header(name), body };
 }
 
 /** An asset's bytes as a form's file: streamed from disk again on every attempt, or the text. */
@@ -345,14 +355,19 @@ function errorMessageOf(answer: GiteaAnswer): string {
     // Plain text or a proxy's HTML page, below.
   }
   if (isHtml(answer, text)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1] ?? text.replace(/<[^>]*>/g, ' ');
-    return `"${oneLine(title).slice(0, 100)}", an HTML page from a proxy in front of Gitea, not Gitea's API: check that Gitea is running behind it, then re-run.`;
+    return `"${htmlTitle(text)}", an HTML page from a proxy in front of Gitea, not Gitea's API: check that Gitea is running behind it, then re-run.`;
   }
   return oneLine(text).slice(0, 200);
 }
 
 function isHtml(answer: GiteaAnswer, text: string): boolean {
   return /^text\/html\b/i.test(answer.header('content-type') ?? '') || /^<(!doctype html|html)\b/i.test(text);
+}
+
+/** The page's title, else its text without tags: one line, short. */
+function htmlTitle(page: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(page)?.[1] ?? page.replace(/<[^>]*>/g, ' ');
+  return oneLine(title).slice(0, 100);
 }
 
 function oneLine(text: string): string {

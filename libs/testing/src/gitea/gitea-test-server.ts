@@ -261,7 +261,7 @@ class GiteaModel {
       req.resume();
       await new Promise((resolve) => req.once('end', resolve));
       this.log.push({ method, url: req.url ?? '', status: proxyStatus, authorization: req.headers.authorization });
-      const page = nginxErrorPage(proxyStatus);
+      const page = proxyStatus === 200 ? signInPage : nginxErrorPage(proxyStatus);
       res.writeHead(proxyStatus, { 'content-type': 'text/html', 'content-length': page.length });
       res.end(page);
       return;
@@ -724,6 +724,9 @@ function nginxErrorPage(status: number): Buffer {
   const title = `${status} ${nginxReasons[status] ?? 'Error'}`;
   return Buffer.from(`<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`);
 }
+
+/** What an authenticating proxy (oauth2-proxy, Authelia) answers, 200, to a request without its session. */
+const signInPage = Buffer.from('<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>Sign In</title>\n</head>\n<body><form method="GET" action="/oauth2/start"><button>Sign in</button></form></body>\n</html>\n');
 
 function notFound(url: string): HttpAnswer {
   // services/context/api.go NotFound: `errors` is a nil slice, which Go writes as null.
