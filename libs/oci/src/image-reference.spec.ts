@@ -59,6 +59,29 @@ describe('ImageReference.parse', () => {
   });
 });
 
+describe('a reference that carries credentials', () => {
+  it.each(['ci:s3cret.in-ref@ghcr.io/org/app:1', 'ci:s3cret.in-ref@127.0.0.1:5000/team/app', 'https://ci:s3cret.in-ref@ghcr.io/org/app:1', 's3cret.in-ref@ghcr.io/org/app'])(
+    'refuses %s saying so, without repeating them in the message or the error',
+    (text) => {
+      const error = (() => {
+        try {
+          ImageReference.parse(text);
+        } catch (thrown) {
+          return thrown;
+        }
+        throw new Error('expected a refusal');
+      })();
+      expect(error).toBeInstanceOf(InvalidReferenceError);
+      expect((error as Error).message).toContain('carries credentials (user:password@ before the host)');
+      expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain('s3cret');
+    },
+  );
+
+  it('still reads a digest after a name without a host', () => {
+    expect(ImageReference.parse(`alpine@${digest}`).toString()).toBe(`docker.io/library/alpine@${digest}`);
+  });
+});
+
 describe('registryPrefixProblem', () => {
   it.each(['127.0.0.1:5000/admin', 'gitea.example.org/admin', 'gitea.example.org', 'localhost:5000/team/sub', '[::1]:5000/admin'])('accepts %s', (prefix) => {
     expect(registryPrefixProblem(prefix, 'GITEA_REGISTRY')).toBeUndefined();

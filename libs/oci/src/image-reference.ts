@@ -1,4 +1,5 @@
 import { InvalidReferenceError } from './oci-errors';
+import { carriesCredentials, credentialsInReference } from './reference-credentials';
 
 // The grammar of github.com/distribution/reference, kept as close to the original as possible.
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -27,6 +28,8 @@ export class ImageReference {
 
   static parse(text: string): ImageReference {
     if (text.trim() !== text || text === '') throw new InvalidReferenceError(text, 'empty or surrounded by spaces');
+    // Before any other check, whose reason could quote the password.
+    if (carriesCredentials(text)) throw new InvalidReferenceError(text, credentialsInReference);
     const [withoutDigest, digest, ...extra] = text.split('@');
     if (extra.length > 0) throw new InvalidReferenceError(text, 'more than one "@"');
     const { name, tag } = splitTag(withoutDigest);

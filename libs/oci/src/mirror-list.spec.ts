@@ -39,6 +39,11 @@ describe('parseMirrorList', () => {
     expect(problems[0]).toMatch(/^mirror\.json:6: groups\.core\.images\.1\.source \(image docker\.io\/Library\/redis\) must match pattern/);
   });
 
+  it('refuses a source that carries credentials without repeating them', () => {
+    const problems = problemsOf(listText([{ source: 'ci:s3cret-pw@ghcr.io/org/app:1', target: 'app:1' }]));
+    expect(problems).toEqual(['mirror.json:5: groups.core.images.0.source (image ***@ghcr.io/org/app:1) carries credentials (user:password@ before the host); remove them and log in instead (docker login, or GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD for GITEA_REGISTRY)']);
+  });
+
   it('rejects two sources claiming one target name, naming both', () => {
     const problems = problemsOf(listText([{ source: 'docker.io/library/nginx:1.27', target: 'nginx:1.27' }, { source: 'lscr.io/linuxserver/nginx:1.28.2', target: 'nginx:1.28.2' }]));
     expect(problems).toEqual(['mirror.json:6: target "nginx" is claimed by both docker.io/library/nginx:1.27 (line 5) and lscr.io/linuxserver/nginx:1.28.2; give one an explicit short name']);

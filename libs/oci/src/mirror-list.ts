@@ -4,6 +4,7 @@ import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode
 import { ImageReference } from './image-reference';
 import mirrorListSchema from './mirror-images.schema.json';
 import { InvalidReferenceError, OciError } from './oci-errors';
+import { carriesCredentials, credentialsInReference, withoutCredentials } from './reference-credentials';
 
 /** One pinned third-party image of docker/mirror-images.json. */
 export interface MirrorImage {
@@ -128,8 +129,10 @@ function describeSchemaError(file: string, error: ErrorObject, raw: unknown, lin
   const path = error.instancePath.split('/').slice(1).map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/~1/g, '/').replace(/~0/g, '~')));
   const imagePath = path.slice(0, 4);
   const image = imagePath.length === 4 ? (valueAt(raw, imagePath) as Partial<RawImage> | undefined) : undefined;
-  const naming = image?.source ? ` (image ${image.source})` : '';
+  const naming = image?.source ? ` (image ${withoutCredentials(image.source)})` : '';
   const where = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the top level';
+  const source = valueAt(raw, path);
+  if (path[4] === 'source' && typeof source === 'string' && carriesCredentials(source)) return `${file}:${lineOf(path)}: ${where}${naming} ${credentialsInReference}`;
   const extra = error.keyword === 'additionalProperties' ? ` "${(error.params as { additionalProperty: string }).additionalProperty}"` : '';
   return `${file}:${lineOf(path)}: ${where}${naming} ${error.message}${extra}`;
 }

@@ -1,3 +1,5 @@
+import { withoutCredentials } from './reference-credentials';
+
 /**
  * Every failure libs/oci can explain to a user has its own class, so callers (the mirror
  * executor, docker-build-push) can catch the kinds they know how to report.
@@ -10,8 +12,12 @@ export class OciError extends Error {
 }
 
 export class InvalidReferenceError extends OciError {
-  constructor(readonly text: string, reason: string) {
-    super(`invalid image reference "${text}": ${reason}`);
+  /** The reference as given, credentials before its host (if any) replaced by `***`. */
+  readonly text: string;
+
+  constructor(text: string, reason: string) {
+    super(`invalid image reference "${withoutCredentials(text)}": ${reason}`);
+    this.text = withoutCredentials(text);
   }
 }
 
