@@ -84,6 +84,31 @@ describe('the Gitea test server answers the releases API as Gitea does', () => {
     expect((await create({ tag_name: 'v4.0.0', draft: true })).name).toBe('');
   });
 
+  it("deletes a release but not its tag: the tag's row is hidden everywhere, and the next create of the tag reuses it, id included", async () => {
+    await start({ commits: ['c1'] });
+    const published = await create({ tag_name: 'v1.0.0', target_commitish: 'c1', name: 'one' });
+    expect((await api(`/releases/${published.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/releases/${published.id}`)).status).toBe(404);
+    expect((await api('/releases/tags/v1.0.0')).status).toBe(404);
+    expect(await json<unknown[]>(api('/releases'))).toEqual([]);
+    const again = await json<{ id: number; target_commitish: string; created_at: string }>(api('/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'V1.0.0' }) }));
+    expect(again).toMatchObject({ id: published.id, tag_name: 'v1.0.0', target_commitish: '' });
+    // Its tag still exists: publishing made none, so the release keeps the deleted one's date.
+    expect(again.created_at).toBe(published.created_at);
+  });
+
+  it("takes the target as given over a deleted draft's row, so publishing it without one fails with a 500, not a 404", async () => {
+    await start({ commits: ['main', 'c1'] });
+    const draft = await create({ tag_name: 'v2.0.0', target_commitish: 'c1', draft: true });
+    expect((await api(`/releases/tags/v2.0.0`, { method: 'DELETE' })).status).toBe(204);
+    const refused = await api('/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v2.0.0' }) });
+    expect(refused.status).toBe(500);
+    const again = await create({ tag_name: 'v2.0.0', draft: true });
+    expect(again.id).toBe(draft.id);
+    expect((await api(`/releases/${again.id}`, { method: 'PATCH', body: JSON.stringify({ draft: false }) })).status).toBe(500);
+    expect((await api(`/releases/${again.id}`, { method: 'PATCH', body: JSON.stringify({ draft: false, target_commitish: 'c1' }) })).status).toBe(200);
+  });
+
   it('reads `token` (lower case) or `Bearer` tokens; another header is anonymous; a token without write scope is refused before the repository is looked up', async () => {
     await start();
     gitea.addRelease({ tagName: 'v1.0.0', draft: true });

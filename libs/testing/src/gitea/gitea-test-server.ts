@@ -115,6 +115,12 @@ export interface TestGiteaServer {
   stop(): Promise<void>;
 }
 
+interface TagRow {
+  id: number;
+  tagName: string;
+  createdAt: string;
+}
+
 interface Caller {
   login?: string;
   canWrite: boolean;
@@ -179,6 +185,12 @@ class GiteaModel {
   private knownTags = new Map<string, number>();
   /** Tags publishing made, when the repository is only a list of commits. */
   private readonly madeTags = new Set<string>();
+  /**
+   * Gitea's rows of a tag without a release (IsTag), by lower-cased tag, that deleting a release
+   * leaves behind (services/release/release.go DeleteReleaseByID with delTag false, as the API and
+   * the web UI's "delete release" call it): hidden from every look-up, reused by the next create.
+   */
+  private readonly tagRows = new Map<string, TagRow>();
 
   constructor(private readonly options: StartGiteaServerOptions) {
     this.owner = options.owner ?? 'admin';
@@ -209,8 +221,10 @@ class GiteaModel {
       release.createdAt = new Date(date * 1000).toISOString();
     }
     for (const tag of this.knownTags.keys()) {
-      const release = tags.has(tag) ? undefined : this.releaseTagged(tag);
+      if (tags.has(tag)) continue;
+      const release = this.releaseTagged(tag);
       if (release) release.draft = true;
+      this.tagRows.delete(tag.toLowerCase());
     }
     this.knownTags = tags;
   }
@@ -432,6 +446,8 @@ class GiteaModel {
       return new HttpAnswer(409, { message: 'Release is has no Tag', url: this.url });
     }
     // Another create landed between the look-up and the insert (services/release CreateRelease IsReleaseExist).
+    const tagRow = this.tagRowOf(tagName);
+    if (tagRow) return this.createOverTag(tagRow, option, caller);
     if (raced) {
       this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
       return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
@@ -453,6 +469,42 @@ class GiteaModel {
     return new HttpAnswer(201, this.present(release));
   }
 
+  /**
+   * The row Gitea holds for a tag without a release: one a deleted release left, or a tag pushed to
+   * the repository (services/repository/push.go pushUpdateAddTags inserts one per new tag).
+   */
+  private tagRowOf(tagName: string): TagRow | undefined {
+    const left = this.tagRows.get(tagName.toLowerCase());
+    if (left) return left;
+    const pushed = [...this.knownTags].find(([tag]) => tag.toLowerCase() === tagName.toLowerCase());
+    return pushed && { id: this.nextId++, tagName: pushed[0], createdAt: new Date(pushed[1] * 1000).toISOString() };
+  }
+
+  /**
+   * routers/api/v1/repo/release.go CreateRelease over a tag row: the row becomes the release, its id
+   * and tag name kept, the target taken as given (no default branch here), and UpdateRelease's
+   * createTag makes a missing tag when it is published, failing with a 500 (not the 404 of a new release).
+   */
+  private createOverTag(row: TagRow, option: Record<string, unknown>, caller: Caller): HttpAnswer {
+    const target = typeof option['target_commitish'] === 'string' ? option['target_commitish'] : '';
+    const draft = option['draft'] === true;
+    const tagged = draft ? { created: false } : this.createTagOnPublish(row.tagName, target);
+    if (tagged.problem) return internalError(this.url);
+    this.tagRows.delete(row.tagName.toLowerCase());
+    const release = this.addRelease({
+      id: row.id,
+      tagName: row.tagName,
+      target,
+      title: typeof option['name'] === 'string' ? option['name'] : '',
+      note: typeof option['body'] === 'string' ? option['body'] : '',
+      draft,
+      prerelease: option['prerelease'] === true,
+      author: caller.login ?? '',
+      createdAt: draft || tagged.created ? now() : row.createdAt,
+    });
+    return new HttpAnswer(201, this.present(release));
+  }
+
   private async releaseCall(req: IncomingMessage, method: string, release: StoredRelease): Promise<HttpAnswer> {
     if (method === 'GET') return new HttpAnswer(200, this.present(release));
     if (method === 'DELETE') return this.deleteRelease(release);
@@ -466,7 +518,8 @@ class GiteaModel {
     const target = given('target_commitish') ?? release.target;
     const draft = typeof edit['draft'] === 'boolean' ? edit['draft'] : release.draft;
     // The (repo_id, tag_name) unique index refuses a second release of one tag: a database error, so a 500.
-    if (tagName !== release.tagName && this.store.some((other) => other !== release && other.tagName === tagName)) return internalError(this.url);
+    const taken = this.store.some((other) => other !== release && other.tagName === tagName) || this.tagRows.get(tagName.toLowerCase())?.tagName === tagName;
+    if (tagName !== release.tagName && taken) return internalError(this.url);
     // createTag: a draft is dated now; a release being published makes its missing tag (dated now), or fails with a 500.
     const tagged = draft ? { created: false } : this.createTagOnPublish(tagName, target);
     if (tagged.problem) return internalError(this.url);
@@ -510,8 +563,11 @@ class GiteaModel {
     return spawnSync('git', ['-C', repository, 'for-each-ref', '--count=1', 'refs/heads'], { encoding: 'utf8' }).stdout.trim() === '';
   }
 
+  /** DeleteReleaseByID without delTag: the release and its attachments go, its tag and a tag row stay. */
   private deleteRelease(release: StoredRelease): HttpAnswer {
     this.store.splice(this.store.indexOf(release), 1);
+    this.tagRows.set(release.tagName.toLowerCase(), { id: release.id, tagName: release.tagName, createdAt: release.createdAt });
+    if (!release.draft && !this.options.gitRepository) this.madeTags.add(release.tagName);
     return new HttpAnswer(204, undefined);
   }
 
