@@ -61,6 +61,13 @@ export class BlobNotFoundError extends OciError {
   }
 }
 
+/** A manifest larger than any registry stores: a broken or hostile server, read no further. */
+export class ManifestTooLargeError extends OciError {
+  constructor(readonly reference: string, readonly maxBytes: number) {
+    super(`manifest of ${reference} is larger than ${maxBytes / 1024 / 1024} MiB, more than a registry stores (the distribution registry refuses manifests over 4 MiB); the registry or a proxy in front of it answered something else than a manifest`);
+  }
+}
+
 export class DigestMismatchError extends OciError {
   constructor(readonly what: string, readonly expected: string, readonly actual: string) {
     super(`digest mismatch for ${what}: expected ${expected}, got ${actual}`);

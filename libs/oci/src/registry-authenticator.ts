@@ -122,7 +122,7 @@ export class RegistryAuthenticator {
     const request = identityTokenRequest(challenge, scopes, identityToken, this.userAgent);
     const response = await this.askTokenService(registry, request);
     if (response.statusCode !== 200) {
-      const oauthError = oauthErrorCode(await response.text());
+      const oauthError = oauthErrorCode(await response.text(maxTokenAnswerBytes).catch(() => ''));
       if (isRejectedGrant(response.statusCode, oauthError)) throw new IdentityTokenRejectedError(registry);
       throw new RegistryAuthError(registry, `token service ${request.url.origin} answered HTTP ${response.statusCode}${oauthError ? ` (${oauthError})` : ''} to the identity token exchange`);
     }
@@ -140,11 +140,14 @@ export class RegistryAuthenticator {
   }
 
   private async readGrantedToken(registry: string, request: TokenServiceRequest, response: HttpResponse): Promise<TokenAnswer> {
-    const answer = readTokenAnswer(await response.text());
+    // A token is a few KiB: a longer answer is no token, however long it goes on.
+    const answer = readTokenAnswer(await response.text(maxTokenAnswerBytes).catch(() => ''));
     if (!answer) throw new RegistryAuthError(registry, `token service ${request.url.origin} answered without a token`);
     return answer;
   }
 }
+
+const maxTokenAnswerBytes = 1024 * 1024;
 
 function tokenKey(registry: string, scopes: string[]): string {
   return `${registry} ${[...scopes].sort().join(' ')}`;

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { skopeoManifestDigest, startFaultProxy, startRegistry, type TestRegistry } from '@changemaker/testing';
 import { sha256Digest } from './digest';
 import { ImageReference } from './image-reference';
 import { mediaTypes } from './media-types';
-import { DigestMismatchError, ManifestNotFoundError, RegistryAuthError, RegistryUnreachableError, SourceBlobSizeError } from './oci-errors';
+import { DigestMismatchError, ManifestNotFoundError, ManifestTooLargeError, RegistryAuthError, RegistryResponseError, RegistryUnreachableError, SourceBlobSizeError } from './oci-errors';
 import { RegistryClient } from './registry-client';
 import type { RegistryRequestEvent } from './registry-transport';
 
@@ -151,5 +153,62 @@ describe('RegistryClient against a real registry', () => {
   it('gives up on a registry that does not listen with RegistryUnreachableError', async () => {
     const client = new RegistryClient({ credentials: {}, retry: { attempts: 2, baseDelayMs: 1 } });
     await expect(client.headManifest(ImageReference.parse('127.0.0.1:1/app:1'))).rejects.toThrow(RegistryUnreachableError);
+  });
+});
+
+/**
+ * A server that answers every request with `status` and a body of `totalBytes` spaces, sent in
+ * chunks without a Content-Length, as a broken or hostile one might; it counts what it got out.
+ */
+async function startLongAnswers(status: number, totalBytes: number): Promise<{ host: string; sentBytes: () => number; stop: () => Promise<void> }> {
+  let sent = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(status, { 'content-type': mediaTypes.ociIndex });
+    const pump = () => {
+      while (sent < totalBytes && !res.destroyed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    sentBytes: () => sent,
+    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+describe('answers too long to be what was asked for', () => {
+  const answerBytes = 64 * 1024 * 1024;
+
+  it('stops reading a manifest longer than any registry stores, and says so', async () => {
+    const server = await startLongAnswers(200, answerBytes);
+    const client = new RegistryClient({ credentials: {} });
+    try {
+      const error = await client.getManifest(ImageReference.parse(`${server.host}/team/app:1`)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ManifestTooLargeError);
+      expect((error as Error).message).toBe(`manifest of ${server.host}/team/app:1 is larger than 4 MiB, more than a registry stores (the distribution registry refuses manifests over 4 MiB); the registry or a proxy in front of it answered something else than a manifest`);
+      expect(server.sentBytes()).toBeLessThan(answerBytes / 2);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+
+  it('reads no more of an error answer than its reason needs', async () => {
+    const server = await startLongAnswers(400, answerBytes);
+    const client = new RegistryClient({ credentials: {} });
+    try {
+      await expect(client.getManifest(ImageReference.parse(`${server.host}/team/app:1`))).rejects.toThrow(RegistryResponseError);
+      expect(server.sentBytes()).toBeLessThan(answerBytes / 2);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
   });
 });

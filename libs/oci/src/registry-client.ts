@@ -4,12 +4,12 @@ import type { BlobDescriptor, FetchedManifest, ManifestDescriptor } from './desc
 import { sha256Digest, verifyDigest } from './digest';
 import { HttpConnections } from './http-connections';
 import { isRedirect, maxRedirectHops, redirectTarget } from './http-redirects';
-import type { HttpResponse } from './http-response';
+import { ResponseTooLargeError, type HttpResponse } from './http-response';
 import type { ImageReference } from './image-reference';
 import type { BlobReadOptions } from './image-store';
 import { readManifestContent } from './manifest-content';
 import { isIndexMediaType, manifestAccept } from './media-types';
-import { BlobNotFoundError, DigestMismatchError, IndexOfIndexesRefusedError, ManifestNotFoundError, OwnerNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
+import { BlobNotFoundError, DigestMismatchError, IndexOfIndexesRefusedError, ManifestNotFoundError, ManifestTooLargeError, OwnerNotFoundError, RegistryResponseError, SourceBlobSizeError, UploadDigestRejectedError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { dockerCredentialResolver, type CredentialResolver, type RegistryCredentials } from './registry-credentials';
 import { errorDetail, RegistryTransport, type RegistryRequest, type RegistryRequestEvent } from './registry-transport';
@@ -34,6 +34,9 @@ export interface RepositoryLocation {
   registry: string;
   repository: string;
 }
+
+/** The distribution registry's own limit on a manifest it accepts (and the OCI spec's "at least" for registries). */
+const maxManifestBytes = 4 * 1024 * 1024;
 
 const pull = (repository: string) => `repository:${repository}:pull`;
 const push = (repository: string) => `repository:${repository}:pull,push`;
@@ -94,7 +97,9 @@ export class RegistryClient {
       throw new ManifestNotFoundError(ref.toString());
     }
     if (response.statusCode !== 200) throw await this.transport.failure(req, `GET manifest ${ref}`, response);
-    const bytes = await response.bytes();
+    const bytes = await response.bytes(maxManifestBytes).catch((error: unknown) => {
+      throw error instanceof ResponseTooLargeError ? new ManifestTooLargeError(ref.toString(), maxManifestBytes) : error;
+    });
     const digest = sha256Digest(bytes);
     if (ref.digest) verifyDigest(ref.toString(), bytes, ref.digest);
     const announced = response.header('docker-content-digest');

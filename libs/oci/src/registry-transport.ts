@@ -172,9 +172,12 @@ function giteaPackageAccess(scopes: string[]): string {
   return `on Gitea and Forgejo the user needs ${access} access to the owner's packages, and a token the ${access}:package scope`;
 }
 
+const maxErrorBodyBytes = 64 * 1024;
+
 /** The reason a registry gives in its error body, e.g. "BLOB_UPLOAD_INVALID: blob upload invalid". */
 export async function errorDetail(response: HttpResponse): Promise<string> {
-  const text = await response.text().catch(() => '');
+  // An error answer is read for its reason only: one that does not end (or a proxy's huge page) is not kept whole.
+  const text = await response.text(maxErrorBodyBytes).catch(() => '');
   try {
     const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     return (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
