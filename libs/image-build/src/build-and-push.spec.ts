@@ -356,6 +356,19 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(afterReadmeChange).toMatchObject({ built: false, digest: result.digest });
   });
 
+  it.each(['buildah', 'podman', 'docker'])('%s matches ignore patterns case-sensitively: a change to readme.md, which README.md does not leave out, builds again', async (engine) => {
+    await writeFile(join(workspace, 'Dockerfile.dockerignore'), 'README.md\n');
+    await writeFile(join(workspace, 'dist/README.md'), 'docs\n');
+    await writeFile(join(workspace, 'dist/readme.md'), 'served\n');
+    const result = await buildAndPushImage(options({ engine }));
+    expect(await filesUnder(target, 'admin/changemaker-api', result.digest!, 'app/')).toEqual(['app/main.js', 'app/readme.md']);
+
+    await writeFile(join(workspace, 'dist/readme.md'), 'served, reworded\n');
+    const afterChange = await buildAndPushImage(options({ engine }));
+    expect(afterChange.built).toBe(true);
+    expect(afterChange.digest).not.toBe(result.digest);
+  });
+
   it.each(['buildah', 'podman', 'docker'])("%s reads the context's .dockerignore, not a .containerignore beside it, which docker never reads", async (engine) => {
     await writeFile(join(workspace, 'dist/.dockerignore'), 'secret.txt\n');
     await writeFile(join(workspace, 'dist/.containerignore'), 'main.js\n');

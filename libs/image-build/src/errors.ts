@@ -93,3 +93,11 @@ export class RegistryLoginRejectedError extends ImageBuildError {
   }
 }
 
+
+export class AmbiguousIgnorePatternError extends ImageBuildError {
+  constructor(readonly ignoreFile: string, readonly lineNumber: number, readonly pattern: string, character: string) {
+    super(
+      `${ignoreFile} line ${lineNumber}: "${pattern}" has "${character}", which newer docker takes literally and older docker, buildah and podman as a regular expression, so engines would send different files: escape it as "\\${character}" (${pattern.replace(/(?<!\\)([+(){}|])/g, '\\$1')}).`,
+    );
+  }
+}

@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AmbiguousIgnorePatternError } from './errors';
 import { inputsTagFor, type ImageInputs } from './inputs-hash';
 
 describe('inputsTagFor', () => {
@@ -121,6 +122,41 @@ describe('inputsTagFor', () => {
       expect(await inputsTagFor(inputs)).toBe(tag);
       await writeFile(join(dir, 'context/docs/deep/KEEP.md'), 'kept, changed\n');
       expect(await inputsTagFor(inputs)).not.toBe(tag);
+    });
+
+    it('matches case-sensitively, as docker, buildah and podman do on Linux: README.md leaves readme.md in the context', async () => {
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), 'README.md\nBUILD\n');
+      await mkdir(join(dir, 'context/build'));
+      await writeFile(join(dir, 'context/build/out.js'), '1\n');
+      await writeFile(join(dir, 'context/readme.md'), 'served\n');
+      const tag = await inputsTagFor(inputs);
+      await writeFile(join(dir, 'context/readme.md'), 'served, changed\n');
+      const readmeChanged = await inputsTagFor(inputs);
+      await writeFile(join(dir, 'context/build/out.js'), '2\n');
+      expect(new Set([tag, readmeChanged, await inputsTagFor(inputs)]).size).toBe(3);
+    });
+
+    it('hashes the permission bits of a left-out directory that a ! pattern sends a file from, which the image holds', async () => {
+      await mkdir(join(dir, 'context/docs/deep'), { recursive: true });
+      await writeFile(join(dir, 'context/docs/deep/KEEP.md'), 'keep\n');
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), 'docs/**\n!docs/deep/KEEP.md\n');
+      await chmod(join(dir, 'context/docs/deep'), 0o755);
+      const tag = await inputsTagFor(inputs);
+      await chmod(join(dir, 'context/docs/deep'), 0o700);
+      expect(await inputsTagFor(inputs)).not.toBe(tag);
+    });
+
+    it.each([
+      ['file(1).txt', '(', 'file\\(1\\).txt'],
+      ['c++', '+', 'c\\+\\+'],
+      ['logs/{a,b}', '{', 'logs/\\{a,b\\}'],
+    ])('refuses %s, which engines read differently, naming the line and the escaped form, which it takes', async (pattern, character, escaped) => {
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), `# docs (and a comment may say anything)\n${pattern}\n`);
+      const refusal = inputsTagFor(inputs);
+      await expect(refusal).rejects.toThrow(AmbiguousIgnorePatternError);
+      await expect(refusal).rejects.toThrow(`Dockerfile.dockerignore line 2: "${pattern}" has "${character}", which newer docker takes literally and older docker, buildah and podman as a regular expression, so engines would send different files: escape it as "\\${character}" (${escaped}).`);
+      await writeFile(join(dir, 'Dockerfile.dockerignore'), `${escaped}\n`);
+      expect(await inputsTagFor(inputs)).toMatch(/^inputs-/);
     });
   });
 });

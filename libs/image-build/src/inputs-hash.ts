@@ -52,9 +52,15 @@ function permissionsOf(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-/** Every path the build sends, with its type, permission bits and content; those the ignore file excludes are left out. */
-async function hashDirectory(hash: Hash, root: string, directory: string, filter: ContextFilter): Promise<void> {
+/**
+ * Every path the build sends, with its type, permission bits and content; those the ignore file
+ * excludes are left out. A directory left out but holding a path a `!` pattern sends is created
+ * in the image all the same, with its own permission bits: it is hashed after what it holds.
+ * Says whether anything under `directory` was sent.
+ */
+async function hashDirectory(hash: Hash, root: string, directory: string, filter: ContextFilter): Promise<boolean> {
   const entries = (await readdir(directory)).sort();
+  let sentAny = false;
   for (const name of entries) {
     const path = join(directory, name);
     const key = relative(root, path).split(sep).join('/');
@@ -62,16 +68,21 @@ async function hashDirectory(hash: Hash, root: string, directory: string, filter
     const stats = await lstat(path);
     if (stats.isDirectory()) {
       if (sent) hash.update(`dir\0${key}\0${permissionsOf(stats.mode)}\0`);
-      if (sent || filter.mayReinclude) await hashDirectory(hash, root, path, filter);
+      const sentInside = (sent || filter.mayReinclude) && (await hashDirectory(hash, root, path, filter));
+      if (!sent && sentInside) hash.update(`parent\0${key}\0${permissionsOf(stats.mode)}\0`);
+      sentAny ||= sent || sentInside;
     } else if (!sent) {
       continue;
     } else if (stats.isSymbolicLink()) {
       hash.update(`link\0${key}\0${await readlink(path)}\0`);
+      sentAny = true;
     } else if (stats.isFile()) {
       hash.update(`file\0${key}\0${permissionsOf(stats.mode)}\0${stats.size}\0`);
       await hashFileContent(hash, path);
+      sentAny = true;
     }
   }
+  return sentAny;
 }
 
 function hashFileContent(hash: Hash, path: string): Promise<void> {
