@@ -18,6 +18,16 @@
 # enough; sent as a header, never in arguments or URLs), GITEA_STALL_SECONDS (default 60: how long
 # a connection or a download may make no progress). DOMAIN and ADMIN_EMAIL answer the wizard.
 # With --start: HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
+
+# Piped into `sh` or run by it (dash), zsh or a bash older than 4.4 (inherit_errexit) would stop at
+# the first line it cannot read with a cryptic error: say what runs it instead. POSIX sh up to here.
+case "${BASH_VERSION:-}" in
+  4.[4-9]* | [5-9].* | [1-9][0-9].*) ;;
+  *)
+    echo "install.sh: needs bash 4.4 or newer, and this is ${BASH_VERSION:+bash }${BASH_VERSION:-not bash}; run it with bash (bash install.sh, or curl ... | bash); nothing was changed" >&2
+    exit 1
+    ;;
+esac
 set -euo pipefail
 # A failure inside $(...) stops the script too, instead of going on with an empty answer.
 shopt -s inherit_errexit
@@ -280,13 +290,14 @@ gitea_get() {
   status="$(curl_token_config | curl -sSL --proto '=http,https' --retry 3 --retry-max-time "$stall_seconds" \
     --connect-timeout "$stall_seconds" --speed-limit 1 --speed-time "$stall_seconds" \
     -K - -o "$output" -w '%{http_code}' "$url" 2>"$output.curl-error")" || curl_status=$?
+  # curl's own last line says whether the name, the connection or TLS failed (empty on a full disk).
+  reason="$(sed -n '$s/^curl: ([0-9]*) //p' "$output.curl-error" 2>/dev/null)"
   case "$curl_status" in
     0) ;;
     28) fail "$gitea_url made no progress for ${stall_seconds}s; check GITEA_URL and the network, or raise GITEA_STALL_SECONDS on a slow link" ;;
-    *)
-      # curl's own last line says whether the name, the connection or TLS failed.
-      reason="$(sed -n '$s/^curl: ([0-9]*) //p' "$output.curl-error")"
-      fail "cannot reach $gitea_url${reason:+ ($reason)}; check GITEA_URL and the network" ;;
+    # The Gitea answered, but the download could not be written (a full disk, a file size limit).
+    23) fail "cannot write the download into $(dirname "$(dirname "$output")")${reason:+ ($reason)}; is the disk full? free some space there (df -h) and run it again; nothing was changed" ;;
+    *) fail "cannot reach $gitea_url${reason:+ ($reason)}; check GITEA_URL and the network" ;;
   esac
   rm -f "$output.curl-error"
   echo "$status"
@@ -294,6 +305,9 @@ gitea_get() {
 
 # curl's config for the token, when there is one; empty otherwise.
 curl_token_config() {
+  # Under `bash -x` (an operator chasing a failure) the trace would show the token: tracing is
+  # turned off here, silently, in the pipeline's subshell this runs in, not in the script.
+  { set +x; } 2>/dev/null
   [ -z "${GITEA_REGISTRY_API_TOKEN:-}" ] || printf 'header = "Authorization: token %s"\n' "$GITEA_REGISTRY_API_TOKEN"
 }
 

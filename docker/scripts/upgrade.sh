@@ -20,6 +20,15 @@
 #
 # Environment: GITEA_URL, GITEA_REPO, GITEA_REGISTRY_API_TOKEN and GITEA_STALL_SECONDS, as for install.sh;
 # HEALTH_URL (default http://127.0.0.1:$API_PORT/api/health), HEALTH_POLL_SECONDS (default 5).
+
+# As install.sh's first lines: `sh upgrade.sh` (dash) would stop with a cryptic error. POSIX sh up to here.
+case "${BASH_VERSION:-}" in
+  4.[4-9]* | [5-9].* | [1-9][0-9].*) ;;
+  *)
+    echo "upgrade.sh: needs bash 4.4 or newer, and this is ${BASH_VERSION:+bash }${BASH_VERSION:-not bash}; run it with bash: bash scripts/upgrade.sh; nothing was changed" >&2
+    exit 1
+    ;;
+esac
 set -euo pipefail
 
 rollback_dir=.rollback
@@ -292,7 +301,9 @@ roll_back_after() {
 # Refuses a downgrade without --force; says whether there is anything to do.
 target_is_wanted() {
   local current="$1" target="$2" order
-  order="$(semver_compare "$target" "$current")"
+  # Called as `target_is_wanted ... || return 0`, where set -e is off: a tag semver_compare refuses
+  # (its line is out) must end the run here, not leave `order` empty and upgrade unchecked.
+  order="$(semver_compare "$target" "$current")" || exit "$?"
   if [ "$order" = 0 ]; then
     echo "already on $current; no update available"
     return 1

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
+import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
+import { packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
+
+/**
+ * What an operator runs into on a server and a security reviewer asks about: the shell that runs the
+ * scripts, a token under `bash -x`, a full disk, a release tag the upgrade cannot order.
+ */
+const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
+const readerToken = 'gitea-reader-4f61c2';
+
+/** The files under `dir` and their contents: what a refusal must leave as it was. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    files[path.slice(dir.length + 1)] = entry.isFile() ? await readFile(path, 'utf8') : '<dir>';
+  }
+  return files;
+}
+
+describe('install.sh and upgrade.sh as an operator runs them', () => {
+  let scratch: string;
+  let gitea: TestGiteaServer;
+  let signingKey: SigningKey;
+  let allowedSigners: string;
+  let place: string;
+
+  /** A signed release of one file, VERSION, for a tag package-release would not cut. */
+  async function addBareRelease(tag: string, firstId: number): Promise<void> {
+    const tree = join(scratch, `bare-${firstId}`);
+    await mkdir(join(tree, 'changemaker-lite'), { recursive: true });
+    await writeFile(join(tree, 'changemaker-lite/VERSION'), `${tag}\n`);
+    await execa('tar', ['-czf', join(tree, 'bundle.tar.gz'), '-C', tree, 'changemaker-lite']);
+    const tarball = await readFile(join(tree, 'bundle.tar.gz'));
+    const sums = Buffer.from(`${createHash('sha256').update(tarball).digest('hex')}  changemaker-lite-${tag}.tar.gz\n`);
+    const attachment = (id: number, name: string, bytes: Buffer) => ({ id, uuid: `bare-${id}`, name, bytes, createdAt: new Date().toISOString() });
+    gitea.addRelease({
+      tagName: tag,
+      prerelease: true,
+      attachments: [
+        attachment(firstId, `changemaker-lite-${tag}.tar.gz`, tarball),
+        attachment(firstId + 1, 'SHA256SUMS', sums),
+        attachment(firstId + 2, 'SHA256SUMS.sig', await signWithKey(signingKey, sums)),
+      ],
+    });
+  }
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'cm-operator-'));
+    ({ key: signingKey, allowedSigners } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key'));
+    gitea = await startGiteaServer({
+      tokens: { [writerToken]: { login: 'releaser', canWrite: true }, [readerToken]: { login: 'server', canWrite: false } },
+    });
+    await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey }));
+    // A tag find_release takes (v<semver-ish>) but semver_compare cannot order: two `+`.
+    await addBareRelease('v1.2.3+a+b', 9301);
+  });
+  afterAll(async () => {
+    await gitea?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    place = await mkdtemp(join(scratch, 'server-'));
+  });
+  afterEach(() => expect(gitea.violations()).toEqual([]));
+
+  const env = (extra: Record<string, string> = {}) =>
+    scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org', ...extra });
+  const run = (command: string, args: string[], cwd: string, extra: Record<string, string> = {}, input = '') =>
+    execa(command, args, { cwd, env: env(extra), extendEnv: false, reject: false, input });
+
+  async function installed(): Promise<string> {
+    const dir = join(place, 'changemaker-lite');
+    const result = await run('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir], place);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.0.0.tar.gz...' });
+    return dir;
+  }
+
+  it('run by sh (dash), or piped into it, says in one line that bash runs it, and changes nothing', async () => {
+    const line = 'install.sh: needs bash 4.4 or newer, and this is not bash; run it with bash (bash install.sh, or curl ... | bash); nothing was changed';
+    const dir = join(place, 'changemaker-lite');
+    expect(await run('sh', [installScript, '--allowed-signers', allowedSigners, '--dir', dir], place)).toMatchObject({ exitCode: 1, stdout: '', stderr: line });
+    const piped = await run('sh', ['-s', '--', '--allowed-signers', allowedSigners, '--dir', dir], place, {}, await readFile(installScript, 'utf8'));
+    expect(piped).toMatchObject({ exitCode: 1, stdout: '', stderr: line });
+    expect(await readdir(place)).toEqual([]);
+
+    const installedDir = await installed();
+    const before = await snapshot(installedDir);
+    const upgrade = await run('sh', [join(installedDir, 'scripts/upgrade.sh'), '--no-restart'], installedDir);
+    expect(upgrade).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr: 'upgrade.sh: needs bash 4.4 or newer, and this is not bash; run it with bash: bash scripts/upgrade.sh; nothing was changed',
+    });
+    expect(await snapshot(installedDir)).toEqual(before);
+  });
+
+  it('traced with bash -x, as an operator chasing a failure runs it, never shows the token', async () => {
+    const dir = join(place, 'changemaker-lite');
+    const traced = await run('bash', ['-x', installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], place, {
+      GITEA_REGISTRY_API_TOKEN: readerToken,
+    });
+    expect(traced.exitCode).toBe(0);
+    // The trace is there (the lookup's URL), and every request carried the token.
+    expect(traced.stderr).toContain(`${gitea.url}/api/v1/repos/`);
+    expect(traced.stderr).not.toContain(readerToken);
+    expect(gitea.requests().slice(-4).every((request) => request.authorization === `token ${readerToken}`)).toBe(true);
+  });
+
+  it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
+    const dir = join(place, 'changemaker-lite');
+    // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
+    // rather than ENOSPC; curl reports both as its error 23), with SIGXFSZ ignored as a shell would.
+    const script = `trap '' XFSZ; ulimit -f 20; exec bash "$@"`;
+    const result = await run('bash', ['-c', script, 'limited', installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir], place);
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stderr: `downloading changemaker-lite-v1.0.0.tar.gz...\ninstall.sh: cannot write the download into ${place} (Failure writing output to destination); is the disk full? free some space there (df -h) and run it again; nothing was changed`,
+    });
+    expect(await readdir(place)).toEqual([]);
+  });
+
+  it('an upgrade to a tag it cannot order as a version is refused in one line, changing nothing (no unchecked upgrade)', async () => {
+    const dir = await installed();
+    const before = await snapshot(dir);
+    const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', 'v1.2.3+a+b', '--no-restart'], dir);
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr: "upgrade.sh: 'v1.2.3+a+b' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH",
+    });
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});
