@@ -1,4 +1,8 @@
-import { HttpConnections } from './http-connections';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpConnections, type HttpRequestOptions } from './http-connections';
+import type { HttpResponse } from './http-response';
+import { RegistryAuthError } from './oci-errors';
 import { RegistryAuthenticator } from './registry-authenticator';
 import { RegistryTransport } from './registry-transport';
 import { defaultRetryPolicy } from './retry-policy';
@@ -26,5 +30,46 @@ describe('RegistryTransport.baseUrl', () => {
     ['docker.io', 'https://registry-1.docker.io'],
   ])('%s -> %s', (registry, url) => {
     expect(transport.baseUrl(registry)).toBe(url);
+  });
+});
+
+/** The machine's network, kept to loopback: a request to any other host is recorded and refused here. */
+class LoopbackOnlyConnections extends HttpConnections {
+  readonly refused: string[] = [];
+
+  override send(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
+    if (url.hostname === '127.0.0.1') return super.send(url, options);
+    this.refused.push(url.toString());
+    return Promise.reject(new Error(`test: ${url.host} is off the machine`));
+  }
+}
+
+describe('a Bearer challenge naming its token service', () => {
+  let realm = '';
+  const registry = createServer((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="registry"` }).end());
+  let host = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => registry.close(resolve)));
+
+  function transportWith(connections: HttpConnections): RegistryTransport {
+    const credentials = async () => ({ username: 'ci', password: 'realm-test-secret' });
+    return new RegistryTransport({ authenticator: new RegistryAuthenticator(credentials, connections, 'test'), insecureRegistries: [], userAgent: 'test', retry: { ...defaultRetryPolicy, attempts: 1 }, connections });
+  }
+
+  it.each(['http://token.example.net/token', 'ftp://token.example.net/token', '/token'])('refuses %s before sending the password anywhere', async (named) => {
+    realm = named;
+    const connections = new LoopbackOnlyConnections();
+    try {
+      const error = await transportWith(connections).send({ registry: host, method: 'GET', path: '/v2/team/app/manifests/1', scopes: ['repository:team/app:pull'] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryAuthError);
+      expect((error as Error).message).toMatch(/^registry 127\.0\.0\.1:\d+ refused authentication: its 401 names (the token service \S+, which is not https, nor on this machine, nor listed in insecureRegistries|a token service \(Bearer realm\) that is not an absolute URL)/);
+      expect((error as Error).message).not.toContain('realm-test-secret');
+      expect(connections.refused).toEqual([]);
+    } finally {
+      connections.close();
+    }
   });
 });

@@ -117,7 +117,31 @@ export class RegistryTransport {
       const refusal = await this.options.authenticator.describeRefusal(req.registry, triedWithAuth || tokenRefused ? req.scopes : []);
       throw new RegistryAuthError(req.registry, tokenRefused ? `${refusal}; ${giteaPackageAccess(req.scopes)}` : refusal);
     }
+    if (challenge.scheme === 'bearer') this.refuseUnsafeRealm(req.registry, challenge.realm);
     this.options.authenticator.learnChallenge(req.registry, challenge, req.scopes);
+  }
+
+  /**
+   * The token service a Bearer challenge names is sent the registry password (Basic auth on its
+   * GET). Any host may serve it, as auth.docker.io does Docker Hub's, but the password crosses the
+   * network in clear only where plain http is allowed for a registry: on this machine, or to a host
+   * listed in insecureRegistries. A plain-http realm elsewhere (a misconfigured registry, or a 401
+   * forged on a plain connection) is refused before anything is sent to it.
+   */
+  private refuseUnsafeRealm(registry: string, realm: string): void {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      // Not repeated: the text is the server's, and could carry anything.
+      throw new RegistryAuthError(registry, 'its 401 names a token service (Bearer realm) that is not an absolute URL; check the registry\'s token auth configuration');
+    }
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && (isLoopbackRegistry(url.host) || this.options.insecureRegistries.includes(url.host))) return;
+    throw new RegistryAuthError(
+      registry,
+      `its 401 names the token service ${url.protocol}//${url.host}, which is not https, nor on this machine, nor listed in insecureRegistries, so the password would cross the network in clear; nothing was sent to it. Serve the token service over https, or list ${url.host} in insecureRegistries if plain http to it is meant`,
+    );
   }
 
   private async attempt(req: RegistryRequest, url: URL, attempt: number, retryable: boolean): Promise<HttpResponse | 'retry'> {
