@@ -101,6 +101,11 @@ export class NotGiteaAnswerError extends GiteaError {
   }
 }
 
+/** An API call was redirected: the repository was renamed or moved, or GITEA_URL answers from elsewhere. */
+export class GiteaRedirectError extends GiteaError {
+  override readonly name = 'GiteaRedirectError';
+}
+
 /** Any other answer Gitea gives that the caller did not expect. */
 export class GiteaRequestError extends GiteaError {
   override readonly name = 'GiteaRequestError';

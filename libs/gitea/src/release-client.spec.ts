@@ -5,6 +5,7 @@ import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
+  GiteaRedirectError,
   InvalidSettingError,
   NotGiteaAnswerError,
   PermissionDeniedError,
@@ -118,6 +119,31 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     await expect(failure).rejects.toThrow(NotGiteaAnswerError);
     await expect(failure).rejects.toThrow(/^GET \/api\/v1\/repos\/admin\/changemaker\.lite\/releases\/tags\/v1\.0\.0 answered 200 with "Sign In", an HTML page, not Gitea's JSON: .*GITEA_URL.*$/);
     await expect(failure).rejects.not.toThrow(/[<\n]/);
+  });
+
+  it('says GITEA_URL redirects elsewhere (a proxy sending http to https) instead of reading on there without the token', async () => {
+    gitea.addRelease({ tagName: 'v3.0.0', draft: true, author: 'ci' });
+    gitea.faults.answerNextFromProxy('GET', 301);
+    const failure = client.findReleaseByTag('v3.0.0');
+    await expect(failure).rejects.toThrow(GiteaRedirectError);
+    const origin = new URL(gitea.url).host;
+    await expect(failure).rejects.toThrow(`${gitea.url} redirects Gitea's API to https://${origin} (301): set GITEA_URL to https://${origin}, where Gitea answers; the token is never sent on to another address.`);
+    expect(gitea.requests()).toHaveLength(1);
+  });
+
+  it('says the repository was renamed or moved when Gitea redirects its API calls to the new name, before creating anything', async () => {
+    const moved = await startGiteaServer({ tokens: { [token]: { login: 'ci', canWrite: true } }, owner: 'team', repo: 'product', formerNames: ['admin/changemaker.lite'] });
+    try {
+      const stale = new ReleaseClient({ giteaUrl: moved.url, repo: 'admin/changemaker.lite', token, retry: fastRetries });
+      const failure = stale.createRelease({ tag_name: 'v1.0.0', draft: true });
+      await expect(failure).rejects.toThrow(GiteaRedirectError);
+      await expect(failure).rejects.toThrow('Gitea says admin/changemaker.lite was renamed or moved to team/product (307): set GITEA_REPO to team/product.');
+      await expect(stale.getReleaseByTag('v1.0.0')).rejects.toThrow(/set GITEA_REPO to team\/product\.$/);
+      expect(moved.releases()).toEqual([]);
+      expect(moved.violations()).toEqual([]);
+    } finally {
+      await moved.stop();
+    }
   });
 
   it('asks GITEA_URL for a download URL that names the server differently, never the other host', async () => {

@@ -4,6 +4,7 @@ import { HttpConnections, isRedirect, maxRedirectHops, redirectTarget, type Http
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
+  GiteaRedirectError,
   GiteaRequestError,
   GiteaUnreachableError,
   InvalidSettingError,
@@ -274,7 +275,10 @@ export class ReleaseClient {
       body = form.body;
     }
     let response = await this.connections.send(url, { method: call.method, headers, body });
-    for (let hops = 0; isRedirect(response.statusCode) && call.method === 'GET' && hops < maxRedirectHops; hops += 1) {
+    // Only downloads are followed: an API call Gitea redirects (a renamed repository) or a proxy does
+    // (http to https) is a setting to correct, which interpret() names, not a read to make anonymously.
+    const isDownload = !call.path.startsWith('/');
+    for (let hops = 0; isDownload && isRedirect(response.statusCode) && call.method === 'GET' && hops < maxRedirectHops; hops += 1) {
       await response.discard();
       const target = redirectTarget(response.header('location'), url);
       // Object storage (SERVE_DIRECT) answers with a signed URL on another host: it gets no token.
@@ -284,9 +288,27 @@ export class ReleaseClient {
     return answerOf(`${call.method} ${url.pathname}`, response, await response.bytes());
   }
 
+  /**
+   * What an API call's redirect says to change: Gitea answers 307 to the new name of a renamed or
+   * transferred repository (services/context RedirectToRepo); anything else is GITEA_URL answering
+   * from another address. Only the origin and path are repeated: never a query.
+   */
+  private redirectProblem(answer: GiteaAnswer): string {
+    const target = redirectTarget(answer.header('location'), this.apiRoot);
+    const apiPath = new URL(this.apiRoot).pathname;
+    const moved = target.origin === this.origin ? new RegExp(`^${escapeRegExp(apiPath)}/repos/([^/]+)/([^/]+)/`).exec(target.pathname) : null;
+    if (moved) {
+      const repo = `${decodeURIComponent(moved[1]!)}/${decodeURIComponent(moved[2]!)}`;
+      return `Gitea says ${this.repo} was renamed or moved to ${repo} (${answer.status}): set GITEA_REPO to ${repo}.`;
+    }
+    const root = `${target.origin}${target.pathname.split('/api/v1/')[0]!.replace(/\/+$/, '')}`;
+    return `${this.giteaUrl} redirects Gitea's API to ${root} (${answer.status}): set GITEA_URL to ${root}, where Gitea answers; the token is never sent on to another address.`;
+  }
+
   private interpret(call: GiteaCall, answer: GiteaAnswer): GiteaAnswer {
     const { status } = answer;
     if (status >= 200 && status < 300) return answer;
+    if (isRedirect(status)) throw new GiteaRedirectError(this.redirectProblem(answer));
     const giteaMessage = errorMessageOf(answer);
     if (status === 401) {
       if (!this.options.token) throw new TokenRequiredError(this.giteaUrl);
@@ -362,6 +384,10 @@ function errorMessageOf(answer: GiteaAnswer): string {
 
 function isHtml(answer: GiteaAnswer, text: string): boolean {
   return /^text\/html\b/i.test(answer.header('content-type') ?? '') || /^<(!doctype html|html)\b/i.test(text);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The page's title, else its text without tags: one line, short. */

@@ -45,7 +45,7 @@ export class GiteaFaults {
   /**
    * The next `times` API requests with this method are answered by nginx in front of Gitea, not by
    * Gitea: its HTML error page (502 when Gitea is down or restarting, 413 over client_max_body_size),
-   * or with 200 an authenticating proxy's sign-in page.
+   * with 301 its redirect of every request to https, or with 200 an authenticating proxy's sign-in page.
    */
   answerNextFromProxy(method: string, status: number, times = 1): void {
     for (let i = 0; i < times; i += 1) this.proxyPages.push({ method, status });

@@ -53,6 +53,12 @@ export interface StartGiteaServerOptions {
    * `writers`, the default.
    */
   draftsByTag?: 'writers' | 'everyone';
+  /**
+   * Names (owner/name) the repository had before a rename or a transfer: API calls to them answer
+   * 307 to the same call under the current name, as Gitea does (routers/api/v1/api.go repoAssignment,
+   * services/context RedirectToRepo), whatever the method.
+   */
+  formerNames?: string[];
   /** Leave out Link headers (X-Total-Count only), as some proxies strip them. */
   omitLinkHeaders?: boolean;
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the most items one page holds whatever `limit` asks. */
@@ -276,7 +282,9 @@ class GiteaModel {
       await new Promise((resolve) => req.once('end', resolve));
       this.log.push({ method, url: req.url ?? '', status: proxyStatus, authorization: req.headers.authorization });
       const page = proxyStatus === 200 ? signInPage : nginxErrorPage(proxyStatus);
-      res.writeHead(proxyStatus, { 'content-type': 'text/html', 'content-length': page.length });
+      // A redirecting proxy sends every request to https (`return 301 https://$host$request_uri;`).
+      const location = proxyStatus >= 300 && proxyStatus < 400 ? { location: `https://${req.headers.host ?? ''}${req.url ?? ''}` } : {};
+      res.writeHead(proxyStatus, { 'content-type': 'text/html', 'content-length': page.length, ...location });
       res.end(page);
       return;
     }
@@ -300,7 +308,8 @@ class GiteaModel {
       return;
     }
     const body = answer.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(answer.body, null, this.options.indentJson));
-    if (url.pathname.startsWith(apiPrefix)) {
+    // A redirect is answered before any operation runs (repoAssignment): no operation's responses apply.
+    if (url.pathname.startsWith(apiPrefix) && answer.status !== 307) {
       this.violations.push(...this.contract.check(method, url.pathname.slice(apiPrefix.length), answer.status, body));
     }
     res.writeHead(answer.status, {
@@ -339,6 +348,11 @@ class GiteaModel {
       return new HttpAnswer(403, { message: 'token does not have at least one of required scope(s), required=[write:repository], token scope=read:repository', url: this.url });
     }
     const match = new RegExp(`^${apiPrefix}/repos/([^/]+)/([^/]+)(/releases.*)$`).exec(url.pathname);
+    const formerName = match && this.options.formerNames?.includes(`${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`);
+    if (formerName) {
+      const moved = `${apiPrefix}/repos/${pathEscape(this.owner)}/${pathEscape(this.repo)}${match[3]!}${url.search}`;
+      return new HttpAnswer(307, undefined, { location: moved });
+    }
     if (!match || decodeURIComponent(match[1]!) !== this.owner || decodeURIComponent(match[2]!) !== this.repo) {
       return notFound(this.url);
     }
@@ -773,7 +787,7 @@ function sniffedMimeType(bytes: Buffer): string {
   return binary ? 'application/octet-stream' : 'text/plain';
 }
 
-const nginxReasons: Record<number, string> = { 413: 'Request Entity Too Large', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+const nginxReasons: Record<number, string> = { 301: 'Moved Permanently', 413: 'Request Entity Too Large', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
 
 /** nginx's own error page (ngx_http_special_response.c), as it sends it when Gitea behind it cannot answer. */
 function nginxErrorPage(status: number): Buffer {
