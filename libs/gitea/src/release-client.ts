@@ -142,10 +142,6 @@ export class ReleaseClient {
     return parseJson(answer) as Release;
   }
 
-  async deleteRelease(id: number): Promise<void> {
-    await this.callUnlessAbsent({ method: 'DELETE', path: `${this.repoPath()}/releases/${id}` });
-  }
-
   async listAssets(releaseId: number): Promise<Attachment[]> {
     const answer = await this.call({ method: 'GET', path: `${this.repoPath()}/releases/${releaseId}/assets` });
     return parseJson(answer) as Attachment[];
