@@ -34,4 +34,11 @@ describe('writing the release files', () => {
     expect((await readdir(dir)).sort()).toEqual(['SHA256SUMS', 'changemaker-lite-v1.1.0.tar.gz', running].sort());
     expect(await readFile(join(dir, 'SHA256SUMS'), 'utf8')).toBe('sums v1.1.0\n');
   });
+
+  it('removes the signature an earlier signed packaging left, which signs other checksums, when the new release is unsigned', async () => {
+    const signed = artifacts('v1.0.0');
+    await writeReleaseArtifacts({ ...signed, files: [...signed.files, { name: 'SHA256SUMS.sig', content: Buffer.from('signature of sums v1.0.0\n') }] }, dir);
+    await writeReleaseArtifacts(artifacts('v1.1.0'), dir);
+    expect((await readdir(dir)).sort()).toEqual(['SHA256SUMS', 'changemaker-lite-v1.0.0.tar.gz', 'changemaker-lite-v1.1.0.tar.gz']);
+  });
 });

@@ -98,6 +98,9 @@ export async function writeReleaseArtifacts(artifacts: ReleaseArtifacts, outputD
     .map(({ name, content }) => ({ path: join(outputDir, name), content }));
   try {
     await Promise.all(files.map((file) => writeFile(file.path + suffix, file.content)));
+    // An earlier signed packaging's signature signs other checksums, and publish-release uploads the
+    // signature it finds beside them: an unsigned release removes it before its files land.
+    if (!files.some((file) => file.path === join(outputDir, signatureFileName))) await rm(join(outputDir, signatureFileName), { force: true });
     for (const file of files) await rename(file.path + suffix, file.path);
   } finally {
     await Promise.all(files.map((file) => rm(file.path + suffix, { force: true })));
