@@ -237,6 +237,9 @@ describe('refusals name the file at fault', () => {
     ['docker/configs/ci.yml', `token: ghp_${'a1B2'.repeat(9)}\n`, 'GitHub token'],
     ['docker/configs/aws.ini', 'key = AKIAABCDEFGHIJKLMNOP\n', 'AWS access key'],
     ['docker/.env.example', `DOMAIN=example.com\nREDIS_PASSWORD=${secretValue}\n`, 'REDIS_PASSWORD'],
+    ['docker/configs/.git-credentials', 'anything\n', 'credential store'],
+    ['docker/configs/backup.conf', `# push the backups\nremote = https://deployer:${secretValue}@gitea.example.org/ops/backups.git\n`, 'URL with a password'],
+    ['docker/configs/.npmrc', `//registry.npmjs.org/:_authToken=npm_${'a1B2'.repeat(9)}\n`, 'npm token'],
   ])('%s', async (path, content, reason) => {
     const root = await fixtureWorkspace();
     await writeWorkspaceFile(root, path, content);
