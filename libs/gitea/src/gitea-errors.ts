@@ -106,6 +106,27 @@ export class GiteaRedirectError extends GiteaError {
   override readonly name = 'GiteaRedirectError';
 }
 
+/**
+ * An API call answered with an HTML page: a reverse proxy in front of Gitea answered, not Gitea
+ * (its API answers JSON). A 5xx is Gitea not answering the proxy; anything else is a proxy rule.
+ */
+export class ProxyAnswerError extends GiteaError {
+  override readonly name = 'ProxyAnswerError';
+  constructor(
+    readonly status: number,
+    method: string,
+    path: string,
+    pageTitle: string,
+  ) {
+    super(
+      `${method} ${path} failed with ${status}: "${pageTitle}", an HTML page from a proxy in front of Gitea, not Gitea's API: ` +
+        (status >= 500
+          ? 'check that Gitea is running behind it, then re-run.'
+          : "check the proxy's rules for /api/v1/ and that GITEA_URL is Gitea's web root, then re-run."),
+    );
+  }
+}
+
 /** Any other answer Gitea gives that the caller did not expect. */
 export class GiteaRequestError extends GiteaError {
   override readonly name = 'GiteaRequestError';

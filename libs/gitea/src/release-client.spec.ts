@@ -9,6 +9,7 @@ import {
   InvalidSettingError,
   NotGiteaAnswerError,
   PermissionDeniedError,
+  ProxyAnswerError,
   giteaUrlProblem,
   ReleaseClient,
   ReleaseConflictError,
@@ -111,6 +112,13 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     await expect(failure).rejects.not.toThrow(/[<\n]/);
     expect(retries).toHaveLength(fastRetries.attempts - 1);
     expect(gitea.releases()).toEqual([]);
+  });
+
+  it("does not blame the token for a proxy's HTML 403: its rules refused the call, not Gitea", async () => {
+    gitea.faults.answerNextFromProxy('POST', 403);
+    const failure = client.createRelease({ tag_name: 'v2.0.0', draft: true });
+    await expect(failure).rejects.toThrow(ProxyAnswerError);
+    await expect(failure).rejects.toThrow(/failed with 403: "403 Forbidden", an HTML page from a proxy in front of Gitea, not Gitea's API: check the proxy's rules for \/api\/v1\/ and that GITEA_URL is Gitea's web root, then re-run\.$/);
   });
 
   it("says in one line that a 200 page which is not Gitea's JSON (a proxy's sign-in page) is not Gitea's API", async () => {

@@ -10,6 +10,7 @@ import {
   InvalidSettingError,
   NotGiteaAnswerError,
   PermissionDeniedError,
+  ProxyAnswerError,
   ReleaseConflictError,
   RepositoryNotFoundError,
   TokenRequiredError,
@@ -305,6 +306,11 @@ export class ReleaseClient {
     const { status } = answer;
     if (status >= 200 && status < 300) return answer;
     if (isRedirect(status)) throw new GiteaRedirectError(this.redirectProblem(answer));
+    const path = this.urlOf(call).pathname;
+    // Gitea's API answers JSON: an HTML page there is a proxy's, whose 401/403/404 say nothing of the
+    // token or the repository. Its 413 is the body limit, which on413 explains.
+    const page = call.path.startsWith('/') && status !== 413 ? htmlPageTitle(answer) : undefined;
+    if (page !== undefined) throw new ProxyAnswerError(status, call.method, path, page);
     const giteaMessage = errorMessageOf(answer);
     if (status === 401) {
       if (!this.options.token) throw new TokenRequiredError(this.giteaUrl);
@@ -316,7 +322,7 @@ export class ReleaseClient {
     if (status === 409 && call.on409) throw call.on409();
     if (status === 422 && call.on422) throw call.on422(giteaMessage);
     if (status === 413 && call.on413) throw call.on413();
-    throw new GiteaRequestError(status, call.method, this.urlOf(call).pathname, giteaMessage);
+    throw new GiteaRequestError(status, call.method, path, giteaMessage);
   }
 }
 
@@ -372,10 +378,14 @@ function errorMessageOf(answer: GiteaAnswer): string {
   } catch {
     // Plain text or a proxy's HTML page, below.
   }
-  if (isHtml(answer, text)) {
-    return `"${htmlTitle(text)}", an HTML page from a proxy in front of Gitea, not Gitea's API: check that Gitea is running behind it, then re-run.`;
-  }
-  return oneLine(text).slice(0, 200);
+  const page = htmlPageTitle(answer);
+  return page === undefined ? oneLine(text).slice(0, 200) : `"${page}", an HTML page`;
+}
+
+/** The title of an HTML answer, in one line; undefined when the answer is not HTML. */
+function htmlPageTitle(answer: GiteaAnswer): string | undefined {
+  const text = answer.body.toString('utf8').trim();
+  return isHtml(answer, text) ? htmlTitle(text) : undefined;
 }
 
 function isHtml(answer: GiteaAnswer, text: string): boolean {

@@ -787,7 +787,7 @@ function sniffedMimeType(bytes: Buffer): string {
   return binary ? 'application/octet-stream' : 'text/plain';
 }
 
-const nginxReasons: Record<number, string> = { 301: 'Moved Permanently', 413: 'Request Entity Too Large', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+const nginxReasons: Record<number, string> = { 301: 'Moved Permanently', 403: 'Forbidden', 413: 'Request Entity Too Large', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
 
 /** nginx's own error page (ngx_http_special_response.c), as it sends it when Gitea behind it cannot answer. */
 function nginxErrorPage(status: number): Buffer {
