@@ -93,7 +93,6 @@ export class RegistryLoginRejectedError extends ImageBuildError {
   }
 }
 
-
 export class AmbiguousIgnorePatternError extends ImageBuildError {
   constructor(readonly ignoreFile: string, readonly lineNumber: number, readonly pattern: string, character: string) {
     super(
