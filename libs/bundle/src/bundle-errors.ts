@@ -23,6 +23,13 @@ export class PathOutsideWorkspaceError extends BundleError {
   }
 }
 
+export class ControlCharacterPathError extends BundleError {
+  constructor(readonly path: string) {
+    // Quoted as JSON, so the message stays one line and shows the character instead of acting on the terminal.
+    super(`${JSON.stringify(path)}: has a control character (a newline, tab or escape) in its name, which a release cannot list plainly; rename it`);
+  }
+}
+
 export class SymlinkRefusedError extends BundleError {
   constructor(readonly path: string) {
     super(`${path}: is a symlink; release tarballs hold regular files only, replace it with the file it points to`);

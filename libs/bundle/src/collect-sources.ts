@@ -1,11 +1,12 @@
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { PathOutsideWorkspaceError, SourceNotFoundError, SymlinkRefusedError } from './bundle-errors';
+import { ControlCharacterPathError, PathOutsideWorkspaceError, SourceNotFoundError, SymlinkRefusedError } from './bundle-errors';
 import { GlobPattern } from './glob-pattern';
 import type { ReleaseFileList } from './release-file-list';
 import type { SourceFile } from './source-file';
 
 const EXECUTABLE_BITS = 0o111;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * Reads every file the list names (a plain directory means all of its files), refusing symlinks
@@ -30,21 +31,26 @@ async function expandSource(root: string, sourceRoot: string, source: string): P
     const stats = await lstat(absolute).catch(() => undefined);
     if (!stats) throw new SourceNotFoundError(workspacePathOf(root, absolute));
     const path = toPosix(relative(sourceRoot, absolute));
-    return stats.isDirectory() ? walk(sourceRoot, path) : [path];
+    return stats.isDirectory() ? walk(root, sourceRoot, path) : [path];
   }
   const pattern = new GlobPattern(toPosix(relative(sourceRoot, absolute)));
-  const matches = (await walk(sourceRoot, pattern.base)).filter((path) => pattern.matches(path));
+  const matches = (await walk(root, sourceRoot, pattern.base)).filter((path) => pattern.matches(path));
   if (matches.length === 0) throw new SourceNotFoundError(workspacePathOf(root, absolute));
   return matches;
 }
 
-/** Lists files below `directory` (relative to sourceRoot); symlinks are listed, never followed. */
-async function walk(sourceRoot: string, directory: string): Promise<string[]> {
+/**
+ * Lists files below `directory` (relative to sourceRoot); symlinks are listed, never followed.
+ * A name with a control character is refused: a glob never matches a newline, so such a file
+ * would be left out without a word, and an escape sequence would reach the terminal in reports.
+ */
+async function walk(root: string, sourceRoot: string, directory: string): Promise<string[]> {
   const entries = await readdir(join(sourceRoot, directory), { withFileTypes: true }).catch(() => []);
   const paths: string[] = [];
   for (const entry of entries) {
     const path = directory === '' ? entry.name : `${directory}/${entry.name}`;
-    if (entry.isDirectory()) paths.push(...(await walk(sourceRoot, path)));
+    if (CONTROL_CHARACTER.test(entry.name)) throw new ControlCharacterPathError(workspacePathOf(root, join(sourceRoot, path)));
+    if (entry.isDirectory()) paths.push(...(await walk(root, sourceRoot, path)));
     else paths.push(path);
   }
   return paths;

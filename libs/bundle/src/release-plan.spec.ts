@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import {
   BundleError,
   ComposeFileError,
+  ControlCharacterPathError,
   DuplicateBundlePathError,
   EntryPathTooLongError,
   ImageDigestMissingError,
@@ -310,6 +311,17 @@ describe('refusals name the file at fault', () => {
     const error = await refusalOf(planRelease(request(root)));
     expect(error).toBeInstanceOf(EntryPathTooLongError);
     expect(error.message).toMatch(new RegExp(`^${path.replace(/\./g, '\\.')}: its tarball path ${tarballPath.replace(/\./g, '\\.')} is too long for a ustar archive`));
+  });
+
+  it.each([
+    ['a newline, which a glob never matched, so the file was left out unsaid', 'docker/scripts/two\nlines.sh', '"docker/scripts/two\\nlines.sh"'],
+    ['an escape sequence, which reached the terminal in the report', 'docker/configs/\u001b[31mred.yml', '"docker/configs/\\u001b[31mred.yml"'],
+  ])('a file name with %s', async (_case, path, shown) => {
+    const root = await fixtureWorkspace();
+    await writeWorkspaceFile(root, path, 'a: 1\n');
+    const error = await refusalOf(planRelease(request(root)));
+    expect(error).toBeInstanceOf(ControlCharacterPathError);
+    expect(error.message).toBe(`${shown}: has a control character (a newline, tab or escape) in its name, which a release cannot list plainly; rename it`);
   });
 
   it('a source that matches nothing', async () => {
