@@ -77,7 +77,7 @@ describe('the Gitea test server answers the releases API as Gitea does', () => {
     expect((await json<{ id: number }>(api('/releases/tags/V1.0.0'))).id).toBe(id);
     const conflict = await api('/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'V1.0.0', draft: true }) });
     expect(conflict.status).toBe(409);
-    expect((await conflict.json()) as unknown).toEqual({ message: 'Release is has no Tag', url: gitea.url });
+    expect((await conflict.json()) as unknown).toEqual({ message: 'Release is has no Tag', url: `${gitea.url}/api/swagger` });
     const renamed = await json<{ tag_name: string; target_commitish: string; name: string }>(api(`/releases/${id}`, { method: 'PATCH', body: JSON.stringify({ tag_name: 'v1.0.1', target_commitish: 'c2', name: '' }) }));
     expect(renamed).toMatchObject({ tag_name: 'v1.0.1', target_commitish: 'c2', name: 'one' });
     expect((await api('/releases/tags/v1.0.0')).status).toBe(404);
@@ -88,7 +88,7 @@ describe('the Gitea test server answers the releases API as Gitea does', () => {
     await start({ commits: ['c1'] });
     const published = await create({ tag_name: 'v1.0.0', target_commitish: 'c1', name: 'one' });
     expect((await api(`/releases/${published.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect((await api(`/releases/${published.id}`)).status).toBe(404);
+    expect(await (await api(`/releases/${published.id}`)).json()).toEqual({ errors: null, message: "The target couldn't be found.", url: `${gitea.url}/api/swagger` });
     expect((await api('/releases/tags/v1.0.0')).status).toBe(404);
     expect(await json<unknown[]>(api('/releases'))).toEqual([]);
     const again = await json<{ id: number; target_commitish: string; created_at: string }>(api('/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'V1.0.0' }) }));
@@ -107,6 +107,16 @@ describe('the Gitea test server answers the releases API as Gitea does', () => {
     expect(again.id).toBe(draft.id);
     expect((await api(`/releases/${again.id}`, { method: 'PATCH', body: JSON.stringify({ draft: false }) })).status).toBe(500);
     expect((await api(`/releases/${again.id}`, { method: 'PATCH', body: JSON.stringify({ draft: false, target_commitish: 'c1' }) })).status).toBe(200);
+  });
+
+  it('refuses an attachment over FILE_MAX_SIZE with 413 and ErrContentTooLarge\'s text, with the swagger URL every API error names', async () => {
+    await start({ attachmentMaxSize: 8 });
+    const { id } = await create({ tag_name: 'v1.0.0', draft: true });
+    const form = new FormData();
+    form.append('attachment', new Blob(['nine bytes']), 'a.txt');
+    const refused = await fetch(`${gitea.url}/api/v1/repos/admin/changemaker.lite/releases/${id}/assets`, { method: 'POST', body: form, headers: { authorization: `token ${writer}` } });
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toEqual({ message: 'attachment exceeds limit 8', url: `${gitea.url}/api/swagger` });
   });
 
   it('reads `token` (lower case) or `Bearer` tokens; another header is anonymous; a token without write scope is refused before the repository is looked up', async () => {

@@ -198,6 +198,11 @@ class GiteaModel {
    */
   private readonly tagRows = new Map<string, TagRow>();
 
+  /** setting.API.SwaggerURL: what every API error names as its `url` (services/context/api.go APIError, APIErrorNotFound). */
+  get swaggerUrl(): string {
+    return `${this.url}/api/swagger`;
+  }
+
   constructor(private readonly options: StartGiteaServerOptions) {
     this.owner = options.owner ?? 'admin';
     this.repo = options.repo ?? 'changemaker.lite';
@@ -293,7 +298,7 @@ class GiteaModel {
     try {
       answer = await this.route(req, url, method);
     } catch (error) {
-      answer = new HttpAnswer(500, { message: error instanceof Error ? error.message : String(error), url: this.url });
+      answer = new HttpAnswer(500, { message: error instanceof Error ? error.message : String(error), url: this.swaggerUrl });
     }
     this.log.push({ method, url: req.url ?? '', status: answer instanceof HttpAnswer ? answer.status : 200, authorization: req.headers.authorization });
     for (const observe of this.observers) observe(this.releases());
@@ -331,7 +336,7 @@ class GiteaModel {
     // Gitea 1.20 read no token at /{owner}/{repo}/releases/download/ (tokenlessDownloadByName): not even an unknown one.
     const caller = isDownloadByName && this.options.tokenlessDownloadByName ? { canWrite: false } : this.authenticate(req.headers.authorization);
     if (caller instanceof HttpAnswer) return caller;
-    if (this.options.privateRepo && !caller.login) return notFound(this.url);
+    if (this.options.privateRepo && !caller.login) return notFound(this.swaggerUrl);
     const download = /^\/attachments\/([^/]+)$/.exec(url.pathname);
     if (download) return this.download(download[1]!);
     if (byName && isDownloadByName) {
@@ -339,13 +344,13 @@ class GiteaModel {
       return this.downloadByName(showDrafts, decodeURIComponent(byName[3]!), decodeURIComponent(byName[4]!));
     }
     const injected = this.faults.takeInjectedStatus(method);
-    if (injected === 500) return internalError(this.url);
-    if (injected) return new HttpAnswer(injected, { message: `injected fault ${injected}`, url: this.url }, injected === 429 ? { 'retry-after': '0' } : {});
+    if (injected === 500) return internalError(this.swaggerUrl);
+    if (injected) return new HttpAnswer(injected, { message: `injected fault ${injected}`, url: this.swaggerUrl }, injected === 429 ? { 'retry-after': '0' } : {});
     // routers/api/v1/api.go: the token's scope is checked for the whole /repos group (tokenRequiresScopes),
     // before the repository is looked up; then reqToken and reqRepoWriter on each write.
     const isWrite = method !== 'GET';
     if (isWrite && caller.login && !caller.canWrite) {
-      return new HttpAnswer(403, { message: 'token does not have at least one of required scope(s), required=[write:repository], token scope=read:repository', url: this.url });
+      return new HttpAnswer(403, { message: 'token does not have at least one of required scope(s), required=[write:repository], token scope=read:repository', url: this.swaggerUrl });
     }
     const match = new RegExp(`^${apiPrefix}/repos/([^/]+)/([^/]+)(/releases.*)$`).exec(url.pathname);
     const formerName = match && this.options.formerNames?.includes(`${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`);
@@ -354,10 +359,10 @@ class GiteaModel {
       return new HttpAnswer(307, undefined, { location: moved });
     }
     if (!match || decodeURIComponent(match[1]!) !== this.owner || decodeURIComponent(match[2]!) !== this.repo) {
-      return notFound(this.url);
+      return notFound(this.swaggerUrl);
     }
     const rest = match[3]!;
-    if (isWrite && !caller.login) return new HttpAnswer(401, { message: 'token is required', url: this.url });
+    if (isWrite && !caller.login) return new HttpAnswer(401, { message: 'token is required', url: this.swaggerUrl });
     return this.routeReleases(req, url, method, rest, caller);
   }
 
@@ -369,25 +374,25 @@ class GiteaModel {
     if ((m = /^\/releases\/tags\/([^/]+)$/.exec(rest))) {
       const release = this.releaseTagged(decodeURIComponent(m![1]!));
       const visible = release && (!release.draft || caller.canWrite || this.options.draftsByTag === 'everyone');
-      if (!visible) return notFound(this.url);
+      if (!visible) return notFound(this.swaggerUrl);
       if (method === 'GET') return new HttpAnswer(200, this.present(release));
       if (method === 'DELETE') return this.deleteRelease(release);
     }
     if ((m = /^\/releases\/(\d+)(\/assets(?:\/(\d+))?)?$/.exec(rest))) {
       const release = this.store.find((r) => r.id === Number(m![1]));
-      if (!release || (release.draft && !caller.canWrite)) return notFound(this.url);
+      if (!release || (release.draft && !caller.canWrite)) return notFound(this.swaggerUrl);
       if (!m[2]) return this.releaseCall(req, method, release);
       if (!m[3]) return method === 'POST' ? this.upload(req, url, release) : new HttpAnswer(200, this.presentAttachments(release));
       const attachment = release.attachments.find((a) => a.id === Number(m![3]));
-      if (!attachment) return notFound(this.url);
+      if (!attachment) return notFound(this.swaggerUrl);
       return this.attachmentCall(req, method, release, attachment);
     }
-    return notFound(this.url);
+    return notFound(this.swaggerUrl);
   }
 
   private latest(): HttpAnswer {
     const newest = this.latestRelease();
-    return newest ? new HttpAnswer(200, this.present(newest)) : notFound(this.url);
+    return newest ? new HttpAnswer(200, this.present(newest)) : notFound(this.swaggerUrl);
   }
 
   /** models/repo/release.go GetLatestReleaseByRepoID: published, not a pre-release, newest by created_unix then id. */
@@ -405,7 +410,7 @@ class GiteaModel {
     const token = fields.length === 2 && (fields[0] === 'token' || fields[0]!.toLowerCase() === 'bearer') ? fields[1]! : undefined;
     if (token === undefined) return { canWrite: false };
     const grant = this.options.tokens?.[token];
-    if (!grant) return new HttpAnswer(401, { message: unknownTokenMessage, url: `${this.url}/api/swagger` });
+    if (!grant) return new HttpAnswer(401, { message: unknownTokenMessage, url: this.swaggerUrl });
     return grant;
   }
 
@@ -453,23 +458,23 @@ class GiteaModel {
    */
   private create(option: Record<string, unknown>, caller: Caller): HttpAnswer {
     const tagName = typeof option['tag_name'] === 'string' ? option['tag_name'] : '';
-    if (!tagName) return new HttpAnswer(422, { message: '[TagName]: Required', url: this.url });
-    if (this.repositoryIsEmpty()) return new HttpAnswer(422, { message: 'repo is empty', url: this.url });
+    if (!tagName) return new HttpAnswer(422, { message: '[TagName]: Required', url: this.swaggerUrl });
+    if (this.repositoryIsEmpty()) return new HttpAnswer(422, { message: 'repo is empty', url: this.swaggerUrl });
     const raced = this.faults.takeConcurrentCreate();
     if (this.releaseTagged(tagName)) {
-      return new HttpAnswer(409, { message: 'Release is has no Tag', url: this.url });
+      return new HttpAnswer(409, { message: 'Release is has no Tag', url: this.swaggerUrl });
     }
     // Another create landed between the look-up and the insert (services/release CreateRelease IsReleaseExist).
     const tagRow = this.tagRowOf(tagName);
     if (tagRow) return this.createOverTag(tagRow, option, caller);
     if (raced) {
       this.addRelease({ tagName, draft: true, author: 'concurrent-publisher' });
-      return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.url });
+      return new HttpAnswer(409, { message: `release tag already exist [tag_name: ${tagName}]`, url: this.swaggerUrl });
     }
     const target = typeof option['target_commitish'] === 'string' && option['target_commitish'] ? option['target_commitish'] : undefined;
     if (option['draft'] !== true) {
       const tagged = this.createTagOnPublish(tagName, target ?? 'main');
-      if (tagged.problem) return new HttpAnswer(404, { message: `target "${target ?? 'main'}" not found: ${tagged.problem}`, url: this.url });
+      if (tagged.problem) return new HttpAnswer(404, { message: `target "${target ?? 'main'}" not found: ${tagged.problem}`, url: this.swaggerUrl });
     }
     const release = this.addRelease({
       tagName,
@@ -503,7 +508,7 @@ class GiteaModel {
     const target = typeof option['target_commitish'] === 'string' ? option['target_commitish'] : '';
     const draft = option['draft'] === true;
     const tagged = draft ? { created: false } : this.createTagOnPublish(row.tagName, target);
-    if (tagged.problem) return internalError(this.url);
+    if (tagged.problem) return internalError(this.swaggerUrl);
     this.tagRows.delete(row.tagName.toLowerCase());
     const release = this.addRelease({
       id: row.id,
@@ -522,9 +527,9 @@ class GiteaModel {
   private async releaseCall(req: IncomingMessage, method: string, release: StoredRelease): Promise<HttpAnswer> {
     if (method === 'GET') return new HttpAnswer(200, this.present(release));
     if (method === 'DELETE') return this.deleteRelease(release);
-    if (method !== 'PATCH') return notFound(this.url);
+    if (method !== 'PATCH') return notFound(this.swaggerUrl);
     const edit = await readJson(req);
-    if (edit['draft'] === false && this.faults.takePublishFailure()) return internalError(this.url);
+    if (edit['draft'] === false && this.faults.takePublishFailure()) return internalError(this.swaggerUrl);
     // routers/api/v1/repo/release.go EditRelease: an empty field leaves the old value, the tag name
     // and the target included; then services/release UpdateRelease runs createTag with the new values.
     const given = (field: string) => (typeof edit[field] === 'string' && edit[field] ? (edit[field] as string) : undefined);
@@ -533,10 +538,10 @@ class GiteaModel {
     const draft = typeof edit['draft'] === 'boolean' ? edit['draft'] : release.draft;
     // The (repo_id, tag_name) unique index refuses a second release of one tag: a database error, so a 500.
     const taken = this.store.some((other) => other !== release && other.tagName === tagName) || this.tagRows.get(tagName.toLowerCase())?.tagName === tagName;
-    if (tagName !== release.tagName && taken) return internalError(this.url);
+    if (tagName !== release.tagName && taken) return internalError(this.swaggerUrl);
     // createTag: a draft is dated now; a release being published makes its missing tag (dated now), or fails with a 500.
     const tagged = draft ? { created: false } : this.createTagOnPublish(tagName, target);
-    if (tagged.problem) return internalError(this.url);
+    if (tagged.problem) return internalError(this.swaggerUrl);
     if (draft || tagged.created) release.createdAt = now();
     release.tagName = tagName;
     release.target = target;
@@ -595,14 +600,15 @@ class GiteaModel {
     // routers/api/v1/repo/release_attachment.go CreateReleaseAttachment: no `attachment` field is
     // FormFile's error, a 500; then the name, the type (services/attachment UploadAttachment) and the size.
     const file = (await request.formData()).get('attachment');
-    if (!(file instanceof Blob)) return internalError(this.url);
+    if (!(file instanceof Blob)) return internalError(this.swaggerUrl);
     const name = url.searchParams.get('name') || (file instanceof File ? file.name : '');
-    if (!name) return new HttpAnswer(400, { message: 'Could not determine name of attachment.', url: this.url });
+    if (!name) return new HttpAnswer(400, { message: 'Could not determine name of attachment.', url: this.swaggerUrl });
     const bytes = Buffer.from(await file.arrayBuffer());
     const refusedType = this.refusedType(name, bytes);
-    if (refusedType) return new HttpAnswer(400, { message: refusedType, url: this.url });
+    if (refusedType) return new HttpAnswer(400, { message: refusedType, url: this.swaggerUrl });
     if (this.options.attachmentMaxSize !== undefined && file.size > this.options.attachmentMaxSize) {
-      return new HttpAnswer(413, { message: 'file size exceeds the maximum allowed', url: this.url });
+      // services/attachment/attachment.go uploadAttachmentOrReleaseAttachment: util.ErrContentTooLarge's text.
+      return new HttpAnswer(413, { message: `attachment exceeds limit ${this.options.attachmentMaxSize}`, url: this.swaggerUrl });
     }
     const attachment: StoredAttachment = {
       id: this.nextId++,
@@ -625,7 +631,7 @@ class GiteaModel {
     if (typeof edit['name'] === 'string' && edit['name']) {
       // services/attachment UpdateAttachment checks the new name with no content, which sniffs as text/plain.
       const refusedType = this.refusedType(edit['name'], Buffer.alloc(0));
-      if (refusedType) return new HttpAnswer(422, { message: refusedType, url: this.url });
+      if (refusedType) return new HttpAnswer(422, { message: refusedType, url: this.swaggerUrl });
       attachment.name = edit['name'];
     }
     return new HttpAnswer(201, this.presentAttachment(attachment));
@@ -657,7 +663,7 @@ class GiteaModel {
    */
   private download(uuid: string): HttpAnswer | Buffer {
     const attachment = this.store.flatMap((release) => release.attachments).find((a) => a.uuid === uuid);
-    return attachment ? this.serveAttachment(attachment) : notFound(this.url);
+    return attachment ? this.serveAttachment(attachment) : notFound(this.swaggerUrl);
   }
 
   /**
@@ -669,7 +675,7 @@ class GiteaModel {
     const tagged = this.store.filter((release) => release.tagName === tag && (!release.draft || showDrafts));
     const release = tagged.length === 0 && tag === 'latest' ? this.latestRelease() : tagged.length === 1 ? tagged[0] : undefined;
     const attachment = release?.attachments.filter((a) => a.name === name).sort((a, b) => a.id - b.id)[0];
-    return attachment ? this.serveAttachment(attachment) : notFound(this.url);
+    return attachment ? this.serveAttachment(attachment) : notFound(this.swaggerUrl);
   }
 
   private serveAttachment(attachment: StoredAttachment): HttpAnswer | Buffer {
