@@ -375,7 +375,6 @@ download_asset() {
 trusted_signers() {
   local work="$1"
   if [ -n "${allowed_signers_option:-}" ]; then
-    [ -r "$allowed_signers_option" ] || fail "--allowed-signers $allowed_signers_option cannot be read; pass an ssh-keygen allowed_signers file"
     echo "$allowed_signers_option"
   elif [ -n "${installed_signers:-}" ]; then
     echo "$installed_signers"
@@ -387,6 +386,15 @@ trusted_signers() {
 
 has_signing_key() {
   grep -qE '^[^#[:space:]]+[[:space:]].*(ssh-|ecdsa-|sk-)' "$1" 2>/dev/null
+}
+
+# --allowed-signers FILE, checked when the options are read, not after the tarball came down, and
+# made absolute: upgrade.sh changes into the installation before it verifies.
+require_allowed_signers_option() {
+  [ -n "${allowed_signers_option:-}" ] || return 0
+  { [ -f "$allowed_signers_option" ] && [ -r "$allowed_signers_option" ]; } ||
+    fail "--allowed-signers $allowed_signers_option is no file that can be read; pass an ssh-keygen allowed_signers file; nothing was changed"
+  [[ "$allowed_signers_option" == /* ]] || allowed_signers_option="$PWD/$allowed_signers_option"
 }
 
 # Refuses a release whose SHA256SUMS is not signed by a trusted key: the checksum alone comes
@@ -696,6 +704,17 @@ start_stop_hint() {
   fi
 }
 
+# A new work directory in the directory that is to hold `dir`, created if need be; prints its path.
+# Refused in one line when it cannot be made there (as a user who may not write in /opt), before any download.
+work_beside() {
+  local parent error
+  parent="$(dirname "$1")"
+  error="$(mkdir -p -- "$parent" 2>&1)" ||
+    fail "cannot create $parent (${error##*: }); pass a --dir whose parent you can create, or run it as a user who can; nothing was installed"
+  mktemp -d "$parent/.$bundle_name-install.XXXXXX" 2>/dev/null ||
+    fail "cannot write in $parent, where $(basename "$1") is to go (is it read-only, or not yours?); run it as a user who may write there (sudo), or pass another --dir; nothing was installed"
+}
+
 install_main() {
   local version=latest dir="$PWD/$bundle_name" dry_run=false configure=true start=false tag
   while [ "$#" -gt 0 ]; do
@@ -715,6 +734,7 @@ install_main() {
   require_gitea_settings
   require_tools curl tar sha256sum awk realpath
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
+  require_allowed_signers_option
   if [ "$start" = true ]; then
     # The services read .env, which config.sh writes: without it compose starts nothing.
     [ "$configure" = true ] || fail "--start needs the .env that config.sh writes; leave out --no-config, or install without --start, run config.sh, then start it with scripts/upgrade.sh --start"
@@ -726,14 +746,14 @@ install_main() {
   # unpacked beside that directory, so that the last step is a rename on one filesystem.
   dir="$(realpath -m -- "$dir")"
   if [ -e "$dir/VERSION" ]; then fail "$dir already holds an installation ($(cat "$dir/VERSION")); run scripts/upgrade.sh there"; fi
+  [ ! -e "$dir" ] || [ -d "$dir" ] || fail "$dir exists and is no directory; choose another --dir"
   [ -z "$(ls -A "$dir" 2>/dev/null)" ] || fail "$dir is not empty; choose another --dir"
   # Beside the target, so the unpacked release is renamed into place, never copied half-way; a
   # dry run creates nothing there. Global: the exit handler runs after this function has returned.
   if [ "$dry_run" = true ]; then
     work="$(mktemp -d)"
   else
-    mkdir -p "$(dirname "$dir")"
-    work="$(mktemp -d "$(dirname "$dir")/.$bundle_name-install.XXXXXX")"
+    work="$(work_beside "$dir")"
   fi
   cleanup_paths+=("$work")
   tag="$(find_release "$version" "$work")"

@@ -86,6 +86,7 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 require_health_settings
+require_allowed_signers_option
 [ "$start_only" = false ] || [ "$rollback" = false ] || fail "--start and --rollback do not go together; run one, then the other"
 [ "$start_only" = false ] || [ -z "$version" ] || fail "--start starts the installed release and downloads none; leave out --version, or upgrade first and then start"
 [ "$start_only" = false ] || [ "${#upgrade_only_options[@]}" -eq 0 ] ||

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -60,6 +60,7 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey }));
     // A tag find_release takes (v<semver-ish>) but semver_compare cannot order: two `+`.
     await addBareRelease('v1.2.3+a+b', 9301);
+    await addBareRelease('v1.2.3+b', 9304);
   });
   afterAll(async () => {
     await gitea?.stop();
@@ -136,5 +137,60 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
       stderr: "upgrade.sh: 'v1.2.3+a+b' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH",
     });
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  describe('an install directory it cannot use is refused in one line before anything is downloaded', () => {
+    const downloads = () => gitea.requests().length;
+    const install = (dir: string, extra: Record<string, string> = {}) =>
+      run('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], place, extra);
+
+    it('a --dir that is a file, or under one', async () => {
+      await writeFile(join(place, 'notes.txt'), 'mine\n');
+      const before = downloads();
+      expect(await install(join(place, 'notes.txt'))).toMatchObject({ exitCode: 1, stderr: `install.sh: ${join(place, 'notes.txt')} exists and is no directory; choose another --dir` });
+      expect(await install(join(place, 'notes.txt/changemaker-lite'))).toMatchObject({
+        exitCode: 1,
+        stderr: `install.sh: cannot create ${join(place, 'notes.txt')} (File exists); pass a --dir whose parent you can create, or run it as a user who can; nothing was installed`,
+      });
+      expect(downloads()).toBe(before);
+      expect(await readdir(place)).toEqual(['notes.txt']);
+    });
+
+    it('a parent directory it may not write in (as /opt for a user who is not root)', async () => {
+      // mktemp refusing as it does there; root, who runs the tests here, may write anywhere.
+      const bin = join(place, 'bin');
+      await mkdir(bin);
+      await writeFile(join(bin, 'mktemp'), '#!/bin/sh\necho "mktemp: failed to create directory via template: Permission denied" >&2\nexit 1\n');
+      await chmod(join(bin, 'mktemp'), 0o755);
+      const parent = join(place, 'opt');
+      const before = downloads();
+      const result = await install(join(parent, 'changemaker-lite'), { PATH: `${bin}:${process.env['PATH']}` });
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `install.sh: cannot write in ${parent}, where changemaker-lite is to go (is it read-only, or not yours?); run it as a user who may write there (sudo), or pass another --dir; nothing was installed`,
+      });
+      expect(downloads()).toBe(before);
+    });
+  });
+
+  describe('--allowed-signers', () => {
+    it('a file that cannot be read is refused before anything is downloaded', async () => {
+      const before = gitea.requests().length;
+      const result = await run('bash', [installScript, '--allowed-signers', join(place, 'missing'), '--dir', join(place, 'changemaker-lite')], place);
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `install.sh: --allowed-signers ${join(place, 'missing')} is no file that can be read; pass an ssh-keygen allowed_signers file; nothing was changed`,
+      });
+      expect(gitea.requests().length).toBe(before);
+      expect(await readdir(place)).toEqual([]);
+    });
+
+    it('a relative path is read where upgrade.sh was started, not in the installation it changes into', async () => {
+      const dir = await installed();
+      await copyFile(allowedSigners, join(place, 'signers'));
+      const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--allowed-signers', 'signers', '--version', 'v1.2.3+b', '--no-restart'], place);
+      expect(result).toMatchObject({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.2.3+b.tar.gz...' });
+      expect((await readFile(join(dir, 'VERSION'), 'utf8')).trim()).toBe('v1.2.3+b');
+    });
   });
 });

@@ -867,11 +867,11 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     it('an unforeseen failure names the command that failed', async () => {
       const bin = join(place, 'broken-bin');
       await mkdir(bin);
-      await writeFile(join(bin, 'mktemp'), '#!/bin/sh\nexit 3\n');
-      await chmod(join(bin, 'mktemp'), 0o755);
+      await writeFile(join(bin, 'realpath'), '#!/bin/sh\nexit 3\n');
+      await chmod(join(bin, 'realpath'), 0o755);
       const result = await install(['--allowed-signers', allowedSigners, '--dir', join(place, 'x')], { PATH: `${bin}:${stub.path}` });
       expect(result.exitCode).toBe(3);
-      expect(result.stderr).toMatch(/^install\.sh: stopped unexpectedly \(exit 3\) at: work="\$\(mktemp -d .*\)"; nothing was installed; run it again, and report the line above if it repeats$/);
+      expect(result.stderr).toMatch(/^install\.sh: stopped unexpectedly \(exit 3\) at: dir="\$\(realpath -m -- .*\)"; nothing was installed; run it again, and report the line above if it repeats$/);
     });
 
     it('backup.sh when pg_dump fails, and config.sh --add-missing without a .env', async () => {
