@@ -68,6 +68,13 @@ export class ManifestTooLargeError extends OciError {
   }
 }
 
+/** A manifest that cannot be what it says: not JSON, or a descriptor without a sha256 digest and a size. The reason never quotes the server's text. */
+export class InvalidManifestError extends OciError {
+  constructor(readonly what: string, reason: string) {
+    super(`manifest ${what} is not valid: ${reason}; the source serves a broken or forged manifest, so nothing of it is copied`);
+  }
+}
+
 export class DigestMismatchError extends OciError {
   constructor(readonly what: string, readonly expected: string, readonly actual: string) {
     super(`digest mismatch for ${what}: expected ${expected}, got ${actual}`);
