@@ -119,12 +119,15 @@ export class ProxyAnswerError extends GiteaError {
     pageTitle: string,
   ) {
     super(
-      `${method} ${path} failed with ${status}: "${pageTitle}", an HTML page from a proxy in front of Gitea, not Gitea's API: ` +
-        (status >= 500
-          ? 'check that Gitea is running behind it, then re-run.'
-          : "check the proxy's rules for /api/v1/ and that GITEA_URL is Gitea's web root, then re-run."),
+      `${method} ${path} failed with ${status}: "${pageTitle}", an HTML page from a proxy in front of Gitea, not Gitea's API: ${proxyAdvice(status)}`,
     );
   }
+}
+
+function proxyAdvice(status: number): string {
+  if (status >= 500) return 'check that Gitea is running behind it, then re-run.';
+  if (status === 429) return "it limits the request rate (nginx limit_req): raise its limit for /api/v1/ or re-run later.";
+  return "check the proxy's rules for /api/v1/ and that GITEA_URL is Gitea's web root, then re-run.";
 }
 
 /** Any other answer Gitea gives that the caller did not expect. */

@@ -121,6 +121,13 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     await expect(failure).rejects.toThrow(/failed with 403: "403 Forbidden", an HTML page from a proxy in front of Gitea, not Gitea's API: check the proxy's rules for \/api\/v1\/ and that GITEA_URL is Gitea's web root, then re-run\.$/);
   });
 
+  it("says a proxy's HTML 429 that outlasts the retries is its rate limit", async () => {
+    gitea.faults.answerNextFromProxy('GET', 429, fastRetries.attempts);
+    const failure = client.listAssets(1);
+    await expect(failure).rejects.toThrow(/failed with 429: "429 Too Many Requests", an HTML page from a proxy in front of Gitea, not Gitea's API: it limits the request rate \(nginx limit_req\): raise its limit for \/api\/v1\/ or re-run later\.$/);
+    expect(retries).toHaveLength(fastRetries.attempts - 1);
+  });
+
   it("says in one line that a 200 page which is not Gitea's JSON (a proxy's sign-in page) is not Gitea's API", async () => {
     gitea.faults.answerNextFromProxy('GET', 200);
     const failure = client.getReleaseByTag('v1.0.0');
