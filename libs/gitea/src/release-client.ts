@@ -350,7 +350,8 @@ function parseJson(answer: GiteaAnswer): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    const what = isHtml(answer, text.trim()) ? `"${htmlTitle(text)}", an HTML page` : `${answer.body.length} bytes of ${answer.header('content-type') || 'no stated type'}`;
+    const page = htmlPageTitle(answer);
+    const what = page === undefined ? `${answer.body.length} bytes of ${answer.header('content-type') || 'no stated type'}` : `"${page}", an HTML page`;
     throw new NotGiteaAnswerError(answer.request, answer.status, what);
   }
 }
@@ -366,10 +367,7 @@ function formFile(name: string, content: AssetContent): FormFile {
   return { name, size: bytes.length, open: () => Readable.from([bytes]) };
 }
 
-/**
- * Gitea's JSON `message`; else the body in one line. An HTML page is a reverse proxy's (nginx's 502
- * while Gitea is down), never Gitea's API: its title says what happened, and the page itself is noise.
- */
+/** Gitea's JSON `message`; else the body in one line: an HTML page by its title, the rest of it is noise. */
 function errorMessageOf(answer: GiteaAnswer): string {
   const text = answer.body.toString('utf8').trim();
   try {
