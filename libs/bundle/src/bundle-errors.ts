@@ -92,3 +92,10 @@ export class ImageDigestMissingError extends BundleError {
 }
 
 export class ReleaseSigningError extends BundleError {}
+
+/** The output directory could not take the release files; none of them replaced what was there. */
+export class ReleaseWriteError extends BundleError {
+  constructor(readonly outputDir: string, reason: string) {
+    super(`${outputDir}: the release files could not be written there (${reason}); fix it or choose another --output-dir`);
+  }
+}

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { ReleaseWriteError } from './bundle-errors';
 import { writeReleaseArtifacts, type ReleaseArtifacts } from './release-writer';
 
 describe('writing the release files', () => {
@@ -40,5 +41,12 @@ describe('writing the release files', () => {
     await writeReleaseArtifacts({ ...signed, files: [...signed.files, { name: 'SHA256SUMS.sig', content: Buffer.from('signature of sums v1.0.0\n') }] }, dir);
     await writeReleaseArtifacts(artifacts('v1.1.0'), dir);
     expect((await readdir(dir)).sort()).toEqual(['SHA256SUMS', 'changemaker-lite-v1.0.0.tar.gz', 'changemaker-lite-v1.1.0.tar.gz']);
+  });
+
+  it('says in one line that the output directory cannot be written, as a BundleError the executor reports', async () => {
+    await writeFile(join(dir, 'dist'), 'a file where the directory should be');
+    const writing = writeReleaseArtifacts(artifacts('v1.1.0'), join(dir, 'dist', 'release'));
+    await expect(writing).rejects.toThrow(ReleaseWriteError);
+    await expect(writing).rejects.toThrow(`${join(dir, 'dist', 'release')}: the release files could not be written there (ENOTDIR: not a directory); fix it or choose another --output-dir`);
   });
 });

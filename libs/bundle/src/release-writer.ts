@@ -11,6 +11,7 @@ import {
   type ReleaseManifest,
 } from '@changemaker/release-contract';
 import { isProcessAlive, sha256Hex } from '@changemaker/oci';
+import { ReleaseWriteError } from './bundle-errors';
 import { manifestFiles, sha256sums } from './release-manifest';
 import type { ReleasePlan } from './release-plan';
 import { allowedSignerLine, signWithKey, type SigningKey } from './release-signing';
@@ -90,6 +91,21 @@ async function trustingSigningKey(plan: ReleasePlan, key: SigningKey): Promise<T
  * new files next to the old SHA256SUMS, which they do not match, so nothing trusts the mix.
  */
 export async function writeReleaseArtifacts(artifacts: ReleaseArtifacts, outputDir: string): Promise<WrittenFile[]> {
+  try {
+    return await writeAll(artifacts, outputDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new ReleaseWriteError(outputDir, `${code}: ${systemMessageOf(error as Error)}`);
+  }
+}
+
+/** Node's message without its `CODE: ` prefix and the path it appends, which the error names already. */
+function systemMessageOf(error: Error): string {
+  return error.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+}
+
+async function writeAll(artifacts: ReleaseArtifacts, outputDir: string): Promise<WrittenFile[]> {
   await mkdir(outputDir, { recursive: true });
   await removeDeadWritersFiles(outputDir);
   const suffix = `${partialSuffix}${process.pid}`;
