@@ -131,7 +131,17 @@ require_gitea_settings() {
   # Where downloads are asked for (url_on_gitea): scheme, host and port, without GITEA_URL's path.
   gitea_origin="${BASH_REMATCH[0]}"
   [[ "$stall_seconds" =~ ^[1-9][0-9]*$ ]] || fail "GITEA_STALL_SECONDS='$stall_seconds' is not a whole number of seconds; set it like 60, or unset it"
+  token_is_plain ||
+    fail "GITEA_REGISTRY_API_TOKEN holds a space, a line break (a carriage return from a CRLF file?), a quote or a backslash, which no Gitea token has; set it to the token alone"
 }
+
+# Whether the token, if any, is printable characters only, and no quote or backslash: a stray carriage
+# return made Gitea answer 400 ("try again later"), and a line break would add a line to the curl
+# config the token is sent in (curl_token_config). Checked in a subshell with tracing off, as there.
+token_is_plain() (
+  { set +x; } 2>/dev/null
+  [[ "${GITEA_REGISTRY_API_TOKEN:-}" =~ ^[[:graph:]]*$ && "${GITEA_REGISTRY_API_TOKEN:-}" != *[\"\\]* ]]
+)
 
 # A tag becomes part of an API path: nothing but a release name may get there.
 require_release_tag() {

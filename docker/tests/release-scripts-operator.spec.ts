@@ -114,6 +114,19 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(gitea.requests().slice(-4).every((request) => request.authorization === `token ${readerToken}`)).toBe(true);
   });
 
+  it('a token with a stray carriage return (from a CRLF file) or line break is refused in one line, unshown, before any request', async () => {
+    const before = gitea.requests().length;
+    const line = 'install.sh: GITEA_REGISTRY_API_TOKEN holds a space, a line break (a carriage return from a CRLF file?), a quote or a backslash, which no Gitea token has; set it to the token alone';
+    for (const token of [`${readerToken}\r`, `${readerToken}\noutput = ${join(place, 'written')}`, `"${readerToken}"`]) {
+      const result = await run('bash', ['-x', installScript, '--allowed-signers', allowedSigners, '--dir', join(place, 'changemaker-lite')], place, { GITEA_REGISTRY_API_TOKEN: token });
+      // Traced (-x), so that the check itself is seen not to show the token: the line is among the trace's.
+      expect({ exitCode: result.exitCode, refusal: result.stderr.split('\n').filter((text) => text.startsWith('install.sh: ')) }).toEqual({ exitCode: 1, refusal: [line] });
+      expect(result.stderr).not.toContain(readerToken);
+    }
+    expect(gitea.requests().length).toBe(before);
+    expect(await readdir(place)).toEqual([]);
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
