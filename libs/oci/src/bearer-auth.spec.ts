@@ -110,4 +110,22 @@ describe('the Bearer token flow against a real registry in token mode', () => {
     expect((error as Error).message).toContain('"pusher"');
     expect((error as Error).message).not.toContain('not-the-bearer-secret');
   });
+
+  it('waits out a token service answering 429 with Retry-After, or a 503, and asks it again', async () => {
+    const throttled = await startFaultProxy(new URL(tokens.realm).host, [
+      { method: 'GET', fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } }, times: 1 },
+      { method: 'GET', fault: { kind: 'status', status: 503 }, times: 1 },
+    ]);
+    const behindProxy = await startRegistry({ authConfig: tokens.registryAuthConfig.replace(tokens.realm, tokens.realm.replace(new URL(tokens.realm).host, throttled.host)) });
+    try {
+      const client = new RegistryClient({ credentials: { [behindProxy.host]: credentials }, retry: { baseDelayMs: 10 } });
+      const started = Date.now();
+      expect(await client.headManifest(ImageReference.parse(`${behindProxy.host}/team/app:1`))).toBeUndefined();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(throttled.requests.map((request) => request.fault ?? 'forwarded')).toEqual(['status', 'status', 'forwarded']);
+    } finally {
+      await behindProxy.stop();
+      await throttled.stop();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import type { HttpConnections } from './http-connections';
 import type { HttpResponse } from './http-response';
 import { IdentityTokenRejectedError, RegistryAuthError, RegistryUnreachableError } from './oci-errors';
 import type { CredentialResolver, RegistryCredentials } from './registry-credentials';
+import { isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 import {
   basicAuthorization,
   identityTokenRequest,
@@ -29,6 +30,7 @@ export class RegistryAuthenticator {
     private readonly resolveCredentials: CredentialResolver,
     private readonly connections: HttpConnections,
     private readonly userAgent: string,
+    private readonly retry: RetryPolicy,
   ) {}
 
   async authorization(registry: string, scopes: string[]): Promise<string | undefined> {
@@ -131,11 +133,23 @@ export class RegistryAuthenticator {
     return answer;
   }
 
+  /**
+   * Retried as registry requests are: a token service throttles (Docker Hub's answers 429 with
+   * Retry-After) and has bad moments like any server, and its refusal would fail the image for good.
+   */
   private async askTokenService(registry: string, request: TokenServiceRequest): Promise<HttpResponse> {
-    try {
-      return await this.connections.send(request.url, request.options);
-    } catch (error) {
-      throw new RegistryUnreachableError(registry, `token service ${request.url.origin}: ${(error as Error).message}`);
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse;
+      try {
+        response = await this.connections.send(request.url, request.options);
+      } catch (error) {
+        if (attempt >= this.retry.attempts) throw new RegistryUnreachableError(registry, `token service ${request.url.origin}: ${(error as Error).message}`);
+        await sleep(retryDelayMs(this.retry, attempt));
+        continue;
+      }
+      if (!isRetryableStatus(response.statusCode) || attempt >= this.retry.attempts) return response;
+      await response.discard();
+      await sleep(retryDelayMs(this.retry, attempt, response.header('retry-after')));
     }
   }
 

@@ -56,7 +56,7 @@ export class RegistryClient {
     }
     this.retry = { ...defaultRetryPolicy, ...options.retry };
     this.transport = new RegistryTransport({
-      authenticator: new RegistryAuthenticator(credentialResolverFrom(options.credentials), this.connections, userAgent),
+      authenticator: new RegistryAuthenticator(credentialResolverFrom(options.credentials), this.connections, userAgent, this.retry),
       insecureRegistries: options.insecureRegistries ?? [],
       userAgent,
       retry: this.retry,

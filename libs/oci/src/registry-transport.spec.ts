@@ -11,7 +11,7 @@ describe('RegistryTransport.baseUrl', () => {
   const connections = new HttpConnections();
   afterAll(() => connections.close());
   const transport = new RegistryTransport({
-    authenticator: new RegistryAuthenticator(async () => undefined, connections, 'test'),
+    authenticator: new RegistryAuthenticator(async () => undefined, connections, 'test', defaultRetryPolicy),
     insecureRegistries: ['registry.lan:5000'],
     userAgent: 'test',
     retry: defaultRetryPolicy,
@@ -56,7 +56,8 @@ describe('a Bearer challenge naming its token service', () => {
 
   function transportWith(connections: HttpConnections): RegistryTransport {
     const credentials = async () => ({ username: 'ci', password: 'realm-test-secret' });
-    return new RegistryTransport({ authenticator: new RegistryAuthenticator(credentials, connections, 'test'), insecureRegistries: [], userAgent: 'test', retry: { ...defaultRetryPolicy, attempts: 1 }, connections });
+    const retry = { ...defaultRetryPolicy, attempts: 1 };
+    return new RegistryTransport({ authenticator: new RegistryAuthenticator(credentials, connections, 'test', retry), insecureRegistries: [], userAgent: 'test', retry, connections });
   }
 
   it.each(['http://token.example.net/token', 'ftp://token.example.net/token', '/token'])('refuses %s before sending the password anywhere', async (named) => {
