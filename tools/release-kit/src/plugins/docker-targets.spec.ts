@@ -46,7 +46,6 @@ describe('docker targets inference', () => {
     const push = (await infer())['apps/editor/Dockerfile'].projects?.['apps/editor']?.targets?.['docker-push'];
     expect(push?.options).toMatchObject({ onDemand: true });
     expect(push?.configurations).toEqual({ 'with-on-demand': { onDemand: false } });
-    expect(push?.dependsOn).toEqual([]);
   });
 
   it('infers nothing for a Dockerfile outside a project', async () => {

@@ -25,7 +25,6 @@ type NormalizedOptions = Required<Omit<DockerTargetsOptions, 'registry' | 'cache
 interface ProjectFile {
   name?: string;
   tags?: string[];
-  targets?: Record<string, unknown>;
 }
 
 const executor = '@changemaker/release-kit:docker-build-push';
@@ -60,9 +59,8 @@ function createNodesForDockerfile(dockerfile: string, project: ProjectFile, opti
   const projectRoot = dirname(dockerfile);
   const settings = normalizeOptions(options);
   const onDemand = project.tags?.includes(settings.onDemandTag) ?? false;
-  const hasBuild = Boolean(project.targets?.['build']);
   const projectName = project.name ?? projectRoot;
-  const input = { settings, projectName, hasBuild, onDemand };
+  const input = { settings, projectName, onDemand };
   const release = releaseVersionFile ? { [settings.releasePublishTargetName]: imageReleaseTarget(input, releaseVersionFile) } : {};
   return {
     projects: {
@@ -127,16 +125,18 @@ export function onDemandTagOf(options: DockerTargetsOptions | undefined): string
 interface DockerTargetInput {
   settings: NormalizedOptions;
   projectName: string;
-  hasBuild: boolean;
   onDemand: boolean;
   push: boolean;
 }
 
-function dockerTarget({ settings, projectName, hasBuild, onDemand, push }: DockerTargetInput): TargetConfiguration {
+function dockerTarget({ settings, projectName, onDemand, push }: DockerTargetInput): TargetConfiguration {
   const targetName = push ? settings.pushTargetName : settings.buildTargetName;
   return {
     executor,
-    dependsOn: hasBuild ? ['build'] : [],
+    // Always: the build target may come from another plugin (inferred from a vite or tsconfig
+    // file), which this one cannot see, and an image built before its build output is refreshed
+    // holds the last build's files under this commit's tags. Nx skips it where there is no build.
+    dependsOn: ['build'],
     inputs: ['production', '^production', { env: 'GITEA_REGISTRY' }],
     // The registry is the cache: a task hash cannot know which tags the registry already has.
     cache: false,
@@ -167,8 +167,8 @@ function dockerTarget({ settings, projectName, hasBuild, onDemand, push }: Docke
  * An image's part of `nx release publish`: the image of this commit under its usual tags and
  * v{version}, built, or tagged registry-side when the registry has an image of the same inputs.
  */
-function imageReleaseTarget({ settings, projectName, hasBuild, onDemand }: Omit<DockerTargetInput, 'push'>, releaseVersionFile: string): TargetConfiguration {
-  const push = dockerTarget({ settings, projectName, hasBuild, onDemand, push: true });
+function imageReleaseTarget({ settings, projectName, onDemand }: Omit<DockerTargetInput, 'push'>, releaseVersionFile: string): TargetConfiguration {
+  const push = dockerTarget({ settings, projectName, onDemand, push: true });
   return {
     ...push,
     options: { ...push.options, tags: [...settings.tags, releaseTagPattern], releaseVersionFile },
