@@ -14,6 +14,7 @@ import {
   InvalidReleaseTagError,
   PathOutsideWorkspaceError,
   SecretRefusedError,
+  SourceDateError,
   SourceNotFoundError,
   SymlinkRefusedError,
   UncommittedSourcesError,
@@ -152,6 +153,12 @@ describe('reproducibility', () => {
     const root = await fixtureWorkspace();
     const error = await refusalOf(planRelease(request(root, { env: {} })));
     expect(error.message).toContain('SOURCE_DATE_EPOCH');
+  });
+
+  it('refuses a SOURCE_DATE_EPOCH in milliseconds, past the latest time a ustar header holds, whose mtime would be cut short', async () => {
+    const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { env: { SOURCE_DATE_EPOCH: '1700000000000' } })));
+    expect(error).toBeInstanceOf(SourceDateError);
+    expect(error.message).toBe('SOURCE_DATE_EPOCH=1700000000000 is later than 8589934591 (year 2242), the latest time a tar header holds: it counts seconds since 1970, not milliseconds; fix it or unset it');
   });
 });
 

@@ -63,8 +63,14 @@ export async function resolveReleaseCommit(workspaceRoot: string, tag: string, e
   return { sourceDate, notices };
 }
 
+/** The largest mtime a ustar header's 11 octal digits hold; a larger one would be written cut short. */
+const latestUstarTime = 8 ** 11 - 1;
+
 function parseEpoch(epoch: string): number {
   if (!/^\d+$/.test(epoch)) throw new SourceDateError(`SOURCE_DATE_EPOCH="${epoch}" is not a number of seconds; unset it or fix it`);
+  if (Number(epoch) > latestUstarTime) {
+    throw new SourceDateError(`SOURCE_DATE_EPOCH=${epoch} is later than ${latestUstarTime} (year 2242), the latest time a tar header holds: it counts seconds since 1970, not milliseconds; fix it or unset it`);
+  }
   return Number(epoch);
 }
 
