@@ -76,6 +76,15 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     expect(await client.findReleaseByTag('v2.0.0')).toBeDefined();
   });
 
+  it('asks whether the token may write releases without changing any: a writer passes, a reader is refused', async () => {
+    gitea.addRelease({ tagName: 'v1.0.0' });
+    const before = JSON.stringify(gitea.releases());
+    await expect(client.checkReleaseWriteAccess()).resolves.toBeUndefined();
+    const viewer = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token: 'read-only-token', retry: fastRetries });
+    await expect(viewer.checkReleaseWriteAccess()).rejects.toThrow(PermissionDeniedError);
+    expect(JSON.stringify(gitea.releases())).toBe(before);
+  });
+
   it('retries 500, 429 and a dropped upload connection, then succeeds', async () => {
     const file = join(dir, 'a.bin');
     await writeFile(file, Buffer.alloc(10_000, 1));

@@ -127,6 +127,16 @@ export class ReleaseClient {
     return undefined;
   }
 
+  /**
+   * Asks, writing nothing, whether the token may write this repository's releases: Gitea checks the
+   * token's scope and the user's permission (routers/api/v1/api.go: tokenRequiresScopes, reqToken,
+   * reqRepoWriter) before EditRelease looks the release up, so an edit of release 0, which never
+   * exists, answers 404 to a writer and 401 or 403 to anyone else. Throws what Gitea refused.
+   */
+  async checkReleaseWriteAccess(): Promise<void> {
+    await this.callUnlessAbsent({ method: 'PATCH', path: `${this.repoPath()}/releases/0`, json: {} });
+  }
+
   async createRelease(option: CreateReleaseOption): Promise<Release> {
     const answer = await this.call({
       method: 'POST',

@@ -68,20 +68,23 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
 }
 
 /**
- * A real release that publishes asks Gitea and the registry once each, before anything is written:
- * a GITEA_URL or GITEA_REPO that names no repository, a token Gitea does not know, or either server
- * unreachable would otherwise stop it only at the publish step, after the release commit and tag
- * (and, for the registry, the tag's claim in Gitea). Read-only: one release listing, and one manifest
- * HEAD of a repository that need not exist (404 when the registry and its credentials work). Call it
- * once releasePreflight found the settings well-formed. A dry run needs none of it: its publish plan
- * asks both and reports what it could not check.
+ * A real release that publishes asks Gitea and the registry before anything is written: a GITEA_URL
+ * or GITEA_REPO that names no repository, a token Gitea does not know or that may not write releases,
+ * or either server unreachable would otherwise stop it only at the publish step, after the release
+ * commit and tag (and, for the registry, the tag's claim in Gitea). Nothing is changed: one release
+ * listing, one edit of a release that cannot exist (refused for a token that may not write, 404
+ * otherwise), and one manifest HEAD of a repository that need not exist (404 when the registry and
+ * its credentials work). Call it once releasePreflight found the settings well-formed. A dry run
+ * needs none of it: its publish plan asks both and reports what it could not check.
  */
 export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: { attempts?: number } = {}): Promise<string[]> {
   const problems: string[] = [];
   const gitea = giteaLocationFrom(env);
   const retry = { attempts: options.attempts ?? 2, baseDelayMs: 200, maxDelayMs: 1_000 };
   try {
-    await new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: giteaTokenFrom(env), retry }).listReleases().next();
+    const client = new ReleaseClient({ giteaUrl: gitea.url, repo: gitea.repo, token: giteaTokenFrom(env), retry });
+    await client.listReleases().next();
+    await client.checkReleaseWriteAccess();
   } catch (error) {
     if (!(error instanceof GiteaError)) throw error;
     problems.push(`Gitea: ${error.message}`);

@@ -4,6 +4,7 @@ import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
 import { registryProbeRepository, releaseServicesProblems } from './release-preflight';
 
 const token = 'tok-services-preflight-5e21';
+const readOnlyToken = 'tok-services-preflight-reader-90b4';
 
 /**
  * The one question to Gitea and to the registry a real release asks before it writes anything: each
@@ -16,7 +17,7 @@ describe('the release preflight of Gitea and the registry', () => {
   const asked: string[] = [];
 
   beforeAll(async () => {
-    gitea = await startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } });
+    gitea = await startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true }, [readOnlyToken]: { login: 'reader', canWrite: false } } });
     // A registry that holds nothing: every manifest is unknown, as the probe's is.
     registry = createServer((request, response) => {
       asked.push(`${request.method} ${request.url}`);
@@ -42,6 +43,13 @@ describe('the release preflight of Gitea and the registry', () => {
     asked.length = 0;
     expect(await releaseServicesProblems(env())).toEqual([]);
     expect(asked).toContain(`HEAD /v2/admin/${registryProbeRepository}/manifests/latest`);
+  });
+
+  it('refuses a token that may read but not write releases, having changed nothing in Gitea', async () => {
+    const problems = await releaseServicesProblems(env({ GITEA_REGISTRY_API_TOKEN: readOnlyToken }), { attempts: 1 });
+    expect(problems).toEqual([expect.stringMatching(/^Gitea: 403 from Gitea on admin\/changemaker\.lite: the token lacks the write:repository scope or write access to the repository/)]);
+    expect(problems.join(' ')).not.toContain('tok-');
+    expect(gitea.releases()).toEqual([]);
   });
 
   it('refuses a GITEA_URL with a path where no Gitea answers (the web root is https://host or https://host/subpath)', async () => {

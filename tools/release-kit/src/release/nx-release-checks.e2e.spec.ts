@@ -166,9 +166,21 @@ describe('nx release checks', () => {
     expect(await gitState()).toEqual(before);
   }, 60_000);
 
-  it('ends a real release that failed after its commit and tag with what they are and how to go on', async () => {
-    // Gitea and the registry answer the preflight; the token may read but not create the release's claim.
+  it('refuses a token that may read but not write releases before anything is written, in Gitea or git', async () => {
+    const before = await gitState();
     const result = await nx(['release', '1.2.3', '--yes'], { GITEA_REGISTRY: emptyRegistry, GITEA_REGISTRY_API_TOKEN: readOnlyToken });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain('the release settings are not usable; nothing was written:');
+    expect(result.all).toContain('Gitea: 403 from Gitea on admin/changemaker.lite: the token lacks the write:repository scope');
+    expect(result.all).not.toContain(readOnlyToken);
+    expect(await gitState()).toEqual(before);
+    expect(gitea.releases()).toEqual([]);
+  }, 120_000);
+
+  it('ends a real release that failed after its commit and tag with what they are and how to go on', async () => {
+    // Gitea and the registry answer the preflight; then Gitea refuses the release's claim.
+    gitea.faults.answerNext('POST', 403, 8);
+    const result = await nx(['release', '1.2.3', '--yes'], { GITEA_REGISTRY: emptyRegistry }).finally(() => gitea.faults.reset());
     expect(result.exitCode).not.toBe(0);
     expect(await workspace.git('tag', '--points-at', 'HEAD')).toBe('v1.2.3');
     const lines = result.all.trim().split('\n');
