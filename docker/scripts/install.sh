@@ -34,7 +34,8 @@ shopt -s inherit_errexit
 
 program="${program:-install.sh}"
 gitea_url="${GITEA_URL-https://gitea.bnkops.com}"
-gitea_url="${gitea_url%/}"
+# Every trailing slash, as release-contract's giteaLocation strips them: one left asked for //api/v1/.
+while [[ "$gitea_url" == */ ]]; do gitea_url="${gitea_url%/}"; done
 gitea_repo="${GITEA_REPO-admin/changemaker.lite}"
 stall_seconds="${GITEA_STALL_SECONDS:-60}"
 # The release's file names and signature settings, as libs/release-contract (release-files.ts,
@@ -130,6 +131,13 @@ require_gitea_settings() {
   [ -n "${BASH_REMATCH[1]}" ] || fail "GITEA_URL names no host; set it like https://gitea.example.com"
   # Where downloads are asked for (url_on_gitea): scheme, host and port, without GITEA_URL's path.
   gitea_origin="${BASH_REMATCH[0]}"
+  # A query may be Gitea's ?token=, which every message and curl's arguments would show; neither
+  # a query nor a fragment nor a space belongs in the address the API paths are appended to.
+  [[ "$gitea_url" != *[?#[:space:]]* ]] ||
+    fail "GITEA_URL holds a query (?...), a fragment (#...) or a space; set it to the Gitea's address alone, like https://gitea.example.com, and a token in GITEA_REGISTRY_API_TOKEN"
+  # Appended to the API path as it is: owner/name as Gitea names them, never a ../, a query or a URL.
+  [[ "$gitea_repo" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ && "/$gitea_repo/" != */./* && "/$gitea_repo/" != */../* ]] ||
+    fail "GITEA_REPO is not owner/name (letters, digits, -, _ and .); set it like admin/changemaker.lite"
   [[ "$stall_seconds" =~ ^[1-9][0-9]*$ ]] || fail "GITEA_STALL_SECONDS='$stall_seconds' is not a whole number of seconds; set it like 60, or unset it"
   token_is_plain ||
     fail "GITEA_REGISTRY_API_TOKEN holds a space, a line break (a carriage return from a CRLF file?), a quote or a backslash, which no Gitea token has; set it to the token alone"

@@ -127,6 +127,26 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await readdir(place)).toEqual([]);
   });
 
+  it('a GITEA_URL with a query (Gitea reads ?token=) or a fragment, and a GITEA_REPO that is no owner/name, are refused unshown before any request', async () => {
+    const before = gitea.requests().length;
+    const install = (extra: Record<string, string>) => run('bash', [installScript, '--allowed-signers', allowedSigners, '--dir', join(place, 'changemaker-lite'), '--dry-run'], place, extra);
+    const badUrl = 'install.sh: GITEA_URL holds a query (?...), a fragment (#...) or a space; set it to the Gitea\'s address alone, like https://gitea.example.com, and a token in GITEA_REGISTRY_API_TOKEN';
+    for (const url of [`${gitea.url}/?token=${readerToken}`, `${gitea.url}/#${readerToken}`]) {
+      expect(await install({ GITEA_URL: url })).toMatchObject({ exitCode: 1, stdout: '', stderr: badUrl });
+    }
+    const badRepo = 'install.sh: GITEA_REPO is not owner/name (letters, digits, -, _ and .); set it like admin/changemaker.lite';
+    for (const repo of [`${gitea.owner}/${gitea.repo}?token=${readerToken}`, `${gitea.owner}/../../users/search`, `${gitea.url}/${gitea.owner}/${gitea.repo}`]) {
+      expect(await install({ GITEA_REPO: repo })).toMatchObject({ exitCode: 1, stdout: '', stderr: badRepo });
+    }
+    expect(gitea.requests().length).toBe(before);
+    // Trailing slashes are only dropped.
+    expect(await install({ GITEA_URL: `${gitea.url}//` })).toMatchObject({
+      exitCode: 0,
+      stdout: `would install v1.0.0 from ${gitea.url} (${gitea.owner}/${gitea.repo}) into ${join(place, 'changemaker-lite')} and run config.sh`,
+    });
+    expect(await readdir(place)).toEqual([]);
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
