@@ -56,6 +56,20 @@ describe('RegistryClient against a real registry', () => {
     expect(await skopeoManifestDigest(`docker://${ref}`)).toBe(digest);
   });
 
+  it('refuses a HEAD whose Docker-Content-Digest names no sha256 digest, which a copy would fetch by tag, unchecked', async () => {
+    const client = new RegistryClient({ credentials: {} });
+    const ref = ImageReference.parse(`${anonymous.host}/team/app:1.0`);
+    await pushSmallImage(client, ref);
+    const proxy = await startFaultProxy(anonymous.host, [{ method: 'HEAD', fault: { kind: 'rewrite-header', header: 'docker-content-digest', rewrite: () => 'latest' }, times: 1 }]);
+    try {
+      await expect(client.headManifest(ImageReference.parse(`${proxy.host}/team/app:1.0`))).rejects.toThrow(
+        new DigestMismatchError(`HEAD manifest ${proxy.host}/team/app:1.0`, 'a sha256 digest in Docker-Content-Digest', 'latest'),
+      );
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('sends HEAD requests in a row over the connection it already has open', async () => {
     const proxy = await startFaultProxy(anonymous.host);
     const client = new RegistryClient({ credentials: {} });

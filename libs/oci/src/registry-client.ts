@@ -38,6 +38,8 @@ export interface RepositoryLocation {
 /** The distribution registry's own limit on a manifest it accepts (and the OCI spec's "at least" for registries). */
 const maxManifestBytes = 4 * 1024 * 1024;
 
+const sha256DigestPattern = /^sha256:[a-f0-9]{64}$/;
+
 const pull = (repository: string) => `repository:${repository}:pull`;
 const push = (repository: string) => `repository:${repository}:pull,push`;
 
@@ -84,6 +86,8 @@ export class RegistryClient {
       return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length };
     }
     if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(ref.toString(), ref.digest, digest);
+    // Copies fetch what HEAD names by that digest: a tag name here would be fetched unchecked, by tag.
+    if (!sha256DigestPattern.test(digest)) throw new DigestMismatchError(`HEAD manifest ${ref}`, 'a sha256 digest in Docker-Content-Digest', digest.slice(0, 80));
     return { digest, mediaType: mediaTypeOf(response), size: Number(response.header('content-length') ?? 0) };
   }
 
