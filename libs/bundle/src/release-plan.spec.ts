@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { parse } from 'yaml';
 import {
   BundleError,
@@ -230,6 +230,33 @@ describe('contents', () => {
     await rm(join(root, 'docker/mirror-images.json'));
     await writeWorkspaceFile(root, 'docker/docker-compose.prod.yml', compose.split('  db:')[0]);
     await expect(planRelease(request(root))).resolves.toBeDefined();
+  });
+});
+
+describe('a docs tree of many files', () => {
+  /** This process's own limit on open files, lowered to macOS's default for the test and restored after. */
+  function withOpenFileLimit<T>(soft: number, run: () => Promise<T>): Promise<T> {
+    const [, current, hard] = /(\d+|unlimited)\s+(\d+|unlimited)\s*$/.exec(execaSync('prlimit', ['--pid', String(process.pid), '--nofile', '--noheadings', '--output', 'SOFT,HARD']).stdout) ?? [];
+    execaSync('prlimit', ['--pid', String(process.pid), `--nofile=${soft}:${hard}`]);
+    return run().finally(() => restoreOpenFileLimit(`${current}:${hard}`));
+  }
+
+  /** Retried: while the reads of a failed run still hold every descriptor, prlimit cannot even be started. */
+  async function restoreOpenFileLimit(limit: string, tries = 40): Promise<void> {
+    try {
+      execaSync('prlimit', ['--pid', String(process.pid), `--nofile=${limit}`]);
+    } catch (error) {
+      if (tries <= 1) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await restoreOpenFileLimit(limit, tries - 1);
+    }
+  }
+
+  it('packages 1,000 files under a limit of 256 open files, reading a few at a time', async () => {
+    const root = await fixtureWorkspace();
+    await Promise.all(Array.from({ length: 1000 }, (_, index) => writeWorkspaceFile(root, `docker/configs/pages/page-${index}.md`, `page ${index}\n`)));
+    const plan = await withOpenFileLimit(256, () => planRelease(request(root)));
+    expect(plan.entries.filter((entry) => entry.path.includes('/pages/page-'))).toHaveLength(1000);
   });
 });
 
