@@ -447,8 +447,12 @@ fetch_release() {
   [ -n "$listed" ] || fail "$checksum_file of $tag does not list $tarball; the release is incomplete, nothing was changed"
   (cd "$work" && echo "$listed" | sha256sum -c --quiet - >/dev/null 2>&1) ||
     fail "$tarball does not match its checksum in $checksum_file: the download is corrupt or was tampered with; nothing was changed"
-  tar -xzf "$work/$tarball" -C "$work" || fail "$tarball does not unpack (see above); nothing was changed"
+  # As root, tar would give the files the owners and the modes the tarball records: a release packed
+  # on a machine where uid 1000 owned them, or with a world-writable file, would let a local user
+  # change scripts root runs. The files are the installer's, and nobody else may write or setuid them.
+  tar --no-same-owner -xzf "$work/$tarball" -C "$work" || fail "$tarball does not unpack (see above); nothing was changed"
   [ "$(cat "$work/$bundle_name/VERSION" 2>/dev/null)" = "$tag" ] || fail "$tarball does not unpack to $bundle_name/ with VERSION $tag; nothing was changed"
+  chmod -R go-w,ug-s "$work/$bundle_name"
 }
 
 is_data_entry() {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -31,12 +31,16 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
   let allowedSigners: string;
   let place: string;
 
-  /** A signed release of one file, VERSION, for a tag package-release would not cut. */
-  async function addBareRelease(tag: string, firstId: number): Promise<void> {
+  /**
+   * A signed release of VERSION alone, for a tag package-release would not cut; `prepare` may add to
+   * the tree, and `tarOptions` say how tar records it.
+   */
+  async function addBareRelease(tag: string, firstId: number, prepare?: (root: string) => Promise<void>, tarOptions: string[] = []): Promise<void> {
     const tree = join(scratch, `bare-${firstId}`);
     await mkdir(join(tree, 'changemaker-lite'), { recursive: true });
     await writeFile(join(tree, 'changemaker-lite/VERSION'), `${tag}\n`);
-    await execa('tar', ['-czf', join(tree, 'bundle.tar.gz'), '-C', tree, 'changemaker-lite']);
+    await prepare?.(join(tree, 'changemaker-lite'));
+    await execa('tar', ['-czf', join(tree, 'bundle.tar.gz'), ...tarOptions, '-C', tree, 'changemaker-lite']);
     const tarball = await readFile(join(tree, 'bundle.tar.gz'));
     const sums = Buffer.from(`${createHash('sha256').update(tarball).digest('hex')}  changemaker-lite-${tag}.tar.gz\n`);
     const attachment = (id: number, name: string, bytes: Buffer) => ({ id, uuid: `bare-${id}`, name, bytes, createdAt: new Date().toISOString() });
@@ -61,6 +65,15 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     // A tag find_release takes (v<semver-ish>) but semver_compare cannot order: two `+`.
     await addBareRelease('v1.2.3+a+b', 9301);
     await addBareRelease('v1.2.3+b', 9304);
+    // Packed carelessly: another user's files, world-writable, a setuid script.
+    const careless = async (root: string) => {
+      await mkdir(join(root, 'scripts'));
+      await writeFile(join(root, 'scripts/run.sh'), '#!/bin/sh\n');
+      await chmod(join(root, 'scripts/run.sh'), 0o4777);
+      await chmod(join(root, 'scripts'), 0o777);
+      await chmod(join(root, 'VERSION'), 0o666);
+    };
+    await addBareRelease('v1.3.0', 9307, careless, ['--owner=4242', '--group=4242', '--numeric-owner']);
   });
   afterAll(async () => {
     await gitea?.stop();
@@ -170,6 +183,19 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
       stderr: "upgrade.sh: 'v1.2.3+a+b' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH",
     });
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('installs the files as the installing user\'s, writable by nobody else and setuid nowhere, whatever owners and modes the tarball records', async () => {
+    const dir = join(place, 'changemaker-lite');
+    const result = await run('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.3.0', '--dir', dir, '--no-config'], place);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.3.0.tar.gz...' });
+    const seen: Record<string, { uid: number; mode: string }> = {};
+    for (const path of ['VERSION', 'scripts', 'scripts/run.sh']) {
+      const { uid, mode } = await stat(join(dir, path));
+      seen[path] = { uid, mode: (mode & 0o7777).toString(8) };
+    }
+    const uid = process.getuid!();
+    expect(seen).toEqual({ VERSION: { uid, mode: '644' }, scripts: { uid, mode: '755' }, 'scripts/run.sh': { uid, mode: '755' } });
   });
 
   describe('an install directory it cannot use is refused in one line before anything is downloaded', () => {
