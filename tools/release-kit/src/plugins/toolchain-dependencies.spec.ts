@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateDependenciesContext, ProjectConfiguration, ProjectGraphExternalNode } from '@nx/devkit';
+import { execa } from 'execa';
+import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
 import { createToolchainDependencies } from './toolchain-dependencies';
 
 const workspaceRoot = join(__dirname, '../../../..');
@@ -50,13 +52,13 @@ describe('toolchain dependencies', () => {
     return dependencies.map(({ source, target, type }) => `${source} -> ${target} (${type})`);
   }
 
-  it("makes an image depend on its build's executor package and on what the local plugin's package.json declares, not its dev tools", async () => {
+  it("makes an image depend on its build's executor package, on the local plugin's project and on what its package.json declares, not its dev tools", async () => {
     const found = await edges({
       'apps/api': { root: 'apps/api', targets: { 'docker-build': docker, 'docker-push': docker, build: esbuild, test: tests } },
       'tools/kit': { root: 'tools/kit', targets: {} },
     });
     // Hoisted copies only: execa@5.1.1 belongs to whatever nests it.
-    expect(found).toEqual(['apps/api -> npm:@nx/esbuild (implicit)', 'apps/api -> npm:execa (implicit)', 'apps/api -> npm:nx (implicit)']);
+    expect(found).toEqual(['apps/api -> npm:@nx/esbuild (implicit)', 'apps/api -> npm:execa (implicit)', 'apps/api -> npm:nx (implicit)', 'apps/api -> tools/kit (implicit)']);
   });
 
   it('follows ^build into the dependencies that an image build runs first', async () => {
@@ -78,7 +80,7 @@ describe('toolchain dependencies', () => {
   it('treats a local plugin whose package.json declares no dependencies as using every package', async () => {
     await writePackage('tools/kit', { name: '@acme/kit', devDependencies: { jest: '30.0.0' } });
     const found = await edges({ 'apps/nginx': { targets: { 'docker-build': { executor: '@acme/kit:docker-build-push' } } }, 'tools/kit': { targets: {} } });
-    expect(found).toEqual(['npm:@nx/esbuild', 'npm:express', 'npm:jest'].map((node) => `apps/nginx -> ${node} (implicit)`));
+    expect(found).toEqual(['npm:@nx/esbuild', 'npm:express', 'npm:jest', 'tools/kit'].map((node) => `apps/nginx -> ${node} (implicit)`));
   });
 
   it('adds nothing for targets an image build does not run', async () => {
@@ -92,6 +94,29 @@ describe('toolchain dependencies', () => {
     );
     expect(dependencies.map(({ target }) => target)).toEqual(['npm:@nx/esbuild']);
   });
+});
+
+/**
+ * The code that builds the images lives in this workspace (tools/release-kit and the libraries it
+ * imports): a change to it can change every image (a new build recipe, other labels), so it marks
+ * every image, and the inputs hash then says which must be built.
+ */
+describe('nx affected -t docker-push after a change to the toolchain\'s own code', () => {
+  let workspace: ThrowawayWorkspace;
+  beforeAll(async () => {
+    workspace = await createThrowawayWorkspace(workspaceRoot);
+  }, 120_000);
+  afterAll(() => workspace?.remove());
+
+  it('marks every image, on-demand ones too, for a change to the library the docker-build-push executor builds with', async () => {
+    await appendFile(join(workspace.root, 'libs/image-build/src/inputs-hash.ts'), '\n// a new build recipe, say\n');
+    await workspace.commitAll('change the image build library');
+    const { stdout } = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json'], {
+      cwd: workspace.root,
+      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true' },
+    });
+    expect((JSON.parse(stdout) as string[]).sort()).toEqual(['admin', 'api', 'code-server', 'media-api', 'nginx']);
+  }, 60_000);
 });
 
 /**

@@ -24,8 +24,9 @@ interface PackageFile {
  *
  * An executor maps to packages as Nx loads it: an npm package is its own node (the lock file gives
  * what it depends on); a local plugin (a workspace project whose package.json has the executor's
- * package name) is the packages its package.json declares (dependencies, peerDependencies,
- * optionalDependencies). A command (nx:run-commands, nx:run-script), an executor found nowhere, or a
+ * package name) is that project, so a change to its code or the libraries it imports (the build
+ * recipe, how labels or layers are made) marks the image too, and the packages its package.json
+ * declares (dependencies, peerDependencies, optionalDependencies). A command (nx:run-commands, nx:run-script), an executor found nowhere, or a
  * local plugin whose package.json declares nothing could run anything installed: that is every
  * package the root package.json names, so every lock-file change marks the image, as without 'auto'.
  */
@@ -68,7 +69,7 @@ function executorOf(target: TargetConfiguration): string {
 }
 
 class ExecutorPackages {
-  private localPlugins?: Map<string, PackageFile>;
+  private localPlugins?: Map<string, LocalPlugin>;
   private everyPackage?: string[];
 
   constructor(private readonly context: CreateDependenciesContext) {}
@@ -81,7 +82,8 @@ class ExecutorPackages {
     const installed = this.nodesNamed([packageName]);
     if (installed.length > 0) return installed;
     const local = this.localPlugin(packageName);
-    return local && declaresDependencies(local) ? this.nodesNamed(declaredPackages(local)) : this.allPackages();
+    if (!local) return this.allPackages();
+    return [local.project, ...(declaresDependencies(local.file) ? this.nodesNamed(declaredPackages(local.file)) : this.allPackages())];
   }
 
   /** The copy installed at the top of node_modules, which is what the workspace loads; every copy when none is. */
@@ -99,15 +101,21 @@ class ExecutorPackages {
     return this.everyPackage;
   }
 
-  private localPlugin(packageName: string): PackageFile | undefined {
+  private localPlugin(packageName: string): LocalPlugin | undefined {
     this.localPlugins ??= new Map(
-      Object.values(this.context.projects)
-        .map((project) => readPackageFile(join(this.context.workspaceRoot, project.root)))
-        .filter((file): file is PackageFile & { name: string } => Boolean(file?.name))
-        .map((file) => [file.name, file]),
+      Object.entries(this.context.projects).flatMap(([project, { root }]) => {
+        const file = readPackageFile(join(this.context.workspaceRoot, root));
+        return file?.name ? [[file.name, { project, file }] as const] : [];
+      }),
     );
     return this.localPlugins.get(packageName);
   }
+}
+
+/** A workspace project that is an Nx plugin: its name in the graph and its package.json. */
+interface LocalPlugin {
+  project: string;
+  file: PackageFile;
 }
 
 /** A package.json without any of these fields says nothing of what its code loads. */
