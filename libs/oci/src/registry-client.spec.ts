@@ -70,6 +70,23 @@ describe('RegistryClient against a real registry', () => {
     }
   });
 
+  it("names a proxy's HTML error page by its title, in one line, and passes no control character on", async () => {
+    const page = '<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n</body>\r\n</html>\r\n';
+    const plain = 'denied by policy\n\u001b[2J\u001b[31mcall the admin\n';
+    const proxy = await startFaultProxy(anonymous.host, [
+      { method: 'GET', fault: { kind: 'status', status: 400, headers: { 'content-type': 'text/html' }, body: page }, times: 1 },
+      { method: 'GET', fault: { kind: 'status', status: 400, headers: { 'content-type': 'text/plain' }, body: plain }, times: 1 },
+    ]);
+    try {
+      const client = new RegistryClient({ credentials: {} });
+      const ref = ImageReference.parse(`${proxy.host}/team/app:1.0`);
+      await expect(client.getManifest(ref)).rejects.toThrow(new RegistryResponseError(proxy.host, `GET manifest ${ref}`, 400, '403 Forbidden'));
+      await expect(client.getManifest(ref)).rejects.toThrow(new RegistryResponseError(proxy.host, `GET manifest ${ref}`, 400, 'denied by policy [2J [31mcall the admin'));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('sends HEAD requests in a row over the connection it already has open', async () => {
     const proxy = await startFaultProxy(anonymous.host);
     const client = new RegistryClient({ credentials: {} });

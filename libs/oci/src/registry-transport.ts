@@ -180,10 +180,10 @@ function describeRequest(req: RegistryRequest): string {
 }
 
 async function tooLargeReason(req: RegistryRequest, response: HttpResponse): Promise<string> {
-  const detail = await errorDetail(response);
+  const { detail, page } = await errorAnswer(response);
   const size = req.headers?.['content-length'] ? `a body of ${req.headers['content-length']} bytes` : 'the body';
   // A proxy's own page (nginx, Cloudflare) is HTML; only a registry's reason is worth repeating.
-  const why = detail && !detail.startsWith('<') ? ` (${detail})` : '';
+  const why = detail && !page ? ` (${detail})` : '';
   return (
     `${size} is over a limit${why}: a proxy in front of the registry (nginx's client_max_body_size, 1 MB unless raised; Cloudflare's 100 MB) ` +
     'or a package quota (Forgejo answers 413 for one); raise the proxy\'s limit for /v2/, or send blobs in chunks under it (mirror-images --chunk-size)'
@@ -200,14 +200,26 @@ const maxErrorBodyBytes = 64 * 1024;
 
 /** The reason a registry gives in its error body, e.g. "BLOB_UPLOAD_INVALID: blob upload invalid". */
 export async function errorDetail(response: HttpResponse): Promise<string> {
+  return (await errorAnswer(response)).detail;
+}
+
+/** The reason in one line, and whether the answer was a web page (a proxy's, not the registry's). */
+async function errorAnswer(response: HttpResponse): Promise<{ detail: string; page: boolean }> {
   // An error answer is read for its reason only: one that does not end (or a proxy's huge page) is not kept whole.
   const text = await response.text(maxErrorBodyBytes).catch(() => '');
   try {
     const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    return (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+    return { detail: oneLine((parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ')), page: false };
   } catch {
-    return text.slice(0, 200).trim();
+    // A proxy's error page (nginx's 502, a sign-in page) is named by its title, not its markup.
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+    return { detail: oneLine(title ?? text).slice(0, 200), page: title !== undefined || text.trimStart().startsWith('<') };
   }
+}
+
+/** The server's text as one line of plain characters: errors are one line, and no escape sequence of a server's reaches the terminal. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
 }
 
 function describeNetworkError(error: unknown): string {
