@@ -33,7 +33,7 @@ describe('tag patterns', () => {
   });
 
   it('asks for a version when the pattern needs one and none is known', () => {
-    expect(() => expandTagPattern('v{version}', { sha })).toThrow(/no version is known/);
+    expect(() => expandTagPattern('v{version}', { sha })).toThrow(/no version is known: pass --image-version=1\.2\.3 \(not --version, which Nx answers with its own version, building nothing\)/);
   });
 
   it('asks for a branch on a detached HEAD', () => {

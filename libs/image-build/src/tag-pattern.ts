@@ -54,7 +54,7 @@ function valueOf(name: Placeholder, values: TagValues, pattern: string): string 
       return values.sha.slice(0, 7);
     case 'version':
       if (!values.version) {
-        throw new InvalidTagPatternError(pattern, 'it uses {version} but no version is known: pass --version, or run it from a release');
+        throw new InvalidTagPatternError(pattern, 'it uses {version} but no version is known: pass --image-version=1.2.3 (not --version, which Nx answers with its own version, building nothing), or run it from nx release publish');
       }
       return values.version;
     case 'branch':
