@@ -100,6 +100,12 @@ on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
   [ "${#cleanup_paths[@]}" -eq 0 ] || rm -rf "${cleanup_paths[@]}"
   if [ "$status" = "$reported_failure" ]; then exit 1; fi
+  # Neither run nor sourced: bash never read the last line. `curl ... | bash` over a link that
+  # dropped ends, cut between two functions, with status 0 and nothing done.
+  if [ "$status" = 0 ] && [ -z "${main_started:-}" ] && [ -z "${sourced:-}" ]; then
+    echo "$program: the script ended before its last line, so it arrived cut short (a dropped download?); nothing was installed; download it again" >&2
+    exit 1
+  fi
   if [ "$status" != 0 ] && [ -z "$stopped_by_signal" ]; then
     echo "$program: stopped unexpectedly (exit $status) at: $command; $(stop_hint), and report the line above if it repeats" >&2
   fi
@@ -739,6 +745,7 @@ work_beside() {
 
 install_main() {
   local version=latest dir="$PWD/$bundle_name" dry_run=false configure=true start=false tag
+  main_started=true
   while [ "$#" -gt 0 ]; do
     case "$1" in
       --version) [ -n "${2:-}" ] || fail "--version needs a tag, e.g. v1.2.3"; require_release_tag "$2"; version="$2"; shift 2 ;;
@@ -810,4 +817,4 @@ install_main() {
 }
 
 # upgrade.sh sources this file for the functions above; run, or piped into bash, it installs.
-if ! (return 0 2>/dev/null); then install_main "$@"; fi
+if (return 0 2>/dev/null); then sourced=true; else install_main "$@"; fi

@@ -115,6 +115,18 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await snapshot(installedDir)).toEqual(before);
   });
 
+  it('piped into bash cut short between two functions (a download that dropped), says so instead of ending with 0 and nothing done', async () => {
+    const script = await readFile(installScript, 'utf8');
+    const cut = script.slice(0, script.indexOf('\ninstall_main() {') + 1);
+    const result = await run('bash', ['-s', '--', '--allowed-signers', allowedSigners], place, {}, cut);
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr: 'install.sh: the script ended before its last line, so it arrived cut short (a dropped download?); nothing was installed; download it again',
+    });
+    expect(await readdir(place)).toEqual([]);
+  });
+
   it('traced with bash -x, as an operator chasing a failure runs it, never shows the token', async () => {
     const dir = join(place, 'changemaker-lite');
     const traced = await run('bash', ['-x', installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], place, {
