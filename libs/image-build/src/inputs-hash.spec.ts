@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AmbiguousIgnorePatternError } from './errors';
@@ -158,5 +158,26 @@ describe('inputsTagFor', () => {
       await writeFile(join(dir, 'Dockerfile.dockerignore'), `${escaped}\n`);
       expect(await inputsTagFor(inputs)).toMatch(/^inputs-/);
     });
+  });
+});
+
+describe("the nginx image's inputs (its context is its project root)", () => {
+  const nginx = join(__dirname, '../../../apps/nginx');
+  let copy: string;
+  beforeEach(async () => {
+    copy = await mkdtemp(join(tmpdir(), 'inputs-hash-nginx-'));
+    await cp(nginx, join(copy, 'nginx'), { recursive: true });
+  });
+  afterEach(() => rm(copy, { recursive: true, force: true }));
+
+  const tagOf = () => inputsTagFor({ dockerfile: join(copy, 'nginx/Dockerfile'), context: join(copy, 'nginx'), target: 'production', buildArgs: {}, platforms: [] });
+
+  it('stay the same when only its README or project.json changes, which the image never holds', async () => {
+    const before = await tagOf();
+    await writeFile(join(copy, 'nginx/README.md'), 'edited\n', { flag: 'a' });
+    await writeFile(join(copy, 'nginx/project.json'), '\n', { flag: 'a' });
+    expect(await tagOf()).toBe(before);
+    await writeFile(join(copy, 'nginx/templates/default.conf.template'), '# edited\n', { flag: 'a' });
+    expect(await tagOf()).not.toBe(before);
   });
 });
