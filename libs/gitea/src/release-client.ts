@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { HttpConnections, isRedirect, maxRedirectHops, redirectTarget, type HttpResponse } from '@changemaker/oci';
+import { HttpConnections, isRedirect, maxRedirectHops, oneLine, pageTitle, redirectTarget, type HttpResponse } from '@changemaker/oci';
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
@@ -382,7 +382,7 @@ function errorMessageOf(answer: GiteaAnswer): string {
   const text = answer.body.toString('utf8').trim();
   try {
     const parsed = JSON.parse(text) as { message?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
+    if (typeof parsed.message === 'string') return oneLine(parsed.message);
   } catch {
     // Plain text or a proxy's HTML page, below.
   }
@@ -406,10 +406,5 @@ function escapeRegExp(text: string): string {
 
 /** The page's title, else its text without tags: one line, short. */
 function htmlTitle(page: string): string {
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(page)?.[1] ?? page.replace(/<[^>]*>/g, ' ');
-  return oneLine(title).slice(0, 100);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return (pageTitle(page) ?? oneLine(page.replace(/<[^>]*>/g, ' '))).slice(0, 100);
 }

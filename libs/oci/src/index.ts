@@ -19,6 +19,7 @@ export * from './mirror-lock';
 export * from './index-narrowing';
 export * from './blob-transfers';
 export * from './http-redirects';
+export { oneLine, pageTitle } from './server-text';
 export { HttpConnections, HttpTimeoutError, type HttpRequestOptions } from './http-connections';
 export type { HttpResponse } from './http-response';
 export * from './process-alive';

@@ -5,6 +5,7 @@ import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError, Upl
 import type { RegistryAuthenticator } from './registry-authenticator';
 import { RateLimitPacer } from './rate-limit-pacer';
 import { isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
+import { oneLine, pageTitle } from './server-text';
 import { parseAuthChallenge } from './www-authenticate';
 
 export interface RegistryRequest {
@@ -212,14 +213,9 @@ async function errorAnswer(response: HttpResponse): Promise<{ detail: string; pa
     return { detail: oneLine((parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ')), page: false };
   } catch {
     // A proxy's error page (nginx's 502, a sign-in page) is named by its title, not its markup.
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
-    return { detail: oneLine(title ?? text).slice(0, 200), page: title !== undefined || text.trimStart().startsWith('<') };
+    const title = pageTitle(text);
+    return { detail: (title ?? oneLine(text)).slice(0, 200), page: title !== undefined || text.trimStart().startsWith('<') };
   }
-}
-
-/** The server's text as one line of plain characters: errors are one line, and no escape sequence of a server's reaches the terminal. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
 }
 
 function describeNetworkError(error: unknown): string {
