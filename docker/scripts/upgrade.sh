@@ -126,12 +126,22 @@ stop_hint() {
   esac
 }
 
-# Signals are ignored while files move, by this shell and the mv and cp it runs: a swap cut
-# half-way leaves VERSION or scripts/ missing. An interrupt lands before the move or after it.
+# The files move in a subshell that ignores HUP, INT and TERM, as do the mv and cp it runs: a swap
+# cut half-way leaves VERSION or scripts/ missing. This shell notes a signal meanwhile and acts on it
+# once they have moved (on_signal, which names the rollback): ignored here too, a Ctrl-C or a
+# systemd stop was lost, and the upgrade went on to pull and restart.
 uninterrupted() {
-  trap '' HUP INT TERM
-  "$@"
+  local deferred=""
+  trap 'deferred="HUP 1"' HUP
+  trap 'deferred="INT 2"' INT
+  trap 'deferred="TERM 15"' TERM
+  (
+    trap '' HUP INT TERM
+    "$@"
+  )
   catch_signals
+  # shellcheck disable=SC2086 # the signal's name and number, as catch_signals passes them
+  [ -z "$deferred" ] || on_signal $deferred
 }
 
 postgres_is_running() {

@@ -810,16 +810,29 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(await releaseFiles(dir)).toBe(before);
     });
 
-    it('a signal while the files move does not cut the swap half-way', async () => {
+    it('a signal while the files move does not cut the swap half-way: it is acted on once they have moved, before anything restarts', async () => {
       const dir = await runningInstall();
+      const before = await releaseFiles(dir);
+      const callsBefore = (await stub.calls()).length;
       const bin = join(place, 'signalling-bin');
       await mkdir(bin);
       const realMv = (await execa('bash', ['-c', 'command -v mv'])).stdout;
-      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = 'VERSION .rollback/VERSION' ]; then kill -TERM $PPID; fi\n`, { mode: 0o755 });
-      const result = await upgrade(dir, ['--no-backup', '--no-restart'], { PATH: `${bin}:${stub.path}` });
-      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      // To the whole process group, as a terminal's Ctrl-C or systemd's stop reaches it.
+      const signalGroup = `kill -TERM -- -$(ps -o pgid= -p $$ | tr -d ' ')`;
+      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = 'VERSION .rollback/VERSION' ]; then ${signalGroup}; fi\n`, { mode: 0o755 });
+      const result = await detached(join(dir, 'scripts/upgrade.sh'), ['--no-backup'], dir, { PATH: `${bin}:${stub.path}` });
+      const rollback = `bash ${dir}/scripts/upgrade.sh --rollback`;
+      expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+        exitCode: 143,
+        last: `upgrade.sh: stopped by SIGTERM; the new release's files are in place, or some of them, and the previous ones are in .rollback/; ${rollback} puts them back`,
+      });
       expect(await version(dir)).toBe('v1.1.0');
       expect(existsSync(join(dir, '.rollback/.swap-in-progress'))).toBe(false);
+      // Nothing pulled or restarted after the signal.
+      expect((await stub.calls()).slice(callsBefore).filter((call) => / compose (pull|up|down)/.test(call))).toEqual([]);
+      const back = await execa('bash', ['-c', rollback], { cwd: place, env: env(), extendEnv: false, reject: false });
+      expect({ exitCode: back.exitCode, stderr: back.stderr }).toEqual({ exitCode: 0, stderr: '' });
+      expect(await releaseFiles(dir)).toBe(before);
     });
 
     // Signals are held off while the files move; power loss or kill -9 is not. A mv on PATH kills the upgrade right after moving one entry away.
@@ -832,9 +845,11 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const bin = join(place, 'killing-bin');
       await mkdir(bin);
       const realMv = (await execa('bash', ['-c', 'command -v mv'])).stdout;
-      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = '${entry} .rollback/${entry}' ]; then kill -KILL $PPID; fi\n`, { mode: 0o755 });
+      // The whole process group: the moves run in a subshell of the upgrade.
+      const killGroup = `kill -KILL -- -$(ps -o pgid= -p $$ | tr -d ' ')`;
+      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = '${entry} .rollback/${entry}' ]; then ${killGroup}; fi\n`, { mode: 0o755 });
 
-      const killed = await upgrade(dir, ['--no-backup', '--no-restart'], { PATH: `${bin}:${stub.path}` });
+      const killed = await detached(join(dir, 'scripts/upgrade.sh'), ['--no-backup', '--no-restart'], dir, { PATH: `${bin}:${stub.path}` });
       expect(killed.signal).toBe('SIGKILL');
       expect(existsSync(join(dir, entry))).toBe(false);
 
