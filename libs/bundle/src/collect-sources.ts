@@ -1,4 +1,5 @@
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { mapAtMost } from '@changemaker/oci';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ControlCharacterPathError, PathOutsideWorkspaceError, SourceNotFoundError, SymlinkRefusedError } from './bundle-errors';
 import { GlobPattern } from './glob-pattern';
@@ -29,17 +30,6 @@ export async function collectSources(workspaceRoot: string, fileList: ReleaseFil
  * of a thousand pages under Linux's usual limit of 1024, and of 256 under macOS's.
  */
 const filesReadAtOnce = 32;
-
-/** `task` over every item, at most `limit` running at a time; results in the items' order. */
-async function mapAtMost<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < items.length; index = next++) results[index] = await task(items[index]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 async function expandSource(root: string, sourceRoot: string, source: string): Promise<string[]> {
   const absolute = resolve(sourceRoot, source);

@@ -20,6 +20,7 @@ export * from './index-narrowing';
 export * from './blob-transfers';
 export * from './http-redirects';
 export { oneLine, pageTitle } from './server-text';
+export { mapAtMost } from './map-at-most';
 export { HttpConnections, HttpTimeoutError, type HttpRequestOptions } from './http-connections';
 export type { HttpResponse } from './http-response';
 export * from './process-alive';

@@ -1,6 +1,7 @@
 import { BlobTransfers } from './blob-transfers';
 import { executeCopyPlan, planCopy, resolveCopy, type CopyExecutionOptions, type CopyImageResult } from './copy-image';
 import { HostLimiter } from './host-limiter';
+import { mapAtMost } from './map-at-most';
 import type { ImageLocation } from './image-store';
 import { ImageReference } from './image-reference';
 import type { MirrorImage } from './mirror-list';
@@ -102,17 +103,12 @@ export async function mirrorImages(images: MirrorImage[], options: MirrorImagesO
   const onBlobDone: CopyExecutionOptions['onBlobDone'] = (blob, outcome) => {
     if (outcome === 'copied') options.onBytesCopied?.(blob.size);
   };
-  const outcomes: MirrorOutcome[] = new Array(images.length);
   const unreachable = new UnreachableRegistries();
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < images.length; index = next++) {
-      outcomes[index] = await mirrorOne(images[index], targets[index], options, { limiter, transfers, onBlobDone, onBlobRetry: options.onBlobRetry }, sightings, unreachable);
-      options.onImageDone?.(outcomes[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, images.length) }, worker));
-  return outcomes;
+  return mapAtMost(images, options.concurrency, async (image, index) => {
+    const outcome = await mirrorOne(image, targets[index], options, { limiter, transfers, onBlobDone, onBlobRetry: options.onBlobRetry }, sightings, unreachable);
+    options.onImageDone?.(outcome);
+    return outcome;
+  });
 }
 
 type SharedCopyOptions = Pick<CopyExecutionOptions, 'limiter' | 'transfers' | 'onBlobDone' | 'onBlobRetry'>;
