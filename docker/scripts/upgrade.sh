@@ -129,9 +129,11 @@ stop_hint() {
 # The files move in a subshell that ignores HUP, INT and TERM, as do the mv and cp it runs: a swap
 # cut half-way leaves VERSION or scripts/ missing. This shell notes a signal meanwhile and acts on it
 # once they have moved (on_signal, which names the rollback): ignored here too, a Ctrl-C or a
-# systemd stop was lost, and the upgrade went on to pull and restart.
+# systemd stop was lost, and the upgrade went on to pull and restart. `stage` becomes $1, how far
+# the files have got, before that signal's hint is given.
 uninterrupted() {
-  local deferred=""
+  local moved_stage="$1" deferred=""
+  shift
   trap 'deferred="HUP 1"' HUP
   trap 'deferred="INT 2"' INT
   trap 'deferred="TERM 15"' TERM
@@ -139,6 +141,7 @@ uninterrupted() {
     trap '' HUP INT TERM
     "$@"
   )
+  stage="$moved_stage"
   catch_signals
   # shellcheck disable=SC2086 # the signal's name and number, as catch_signals passes them
   [ -z "$deferred" ] || on_signal $deferred
@@ -273,8 +276,7 @@ roll_back() {
   work="$(mktemp -d "$root/.upgrade.XXXXXX")"
   cleanup_paths+=("$work")
   stage=restoring
-  uninterrupted restore_previous_files
-  stage=restored
+  uninterrupted restored restore_previous_files
   [ -f VERSION ] || fail "the files in $rollback_dir/ are back, but hold no VERSION: this is no release install now; install a release anew (install.sh) and copy .env and data/ over"
   echo "returned from $from to $(cat VERSION)"
   if [ "$restart" = true ]; then
@@ -301,8 +303,7 @@ roll_back_after() {
   local current="$1" target="$2" problem="$3"
   echo "$target did not come up: $problem; putting $current's files back" >&2
   stage=restoring
-  uninterrupted restore_previous_files
-  stage=restored
+  uninterrupted restored restore_previous_files
   if start_release; then
     fail "$target did not come up: $problem; $current is back, running and healthy"
   fi
@@ -354,7 +355,7 @@ upgrade_release_install() {
   [ "$restart" = false ] || back_up_database
   discard_previous_files
   stage=swapped
-  uninterrupted swap_in_release "$work/$bundle_name" "$work/$shipped_record"
+  uninterrupted swapped swap_in_release "$work/$bundle_name" "$work/$shipped_record"
   echo "files upgraded from $current to $target (the previous files are in $rollback_dir/)"
   added="$(bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
   [ -z "$added" ] || echo "$added"

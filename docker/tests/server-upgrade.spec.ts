@@ -835,6 +835,25 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(await releaseFiles(dir)).toBe(before);
     });
 
+    it('a signal while --rollback moves the files back is acted on once they are back, and says they are back', async () => {
+      const dir = await runningInstall();
+      const before = await releaseFiles(dir);
+      expect((await upgrade(dir, ['--no-backup'])).exitCode).toBe(0);
+      const callsBefore = (await stub.calls()).length;
+      const bin = join(place, 'signalling-bin');
+      await mkdir(bin);
+      const realMv = (await execa('bash', ['-c', 'command -v mv'])).stdout;
+      const signalGroup = `kill -TERM -- -$(ps -o pgid= -p $$ | tr -d ' ')`;
+      await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = '.rollback/VERSION VERSION' ]; then ${signalGroup}; fi\n`, { mode: 0o755 });
+      const result = await detached(join(dir, 'scripts/upgrade.sh'), ['--rollback'], dir, { PATH: `${bin}:${stub.path}` });
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+        exitCode: 143,
+        stderr: `upgrade.sh: stopped by SIGTERM; the previous files are back but were not started; start them: cd ${dir} && docker compose up -d`,
+      });
+      expect(await releaseFiles(dir)).toBe(before);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => / compose (pull|up|down)/.test(call))).toEqual([]);
+    });
+
     // Signals are held off while the files move; power loss or kill -9 is not. A mv on PATH kills the upgrade right after moving one entry away.
     it.each([
       ['VERSION', `scripts/upgrade.sh`],
