@@ -342,7 +342,10 @@ release_json() {
   status="$(gitea_get "$gitea_url/api/v1/repos/$gitea_repo/$path" "$output")"
   case "$status" in
     200) ;;
-    404) fail "no release ${tag/#latest/published yet} in $gitea_repo on $gitea_url; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)" ;;
+    404)
+      # `--version 1.2.3` for v1.2.3 is the likeliest slip: the tag is named as it would be found.
+      [[ ! "$tag" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "no release $tag in $gitea_repo on $gitea_url; release tags start with v: pass --version v$tag"
+      fail "no release ${tag/#latest/published yet} in $gitea_repo on $gitea_url; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)" ;;
     401 | 403) fail "$gitea_url refused the token in GITEA_REGISTRY_API_TOKEN (HTTP $status); create one with read access to $gitea_repo" ;;
     *) fail "$gitea_url answered HTTP $status for the release $tag; try again later" ;;
   esac

@@ -172,6 +172,16 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await readdir(place)).toEqual([]);
   });
 
+  it('--version without its v (1.0.0 for v1.0.0) is answered with the tag to pass', async () => {
+    const line = `no release 1.0.0 in ${gitea.owner}/${gitea.repo} on ${gitea.url}; release tags start with v: pass --version v1.0.0`;
+    const fresh = await run('bash', [installScript, '--allowed-signers', allowedSigners, '--version', '1.0.0', '--dir', join(place, 'changemaker-lite')], place);
+    expect(fresh).toMatchObject({ exitCode: 1, stderr: `install.sh: ${line}` });
+    expect(await readdir(place)).toEqual([]);
+    const dir = await installed();
+    const upgrade = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', '1.0.0', '--no-restart'], dir);
+    expect(upgrade).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: ${line}` });
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
