@@ -37,7 +37,8 @@ added_list=.added-by-upgrade
 # In .rollback/ while files move: a swap or restore that did not finish (power loss, kill -9) is
 # then recognised, and the next run sends the operator to --rollback instead of starting anew.
 swap_marker=.swap-in-progress
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Through a symlink (/usr/local/bin/changemaker-upgrade, say), the installation is where it points.
+here="$(dirname "$(readlink -f -- "${BASH_SOURCE[0]}")")"
 root="$(dirname "$here")"
 # Run as .rollback/scripts/upgrade.sh, as after an upgrade stopped once scripts/ had moved away,
 # the installation is the directory that holds .rollback/.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -180,6 +180,13 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     const dir = await installed();
     const upgrade = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', '1.0.0', '--no-restart'], dir);
     expect(upgrade).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: ${line}` });
+  });
+
+  it('upgrade.sh run through a symlink works on the installation the link points into', async () => {
+    const dir = await installed();
+    const link = join(place, 'changemaker-upgrade');
+    await symlink(join(dir, 'scripts/upgrade.sh'), link);
+    expect(await run('bash', [link, '--no-restart'], place)).toMatchObject({ exitCode: 0, stdout: 'already on v1.0.0; no update available', stderr: '' });
   });
 
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
