@@ -1,7 +1,7 @@
 /**
  * The simple commands of a workflow's `run:` script, as word lists (quotes kept as written), so the
  * checks can see which programs it calls. Enough shell for the scripts a workflow should hold:
- * quotes, `${…}`, comments, and `;`, `&&`, `||`, `|` and newlines between commands; keywords
+ * quotes, `${…}`, comments, `[[ … ]]` tests, and `;`, `&&`, `||`, `|` and newlines between commands; keywords
  * (`if`, `then`, `fi`, …) and assignments (`NAME=value`) start no command of their own, and the
  * commands of a `$(…)` are commands too, so a program run for its output is checked as well.
  */
@@ -40,6 +40,12 @@ export function shellCommands(script: string): string[][] {
       word += char;
       if (char === '}') braces--;
       else if (char === '"' || char === "'") quote = char;
+    } else if (word === '' && /^\[\[\s/.test(script.slice(index, index + 3))) {
+      // A test, [[ … ]]: its =~ pattern's ( ) and | are no operators; it is one command of its own words.
+      const end = script.indexOf(']]', index + 2);
+      const close = end === -1 ? script.length : end + 2;
+      words.push(...script.slice(index, close).split(/\s+/).filter((part) => part !== ''));
+      index = close - 1;
     } else if (char === '"' || char === "'") {
       quote = char;
       word += char;

@@ -31,6 +31,8 @@ export interface WorkflowFile {
   /** The path as the checks name it, e.g. `.gitea/workflows/images.yml`. */
   path: string;
   workflow: Workflow;
+  /** The file as written: the comments (an action's version beside its pinned commit) are only here. */
+  text: string;
   /** YAML errors (a duplicate key, a bad indent): a file with any is not checked further. */
   yamlErrors: string[];
 }
@@ -48,7 +50,7 @@ export function parseWorkflow(path: string, text: string): WorkflowFile {
   const yamlErrors = document.errors.map((error) => error.message);
   const parsed = yamlErrors.length === 0 ? document.toJS() : {};
   const workflow = isRecord(parsed) ? (parsed as Workflow) : {};
-  return { path, workflow, yamlErrors };
+  return { path, workflow, text, yamlErrors };
 }
 
 /** Every `.yml` / `.yaml` file of the workspace's `.gitea/workflows/`. */

@@ -15,6 +15,12 @@ export function lintWorkflow(file: WorkflowFile, workspace: WorkspaceCommands): 
     ...expressionFindings(file.workflow),
     ...secretExposureFindings(file.workflow),
     ...persistedTokenFindings(file.workflow),
+    ...pinnedVersionFindings(file.text),
+    ...permissionFindings(file.workflow),
+    ...concurrencyFindings(file.workflow),
+    ...timeoutFindings(file.workflow),
+    ...uncheckedInputFindings(file.workflow),
+    ...affectedFindings(file.workflow),
     ...missingCommandFindings(file.workflow, workspace),
   ].map((finding) => `${file.path} ${finding}`);
 }
@@ -72,10 +78,26 @@ function stepFindings(where: string, step: unknown): string[] {
   const findings = unknownKeys(where, step, stepKeys);
   const { uses, run } = step as WorkflowStep;
   if ((uses === undefined) === (run === undefined)) findings.push(`${where}: a step has either \`uses:\` or \`run:\`, exactly one`);
-  if (uses !== undefined && !/^[\w.-]+\/[\w./-]+@[\w.-]+$/.test(String(uses))) findings.push(`${where}: uses "${String(uses)}" is not owner/name@version`);
+  if (uses !== undefined && !isPinned(String(uses))) {
+    findings.push(`${where}: uses "${String(uses)}" is not pinned: write owner/name@<the version's full 40-character commit> # <version>; a tag or branch can be moved to other code by whoever holds the action's repository`);
+  }
   if (run !== undefined && step.with !== undefined) findings.push(`${where}: \`with:\` is for actions; a run step takes its values from \`env:\``);
   if (run !== undefined && typeof run !== 'string') findings.push(`${where}: \`run:\` must be a script`);
   return findings;
+}
+
+/** A local action, or one whose code is fixed: a commit, or an image digest. */
+function isPinned(uses: string): boolean {
+  return uses.startsWith('./') || /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(uses) || /^docker:\/\/\S+@sha256:[0-9a-f]{64}$/.test(uses);
+}
+
+/** A pinned commit says nothing to a reader or to whoever updates it: the line names its version. */
+function pinnedVersionFindings(text: string): string[] {
+  return text.split('\n').flatMap((line, index) => {
+    const pinned = /^\s*(?:-\s+)?uses:\s*['"]?([^\s'"#]+@[0-9a-f]{40})['"]?\s*(#.*)?$/.exec(line);
+    if (!pinned || /^#\s*v?\d+(\.\d+)*\b/.test(pinned[2] ?? '')) return [];
+    return [`line ${index + 1}: uses ${pinned[1]} names no version; add "# vX.Y.Z", the tag that commit is`];
+  });
 }
 
 function unknownKeys(where: string, mapping: Record<string, unknown>, known: readonly string[]): string[] {
@@ -180,7 +202,110 @@ function runSteps(workflow: Workflow): { where: string; step: WorkflowStep }[] {
   );
 }
 
-const shellBuiltins = [':', 'exit', 'echo', 'printf', 'test', '[', 'cd', 'git'];
+/**
+ * Without `permissions:` the job's token gets the server's default, which may write to the
+ * repository (Gitea's own default does). Each workflow names what its token needs.
+ */
+function permissionFindings(workflow: Workflow): string[] {
+  const jobs = Object.entries(workflow.jobs ?? {}).filter(([, job]) => isRecord(job));
+  const findings: string[] = [];
+  if (workflow.permissions === undefined && jobs.some(([, job]) => job.permissions === undefined)) {
+    findings.push('(top level): no `permissions:`, so the job token gets the server\'s default, which may write; name what it needs, e.g. `permissions: { contents: read }`');
+  }
+  const declared: [string, unknown][] = [['(top level)', workflow.permissions], ...jobs.map(([jobId, job]): [string, unknown] => [`jobs.${jobId}`, job.permissions])];
+  for (const [where, permissions] of declared) {
+    if (permissions === 'write-all') findings.push(`${where}: \`permissions: write-all\` lets the job token write everywhere; name the scopes the job needs`);
+  }
+  return findings;
+}
+
+/**
+ * Runs of one workflow must not overlap where they write the same things (tags, a release): each
+ * workflow names a concurrency group that is the same for every run (one with the run's id or
+ * commit in it groups nothing). A release is never cancelled part-way: it would stop between its
+ * commit, its images and its Gitea release.
+ */
+function concurrencyFindings(workflow: Workflow): string[] {
+  const concurrency = workflow.concurrency;
+  const group = typeof concurrency === 'string' ? concurrency : isRecord(concurrency) ? concurrency.group : undefined;
+  if (typeof group !== 'string' || group.trim() === '') {
+    return ['(top level): no `concurrency:` group, so two runs (two pushes, two dispatches) run at once and race on the same tags; add `concurrency: { group: <name>, cancel-in-progress: false }`'];
+  }
+  const findings: string[] = [];
+  if (/\b(run_id|run_number|run_attempt|sha)\b/.test(group)) findings.push(`concurrency.group: "${group}" differs from run to run, so it serialises nothing; name the workflow or the branch`);
+  const cancels = isRecord(concurrency) ? concurrency['cancel-in-progress'] : undefined;
+  const releases = runSteps(workflow).some(({ step }) => shellCommands(step.run ?? '').some((command) => command[0] === 'npx' && command[1] === 'nx' && command[2] === 'release'));
+  if (releases && cancels !== undefined && cancels !== false) {
+    findings.push('concurrency.cancel-in-progress: a workflow that runs nx release must not cancel a run part-way (it would stop between the release commit, the images and the Gitea release); set it to false');
+  }
+  return findings;
+}
+
+/** The runner's own limit (act_runner: 3 hours) is a long wait for a hung registry: each job says how long it may take. */
+const longestJobMinutes = 180;
+
+function timeoutFindings(workflow: Workflow): string[] {
+  return Object.entries(workflow.jobs ?? {}).flatMap(([jobId, job]) => {
+    const minutes = isRecord(job) ? job['timeout-minutes'] : undefined;
+    if (typeof minutes === 'number' && Number.isInteger(minutes) && minutes > 0 && minutes <= longestJobMinutes) return [];
+    return [`jobs.${jobId}: \`timeout-minutes:\` must be a whole number from 1 to ${longestJobMinutes} (it is ${JSON.stringify(minutes) ?? 'not set'}), so a hung job fails with a clear end instead of holding the runner`];
+  });
+}
+
+/**
+ * A dispatch input passed through `env:` cannot inject shell, but its value still reaches the
+ * command: one that starts with "-" is an option (`nx release --skip-publish`), and anyone who can
+ * dispatch (or call the API) chooses it. Each one but a boolean is tested against what it may be,
+ * `[[ "$NAME" =~ ^…$ ]]`, on the first line of the script that uses it.
+ */
+function uncheckedInputFindings(workflow: Workflow): string[] {
+  const dispatch = isRecord(workflow.on) ? workflow.on.workflow_dispatch : undefined;
+  const inputs = isRecord(dispatch) && isRecord(dispatch.inputs) ? dispatch.inputs : {};
+  const freeText = Object.keys(inputs).filter((name) => !(isRecord(inputs[name]) && inputs[name].type === 'boolean'));
+  return runSteps(workflow).flatMap(({ where, step }) =>
+    Object.entries(step.env ?? {}).flatMap(([variable, value]) => {
+      const input = /\$\{\{[^}]*\b(?:(?:github|gitea)\.event\.)?inputs\.([\w-]+)/.exec(String(value))?.[1];
+      if (input === undefined || !freeText.includes(input)) return [];
+      const firstUse = (step.run ?? '').split('\n').find((line) => !/^\s*#/.test(line) && new RegExp(`\\$\\{?${variable}\\b`).test(line));
+      if (firstUse === undefined) return [];
+      const check = new RegExp(`\\[\\[\\s+"?\\$\\{?${variable}\\}?"?\\s+=~\\s+\\^`);
+      if (check.test(firstUse)) return [];
+      return [`${where}.run: the dispatch input ${input} is used as $${variable} before it is checked; first test it against what it may be ([[ "$${variable}" =~ ^…$ ]]): one starting with "-" is an option`];
+    }),
+  );
+}
+
+/** Targets that push: an image that a failed run left out must be pushed by the next run, whatever it changed. */
+const pushingTargets = ['docker-push', 'nx-release-publish'];
+
+/**
+ * `nx affected` compares with a base commit. Without `--base` that is nx.json's defaultBase (main):
+ * on a push to main, HEAD itself, so it runs nothing and exits 0. A base the clone lacks (a shallow
+ * checkout; github.event.before on a new branch or after a force-push, all zeros) fails it with
+ * "bad object". And for pushing targets no base is right: a failed earlier run's image is skipped.
+ */
+function affectedFindings(workflow: Workflow): string[] {
+  const fullHistory = Object.values(workflow.jobs ?? {}).some((job) =>
+    (isRecord(job) && Array.isArray(job.steps) ? job.steps : []).some((step) => isRecord(step) && /^actions\/checkout@/.test(String(step.uses)) && isRecord(step.with) && step.with['fetch-depth'] === 0),
+  );
+  return runSteps(workflow).flatMap(({ where, step }) =>
+    shellCommands(step.run ?? '')
+      .filter((command) => command[0] === 'npx' && command[1] === 'nx' && command[2] === 'affected')
+      .flatMap((command) => {
+        const findings: string[] = [];
+        const pushing = nxTargetsOf(command).filter((target) => pushingTargets.includes(target));
+        if (pushing.length > 0) findings.push(`nx affected -t ${pushing.join(',')} skips the image of a change whose own run failed or was cancelled; use run-many, whose registry lookup skips what is already pushed`);
+        if (!command.some((word) => /^--base(=|$)/.test(word))) findings.push('nx affected without --base compares with main: on a push to main that is HEAD itself, so it runs nothing and exits 0');
+        if (!fullHistory) findings.push('nx affected needs the base commit, which a shallow checkout lacks ("bad object"): give actions/checkout fetch-depth: 0');
+        if (Object.values(step.env ?? {}).some((value) => /\bevent\.before\b/.test(String(value)))) {
+          findings.push('event.before is all zeros on a new branch or after a force-push, and nx affected then fails ("bad object"); compare with a commit the clone holds');
+        }
+        return findings.map((finding) => `${where}.run: \`${command.join(' ')}\`: ${finding}`);
+      }),
+  );
+}
+
+const shellBuiltins = [':', 'exit', 'echo', 'printf', 'test', '[', '[[', 'cd', 'git'];
 
 /** Every command is a shell builtin, git, `npm ci`, an npm script of package.json, or `npx nx` on a target or command that exists. */
 function missingCommandFindings(workflow: Workflow, workspace: WorkspaceCommands): string[] {

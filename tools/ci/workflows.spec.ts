@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -117,6 +117,47 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     }
   });
 
+  /** The release step's script as the runner runs it, with an `npx` on PATH that records its arguments and runs nothing. */
+  async function runReleaseStep(env: Record<string, string>): Promise<{ exitCode: number | undefined; stderr: string; npxCalls: string[][] }> {
+    const script = findStep(file('release.yml'), 'release', 'release').run ?? '';
+    const dir = await mkdtemp(join(tmpdir(), 'cm-release-step-'));
+    try {
+      await writeFile(join(dir, 'npx'), '#!/bin/sh\nprintf \'%s\\n\' "$@" >> "$NPX_CALLS"; echo --- >> "$NPX_CALLS"\n', { mode: 0o755 });
+      const calls = join(dir, 'calls');
+      const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+        env: { PATH: `${dir}:${process.env['PATH'] ?? ''}`, NPX_CALLS: calls, GITEA_REGISTRY: '127.0.0.1:9/admin', ...env },
+        extendEnv: false,
+        reject: false,
+      });
+      const recorded = await readFile(calls, 'utf8').catch(() => '');
+      const npxCalls = recorded.split('---\n').filter((call) => call !== '').map((call) => call.trimEnd().split('\n'));
+      return { exitCode: result.exitCode, stderr: result.stderr, npxCalls };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it.each([['1.2.3; rm -rf /'], ['--skip-publish'], ['-h'], ['minor\n--skip-publish'], ['v1.2.3 --first-release'], ['1.2']])(
+    'release.yml refuses the specifier %j in one line before nx release runs: it would be an option, or no version',
+    async (specifier) => {
+      const run = await runReleaseStep({ SPECIFIER: specifier, DRY_RUN: 'true' });
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^nothing was released: the specifier is not a version or a bump; give a version \(1\.2\.0 or v1\.2\.0\), one of major, /)]);
+      expect(run.npxCalls).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['', ['nx', 'release', '--dry-run', '--yes']],
+    ['minor', ['nx', 'release', 'minor', '--dry-run', '--yes']],
+    ['v1.2.0', ['nx', 'release', 'v1.2.0', '--dry-run', '--yes']],
+    ['2.0.0-rc.1', ['nx', 'release', '2.0.0-rc.1', '--dry-run', '--yes']],
+  ])('release.yml hands the specifier %j to nx release as one argument', async (specifier, args) => {
+    const run = await runReleaseStep({ SPECIFIER: specifier, DRY_RUN: 'true' });
+    expect(run.stderr).toBe('');
+    expect(run.npxCalls).toEqual([args]);
+  });
+
   it('stop with one line saying what to set when a setting or secret is missing, without printing a value', async () => {
     const script = findStep(file('images.yml'), 'push-images', 'push').run ?? '';
     const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
@@ -133,16 +174,28 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
 describe('lintWorkflow', () => {
   const workspace: WorkspaceCommands = {
     npmScripts: new Set(['test', 'demo']),
-    projectsByTarget: new Map([['docker-push', ['api']]]),
+    projectsByTarget: new Map([['docker-push', ['api']], ['test', ['api']]]),
     nxReleaseOptions: new Set(['yes', 'y', 'dry-run', 'd']),
   };
   const lint = (text: string) => lintWorkflow(parseWorkflow('w.yml', text), workspace);
-  const workflowRunning = (run: string, env = '') =>
-    `on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - ${env}run: |\n${run.replace(/^/gm, '          ')}\n`;
+  const checkout = 'actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0';
+  /** A workflow that passes every check but the one a case breaks: `head` replaces its top, `job` its job keys. */
+  const workflowRunning = (run: string, env = '', { head = 'on: push\npermissions: { contents: read }\nconcurrency: { group: w, cancel-in-progress: false }\n', job = '    timeout-minutes: 30\n', checkoutWith = '{ fetch-depth: 0 }' } = {}) =>
+    `${head}jobs:\n  j:\n    runs-on: ubuntu-latest\n${job}    steps:\n      - uses: ${checkout}\n        with: ${checkoutWith}\n      - ${env}run: |\n${run.replace(/^/gm, '          ')}\n`;
+  const dispatched = (inputs: string) =>
+    `on:\n  workflow_dispatch:\n    inputs:\n${inputs}permissions: { contents: read }\nconcurrency: { group: w, cancel-in-progress: false }\n`;
+  const specifierInput = '      specifier: { description: S, type: string }\n';
 
   it('passes a good workflow', () => {
-    expect(lint(workflowRunning('npm ci\nnpx nx affected -t docker-push\nnpm test\nnpx nx run api:docker-push\nnpx nx release minor --dry-run --yes'))).toEqual([]);
+    expect(lint(workflowRunning('npm ci\nnpx nx affected -t test --base=origin/main~1\nnpm test\nnpx nx run api:docker-push\nnpx nx release minor --dry-run --yes'))).toEqual([]);
     expect(lint(workflowRunning('commit=$(git rev-parse HEAD)\nif ! main=$(git ls-remote origin main); then exit 1; fi\nnpx nx run-many -t docker-push --projects=api'))).toEqual([]);
+  });
+
+  it('passes a dispatch input matched against a pattern on the first line that uses it, and a boolean one unchecked', () => {
+    const inputs = `${specifierInput}      dry: { description: D, type: boolean }\n`;
+    const env = 'env: { S: "${{ inputs.specifier }}", D: "${{ inputs.dry }}" }\n        ';
+    const head = dispatched(inputs);
+    expect(lint(workflowRunning('# $S is checked first\nif ! [[ "$S" =~ ^[0-9]+$ ]]; then exit 1; fi\n[ "$D" = true ] && npx nx release "$S" --dry-run', env, { head }))).toEqual([]);
   });
 
   it.each([
@@ -150,7 +203,7 @@ describe('lintWorkflow', () => {
     ['no trigger', 'jobs:\n  j:\n    runs-on: x\n    steps:\n      - run: npm ci\n', /no `on:`/],
     ['a misspelt step key', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - runs: npm ci\n', /unknown key "runs"/],
     ['a step with both uses and run', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        run: npm ci\n', /exactly one/],
-    ['an unpinned action', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout\n', /not owner\/name@version/],
+    ['an unpinned action', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout\n', /is not pinned/],
     ['a job with no runner', 'on: push\njobs:\n  j:\n    steps:\n      - run: npm ci\n', /no `runs-on:`/],
     ['an unknown event', 'on: pushh\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: npm ci\n', /on\.pushh: not an event/],
     ['an undeclared input', 'on:\n  workflow_dispatch:\n    inputs:\n      a: { description: A, type: string }\njobs:\n  j:\n    runs-on: x\n    steps:\n      - env: { B: "${{ inputs.b }}" }\n        run: npm ci\n', /inputs\.b is not a workflow_dispatch input/],
@@ -168,6 +221,22 @@ describe('lintWorkflow', () => {
     ['a tool the runner may lack', workflowRunning('docker login -u bot gitea.example.org'), /"docker" is not a command/],
     ['a tool the runner may lack, run for its output', workflowRunning('tip="$(curl -s https://gitea.example.invalid/main)"'), /"curl" is not a command/],
     ['a project that has none of the targets, for which nx runs nothing and exits 0', workflowRunning('npx nx run-many -t docker-push --projects=api,apii'), /project "apii" has none of the targets docker-push/],
+    ['an action pinned to a tag, which can be moved', workflowRunning('npm ci').replace(checkout, 'actions/checkout@v4'), /uses "actions\/checkout@v4" is not pinned/],
+    ['an action pinned to a short commit', workflowRunning('npm ci').replace(checkout, 'actions/checkout@11d5960'), /is not pinned/],
+    ['a pinned action that names no version', workflowRunning('npm ci').replace(' # v4.4.0', ''), /line 9: uses actions\/checkout@11d5960a\w+ names no version/],
+    ['no permissions, so the token gets the default', workflowRunning('npm ci', '', { head: 'on: push\nconcurrency: { group: w }\n' }), /no `permissions:`/],
+    ['a token that may write everywhere', workflowRunning('npm ci', '', { job: '    timeout-minutes: 30\n    permissions: write-all\n' }), /jobs\.j: `permissions: write-all`/],
+    ['no concurrency group, so two runs race', workflowRunning('npm ci', '', { head: 'on: push\npermissions: { contents: read }\n' }), /no `concurrency:` group/],
+    ['a concurrency group that differs per run', workflowRunning('npm ci', '', { head: 'on: push\npermissions: {}\nconcurrency: { group: "w-${{ github.run_id }}" }\n' }), /serialises nothing/],
+    ['a release that a newer run cancels part-way', workflowRunning('npx nx release --yes', '', { head: 'on: push\npermissions: {}\nconcurrency: { group: w, cancel-in-progress: true }\n' }), /must not cancel a run part-way/],
+    ['a job with no timeout', workflowRunning('npm ci', '', { job: '' }), /jobs\.j: `timeout-minutes:` must be a whole number from 1 to 180 \(it is not set\)/],
+    ['a job with a timeout past the runner\'s own', workflowRunning('npm ci', '', { job: '    timeout-minutes: 600\n' }), /\(it is 600\)/],
+    ['a dispatch input used unchecked', workflowRunning('npx nx release "$S" --yes', 'env: { S: "${{ inputs.specifier }}" }\n        ', { head: dispatched(specifierInput) }), /the dispatch input specifier is used as \$S before it is checked/],
+    ['a dispatch input checked after its first use', workflowRunning('npx nx release ${S:+"$S"}\n[[ "$S" =~ ^[0-9.]+$ ]]', 'env: { S: "${{ github.event.inputs.specifier }}" }\n        ', { head: dispatched(specifierInput) }), /input specifier is used as \$S before/],
+    ['images pushed with nx affected', workflowRunning('npx nx affected -t docker-push --base=origin/main~1'), /skips the image of a change whose own run failed/],
+    ['nx affected without a base, which on main runs nothing', workflowRunning('npx nx affected -t test'), /runs nothing and exits 0/],
+    ['nx affected in a shallow checkout', workflowRunning('npx nx affected -t test --base=HEAD~1', '', { checkoutWith: '{ fetch-depth: 1 }' }), /shallow checkout lacks/],
+    ['nx affected from event.before, all zeros on a new branch', workflowRunning('npx nx affected -t test --base="$B"', 'env: { B: "${{ github.event.before }}" }\n        '), /all zeros on a new branch/],
   ])('finds %s', (_name, text, finding) => {
     expect(lint(text)).toContainEqual(expect.stringMatching(finding));
   });
