@@ -2,7 +2,7 @@
  * The simple commands of a workflow's `run:` script, as word lists (quotes kept as written), so the
  * checks can see which programs it calls. Enough shell for the scripts a workflow should hold:
  * quotes, `${…}`, comments, `[[ … ]]` tests, and `;`, `&&`, `||`, `|` and newlines between commands; keywords
- * (`if`, `then`, `fi`, …) and assignments (`NAME=value`) start no command of their own, and the
+ * (`if`, `then`, `fi`, a group's `{ … }`, …) and assignments (`NAME=value`) start no command of their own, and the
  * commands of a `$(…)` are commands too, so a program run for its output is checked as well.
  */
 export function shellCommands(script: string): string[][] {
@@ -83,7 +83,7 @@ function substitutionEnd(script: string, start: number): number {
   return script.length;
 }
 
-const keywords = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!']);
+const keywords = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}']);
 
 function dropLeadingKeywords(words: string[]): string[] {
   const first = words.findIndex((word) => !keywords.has(word) && !/^[A-Za-z_]\w*=/.test(word));

@@ -92,7 +92,7 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     expect(step.run).toContain('npx nx release ${SPECIFIER:+"$SPECIFIER"} --dry-run --yes');
     expect(step.env).toMatchObject({ GITEA_REGISTRY_API_TOKEN: '${{ secrets.RELEASE_TOKEN }}', RELEASE_SIGNING_KEY: '${{ secrets.RELEASE_SIGNING_KEY }}', SPECIFIER: '${{ inputs.specifier }}' });
     // A real release needs the key (servers refuse an unsigned one); a dry run goes on without it and says so.
-    expect(step.run).toMatch(/--dry-run --yes\n\s+exit\n[\s\S]*: "\$\{RELEASE_SIGNING_KEY:\?add the repository secret RELEASE_SIGNING_KEY: [^"]+\}"\n\s*npx nx release \$\{SPECIFIER/);
+    expect(step.run).toMatch(/--dry-run --yes\n\s+exit\n[\s\S]*: "\$\{RELEASE_SIGNING_KEY:\?add the repository secret RELEASE_SIGNING_KEY: [^"]+\}"\n(?:\s*#.*\n)*\s*npx nx release \$\{SPECIFIER/);
     expect(release.workflow.env).toMatchObject({ GITEA_URL: '${{ gitea.server_url }}', GITEA_REPO: '${{ gitea.repository }}' });
   });
 
@@ -117,12 +117,12 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     }
   });
 
-  /** The release step's script as the runner runs it, with an `npx` on PATH that records its arguments and runs nothing. */
+  /** The release step's script as the runner runs it, with an `npx` on PATH that records its arguments, runs nothing and exits with NPX_STATUS. */
   async function runReleaseStep(env: Record<string, string>): Promise<{ exitCode: number | undefined; stderr: string; npxCalls: string[][] }> {
     const script = findStep(file('release.yml'), 'release', 'release').run ?? '';
     const dir = await mkdtemp(join(tmpdir(), 'cm-release-step-'));
     try {
-      await writeFile(join(dir, 'npx'), '#!/bin/sh\nprintf \'%s\\n\' "$@" >> "$NPX_CALLS"; echo --- >> "$NPX_CALLS"\n', { mode: 0o755 });
+      await writeFile(join(dir, 'npx'), '#!/bin/sh\nprintf \'%s\\n\' "$@" >> "$NPX_CALLS"; echo --- >> "$NPX_CALLS"; exit "${NPX_STATUS:-0}"\n', { mode: 0o755 });
       const calls = join(dir, 'calls');
       const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
         env: { PATH: `${dir}:${process.env['PATH'] ?? ''}`, NPX_CALLS: calls, GITEA_REGISTRY: '127.0.0.1:9/admin', ...env },
@@ -156,6 +156,15 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     const run = await runReleaseStep({ SPECIFIER: specifier, DRY_RUN: 'true' });
     expect(run.stderr).toBe('');
     expect(run.npxCalls).toEqual([args]);
+  });
+
+  it.each([[1], [143]])('release.yml: a release that fails (exit %d) keeps its status and ends saying what to do, since the clone with its commit and tag goes with the runner', async (status) => {
+    const secrets = { GITEA_REGISTRY_USER: 'ci-bot', GITEA_REGISTRY_PASSWORD: 'pw-6d1e', GITEA_REGISTRY_API_TOKEN: 'tok-6d1e', RELEASE_SIGNING_KEY: 'key-6d1e' };
+    const run = await runReleaseStep({ SPECIFIER: 'minor', DRY_RUN: 'false', NPX_STATUS: String(status), ...secrets });
+    expect(run.npxCalls).toEqual([['nx', 'release', 'minor', '--yes']]);
+    expect(run.exitCode).toBe(status);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^this runner's clone, .* is gone with the job: if the line above says nothing was pushed, delete the version's draft .* and run Release again; if the tag was pushed, finish with npx nx release publish in a clone checked out at the tag$/)]);
+    expect(run.stderr).not.toMatch(/6d1e/);
   });
 
   it('stop with one line saying what to set when a setting or secret is missing, without printing a value', async () => {
