@@ -133,15 +133,21 @@ stop_hint() {
 # systemd stop was lost, and the upgrade went on to pull and restart. `stage` becomes $1, how far
 # the files have got, before that signal's hint is given.
 uninterrupted() {
-  local moved_stage="$1" deferred=""
+  local moved_stage="$1" deferred="" status
   shift
   trap 'deferred="HUP 1"' HUP
   trap 'deferred="INT 2"' INT
   trap 'deferred="TERM 15"' TERM
+  # Its status read without `||`, under which set -e would be off inside it too: a failed mv goes no further.
+  set +e
   (
+    set -e
     trap '' HUP INT TERM
     "$@"
   )
+  status=$?
+  set -e
+  [ "$status" = 0 ] || fail "moving the files failed half-way (see above); $(stop_hint)"
   stage="$moved_stage"
   catch_signals
   # shellcheck disable=SC2086 # the signal's name and number, as catch_signals passes them

@@ -189,6 +189,35 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await run('bash', [link, '--no-restart'], place)).toMatchObject({ exitCode: 0, stdout: 'already on v1.0.0; no update available', stderr: '' });
   });
 
+  it('a move that fails half-way through the swap (a full disk, a busy mount) says so in one line naming the rollback, which restores the files', async () => {
+    const dir = await installed();
+    const before = await snapshot(dir);
+    const bin = join(place, 'bin');
+    await mkdir(bin);
+    const realMv = (await execa('bash', ['-c', 'command -v mv'])).stdout;
+    await writeFile(join(bin, 'mv'), `#!/bin/bash\nif [ "$*" = 'configs .rollback/configs' ]; then echo 'mv: cannot move: Device or resource busy' >&2; exit 1; fi\nexec '${realMv}' "$@"\n`, { mode: 0o755 });
+    await addBareRelease('v1.0.1', 9310, async (root) => {
+      await mkdir(join(root, 'configs'));
+      await writeFile(join(root, 'configs/new.conf'), 'new\n');
+    });
+    try {
+      const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', 'v1.0.1', '--no-restart'], dir, { PATH: `${bin}:${process.env['PATH']}` });
+      const rollback = `bash ${dir}/scripts/upgrade.sh --rollback`;
+      expect({ exitCode: result.exitCode, stderr: result.stderr.split('\n').slice(-2) }).toEqual({
+        exitCode: 1,
+        stderr: [
+          'mv: cannot move: Device or resource busy',
+          `upgrade.sh: moving the files failed half-way (see above); the new release's files are in place, or some of them, and the previous ones are in .rollback/; ${rollback} puts them back`,
+        ],
+      });
+      const back = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--rollback', '--no-restart'], dir);
+      expect(back).toMatchObject({ exitCode: 0, stdout: 'returned from an upgrade stopped half-way to v1.0.0', stderr: '' });
+      expect(await snapshot(dir)).toEqual(before);
+    } finally {
+      gitea.releases().splice(gitea.releases().findIndex((release) => release.tagName === 'v1.0.1'), 1);
+    }
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
