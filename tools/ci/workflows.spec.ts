@@ -147,6 +147,13 @@ describe('the Gitea Actions workflows for users (.gitea/workflows)', () => {
     },
   );
 
+  it.each([['True'], ['yes'], ['']])('release.yml refuses dry_run %j, which is neither true nor false, before nx release runs: a dry run meant must not release', async (dryRun) => {
+    const run = await runReleaseStep({ SPECIFIER: '', DRY_RUN: dryRun });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual(['nothing was released: dry_run is neither true nor false; dispatch again with dry_run set to true or false']);
+    expect(run.npxCalls).toEqual([]);
+  });
+
   it.each([
     ['', ['nx', 'release', '--dry-run', '--yes']],
     ['minor', ['nx', 'release', 'minor', '--dry-run', '--yes']],
