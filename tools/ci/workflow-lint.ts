@@ -36,6 +36,7 @@ const jobKeys = ['name', 'runs-on', 'needs', 'if', 'env', 'steps', 'defaults', '
 const stepKeys = ['id', 'name', 'if', 'uses', 'run', 'with', 'env', 'shell', 'working-directory', 'continue-on-error', 'timeout-minutes'];
 const events = ['push', 'pull_request', 'pull_request_target', 'workflow_dispatch', 'schedule', 'release', 'create', 'delete', 'issues', 'issue_comment', 'workflow_run'];
 const inputTypes = ['string', 'boolean', 'choice', 'number'];
+const privilegedForkEvents = ['pull_request_target', 'workflow_run'];
 
 function structureFindings(workflow: Workflow): string[] {
   const findings = unknownKeys('(top level)', workflow, workflowKeys);
@@ -63,6 +64,11 @@ function structureFindings(workflow: Workflow): string[] {
 function eventFindings(on: unknown): string[] {
   const names = typeof on === 'string' ? [on] : Array.isArray(on) ? on.map(String) : isRecord(on) ? Object.keys(on) : [];
   const findings = names.filter((name) => !events.includes(name)).map((name) => `on.${name}: not an event this check knows (${events.join(', ')})`);
+  // These run with the repository's secrets on behalf of a pull request, whose code (a fork's)
+  // a checkout of its head would then run: the registry and release secrets here must never be.
+  for (const name of names.filter((candidate) => privilegedForkEvents.includes(candidate))) {
+    findings.push(`on.${name}: runs with the repository's secrets for a pull request's code; test pull requests with pull_request, which gets no secrets`);
+  }
   const dispatch = isRecord(on) ? on.workflow_dispatch : undefined;
   const inputs = isRecord(dispatch) && isRecord(dispatch.inputs) ? dispatch.inputs : {};
   for (const [name, input] of Object.entries(inputs)) {

@@ -221,6 +221,8 @@ describe('lintWorkflow', () => {
     ['a step with both uses and run', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        run: npm ci\n', /exactly one/],
     ['an unpinned action', 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout\n', /is not pinned/],
     ['a job with no runner', 'on: push\njobs:\n  j:\n    steps:\n      - run: npm ci\n', /no `runs-on:`/],
+    ['a trigger that runs a fork\'s pull request with secrets', workflowRunning('npm ci', '', { head: 'on: [push, pull_request_target]\npermissions: {}\nconcurrency: { group: w }\n' }), /on\.pull_request_target: runs with the repository's secrets/],
+    ['a trigger on another workflow\'s run, with secrets', workflowRunning('npm ci', '', { head: 'on:\n  workflow_run: { workflows: [x] }\npermissions: {}\nconcurrency: { group: w }\n' }), /on\.workflow_run: runs with the repository's secrets/],
     ['an unknown event', 'on: pushh\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: npm ci\n', /on\.pushh: not an event/],
     ['an undeclared input', 'on:\n  workflow_dispatch:\n    inputs:\n      a: { description: A, type: string }\njobs:\n  j:\n    runs-on: x\n    steps:\n      - env: { B: "${{ inputs.b }}" }\n        run: npm ci\n', /inputs\.b is not a workflow_dispatch input/],
     ['an expression in a script', workflowRunning('npx nx release ${{ inputs.specifier }} --yes'), /\$\{\{ … \}\} in a script/],
