@@ -1,6 +1,7 @@
 export * from './git-command';
 export * from './git-remote';
 export * from './image-check';
+export * from './prerelease-version';
 export * from './product-release';
 export * from './release-claim';
 export * from './release-flow-errors';

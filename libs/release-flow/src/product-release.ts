@@ -27,6 +27,7 @@ import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck
 import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
 import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
+import { isPrereleaseVersion } from './prerelease-version';
 import { localAssetsOf } from './release-assets';
 import { releasePublisherId } from './release-claim';
 import type { ReleaseStage } from './release-stage';
@@ -50,6 +51,7 @@ export interface ProductReleaseRequest {
   gitRemote: string;
   /** This version's CHANGELOG.md section; undefined when the changelog has none yet. */
   changelogNotes?: string;
+  /** Mark the release a pre-release; a pre-release version (2.0.0-rc.1) is one whatever this says. */
   prerelease: boolean;
   env: NodeJS.ProcessEnv;
   fixFor: FixFor;
@@ -79,7 +81,7 @@ export interface ProductRelease extends ProductReleaseRequest {
 }
 
 export function productReleaseOf(request: ProductReleaseRequest): ProductRelease {
-  return { ...request, tag: releaseTagOf(request.version), notices: [] };
+  return { ...request, prerelease: request.prerelease || isPrereleaseVersion(request.version), tag: releaseTagOf(request.version), notices: [] };
 }
 
 /** The release, in order: nothing public before every image, file and asset is checked. */

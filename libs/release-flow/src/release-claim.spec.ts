@@ -70,6 +70,18 @@ describe('the claim an nx release makes on its tag before pushing any image', ()
     expect(isStampedBy(release!.note, releasePublisherId('v1.1.0', commit))).toBe(true);
   });
 
+  it('marks the claim of a pre-release version a pre-release, which Gitea\'s releases/latest (install.sh, upgrade.sh) skips even if the tag is pushed by hand', async () => {
+    const laptop = join(dir, 'laptop');
+    await releaseCommit(laptop, 'v2.0.0-rc.1\n');
+    await git(laptop, 'tag', '-a', 'v2.0.0-rc.1', '-m', 'v2.0.0-rc.1');
+    await claimOf(laptop, 'v2.0.0-rc.1', client);
+    await claimOf(laptop, 'v1.1.0', client);
+    expect(gitea.releases().map((release) => [release.tagName, release.prerelease]).sort()).toEqual([
+      ['v1.1.0', false],
+      ['v2.0.0-rc.1', true],
+    ]);
+  });
+
   it('refuses another release commit of the same version, changing nothing, and records it for the last line', async () => {
     const laptop = join(dir, 'laptop');
     const ci = join(dir, 'ci');

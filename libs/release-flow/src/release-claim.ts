@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isStampedBy, publisherIdentity, ReleaseConflictError, stampFor, type Release, type ReleaseClient } from '@changemaker/gitea';
 import { readReleaseCommit } from './git-remote';
+import { isPrereleaseVersion } from './prerelease-version';
 import { GiteaTokenMissingError, ReleaseHeldElsewhereError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
@@ -94,7 +95,8 @@ async function claimTag(gitea: ReleaseClient, tag: string, commit: string): Prom
         name: tag,
         body: `${tag} is being released from ${commit}; nx release uploads its files and publishes it.\n\n${stampFor(publisherId)}`,
         draft: true,
-        prerelease: false,
+        // Marked from the start: Gitea publishes the draft as it stands if its tag is pushed by hand.
+        prerelease: isPrereleaseVersion(tag),
       });
       return { release, created: true };
     } catch (error) {

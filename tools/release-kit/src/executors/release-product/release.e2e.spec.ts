@@ -254,6 +254,14 @@ describe('nx release', () => {
     expect(rehearsal.gitea.requests().filter((request) => request.method !== 'GET').length).toBe(writes);
   }, 300_000);
 
+  it('nx release of a pre-release version (1.3.0-rc.1) publishes a Gitea pre-release: releases/latest, which install.sh and upgrade.sh install, stays on the last stable release', async () => {
+    const result = await rehearsal.nx(['release', '1.3.0-rc.1', '--yes']);
+    expect(result.exitCode).toBe(0);
+    expect(published('v1.3.0-rc.1').map((release) => [release.draft, release.prerelease])).toEqual([[false, true]]);
+    const latest = await fetch(`${rehearsal.gitea.url}/api/v1/repos/admin/changemaker.lite/releases/latest`);
+    expect(((await latest.json()) as { tag_name: string }).tag_name).toBe('v1.2.2');
+  }, 300_000);
+
   /** What a dry run must not touch: git refs and work tree, the product's files, the registry's tags, Gitea, origin. */
   async function observableState() {
     const git = (...args: string[]) => rehearsal.workspace.git(...args);
