@@ -349,6 +349,9 @@ upgrade_release_install() {
   target="$(find_release "${version:-latest}" "$work")"
   target_is_wanted "$current" "$target" || return 0
   echo "upgrade available: $current -> $target"
+  # The swap ends by adding the release's new keys to .env (config.sh --add-missing), which fails
+  # without one: refused before the download, as the dry run does, not once the files have moved.
+  [ -f .env ] || fail "$root/.env is missing: config.sh has not been run here; run it first (cd $root && bash config.sh), then upgrade; nothing was changed"
   if [ "$dry_run" = true ]; then
     check_edited_files "$current" "$target"
     discard_previous_files

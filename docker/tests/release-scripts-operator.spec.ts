@@ -218,6 +218,22 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     }
   });
 
+  it('an upgrade of an installation config.sh never ran in (no .env) is refused before anything is downloaded or moved', async () => {
+    const dir = join(place, 'changemaker-lite');
+    const installedOnly = await run('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], place);
+    expect(installedOnly.exitCode).toBe(0);
+    const before = await snapshot(dir);
+    const downloads = () => gitea.requests().filter((request) => !request.url.startsWith('/api/')).length;
+    const downloadsBefore = downloads();
+    const refusal = `upgrade.sh: ${dir}/.env is missing: config.sh has not been run here; run it first (cd ${dir} && bash config.sh), then upgrade; nothing was changed`;
+    for (const dryRun of [[], ['--dry-run']]) {
+      const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', 'v1.2.3+b', '--no-restart', ...dryRun], dir);
+      expect(result).toMatchObject({ exitCode: 1, stdout: 'upgrade available: v1.0.0 -> v1.2.3+b', stderr: refusal });
+    }
+    expect(downloads()).toBe(downloadsBefore);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
