@@ -137,6 +137,7 @@ require_gitea_settings() {
   [ -n "${BASH_REMATCH[1]}" ] || fail "GITEA_URL names no host; set it like https://gitea.example.com"
   # Where downloads are asked for (url_on_gitea): scheme, host and port, without GITEA_URL's path.
   gitea_origin="${BASH_REMATCH[0]}"
+  warn_plain_http_token "${BASH_REMATCH[1]}"
   # A query may be Gitea's ?token=, which every message and curl's arguments would show; neither
   # a query nor a fragment nor a space belongs in the address the API paths are appended to.
   [[ "$gitea_url" != *[?#[:space:]]* ]] ||
@@ -148,6 +149,21 @@ require_gitea_settings() {
   token_is_plain ||
     fail "GITEA_REGISTRY_API_TOKEN holds a space, a line break (a carriage return from a CRLF file?), a quote or a backslash, which no Gitea token has; set it to the token alone"
 }
+
+# The signature protects what is downloaded, not the token: over plain http it crosses the network
+# readable by anyone on the way. Said, not refused (a LAN Gitea may have no TLS); this machine alone is fine.
+warn_plain_http_token() {
+  local host="${1%:*}"
+  [[ "$gitea_url" == http://* ]] && has_token || return 0
+  case "$host" in localhost | 127.* | "[::1]") return 0 ;; esac
+  echo "$program: WARNING: GITEA_URL is plain http: the token in GITEA_REGISTRY_API_TOKEN crosses the network unencrypted; use the Gitea's https:// address" >&2
+}
+
+# Whether GITEA_REGISTRY_API_TOKEN is set, tested with tracing off (see curl_token_config).
+has_token() (
+  { set +x; } 2>/dev/null
+  [ -n "${GITEA_REGISTRY_API_TOKEN:-}" ]
+)
 
 # Whether the token, if any, is printable characters only, and no quote or backslash: a stray carriage
 # return made Gitea answer 400 ("try again later"), and a line break would add a line to the curl

@@ -234,6 +234,20 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 
+  it('a token bound for a plain-http Gitea elsewhere than this machine is warned about; on loopback, or without a token, nothing is said', async () => {
+    // A GITEA_STALL_SECONDS that is refused right after the warning: the script stops before any request leaves.
+    const stops = { GITEA_STALL_SECONDS: 'never', GITEA_REGISTRY_API_TOKEN: readerToken };
+    const refusal = "install.sh: GITEA_STALL_SECONDS='never' is not a whole number of seconds; set it like 60, or unset it";
+    const warning = "install.sh: WARNING: GITEA_URL is plain http: the token in GITEA_REGISTRY_API_TOKEN crosses the network unencrypted; use the Gitea's https:// address";
+    const install = (extra: Record<string, string>) => run('bash', [installScript, '--allowed-signers', allowedSigners, '--dry-run'], place, { ...stops, ...extra });
+    expect(await install({ GITEA_URL: 'http://gitea.example.com:3000' })).toMatchObject({ exitCode: 1, stderr: `${warning}\n${refusal}` });
+    expect(await install({ GITEA_URL: 'https://gitea.example.com' })).toMatchObject({ exitCode: 1, stderr: refusal });
+    expect(await install({ GITEA_URL: 'http://gitea.example.com', GITEA_REGISTRY_API_TOKEN: '' })).toMatchObject({ exitCode: 1, stderr: refusal });
+    for (const url of [gitea.url, 'http://localhost:3000', 'http://[::1]:3000']) {
+      expect(await install({ GITEA_URL: url })).toMatchObject({ exitCode: 1, stderr: refusal });
+    }
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
