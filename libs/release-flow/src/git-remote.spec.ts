@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
 import { pushRelease, readReleaseCommit, releaseRefs } from './git-remote';
-import { GitPushError, ReleaseTagError } from './release-flow-errors';
+import { GitPushError, ReleaseBranchMovedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
 
 describe('the release commit and its push', () => {
   let repository: ReleaseRepository;
@@ -41,9 +41,38 @@ describe('the release commit and its push', () => {
     await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
     const commit = await readReleaseCommit(work, 'v1.1.0');
     const push = pushRelease(work, 'origin', releaseRefs(commit, 'v1.1.0'));
-    await expect(push).rejects.toBeInstanceOf(GitPushError);
-    await expect(push).rejects.toThrow(/rejected.*re-run nx release publish/);
+    await expect(push).rejects.toBeInstanceOf(ReleaseBranchMovedError);
+    // A re-run of nx release publish would be refused the same way: the release commit is not on top of origin's main.
+    await expect(push).rejects.toThrow(
+      "git push to origin was refused: origin's main has moved on since the release commit was made (someone pushed to it), so nothing was pushed and v1.1.0 is a draft, invisible to users. " +
+        "nx release publish cannot finish it, since the release commit is not on top of origin's main: abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, delete v1.1.0's draft in Gitea's web UI, then git pull --rebase origin main and run nx release again",
+    );
     expect(await git(origin, 'tag', '--list')).toBe('');
+  });
+
+  it('pushes nothing when the remote has the tag at another commit, and says to abandon and release the next version', async () => {
+    const other = join(dir, 'other');
+    await git(work, 'push', '-q', 'origin', 'main');
+    await execa('git', ['clone', '-q', origin, other]);
+    await writeFile(join(work, 'VERSION'), 'v1.1.0\n');
+    await git(work, 'commit', '-qam', 'chore(release): v1.1.0');
+    await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+    await git(other, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0 by hand');
+    await git(other, 'push', '-q', 'origin', 'v1.1.0');
+    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.1.0'), 'v1.1.0'));
+    await expect(push).rejects.toBeInstanceOf(ReleaseTagTakenError);
+    await expect(push).rejects.toThrow(
+      'git push to origin was refused: origin already has v1.1.0, at another commit (someone released it meanwhile), so nothing was pushed and this v1.1.0 is a draft, invisible to users. ' +
+        "nx release publish cannot finish it: abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, delete this v1.1.0's draft in Gitea's web UI, then git pull --tags origin and release the next version",
+    );
+    expect(await git(origin, 'rev-parse', 'main')).not.toBe(await git(work, 'rev-parse', 'HEAD'));
+  });
+
+  it('a push that fails otherwise (origin unreachable) pushes nothing and says to fix it and re-run nx release publish', async () => {
+    await git(work, 'remote', 'set-url', 'origin', join(dir, 'gone.git'));
+    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'));
+    await expect(push).rejects.toBeInstanceOf(GitPushError);
+    await expect(push).rejects.toThrow(/^git push to origin of HEAD:refs\/heads\/main refs\/tags\/v1\.0\.0 failed \(.+\); the release is a draft, invisible to users: fix the push .*re-run nx release publish$/);
   });
 
   it('refuses a tag that is not at HEAD, naming both commits', async () => {

@@ -1,5 +1,5 @@
 import { gitAnswer } from './git-command';
-import { GitPushError, ReleaseTagError } from './release-flow-errors';
+import { GitPushError, ReleaseBranchMovedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
 
 export interface ReleaseCommit {
   sha: string;
@@ -37,9 +37,29 @@ export function releaseRefs(commit: ReleaseCommit, tag: string): string[] {
 export async function pushRelease(root: string, remote: string, refs: readonly string[]): Promise<void> {
   const pushed = await gitAnswer(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
   if (!pushed.ok) {
+    const tag = refs.find((ref) => ref.startsWith('refs/tags/'))?.slice('refs/tags/'.length);
+    const refused = refusalOf(pushed.stdout);
+    if (tag && refused?.kind === 'tag taken') throw new ReleaseTagTakenError(remote, tag);
+    if (tag && refused?.kind === 'branch moved on') throw new ReleaseBranchMovedError(remote, refused.branch, tag);
     const said = withoutUrlCredentials(whyPushFailed(pushed.stdout, pushed.stderr));
     throw new GitPushError(remote, refs.join(' '), said || 'git push failed');
   }
+}
+
+/**
+ * A refusal no re-run can get past: the remote already has the tag (at another commit: the same one
+ * would have been up to date), or its branch has commits the release commit lacks. Porcelain lines:
+ * `!<TAB>refs/tags/v1.1.0:refs/tags/v1.1.0<TAB>[rejected] (already exists)`,
+ * `!<TAB>HEAD:refs/heads/main<TAB>[rejected] (fetch first)` (or non-fast-forward).
+ */
+function refusalOf(stdout: string): { kind: 'tag taken' } | { kind: 'branch moved on'; branch: string } | undefined {
+  const refused = stdout.split('\n').map((line) => line.split('\t')).filter(([flag]) => flag === '!');
+  if (refused.some(([, refs = '', summary = '']) => refs.includes(':refs/tags/') && summary.includes('(already exists)'))) return { kind: 'tag taken' };
+  for (const [, refs = '', summary = ''] of refused) {
+    const branch = /:refs\/heads\/(.+)$/.exec(refs)?.[1];
+    if (branch && /\((fetch first|non-fast-forward)\)/.test(summary)) return { kind: 'branch moved on', branch };
+  }
+  return undefined;
 }
 
 /** Porcelain lines of refused refs (`!<TAB>from:to<TAB>[rejected] (why)`) say it best; else git's own error lines. */

@@ -30,8 +30,36 @@ export class ReleaseTagError extends ReleaseFlowError {}
 
 export class GitPushError extends ReleaseFlowError {
   constructor(remote: string, refs: string, detail: string) {
-    super(`git push to ${remote} of ${refs} failed (${detail}); the release is a draft, invisible to users: fix the push (credentials, a branch that moved on: pull and release again), then re-run nx release publish`);
+    super(`git push to ${remote} of ${refs} failed (${detail}); the release is a draft, invisible to users: fix the push (the remote's URL, credentials, network), then re-run nx release publish`);
   }
+}
+
+/**
+ * The remote's branch took commits after the release commit was made: no re-run of nx release
+ * publish can push that commit (it is not on top of the branch), so the release is abandoned and cut again.
+ */
+export class ReleaseBranchMovedError extends ReleaseFlowError {
+  constructor(remote: string, branch: string, tag: string) {
+    super(
+      `git push to ${remote} was refused: ${remote}'s ${branch} has moved on since the release commit was made (someone pushed to it), so nothing was pushed and ${tag} is a draft, invisible to users. ` +
+        `nx release publish cannot finish it, since the release commit is not on top of ${remote}'s ${branch}: ${abandonAfterBranchMovedOn(remote, branch, tag)}`,
+    );
+  }
+}
+
+/** The remote took the release's tag, at another commit, while this release ran (a preflight refuses it before). */
+export class ReleaseTagTakenError extends ReleaseFlowError {
+  constructor(remote: string, tag: string) {
+    super(
+      `git push to ${remote} was refused: ${remote} already has ${tag}, at another commit (someone released it meanwhile), so nothing was pushed and this ${tag} is a draft, invisible to users. ` +
+        `nx release publish cannot finish it: abandon it with git tag -d ${tag} && git reset --hard HEAD~1, delete this ${tag}'s draft in Gitea's web UI, then git pull --tags ${remote} and release the next version`,
+    );
+  }
+}
+
+/** The way on once the remote's branch moved on under a release: the same words in the error and in nx release's last line. */
+export function abandonAfterBranchMovedOn(remote: string, branch: string, tag: string): string {
+  return `abandon it with git tag -d ${tag} && git reset --hard HEAD~1, delete ${tag}'s draft in Gitea's web UI, then git pull --rebase ${remote} ${branch} and run nx release again`;
 }
 
 /** The tag's release is public with other assets: never overwritten by a release run. */

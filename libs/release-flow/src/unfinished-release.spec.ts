@@ -58,6 +58,23 @@ describe('what a stopped nx release left', () => {
     );
   });
 
+  it("after the tag: the remote's branch moved on, so nx release publish cannot push it and the line says to abandon and release again", async () => {
+    const other = join(dir, 'other');
+    await execa('git', ['clone', '-q', origin, other]);
+    await writeFile(join(other, 'notes.md'), 'someone else\n');
+    await git(other, 'commit', '-qam', 'docs: someone else');
+    const start = readReleaseStart(work, 'origin');
+    await release();
+    expect(readUnfinishedRelease(start, 'v1.1.0')).toEqual({ kind: 'local' });
+    await git(other, 'push', '-q', 'origin', 'main');
+    const state = readUnfinishedRelease(start, 'v1.1.0');
+    expect(state).toEqual({ kind: 'behind', remote: 'origin', branch: 'main' });
+    expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
+      "v1.1.0: the release commit and tag are local only (nothing was pushed), and origin's main has moved on since they were made, so nx release publish cannot push them: " +
+        "abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, delete v1.1.0's draft in Gitea's web UI, then git pull --rebase origin main and run nx release again",
+    );
+  });
+
   it('after the tag: the remote holds the version at another commit, so this release is to be abandoned', async () => {
     const other = join(dir, 'other');
     await execa('git', ['clone', '-q', origin, other]);

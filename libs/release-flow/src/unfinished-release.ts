@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { lsRemoteRefs, remoteTagCommit, statusPaths } from './git-command';
 import { withoutUrlCredentials } from './git-remote';
+import { abandonAfterBranchMovedOn } from './release-flow-errors';
 import { readHeldElsewhere } from './release-claim';
 
 /**
@@ -29,6 +30,8 @@ export type UnfinishedRelease =
   | { kind: 'committed' }
   /** Commit and tag, neither on the remote. */
   | { kind: 'local' }
+  /** Commit and tag local only, and the remote's branch took commits the release commit lacks: no re-run can push it. */
+  | { kind: 'behind'; remote: string; branch: string }
   /** The remote has the tag at the release commit: Gitea published the release when the tag arrived. */
   | { kind: 'pushed' }
   /** Another commit holds the tag: on the remote, or as its Gitea release (the claim of another nx release). */
@@ -74,9 +77,33 @@ function remoteTagState(start: ReleaseStart, tag: string, head: string): Unfinis
     return { kind: 'remote-unknown', remote: start.remote, reason: withoutUrlCredentials(said) };
   }
   const commit = remoteTagCommit(lsRemoteRefs(listed), tag);
-  if (!commit) return { kind: 'local' };
+  if (!commit) return remoteBranchState(start, head);
   if (commit === head) return { kind: 'pushed' };
   return { kind: 'elsewhere', commit, where: start.remote };
+}
+
+/**
+ * Not pushed: whether a re-run can still push it, i.e. the remote's branch is in the release commit's
+ * history. A remote commit missing here is not in it either (merge-base fails on it as on a stranger).
+ */
+function remoteBranchState(start: ReleaseStart, head: string): UnfinishedRelease {
+  const branch = tryGit(start.root, 'symbolic-ref', '--quiet', '--short', 'HEAD');
+  if (branch === undefined) return { kind: 'local' };
+  let listed: string;
+  try {
+    listed = execFileSync('git', ['-C', start.root, 'ls-remote', '--heads', start.remote, `refs/heads/${branch}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 15_000,
+      env: nonInteractiveGitEnv(start.root),
+    });
+  } catch {
+    // The tag was asked a moment ago; if the branch cannot be, the push will say why.
+    return { kind: 'local' };
+  }
+  const remoteHead = lsRemoteRefs(listed).get(`refs/heads/${branch}`);
+  if (!remoteHead || remoteHead === head || tryGit(start.root, 'merge-base', '--is-ancestor', remoteHead, head) !== undefined) return { kind: 'local' };
+  return { kind: 'behind', remote: start.remote, branch };
 }
 
 /** git asking a remote with no prompt for credentials (an answer or a failure, never a wait for input). */
@@ -114,6 +141,8 @@ function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'un
   switch (state.kind) {
     case 'local':
       return `the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with ${abandon} (and delete the draft in Gitea's web UI, if one was made)`;
+    case 'behind':
+      return `the release commit and tag are local only (nothing was pushed), and ${state.remote}'s ${state.branch} has moved on since they were made, so nx release publish cannot push them: ${abandonAfterBranchMovedOn(state.remote, state.branch, tag)}`;
     case 'pushed':
       return 'the release commit and tag are pushed, so the release is public (Gitea published it when the tag arrived) but not finished: finish it with npx nx release publish; do not abandon it';
     case 'elsewhere':

@@ -1,3 +1,4 @@
+import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -177,6 +178,39 @@ describe('nx release, stopped part-way or racing another', () => {
       }
     } finally {
       await ci.remove();
+    }
+  }, 300_000);
+
+  it("origin's main moving on during the release: nothing public, the last line says to abandon and release again (not nx release publish, which could never push it), and doing so releases", async () => {
+    // Whoever lost the race above holds a local v1.2.0: this clone starts from origin again.
+    await rehearsal.workspace.git('fetch', '-q', '--tags', '--force', 'origin');
+    await rehearsal.workspace.git('reset', '-q', '--hard', 'origin/main');
+    await noteForOperators('a third note for operators');
+    const colleague = await rehearsal.clone();
+    try {
+      onGiteaRequest = {
+        when: (request) => request.method === 'POST' && request.url.includes('/assets?name='),
+        then: () => execSync("git -c user.name=C -c user.email=c@example.invalid commit -q --allow-empty -m 'docs: meanwhile' && git push -q origin main", { cwd: colleague.root }),
+      };
+      const refused = await rehearsal.nx(['release', '--yes']);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.all).toContain("git push to origin was refused: origin's main has moved on since the release commit was made");
+      const abandon = "abandon it with git tag -d v1.3.0 && git reset --hard HEAD~1, delete v1.3.0's draft in Gitea's web UI, then git pull --rebase origin main and run nx release again";
+      expect(lastLine(refused)).toBe(`v1.3.0: the release commit and tag are local only (nothing was pushed), and origin's main has moved on since they were made, so nx release publish cannot push them: ${abandon}`);
+      expect(releasesOf('v1.3.0').map((release) => release.draft)).toEqual([true]);
+      expect(await originTag('v1.3.0')).toBe('');
+
+      await execa('sh', ['-c', 'git tag -d v1.3.0 && git reset -q --hard HEAD~1'], { cwd: rehearsal.workspace.root });
+      const draft = releasesOf('v1.3.0')[0]!;
+      const deleted = await fetch(`${rehearsal.gitea.url}/api/v1/repos/${rehearsal.env['GITEA_REPO']}/releases/${draft.id}`, { method: 'DELETE', headers: { authorization: `token ${rehearsal.token}` } });
+      expect(deleted.status).toBe(204);
+      await rehearsal.workspace.git('pull', '-q', '--rebase', 'origin', 'main');
+      const released = await rehearsal.nx(['release', '--yes']);
+      expect(released.exitCode).toBe(0);
+      await expectPublishedOnce('v1.3.0', rehearsal.workspace.root);
+      expect(await originTag('v1.3.0')).toBe(await git(rehearsal.workspace.root, 'rev-parse', 'HEAD'));
+    } finally {
+      await colleague.remove();
     }
   }, 300_000);
 });
