@@ -154,6 +154,13 @@ uninterrupted() {
   [ -z "$deferred" ] || on_signal $deferred
 }
 
+# The run's work directory, inside the installation (removed on exit; a killed run's by the next).
+# Refused in one line for a user who may not write there, as one who forgot sudo: nothing has changed.
+work_inside() {
+  mktemp -d "$root/.upgrade.XXXXXX" 2>/dev/null ||
+    fail "cannot write in $root as $(id -un); run upgrade.sh as the user the installation belongs to (sudo?); nothing was changed"
+}
+
 postgres_is_running() {
   local states
   states="$(service_states 2>/dev/null)" || return 1
@@ -280,7 +287,7 @@ roll_back() {
     return
   fi
   [ "$restart" = false ] || compose_command >/dev/null
-  work="$(mktemp -d "$root/.upgrade.XXXXXX")"
+  work="$(work_inside)"
   cleanup_paths+=("$work")
   stage=restoring
   uninterrupted restored restore_previous_files
@@ -344,7 +351,7 @@ upgrade_release_install() {
   [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
   # Known before anything changes: an upgrade that cannot restart is not started.
   [ "$restart" = false ] || compose_command >/dev/null
-  work="$(mktemp -d "$root/.upgrade.XXXXXX")"
+  work="$(work_inside)"
   cleanup_paths+=("$work")
   target="$(find_release "${version:-latest}" "$work")"
   target_is_wanted "$current" "$target" || return 0
@@ -393,7 +400,7 @@ start_installed() {
   fi
   require_tools curl awk
   compose_command >/dev/null
-  work="$(mktemp -d "$root/.upgrade.XXXXXX")"
+  work="$(work_inside)"
   cleanup_paths+=("$work")
   start_verified </dev/null
 }

@@ -248,6 +248,19 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     }
   });
 
+  it('upgrade.sh run by a user who may not write in the installation (sudo forgotten) says so in one line, changing nothing', async () => {
+    const dir = await installed();
+    const before = await snapshot(dir);
+    // mktemp refusing as it does for that user; root, who runs the tests here, may write anywhere.
+    const bin = join(place, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'mktemp'), '#!/bin/sh\necho "mktemp: failed to create directory via template: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+    const user = (await execa('id', ['-un'])).stdout;
+    const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--no-restart'], dir, { PATH: `${bin}:${process.env['PATH']}` });
+    expect(result).toMatchObject({ exitCode: 1, stderr: `upgrade.sh: cannot write in ${dir} as ${user}; run upgrade.sh as the user the installation belongs to (sudo?); nothing was changed` });
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
   it('a download that cannot be written (a full disk) is named as such, not as an unreachable Gitea, and leaves nothing', async () => {
     const dir = join(place, 'changemaker-lite');
     // A file size limit of 20 KiB fails the write of the ~32 KiB tarball as a full disk does (EFBIG
