@@ -24,6 +24,23 @@ export async function readReleaseCommit(root: string, tag: string): Promise<Rele
   return { sha: head.stdout, branch: branch.ok ? branch.stdout : undefined, tagged: tagged.ok };
 }
 
+/**
+ * Why `tag` cannot be published, as it does not exist; `consequence` says what was not done. When
+ * HEAD is its release commit, untagged (nx release stopped between its commit and its tag: killed,
+ * or git refused to make the tag), nx release run again would not finish it but skip the version,
+ * leaving that commit and its changelog section behind: tagging it finishes the same release.
+ */
+export async function missingTagProblem(root: string, tag: string, consequence = ''): Promise<string> {
+  const subject = await gitAnswer(root, ['log', '-1', '--format=%s', 'HEAD']);
+  if (subject.ok && subject.stdout.split(/\s+/).includes(tag)) {
+    return (
+      `${tag} does not exist, but HEAD ("${subject.stdout}") is its release commit: nx release stopped between the commit and the tag${consequence}. ` +
+      `Tag it and finish this release: git tag -a ${tag} -m ${tag} && npx nx release publish (or undo it with git reset --hard HEAD~1 and run nx release again)`
+    );
+  }
+  return `${tag} does not exist: nx release (or nx release version and changelog) creates the release commit and tag; nx release publish publishes a release already cut${consequence}`;
+}
+
 export async function hasRemote(root: string, remote: string): Promise<boolean> {
   return (await gitAnswer(root, ['remote', 'get-url', remote])).ok;
 }

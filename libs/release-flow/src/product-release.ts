@@ -24,7 +24,7 @@ import {
 import type { MirrorLock, RegistryClient } from '@changemaker/oci';
 import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
-import { hasRemote, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
+import { hasRemote, missingTagProblem, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
 import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
 import { isPrereleaseVersion } from './prerelease-version';
@@ -107,7 +107,7 @@ const readCommitStage: ReleaseStage<ProductRelease> = {
     release.commit = await readReleaseCommit(release.workspaceRoot, release.tag);
     if (release.commit.tagged) return;
     if (!release.dryRun) {
-      throw new ReleaseTagError(`${release.tag} does not exist: nx release (or nx release version and changelog) creates the release commit and tag; nx release publish publishes a release already cut`);
+      throw new ReleaseTagError(await missingTagProblem(release.workspaceRoot, release.tag));
     }
     release.notices.push(`${release.tag} does not exist yet: nx release creates it at the release commit`);
   },

@@ -118,6 +118,25 @@ describe('the claim an nx release makes on its tag before pushing any image', ()
     expect(gitea.requests()).toEqual([]);
   });
 
+  it('an untagged release commit (nx release stopped between its commit and its tag) is refused with the way to finish it, which works', async () => {
+    const laptop = join(dir, 'laptop');
+    await execa('git', ['init', '-q', '-b', 'main', laptop]);
+    await writeFile(join(laptop, 'VERSION'), 'v1.1.0\n');
+    await git(laptop, 'add', '-A');
+    await git(laptop, 'commit', '-qm', 'chore(release): v1.1.0');
+    const refused = claimOf(laptop, 'v1.1.0', client);
+    await expect(refused).rejects.toThrow(ReleaseTagError);
+    await expect(refused).rejects.toThrow(
+      'v1.1.0 does not exist, but HEAD ("chore(release): v1.1.0") is its release commit: nx release stopped between the commit and the tag, so no image was pushed under v1.1.0. ' +
+        'Tag it and finish this release: git tag -a v1.1.0 -m v1.1.0 && npx nx release publish (or undo it with git reset --hard HEAD~1 and run nx release again)',
+    );
+    expect(gitea.requests()).toEqual([]);
+    await git(laptop, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+    expect(await claimOf(laptop, 'v1.1.0', client)).toMatchObject({ created: true });
+    // Any other commit without the tag: the release was never cut.
+    await expect(claimOf(laptop, 'v1.2.0', client)).rejects.toThrow(/^v1\.2\.0 does not exist: nx release \(or nx release version and changelog\) creates the release commit and tag/);
+  });
+
   it('refuses, before asking Gitea anything, a release with no signing key or one the product does not trust: no draft, nothing to push under', async () => {
     const laptop = join(dir, 'laptop');
     await releaseCommit(laptop, 'v1.1.0\n');

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isStampedBy, publisherIdentity, ReleaseConflictError, stampFor, type Release, type ReleaseClient } from '@changemaker/gitea';
-import { readReleaseCommit } from './git-remote';
+import { missingTagProblem, readReleaseCommit } from './git-remote';
 import { isPrereleaseVersion } from './prerelease-version';
 import { GiteaTokenMissingError, ReleaseHeldElsewhereError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
@@ -49,7 +49,7 @@ export async function claimRelease({ workspaceRoot, tag, gitea, env, product }: 
   if (!gitea.hasToken) throw new GiteaTokenMissingError();
   const commit = await readReleaseCommit(workspaceRoot, tag);
   if (!commit.tagged) {
-    throw new ReleaseTagError(`${tag} does not exist: nx release (or nx release version and changelog) creates the release commit and tag; nx release publish publishes a release already cut, so no image was pushed under ${tag}`);
+    throw new ReleaseTagError(await missingTagProblem(workspaceRoot, tag, `, so no image was pushed under ${tag}`));
   }
   await checkReleaseSigning({ tag, env, product, dryRun: false });
   try {

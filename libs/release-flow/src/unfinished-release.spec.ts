@@ -41,7 +41,12 @@ describe('what a stopped nx release left', () => {
     const start = readReleaseStart(work, 'origin');
     await writeFile(join(work, 'VERSION'), 'v1.1.0\n');
     await git(work, 'commit', '-qam', 'chore(release): v1.1.0');
-    expect(readUnfinishedRelease(start, 'v1.1.0')).toEqual({ kind: 'committed' });
+    const state = readUnfinishedRelease(start, 'v1.1.0');
+    expect(state).toEqual({ kind: 'committed' });
+    // Tagging it is all nx release had left to do before publishing; nx release again would skip the version.
+    expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
+      'v1.1.0: stopped after the release commit, before its tag: nothing was tagged or pushed: tag it and finish this release with git tag -a v1.1.0 -m v1.1.0 && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again',
+    );
   });
 
   it('after the tag: local, or pushed as the remote itself says even when the remote-tracking branch does not know yet', async () => {

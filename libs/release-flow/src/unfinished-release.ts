@@ -130,7 +130,10 @@ export function unfinishedReleaseLine(tag: string | undefined, state: Unfinished
         `${state.files.length === 1 ? 'holds' : 'hold'} its edits: put them back with git checkout HEAD -- ${state.files.join(' ')}, then run nx release again`
       );
     case 'committed':
-      return `${name}: ${stopped} after the release commit, before its tag: nothing was tagged or pushed: undo the commit with git reset --hard HEAD~1, then run nx release again`;
+      return (
+        `${name}: ${stopped} after the release commit, before its tag: nothing was tagged or pushed: ` +
+        `tag it and finish this release with git tag -a ${name} -m ${name} && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again`
+      );
   }
   const left = afterTagging(name, state);
   return signal ? `${name}: stopped by ${signal}; ${left}` : `${name}: ${left}`;

@@ -189,6 +189,22 @@ describe('nx release checks', () => {
     );
   }, 180_000);
 
+  it('ends a release whose git tag failed (tag.gpgSign without a working gpg) with what it left and how to finish it, which works', async () => {
+    const head = await workspace.git('rev-parse', 'HEAD');
+    const brokenSigning = { GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'tag.gpgSign', GIT_CONFIG_VALUE_0: 'true', GIT_CONFIG_KEY_1: 'gpg.program', GIT_CONFIG_VALUE_1: 'false' };
+    const result = await nx(['release', '1.3.0', '--yes'], { GITEA_REGISTRY: emptyRegistry, ...brokenSigning });
+    expect(result.exitCode).not.toBe(0);
+    expect(await workspace.git('log', '-1', '--format=%s')).toBe('chore(release): v1.3.0');
+    expect(await workspace.git('tag', '--list', 'v1.3.0')).toBe('');
+    const lines = result.all.trim().split('\n');
+    expect(lines[lines.length - 1]).toBe(
+      'v1.3.0: stopped after the release commit, before its tag: nothing was tagged or pushed: tag it and finish this release with git tag -a v1.3.0 -m v1.3.0 && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again',
+    );
+    // Undoing it as said leaves the checkout as it was.
+    await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    expect(await workspace.git('rev-parse', 'HEAD')).toBe(head);
+  }, 180_000);
+
   it('refuses, in one line and before writing anything, a version not above the last release, and a checkout with uncommitted changes', async () => {
     const before = await gitState();
     for (const [args, line] of [

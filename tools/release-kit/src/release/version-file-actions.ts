@@ -200,8 +200,10 @@ function sayWhatAStopLeaves(start: ReleaseStart): void {
     const tag = version ? releaseTagOf(version) : undefined;
     try {
       const state = tag ? readUnfinishedRelease(start, tag) : ({ kind: 'untouched' } as const);
-      // After its tag a release reports whatever stopped it; before, only a signal (Nx explains its own refusals).
-      if (['untouched', 'edited', 'committed'].includes(state.kind) && !stoppedBy) return;
+      // Whatever stopped a release that wrote something is reported (git refusing the commit or the
+      // tag, as a hook or tag.gpgSign without a key does, leaves files or a commit Nx says nothing of);
+      // one that wrote nothing only when a signal stopped it: Nx explains its own refusals.
+      if (state.kind === 'untouched' && !stoppedBy) return;
       writeSync(2, `${unfinishedReleaseLine(tag, state, stoppedBy)}\n`);
     } catch {
       // git itself failed (no repository any more), or stderr is gone (the terminal closed): the exit status still tells.
