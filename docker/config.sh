@@ -5,7 +5,9 @@
 #   bash config.sh --non-interactive --domain d.org --admin-email me@d.org
 #   DOMAIN=d.org ADMIN_EMAIL=me@d.org bash config.sh -y
 #
-# It never overwrites an existing .env unless --force is given (the old file is kept as .env.backup-<time>).
+# It never overwrites an existing .env unless --force is given (the old file is kept as .env.backup-<time>);
+# --force keeps the secrets the old file set (the database was created with its password, data was
+# encrypted with its key): to replace one, delete its line from .env and run config.sh --add-missing.
 # --add-missing adds to an existing .env the keys .env.example has and it lacks (upgrade.sh runs it).
 set -euo pipefail
 
@@ -32,7 +34,8 @@ Usage: config.sh [options]
   --env-file PATH         where to write, default ./.env next to config.sh
   -y, --non-interactive   ask nothing: take flags, env and defaults
   --interactive           ask even when stdin is not a terminal
-  --force                 replace an existing .env (a backup is kept)
+  --force                 replace an existing .env (a backup is kept), keeping the
+                          secrets it sets
   --add-missing           add the keys .env.example has and .env lacks (secrets generated),
                           touch no other line, list what was added
   --dry-run               print the .env it would write, secrets masked; write nothing
@@ -111,7 +114,6 @@ fi
 # a `# secret, generated` line directly above a key (config.sh fills it with a random value when it
 # is empty), or a `# secret` line (the operator fills it: a dashboard's or a provider's value).
 declare -A marked_secrets=()
-generated_secrets=()
 generated_marker='^# secret, generated([^A-Za-z0-9]|$)'
 secret_marker='^# secret(,|$)'
 read_secret_markers() {
@@ -122,7 +124,6 @@ read_secret_markers() {
       [[ "$line" =~ ^([A-Z0-9_]+)= ]] ||
         fail "line $marker_line of $template marks no key: a '# secret' line must be directly above the KEY= line it marks; move it there, or report the release as faulty"
       marked_secrets[${BASH_REMATCH[1]}]="$marker"
-      if [ "$marker" = generated ]; then generated_secrets+=("${BASH_REMATCH[1]}"); fi
       marker=""
     fi
     if [[ "$line" =~ $generated_marker ]]; then
@@ -158,9 +159,13 @@ ask() {
   printf -v "$name" '%s' "${answer:-$default}"
 }
 
-# 32 bytes from the kernel CSPRNG, hex: 256 bits, safe in URLs, shells and compose files.
+# 32 bytes from the kernel CSPRNG, hex: 256 bits, safe in URLs, shells and compose files. Checked:
+# an unreadable /dev/urandom must stop config.sh, not leave a short or empty secret in .env.
 random_secret() {
-  od -An -N32 -tx1 /dev/urandom | tr -d ' \n'
+  local secret
+  secret="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" || true
+  [[ "$secret" =~ ^[0-9a-f]{64}$ ]] || fail "could not read 32 random bytes from /dev/urandom; .env was not changed; check that /dev/urandom is readable"
+  printf '%s' "$secret"
 }
 
 if [ "$interactive" = true ]; then
@@ -175,22 +180,54 @@ admin_email="${admin_email:-$(template_value ADMIN_EMAIL)}"
 registry="${registry:-$(template_value GITEA_REGISTRY)}"
 
 [[ "$domain" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || fail "domain '$domain' is not a host name; pass e.g. --domain example.org"
-[[ "$admin_email" =~ ^[^@[:space:]]+@[^@[:space:]]+$ ]] || fail "admin email '$admin_email' is not an email address; pass e.g. --admin-email you@example.org"
+# Unquoted in .env, where docker compose expands $ and reads a leading quote or a ` #` specially:
+# only the characters an address needs in practice, none of which compose or a shell reads so.
+email_pattern="^[A-Za-z0-9][A-Za-z0-9.!%&*+/=?^_{|}~'-]*@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\$"
+[[ "$admin_email" =~ $email_pattern ]] ||
+  fail "admin email '$admin_email' is not an email address .env can hold as written (letters, digits and .!%&*+/=?^_{|}~'- before the @, a host name after it); pass e.g. --admin-email you@example.org"
 [[ "$registry" =~ ^[A-Za-z0-9.:-]+(/[A-Za-z0-9._-]+)*$ ]] || fail "registry '$registry' is not HOST[/OWNER]; pass e.g. --registry gitea.example.org/admin"
 [[ -z "$image_tag" || "$image_tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail "image tag '$image_tag' is not a valid tag; pass e.g. --image-tag v1.2.3"
 
-# A template line as .env gets it: answers filled in, empty secrets generated.
+# The existing env file's assignments, read as docker compose reads them (`export ` may lead, spaces
+# may surround the =, the last one wins): existing_lines[KEY] is the whole line, kept as written, and
+# existing_set[KEY] says whether its value is other than empty. Read by bash alone: a value never
+# becomes a command's argument.
+declare -A existing_lines=() existing_set=()
+read_existing_env() {
+  local line name pattern='^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=[[:space:]]*(.*)$'
+  local empty='^(""|'"''"')?[[:space:]]*(#.*)?$'
+  [ -f "$env_file" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ "${line%$'\r'}" =~ $pattern ]] || continue
+    name="${BASH_REMATCH[2]}"
+    existing_lines[$name]="$line"
+    if [[ "${BASH_REMATCH[3]}" =~ $empty ]]; then existing_set[$name]=false; else existing_set[$name]=true; fi
+  done <"$env_file"
+}
+
+# A template line as .env gets it: answers filled in; a secret the replaced .env set is kept as it
+# was written there, an empty generated one is generated. Records what it kept and generated.
+kept_secrets=() generated_now=()
 render_line() {
   local line="$1" name value
   name="${line%%=*}"
   if [[ "$line" =~ ^[A-Z0-9_]+= ]]; then
+    if is_secret "$name" && [ "${existing_set[$name]:-}" = true ]; then
+      kept_secrets+=("$name")
+      printf '%s\n' "${existing_lines[$name]}"
+      return
+    fi
     value="${line#*=}"
     case "$name" in
       DOMAIN) value="$domain" ;;
       ADMIN_EMAIL) value="$admin_email" ;;
       GITEA_REGISTRY) value="$registry" ;;
       IMAGE_TAG) value="$image_tag" ;;
-      *) if is_generated_secret "$name" && [ -z "$value" ]; then value="$(random_secret)"; fi ;;
+      *) if is_generated_secret "$name" && [ -z "$value" ]; then
+        # Explicit: in --add-missing this runs in a command substitution, where set -e is off.
+        value="$(random_secret)" || exit "$reported_failure"
+        generated_now+=("$name")
+      fi ;;
     esac
     line="$name=$value"
   fi
@@ -214,15 +251,33 @@ render_env() {
   done <"$template"
 }
 
-# The template's `KEY=value` lines whose key the env file does not set, as config.sh would
-# render them (secrets generated).
+# The template's `KEY=value` lines whose key the env file does not assign (as compose reads it, so
+# an `export KEY=` line counts), as config.sh would render them (secrets generated).
 missing_lines() {
   local line name
   while IFS= read -r line || [ -n "$line" ]; do
     [[ "$line" =~ ^[A-Z0-9_]+= ]] || continue
     name="${line%%=*}"
-    grep -q "^$name=" "$env_file" || render_line "$line"
+    [ -n "${existing_lines[$name]:-}" ] || render_line "$line"
   done <"$template"
+}
+
+# The mode a file holding secrets must have: an older or hand-made .env (or its backup) may be 644.
+# Says so when it changes one.
+make_private() {
+  local file="$1" shown="$2" mode
+  mode="$(stat -c %a "$file")"
+  if ((8#$mode & 8#077)); then
+    chmod go= "$file"
+    echo "made $shown private (mode $(stat -c %a "$file"); it was $mode): it holds secrets"
+  fi
+}
+
+# The owner a rewritten .env keeps: the file is replaced, not written in place, so when root rewrites
+# an operator's .env it would otherwise become root's and unreadable to the operator's compose.
+keep_owner() {
+  local from="$1" to="$2"
+  if [ "$(id -u)" = 0 ] && [ -e "$from" ]; then chown --reference="$from" "$to"; fi
 }
 
 # Appends the missing keys in one rename, so .env is never half-written and keeps its mode.
@@ -239,6 +294,7 @@ add_missing_keys() {
   partial="$(mktemp "$env_file.partial.XXXXXX")"
   cp -p "$env_file" "$partial"
   printf '\n# Added by config.sh --add-missing (new in %s)\n%s\n' "$(cat "$here/VERSION" 2>/dev/null || echo .env.example)" "$lines" >>"$partial"
+  make_private "$partial" "$(basename "$env_file")"
   mv "$partial" "$env_file"
   partial="" env_written=true
   while IFS= read -r line; do
@@ -253,6 +309,7 @@ add_missing_keys() {
   done <<<"$lines"
 }
 
+read_existing_env
 if [ "$add_missing" = true ]; then
   add_missing_keys
   exit 0
@@ -270,9 +327,13 @@ fi
 umask 077
 partial="$(mktemp "$env_file.partial.XXXXXX")"
 render_env >"$partial"
+keep_owner "$env_file" "$partial"
 if [ -e "$env_file" ]; then
-  backup="$env_file.backup-$(date +%Y%m%d%H%M%S)"
+  # A name no earlier backup has: two runs within a second must not overwrite the first backup.
+  backup_base="$env_file.backup-$(date +%Y%m%d%H%M%S)" backup="$backup_base"
+  for ((n = 2; ; n++)); do [ -e "$backup" ] || break; backup="$backup_base.$n"; done
   cp -p "$env_file" "$backup"
+  make_private "$backup" "$(basename "$backup")"
   echo "kept the previous file as $backup"
 fi
 mv "$partial" "$env_file"
@@ -280,9 +341,6 @@ partial="" env_written=true
 
 echo "wrote $env_file (mode 600)"
 echo "  domain: $domain, admin email: $admin_email, registry: $registry"
-generated_now=()
-for name in "${generated_secrets[@]}"; do
-  if [ -z "$(template_value "$name")" ]; then generated_now+=("$name"); fi
-done
-echo "  generated: ${generated_now[*]}"
+[ "${#kept_secrets[@]}" = 0 ] || echo "  kept from the previous file: ${kept_secrets[*]}"
+echo "  generated: ${generated_now[*]:-none}"
 echo "next: docker compose up -d"

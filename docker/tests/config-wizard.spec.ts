@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -59,12 +59,13 @@ it('non-interactive with flags: writes .env (mode 600) with every template key a
   expect((await stat(join(install, '.env'))).mode & 0o777).toBe(0o600);
 });
 
-it('non-interactive from the environment, and a second run generates different secrets', async () => {
+it('non-interactive from the environment, and a run in another install generates different secrets', async () => {
   const env = { DOMAIN: 'env.example.org', ADMIN_EMAIL: 'env@example.org' };
   expect((await configSh(['-y'], { env })).exitCode).toBe(0);
   const first = await readEnv();
   expect(first.get('DOMAIN')).toBe('env.example.org');
-  expect((await configSh(['-y', '--force'], { env })).exitCode).toBe(0);
+  await rm(join(install, '.env'));
+  expect((await configSh(['-y'], { env })).exitCode).toBe(0);
   expect((await readEnv()).get('POSTGRES_PASSWORD')).not.toBe(first.get('POSTGRES_PASSWORD'));
 });
 
@@ -105,6 +106,10 @@ it('--dry-run prints the .env it would write with secrets masked, and writes not
 it.each([
   [['--domain', 'not a domain'], /domain 'not a domain' is not a host name/],
   [['--admin-email', 'nobody'], /admin email 'nobody' is not an email address/],
+  // Unquoted in .env, compose would expand $b to nothing and read ` #` as a comment.
+  [['--admin-email', 'ops$team@example.org'], /admin email 'ops\$team@example\.org' is not an email address \.env can hold as written/],
+  [['--admin-email', 'ops #1@example.org'], /admin email 'ops #1@example\.org' is not an email address \.env can hold as written/],
+  [['--admin-email', '"ops"@example.org'], /admin email '"ops"@example\.org' is not an email address \.env can hold as written/],
   [['--image-tag', 'bad tag!'], /image tag 'bad tag!' is not a valid tag/],
   [['--domain'], /--domain needs a value/],
   [['--bogus'], /unknown option --bogus/],
@@ -195,4 +200,114 @@ it('a marker above no key is refused in one line, and nothing is written', async
     stderr: `config.sh: line ${line} of ${join(install, '.env.example')} marks no key: a '# secret' line must be directly above the KEY= line it marks; move it there, or report the release as faulty`,
   });
   expect((await readdir(install)).sort()).toEqual(['.env.example', 'config.sh']);
+});
+
+describe('--force replaces .env but keeps the secrets it set: the database and the encrypted data depend on them', () => {
+  beforeEach(async () => {
+    expect((await configSh(['-y', '--domain', 'old.example.org'])).exitCode).toBe(0);
+    // An operator-filled secret, quoted as compose allows, and an older .env's mode.
+    await writeFile(join(install, '.env'), `${await readFile(join(install, '.env'), 'utf8')}PANGOLIN_NEWT_SECRET='s3cr3t #not-a-comment'\n`);
+    await chmod(join(install, '.env'), 0o644);
+  });
+
+  it('keeps every secret as written, takes the new answers, names what it kept and prints no value', async () => {
+    const before = await readEnv();
+    const result = await configSh(['-y', '--force', '--domain', 'new.example.org']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    const after = await readEnv();
+    expect(after.get('DOMAIN')).toBe('new.example.org');
+    for (const name of await generatedSecrets()) expect({ name, value: after.get(name) }).toEqual({ name, value: before.get(name) });
+    expect(after.get('PANGOLIN_NEWT_SECRET')).toBe("'s3cr3t #not-a-comment'");
+    expect(result.stdout).toContain(`  kept from the previous file: ${[...(await generatedSecrets()), 'PANGOLIN_NEWT_SECRET'].join(' ')}`);
+    expect(result.stdout).toContain('  generated: none');
+    for (const name of [...(await generatedSecrets()), 'PANGOLIN_NEWT_SECRET']) expect(result.stdout).not.toContain(after.get(name)!);
+  });
+
+  it('generates a secret the old file left empty, and a key it lacked', async () => {
+    const text = await readFile(join(install, '.env'), 'utf8');
+    await writeFile(join(install, '.env'), text.replace(/^JWT_REFRESH_SECRET=.*$/m, 'JWT_REFRESH_SECRET=""').replace(/^ENCRYPTION_KEY=.*\n/m, ''));
+    const result = await configSh(['-y', '--force']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('  generated: JWT_REFRESH_SECRET ENCRYPTION_KEY');
+    const after = await readEnv();
+    expect(after.get('JWT_REFRESH_SECRET')).toMatch(/^[0-9a-f]{64}$/);
+    expect(after.get('ENCRYPTION_KEY')).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps the replaced file as a backup of its own, mode 600, whatever backups that second already has', async () => {
+    const original = await readFile(join(install, '.env'), 'utf8');
+    // The names of backups made in this second and the next few (config.sh names them in local time,
+    // UTC here): a run within them must not overwrite one.
+    const stamp = (offset: number) => new Date(Date.now() + offset * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    const taken = [0, 1, 2, 3, 4, 5].map((offset) => `.env.backup-${stamp(offset)}`);
+    for (const name of taken) await writeFile(join(install, name), `an earlier backup: ${name}\n`, { mode: 0o600 });
+    const result = await configSh(['-y', '--force'], { env: { TZ: 'UTC' } });
+    expect(result.exitCode).toBe(0);
+    for (const name of taken) expect(await readFile(join(install, name), 'utf8')).toBe(`an earlier backup: ${name}\n`);
+    const made = (await readdir(install)).filter((name) => name.startsWith('.env.backup-') && !taken.includes(name));
+    expect(made).toEqual([expect.stringMatching(/^\.env\.backup-\d{14}\.2$/)]);
+    expect(await readFile(join(install, made[0]!), 'utf8')).toBe(original);
+    for (const name of ['.env', made[0]!]) expect({ name, mode: (await stat(join(install, name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+    expect(result.stdout).toContain(`made ${made[0]} private (mode 600; it was 644): it holds secrets`);
+  });
+
+  it('keeps the owner of the .env it replaces when root runs it', async () => {
+    if (process.getuid?.() !== 0) return;
+    await chown(join(install, '.env'), 65534, 65534);
+    expect((await configSh(['-y', '--force'])).exitCode).toBe(0);
+    const { uid, gid } = await stat(join(install, '.env'));
+    expect({ uid, gid }).toEqual({ uid: 65534, gid: 65534 });
+  });
+});
+
+describe('--add-missing on an existing .env', () => {
+  beforeEach(async () => {
+    expect((await configSh(['-y'])).exitCode).toBe(0);
+  });
+
+  it('makes a .env others can read private (600), and says so', async () => {
+    const text = await readFile(join(install, '.env'), 'utf8');
+    await writeFile(join(install, '.env'), text.replace(/^REDIS_PASSWORD=.*\n/m, ''));
+    await chmod(join(install, '.env'), 0o644);
+    const result = await configSh(['--add-missing']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect(result.stdout.split('\n')).toEqual(['made .env private (mode 600; it was 644): it holds secrets', 'added REDIS_PASSWORD to .env (generated)']);
+    expect((await stat(join(install, '.env'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('counts a key set as compose reads it (export, spaces): a second assignment would override it', async () => {
+    const text = await readFile(join(install, '.env'), 'utf8');
+    const edited = text.replace(/^POSTGRES_PASSWORD=/m, 'export POSTGRES_PASSWORD=').replace(/^REDIS_PASSWORD=/m, 'REDIS_PASSWORD = ');
+    await writeFile(join(install, '.env'), edited);
+    const result = await configSh(['--add-missing']);
+    expect({ exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await readFile(join(install, '.env'), 'utf8')).toBe(edited);
+  });
+});
+
+describe('no random bytes: it stops in one line and writes no empty or short secret', () => {
+  /** An `od` on PATH that reads nothing, as in a chroot without /dev/urandom. */
+  async function withoutRandomBytes(): Promise<NodeJS.ProcessEnv> {
+    const bin = join(install, 'no-random');
+    await mkdir(bin);
+    await writeFile(join(bin, 'od'), '#!/bin/sh\necho "od: /dev/urandom: No such file or directory" >&2\nexit 1\n');
+    await chmod(join(bin, 'od'), 0o755);
+    return { PATH: `${bin}:${process.env['PATH']}` };
+  }
+  const message = 'config.sh: could not read 32 random bytes from /dev/urandom; .env was not changed; check that /dev/urandom is readable';
+
+  it('creating .env', async () => {
+    const result = await configSh(['-y'], { env: await withoutRandomBytes() });
+    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({ exitCode: 1, last: message });
+    expect((await readdir(install)).sort()).toEqual(['.env.example', 'config.sh', 'no-random']);
+  });
+
+  it('adding a key', async () => {
+    expect((await configSh(['-y'])).exitCode).toBe(0);
+    const text = (await readFile(join(install, '.env'), 'utf8')).replace(/^REDIS_PASSWORD=.*\n/m, '');
+    await writeFile(join(install, '.env'), text);
+    const result = await configSh(['--add-missing'], { env: await withoutRandomBytes() });
+    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({ exitCode: 1, last: message });
+    expect(await readFile(join(install, '.env'), 'utf8')).toBe(text);
+  });
 });
