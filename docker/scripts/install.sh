@@ -153,8 +153,9 @@ require_gitea_settings() {
 # The signature protects what is downloaded, not the token: over plain http it crosses the network
 # readable by anyone on the way. Said, not refused (a LAN Gitea may have no TLS); this machine alone is fine.
 warn_plain_http_token() {
-  local host="${1%:*}"
+  local host="$1"
   [[ "$gitea_url" == http://* ]] && has_token || return 0
+  [[ ! "$host" =~ ^(.*):[0-9]+$ ]] || host="${BASH_REMATCH[1]}"
   case "$host" in localhost | 127.* | "[::1]") return 0 ;; esac
   echo "$program: WARNING: GITEA_URL is plain http: the token in GITEA_REGISTRY_API_TOKEN crosses the network unencrypted; use the Gitea's https:// address" >&2
 }

@@ -243,7 +243,7 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await install({ GITEA_URL: 'http://gitea.example.com:3000' })).toMatchObject({ exitCode: 1, stderr: `${warning}\n${refusal}` });
     expect(await install({ GITEA_URL: 'https://gitea.example.com' })).toMatchObject({ exitCode: 1, stderr: refusal });
     expect(await install({ GITEA_URL: 'http://gitea.example.com', GITEA_REGISTRY_API_TOKEN: '' })).toMatchObject({ exitCode: 1, stderr: refusal });
-    for (const url of [gitea.url, 'http://localhost:3000', 'http://[::1]:3000']) {
+    for (const url of [gitea.url, 'http://localhost:3000', 'http://[::1]:3000', 'http://[::1]']) {
       expect(await install({ GITEA_URL: url })).toMatchObject({ exitCode: 1, stderr: refusal });
     }
   });
