@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Backs up the database (pg_dump through the running v2-postgres container) and the data
-# directories into backups/<timestamp>.tar.gz, keeping the newest --keep archives.
+# Backs up every database of v2-postgres (pg_dump through the running container: a consistent
+# snapshot of each, taken while it runs) and the data directories into backups/<timestamp>.tar.gz,
+# keeping the newest --keep archives. The archive holds database.dump (POSTGRES_DB), databases/<name>.dump
+# for each other database (nocodb's and listmonk's, made by init-db), and data/ but data/postgres.
 #
 #   ./scripts/backup.sh               back up now, keep 7
 #   ./scripts/backup.sh --keep 14
@@ -68,7 +70,7 @@ db_user="$(compose_value POSTGRES_USER changemaker)"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 target="backups/changemaker-$stamp.tar.gz"
 if [ "$dry_run" = true ]; then
-  echo "would dump database $db_name and archive data/ (except data/postgres) into $target, keeping $keep"
+  echo "would dump every database of v2-postgres ($db_name and the others it holds) and archive data/ (except data/postgres) into $target, keeping $keep"
   exit 0
 fi
 
@@ -82,13 +84,50 @@ fi
 # Staged inside backups/, so that the final step is a rename on one filesystem: an interruption
 # leaves no truncated archive under a real backup's name (which the retention below would count).
 work="$(mktemp -d backups/.partial-XXXXXX)"
-echo "dumping database $db_name..."
-docker compose exec -T v2-postgres pg_dump -U "$db_user" -Fc "$db_name" >"$work/database.dump" ||
-  fail "pg_dump through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres"
-[ -s "$work/database.dump" ] || fail "pg_dump wrote nothing; check docker compose logs v2-postgres"
+
+# One database, custom format (pg_restore reads it), into $2. The errors name a database other than
+# POSTGRES_DB, the one an operator thinks of as "the database".
+dump_database() {
+  local name="$1" file="$2" which=""
+  [ "$name" = "$db_name" ] || which=" of database $name"
+  echo "dumping database $name..."
+  docker compose exec -T v2-postgres pg_dump -U "$db_user" -Fc "$name" >"$file" ||
+    fail "pg_dump$which through the v2-postgres container failed (see above); check that it runs: docker compose ps v2-postgres"
+  [ -s "$file" ] || fail "pg_dump$which wrote nothing; check docker compose logs v2-postgres"
+}
+
+# Every database the cluster holds but the templates: the platform services (nocodb, listmonk) keep
+# theirs next to POSTGRES_DB, and data/postgres is not archived, so a database left out is lost.
+other_databases() {
+  local list name
+  list="$(docker compose exec -T v2-postgres psql -U "$db_user" -d "$db_name" -XAtc \
+    "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname")" ||
+    fail "could not list the databases of v2-postgres (see above); check that it runs: docker compose ps v2-postgres"
+  while IFS= read -r name; do
+    if [ -z "$name" ] || [ "$name" = "$db_name" ]; then continue; fi
+    [[ "$name" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] ||
+      fail "database '$name' in v2-postgres has a name backup.sh cannot store as a file; rename it (ALTER DATABASE ... RENAME TO ...) or back it up yourself"
+    printf '%s\n' "$name"
+  done <<<"$list"
+}
+
+dump_database "$db_name" "$work/database.dump"
+others="$(other_databases)"
+mkdir "$work/databases"
+while IFS= read -r name; do
+  [ -z "$name" ] || dump_database "$name" "$work/databases/$name.dump"
+done <<<"$others"
+
 echo "archiving data directories..."
-tar -czf "$work/backup.tar.gz" --exclude=data/postgres -C "$root" data -C "$work" database.dump ||
-  fail "archiving data/ failed (see above); check the free space in $root/backups"
+# Status 1 is GNU tar's "a file changed as we read it" (a live upload, redis' or prometheus' files):
+# the archive is complete and holds that file as it was read, so it is a warning, not a failed backup.
+tar_status=0
+tar -czf "$work/backup.tar.gz" --exclude=data/postgres -C "$root" data -C "$work" database.dump databases || tar_status=$?
+case "$tar_status" in
+  0) ;;
+  1) echo "backup.sh: warning: some files under data/ changed while they were archived (named above); the archive holds them as they were read" >&2 ;;
+  *) fail "archiving data/ failed (see above); check the free space in $root/backups" ;;
+esac
 mv "$work/backup.tar.gz" "$target"
 echo "wrote $target ($(du -h "$target" | cut -f1))"
 

@@ -10,10 +10,13 @@ const dockerDir = join(__dirname, '..');
  * A `docker` on PATH that plays `compose exec -T v2-postgres pg_dump ...`: it logs its arguments,
  * one per line, to $STUB_DIR/calls, the file its output goes to in $STUB_DIR/dump-path, and writes
  * a small dump naming the database. With $STUB_DIR/slow present it first writes part of the dump,
- * touches $STUB_DIR/started and sleeps, as a long pg_dump does.
+ * touches $STUB_DIR/started and sleeps, as a long pg_dump does. It plays backup.sh's
+ * `compose exec -T v2-postgres psql ...` listing the databases with the one it connects to.
+ * The real thing, against a real PostgreSQL, is in backup-restore.spec.ts.
  */
 const dockerStandIn = `#!/usr/bin/env bash
 set -euo pipefail
+if [[ "$*" == "compose exec -T v2-postgres psql -U "*" -d "*" -XAtc "* ]]; then printf '%s\\n' "$9"; exit 0; fi
 [[ "$*" == "compose exec -T v2-postgres pg_dump "* ]] || { echo "docker stand-in: $* is not played" >&2; exit 97; }
 printf '%s\\n' "$@" >"$STUB_DIR/calls"
 readlink -f "/proc/$$/fd/1" >"$STUB_DIR/dump-path"
