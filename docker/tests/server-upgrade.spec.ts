@@ -158,6 +158,8 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(calls).toEqual([
         'v1.0.0 compose up -d --remove-orphans',
         'v1.0.0 compose exec -T v2-postgres pg_dump -U changemaker -Fc changemaker',
+        // backup.sh lists the cluster's other databases (nocodb's, listmonk's) to dump them too.
+        'v1.0.0 compose exec -T v2-postgres psql -U changemaker -d changemaker -XAtc SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname',
         'v1.1.0 compose pull',
         'v1.1.0 compose up -d --remove-orphans',
       ]);
