@@ -1,22 +1,25 @@
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
 /**
- * backup.sh against a real PostgreSQL (Debian's, the major version of its client tools): the
+ * backup.sh and restore.sh against a real PostgreSQL (Debian's, the major version of its client tools): the
  * cluster holds the databases an installation has (POSTGRES_DB, and nocodb and listmonk, which
  * init-db creates), and each archive is restored with pg_restore into fresh databases and compared.
- * The only stand-in is `docker compose exec -T v2-postgres`, which runs its command on this machine
- * against the test cluster's socket, as the container runs it against its own.
+ * The only stand-in is `docker`: `compose exec -T v2-postgres` runs its command on this machine
+ * against the test cluster's socket, as the container runs it against its own; `compose stop` and
+ * `compose up -d` (restore.sh's) are recorded in $STUB_CALLS, and the cluster keeps running.
  */
 const dockerDir = join(__dirname, '..');
 
 const dockerStandIn = `#!/usr/bin/env bash
 set -euo pipefail
-[[ "$*" == "compose exec -T v2-postgres "* ]] || { echo "docker stand-in: $* is not played" >&2; exit 97; }
-shift 4
-PGHOST="$PG_SOCKET" exec "$@"
+case "$*" in
+  "compose exec -T v2-postgres "*) shift 4; PGHOST="$PG_SOCKET" exec "$@" ;;
+  "compose stop" | "compose up -d" | "compose up -d v2-postgres") echo "$*" >>"$STUB_CALLS" ;;
+  *) echo "docker stand-in: $* is not played" >&2; exit 97 ;;
+esac
 `;
 
 let scratch: string;
@@ -57,19 +60,29 @@ beforeEach(async () => {
   await mkdir(join(install, 'bin'));
   await copyFile(join(dockerDir, 'scripts/backup.sh'), join(install, 'scripts/backup.sh'));
   await copyFile(join(dockerDir, 'scripts/env-file.sh'), join(install, 'scripts/env-file.sh'));
+  await copyFile(join(dockerDir, 'scripts/restore.sh'), join(install, 'scripts/restore.sh'));
   await writeFile(join(install, 'bin/docker'), dockerStandIn, { mode: 0o755 });
   await writeFile(join(install, '.env'), 'POSTGRES_USER=changemaker\nPOSTGRES_DB=changemaker\n');
   await writeFile(join(install, 'data/uploads/poster.txt'), 'a poster\n');
 });
 
-function backupSh() {
-  return execa('bash', ['scripts/backup.sh'], {
+// The cluster as beforeAll made it for the next test: what a test restored, renamed or left is dropped.
+afterEach(async () => {
+  const databases = (await psql('postgres', 'SELECT datname FROM pg_database')).stdout.split('\n');
+  for (const database of databases.filter((name) => /^restored_|_(before_restore|restoring)_/.test(name))) {
+    await psql('postgres', `DROP DATABASE "${database}"`);
+  }
+});
+
+function run(script: string, args: string[] = []) {
+  return execa('bash', [`scripts/${script}`, ...args], {
     cwd: install,
     reject: false,
-    env: { PATH: `${join(install, 'bin')}:${process.env['PATH']}`, PG_SOCKET: socket },
+    env: { PATH: `${join(install, 'bin')}:${process.env['PATH']}`, PG_SOCKET: socket, STUB_CALLS: join(install, 'calls') },
     extendEnv: false,
   });
 }
+const backupSh = () => run('backup.sh');
 
 /** The one archive in backups/, unpacked into a new directory. */
 async function unpackedArchive(): Promise<string> {
@@ -103,9 +116,6 @@ it('backs up every database of the cluster, and each restores into an empty data
   expect(await restoredRows(join(unpacked, 'databases/nocodb.dump'), 'nc_rows')).toBe('7|a nocodb cell');
   expect(await restoredRows(join(unpacked, 'databases/listmonk.dump'), 'subscribers')).toBe('a@example.org\nb@example.org');
   expect((await execa('cat', [join(unpacked, 'data/uploads/poster.txt')])).stdout).toBe('a poster');
-  for (const database of (await psql('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'restored_%'")).stdout.split('\n')) {
-    await psql('postgres', `DROP DATABASE ${database}`);
-  }
 });
 
 it('a file under data/ that changes while it is archived is a warning, not a failed backup', async () => {
@@ -126,3 +136,87 @@ it('a file under data/ that changes while it is archived is a warning, not a fai
   const unpacked = await unpackedArchive();
   expect(await restoredRows(join(unpacked, 'database.dump'), 'campaign')).toContain('Clean water');
 }, 30000);
+
+describe('restore.sh', () => {
+  /** The databases' rows an installation is judged by, and its upload. */
+  async function state() {
+    return {
+      campaign: (await psql('changemaker', 'SELECT * FROM campaign ORDER BY 1')).stdout,
+      nocodb: (await psql('nocodb', 'SELECT * FROM nc_rows ORDER BY 1')).stdout,
+      listmonk: (await psql('listmonk', 'SELECT * FROM subscribers ORDER BY 1')).stdout,
+      poster: (await execa('cat', [join(install, 'data/uploads/poster.txt')])).stdout,
+    };
+  }
+  const databases = async () => (await psql('postgres', 'SELECT datname FROM pg_database ORDER BY 1')).stdout.split('\n');
+  const calls = async () => (await readFile(join(install, 'calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  let archive: string;
+  let backedUp: Awaited<ReturnType<typeof state>>;
+  beforeEach(async () => {
+    expect((await backupSh()).exitCode).toBe(0);
+    archive = join('backups', (await readdir(join(install, 'backups')))[0]!);
+    backedUp = await state();
+    // Life goes on after the backup: rows change, an upload is replaced.
+    await psql('changemaker', "INSERT INTO campaign VALUES (3, 'after the backup')");
+    await psql('nocodb', 'DELETE FROM nc_rows');
+    await writeFile(join(install, 'data/uploads/poster.txt'), 'a newer poster\n');
+  });
+  afterEach(async () => {
+    // The rows beforeAll wrote, whether the restore put them back or was refused.
+    await psql('changemaker', 'DELETE FROM campaign WHERE id = 3');
+    await psql('nocodb', "DELETE FROM nc_rows; INSERT INTO nc_rows VALUES (7, 'a nocodb cell')");
+  });
+
+  it('puts back every database and data/ as they were backed up, keeping the previous ones', async () => {
+    const result = await run('restore.sh', [archive, '--yes']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect(await state()).toEqual(backedUp);
+    expect(await calls()).toEqual(['compose stop', 'compose up -d v2-postgres', 'compose up -d']);
+    const kept = (await databases()).filter((name) => name.includes('_before_restore_'));
+    expect(kept.map((name) => name.replace(/_before_restore_.*/, ''))).toEqual(['changemaker', 'listmonk', 'nocodb', 'postgres']);
+    expect((await psql(kept[0]!, 'SELECT count(*) FROM campaign')).stdout).toBe('3');
+    const before = (await readdir(join(install, 'data'))).filter((name) => name.startsWith('.before-restore-'));
+    expect(before).toHaveLength(1);
+    expect((await execa('cat', [join(install, 'data', before[0]!, 'uploads/poster.txt')])).stdout).toBe('a newer poster');
+    expect((await readdir(install)).filter((name) => name.startsWith('.restore-'))).toEqual([]);
+  });
+
+  it.each([
+    ['truncated', async (good: Buffer) => good.subarray(0, Math.floor(good.length / 2)), /is not a complete backup archive \(see above\); nothing was changed; pick another from backups\/$/],
+    ['not made by backup.sh', async () => {
+      const other = await mkdtemp(join(scratch, 'other-'));
+      await writeFile(join(other, 'notes.txt'), 'not a backup\n');
+      await execa('tar', ['-czf', join(other, 'a.tar.gz'), '-C', other, 'notes.txt']);
+      return readFile(join(other, 'a.tar.gz'));
+    }, /holds no database\.dump, so backup\.sh did not make it; nothing was changed$/],
+    ['holding a corrupt dump', async (good: Buffer) => {
+      const other = await mkdtemp(join(scratch, 'corrupt-'));
+      await writeFile(join(other, 'a.tar.gz'), good);
+      await execa('tar', ['-xzf', 'a.tar.gz'], { cwd: other });
+      const dump = await readFile(join(other, 'databases/nocodb.dump'));
+      await writeFile(join(other, 'databases/nocodb.dump'), dump.subarray(0, 40));
+      await execa('tar', ['-czf', 'a.tar.gz', 'data', 'database.dump', 'databases'], { cwd: other });
+      return readFile(join(other, 'a.tar.gz'));
+    }, /the dump of database nocodb in .* cannot be read \(see above\); nothing was changed; pick another archive$/],
+  ] as const)('refuses an archive %s before it stops or touches anything', async (_case, corrupt, message) => {
+    const bad = join(install, 'backups/changemaker-bad.tar.gz');
+    await writeFile(bad, await corrupt(await readFile(join(install, archive))));
+    const before = { state: await state(), databases: await databases() };
+    const result = await run('restore.sh', [bad, '--yes']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.split('\n').at(-1)).toMatch(message);
+    expect({ state: await state(), databases: await databases() }).toEqual(before);
+    expect(await calls()).toEqual([]);
+    expect((await readdir(install)).filter((name) => name.startsWith('.restore-'))).toEqual([]);
+  });
+
+  it('asks for --yes when it cannot ask, and changes nothing', async () => {
+    const before = await state();
+    const result = await run('restore.sh', [archive]);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+      exitCode: 1,
+      stderr: 'restore.sh: restoring replaces the databases changemaker listmonk nocodb postgres and data/ with ' + join(install, archive) + "'s; pass --yes to do it",
+    });
+    expect(await state()).toEqual(before);
+    expect(await databases()).not.toEqual(expect.arrayContaining([expect.stringMatching(/_restoring_/)]));
+  });
+});
