@@ -16,6 +16,10 @@ const dockerDir = join(__dirname, '..');
 const dockerStandIn = `#!/usr/bin/env bash
 set -euo pipefail
 case "$*" in
+  "compose exec -T v2-postgres pg_restore --exit-on-error "*)
+    # With $STUB_SLOW set, a restore takes a while: it says so in $STUB_SLOW, then waits.
+    if [ -n "\${STUB_SLOW:-}" ]; then touch "$STUB_SLOW"; sleep 5; fi
+    shift 4; PGHOST="$PG_SOCKET" exec "$@" ;;
   "compose exec -T v2-postgres "*) shift 4; PGHOST="$PG_SOCKET" exec "$@" ;;
   "compose stop" | "compose up -d" | "compose up -d v2-postgres") echo "$*" >>"$STUB_CALLS" ;;
   *) echo "docker stand-in: $* is not played" >&2; exit 97 ;;
@@ -74,11 +78,12 @@ afterEach(async () => {
   }
 });
 
-function run(script: string, args: string[] = []) {
+function run(script: string, args: string[] = [], options: { env?: Record<string, string>; detached?: boolean } = {}) {
   return execa('bash', [`scripts/${script}`, ...args], {
     cwd: install,
     reject: false,
-    env: { PATH: `${join(install, 'bin')}:${process.env['PATH']}`, PG_SOCKET: socket, STUB_CALLS: join(install, 'calls') },
+    detached: options.detached ?? false,
+    env: { PATH: `${join(install, 'bin')}:${process.env['PATH']}`, PG_SOCKET: socket, STUB_CALLS: join(install, 'calls'), ...options.env },
     extendEnv: false,
   });
 }
@@ -208,6 +213,26 @@ describe('restore.sh', () => {
     expect(await calls()).toEqual([]);
     expect((await readdir(install)).filter((name) => name.startsWith('.restore-'))).toEqual([]);
   });
+
+  it('Ctrl-C while it restores stops it with one line, drops the restored copies and changes nothing live', async () => {
+    const before = { state: await state(), databases: await databases() };
+    const slow = join(install, 'restoring');
+    // In its own process group, as a terminal runs it: Ctrl-C reaches the whole group.
+    const restore = run('restore.sh', [archive, '--yes'], { env: { STUB_SLOW: slow }, detached: true });
+    for (let waited = 0; !(await readdir(install)).includes('restoring'); waited += 20) {
+      if (waited > 10000) throw new Error('restore.sh never reached pg_restore');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    process.kill(-restore.pid!, 'SIGINT');
+    const result = await restore;
+    expect({ exitCode: result.exitCode, last: String(result.stderr).split('\n').at(-1) }).toEqual({
+      exitCode: 130,
+      last: 'restore.sh: stopped by SIGINT; nothing live was changed',
+    });
+    expect({ state: await state(), databases: await databases() }).toEqual(before);
+    expect(await calls()).toEqual([]);
+    expect((await readdir(install)).filter((name) => name.startsWith('.restore-'))).toEqual([]);
+  }, 20000);
 
   it('asks for --yes when it cannot ask, and changes nothing', async () => {
     const before = await state();
