@@ -99,6 +99,11 @@ while [ "$#" -gt 0 ]; do
 done
 
 [ -f "$template" ] || fail "$template is missing; run config.sh from an unpacked release"
+# A .env that links elsewhere (kept with the host's other configuration) is rewritten where it
+# points: renaming the new file over the link would cut it, and the file it named would go stale.
+if [ -L "$env_file" ]; then
+  env_file="$(readlink -f -- "$env_file")" || fail "$env_file is a symbolic link to nowhere; point it at the real file, or remove it"
+fi
 if [ "$add_missing" = true ] && [ ! -f "$env_file" ]; then
   fail "$env_file does not exist, so there is nothing to add keys to; run config.sh without --add-missing to create it"
 fi

@@ -1,4 +1,4 @@
-import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -283,6 +283,22 @@ describe('--add-missing on an existing .env', () => {
     expect({ exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(await readFile(join(install, '.env'), 'utf8')).toBe(edited);
   });
+});
+
+it('a .env that links elsewhere stays a link: --add-missing and --force rewrite the file it names', async () => {
+  await mkdir(join(install, 'etc'));
+  expect((await configSh(['-y', '--env-file', 'etc/changemaker.env'])).exitCode).toBe(0);
+  await symlink('etc/changemaker.env', join(install, '.env'));
+  const text = await readFile(join(install, 'etc/changemaker.env'), 'utf8');
+  await writeFile(join(install, 'etc/changemaker.env'), text.replace(/^REDIS_PASSWORD=.*\n/m, ''));
+
+  expect((await configSh(['--add-missing'])).stdout).toBe('added REDIS_PASSWORD to .env (generated)');
+  expect((await lstat(join(install, '.env'))).isSymbolicLink()).toBe(true);
+  expect((await readEnv()).get('REDIS_PASSWORD')).toMatch(/^[0-9a-f]{64}$/);
+
+  expect((await configSh(['-y', '--force', '--domain', 'linked.example.org'])).exitCode).toBe(0);
+  expect((await lstat(join(install, '.env'))).isSymbolicLink()).toBe(true);
+  expect((await readEnv()).get('DOMAIN')).toBe('linked.example.org');
 });
 
 describe('no random bytes: it stops in one line and writes no empty or short secret', () => {
