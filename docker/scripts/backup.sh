@@ -126,7 +126,7 @@ tar -czf "$work/backup.tar.gz" --exclude=data/postgres -C "$root" data -C "$work
 case "$tar_status" in
   0) ;;
   1) echo "backup.sh: warning: some files under data/ changed while they were archived (named above); the archive holds them as they were read" >&2 ;;
-  *) fail "archiving data/ failed (see above); check the free space in $root/backups" ;;
+  *) fail "archiving data/ failed (see above); when a file cannot be read, run backup.sh as root (data/ holds files of the containers' users); when it cannot write, free space in $root/backups" ;;
 esac
 mv "$work/backup.tar.gz" "$target"
 echo "wrote $target ($(du -h "$target" | cut -f1))"

@@ -118,6 +118,36 @@ describe('the archive holds the database: nobody but its owner reads it', () => 
   });
 });
 
+it('a file under data/ it cannot read fails the backup with one line saying to run it as root, and leaves no archive', async () => {
+  await writeFile(join(install, '.env'), 'POSTGRES_PASSWORD=secret\n');
+  // A container's own directory (grafana's, prometheus'), as backup.sh sees it from a user who is not root.
+  await mkdir(join(install, 'data/grafana'));
+  await writeFile(join(install, 'data/grafana/grafana.db'), 'dashboards\n');
+  await chmod(join(install, 'data/grafana'), 0o700);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    await execa('chown', ['-R', 'nobody', install, stub]);
+    await execa('chown', ['root', join(install, 'data/grafana')]);
+    await chmod(join(install, '..'), 0o755);
+  } else {
+    await chmod(join(install, 'data/grafana'), 0o000);
+  }
+  const command = ['bash', join(install, 'scripts/backup.sh')];
+  const result = await execa(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'nobody', '--', ...command] : command.slice(1), {
+    cwd: install,
+    reject: false,
+    env: { PATH: `${stub}:${process.env['PATH']}`, STUB_DIR: stub },
+    extendEnv: false,
+  });
+  expect({ exitCode: result.exitCode, last: String(result.stderr).split('\n').at(-1) }).toEqual({
+    exitCode: 1,
+    last: `backup.sh: archiving data/ failed (see above); when a file cannot be read, run backup.sh as root (data/ holds files of the containers' users); when it cannot write, free space in ${join(install, 'backups')}`,
+  });
+  expect(String(result.stderr)).toContain('data/grafana: Cannot open: Permission denied');
+  expect(await readdir(join(install, 'backups'))).toEqual([]);
+  await chmod(join(install, 'data/grafana'), 0o700);
+});
+
 describe('a signal stops it with one line, the signal\'s exit status, and no partial archive', () => {
   beforeEach(() => writeFile(join(install, '.env'), 'POSTGRES_PASSWORD=secret\n'));
 
