@@ -7,6 +7,8 @@
 #   ./scripts/backup.sh               back up now, keep 7
 #   ./scripts/backup.sh --keep 14
 #   ./scripts/backup.sh --dry-run     say what would be backed up
+#
+# scripts/restore.sh puts an archive back.
 set -euo pipefail
 # The archive holds the whole database: private from its first byte, not chmod-ed afterwards.
 umask 077
@@ -56,7 +58,7 @@ while [ "$#" -gt 0 ]; do
       [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || fail "--keep needs a positive number"
       keep="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
-    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) fail "unknown option $1; see --help" ;;
   esac
 done

@@ -63,7 +63,7 @@ trap 'on_signal TERM 15' TERM
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --yes) confirmed=true; shift ;;
-    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) fail "unknown option $1; see --help" ;;
     *) [ -z "$archive" ] || fail "one archive at a time: $archive and $1 given"; archive="$1"; shift ;;
   esac

@@ -50,6 +50,16 @@ function backupSh(args: string[] = [], env: Record<string, string> = {}) {
   });
 }
 
+it.each([
+  ['backup.sh', ['--keep', '--dry-run', 'restore.sh']],
+  ['restore.sh', ['--yes', 'pg_restore --list', '_before_restore_']],
+])('%s --help prints its whole header, each option in it', async (script, words) => {
+  const result = await execa('bash', [join(dockerDir, 'scripts', script), '--help'], { reject: false });
+  const header = (await readFile(join(dockerDir, 'scripts', script), 'utf8')).split('\n').slice(1);
+  expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 0, stdout: header.slice(0, header.findIndex((line) => !line.startsWith('#'))).join('\n') });
+  for (const word of words) expect(result.stdout).toContain(word);
+});
+
 const archives = async () => (await readdir(join(install, 'backups'))).filter((name) => /^changemaker-.*\.tar\.gz$/.test(name));
 
 it('reads .env as docker compose does: quoted values unquoted, spaces kept, nothing run', async () => {
