@@ -95,9 +95,14 @@ drop_restored_copies() {
 }
 
 # --- 1. check the whole archive; nothing is touched yet.
+in_postgres pg_isready -q -U "$db_user" -d template1 ||
+  fail "v2-postgres does not answer, and the dumps are read and restored through it; start it (docker compose up -d v2-postgres) and run restore.sh again; nothing was changed"
+# Read once before unpacking, so that a corrupt archive and a full disk are told apart.
+tar -tzf "$archive" >/dev/null ||
+  fail "$archive is not a complete backup archive (see above); nothing was changed; pick another from backups/"
 work="$(mktemp -d "$root/.restore-XXXXXX")"
 tar -xzf "$archive" -C "$work" ||
-  fail "$archive is not a complete backup archive (see above); nothing was changed; pick another from backups/"
+  fail "could not unpack $archive into $root (see above); free space there and run restore.sh again; nothing was changed"
 [ -f "$work/database.dump" ] || fail "$archive holds no database.dump, so backup.sh did not make it; nothing was changed"
 # database name -> its dump, POSTGRES_DB first.
 declare -A dumps=(["$db_name"]="$work/database.dump")

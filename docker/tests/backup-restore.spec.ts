@@ -234,6 +234,17 @@ describe('restore.sh', () => {
     expect((await readdir(install)).filter((name) => name.startsWith('.restore-'))).toEqual([]);
   }, 20000);
 
+  it('refuses in one line, before anything, when v2-postgres does not answer', async () => {
+    const before = await state();
+    const result = await run('restore.sh', [archive, '--yes'], { env: { PG_SOCKET: join(scratch, 'no-server-here') } });
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+      exitCode: 1,
+      stderr: 'restore.sh: v2-postgres does not answer, and the dumps are read and restored through it; start it (docker compose up -d v2-postgres) and run restore.sh again; nothing was changed',
+    });
+    expect(await state()).toEqual(before);
+    expect(await calls()).toEqual([]);
+  });
+
   it('asks for --yes when it cannot ask, and changes nothing', async () => {
     const before = await state();
     const result = await run('restore.sh', [archive]);
