@@ -32,8 +32,8 @@ left_behind() {
   case "$stage" in
     nothing) echo "nothing was changed" ;;
     staged) echo "nothing live was changed" ;;
-    stopped) echo "the services are stopped and nothing live was changed; start them again: docker compose up -d" ;;
-    swapping) echo "the swap was cut: each database and data/ directory is either the restored one or the previous one (kept as *_before_restore_$stamp and in data/.before-restore-$stamp/); check them, then docker compose up -d" ;;
+    stopped) echo "the services are stopped and nothing live was changed; start them again: docker compose start" ;;
+    swapping) echo "the swap was cut: each database and data/ directory is either the restored one or the previous one (kept as *_before_restore_$stamp and in data/.before-restore-$stamp/); check them, then docker compose start" ;;
   esac
 }
 
@@ -138,11 +138,12 @@ for name in "${names[@]}"; do
 done
 
 # --- 3. swap: the services are stopped (no connection may hold a database that is renamed), and
-# the renames and moves are not cut by a signal.
+# the renames and moves are not cut by a signal. stop and start act on every container of the
+# project, those of the profiles (platform, monitoring) too, which `up -d` would leave stopped.
 echo "stopping the services..."
 docker compose stop
 stage=stopped
-docker compose up -d v2-postgres
+docker compose start v2-postgres
 for ((waited = 0; ; waited++)); do
   in_postgres pg_isready -q -U "$db_user" -d template1 && break
   ((waited < 60)) || fail "v2-postgres did not become ready within 60s; $(left_behind)"
@@ -172,6 +173,6 @@ trap 'on_signal INT 2' INT
 trap 'on_signal TERM 15' TERM
 
 echo "starting the services..."
-docker compose up -d
+docker compose start
 echo "restored $(basename "$archive"): databases ${names[*]} and data/"
 echo "the previous ones are kept as <name>_before_restore_$stamp in v2-postgres and in data/.before-restore-$stamp/; drop them once you are satisfied"

@@ -9,7 +9,7 @@ import { execa } from 'execa';
  * init-db creates), and each archive is restored with pg_restore into fresh databases and compared.
  * The only stand-in is `docker`: `compose exec -T v2-postgres` runs its command on this machine
  * against the test cluster's socket, as the container runs it against its own; `compose stop` and
- * `compose up -d` (restore.sh's) are recorded in $STUB_CALLS, and the cluster keeps running.
+ * `compose start` (restore.sh's) are recorded in $STUB_CALLS, and the cluster keeps running.
  */
 const dockerDir = join(__dirname, '..');
 
@@ -21,7 +21,7 @@ case "$*" in
     if [ -n "\${STUB_SLOW:-}" ]; then touch "$STUB_SLOW"; sleep 5; fi
     shift 4; PGHOST="$PG_SOCKET" exec "$@" ;;
   "compose exec -T v2-postgres "*) shift 4; PGHOST="$PG_SOCKET" exec "$@" ;;
-  "compose stop" | "compose up -d" | "compose up -d v2-postgres") echo "$*" >>"$STUB_CALLS" ;;
+  "compose stop" | "compose start" | "compose start v2-postgres") echo "$*" >>"$STUB_CALLS" ;;
   *) echo "docker stand-in: $* is not played" >&2; exit 97 ;;
 esac
 `;
@@ -175,7 +175,7 @@ describe('restore.sh', () => {
     const result = await run('restore.sh', [archive, '--yes']);
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(await state()).toEqual(backedUp);
-    expect(await calls()).toEqual(['compose stop', 'compose up -d v2-postgres', 'compose up -d']);
+    expect(await calls()).toEqual(['compose stop', 'compose start v2-postgres', 'compose start']);
     const kept = (await databases()).filter((name) => name.includes('_before_restore_'));
     expect(kept.map((name) => name.replace(/_before_restore_.*/, ''))).toEqual(['changemaker', 'listmonk', 'nocodb', 'postgres']);
     expect((await psql(kept[0]!, 'SELECT count(*) FROM campaign')).stdout).toBe('3');
