@@ -69,10 +69,12 @@ cd "$root"
 db_name="$(compose_value POSTGRES_DB changemaker)"
 db_user="$(compose_value POSTGRES_USER changemaker)"
 
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-target="backups/changemaker-$stamp.tar.gz"
+# Named when it starts, in UTC: the names sort oldest first.
+archive_name() {
+  echo "backups/changemaker-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
+}
 if [ "$dry_run" = true ]; then
-  echo "would dump every database of v2-postgres ($db_name and the others it holds) and archive data/ (except data/postgres) into $target, keeping $keep"
+  echo "would dump every database of v2-postgres ($db_name and the others it holds) and archive data/ (except data/postgres) into $(archive_name), keeping $keep"
   exit 0
 fi
 
@@ -83,6 +85,21 @@ elif mode="$(stat -L -c %a backups)" && ((8#$mode & 8#077)); then
   chmod go= backups || fail "backups/ is open to other users (mode $mode) and cannot be made private; run backup.sh as its owner, or chmod 700 $root/backups"
   echo "backups/ was open to other users (mode $mode); made it 700 so that only its owner reads the archives"
 fi
+# One backup at a time (the nightly timer and an upgrade's backup can meet): the second waits, as
+# two would dump the databases twice at once and race on the retention below.
+exec 9<backups
+if ! flock -n 9; then
+  echo "waiting for the backup already running to finish..."
+  flock -w 3600 9 || fail "another backup.sh has held backups/ for an hour; check it (pgrep -af backup.sh), then run backup.sh again"
+fi
+# Holding the lock, any staging directory is one a power loss or kill -9 left: a dump nobody will
+# finish or remove, taking space beside the archives.
+for stale in backups/.partial-*; do
+  [ -e "$stale" ] || continue
+  rm -rf -- "$stale"
+  echo "removed $stale, left by a backup that was cut off"
+done
+target="$(archive_name)"
 # Staged inside backups/, so that the final step is a rename on one filesystem: an interruption
 # leaves no truncated archive under a real backup's name (which the retention below would count).
 work="$(mktemp -d backups/.partial-XXXXXX)"

@@ -158,6 +158,38 @@ it('a file under data/ it cannot read fails the backup with one line saying to r
   await chmod(join(install, 'data/grafana'), 0o700);
 });
 
+describe('one backup at a time', () => {
+  beforeEach(() => writeFile(join(install, '.env'), 'POSTGRES_PASSWORD=secret\n'));
+
+  it('removes the staging directory a cut-off backup left (power loss, kill -9), and says so', async () => {
+    await mkdir(join(install, 'backups/.partial-AbC123'), { recursive: true, mode: 0o700 });
+    await chmod(join(install, 'backups'), 0o700);
+    await writeFile(join(install, 'backups/.partial-AbC123/database.dump'), 'PGDMP half a dump');
+    const result = await backupSh();
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect(result.stdout.split('\n')[0]).toBe('removed backups/.partial-AbC123, left by a backup that was cut off');
+    expect(await readdir(join(install, 'backups'))).toEqual(await archives());
+  });
+
+  it('a second backup started while one runs waits for it, and leaves the first one\'s staging alone', async () => {
+    await writeFile(join(stub, 'slow'), '');
+    const first = backupSh();
+    for (let waited = 0; !(await readdir(stub)).includes('started'); waited += 20) {
+      if (waited > 10000) throw new Error('the first backup.sh never reached pg_dump');
+      await sleep(20);
+    }
+    const second = await backupSh();
+    const firstResult = await first;
+    expect([firstResult.exitCode, second.exitCode]).toEqual([0, 0]);
+    expect(second.stdout.split('\n')[0]).toBe('waiting for the backup already running to finish...');
+    expect(second.stdout).not.toContain('removed backups/.partial');
+    expect(await archives()).toHaveLength(2);
+    for (const archive of await archives()) {
+      expect((await execa('tar', ['-xzOf', join(install, 'backups', archive), 'database.dump'])).stdout).toBe('PGDMP partialPGDMP dump of changemaker');
+    }
+  }, 20000);
+});
+
 describe('a signal stops it with one line, the signal\'s exit status, and no partial archive', () => {
   beforeEach(() => writeFile(join(install, '.env'), 'POSTGRES_PASSWORD=secret\n'));
 
