@@ -94,6 +94,17 @@ drop_restored_copies() {
   for copy in "${restored_copies[@]}"; do sql "DROP DATABASE IF EXISTS \"$copy\"" >/dev/null || return; done
 }
 
+# backup.sh's lock: a backup taken during a restore would hold half of each, and a restore during a
+# backup would be in no archive. Holding it, a .restore-* directory is one a kill -9 left.
+mkdir -p backups
+exec 9<backups
+flock -n 9 || fail "backup.sh is running; run restore.sh again once it has finished; nothing was changed"
+for stale in "$root"/.restore-*; do
+  [ -e "$stale" ] || continue
+  rm -rf -- "$stale"
+  echo "removed $stale, left by a restore that was cut off"
+done
+
 # --- 1. check the whole archive; nothing is touched yet.
 in_postgres pg_isready -q -U "$db_user" -d template1 ||
   fail "v2-postgres does not answer, and the dumps are read and restored through it; start it (docker compose up -d v2-postgres) and run restore.sh again; nothing was changed"

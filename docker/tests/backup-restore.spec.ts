@@ -245,6 +245,28 @@ describe('restore.sh', () => {
     expect(await calls()).toEqual([]);
   });
 
+  it('refuses while backup.sh runs, changing nothing', async () => {
+    const before = await state();
+    const backup = execa('flock', ['backups', 'sleep', '3'], { cwd: install });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const result = await run('restore.sh', [archive, '--yes']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+      exitCode: 1,
+      stderr: 'restore.sh: backup.sh is running; run restore.sh again once it has finished; nothing was changed',
+    });
+    expect(await state()).toEqual(before);
+    expect(await calls()).toEqual([]);
+    backup.kill();
+    await backup.catch(() => undefined);
+  });
+
+  it('removes the staging directory a restore cut off by kill -9 left', async () => {
+    await mkdir(join(install, '.restore-AbC123/data'), { recursive: true });
+    const result = await run('restore.sh', [archive]);
+    expect(result.stdout).toBe(`removed ${join(install, '.restore-AbC123')}, left by a restore that was cut off`);
+    expect((await readdir(install)).filter((name) => name.startsWith('.restore-'))).toEqual([]);
+  });
+
   it('asks for --yes when it cannot ask, and changes nothing', async () => {
     const before = await state();
     const result = await run('restore.sh', [archive]);
