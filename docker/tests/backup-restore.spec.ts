@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,9 +30,16 @@ esac
 let scratch: string;
 let socket: string;
 let cluster: string;
+const debianServers = '/usr/lib/postgresql';
+/** initdb and pg_ctl from Debian's newest server (/usr/lib/postgresql/<version>/bin, not on PATH), else from PATH. */
+function serverCommand(name: string): string {
+  const versions = existsSync(debianServers) ? readdirSync(debianServers).filter((version) => existsSync(join(debianServers, version, 'bin', name))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  return newest ? join(debianServers, newest, 'bin', name) : name;
+}
 /** As root, the server runs as the postgres user (postgres refuses root); otherwise as ourselves. */
-const asServerUser = (command: string, args: string[]) =>
-  process.getuid?.() === 0 ? execa('runuser', ['-u', 'postgres', '--', command, ...args]) : execa(command, args);
+const asServerUser = (name: string, args: string[]) =>
+  process.getuid?.() === 0 ? execa('runuser', ['-u', 'postgres', '--', serverCommand(name), ...args]) : execa(serverCommand(name), args);
 const psql = (database: string, sql: string) =>
   execa('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-U', 'changemaker', '-d', database, '-Atc', sql], { env: { PGHOST: socket } });
 

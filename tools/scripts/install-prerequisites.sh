@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the local demo run for real: buildah, podman and
 # docker.io (whose daemon the tests start privately) build images, docker-registry is a real
-# registry on loopback, skopeo gives a second opinion, ssh-keygen (openssh-client) signs and verifies releases.
+# registry on loopback, skopeo gives a second opinion, ssh-keygen (openssh-client) signs and verifies releases,
+# and PostgreSQL restores real backups (restore.sh).
 # Does nothing when they are all present; needs root (or sudo) when something is missing.
 set -euo pipefail
 
-required_packages=(buildah podman docker.io docker-registry busybox-static skopeo shellcheck apache2-utils docker-compose openssl openssh-client)
+required_packages=(buildah podman docker.io docker-registry busybox-static skopeo shellcheck apache2-utils docker-compose openssl openssh-client postgresql)
 
 missing=()
 for package in "${required_packages[@]}"; do
