@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -505,7 +505,7 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       });
     const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 
-    it.each(['buildah', 'podman', 'docker'])('hands the password to %s on stdin only, never in arguments or output', async (engine) => {
+    it.each(['buildah', 'podman', 'docker'])('hands the password to %s on stdin or in its private auth file only, never in arguments or output', async (engine) => {
       // A RUN step, so buildah and podman read and write the registry-backed cache with the login
       // (the test dockerd has no bridge network to run a step in).
       if (engine !== 'docker') await writeFile(join(workspace, 'Dockerfile'), 'FROM node:20-bookworm-slim AS production\nCOPY . /app/\nRUN ls /app > /app/listing.txt\n');
@@ -513,7 +513,8 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       expect(result).toMatchObject({ built: true, engine });
       expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toHaveLength(3);
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
-      expect(calls.some((call) => call.args.includes('login') && call.input === credentials.password)).toBe(true);
+      // buildah and podman log in on stdin; docker's private config gets the login written in (docker-engine.ts).
+      expect(calls.filter((call) => call.args.includes('login')).map((call) => call.input)).toEqual(engine === 'docker' ? [] : [credentials.password]);
       expect(lines.join('\n')).not.toContain(credentials.password);
       if (engine === 'docker') return;
       await expectCacheWithoutSecrets(secured, basic, [credentials.password, basic]);
@@ -530,6 +531,22 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       expect(lines.some((line) => /Cache pulled from remote/.test(line))).toBe(true);
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
       expect(lines.join('\n')).not.toContain(credentials.password);
+    });
+
+    it("docker keeps the password out of the user's keychain: a credential helper on PATH (secretservice, pass) never stores it", async () => {
+      // docker's CLI, given a config directory holding no login, saves a login in the platform's
+      // default credential helper when one is installed: the keychain would keep the password for
+      // good, over the user's own login for that registry. A stand-in helper writes down each call.
+      const helpers = join(workspace, 'credential-helpers');
+      const helperLog = join(workspace, 'helper.log');
+      await mkdir(helpers);
+      await writeFile(join(helpers, 'docker-credential-secretservice'), `#!/bin/sh\necho "$1 $(cat)" >> ${helperLog}\n[ "$1" = get ] && { echo "credentials not found in native keychain"; exit 1; }\nexit 0\n`, { mode: 0o755 });
+      const result = await buildAndPushImage(securedOptions(credentials.password, 'docker', { PATH: `${helpers}:${debianDockerClientFirst}` }));
+      expect(result).toMatchObject({ built: true, engine: 'docker' });
+      expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toHaveLength(3);
+      const helperCalls = await readFile(helperLog, 'utf8').catch(() => '');
+      expect(helperCalls).not.toContain(credentials.password);
+      expect(helperCalls).not.toMatch(/^store/m);
     });
 
     /** Every manifest and config the registry-backed cache holds, searched for the secrets. */
@@ -562,11 +579,11 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       }
     });
 
-    it('stops on a rejected login before building, naming the registry and not the password', async () => {
-      const failure = buildAndPushImage(securedOptions('wrong-password'));
+    it.each(['buildah', 'docker'])('stops on a rejected login before building with %s, naming the registry and not the password', async (engine) => {
+      const failure = buildAndPushImage(securedOptions('wrong-password', engine));
       await expect(failure).rejects.toThrow(secured.host);
       await expect(failure).rejects.not.toThrow('wrong-password');
-      expect(engineCalls()).toEqual([]);
+      expect(engineCalls(engine)).toEqual([]);
       expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toEqual([]);
     });
   });

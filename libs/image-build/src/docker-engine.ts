@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogin, RegistryLogin } from './container-engine';
-import { BuildKitUnavailableError, EngineCommandError, PlatformsUnsupportedError, RegistryLoginRejectedError } from './errors';
-import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile } from './temporary-auth';
+import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, RegistryLogin } from './container-engine';
+import { BuildKitUnavailableError, EngineCommandError, PlatformsUnsupportedError } from './errors';
+import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile, writePasswordAuthFile } from './temporary-auth';
 
 /**
  * The docker CLI against a daemon. With buildx, several platforms are built and pushed in one
@@ -22,7 +22,7 @@ export class DockerEngine implements ContainerEngine {
       throw new PlatformsUnsupportedError('docker', 'docker buildx is not installed; install the buildx plugin, or use buildah or podman');
     }
     await withTemporaryAuthDirectory(async (configDirectory) => {
-      if (request.push && request.login) await this.logIn(request.login, configDirectory);
+      if (request.push && request.login) await writeLogin(request.login, configDirectory);
       const pushesWhileBuilding = request.push && this.hasBuildx;
       await this.run('build', this.buildArguments(request, configDirectory, pushesWhileBuilding), request);
       if (!request.push || pushesWhileBuilding) return;
@@ -52,26 +52,25 @@ export class DockerEngine implements ContainerEngine {
     return args;
   }
 
-  private async logIn(login: RegistryLogin, configDirectory: string): Promise<void> {
-    // The daemon exchanges an identity token itself; `docker login` only takes passwords.
-    if (login.identityToken !== undefined) return writeIdentityTokenAuthFile(join(configDirectory, 'config.json'), login);
-    return this.logInWithPassword(login, configDirectory);
-  }
-
-  private async logInWithPassword(login: PasswordLogin, configDirectory: string): Promise<void> {
-    const args = ['--config', configDirectory, 'login', '--username', login.username, '--password-stdin', login.host];
-    const result = await this.runner.run('docker', args, { input: login.password });
-    if (result.exitCode === 0) return;
-    if (/unauthorized|401|incorrect username/i.test(`${result.stderr}${result.stdout}`)) throw new RegistryLoginRejectedError(login.host);
-    throw new EngineCommandError('login', 'docker', lastMeaningfulLine(result));
-  }
-
   private async run(step: string, args: string[], request: ImageBuildRequest): Promise<void> {
     const result = await this.runner.run('docker', args, { onLine: request.onLine, env: dockerEnvironmentFor(request) });
     if (result.exitCode === 0) return;
     if (/buildx component is missing/i.test(`${result.stderr}${result.stdout}`)) throw new BuildKitUnavailableError();
     throw new EngineCommandError(step, 'docker', lastMeaningfulLine(result));
   }
+}
+
+/**
+ * The login goes into the private config as `docker login` would store it in a file, never through
+ * `docker login`: given a config without logins, docker's CLI saves one in the platform's default
+ * credential helper when it is installed (docker-credential-secretservice, -pass), so the password
+ * would stay in the user's keychain after the push, over the user's own login for that registry.
+ * The registry client has already checked the login before the build (build-and-push.ts); the
+ * daemon exchanges an identity token itself.
+ */
+function writeLogin(login: RegistryLogin, configDirectory: string): Promise<void> {
+  const file = join(configDirectory, 'config.json');
+  return login.identityToken !== undefined ? writeIdentityTokenAuthFile(file, login) : writePasswordAuthFile(file, login);
 }
 
 /**

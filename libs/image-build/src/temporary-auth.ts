@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { whenStopped } from '@changemaker/oci';
-import type { IdentityTokenLogin } from './container-engine';
+import type { IdentityTokenLogin, PasswordLogin } from './container-engine';
 import { InvalidAuthFileError } from './errors';
 
 /**
@@ -34,6 +34,12 @@ export async function withTemporaryAuthDirectory<T>(use: (directory: string) => 
 export async function writeIdentityTokenAuthFile(file: string, login: IdentityTokenLogin, otherAuths: AuthEntries = {}): Promise<void> {
   const auth = Buffer.from('<token>:').toString('base64');
   await writeAuthFile(file, { ...otherAuths, [login.host]: { auth, identitytoken: login.identityToken } });
+}
+
+/** Writes a username and password as `docker login` stores them in a config file, readable by the owner only. */
+export async function writePasswordAuthFile(file: string, login: PasswordLogin): Promise<void> {
+  const auth = Buffer.from(`${login.username}:${login.password}`).toString('base64');
+  await writeAuthFile(file, { [login.host]: { auth } });
 }
 
 export type AuthEntries = Record<string, unknown>;
