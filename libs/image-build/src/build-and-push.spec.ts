@@ -683,6 +683,8 @@ describe('buildAndPushImage with real engines and a real registry', () => {
 
     it('docker with a daemon', async () => expect(await detected({ ...dockerDaemon.env, PATH: debianDockerClientFirst })).toBe('docker'));
     it('podman when no docker daemon answers', async () => expect(await detected(noDaemon)).toBe('podman'));
+    (clientNeedingBuildx ? it : it.skip)('podman when the docker whose daemon answers cannot build: a client of 23 or later without buildx', async () =>
+      expect(await detected({ ...dockerDaemon.env, PATH: `${dirname(clientNeedingBuildx ?? '')}:${process.env['PATH']}` })).toBe('podman'));
     it('buildah when podman is not installed either', async () =>
       expect(await detected({ ...noDaemon, PATH: await commandsDirectory('git', 'docker', 'buildah') })).toBe('buildah'));
   });

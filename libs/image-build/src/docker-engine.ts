@@ -15,6 +15,8 @@ export class DockerEngine implements ContainerEngine {
   constructor(
     private readonly runner: CommandRunner,
     private readonly hasBuildx: boolean,
+    /** Whether this client can build with BuildKit: through buildx, or built in before docker 23. */
+    readonly hasBuildKit: boolean,
   ) {}
 
   async buildImage(request: ImageBuildRequest): Promise<ImageBuildReport> {

@@ -12,13 +12,17 @@ import { EngineNotInstalledError, NoEngineInstalledError } from './errors';
 export async function selectEngine(choice: string, runner: CommandRunner): Promise<ContainerEngine> {
   if (choice === 'auto') {
     for (const name of engineNames) {
-      if (await isEngineUsable(name, runner)) return createEngine(name, runner);
+      if (!(await isEngineUsable(name, runner))) continue;
+      const engine = await createEngine(name, runner);
+      // Passes over a docker that cannot build at all (23 or later without buildx) to an engine that can.
+      if (!(engine instanceof DockerEngine) || engine.hasBuildKit) return engine;
     }
     throw new NoEngineInstalledError(engineNames);
   }
   validateEngineChoice(choice);
   const name = choice as EngineName;
   if (!(await isEngineUsable(name, runner))) throw new EngineNotInstalledError(name);
+  // A chosen docker without BuildKit is refused at its build, saying to install buildx.
   return createEngine(name, runner);
 }
 
@@ -28,6 +32,16 @@ function isEngineUsable(name: EngineName, runner: CommandRunner): Promise<boolea
 }
 
 async function createEngine(name: EngineName, runner: CommandRunner): Promise<ContainerEngine> {
-  if (name === 'docker') return new DockerEngine(runner, await commandSucceeds(runner, 'docker', ['buildx', 'version']));
-  return new BuildahFamilyEngine(name, runner);
+  if (name !== 'docker') return new BuildahFamilyEngine(name, runner);
+  const hasBuildx = await commandSucceeds(runner, 'docker', ['buildx', 'version']);
+  return new DockerEngine(runner, hasBuildx, hasBuildx || (await dockerClientMajorVersion(runner)) < firstClientWithoutBuildKit);
+}
+
+/** Docker 23 moved BuildKit out of the client into the buildx plugin; earlier clients (Debian's 20.10) have it built in. */
+const firstClientWithoutBuildKit = 23;
+
+/** The client's major version, from `docker --version` ("Docker version 20.10.24+dfsg1, build …"); 0 when it says none. */
+async function dockerClientMajorVersion(runner: CommandRunner): Promise<number> {
+  const result = await runner.run('docker', ['--version']);
+  return Number(/version (\d+)\./.exec(result.stdout)?.[1] ?? 0);
 }

@@ -35,7 +35,7 @@ export class EngineNotInstalledError extends ImageBuildError {
 
 export class NoEngineInstalledError extends ImageBuildError {
   constructor(tried: readonly string[]) {
-    super(`no container engine found (tried ${tried.join(', ')}): install buildah, podman, or docker with a running daemon.`);
+    super(`no container engine found (tried ${tried.join(', ')}): install buildah, podman, or docker with a running daemon (and the buildx plugin, for docker 23 and later).`);
   }
 }
 
