@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 const workspaceRoot = resolve(__dirname, '../../..');
 
@@ -25,9 +25,33 @@ describe('the temporary directory of a push login', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('is removed when %s stops the process mid-push, which then ends by that signal', async (signal) => {
+  /** A process holding a login in a directory under `dir`, and that directory once it is made. */
+  async function startHolder(): Promise<{ holder: ResultPromise; directory: string }> {
     const holder = execa(process.execPath, ['-r', '@swc-node/register', '-e', holdingALogin], { cwd: workspaceRoot, env: { TMPDIR: dir }, reject: false });
     const directory = await new Promise<string>((resolve) => holder.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    return { holder, directory };
+  }
+
+  it("left by a push killed with SIGKILL (which no process can clean up after) is removed by the next push, and a running push's is kept", async () => {
+    const killed = await startHolder();
+    killed.holder.kill('SIGKILL');
+    await killed.holder;
+    expect(existsSync(join(killed.directory, 'auth.json'))).toBe(true);
+    const running = await startHolder();
+    const next = await startHolder();
+    try {
+      expect(existsSync(killed.directory)).toBe(false);
+      expect(existsSync(join(running.directory, 'auth.json'))).toBe(true);
+    } finally {
+      running.holder.kill('SIGTERM');
+      next.holder.kill('SIGTERM');
+      await Promise.all([running.holder, next.holder]);
+    }
+    expect((await readdir(dir)).filter((name) => name.startsWith('release-kit-auth-'))).toEqual([]);
+  }, 30_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('is removed when %s stops the process mid-push, which then ends by that signal', async (signal) => {
+    const { holder, directory } = await startHolder();
     expect(existsSync(join(directory, 'auth.json'))).toBe(true);
     holder.kill(signal);
     const stopped = await holder;

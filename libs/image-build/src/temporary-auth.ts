@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { whenStopped } from '@changemaker/oci';
 import type { IdentityTokenLogin, PasswordLogin } from './container-engine';
@@ -12,16 +12,45 @@ import { InvalidAuthFileError } from './errors';
  *
  * It lives for the whole build and push, often minutes, and Ctrl-C or a cancelled CI job (SIGINT,
  * SIGTERM, SIGHUP, to the whole process group) ends the process before any `finally` runs: the
- * login would stay in the temp directory. So such a signal removes the directory first (whenStopped).
+ * login would stay in the temp directory. So such a signal removes the directory first (whenStopped),
+ * and a push removes the directories that pushes ended by SIGKILL left.
  */
 export async function withTemporaryAuthDirectory<T>(use: (directory: string) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(join(tmpdir(), 'release-kit-auth-'));
+  await removeAbandonedAuthDirectories();
+  const directory = await mkdtemp(join(tmpdir(), `${authDirectoryPrefix}${process.pid}-`));
   const stopWatching = whenStopped(() => rmSync(directory, { recursive: true, force: true }));
   try {
     return await use(directory);
   } finally {
     stopWatching();
     await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Named by host and process: a directory whose process is gone was left by a push that SIGKILL,
+ * the OOM killer or a power cut ended, which could remove nothing. The host keeps containers that
+ * share a temp directory but not their process ids from taking each other's for abandoned.
+ */
+const authDirectoryPrefix = `release-kit-auth-${hostname().replace(/[^A-Za-z0-9.]/g, '_')}-`;
+
+/** Removes the login directories of this host's processes that are gone, so a killed push's login does not stay for good. */
+async function removeAbandonedAuthDirectories(): Promise<void> {
+  const pidPattern = new RegExp(`^${authDirectoryPrefix.replace(/\./g, '\\.')}(\\d+)-`);
+  for (const name of await readdir(tmpdir())) {
+    const pid = Number(pidPattern.exec(name)?.[1]);
+    // Another user's directory is not ours to remove (the temp directory is sticky): skipped.
+    if (pid && !isRunning(pid)) await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
