@@ -302,6 +302,18 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(lines.join('\n')).toMatch(/already in the registry.*nothing built/);
   });
 
+  it('moves latest last, whatever the tag patterns\' order: a push refused on the commit\'s tag (quota) leaves latest where it was, and no inputs tag', async () => {
+    const sha = await git(workspace, 'rev-parse', 'HEAD');
+    const quota = JSON.stringify({ errors: [{ code: 'DENIED', message: 'quota exceeded' }] });
+    const proxy = await startFaultProxy(target.host, [{ method: 'PUT', path: new RegExp(`/manifests/${sha}$`), fault: { kind: 'status', status: 403, body: quota }, times: 1_000 }]);
+    try {
+      await expect(buildAndPushImage(options({ registry: `${proxy.host}/admin`, tagPatterns: ['latest', '{sha}'] }))).rejects.toThrow(/quota exceeded/);
+    } finally {
+      await proxy.stop();
+    }
+    expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
+  });
+
   it('does not reuse an image of another architecture found under the inputs tag: says so in one line, builds, and puts its own there', async () => {
     await writeFile(join(workspace, 'Dockerfile.scratch'), 'FROM scratch AS production\nCOPY main.js /app/\n');
     const scratch = { dockerfile: join(workspace, 'Dockerfile.scratch') };

@@ -87,6 +87,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   }
 
   const engine = await selectEngine(options.engine, runner);
+  const pushOrder = latestLast(references);
   const labels = openContainerLabels({ revision, source: options.sourceUrl, version: options.version });
   // Labels naming the commit would be a step that misses the cache on every commit, costing a
   // commit and an export each: a pushed image with the cache gets them in the config rewrite.
@@ -98,7 +99,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     context: options.context,
     ignoreFile: ignoreFileFor(options.dockerfile, options.context),
     // One push; the other tags are added registry-side below, so every tag has the same digest.
-    references: (options.push ? references.slice(0, 1) : references).map(String),
+    references: (options.push ? pushOrder.slice(0, 1) : references).map(String),
     target: options.target,
     // Not part of the inputs hash: an image reused for a later commit keeps reporting the commit it was built from, as its labels do.
     buildArgs: { GIT_COMMIT: revision.sha, ...(options.version ? { APP_VERSION: options.version } : {}), ...options.buildArgs },
@@ -116,11 +117,11 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   const built = { ...result, built: true, engine: engine.name, ...(cacheUse ? { layerCache: cacheUse } : {}) };
   if (!registry) return built;
   const created = new Date(revision.commitTime * 1000).toISOString().replace('.000Z', 'Z');
-  const pushed = await pushReproducibleConfig(registry, references[0], { created, labels: labelsAfterPush ? labels : {} });
+  const pushed = await pushReproducibleConfig(registry, pushOrder[0], { created, labels: labelsAfterPush ? labels : {} });
   const kept = previous && (await holdsWhatTheRebuildHolds(previous, pushed)) ? previous.manifest : undefined;
   if (kept) {
     options.log(`${repository.name}: rebuilt into what the image already under these inputs holds (${kept.digest}); kept that one`);
-    await tagRegistrySide(registry, kept, references);
+    await tagRegistrySide(registry, kept, pushOrder);
     return { ...built, digest: kept.digest };
   }
   // The inputs tag goes last: it tells later runs a complete image exists. It is written with the
@@ -128,11 +129,11 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
   // reuse for these inputs, or the next release would tag the one it replaced. It is not written
   // over an image of other platforms than the hash names (the engine's default guessed wrong:
   // platforms.ts), which no later run could reuse.
-  const pushedPlatforms = await imagePlatformsOf(registryImage(registry, references[0]).store, pushed);
+  const pushedPlatforms = await imagePlatformsOf(registryImage(registry, pushOrder[0]).store, pushed);
   const wanted = effectivePlatforms(options.platforms).platforms;
   const keepsInputsTag = isForExactly(pushedPlatforms, wanted);
   if (!keepsInputsTag) options.log(`${repository.name}: warning: ${otherPlatformsLine(inputsTag, pushedPlatforms, wanted)}; not kept under that tag`);
-  const otherTags = [...references.slice(1), ...(keepsInputsTag ? [repository.withTag(inputsTag)] : [])];
+  const otherTags = [...pushOrder.slice(1), ...(keepsInputsTag ? [repository.withTag(inputsTag)] : [])];
   await tagRegistrySide(registry, pushed, otherTags);
   return { ...built, digest: pushed.digest };
 }
@@ -158,6 +159,15 @@ export async function resolveImageTarget(options: ImageBuildOptions, runner: Com
 
 export function registryClientFor(env: NodeJS.ProcessEnv, retry?: Partial<RetryPolicy>): RegistryClient {
   return new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry });
+}
+
+/**
+ * `latest` moves only once the image is complete under every other tag: the engine pushes under the
+ * first tag, and a push refused part-way (a quota, a lost login) must not have moved the tag that
+ * servers pull by default to an image whose run failed.
+ */
+function latestLast(references: readonly ImageReference[]): ImageReference[] {
+  return [...references.filter((reference) => reference.tag !== 'latest'), ...references.filter((reference) => reference.tag === 'latest')];
 }
 
 async function tagRegistrySide(registry: RegistryClient, manifest: FetchedManifest, references: readonly ImageReference[]): Promise<void> {
