@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { mergedReleaseTagsGitArgs, previousReleaseTagIn } from './previous-release';
+import { changelogBaseTagIn, mergedReleaseTagsGitArgs, previousReleaseTagIn } from './previous-release';
 
 describe('the release before this one', () => {
   let repo: string;
@@ -38,5 +38,26 @@ describe('the release before this one', () => {
     await git('tag', 'nightly');
     expect(await previousOf('v1.11.0')).toBe('v1.10.0');
     expect(previousReleaseTagIn('', 'v1.0.0')).toBeUndefined();
+  });
+});
+
+describe('the release a changelog section starts from', () => {
+  const tags = (...list: string[]) => list.join('\n');
+
+  it('is the last stable release for a stable version, past the pre-releases since: their commits are in its section too', () => {
+    expect(changelogBaseTagIn(tags('v2.0.0-rc.1', 'v2.0.0-rc.0', 'v1.10.0', 'v1.9.0'), 'v2.0.0')).toBe('v1.10.0');
+    expect(changelogBaseTagIn(tags('v1.10.0', 'v1.9.0', 'nightly'), 'v1.11.0')).toBe('v1.10.0');
+  });
+
+  it('is the last pre-release of its preid for a pre-release, unless a stable release at or above it came since', () => {
+    expect(changelogBaseTagIn(tags('v2.0.0-rc.1', 'v2.0.0-beta.3', 'v1.10.0'), 'v2.0.0-rc.2')).toBe('v2.0.0-rc.1');
+    expect(changelogBaseTagIn(tags('v2.0.0-beta.3', 'v1.10.0'), 'v2.0.0-rc.0')).toBe('v1.10.0');
+    expect(changelogBaseTagIn(tags('v1.10.0', 'v1.10.0-rc.1'), 'v1.11.0-rc.0')).toBe('v1.10.0');
+  });
+
+  it("orders by semver (git's version sort puts v1.0.0-rc.1 above v1.0.0) and is undefined before the first release", () => {
+    expect(changelogBaseTagIn(tags('v1.0.0-rc.1', 'v1.0.0'), 'v1.0.1-rc.0')).toBe('v1.0.0');
+    expect(changelogBaseTagIn('', 'v1.0.0')).toBeUndefined();
+    expect(changelogBaseTagIn(tags('v1.0.0'), 'v1.0.0')).toBeUndefined();
   });
 });

@@ -1,7 +1,9 @@
+import { coerce, gte, prerelease, rcompare, valid } from 'semver';
+
 /**
- * The release before this one, for the changelog's compare link and for the image plan's "tag
- * registry-side from vX": the highest release tag merged into HEAD other than this release's own.
- * One definition, so both name the same release.
+ * The releases before this one, read from the release tags merged into HEAD: the one just before
+ * (the image plan's "tag registry-side from vX", pre-releases included) and the one a changelog
+ * section starts from (its compare link).
  */
 
 /** `git` arguments that list the release tags merged into HEAD, highest version first. */
@@ -13,4 +15,25 @@ export function previousReleaseTagIn(mergedReleaseTags: string, currentTag: stri
     .split('\n')
     .map((tag) => tag.trim())
     .find((tag) => tag !== '' && tag !== currentTag);
+}
+
+/**
+ * The release the changelog section of `currentTag` starts from, picked as nx release picks the
+ * first commit it lists (its strictPreid default), so that the compare link shows those commits:
+ * for a stable version the last stable release (the section of 2.0.0 lists every commit since
+ * 1.0.0, the 2.0.0-rc.N's too); for a pre-release the last one of its preid (rc in 2.0.0-rc.1),
+ * unless a stable release at or above that one's version came since, else the last stable one.
+ */
+export function changelogBaseTagIn(mergedReleaseTags: string, currentTag: string): string | undefined {
+  const tags = mergedReleaseTags
+    .split('\n')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '' && tag !== currentTag && valid(tag.slice(1)))
+    // By semver: git's version sort puts v1.0.0-rc.1 above v1.0.0.
+    .sort((a, b) => rcompare(a.slice(1), b.slice(1)));
+  const stable = tags.find((tag) => prerelease(tag.slice(1)) === null);
+  const preid = prerelease(currentTag.replace(/^v/, ''))?.[0];
+  const sameSeries = preid === undefined ? undefined : tags.find((tag) => tag.includes(`-${preid}.`));
+  if (!sameSeries) return stable;
+  return stable && gte(stable.slice(1), coerce(sameSeries.slice(1))!.version) ? stable : sameSeries;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { commitUrl, compareUrl, giteaLocationFrom, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagOf } from '@changemaker/release-contract';
+import { changelogBaseTagIn, commitUrl, compareUrl, giteaLocationFrom, mergedReleaseTagsGitArgs, releaseTagOf, type GiteaLocation } from '@changemaker/release-contract';
 import DefaultChangelogRenderer, { type ChangelogChange } from 'nx/release/changelog-renderer';
 
 /**
@@ -10,26 +10,70 @@ import DefaultChangelogRenderer, { type ChangelogChange } from 'nx/release/chang
 export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   private readonly gitea = giteaLocationFrom(process.env);
 
+  /**
+   * Nx's sections, with the breaking changes first rather than last: an operator reading the
+   * release notes before an upgrade must not miss them under a long list of fixes.
+   */
+  override async render(): Promise<string> {
+    this.preprocessChanges();
+    if (this.shouldRenderEmptyEntry()) return this.renderEmptyEntry();
+    // Rendered before the breaking changes are read: nx collects them while it renders the types.
+    const changesByType = this.renderChangesByType();
+    const sections = [
+      [this.renderVersionTitle()],
+      this.hasBreakingChanges() ? this.renderBreakingChanges() : [],
+      changesByType,
+      this.hasDependencyBumps() ? this.renderDependencyBumps() : [],
+      this.shouldRenderAuthors() ? await this.renderAuthors() : [],
+    ];
+    return sections
+      .filter((section) => section.length > 0)
+      .map((section) => section.join('\n').trim())
+      .join('\n\n')
+      .trim();
+  }
+
   override formatChange(change: ChangelogChange): string {
     const [first = '', ...rest] = super.formatChange(change).split('\n');
-    const link = change.shortHash ? ` ([${change.shortHash}](${commitUrl(this.gitea, change.shortHash)}))` : '';
-    return [`${first}${link}`, ...rest].join('\n');
+    return [`${first}${this.references(change)}`, ...rest].join('\n');
+  }
+
+  override formatBreakingChangeBase(change: ChangelogChange): string {
+    return `${super.formatBreakingChangeBase(change)}${this.references(change)}`;
   }
 
   override renderVersionTitle(): string {
     const version = this.changelogEntryVersion.replace(/^v/, '');
     const date = this.changelogRenderOptions['versionTitleDate'] ? ` (${new Date().toISOString().slice(0, 10)})` : '';
     const tag = releaseTagOf(version);
-    const previous = previousReleaseTag(tag);
-    const title = previous ? `[${version}](${compareUrl(this.gitea, previous, tag)})` : version;
+    const base = changelogBaseTag(tag);
+    const title = base ? `[${version}](${compareUrl(this.gitea, base, tag)})` : version;
     return `## ${title}${date}`;
+  }
+
+  /**
+   * The commit's link, after the pull request's when the subject ended with one: nx takes "(#12)",
+   * which Gitea's squash merge appends, out of the description and links it only for GitHub.
+   */
+  private references(change: ChangelogChange): string {
+    const pulls = (change.githubReferences ?? []).filter((reference) => reference.type === 'pull-request' && /^#\d+$/.test(reference.value));
+    const links = [
+      ...pulls.map((pull) => `[${pull.value}](${pullUrl(this.gitea, pull.value.slice(1))})`),
+      ...(change.shortHash ? [`[${change.shortHash}](${commitUrl(this.gitea, change.shortHash)})`] : []),
+    ];
+    return links.length > 0 ? ` (${links.join(', ')})` : '';
   }
 }
 
-/** The release before `tag` (release-contract's definition); the changelog is rendered before `tag` exists. */
-function previousReleaseTag(tag: string): string | undefined {
+function pullUrl(location: GiteaLocation, index: string): string {
+  return `${location.url}/${location.repo}/pulls/${index}`;
+}
+
+/** Where this section's commits start (see changelogBaseTagIn); the changelog is rendered before `tag` exists. */
+function changelogBaseTag(tag: string): string | undefined {
   try {
-    return previousReleaseTagIn(execFileSync('git', [...mergedReleaseTagsGitArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), tag);
+    const tags = execFileSync('git', [...mergedReleaseTagsGitArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return changelogBaseTagIn(tags, tag);
   } catch {
     return undefined;
   }

@@ -1,0 +1,125 @@
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
+
+const workspaceRoot = resolve(__dirname, '../../../..');
+/** A Gitea under a sub-path, given with a trailing slash, and a repository with upper case and a dot. */
+const gitea = 'http://127.0.0.1:9/gitea';
+const repo = 'Admin/changemaker.lite';
+
+/**
+ * What a release manager and the operators read in CHANGELOG.md (and, from it, in the Gitea
+ * release): real `nx release` runs in a throwaway clone, with --skip-publish, so nothing but the
+ * version, the changelog, the commit and the tag is made.
+ */
+describe('the changelog nx release writes', () => {
+  let workspace: ThrowawayWorkspace;
+  let scratch: string;
+
+  beforeAll(async () => {
+    [workspace, scratch] = await Promise.all([createThrowawayWorkspace(workspaceRoot), mkdtemp(join(tmpdir(), 'cm-changelog-'))]);
+    const origin = join(scratch, 'origin.git');
+    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    await workspace.git('remote', 'add', 'origin', origin);
+  }, 120_000);
+
+  afterAll(async () => {
+    await workspace?.remove();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** A commit touching the api service, pushed, as a merged change is. */
+  const commit = async (message: string): Promise<string> => {
+    await appendFile(join(workspace.root, 'apps/api/notes.md'), `${message}\n`);
+    const sha = await workspace.commitAll(message);
+    await workspace.git('push', '-q', 'origin', 'main');
+    return sha;
+  };
+  const release = async (...args: string[]): Promise<string> => {
+    const result = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'release', ...args, '--skip-publish'], {
+      cwd: workspace.root,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      env: {
+        NX_DAEMON: 'false',
+        NX_TUI: 'false',
+        NX_NO_CLOUD: 'true',
+        CI: 'true',
+        GITEA_URL: `${gitea}/`,
+        GITEA_REPO: repo,
+        GITEA_REGISTRY: '127.0.0.1:9/admin',
+        GIT_AUTHOR_NAME: 'Release Manager',
+        GIT_AUTHOR_EMAIL: 'release@example.invalid',
+        GIT_COMMITTER_NAME: 'Release Manager',
+        GIT_COMMITTER_EMAIL: 'release@example.invalid',
+      },
+    });
+    expect({ exitCode: result.exitCode, output: result.all }).toMatchObject({ exitCode: 0 });
+    await workspace.git('push', '-q', '--follow-tags', 'origin', 'main');
+    return readFile(join(workspace.root, 'CHANGELOG.md'), 'utf8');
+  };
+  /** The section of `version`: its heading to the next version's. */
+  const sectionOf = (changelog: string, version: string): string => {
+    const start = changelog.indexOf(`## [${version}]`);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const next = changelog.indexOf('\n## ', start + 1);
+    return changelog.slice(start, next === -1 ? undefined : next).trim();
+  };
+  const shortOf = (sha: string) => sha.slice(0, 7);
+
+  it('puts the breaking changes first, each with its commit link, and links a squash-merged pull request', async () => {
+    await commit('feat(api): the first feature');
+    await release('1.0.0');
+    const fix = await commit('fix(api): a fix squash-merged in Gitea (#42)');
+    const breaking = await commit('feat: the media settings move\n\nBREAKING CHANGE: MEDIA_PORT is now MEDIA_API_PORT: rename it in .env');
+
+    const section = sectionOf(await release(), '2.0.0');
+
+    expect(section.split('\n').slice(0, 5)).toEqual([
+      expect.stringMatching(/^## \[2\.0\.0\]\(http:\/\/127\.0\.0\.1:9\/gitea\/Admin\/changemaker\.lite\/compare\/v1\.0\.0\.\.\.v2\.0\.0\) \(\d{4}-\d\d-\d\d\)$/),
+      '',
+      '### ⚠️  Breaking Changes',
+      '',
+      `- the media settings move ([${shortOf(breaking)}](${gitea}/${repo}/commit/${shortOf(breaking)}))`,
+    ]);
+    expect(section).toContain('  MEDIA_PORT is now MEDIA_API_PORT: rename it in .env');
+    expect(section).toContain(`- **api:** a fix squash-merged in Gitea ([#42](${gitea}/${repo}/pulls/42), [${shortOf(fix)}](${gitea}/${repo}/commit/${shortOf(fix)}))`);
+    expect(section.indexOf('### ⚠️  Breaking Changes')).toBeLessThan(section.indexOf('### 🚀 Features'));
+  }, 180_000);
+
+  it('leaves out a change reverted before the release, and lists a revert of a released one', async () => {
+    const reverted = await commit('feat(api): a feature taken back before it shipped');
+    await commit(`revert: feat(api): a feature taken back before it shipped\n\nThis reverts commit ${reverted}.`);
+    const released = await workspace.git('log', '-1', '--format=%H', '--grep', '^fix(api): a fix squash-merged');
+    await commit(`revert: fix(api): a fix squash-merged in Gitea (#42)\n\nThis reverts commit ${released}.`);
+
+    const section = sectionOf(await release('2.0.1'), '2.0.1');
+
+    expect(section).not.toContain('a feature taken back before it shipped');
+    expect(section).toContain('### ⏪ Reverts');
+    expect(section).toContain('revert: fix(api): a fix squash-merged in Gitea (#42)');
+  }, 180_000);
+
+  it('links a stable release after pre-releases to the compare view of the commits its section lists: from the last stable release', async () => {
+    await commit('feat(api): a feature tried in a release candidate');
+    expect(sectionOf(await release('prerelease', '--preid', 'rc'), '2.0.2-rc.0')).toContain(`/compare/v2.0.1...v2.0.2-rc.0)`);
+    await commit('fix(api): a fix to the release candidate');
+    expect(sectionOf(await release('prerelease', '--preid', 'rc'), '2.0.2-rc.1')).toContain(`/compare/v2.0.2-rc.0...v2.0.2-rc.1)`);
+
+    const section = sectionOf(await release('2.1.0'), '2.1.0');
+
+    expect(section).toContain(`/compare/v2.0.1...v2.1.0)`);
+    expect(section).toContain('a feature tried in a release candidate');
+    expect(section).toContain('a fix to the release candidate');
+  }, 240_000);
+
+  it('releases a revert of a released change alone as a patch: what ships changed', async () => {
+    const fix = await workspace.git('log', '-1', '--format=%H', '--grep', '^fix(api): a fix to the release candidate');
+    await commit(`revert: fix(api): a fix to the release candidate\n\nThis reverts commit ${fix}.`);
+
+    expect(sectionOf(await release(), '2.1.1')).toContain('### ⏪ Reverts');
+  }, 180_000);
+});
