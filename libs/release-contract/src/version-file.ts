@@ -1,3 +1,4 @@
+import { valid } from 'semver';
 import { releaseTagOf } from './image-naming';
 
 /**
@@ -9,8 +10,12 @@ export function versionFileContent(version: string): string {
   return `${releaseTagOf(version)}\n`;
 }
 
-/** The version a VERSION file holds (`v1.2.3` and `1.2.3` both read as 1.2.3), or undefined when it holds none. */
+/**
+ * The version a VERSION file holds (`v1.2.3` and `1.2.3` both read as 1.2.3; a BOM, CRLF or no
+ * final newline, as an editor leaves them, change nothing), or undefined when it holds none: a
+ * semver version only (`v1.02.3` is none, which nx would refuse later, in its words).
+ */
 export function versionInFile(text: string): string | undefined {
   const match = /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\s*$/.exec(text.trim());
-  return match?.[1];
+  return match && valid(match[1]) ? match[1] : undefined;
 }

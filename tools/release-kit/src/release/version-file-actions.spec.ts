@@ -47,6 +47,11 @@ describe('the VERSION file version actions', () => {
     );
     // Without a stack, Nx prints the one line and no "Pass --verbose to see the stacktrace".
     await expect(actionsFor().readCurrentVersionFromSourceManifest(new FsTree(root, false))).rejects.toMatchObject({ stack: undefined });
+    // Not semver: nx would stop later with "Invalid semver version", naming no file.
+    await writeFile(join(root, 'docker/VERSION'), 'v1.02.3\n');
+    await expect(actionsFor().readCurrentVersionFromSourceManifest(new FsTree(root, false))).rejects.toThrow(
+      'docker/VERSION holds "v1.02.3", not a version: write the last released tag there (v0.0.0 before the first release).',
+    );
   });
 
   describe('before nx decides a version', () => {
