@@ -133,7 +133,7 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     };
   }
 
-  const engineCalls = (engine = 'buildah') => calls.filter((call) => call.command === engine && !['--version', 'info', 'buildx'].includes(call.args[0]));
+  const engineCalls = (engine = 'buildah') => calls.filter((call) => call.command === engine && !['--version', 'version', 'buildx'].includes(call.args[0]));
 
   describe.each(['buildah', 'podman', 'docker'])('with %s', (engine) => {
     it('builds the production stage alone, pushes the commit, latest and inputs tags under one digest, with OCI labels', async () => {
@@ -653,7 +653,7 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       await expectRefusal({ env: { PATH: withoutPodman }, engine: 'podman' }, /"podman" was chosen but is not usable/);
     });
     it('a chosen docker whose daemon does not answer', () =>
-      expectRefusal({ engine: 'docker', env: { DOCKER_HOST: `unix://${join(workspace, 'no-daemon.sock')}` } }, /"docker" was chosen but is not usable/));
+      expectRefusal({ engine: 'docker', env: { DOCKER_HOST: `unix://${join(workspace, 'no-daemon.sock')}` } }, /"docker" was chosen but is not usable on this machine \(Cannot connect to the Docker daemon at .*no-daemon\.sock\. Is the docker daemon running\?\): install docker and start its daemon/));
     (clientNeedingBuildx ? it : it.skip)(`a docker client that has BuildKit only through the missing buildx plugin (${clientNeedingBuildx})`, () =>
       expectRefusal({ engine: 'docker', env: { PATH: `${dirname(clientNeedingBuildx ?? '')}:${process.env['PATH']}` } }, /this docker client needs the buildx plugin/));
     it('several platforms with docker but no buildx', () =>

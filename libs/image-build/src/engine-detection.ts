@@ -1,5 +1,5 @@
 import { BuildahFamilyEngine } from './buildah-family-engine';
-import { commandSucceeds, type CommandRunner } from './command-runner';
+import { commandSucceeds, lastMeaningfulLine, type CommandRunner } from './command-runner';
 import { engineNames, type ContainerEngine, type EngineName } from './container-engine';
 import { DockerEngine } from './docker-engine';
 import { validateEngineChoice } from './engine-choice';
@@ -12,7 +12,7 @@ import { EngineNotInstalledError, NoEngineInstalledError } from './errors';
 export async function selectEngine(choice: string, runner: CommandRunner): Promise<ContainerEngine> {
   if (choice === 'auto') {
     for (const name of engineNames) {
-      if (!(await isEngineUsable(name, runner))) continue;
+      if ((await whyUnusable(name, runner)) !== undefined) continue;
       const engine = await createEngine(name, runner);
       // Passes over a docker that cannot build at all (23 or later without buildx) to an engine that can.
       if (!(engine instanceof DockerEngine) || engine.hasBuildKit) return engine;
@@ -21,14 +21,25 @@ export async function selectEngine(choice: string, runner: CommandRunner): Promi
   }
   validateEngineChoice(choice);
   const name = choice as EngineName;
-  if (!(await isEngineUsable(name, runner))) throw new EngineNotInstalledError(name);
+  const reason = await whyUnusable(name, runner);
+  if (reason !== undefined) throw new EngineNotInstalledError(name, reason);
   // A chosen docker without BuildKit is refused at its build, saying to install buildx.
   return createEngine(name, runner);
 }
 
-function isEngineUsable(name: EngineName, runner: CommandRunner): Promise<boolean> {
-  if (name === 'docker') return commandSucceeds(runner, 'docker', ['info', '--format', '{{.ServerVersion}}']);
-  return commandSucceeds(runner, name, ['--version']);
+/**
+ * What the engine said when asked whether it answers; undefined when it does. docker must reach its
+ * daemon: `docker version` says why it cannot (not running, no permission on the socket), where
+ * docker 20.10's `docker info --format` only reports a template error.
+ */
+async function whyUnusable(name: EngineName, runner: CommandRunner): Promise<string | undefined> {
+  const args = name === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['--version'];
+  try {
+    const result = await runner.run(name, args);
+    return result.exitCode === 0 ? undefined : lastMeaningfulLine(result);
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 async function createEngine(name: EngineName, runner: CommandRunner): Promise<ContainerEngine> {

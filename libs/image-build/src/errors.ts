@@ -28,8 +28,9 @@ export class UnknownEngineError extends ImageBuildError {
 }
 
 export class EngineNotInstalledError extends ImageBuildError {
-  constructor(readonly engine: string) {
-    super(`container engine "${engine}" was chosen but is not usable on this machine: install it, or choose another with --engine.`);
+  constructor(readonly engine: string, reason: string) {
+    const remedy = engine === 'docker' ? 'install docker and start its daemon (or give this user access to its socket)' : `install ${engine}`;
+    super(`container engine "${engine}" was chosen but is not usable on this machine (${reason}): ${remedy}, or choose another with --engine.`);
   }
 }
 
