@@ -37,8 +37,8 @@ describe('the changelog nx release writes', () => {
     await workspace.git('push', '-q', 'origin', 'main');
     return sha;
   };
-  const release = async (...args: string[]): Promise<string> => {
-    const result = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'release', ...args, '--skip-publish'], {
+  const nxRelease = (args: readonly string[]) =>
+    execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'release', ...args, '--skip-publish'], {
       cwd: workspace.root,
       reject: false,
       all: true,
@@ -57,6 +57,8 @@ describe('the changelog nx release writes', () => {
         GIT_COMMITTER_EMAIL: 'release@example.invalid',
       },
     });
+  const release = async (...args: string[]): Promise<string> => {
+    const result = await nxRelease(args);
     expect({ exitCode: result.exitCode, output: result.all }).toMatchObject({ exitCode: 0 });
     await workspace.git('push', '-q', '--follow-tags', 'origin', 'main');
     return readFile(join(workspace.root, 'CHANGELOG.md'), 'utf8');
@@ -122,4 +124,19 @@ describe('the changelog nx release writes', () => {
 
     expect(sectionOf(await release(), '2.1.1')).toContain('### ⏪ Reverts');
   }, 180_000);
+
+  it('fails, in one line and writing nothing, when no commit since the last release gives a version (nx ended such a run with status 0)', async () => {
+    await commit('Update the api notes');
+    const before = { head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list') };
+    for (const args of [['--dry-run'], []]) {
+      const result = await nxRelease(args);
+      expect(result.exitCode).toBe(1);
+      expect(result.all).toContain(
+        'nothing to release: no commit since the last release (named above) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)',
+      );
+      expect(result.all).not.toContain('Pass --verbose');
+    }
+    expect({ head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list') }).toEqual(before);
+    expect(await workspace.git('status', '--porcelain', '--', '.', ':!.nx')).toBe('');
+  }, 120_000);
 });

@@ -163,6 +163,9 @@ class ReleaseRefusedError extends Error {
 export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, { dryRun }) => {
   const [version] = decidedVersions;
   const commandLine = releaseCommandLineOf(process.argv.slice(2));
+  // Nx ends such a run with status 0 after "Skipped publishing packages.": a release job would pass
+  // having released nothing (or, asked to, republished nothing new), its reason one line among many.
+  if (!version && commandLine.command === 'release') throw new ReleaseRefusedError(nothingToRelease);
   if (dryRun && version && !nxWalksPublishItself(commandLine)) {
     console.log(`\nThe publish step nx release would run for ${version} (nx walks it in a dry run only with --yes):\n`);
     const walk = spawnSync(process.execPath, [process.argv[1] ?? 'nx', 'release', 'publish', '--dry-run'], {
@@ -177,6 +180,10 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
   }
   return { changedFiles: [], deletedFiles: [] };
 };
+
+/** No specifier, and no commit since the last release gave nx a bump. */
+const nothingToRelease =
+  'nothing to release: no commit since the last release (named above) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)';
 
 /**
  * A real nx release that stops before its release is public and finished ends with one line saying
