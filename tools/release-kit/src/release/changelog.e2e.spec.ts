@@ -125,6 +125,15 @@ describe('the changelog nx release writes', () => {
     expect(sectionOf(await release(), '2.1.1')).toContain('### ⏪ Reverts');
   }, 180_000);
 
+  it('keeps the placeholders of a subject or a breaking change note (<service>), which Gitea would drop as HTML tags, and leaves code spans as written', async () => {
+    await commit('fix(api): logs under /var/log/<service>/, as `docker compose logs <service>` shows\n\nBREAKING CHANGE: set <domain> in .env');
+
+    const section = sectionOf(await release('patch'), '2.1.2');
+
+    expect(section).toContain('- **api:** logs under /var/log/\\<service\\>/, as `docker compose logs <service>` shows (');
+    expect(section).toContain('  set \\<domain\\> in .env');
+  }, 120_000);
+
   it('fails, in one line and writing nothing, when no commit since the last release gives a version (nx ended such a run with status 0)', async () => {
     await commit('Update the api notes');
     const before = { head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list') };

@@ -34,12 +34,17 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   }
 
   override formatChange(change: ChangelogChange): string {
-    const [first = '', ...rest] = super.formatChange(change).split('\n');
+    const [first = '', ...rest] = super.formatChange({ ...change, description: literalAngleBrackets(change.description) }).split('\n');
     return [`${first}${this.references(change)}`, ...rest].join('\n');
   }
 
   override formatBreakingChangeBase(change: ChangelogChange): string {
-    return `${super.formatBreakingChangeBase(change)}${this.references(change)}`;
+    return `${super.formatBreakingChangeBase({ ...change, description: literalAngleBrackets(change.description) })}${this.references(change)}`;
+  }
+
+  override extractBreakingChangeExplanation(message: string): string | null {
+    const explanation = super.extractBreakingChangeExplanation(message);
+    return explanation === null ? null : literalAngleBrackets(explanation);
   }
 
   override renderVersionTitle(): string {
@@ -63,6 +68,17 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
     ];
     return links.length > 0 ? ` (${links.join(', ')})` : '';
   }
+}
+
+/**
+ * `text` with its < and > escaped outside code spans: a commit subject's placeholder
+ * (/var/log/<service>/) is read as an HTML tag, which Gitea's sanitiser drops from the notes.
+ */
+function literalAngleBrackets(text: string): string {
+  return text
+    .split(/(`+[^`]*?`+)/)
+    .map((part, index) => (index % 2 === 1 ? part : part.replace(/[<>]/g, (bracket) => `\\${bracket}`)))
+    .join('');
 }
 
 function pullUrl(location: GiteaLocation, index: string): string {
