@@ -25,6 +25,15 @@ describe("nx release's command line, as the version actions read it", () => {
     for (const specifier of [undefined, 'v1.2.3', 'v2.0.0-rc.1', '1.2.3', 'major', 'minor', 'patch', 'premajor', 'preminor', 'prepatch', 'prerelease']) expect(unusableSpecifier(specifier)).toBeUndefined();
   });
 
+  it('refuses a version with build metadata, which the release\'s image tags (v<version>) cannot carry, before the release commit and tag', () => {
+    expect(unusableSpecifier('1.1.0+build.1')).toBe(
+      'specifier "1.1.0+build.1" has build metadata (+build.1), which an image tag cannot carry ("+" is not allowed in one): give the version without it (1.1.0).',
+    );
+    expect(unusableSpecifier('v2.0.0-rc.1+sha.5114f85')).toBe(
+      'specifier "v2.0.0-rc.1+sha.5114f85" has build metadata (+sha.5114f85), which an image tag cannot carry ("+" is not allowed in one): give the version without it (2.0.0-rc.1).',
+    );
+  });
+
   it('walks the publish plan in a dry run of the whole nx release without --yes, whatever the specifier looks like', () => {
     const walks = (line: string) => !nxWalksPublishItself(releaseCommandLineOf(line.split(' ')));
     expect(walks('release --dry-run')).toBe(true);

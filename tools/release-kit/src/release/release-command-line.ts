@@ -65,13 +65,21 @@ export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLin
 const bumps = new Set(['major', 'minor', 'patch', 'premajor', 'preminor', 'prepatch', 'prerelease']);
 
 /**
- * Why nx release must not go on with `specifier`, or undefined when it may. Nx strips the "v" of
+ * Why nx release must not go on with `specifier`, or undefined when it may. A version with build
+ * metadata (1.2.3+build.4) is refused: the release's images are tagged v<version>. Nx strips the "v" of
  * "v1.2.3", but drops a "v…" that is not v<semver> ("vmajor", "v2.0", "v2.0.0x") without a word
  * and takes the version from the commits instead; anything else ("1.0", "banana") it refuses itself,
  * but in its words and with a "Pass --verbose" line: refused here, in one line, alike.
  */
 export function unusableSpecifier(specifier: string | undefined): string | undefined {
-  if (specifier === undefined || bumps.has(specifier) || valid(specifier.replace(/^v/, ''))) return undefined;
+  if (specifier === undefined || bumps.has(specifier)) return undefined;
+  const version = specifier.replace(/^v/, '');
+  const [withoutBuild, build] = version.split(/\+(.*)/s);
+  // Refused here: after the release commit and tag, every image task would refuse its v<version> tag.
+  if (valid(version) && build !== undefined) {
+    return `specifier "${specifier}" has build metadata (+${build}), which an image tag cannot carry ("+" is not allowed in one): give the version without it (${withoutBuild}).`;
+  }
+  if (valid(version)) return undefined;
   return `specifier "${specifier}" is not a version or major/minor/patch: give a version (2.0.0 or v2.0.0) or one of major, minor, patch, premajor, preminor, prepatch, prerelease.`;
 }
 
