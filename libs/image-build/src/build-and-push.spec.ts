@@ -591,6 +591,26 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       }
     });
 
+    it.each(['buildah', 'podman'])('%s pulls a base image kept in the push registry with the push login, also when the build has no layer cache (no RUN step)', async (engine) => {
+      // The mirrored base images live beside the service images, and GITEA_REGISTRY_USER is the only login for them.
+      const publisher = join(workspace, 'publisher-auth.json');
+      await writeFile(publisher, JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') } } }));
+      await sandbox.buildah(['push', '--authfile', publisher, '--tls-verify=false', 'localhost/stand-in-busybox:latest', `docker://${secured.host}/admin/busybox:1`]);
+      await writeFile(join(workspace, 'Dockerfile'), `FROM ${secured.host}/admin/busybox:1 AS production\nCOPY . /app/\n`);
+      const result = await buildAndPushImage(securedOptions(credentials.password, engine, { CONTAINERS_REGISTRIES_CONF: await plainHttpRegistriesConf(secured.host) }));
+      expect(result).toMatchObject({ built: true, engine });
+      expect(result.layerCache).toBeUndefined();
+      for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
+    });
+
+    /** The sandbox's registries.conf with these loopback registries on plain http, as no cache step turns TLS off for them. */
+    async function plainHttpRegistriesConf(...hosts: string[]): Promise<string> {
+      const file = join(workspace, 'registries.conf');
+      const insecure = hosts.map((host) => `[[registry]]\nlocation = "${host}"\ninsecure = true\n`).join('');
+      await writeFile(file, `${await readFile(sandbox.env.CONTAINERS_REGISTRIES_CONF, 'utf8')}${insecure}`);
+      return file;
+    }
+
     it.each(['buildah', 'docker'])('stops on a rejected login before building with %s, naming the registry and not the password', async (engine) => {
       const failure = buildAndPushImage(securedOptions('wrong-password', engine));
       await expect(failure).rejects.toThrow(secured.host);

@@ -26,7 +26,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
     const manifestList = request.platforms.length > 0 ? `localhost/release-kit-build-${randomUUID()}` : undefined;
     try {
       return await withTemporaryAuthDirectory(async (directory) => {
-        // The build reads and writes the registry-backed cache with the same login as the push.
+        // The build pulls base images and reads and writes the registry-backed cache with the same login as the push.
         const authFile = request.push ? await this.prepareAuthFile(join(directory, 'auth.json'), request) : undefined;
         const report = await this.buildWithCache(request, manifestList, authFile);
         if (authFile) for (const reference of request.references) await this.pushReference(reference, manifestList, authFile, request);
@@ -76,7 +76,9 @@ export class BuildahFamilyEngine implements ContainerEngine {
     const args = ['build', '--format', 'docker', ...this.pullArguments(request), ...this.layerArguments(request), '--file', request.dockerfile];
     args.push(...ignoreFileArguments(request));
     if (request.target) args.push('--target', request.target);
-    args.push(...this.cacheArguments(request.layerCache, authFile));
+    // The push login, for base images kept in the push registry too (mirrored there), whether or not the layer cache is used.
+    if (authFile) args.push('--authfile', authFile);
+    args.push(...this.cacheArguments(request.layerCache));
     for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
     for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
     if (manifestList) {
@@ -112,13 +114,12 @@ export class BuildahFamilyEngine implements ContainerEngine {
     return ['--layers=false', ...(request.timestamp === undefined ? [] : ['--timestamp', String(request.timestamp)])];
   }
 
-  private cacheArguments(cache: LayerCacheRequest, authFile: string | undefined): string[] {
+  private cacheArguments(cache: LayerCacheRequest): string[] {
     if (!cache.enabled) return [];
     const args = cache.reuse ? [] : ['--no-cache'];
     if (!cache.repository) return args;
     if (cache.reuse) args.push('--cache-from', cache.repository);
     args.push('--cache-to', cache.repository);
-    if (authFile) args.push('--authfile', authFile);
     // One switch for every registry the build talks to: only ever turned off for a loopback cache.
     if (isLoopbackRegistry(cache.repository.split('/')[0])) args.push('--tls-verify=false');
     return args;
