@@ -141,7 +141,7 @@ describe('the changelog nx release writes', () => {
       const result = await nxRelease(args);
       expect(result.exitCode).toBe(1);
       expect(result.all).toContain(
-        'nothing to release: no commit since the last release (named above) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)',
+        'nothing to release: no commit since the version nx named above (the last release) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)',
       );
       expect(result.all).not.toContain('Pass --verbose');
     }

@@ -183,7 +183,7 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
 
 /** No specifier, and no commit since the last release gave nx a bump. */
 const nothingToRelease =
-  'nothing to release: no commit since the last release (named above) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)';
+  'nothing to release: no commit since the version nx named above (the last release) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)';
 
 /**
  * A real nx release that stops before its release is public and finished ends with one line saying
