@@ -16,9 +16,11 @@ import {
   createThrowawayWorkspace,
   startGiteaServer,
   startImageTestbed,
+  startTogether,
   trustedSigningKey,
   writeSyntheticImages,
   type ImageTestbed,
+  type Stoppable,
   type TestGiteaServer,
   type ThrowawayWorkspace,
 } from '@changemaker/testing';
@@ -62,27 +64,48 @@ export function signalGroup(run: { pid?: number }, signal: NodeJS.Signals): void
   process.kill(-run.pid!, signal);
 }
 
-export async function startReleaseRehearsal(options: { log?: (line: string) => void } = {}): Promise<ReleaseRehearsal> {
+export interface StartRehearsalOptions {
+  log?: (line: string) => void;
+  /**
+   * Aborted when the rehearsal should end early (the demo's Ctrl-C): start-up stops at its next
+   * step, and every command the rehearsal runs (nx, install.sh) is stopped, so that the caller's
+   * stop() leaves nothing running and no temp directory behind.
+   */
+  cancelSignal?: AbortSignal;
+}
+
+export async function startReleaseRehearsal(options: StartRehearsalOptions = {}): Promise<ReleaseRehearsal> {
   const log = options.log ?? (() => undefined);
+  const cancelSignal = options.cancelSignal;
   const scratch = await mkdtemp(join(tmpdir(), 'cm-rehearsal-'));
+  const removeScratch = () => rm(scratch, { recursive: true, force: true });
   const token = randomBytes(20).toString('hex');
   log('starting the registries, the buildah sandbox and the Gitea test server');
   // The bare repository is the clone's origin and Gitea's git data at once, as on a real Gitea.
   const remote = join(scratch, 'changemaker.lite.git');
-  await execa('git', ['init', '-q', '--bare', '-b', 'main', remote]);
-  const [testbed, gitea, workspace] = await Promise.all([
-    startImageTestbed(),
-    startGiteaServer({ gitRepository: remote, tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
-    createThrowawayWorkspace(workspaceRoot),
-  ]);
+  const [testbed, gitea, workspace] = await execa('git', ['init', '-q', '--bare', '-b', 'main', remote])
+    .then(() =>
+      startTogether<[ImageTestbed, TestGiteaServer, ThrowawayWorkspace & Stoppable]>([
+        startImageTestbed(),
+        startGiteaServer({ gitRepository: remote, tokens: { [token]: { login: 'release-manager', canWrite: true } } }),
+        createThrowawayWorkspace(workspaceRoot).then((created) => ({ ...created, stop: created.remove })),
+      ]),
+    )
+    .catch(async (error: unknown) => {
+      await removeScratch();
+      throw error;
+    });
   const stop = async () => {
-    await Promise.all([testbed.stop(), gitea.stop(), workspace.remove(), rm(scratch, { recursive: true, force: true })]);
+    await Promise.all([testbed.stop(), gitea.stop(), workspace.remove(), removeScratch()]);
   };
   try {
+    cancelSignal?.throwIfAborted();
     const signing = await trustedSigningKey(workspace, scratch);
     await workspace.git('remote', 'add', 'origin', remote);
     await workspace.git('push', '-q', 'origin', 'main');
+    cancelSignal?.throwIfAborted();
     const mirrorList = await pushUpstreamStandIns(scratch, testbed.hub.host, log);
+    cancelSignal?.throwIfAborted();
     const env = {
       ...testbed.nxEnv,
       GITEA_URL: gitea.url,
@@ -103,6 +126,7 @@ export async function startReleaseRehearsal(options: { log?: (line: string) => v
         all: true,
         stdin: 'ignore',
         detached,
+        cancelSignal,
         ...(run.stream ? { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] } : {}),
       }) as ResultPromise<{ all: true; reject: false }>;
     const nx = (args: readonly string[], run: NxRunOptions = {}) => nxIn(args, run);

@@ -6,15 +6,35 @@
  * server. Ends with a table of what was released.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ImageResult } from '@changemaker/release-contract';
 import { makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from './release-rehearsal';
 
+/**
+ * Ctrl-C (SIGINT) or a cancelled CI job (SIGTERM) aborts the rehearsal instead of killing this
+ * process at once, which left the registries' storage, the buildah sandbox (300 MB) and the
+ * workspace copy in the temp directory on every interrupted run: the command running is stopped,
+ * main() stops the rest, and the demo ends with one line and 128 + the signal's number.
+ */
+function abortOnSignals(): { signal: AbortSignal; received(): NodeJS.Signals | undefined } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(name, () => {
+      received ??= name;
+      controller.abort(new Error(`interrupted by ${name}`));
+    });
+  }
+  return { signal: controller.signal, received: () => received };
+}
+
+const interruption = abortOnSignals();
+
 async function main(): Promise<void> {
   const started = Date.now();
-  const rehearsal = await startReleaseRehearsal({ log: (line) => console.log(`-- ${line}`) });
+  const rehearsal = await startReleaseRehearsal({ log: (line) => console.log(`-- ${line}`), cancelSignal: interruption.signal });
   try {
     console.log(`registry ${rehearsal.testbed.registry.host}/admin (plays Gitea's), Gitea test server ${rehearsal.gitea.url}, git origin ${rehearsal.remote}`);
     await step(rehearsal, 'mirror the third-party images', ['run', 'docker:mirror-images', `--manifest=${rehearsal.mirrorList}`]);
@@ -44,7 +64,14 @@ async function installRelease(rehearsal: ReleaseRehearsal, tag: string): Promise
     const dir = join(place, 'changemaker-lite');
     console.log(`\n== install.sh installs ${tag} from the Gitea test server\n$ bash docker/scripts/install.sh --version ${tag} --dir ${dir} --no-config`);
     const env = { GITEA_URL: rehearsal.env.GITEA_URL, GITEA_REPO: rehearsal.env.GITEA_REPO, GITEA_REGISTRY: rehearsal.env.GITEA_REGISTRY, PATH: process.env['PATH'] ?? '' };
-    const installed = await execa('bash', [join(rehearsal.workspace.root, 'docker/scripts/install.sh'), '--version', tag, '--dir', dir, '--no-config'], { env, extendEnv: false, stdin: 'ignore', reject: false, all: true });
+    const installed = await execa('bash', [join(rehearsal.workspace.root, 'docker/scripts/install.sh'), '--version', tag, '--dir', dir, '--no-config'], {
+      env,
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+      all: true,
+      cancelSignal: interruption.signal,
+    });
     console.log(installed.all);
     if (installed.exitCode !== 0) throw new Error(`install.sh failed (exit ${installed.exitCode})`);
     console.log(`installed: ${dir}/VERSION says ${(await readFile(join(dir, 'VERSION'), 'utf8')).trim()}`);
@@ -69,7 +96,19 @@ function printTable(rehearsal: ReleaseRehearsal, first: Map<string, ImageResult>
   for (const asset of release?.attachments ?? []) console.log(`  asset   ${asset.name} (${asset.bytes.length} bytes)`);
 }
 
-main().catch((error: Error) => {
-  console.error(`demo failed: ${error.message}`);
-  process.exit(1);
-});
+main().then(
+  () => exitIfInterrupted(),
+  (error: Error) => {
+    exitIfInterrupted();
+    console.error(`demo failed: ${error.message}`);
+    process.exit(1);
+  },
+);
+
+/** An interrupted demo has stopped its servers and removed its temp directories by now (main's finally). */
+function exitIfInterrupted(): void {
+  const signal = interruption.received();
+  if (!signal) return;
+  console.error(`demo interrupted by ${signal}: stopped its registries, sandbox and Gitea test server and removed its temp directories`);
+  process.exit(128 + constants.signals[signal]);
+}

@@ -1,5 +1,6 @@
 import { createBuildahSandbox, pushStandInBaseImages, type BuildahSandbox } from './buildah-sandbox';
 import { startRegistry, type TestRegistry } from './registry-server';
+import { startTogether } from './start-together';
 
 /**
  * Everything `nx … -t docker-push` needs on a machine with no daemon and no internet: a registry
@@ -15,11 +16,17 @@ export interface ImageTestbed {
 }
 
 export async function startImageTestbed(): Promise<ImageTestbed> {
-  const [hub, registry] = await Promise.all([startRegistry(), startRegistry()]);
-  const sandbox = await createBuildahSandbox(hub.host);
+  const [hub, registry] = await startTogether<[TestRegistry, TestRegistry]>([startRegistry(), startRegistry()]);
+  const stopRegistries = async () => {
+    await Promise.all([hub.stop(), registry.stop()]);
+  };
+  const sandbox = await createBuildahSandbox(hub.host).catch(async (error: unknown) => {
+    await stopRegistries();
+    throw error;
+  });
   const stop = async () => {
     await sandbox.remove();
-    await Promise.all([hub.stop(), registry.stop()]);
+    await stopRegistries();
   };
   try {
     await pushStandInBaseImages(sandbox, hub.host);

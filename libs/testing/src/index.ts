@@ -11,3 +11,4 @@ export * from './image-testbed';
 export * from './docker-daemon';
 export * from './trusted-signing-key';
 export * from './release-repository';
+export * from './start-together';
