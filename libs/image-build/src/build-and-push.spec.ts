@@ -591,7 +591,7 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       }
     });
 
-    it.each(['buildah', 'podman'])('%s pulls a base image kept in the push registry with the push login, also when the build has no layer cache (no RUN step)', async (engine) => {
+    it.each(['buildah', 'podman', 'docker'])('%s pulls a base image kept in the push registry with the push login, also when the build has no layer cache (no RUN step)', async (engine) => {
       // The mirrored base images live beside the service images, and GITEA_REGISTRY_USER is the only login for them.
       const publisher = join(workspace, 'publisher-auth.json');
       await writeFile(publisher, JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') } } }));
@@ -601,6 +601,37 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       expect(result).toMatchObject({ built: true, engine });
       expect(result.layerCache).toBeUndefined();
       for (const call of calls) expect(call.args.join(' ')).not.toContain(credentials.password);
+    });
+
+    it("docker pulls a base image with the login the user keeps in a credential store, while the push registry's login is the push's own", async () => {
+      const baseCredentials = { username: 'base', password: 'Base-registry-pass' };
+      const privateBase = await startRegistry({ credentials: baseCredentials });
+      try {
+        const baseAuth = Buffer.from(`${baseCredentials.username}:${baseCredentials.password}`).toString('base64');
+        const seeding = join(workspace, 'seeding-auth.json');
+        await writeFile(seeding, JSON.stringify({ auths: { [privateBase.host]: { auth: baseAuth } } }));
+        await sandbox.buildah(['push', '--authfile', seeding, '--tls-verify=false', 'localhost/stand-in-busybox:latest', `docker://${privateBase.host}/base/busybox:1`]);
+        await writeFile(join(workspace, 'Dockerfile'), `FROM ${privateBase.host}/base/busybox:1 AS production\nCOPY . /app/\n`);
+        // The user's docker config names a store (as Docker Desktop's or pass do) holding the base registry's login only.
+        const helpers = join(workspace, 'credential-helpers');
+        const helperLog = join(workspace, 'helper.log');
+        await mkdir(helpers);
+        const stored = JSON.stringify({ ServerURL: privateBase.host, Username: baseCredentials.username, Secret: baseCredentials.password });
+        await writeFile(
+          join(helpers, 'docker-credential-teststore'),
+          `#!/bin/sh\ninput=$(cat)\necho "$1 $input" >> ${helperLog}\ncase "$1" in\n  get) [ "$input" = "${privateBase.host}" ] && { echo '${stored}'; exit 0; }; echo "credentials not found in native keychain"; exit 1 ;;\n  list) echo '{"${privateBase.host}":"${baseCredentials.username}"}' ;;\nesac\n`,
+          { mode: 0o755 },
+        );
+        const dockerConfig = join(workspace, 'docker-config');
+        await mkdir(dockerConfig);
+        await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [privateBase.host]: {} }, credsStore: 'teststore' }));
+        const result = await buildAndPushImage(securedOptions(credentials.password, 'docker', { PATH: `${helpers}:${debianDockerClientFirst}`, DOCKER_CONFIG: dockerConfig }));
+        expect(result).toMatchObject({ built: true, engine: 'docker' });
+        expect(await tagsOf(secured, 'admin/changemaker-api', basic)).toHaveLength(3);
+        expect(await readFile(helperLog, 'utf8')).not.toMatch(/^store/m);
+      } finally {
+        await privateBase.stop();
+      }
     });
 
     /** The sandbox's registries.conf with these loopback registries on plain http, as no cache step turns TLS off for them. */

@@ -17,6 +17,7 @@ import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
 import { pushReproducibleConfig } from './reproducible-image';
 import { userContainersAuthFile } from './temporary-auth';
+import { userDockerConfigFile } from './docker-config';
 import { expandTagPatterns, validateTagPattern } from './tag-pattern';
 import { validateEngineChoice } from './engine-choice';
 
@@ -110,6 +111,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
     userAuthFile: userContainersAuthFile(options.env),
+    userDockerConfig: userDockerConfigFile(options.env),
     onLine: (line) => options.log(`  ${line}`),
   });
   const cacheUse = layerCacheUseOf(layerCache, report);

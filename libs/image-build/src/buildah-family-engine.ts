@@ -6,7 +6,7 @@ import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, PasswordLogi
 import { EngineCommandError, RegistryLoginRejectedError } from './errors';
 import { isLoopbackRegistry } from '@changemaker/oci';
 import { layerTimestamp, type LayerCacheRequest } from './layer-cache';
-import { authEntriesExcept, withTemporaryAuthDirectory, writeAuthFile, writeIdentityTokenAuthFile } from './temporary-auth';
+import { authEntriesExcept, authEntryOf, withTemporaryAuthDirectory, writeAuthFile } from './temporary-auth';
 
 /** How buildah 1.28 and podman 4.3 say an export to --cache-to failed. */
 const cachePushFailure = /failed pushing cache to/i;
@@ -63,7 +63,7 @@ export class BuildahFamilyEngine implements ContainerEngine {
     const pushHost = login?.host ?? request.references[0].split('/')[0];
     const otherAuths = await authEntriesExcept(request.userAuthFile, pushHost);
     if (login?.identityToken !== undefined) {
-      await writeIdentityTokenAuthFile(authFile, login, otherAuths);
+      await writeAuthFile(authFile, { ...otherAuths, [login.host]: authEntryOf(login) });
     } else {
       await writeAuthFile(authFile, otherAuths);
       if (login) await this.logIn(login, authFile);

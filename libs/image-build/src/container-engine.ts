@@ -47,6 +47,8 @@ export interface ImageBuildRequest {
   login?: RegistryLogin;
   /** The user's own containers auth file, whose logins for other registries a build with a private auth file keeps. */
   userAuthFile?: string;
+  /** The user's own docker config.json, whose logins for other registries docker's private config for a push keeps. */
+  userDockerConfig: string;
   onLine?: (line: string) => void;
 }
 

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { lastMeaningfulLine, type CommandRunner } from './command-runner';
-import type { ContainerEngine, ImageBuildReport, ImageBuildRequest, RegistryLogin } from './container-engine';
+import type { ContainerEngine, ImageBuildReport, ImageBuildRequest } from './container-engine';
 import { BuildKitUnavailableError, EngineCommandError, PlatformsUnsupportedError } from './errors';
-import { withTemporaryAuthDirectory, writeIdentityTokenAuthFile, writePasswordAuthFile } from './temporary-auth';
+import { writePrivateDockerConfig } from './docker-config';
+import { withTemporaryAuthDirectory } from './temporary-auth';
 
 /**
  * The docker CLI against a daemon. With buildx, several platforms are built and pushed in one
@@ -24,7 +25,8 @@ export class DockerEngine implements ContainerEngine {
       throw new PlatformsUnsupportedError('docker', 'docker buildx is not installed; install the buildx plugin, or use buildah or podman');
     }
     await withTemporaryAuthDirectory(async (configDirectory) => {
-      if (request.push && request.login) await writeLogin(request.login, configDirectory);
+      // The build pulls base images with the push login too: they may be mirrored into the push registry.
+      if (request.push) await writePrivateDockerConfig(join(configDirectory, 'config.json'), pushHostOf(request), request.login, request.userDockerConfig);
       const pushesWhileBuilding = request.push && this.hasBuildx;
       await this.run('build', this.buildArguments(request, configDirectory, pushesWhileBuilding), request);
       if (!request.push || pushesWhileBuilding) return;
@@ -36,7 +38,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private buildArguments(request: ImageBuildRequest, configDirectory: string, pushesWhileBuilding: boolean): string[] {
-    const args = pushesWhileBuilding ? ['--config', configDirectory, 'buildx', 'build'] : this.hasBuildx ? ['buildx', 'build'] : ['build'];
+    const args = [...(request.push ? ['--config', configDirectory] : []), ...(this.hasBuildx ? ['buildx', 'build'] : ['build'])];
     args.push('--file', request.dockerfile);
     if (request.target) args.push('--target', request.target);
     // BuildKit keeps its own layer cache in the daemon, for every build; only --no-cache is ours to
@@ -62,17 +64,8 @@ export class DockerEngine implements ContainerEngine {
   }
 }
 
-/**
- * The login goes into the private config as `docker login` would store it in a file, never through
- * `docker login`: given a config without logins, docker's CLI saves one in the platform's default
- * credential helper when it is installed (docker-credential-secretservice, -pass), so the password
- * would stay in the user's keychain after the push, over the user's own login for that registry.
- * The registry client has already checked the login before the build (build-and-push.ts); the
- * daemon exchanges an identity token itself.
- */
-function writeLogin(login: RegistryLogin, configDirectory: string): Promise<void> {
-  const file = join(configDirectory, 'config.json');
-  return login.identityToken !== undefined ? writeIdentityTokenAuthFile(file, login) : writePasswordAuthFile(file, login);
+function pushHostOf(request: ImageBuildRequest): string {
+  return request.login?.host ?? request.references[0].split('/')[0];
 }
 
 /**

@@ -80,6 +80,12 @@ export class InvalidAuthFileError extends ImageBuildError {
   }
 }
 
+export class InvalidDockerConfigError extends ImageBuildError {
+  constructor(readonly file: string, reason: string) {
+    super(`the docker config ${file} ${reason}: fix it (docker login rewrites it), or point DOCKER_CONFIG elsewhere.`);
+  }
+}
+
 export class EngineCommandError extends ImageBuildError {
   constructor(readonly step: string, readonly engine: string, detail: string) {
     super(`${engine} ${step} failed: ${detail}`);

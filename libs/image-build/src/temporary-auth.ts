@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { whenStopped } from '@changemaker/oci';
-import type { IdentityTokenLogin, PasswordLogin } from './container-engine';
+import type { RegistryLogin } from './container-engine';
 import { InvalidAuthFileError } from './errors';
 
 /**
@@ -55,24 +55,19 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Writes an identity token where an engine's private auth file (docker's config.json, the
- * containers auth.json) expects what `docker login` stores, readable by the owner only. The
- * `auth` field is needed too: containers/image ignores an entry without one; `<token>` is the
- * username docker's credential helpers give identity tokens.
+ * A login as `docker login` stores it in a file, which both docker's config.json and the
+ * containers auth.json read. An identity token needs the `auth` field too: containers/image
+ * ignores an entry without one; `<token>` is the username docker's credential helpers give
+ * identity tokens.
  */
-export async function writeIdentityTokenAuthFile(file: string, login: IdentityTokenLogin, otherAuths: AuthEntries = {}): Promise<void> {
-  const auth = Buffer.from('<token>:').toString('base64');
-  await writeAuthFile(file, { ...otherAuths, [login.host]: { auth, identitytoken: login.identityToken } });
-}
-
-/** Writes a username and password as `docker login` stores them in a config file, readable by the owner only. */
-export async function writePasswordAuthFile(file: string, login: PasswordLogin): Promise<void> {
-  const auth = Buffer.from(`${login.username}:${login.password}`).toString('base64');
-  await writeAuthFile(file, { [login.host]: { auth } });
+export function authEntryOf(login: RegistryLogin): { auth: string; identitytoken?: string } {
+  if (login.identityToken !== undefined) return { auth: Buffer.from('<token>:').toString('base64'), identitytoken: login.identityToken };
+  return { auth: Buffer.from(`${login.username}:${login.password}`).toString('base64') };
 }
 
 export type AuthEntries = Record<string, unknown>;
 
+/** Writes a containers auth file, readable by the owner only. */
 export async function writeAuthFile(file: string, auths: AuthEntries): Promise<void> {
   await writeFile(file, `${JSON.stringify({ auths })}\n`, { mode: 0o600 });
 }
