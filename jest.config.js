@@ -20,6 +20,8 @@ module.exports = {
   // late socket or child-process event) overflows the stack and fails the suite after every test
   // passed. CI saw it in build-and-push.spec.ts.
   testEnvironmentOptions: { globalsCleanup: 'off' },
+  // Where nx run by a test keeps its cache, and no daemon: see the file.
+  setupFiles: ['<rootDir>/tools/scripts/jest-nx-environment.js'],
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/docker'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.[cm]?[tj]s$': swcTransform },

@@ -1,4 +1,7 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { createThrowawayWorkspace } from './throwaway-workspace';
 
 describe('createThrowawayWorkspace', () => {
@@ -12,4 +15,20 @@ describe('createThrowawayWorkspace', () => {
       await workspace.remove();
     }
   }, 60_000);
+});
+
+describe('nx in a throwaway workspace, run by a test', () => {
+  it('keeps its cache and graph database inside the workspace: nothing is left under ~/.nx once the workspace is removed', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'cm-home-'));
+    const workspace = await createThrowawayWorkspace(join(__dirname, '../../..'));
+    try {
+      // A private HOME makes ~/.nx this test's own; the rest of the environment is what every test's nx inherits.
+      const shown = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects'], { cwd: workspace.root, env: { HOME: home }, reject: false, all: true });
+      expect(shown.exitCode).toBe(0);
+      expect(await readdir(join(home, '.nx')).catch(() => [])).toEqual([]);
+    } finally {
+      await workspace.remove();
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
