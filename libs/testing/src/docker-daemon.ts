@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { stopProcess, waitUntilReady } from './server-process';
+import { spawnServer, stopProcess, waitUntilReady } from './server-process';
 
 /**
  * A private Docker daemon (Debian's docker.io): its own data, socket and containerd, vfs storage,
@@ -20,7 +19,7 @@ export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestD
   // Short: the daemon puts unix sockets under it, and their paths may not exceed 107 bytes.
   const directory = await mkdtemp(join(tmpdir(), 'cm-dockerd-'));
   const socket = join(directory, 'docker.sock');
-  const daemon = spawn(
+  const daemon = spawnServer(
     'dockerd',
     [
       `--host=unix://${socket}`,
@@ -37,7 +36,7 @@ export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestD
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let output = '';
-  daemon.stderr.on('data', (chunk: Buffer) => (output = `${output}${chunk.toString()}`.slice(-4000)));
+  daemon.stderr?.on('data', (chunk: Buffer) => (output = `${output}${chunk.toString()}`.slice(-4000)));
   const env = { DOCKER_HOST: `unix://${socket}` };
   const stop = async () => {
     await stopProcess(daemon);

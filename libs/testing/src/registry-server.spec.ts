@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { startRegistry, type TestRegistry } from './registry-server';
 
 describe('startRegistry', () => {
@@ -27,4 +29,23 @@ describe('startRegistry', () => {
     expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('wrong') } })).status).toBe(401);
     expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic(credentials.password) } })).status).toBe(200);
   });
+
+  it('dies with the process that started it, when that process is killed before it can stop it', async () => {
+    const starter = execa(process.execPath, ['-r', '@swc-node/register', '-e', "require('./libs/testing/src/registry-server').startRegistry().then((registry) => { console.log(registry.url); setInterval(() => undefined, 1000); })"], {
+      cwd: join(__dirname, '../../..'),
+      reject: false,
+      stdin: 'ignore',
+    });
+    const url = await new Promise<string>((resolve) => starter.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    expect((await fetch(`${url}/v2/`)).status).toBe(200);
+    starter.kill('SIGKILL');
+    await starter;
+    const deadline = Date.now() + 5_000;
+    let answering = true;
+    while (answering && Date.now() < deadline) {
+      answering = await fetch(`${url}/v2/`).then(() => true, () => false);
+      if (answering) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answering).toBe(false);
+  }, 30_000);
 });

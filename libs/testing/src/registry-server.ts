@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { findFreePort } from './free-port';
-import { stopProcess, waitUntilReady } from './server-process';
+import { spawnServer, stopProcess, waitUntilReady } from './server-process';
 
 export interface RegistryCredentials {
   username: string;
@@ -39,7 +38,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const authBlock = options.authConfig ?? (options.credentials ? await writeHtpasswd(dir, options.credentials) : '');
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, registryConfig(join(dir, 'storage'), host, authBlock));
-  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnServer('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const url = `http://${host}/v2/`;

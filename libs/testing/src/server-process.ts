@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 export interface ReadinessCheck {
   /** Names the server in errors, e.g. "docker-registry on http://127.0.0.1:5000/v2/". */
@@ -28,4 +28,13 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * Starts a test server that dies with the process that started it (setpriv --pdeathsig, which then
+ * execs the server itself): a test run killed outright (a jest worker's SIGKILL, `timeout`'s SIGTERM
+ * to jest) cannot run its stop(), and the registry or dockerd it started kept running, orphaned.
+ */
+export function spawnServer(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return spawn('setpriv', ['--pdeathsig', 'SIGTERM', '--', command, ...args], options);
 }
