@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -153,6 +153,21 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       expect(engineCalls(engine).map((call) => call.args[0])).toEqual(['build']);
       expect(await tagsOf(target, 'admin/changemaker-api')).toEqual([]);
     });
+  });
+
+  it("pushes with docker through the user's current docker context (as Docker Desktop sets one), though a push runs docker with a private config", async () => {
+    const userConfig = join(workspace, 'docker-config');
+    const docker = (...args: string[]) => execa('docker', ['--config', userConfig, ...args], { env: { PATH: debianDockerClientFirst } });
+    await docker('context', 'create', 'test-daemon', '--docker', `host=${dockerDaemon.env.DOCKER_HOST}`);
+    await docker('context', 'use', 'test-daemon');
+    const throughContext = options({ engine: 'docker', env: { DOCKER_CONFIG: userConfig } });
+    // Set, even empty, DOCKER_HOST would override the context.
+    delete throughContext.env['DOCKER_HOST'];
+    const result = await buildAndPushImage(throughContext);
+    expect(result).toMatchObject({ built: true, engine: 'docker' });
+    expect(await tagsOf(target, 'admin/changemaker-api')).toHaveLength(3);
+    // The private config is removed, the user's contexts it linked to are not.
+    expect(await readdir(join(userConfig, 'contexts/meta'))).toHaveLength(1);
   });
 
   it("passes --no-cache to docker, whose BuildKit keeps its own cache for every build", async () => {

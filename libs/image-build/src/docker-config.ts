@@ -1,16 +1,26 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RegistryLogin } from './container-engine';
 import { InvalidDockerConfigError } from './errors';
 import { authEntryOf, type AuthEntries } from './temporary-auth';
 
-/** The logins a docker config holds: in the file, in per-registry credential helpers, or in one store. */
-interface DockerConfigLogins {
+/** What a push keeps of the user's docker config: the logins (in the file, per-registry credential helpers, one store) and the daemon it talks to. */
+interface UserDockerConfig {
   auths?: AuthEntries;
   credHelpers?: Record<string, string>;
   credsStore?: string;
+  currentContext?: string;
 }
+
+/**
+ * What docker reads from beside its config.json: the contexts (the daemon the user chose, e.g.
+ * Docker Desktop's, with its TLS files) and the plugins installed for this user (buildx in
+ * ~/.docker/cli-plugins). A private config without them would build and push on another daemon,
+ * or on none, and without buildx.
+ */
+const configDirectoryEntries = ['contexts', 'cli-plugins'];
 
 /** Where docker's CLI reads its config: `DOCKER_CONFIG`, else ~/.docker. */
 export function userDockerConfigFile(env: NodeJS.ProcessEnv): string {
@@ -25,15 +35,19 @@ export function userDockerConfigFile(env: NodeJS.ProcessEnv): string {
  * other registry keeps the user's logins, wherever they are kept, for the build's base images.
  */
 export async function writePrivateDockerConfig(file: string, pushHost: string, login: RegistryLogin | undefined, userConfigFile: string): Promise<void> {
-  const user = await readDockerConfigLogins(userConfigFile);
+  const user = await readUserDockerConfig(userConfigFile);
   const auths = Object.fromEntries(Object.entries(user.auths ?? {}).filter(([key]) => hostOfAuthKey(key) !== pushHost));
   if (login) auths[pushHost] = authEntryOf(login);
   const credHelpers = { ...Object.fromEntries(Object.entries(user.credHelpers ?? {}).filter(([key]) => key !== pushHost)), [pushHost]: '' };
-  const config = { auths, credHelpers, ...(user.credsStore ? { credsStore: user.credsStore } : {}) };
+  const config = { auths, credHelpers, ...(user.credsStore ? { credsStore: user.credsStore } : {}), ...(user.currentContext ? { currentContext: user.currentContext } : {}) };
   await writeFile(file, `${JSON.stringify(config)}\n`, { mode: 0o600 });
+  for (const entry of configDirectoryEntries) {
+    const userEntry = join(dirname(userConfigFile), entry);
+    if (existsSync(userEntry)) await symlink(userEntry, join(dirname(file), entry));
+  }
 }
 
-async function readDockerConfigLogins(file: string): Promise<DockerConfigLogins> {
+async function readUserDockerConfig(file: string): Promise<UserDockerConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -42,8 +56,8 @@ async function readDockerConfigLogins(file: string): Promise<DockerConfigLogins>
     throw new InvalidDockerConfigError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {
-    const { auths, credHelpers, credsStore } = JSON.parse(text) as DockerConfigLogins;
-    return { auths, credHelpers, credsStore };
+    const { auths, credHelpers, credsStore, currentContext } = JSON.parse(text) as UserDockerConfig;
+    return { auths, credHelpers, credsStore, currentContext };
   } catch {
     throw new InvalidDockerConfigError(file, 'is not JSON');
   }
