@@ -41,6 +41,8 @@ async function loadLibraries() {
     platform: 'node',
     format: 'esm',
     packages: 'external',
+    // The libraries load some packages with require() (lazily, e.g. ajv), which an ES module bundle lacks.
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     logLevel: 'warning',
   });
   // The timed side loads one self-contained file, as an installed CLI would, not hundreds of modules.

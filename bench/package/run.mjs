@@ -22,6 +22,8 @@ async function loadBundleLibrary() {
     platform: 'node',
     format: 'esm',
     packages: 'external',
+    // The libraries load some packages with require() (lazily, e.g. ajv), which an ES module bundle lacks.
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     logLevel: 'warning',
   });
   return import(pathToFileURL(outfile).href);
