@@ -173,14 +173,21 @@ async function benchThinImages(
     console.log(`   thin round ${round}: now ${seconds(times.cached.at(-1)?.ms ?? 0)}, before the cache ${seconds(times.today.at(-1)?.ms ?? 0)}`);
   }
   const sameImageName = (command: string) => command.replaceAll('bench-thin-today', 'bench-thin-cached');
+  const difference = firstDifference(buildCommands.today.map(sameImageName), buildCommands.cached);
+  if (difference) console.log(`   the engine was asked differently:\n     before the cache: ${difference.before}\n     now:              ${difference.now}`);
   return {
     rounds,
     cached: Math.min(...times.cached.map((run) => run.ms)),
     today: Math.min(...times.today.map((run) => run.ms)),
     cachedCpu: Math.min(...times.cached.map((run) => run.cpuMs)),
     todayCpu: Math.min(...times.today.map((run) => run.cpuMs)),
-    sameCommands: buildCommands.today.map(sameImageName).join('\n') === buildCommands.cached.join('\n'),
+    sameCommands: firstDifference(buildCommands.today.map(sameImageName), buildCommands.cached) === undefined,
   };
+}
+
+function firstDifference(before: readonly string[], now: readonly string[]): { before: string; now: string } | undefined {
+  const index = Array.from({ length: Math.max(before.length, now.length) }, (_, at) => at).find((at) => before[at] !== now[at]);
+  return index === undefined ? undefined : { before: before[index] ?? '(no command)', now: now[index] ?? '(no command)' };
 }
 
 interface ThinImageTimes {
@@ -196,10 +203,15 @@ interface ThinImageTimes {
 function recordingBuildCommands(commands: string[]): (runner: CommandRunner) => CommandRunner {
   return (runner) => ({
     run: (command, args, options) => {
-      if (args[0] === 'build') commands.push(`${command} ${args.join(' ')}`);
+      if (args[0] === 'build') commands.push(`${command} ${withoutRunPaths(args).join(' ')}`);
       return runner.run(command, args, options);
     },
   });
+}
+
+/** The credentials file is a new temp file on every push: its path says nothing about what the engine was asked. */
+function withoutRunPaths(args: readonly string[]): string[] {
+  return args.map((argument, index) => (args[index - 1] === '--authfile' ? '<temporary auth file>' : argument));
 }
 
 /**
