@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -722,6 +723,14 @@ describe('buildAndPushImage with real engines and a real registry', () => {
       expectRefusal({ engine: 'docker', env: { DOCKER_HOST: `unix://${join(workspace, 'no-daemon.sock')}` } }, /"docker" was chosen but is not usable on this machine \(Cannot connect to the Docker daemon at .*no-daemon\.sock\. Is the docker daemon running\?\): install docker and start its daemon/));
     (clientNeedingBuildx ? it : it.skip)(`a docker client that has BuildKit only through the missing buildx plugin (${clientNeedingBuildx})`, () =>
       expectRefusal({ engine: 'docker', env: { PATH: `${dirname(clientNeedingBuildx ?? '')}:${process.env['PATH']}` } }, /this docker client needs the buildx plugin/));
+    it('a chosen docker whose daemon takes the connection and never answers (hung): stopped after 10 s, not waited for', async () => {
+      const daemon = await startHungDaemon();
+      try {
+        await expectRefusal({ engine: 'docker', env: { DOCKER_HOST: `tcp://${daemon.host}` } }, /"docker" was chosen but is not usable on this machine \(docker did not answer within 10 s and was stopped\)/);
+      } finally {
+        await daemon.stop();
+      }
+    }, 30_000);
     it('several platforms with docker but no buildx', () =>
       expectRefusal({ engine: 'docker', platforms: ['linux/amd64', 'linux/arm64'] }, /docker cannot build for several platforms here: docker buildx is not installed/));
     it('an unreachable registry', async () => {
@@ -761,11 +770,32 @@ describe('buildAndPushImage with real engines and a real registry', () => {
 
     it('docker with a daemon', async () => expect(await detected({ ...dockerDaemon.env, PATH: debianDockerClientFirst })).toBe('docker'));
     it('podman when no docker daemon answers', async () => expect(await detected(noDaemon)).toBe('podman'));
+    it('podman when the docker daemon hangs', async () => {
+      const daemon = await startHungDaemon();
+      try {
+        expect(await detected({ DOCKER_HOST: `tcp://${daemon.host}` })).toBe('podman');
+      } finally {
+        await daemon.stop();
+      }
+    }, 30_000);
     (clientNeedingBuildx ? it : it.skip)('podman when the docker whose daemon answers cannot build: a client of 23 or later without buildx', async () =>
       expect(await detected({ ...dockerDaemon.env, PATH: `${dirname(clientNeedingBuildx ?? '')}:${process.env['PATH']}` })).toBe('podman'));
     it('buildah when podman is not installed either', async () =>
       expect(await detected({ ...noDaemon, PATH: await commandsDirectory('git', 'docker', 'buildah') })).toBe('buildah'));
   });
+
+  /** A docker daemon that takes connections and never answers, as a hung one does. */
+  async function startHungDaemon(): Promise<{ host: string; stop: () => Promise<void> }> {
+    const connections = new Set<Socket>();
+    const server = createServer((socket) => connections.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const stop = async () => {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { host: `127.0.0.1:${port}`, stop };
+  }
 
   /** A PATH holding only these commands. */
   async function commandsDirectory(...commands: string[]): Promise<string> {

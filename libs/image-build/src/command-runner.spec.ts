@@ -54,6 +54,13 @@ describe('processCommandRunner', () => {
     }
   });
 
+  it('stops a command that runs past its timeout, and says so in its error output, though a process it started holds its output', async () => {
+    const started = Date.now();
+    const result = await sh('echo started >&2; sleep 3', { timeoutMs: 300 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toEqual({ exitCode: 137, stdout: '', stderr: 'started\nsh did not answer within 0.3 s and was stopped' });
+  });
+
   it('writes the input to stdin and closes it', async () => {
     expect((await runner.run('cat', [], { input: 'secret\n' })).stdout).toBe('secret');
     // Without input, stdin is closed all the same: cat ends instead of waiting for it.

@@ -8,6 +8,8 @@ export interface CommandOptions {
   env?: Record<string, string>;
   /** Each line the command prints, as it prints it. */
   onLine?: (line: string) => void;
+  /** Killed after this long, its result then ending with a line that says so. */
+  timeoutMs?: number;
 }
 
 export interface CommandResult {
@@ -45,13 +47,31 @@ function runProcess(command: string, args: readonly string[], env: Record<string
     const stderr = readOutput(child.stderr, lines.deliver);
     writeInput(child, options.input ?? '');
     killOnExit(child);
+    const deadline = options.timeoutMs === undefined ? undefined : killAfter(child, options.timeoutMs);
     // A command that cannot be started reports 'error' (and usually 'close' after it): the first settles.
     child.on('error', (error) => resolve(notStarted(command, error)));
     child.on('close', (code, signal) => {
+      clearTimeout(deadline?.timer);
+      const timedOut = deadline?.expired ? `\n${command} did not answer within ${options.timeoutMs! / 1000} s and was stopped` : '';
       if (lines.failure) reject(lines.failure.error);
-      else resolve({ exitCode: exitCodeOf(code, signal), stdout: stdout(), stderr: stderr() });
+      else resolve({ exitCode: exitCodeOf(code, signal), stdout: stdout(), stderr: `${stderr()}${timedOut}` });
     });
   });
+}
+
+/**
+ * Kills the command once timeoutMs have passed; `expired` says whether it came to that. Its output
+ * is closed too: a process it started could hold it open, and the run would wait for that one.
+ */
+function killAfter(child: ChildProcess, timeoutMs: number): { timer?: NodeJS.Timeout; expired: boolean } {
+  const deadline: { timer?: NodeJS.Timeout; expired: boolean } = { expired: false };
+  deadline.timer = setTimeout(() => {
+    deadline.expired = true;
+    child.kill('SIGKILL');
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }, timeoutMs);
+  return deadline;
 }
 
 function notStarted(command: string, error: Error): CommandResult {

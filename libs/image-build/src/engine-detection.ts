@@ -28,6 +28,13 @@ export async function selectEngine(choice: string, runner: CommandRunner): Promi
 }
 
 /**
+ * How long an engine may take to answer whether it is usable: a docker daemon that accepts the
+ * connection and never answers (hung, or a dead remote behind a proxy) would hold `docker version`,
+ * and the task, for ever. A daemon at work answers it within a second.
+ */
+const engineProbeTimeoutMs = 10_000;
+
+/**
  * What the engine said when asked whether it answers; undefined when it does. docker must reach its
  * daemon: `docker version` says why it cannot (not running, no permission on the socket), where
  * docker 20.10's `docker info --format` only reports a template error.
@@ -35,7 +42,7 @@ export async function selectEngine(choice: string, runner: CommandRunner): Promi
 async function whyUnusable(name: EngineName, runner: CommandRunner): Promise<string | undefined> {
   const args = name === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['--version'];
   try {
-    const result = await runner.run(name, args);
+    const result = await runner.run(name, args, { timeoutMs: engineProbeTimeoutMs });
     return result.exitCode === 0 ? undefined : lastMeaningfulLine(result);
   } catch (error) {
     return (error as Error).message;
