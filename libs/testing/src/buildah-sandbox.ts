@@ -13,11 +13,35 @@ export interface BuildahSandbox {
   directory: string;
   /** Environment for buildah and anything that runs it (the executor, nx). */
   env: Record<string, string>;
+  /** What `buildah()` runs: buildah, or podman where buildah is not installed (its build, push and manifest commands are buildah's). */
+  engine: SandboxEngine;
   buildah(args: readonly string[]): Promise<string>;
   remove(): Promise<void>;
 }
 
+export type SandboxEngine = 'buildah' | 'podman';
+
+export class NoSandboxEngineError extends Error {
+  constructor() {
+    super('neither buildah nor podman is installed, and the test images are built with one of them: run bash tools/scripts/install-prerequisites.sh (as root or with sudo)');
+    this.name = 'NoSandboxEngineError';
+  }
+}
+
+/**
+ * buildah, else podman: the stand-in base images need only build and push, which podman runs as
+ * buildah does. With podman alone the demo stopped at its first step with "buildah: command not
+ * found", though the release builds themselves pick whichever engine is installed.
+ */
+async function findSandboxEngine(): Promise<SandboxEngine> {
+  for (const engine of ['buildah', 'podman'] as const) {
+    if ((await execa(engine, ['--version'], { reject: false })).exitCode === 0) return engine;
+  }
+  throw new NoSandboxEngineError();
+}
+
 export async function createBuildahSandbox(dockerHubStandIn: string): Promise<BuildahSandbox> {
+  const engine = await findSandboxEngine();
   const directory = await mkdtemp(join(tmpdir(), 'cm-buildah-'));
   const storageConf = join(directory, 'storage.conf');
   const registriesConf = join(directory, 'registries.conf');
@@ -47,8 +71,8 @@ export async function createBuildahSandbox(dockerHubStandIn: string): Promise<Bu
     BUILDAH_ISOLATION: 'chroot',
     REGISTRY_AUTH_FILE: join(directory, 'auth.json'),
   };
-  const buildah = async (args: readonly string[]) => (await execa('buildah', args, { env })).stdout;
-  return { directory, env, buildah, remove: () => rm(directory, { recursive: true, force: true, maxRetries: 5 }) };
+  const buildah = async (args: readonly string[]) => (await execa(engine, args, { env })).stdout;
+  return { directory, env, engine, buildah, remove: () => rm(directory, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 /** A stand-in for a public base image: busybox, and with `node` the host's own Node.js and its libraries. */
