@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,6 +15,24 @@ describe('createThrowawayWorkspace', () => {
       await workspace.remove();
     }
   }, 60_000);
+});
+
+describe('createThrowawayWorkspace that fails', () => {
+  it('leaves no copy in the temp directory', async () => {
+    const temporary = process.env['TMPDIR'];
+    const scratch = await mkdtemp(join(tmpdir(), 'cm-failed-copy-'));
+    process.env['TMPDIR'] = join(scratch, 'tmp');
+    try {
+      await mkdir(process.env['TMPDIR']);
+      // Not a git repository: git ls-files refuses it, as git refuses a repository another user owns.
+      await expect(createThrowawayWorkspace(scratch)).rejects.toThrow(/not a git repository/);
+      expect(await readdir(join(scratch, 'tmp'))).toEqual([]);
+    } finally {
+      if (temporary === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = temporary;
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('nx in a throwaway workspace, run by a test', () => {

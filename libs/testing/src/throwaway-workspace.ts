@@ -19,6 +19,17 @@ const committer = ['-c', 'user.name=Release Kit Tests', '-c', 'user.email=tests@
  */
 export async function createThrowawayWorkspace(sourceRoot: string): Promise<ThrowawayWorkspace> {
   const root = await mkdtemp(join(tmpdir(), 'cm-workspace-'));
+  const remove = () => rm(root, { recursive: true, force: true, maxRetries: 5 });
+  try {
+    return await fillWorkspace(sourceRoot, root, remove);
+  } catch (error) {
+    // A copy that failed half-way (git refusing a repository another user owns, an unreadable file) is removed, not left in the temp directory.
+    await remove();
+    throw error;
+  }
+}
+
+async function fillWorkspace(sourceRoot: string, root: string, remove: () => Promise<void>): Promise<ThrowawayWorkspace> {
   const { stdout } = await execa('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: sourceRoot });
   const files = stdout.split('\0').filter(Boolean);
   for (const file of files) {
@@ -34,7 +45,7 @@ export async function createThrowawayWorkspace(sourceRoot: string): Promise<Thro
     return git('rev-parse', 'HEAD');
   };
   await commitAll('initial');
-  return { root, git, commitAll, remove: () => rm(root, { recursive: true, force: true, maxRetries: 5 }) };
+  return { root, git, commitAll, remove };
 }
 
 /** git lists a tracked file that the working tree has since deleted: the copy leaves it out too. */
