@@ -1,6 +1,8 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { createBuildahSandbox, NoSandboxEngineError, pushStandInBaseImages } from './buildah-sandbox';
 import { startRegistry } from './registry-server';
 import { skopeoManifestDigest } from './skopeo-inspect';
@@ -46,4 +48,29 @@ describe('createBuildahSandbox on a machine without buildah', () => {
     await expect(createBuildahSandbox('127.0.0.1:9')).rejects.toThrow(NoSandboxEngineError);
     await expect(createBuildahSandbox('127.0.0.1:9')).rejects.toThrow(/^neither buildah nor podman is installed.*run bash tools\/scripts\/install-prerequisites\.sh/);
   });
+});
+
+/** Run as nobody, a user with no subordinate IDs (as root runs the tests here; elsewhere there is no one to switch to). */
+const subordinateIds = existsSync('/etc/subuid') ? readFileSync('/etc/subuid', 'utf8') : '';
+const canRunAsNobody = process.getuid?.() === 0 && !/^nobody:/m.test(subordinateIds);
+
+describe('the sandbox run by a user without subordinate IDs', () => {
+  (canRunAsNobody ? it : it.skip)('fails its first build in one line saying what to add to /etc/subuid', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'cm-rootless-'));
+    const hub = await startRegistry();
+    try {
+      await chown(scratch, 65534, 65534);
+      const script = `const s = require('./libs/testing/src/buildah-sandbox'); s.createBuildahSandbox(${JSON.stringify(hub.host)}).then((box) => s.pushStandInBaseImages(box, ${JSON.stringify(hub.host)}, [{ name: 'library/busybox:1', node: false }]).finally(() => box.remove())).catch((error) => { console.error(error.message); process.exit(1); })`;
+      const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-r', '@swc-node/register', '-e', script], {
+        cwd: join(__dirname, '../../..'),
+        env: { HOME: scratch, TMPDIR: scratch, XDG_RUNTIME_DIR: scratch },
+        reject: false,
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^(buildah|podman) build failed: building as nobody \(not root\) needs subordinate user and group IDs, and \/etc\/subuid has none for nobody: add them as root with usermod --add-subuids 100000-165535 --add-subgids 100000-165535 nobody, or run as root$/);
+    } finally {
+      await hub.stop();
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

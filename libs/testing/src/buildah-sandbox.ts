@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
@@ -26,6 +26,28 @@ export class NoSandboxEngineError extends Error {
     super('neither buildah nor podman is installed, and the test images are built with one of them: run bash tools/scripts/install-prerequisites.sh (as root or with sudo)');
     this.name = 'NoSandboxEngineError';
   }
+}
+
+/** A build or push in the sandbox that failed: one line, the engine's own reason, and what to do when it is the usual one. */
+export class SandboxCommandError extends Error {
+  constructor(engine: SandboxEngine, args: readonly string[], stderr: string) {
+    super(`${engine} ${args[0]} failed: ${reasonOf(stderr)}`);
+    this.name = 'SandboxCommandError';
+  }
+}
+
+/**
+ * A build as a user other than root runs in a user namespace, which needs subordinate IDs: without
+ * a range in /etc/subuid the engine prints warnings, then fails at the first RUN with a line that
+ * names neither (`error setting supplemental groups list`).
+ */
+function reasonOf(stderr: string): string {
+  const user = userInfo().username;
+  if (/no subuid ranges found/.test(stderr)) {
+    return `building as ${user} (not root) needs subordinate user and group IDs, and /etc/subuid has none for ${user}: add them as root with usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}, or run as root`;
+  }
+  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.at(-1) ?? 'no output';
 }
 
 /**
@@ -71,7 +93,11 @@ export async function createBuildahSandbox(dockerHubStandIn: string): Promise<Bu
     BUILDAH_ISOLATION: 'chroot',
     REGISTRY_AUTH_FILE: join(directory, 'auth.json'),
   };
-  const buildah = async (args: readonly string[]) => (await execa(engine, args, { env })).stdout;
+  const buildah = async (args: readonly string[]) => {
+    const result = await execa(engine, args, { env, reject: false });
+    if (result.exitCode !== 0) throw new SandboxCommandError(engine, args, result.stderr);
+    return result.stdout;
+  };
   return { directory, env, engine, buildah, remove: () => rm(directory, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
