@@ -40,6 +40,7 @@ export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestD
   const env = { DOCKER_HOST: `unix://${socket}` };
   const stop = async () => {
     await stopProcess(daemon);
+    await unmountLeftDataRoot(join(directory, 'data'));
     await rm(directory, { recursive: true, force: true });
   };
   try {
@@ -55,4 +56,13 @@ export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestD
     throw error;
   }
   return { env, stop };
+}
+
+/**
+ * dockerd bind-mounts its data root onto itself and unmounts it when it exits cleanly; one that was
+ * killed (SIGKILL, the OOM killer) leaves the mount, which rm cannot remove (EBUSY): the directory
+ * and a mount stayed for good, and stop() failed.
+ */
+async function unmountLeftDataRoot(dataRoot: string): Promise<void> {
+  if ((await execa('mountpoint', ['-q', dataRoot], { reject: false })).exitCode === 0) await execa('umount', [dataRoot]);
 }
