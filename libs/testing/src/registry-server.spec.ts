@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startRegistry, type TestRegistry } from './registry-server';
@@ -31,8 +33,11 @@ describe('startRegistry', () => {
   });
 
   it('dies with the process that started it, when that process is killed before it can stop it', async () => {
+    // The killed process cannot remove the registry's directory: it goes in this test's own TMPDIR, removed below.
+    const scratch = await mkdtemp(join(tmpdir(), 'cm-killed-starter-'));
     const starter = execa(process.execPath, ['-r', '@swc-node/register', '-e', "require('./libs/testing/src/registry-server').startRegistry().then((registry) => { console.log(registry.url); setInterval(() => undefined, 1000); })"], {
       cwd: join(__dirname, '../../..'),
+      env: { TMPDIR: scratch },
       reject: false,
       stdin: 'ignore',
     });
@@ -46,6 +51,7 @@ describe('startRegistry', () => {
       answering = await fetch(`${url}/v2/`).then(() => true, () => false);
       if (answering) await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await rm(scratch, { recursive: true, force: true });
     expect(answering).toBe(false);
   }, 30_000);
 });
