@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,9 +51,17 @@ describe('createBuildahSandbox on a machine without buildah', () => {
   });
 });
 
-/** Run as nobody, a user with no subordinate IDs (as root runs the tests here; elsewhere there is no one to switch to). */
+/**
+ * Run as nobody, a user with no subordinate IDs: as root runs the tests here (elsewhere there is no
+ * one to switch to), from a checkout nobody may read (a clone in a mode-700 temp directory is not).
+ */
+const workspaceRoot = join(__dirname, '../../..');
 const subordinateIds = existsSync('/etc/subuid') ? readFileSync('/etc/subuid', 'utf8') : '';
-const canRunAsNobody = process.getuid?.() === 0 && !/^nobody:/m.test(subordinateIds);
+const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const canRunAsNobody =
+  process.getuid?.() === 0 &&
+  !/^nobody:/m.test(subordinateIds) &&
+  spawnSync('setpriv', [...asNobody, 'test', '-r', join(workspaceRoot, 'node_modules/@swc-node/register/package.json')]).status === 0;
 
 describe('the sandbox run by a user without subordinate IDs', () => {
   (canRunAsNobody ? it : it.skip)('fails its first build in one line saying what to add to /etc/subuid', async () => {
@@ -61,8 +70,8 @@ describe('the sandbox run by a user without subordinate IDs', () => {
     try {
       await chown(scratch, 65534, 65534);
       const script = `const s = require('./libs/testing/src/buildah-sandbox'); s.createBuildahSandbox(${JSON.stringify(hub.host)}).then((box) => s.pushStandInBaseImages(box, ${JSON.stringify(hub.host)}, [{ name: 'library/busybox:1', node: false }]).finally(() => box.remove())).catch((error) => { console.error(error.message); process.exit(1); })`;
-      const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-r', '@swc-node/register', '-e', script], {
-        cwd: join(__dirname, '../../..'),
+      const run = await execa('setpriv', [...asNobody, process.execPath, '-r', '@swc-node/register', '-e', script], {
+        cwd: workspaceRoot,
         env: { HOME: scratch, TMPDIR: scratch, XDG_RUNTIME_DIR: scratch },
         reject: false,
       });
