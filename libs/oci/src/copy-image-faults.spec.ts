@@ -125,6 +125,20 @@ describe('copyImage through a faulty network', () => {
     expect(to.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1'))).toHaveLength(1);
   });
 
+  it("names the registry's reason for a 403 to a write (a quota it explains) as the refused write, not a login problem", async () => {
+    const to = await proxied(target);
+    const body = JSON.stringify({ errors: [{ code: 'DENIED', message: 'quota exceeded for owner quota' }] });
+    to.addFault({ method: 'PUT', path: /\/manifests\/1$/, fault: { kind: 'status', status: 403, body }, times: 1000 });
+    const client = new RegistryClient({ credentials: {}, retry: fastRetry });
+    const copy = copyImage(
+      registryImage(client, ImageReference.parse(`${source.host}/upstream/app:1`)),
+      registryImage(client, ImageReference.parse(`${to.host}/quota/app:1`)),
+      { blobRetry: fastRetry },
+    );
+    await expect(copy).rejects.toThrow(UploadRefusedError);
+    await expect(copy).rejects.toThrow(`registry ${to.host} refused PUT /v2/quota/app/manifests/1 (HTTP 403): DENIED: quota exceeded for owner quota`);
+  });
+
   it('says an image name needs its Gitea owner when a write meets a 404 that is no registry error', async () => {
     // Gitea reads the first part of the name as a user or organisation and answers a 404 page when there is none.
     const to = await proxied(target);

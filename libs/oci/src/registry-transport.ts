@@ -89,8 +89,9 @@ export class RegistryTransport {
       }
       if (response.statusCode === 403) {
         const detail = await errorDetail(response);
-        // Gitea and Forgejo refuse a write over a package quota or size limit with a bare 403.
-        if (!detail && isWrite(req)) throw new UploadRefusedError(req.registry, describeRequest(req), 403, packageLimitReason);
+        // A refused write is named as such, with the registry's reason (a quota, "requested access to
+        // the resource is denied") or, bare, Gitea's and Forgejo's usual one: a package quota or size limit.
+        if (isWrite(req)) throw new UploadRefusedError(req.registry, describeRequest(req), 403, detail || packageLimitReason);
         throw new RegistryAuthError(req.registry, `access denied${detail ? ` (${detail})` : ''}`);
       }
       if (response.statusCode === 413) throw new UploadRefusedError(req.registry, describeRequest(req), 413, await tooLargeReason(req, response));
