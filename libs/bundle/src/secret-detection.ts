@@ -16,7 +16,9 @@ const CONTENT_PATTERNS: ReadonlyArray<{ pattern: RegExp; reason: string }> = [
   { pattern: /\bnpm_[A-Za-z0-9]{36}\b/, reason: 'contains what looks like an npm token' },
 ];
 /** user:password@ in a URL; a password that is a variable, a placeholder or a word docs use is none. */
-const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"]+:([^\s/@'"]+)@[^\s/@]/gi;
+// From the scheme's "://" on, whatever the scheme: a literal first lets the engine skip to each "://"
+// instead of trying every word of every file (a sixth of packaging's time in bench:package).
+const URL_CREDENTIALS = /:\/\/[^\s/:@'"]+:([^\s/@'"]+)@[^\s/@]/g;
 const DOCUMENTED_PASSWORD = /^(password|passwd|pass|pwd|secret|token|changeme)$/i;
 /** One pass over each file finds any of them; only a hit pays for telling which. */
 const ANY_CONTENT_PATTERN = new RegExp(CONTENT_PATTERNS.map(({ pattern }) => pattern.source).join('|'));
