@@ -111,23 +111,11 @@ describe('copyImage through a faulty network', () => {
     expect(to.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
   });
 
-  it("says a bare 403 to a write is Gitea's package quota or size limit, not a login problem", async () => {
+  it.each([
+    ["a bare 403 is Gitea's package quota or size limit", '', "no reason given, which is how Gitea and Forgejo refuse a write over the owner's package quota or size limit"],
+    ["a 403 with a reason gives that reason (a quota it explains)", JSON.stringify({ errors: [{ code: 'DENIED', message: 'quota exceeded for owner quota' }] }), 'DENIED: quota exceeded for owner quota'],
+  ])('says a 403 to a write is the refused write, not a login problem: %s', async (_case, body, reason) => {
     const to = await proxied(target);
-    to.addFault({ method: 'PUT', path: /\/manifests\/1$/, fault: { kind: 'status', status: 403, body: '' }, times: 1000 });
-    const client = new RegistryClient({ credentials: {}, retry: fastRetry });
-    const copy = copyImage(
-      registryImage(client, ImageReference.parse(`${source.host}/upstream/app:1`)),
-      registryImage(client, ImageReference.parse(`${to.host}/quota/app:1`)),
-      { blobRetry: fastRetry },
-    );
-    await expect(copy).rejects.toThrow(UploadRefusedError);
-    await expect(copy).rejects.toThrow(`registry ${to.host} refused PUT /v2/quota/app/manifests/1 (HTTP 403): no reason given, which is how Gitea and Forgejo refuse a write over the owner's package quota or size limit`);
-    expect(to.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1'))).toHaveLength(1);
-  });
-
-  it("names the registry's reason for a 403 to a write (a quota it explains) as the refused write, not a login problem", async () => {
-    const to = await proxied(target);
-    const body = JSON.stringify({ errors: [{ code: 'DENIED', message: 'quota exceeded for owner quota' }] });
     to.addFault({ method: 'PUT', path: /\/manifests\/1$/, fault: { kind: 'status', status: 403, body }, times: 1000 });
     const client = new RegistryClient({ credentials: {}, retry: fastRetry });
     const copy = copyImage(
@@ -136,7 +124,8 @@ describe('copyImage through a faulty network', () => {
       { blobRetry: fastRetry },
     );
     await expect(copy).rejects.toThrow(UploadRefusedError);
-    await expect(copy).rejects.toThrow(`registry ${to.host} refused PUT /v2/quota/app/manifests/1 (HTTP 403): DENIED: quota exceeded for owner quota`);
+    await expect(copy).rejects.toThrow(`registry ${to.host} refused PUT /v2/quota/app/manifests/1 (HTTP 403): ${reason}`);
+    expect(to.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1'))).toHaveLength(1);
   });
 
   it('says an image name needs its Gitea owner when a write meets a 404 that is no registry error', async () => {
