@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ImageReference, RegistryClient, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest, type RetryPolicy } from '@changemaker/oci';
+import { ImageReference, RegistryClient, dockerConfigFile, dockerCredentialResolver, registryImage, resolveRegistryCredentials, type FetchedManifest, type RetryPolicy } from '@changemaker/oci';
 import type { ImageResult, LayerCacheUse } from '@changemaker/release-contract';
 import { processCommandRunner, type CommandRunner } from './command-runner';
 import type { ImageBuildReport, RegistryLogin } from './container-engine';
@@ -17,7 +17,6 @@ import { inputsTagFor } from './inputs-hash';
 import { layerCacheFor, type LayerCacheRequest } from './layer-cache';
 import { pushReproducibleConfig } from './reproducible-image';
 import { userContainersAuthFile } from './temporary-auth';
-import { userDockerConfigFile } from './docker-config';
 import { expandTagPatterns, validateTagPattern } from './tag-pattern';
 import { validateEngineChoice } from './engine-choice';
 
@@ -111,7 +110,7 @@ export async function buildAndPushImage(options: ImageBuildOptions): Promise<Ima
     push: options.push,
     login: options.push ? await loginFor(repository.registry, options.env) : undefined,
     userAuthFile: userContainersAuthFile(options.env),
-    userDockerConfig: userDockerConfigFile(options.env),
+    userDockerConfig: dockerConfigFile(options.env),
     onLine: (line) => options.log(`  ${line}`),
   });
   const cacheUse = layerCacheUseOf(layerCache, report);

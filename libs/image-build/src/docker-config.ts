@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RegistryLogin } from './container-engine';
 import { InvalidDockerConfigError } from './errors';
@@ -21,11 +20,6 @@ interface UserDockerConfig {
  * or on none, and without buildx.
  */
 const configDirectoryEntries = ['contexts', 'cli-plugins'];
-
-/** Where docker's CLI reads its config: `DOCKER_CONFIG`, else ~/.docker. */
-export function userDockerConfigFile(env: NodeJS.ProcessEnv): string {
-  return join(env['DOCKER_CONFIG'] || join(homedir(), '.docker'), 'config.json');
-}
 
 /**
  * A push's private docker config, readable by the owner only. The push registry's login is the

@@ -57,7 +57,7 @@ export async function resolveRegistryCredentials(
   const env = options.env ?? process.env;
   const fromEnv = giteaCredentialsFromEnv(registry, env);
   if (fromEnv) return fromEnv;
-  const config = await readDockerConfig(options.dockerConfigPath ?? defaultDockerConfigPath(env));
+  const config = await readDockerConfig(options.dockerConfigPath ?? dockerConfigFile(env));
   if (!config) return undefined;
   const keys = configKeysFor(registry);
   const helper = keys.map((key) => config.credHelpers?.[key]).find(Boolean);
@@ -84,8 +84,9 @@ function giteaCredentialsFromEnv(registry: string, env: NodeJS.ProcessEnv): Regi
   return { username, password };
 }
 
-function defaultDockerConfigPath(env: NodeJS.ProcessEnv): string {
-  return join(env['DOCKER_CONFIG'] ?? join(homedir(), '.docker'), 'config.json');
+/** Where docker's CLI reads its config: `DOCKER_CONFIG` (when set and not empty, as docker reads it), else ~/.docker. */
+export function dockerConfigFile(env: NodeJS.ProcessEnv): string {
+  return join(env['DOCKER_CONFIG'] || join(homedir(), '.docker'), 'config.json');
 }
 
 async function readDockerConfig(path: string): Promise<DockerConfig | undefined> {
