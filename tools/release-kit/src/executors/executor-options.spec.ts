@@ -8,16 +8,16 @@ import { combineOptionsForExecutor } from 'nx/src/utils/params';
 import { createNodes } from '../plugins/docker-targets';
 
 const workspaceRoot = resolve(__dirname, '../../../..');
-const pluginRoot = resolve(__dirname, '../..');
+const executorsRoot = resolve(__dirname, '../../executors');
 type Schema = Parameters<typeof combineOptionsForExecutor>[3] & { properties: Record<string, { description?: string; type?: unknown; oneOf?: unknown }>; additionalProperties?: unknown };
 
-const executorsJson = JSON.parse(readFileSync(join(pluginRoot, 'executors.json'), 'utf8')) as { executors: Record<string, { schema: string }> };
+const executorsJson = JSON.parse(readFileSync(join(executorsRoot, 'executors.json'), 'utf8')) as { executors: Record<string, { schema: string }> };
 const schemas: Record<string, Schema> = Object.fromEntries(
-  Object.entries(executorsJson.executors).map(([name, entry]) => [name, JSON.parse(readFileSync(join(pluginRoot, entry.schema), 'utf8')) as Schema]),
+  Object.entries(executorsJson.executors).map(([name, entry]) => [name, JSON.parse(readFileSync(join(executorsRoot, entry.schema), 'utf8')) as Schema]),
 );
 /** What a run always gives on the command line: package-release's --tag. */
 const commandLineRequired: Record<string, Record<string, unknown>> = { 'package-release': { tag: 'v1.2.3' } };
-const executorName = (executor: string) => executor.replace('@changemaker/release-kit:', '');
+const executorName = (executor: string) => executor.replace('./tools/release-kit/executors:', '');
 
 /** Options as Nx resolves them for a run of `target` with these command-line overrides; throws Nx's SchemaError. */
 function resolveOptions(executor: string, target: TargetConfiguration, overrides: Record<string, unknown> = {}, configuration?: string): Record<string, unknown> {
@@ -43,11 +43,11 @@ async function workspaceTargets(): Promise<Array<{ id: string; target: TargetCon
   for (const file of projectFiles) {
     const project = JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8')) as { name: string; targets?: Record<string, TargetConfiguration> };
     for (const [name, target] of Object.entries(project.targets ?? {})) {
-      if (target.executor?.startsWith('@changemaker/release-kit:')) targets.push({ id: `${project.name}:${name}`, target });
+      if (target.executor?.startsWith('./tools/release-kit/executors:')) targets.push({ id: `${project.name}:${name}`, target });
     }
   }
   const nxJson = JSON.parse(readFileSync(join(workspaceRoot, 'nx.json'), 'utf8')) as { plugins: Array<{ plugin: string; options?: object }> };
-  const pluginOptions = nxJson.plugins.find((entry) => entry.plugin === '@changemaker/release-kit')?.options;
+  const pluginOptions = nxJson.plugins.find((entry) => entry.plugin === './tools/release-kit/plugin.js')?.options;
   const files = [...(await readdir(join(workspaceRoot, 'apps'))).map((app) => join('apps', app, 'Dockerfile')), join('docker', 'VERSION')];
   const context: CreateNodesContext = { workspaceRoot, nxJsonConfiguration: {} };
   for (const [file, result] of await createNodes[1](files, pluginOptions, context)) {
@@ -134,7 +134,7 @@ describe('executor options', () => {
   });
 
   it.each(['package-release', 'publish-release'])('%s takes a numeric-looking --tag, so its own check can explain it', (name) => {
-    const target = { executor: `@changemaker/release-kit:${name}`, options: name === 'package-release' ? { sources: ['x'] } : {} };
+    const target = { executor: `./tools/release-kit/executors:${name}`, options: name === 'package-release' ? { sources: ['x'] } : {} };
     // yargs-parser, as Nx runs it on the command line, makes `--tag 1.2` and `--tag=2` numbers.
     for (const tag of [1.2, 2, 'v1.2.3', '1.2']) {
       expect([tag, schemaError(() => resolveOptions(target.executor, target, { tag }))]).toEqual([tag, undefined]);

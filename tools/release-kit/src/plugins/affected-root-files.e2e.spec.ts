@@ -140,16 +140,19 @@ describe('nx affected -t docker-push after a change to a root file', () => {
   it("(f) the plugin's image name pattern in nx.json affects every image", async () => {
     const affected = await imagesAffectedBy('image names', () =>
       editJson('nx.json', (nxJson) => {
-        const plugin = nxJson.plugins.find((entry: { plugin: string }) => entry.plugin === '@changemaker/release-kit');
+        const plugin = nxJson.plugins.find((entry: { plugin: string }) => entry.plugin === './tools/release-kit/plugin.js');
         plugin.options.imageName = 'cm-{projectName}';
       }),
     );
     expect(affected).toEqual(everyImage);
   }, 60_000);
 
-  it('a lock-file bump of the bundler (esbuild, through @nx/esbuild) affects every image built with it', async () => {
-    const affected = await imagesAffectedBy('bump esbuild', () => relock({ esbuild: '0.28.1', '@esbuild/linux-x64': '0.28.1' }));
-    expect(affected).toEqual(['admin', 'api', 'media-api']);
+  it("a lock-file bump of the apps' build executor (@nx/esbuild) affects every image built with it, and no other", async () => {
+    expect(await imagesAffectedBy('bump @nx/esbuild', () => relock({ '@nx/esbuild': '23.2.0' }))).toEqual(['admin', 'api', 'media-api']);
+  }, 60_000);
+
+  it("a lock-file bump of esbuild affects every image: it bundles the apps, and compiles the plugin's executors (load-compiled.js)", async () => {
+    expect(await imagesAffectedBy('bump esbuild', () => relock({ esbuild: '0.28.1', '@esbuild/linux-x64': '0.28.1' }))).toEqual(everyImage);
   }, 60_000);
 
   it('a lock-file bump of a package the docker-build-push executor loads (@balena/dockerignore) affects every image', async () => {

@@ -21,7 +21,7 @@ const edges = async (projects: Parameters<typeof workspaceOf>[0], options?: Para
   (await createContextDependencies(options, workspaceOf(projects))).map(({ source, target, type }) => `${source} -> ${target} (${type})`);
 
 const image = (options: Record<string, unknown> = {}, configurations?: Record<string, Record<string, unknown>>): Record<string, TargetConfiguration> => ({
-  'docker-push': { executor: '@changemaker/release-kit:docker-build-push', options, ...(configurations ? { configurations } : {}) },
+  'docker-push': { executor: './tools/release-kit/executors:docker-build-push', options, ...(configurations ? { configurations } : {}) },
 });
 
 describe('context dependencies', () => {
@@ -60,7 +60,7 @@ describe('context dependencies', () => {
   });
 
   it('looks at the image targets by the names the plugin options give them', async () => {
-    const renamed: Record<string, TargetConfiguration> = { 'image-push': { executor: '@changemaker/release-kit:docker-build-push', options: { context: 'libs/assets' } } };
+    const renamed: Record<string, TargetConfiguration> = { 'image-push': { executor: './tools/release-kit/executors:docker-build-push', options: { context: 'libs/assets' } } };
     expect(await edges({ ...libraries, nginx: { root: 'apps/nginx', targets: renamed } })).toEqual([]);
     expect(await edges({ ...libraries, nginx: { root: 'apps/nginx', targets: renamed } }, { pushTargetName: 'image-push' })).toEqual(['nginx -> assets (implicit)']);
   });

@@ -32,7 +32,7 @@ describe('docker targets inference', () => {
   it('gives every project with a Dockerfile docker-build and docker-push, grouped for Nx Console', async () => {
     const api = (await infer())['apps/api/Dockerfile'].projects?.['apps/api'];
     const push = api?.targets?.['docker-push'];
-    expect(push?.executor).toBe('@changemaker/release-kit:docker-build-push');
+    expect(push?.executor).toBe('./tools/release-kit/executors:docker-build-push');
     expect(push?.options).toMatchObject({ push: true, imageName: 'changemaker-{projectName}', tags: ['{sha}', 'latest'], engine: 'auto' });
     expect(push?.dependsOn).toEqual(['build']);
     expect(push?.inputs).toEqual(expect.arrayContaining(['production', '^production']));
@@ -81,7 +81,7 @@ describe('nx release publish targets', () => {
   it('gives each image an nx-release-publish that pushes v{version} too, reading the version from the product\'s VERSION file', async () => {
     const nodes = await infer(['apps/api/Dockerfile', 'docker/VERSION', 'VERSION']);
     const release = nodes['apps/api/Dockerfile'].projects?.['apps/api']?.targets?.['nx-release-publish'];
-    expect(release?.executor).toBe('@changemaker/release-kit:docker-build-push');
+    expect(release?.executor).toBe('./tools/release-kit/executors:docker-build-push');
     expect(release?.options).toMatchObject({ push: true, tags: ['{sha}', 'latest', 'v{version}'], releaseVersionFile: 'docker/VERSION' });
     expect(release?.dependsOn).toEqual(['build']);
   });
@@ -90,7 +90,7 @@ describe('nx release publish targets', () => {
     const nodes = await infer(['apps/api/Dockerfile', 'docker/VERSION']);
     const product = nodes['docker/VERSION'].projects?.['docker']?.targets?.['nx-release-publish'];
     expect(product).toMatchObject({
-      executor: '@changemaker/release-kit:release-product',
+      executor: './tools/release-kit/executors:release-product',
       options: { versionFile: 'docker/VERSION' },
       dependsOn: [{ dependencies: true, target: 'nx-release-publish', params: 'forward' }],
       cache: false,

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { defaultImageNamePattern, defaultTagPatterns, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
 // Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
+import { executorNamed } from '../executor-names';
 
 /** The plugin's entry in nx.json; every field may also be overridden in a project's own target options. */
 export interface DockerTargetsOptions {
@@ -27,8 +28,8 @@ interface ProjectFile {
   tags?: string[];
 }
 
-const executor = '@changemaker/release-kit:docker-build-push';
-const productReleaseExecutor = '@changemaker/release-kit:release-product';
+const executor = executorNamed('docker-build-push');
+const productReleaseExecutor = executorNamed('release-product');
 const onDemandConfiguration = 'with-on-demand';
 
 /**

@@ -83,6 +83,20 @@ describe('toolchain dependencies', () => {
     expect(found).toEqual(['npm:@nx/esbuild', 'npm:express', 'npm:jest', 'tools/kit'].map((node) => `apps/nginx -> ${node} (implicit)`));
   });
 
+  it("maps an executor named by its collection's directory (./tools/kit/executors:name) to the project holding it and what that package.json declares", async () => {
+    await writePackage('tools/kit', { name: 'not-the-collection' });
+    await writePackage('tools/kit/executors', { dependencies: { execa: '9.0.0' } });
+    const found = await edges({ 'apps/api': { targets: { 'docker-build': { executor: './tools/kit/executors:docker-build-push' } } }, tools: { targets: {} }, 'tools/kit': { targets: {} } });
+    expect(found).toEqual(['apps/api -> npm:execa (implicit)', 'apps/api -> tools/kit (implicit)']);
+  });
+
+  it('treats a collection directory with no package.json, or in no project, as using every package', async () => {
+    const everything = ['npm:@nx/esbuild', 'npm:express', 'npm:jest'].map((node) => `apps/api -> ${node} (implicit)`);
+    expect(await edges({ 'apps/api': { targets: { 'docker-build': { executor: './tools/kit/missing:docker' } } }, 'tools/kit': { targets: {} } })).toEqual(everything);
+    await writePackage('elsewhere/executors', { dependencies: { execa: '9.0.0' } });
+    expect(await edges({ 'apps/api': { targets: { 'docker-build': { executor: './elsewhere/executors:docker' } } } })).toEqual(everything);
+  });
+
   it('adds nothing for targets an image build does not run', async () => {
     expect(await edges({ 'libs/shared': { targets: { test: tests, build: esbuild } } })).toEqual([]);
   });
@@ -120,17 +134,21 @@ describe('nx affected -t docker-push after a change to the toolchain\'s own code
 });
 
 /**
- * The docker-build-push executor runs from this package, so a lock-file bump of a package it loads
- * marks every image only if package.json declares that package: the declared packages must be
- * exactly the ones its non-test code, and the workspace libraries that code imports, load at run time.
+ * The docker-build-push executor runs from this collection, so a lock-file bump of a package it loads
+ * marks every image only if its package.json declares that package: the declared packages must be
+ * exactly the ones its non-test code, the workspace libraries that code imports, and the compiler
+ * that compiles it (load-compiled.js, compile-plugin.js) load at run time.
  */
-describe("release-kit's package.json", () => {
-  const manifest = JSON.parse(readFileSync(join(workspaceRoot, 'tools/release-kit/package.json'), 'utf8'));
+describe("release-kit's executors/package.json", () => {
+  const manifest = JSON.parse(readFileSync(join(workspaceRoot, 'tools/release-kit/executors/package.json'), 'utf8'));
   const rootManifest = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8'));
   const declared = { ...manifest.dependencies, ...manifest.peerDependencies } as Record<string, string>;
 
   it('declares every npm package the plugin loads at run time, and nothing else', () => {
-    expect(Object.keys(declared).sort()).toEqual([...runtimePackagesOf(join(workspaceRoot, 'tools/release-kit/src'))].sort());
+    const compiler = ['load-compiled.js', 'compile-plugin.js']
+      .flatMap((file) => runtimeImportsOf(readFileSync(join(workspaceRoot, 'tools/release-kit', file), 'utf8')))
+      .filter((specifier) => !specifier.startsWith('node:'));
+    expect(Object.keys(declared).sort()).toEqual([...new Set([...runtimePackagesOf(join(workspaceRoot, 'tools/release-kit/src')), ...compiler])].sort());
   });
 
   it("declares them at the root package.json's versions", () => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 // Types only, as in docker-targets.ts: the graph is computed by every nx command.
 import type { CreateDependencies, CreateDependenciesContext, DependencyType, ProjectConfiguration, RawProjectGraphDependency, TargetConfiguration } from '@nx/devkit';
 import { imageTargetNamesOf, type DockerTargetsOptions } from './docker-targets';
@@ -24,9 +24,10 @@ interface PackageFile {
  *
  * An executor maps to packages as Nx loads it: an npm package is its own node (the lock file gives
  * what it depends on); a local plugin (a workspace project whose package.json has the executor's
- * package name) is that project, so a change to its code or the libraries it imports (the build
- * recipe, how labels or layers are made) marks the image too, and the packages its package.json
- * declares (dependencies, peerDependencies, optionalDependencies). A command (nx:run-commands, nx:run-script), an executor found nowhere, or a
+ * package name, or the project holding the directory an executor is named by, `./tools/kit:name`)
+ * is that project, so a change to its code or the libraries it imports (the build recipe, how
+ * labels or layers are made) marks the image too, and the packages its package.json (the
+ * collection's, for a directory) declares (dependencies, peerDependencies, optionalDependencies). A command (nx:run-commands, nx:run-script), an executor found nowhere, or a
  * local plugin whose package.json declares nothing could run anything installed: that is every
  * package the root package.json names, so every lock-file change marks the image, as without 'auto'.
  */
@@ -78,10 +79,11 @@ class ExecutorPackages {
     if (executor === 'nx:noop') return [];
     if (executor === 'nx:run-commands' || executor === 'nx:run-script') return this.allPackages();
     const separator = executor.lastIndexOf(':');
-    const packageName = separator > 0 ? executor.slice(0, separator) : executor;
-    const installed = this.nodesNamed([packageName]);
+    const collection = separator > 0 ? executor.slice(0, separator) : executor;
+    const byPath = isPathFromWorkspaceRoot(collection);
+    const installed = byPath ? [] : this.nodesNamed([collection]);
     if (installed.length > 0) return installed;
-    const local = this.localPlugin(packageName);
+    const local = byPath ? this.collectionAt(collection) : this.localPlugin(collection);
     if (!local) return this.allPackages();
     return [local.project, ...(declaresDependencies(local.file) ? this.nodesNamed(declaredPackages(local.file)) : this.allPackages())];
   }
@@ -99,6 +101,16 @@ class ExecutorPackages {
   private allPackages(): string[] {
     this.everyPackage ??= this.nodesNamed(declaredPackages(readPackageFile(this.context.workspaceRoot) ?? {}, { dev: true }));
     return this.everyPackage;
+  }
+
+  /** An executor named by its collection's directory: the project that directory is in, with the collection's package.json. */
+  private collectionAt(path: string): LocalPlugin | undefined {
+    const directory = normalize(path);
+    const file = readPackageFile(join(this.context.workspaceRoot, directory));
+    const owner = Object.entries(this.context.projects)
+      .filter(([, { root }]) => root === '.' || directory === root || directory.startsWith(`${root}/`))
+      .sort(([, a], [, b]) => b.root.length - a.root.length)[0];
+    return file && owner ? { project: owner[0], file } : undefined;
   }
 
   private localPlugin(packageName: string): LocalPlugin | undefined {
@@ -126,6 +138,11 @@ function declaresDependencies(file: PackageFile): boolean {
 /** What a package needs installed to run; a local plugin's devDependencies are not loaded by its executors. */
 function declaredPackages(file: PackageFile, { dev = false } = {}): string[] {
   return Object.keys({ ...file.dependencies, ...file.peerDependencies, ...file.optionalDependencies, ...(dev ? file.devDependencies : {}) });
+}
+
+/** As Nx reads an executor's collection: `./tools/x:name` is a directory from the workspace root, not a package. */
+function isPathFromWorkspaceRoot(collection: string): boolean {
+  return collection.startsWith('./') || collection.startsWith('../');
 }
 
 function readPackageFile(directory: string): PackageFile | undefined {

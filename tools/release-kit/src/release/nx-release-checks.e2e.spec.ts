@@ -1,8 +1,8 @@
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
 
@@ -127,6 +127,20 @@ describe('nx release checks', () => {
     expect(result.all).toContain('The publish step nx release would run for 1.2.3');
     expect(result.all).toContain(`POST /repos/${gitea.owner}/${gitea.repo}/releases: create v1.2.3 as a draft`);
     expect(await gitState()).toEqual(before);
+  }, 180_000);
+
+  it('loads its plugin code with no TypeScript transpiler: the version actions and changelog renderer in nx release, each task\'s executor', async () => {
+    const modulesDirectory = await mkdtemp(join(scratch, 'modules-'));
+    const recorder = join(scratch, 'record-modules.js');
+    await writeFile(recorder, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(modulesDirectory)} + '/' + process.pid + '.json', JSON.stringify(Object.keys(require.cache))));\n`);
+    const result = await nx(['release', '1.2.5', '--dry-run'], { NODE_OPTIONS: `--require ${recorder}` });
+    expect(result.exitCode).toBe(0);
+    const processes = await Promise.all((await readdir(modulesDirectory)).map(async (file) => JSON.parse(await readFile(join(modulesDirectory, file), 'utf8')) as string[]));
+    // The apps' own build tasks (@nx/esbuild) read their tsconfig with typescript: not this plugin's processes.
+    const plugins = processes.filter((modules) => modules.some((path) => path.includes('node_modules/.cache/changemaker-release-kit/')));
+    const compiled = [...new Set(plugins.flat().filter((path) => path.includes('node_modules/.cache/changemaker-release-kit/')).map((path) => basename(path)))];
+    expect(compiled).toEqual(expect.arrayContaining(['changelog-renderer.js', 'docker-build-push.js', 'release-product.js', 'version-actions.js']));
+    expect(plugins.flat().filter((path) => /node_modules\/(typescript|@swc-node|@swc\/core|ts-node)\//.test(path))).toEqual([]);
   }, 180_000);
 
   it('fails a dry run without --yes whose publish plan fails, as with --yes', async () => {

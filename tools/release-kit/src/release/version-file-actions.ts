@@ -19,6 +19,7 @@ import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
+import { executorNamed } from '../executor-names';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -142,7 +143,7 @@ function releaseStartOf(root: string, gitRemote: string): ReleaseStart | undefin
 
 /** The remote the product's release pushes to: its release-product target's gitRemote (default origin). */
 function gitRemoteOf(project: { targets?: Record<string, { executor?: string; options?: { gitRemote?: unknown } }> }): string {
-  const target = Object.values(project.targets ?? {}).find((candidate) => candidate.executor === '@changemaker/release-kit:release-product');
+  const target = Object.values(project.targets ?? {}).find((candidate) => candidate.executor === executorNamed('release-product'));
   return typeof target?.options?.gitRemote === 'string' ? target.options.gitRemote : 'origin';
 }
 

@@ -58,8 +58,8 @@ describe('nx affected -t docker-push', () => {
   it('shows docker-build and docker-push on every service, run by the release-kit executor', async () => {
     for (const service of services) {
       const project = JSON.parse(await nx('show', 'project', service, '--json')) as { targets: Record<string, { executor: string }> };
-      expect(project.targets['docker-build'].executor).toBe('@changemaker/release-kit:docker-build-push');
-      expect(project.targets['docker-push'].executor).toBe('@changemaker/release-kit:docker-build-push');
+      expect(project.targets['docker-build'].executor).toBe('./tools/release-kit/executors:docker-build-push');
+      expect(project.targets['docker-push'].executor).toBe('./tools/release-kit/executors:docker-build-push');
     }
   });
 

@@ -15,6 +15,7 @@ import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
+import { executorNamed } from '../../executor-names';
 
 export default async function runExecutor(options: PublishReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const token = giteaTokenFrom(process.env);
@@ -78,7 +79,7 @@ function packagingOf(context: ExecutorContext): PackageReleaseOptions | undefine
   for (const dependency of dependencies) {
     const name = typeof dependency === 'string' ? (dependency.startsWith('^') ? undefined : dependency) : dependency.dependencies || dependency.projects ? undefined : dependency.target;
     const target = name ? project?.targets?.[name] : undefined;
-    if (target?.executor === '@changemaker/release-kit:package-release' && target.options?.sources) return target.options as PackageReleaseOptions;
+    if (target?.executor === executorNamed('package-release') && target.options?.sources) return target.options as PackageReleaseOptions;
   }
   return undefined;
 }
