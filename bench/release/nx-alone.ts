@@ -3,8 +3,9 @@
  * for the product, each in its own process, as the issue asks ("ordinary Nx tasks ... no loop over
  * projects inside one executor"). Each task's executor does nothing, so no release flow built that
  * way can spend less, and the floor a release pays cannot fall below it. Twice: as plain
- * JavaScript (nothing transpiled), and as TypeScript, which Nx loads through its transpiler as it
- * loads this workspace's plugin. Run after the timed releases, in the same throwaway workspace; the
+ * JavaScript (nothing transpiled), as Nx loads this workspace's plugin (tools/release-kit/load-compiled.js),
+ * and as TypeScript, which Nx loads through its transpiler, as it loaded the plugin before that.
+ * Run after the timed releases, in the same throwaway workspace; the
  * executors and the targets they add are never committed.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   console.log(`image work alone, above that floor: CPU-time ratio ${((second.cpuMs - floor.cpuMs) / (first.cpuMs - floor.cpuMs)).toFixed(2)} (one image built against four)`);
   const work = { every: first.cpuMs - floor.cpuMs, one: second.cpuMs - floor.cpuMs };
   console.log(`the floor a ratio of ${goal} needs, with this image work: ${floorForGoal(work)}`);
-  console.log(`nx alone, running a task per image and one for the product that do nothing: ${ratioOnNxAlone('plain JS', nxAloneJs.cpuMs, work)}; ${ratioOnNxAlone('TypeScript, loaded as Nx loads this plugin', nxAloneTs.cpuMs, work)}`);
+  console.log(`nx alone, running a task per image and one for the product that do nothing: ${ratioOnNxAlone('plain JS', nxAloneJs.cpuMs, work)}; ${ratioOnNxAlone('TypeScript, as Nx loaded this plugin before it was compiled', nxAloneTs.cpuMs, work)}`);
   const uploads = results.flatMap((result) => result.uploadedForUnchanged);
   const unchanged = rehearsedServices.filter((service) => service !== changed);
   console.log(`layer bytes uploaded for the unchanged images, all rounds: ${unchanged.map((service) => `${service} ${uploads.filter(([name]) => name === service).reduce((sum, [, bytes]) => sum + bytes, 0)}`).join(', ')}`);
