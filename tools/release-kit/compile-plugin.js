@@ -69,7 +69,11 @@ function oneLineReasonOf(error) {
   return first.location ? `${first.text} (${first.location.file}:${first.location.line})` : first.text;
 }
 
-compile(process.argv[2]).catch((error) => {
-  process.stderr.write(`${oneLineReasonOf(error)}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  compile(process.argv[2]).catch((error) => {
+    process.stderr.write(`${oneLineReasonOf(error)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { entrySources };

@@ -11,16 +11,8 @@ import { execa } from 'execa';
  */
 const pluginRoot = __dirname;
 const workspaceNodeModules = join(__dirname, '../../node_modules');
-const entrySources: Record<string, string> = {
-  plugin: 'src/index.ts',
-  'version-actions': 'src/release/version-file-actions.ts',
-  'changelog-renderer': 'src/release/gitea-changelog-renderer.ts',
-  'docker-build-push': 'src/executors/docker-build-push/executor.ts',
-  'mirror-images': 'src/executors/mirror-images/executor.ts',
-  'package-release': 'src/executors/package-release/executor.ts',
-  'publish-release': 'src/executors/publish-release/executor.ts',
-  'release-product': 'src/executors/release-product/executor.ts',
-};
+// The entries the compiler builds (plain JavaScript, so typed here).
+const { entrySources } = require('./compile-plugin.js') as { entrySources: Record<string, string> };
 
 describe('the compiled plugin (load-compiled.js)', () => {
   let root: string;
