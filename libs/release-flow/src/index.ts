@@ -1,3 +1,4 @@
+export * from './breaking-change-footer';
 export * from './git-command';
 export * from './git-remote';
 export * from './image-check';

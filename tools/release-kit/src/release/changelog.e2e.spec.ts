@@ -148,4 +148,28 @@ describe('the changelog nx release writes', () => {
     expect({ head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list') }).toEqual(before);
     expect(await workspace.git('status', '--porcelain', '--', '.', ':!.nx')).toBe('');
   }, 120_000);
+
+  it('refuses, writing nothing, the version the commits give when one marks its breaking change "BREAKING-CHANGE:" (Nx reads only "BREAKING CHANGE:"), and lists it as breaking once released as a major', async () => {
+    const breaking = await workspace.git('rev-parse', '--short', await commit('feat(api): the admin port moves\n\nBREAKING-CHANGE: ADMIN_PORT is now ADMIN_HTTP_PORT'));
+    const state = async () => ({ head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list'), status: await workspace.git('status', '--porcelain', '--', '.', ':!.nx') });
+    const before = await state();
+    for (const args of [['--dry-run'], []]) {
+      const result = await nxRelease(args);
+      expect(result.exitCode).toBe(1);
+      expect(result.all).toContain(
+        `nothing was written: commit ${breaking} ("feat(api): the admin port moves") marks a breaking change with a "BREAKING-CHANGE:" footer, which nx release does not read: the commits give 2.2.0, not a major release; to release it as the major it is, npx nx release major, or, if it breaks nothing of the product, npx nx release 2.2.0`,
+      );
+      expect(result.all).not.toContain('Pass --verbose');
+    }
+    expect(await state()).toEqual(before);
+
+    const section = sectionOf(await release('major'), '3.0.0');
+    expect(section).toContain('### ⚠️  Breaking Changes');
+    expect(section).toContain('  ADMIN_PORT is now ADMIN_HTTP_PORT');
+
+    const chore = await workspace.git('rev-parse', '--short', await commit('chore(api): the old admin routes go\n\nBREAKING-CHANGE: /admin/v1 is gone'));
+    const result = await nxRelease([]);
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toContain(`nothing to release as nx read the commits: commit ${chore} ("chore(api): the old admin routes go") marks a breaking change with a "BREAKING-CHANGE:" footer`);
+  }, 240_000);
 });

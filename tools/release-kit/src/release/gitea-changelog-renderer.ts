@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { changelogBaseTagIn, commitUrl, compareUrl, giteaLocationFrom, mergedReleaseTagsGitArgs, releaseTagOf, type GiteaLocation } from '@changemaker/release-contract';
+import { breaksUnreadByNx, withBreakingChangeFooterNxReads } from '@changemaker/release-flow';
 import DefaultChangelogRenderer, { type ChangelogChange } from 'nx/release/changelog-renderer';
 
 /**
@@ -33,6 +34,12 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
       .trim();
   }
 
+  /** A change whose footer says `BREAKING-CHANGE:` breaks something, as one saying `BREAKING CHANGE:` does for Nx. */
+  override preprocessChanges(): void {
+    this.changes = this.changes.map((change) => (breaksUnreadByNx(`${change.type}: ${change.description}`, change.body ?? '') ? { ...change, isBreaking: true } : change));
+    super.preprocessChanges();
+  }
+
   override formatChange(change: ChangelogChange): string {
     const [first = '', ...rest] = super.formatChange({ ...change, description: literalAngleBrackets(change.description) }).split('\n');
     return [`${first}${this.references(change)}`, ...rest].join('\n');
@@ -43,7 +50,7 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   }
 
   override extractBreakingChangeExplanation(message: string): string | null {
-    const explanation = super.extractBreakingChangeExplanation(message);
+    const explanation = super.extractBreakingChangeExplanation(message && withBreakingChangeFooterNxReads(message));
     return explanation === null ? null : literalAngleBrackets(explanation);
   }
 

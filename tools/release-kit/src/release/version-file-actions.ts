@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { signalExitCode, stopSignals } from '@changemaker/oci';
-import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
+import { mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import {
+  breakingChangesUnreadByNx,
   checkoutProblem,
+  gitCommand,
   newVersionProblem,
   preflightRefusal,
   readReleaseStart,
@@ -12,6 +14,7 @@ import {
   releasePreflight,
   releaseServicesProblems,
   unfinishedReleaseLine,
+  unreadBreakingChangeProblem,
   type ReleaseStart,
 } from '@changemaker/release-flow';
 import { workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
@@ -59,10 +62,16 @@ export default class VersionFileActions extends VersionActions {
 
   /**
    * Nx's version for the release, refused before anything is written when it is not above the last
-   * release or its tag exists already (here outside the branch, or on the remote): see newVersionProblem.
+   * release or its tag exists already (here outside the branch, or on the remote): see newVersionProblem;
+   * or when the commits gave it while one of them marks a breaking change Nx did not read.
    */
   override async calculateNewVersion(...args: Parameters<VersionActions['calculateNewVersion']>): ReturnType<VersionActions['calculateNewVersion']> {
     const decided = await super.calculateNewVersion(...args);
+    const [current, bump, reason] = args;
+    if (reason === 'CONVENTIONAL_COMMITS' && !isMajorOrPrerelease(current, bump)) {
+      const unread = unreadBreakingChangeProblem(await breakingChangesUnreadByNx(workspaceRoot, current ? releaseTagOf(current) : undefined), decided.newVersion);
+      if (unread) throw new ReleaseRefusedError(`nothing was written: ${unread}`);
+    }
     const problem = await newVersionProblem({
       root: workspaceRoot,
       remote: gitRemoteOf(this.projectGraphNode.data),
@@ -166,7 +175,7 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
   const commandLine = releaseCommandLineOf(process.argv.slice(2));
   // Nx ends such a run with status 0 after "Skipped publishing packages.": a release job would pass
   // having released nothing (or, asked to, republished nothing new), its reason one line among many.
-  if (!version && commandLine.command === 'release') throw new ReleaseRefusedError(nothingToRelease);
+  if (!version && commandLine.command === 'release') throw new ReleaseRefusedError((!commandLine.specifier && (await breakingChangeNxDidNotRead())) || nothingToRelease);
   if (dryRun && version && !nxWalksPublishItself(commandLine)) {
     console.log(`\nThe publish step nx release would run for ${version} (nx walks it in a dry run only with --yes):\n`);
     const walk = spawnSync(process.execPath, [process.argv[1] ?? 'nx', 'release', 'publish', '--dry-run'], {
@@ -181,6 +190,19 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
   }
   return { changedFiles: [], deletedFiles: [] };
 };
+
+/** A bump Nx gave that a breaking change would not have changed: a major, or the next of a pre-release series. */
+function isMajorOrPrerelease(current: string | null, bump: string): boolean {
+  return bump === 'major' || bump.startsWith('pre') || (current ?? '').includes('-');
+}
+
+/** Why the commits gave no version when one of them marks a breaking change Nx did not read. */
+async function breakingChangeNxDidNotRead(): Promise<string | undefined> {
+  const tags = await gitCommand(workspaceRoot, mergedReleaseTagsGitArgs);
+  const lastRelease = tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
+  const unread = unreadBreakingChangeProblem(await breakingChangesUnreadByNx(workspaceRoot, lastRelease), undefined);
+  return unread && `nothing to release as nx read the commits: ${unread}`;
+}
 
 /** No specifier, and no commit since the last release gave nx a bump. */
 const nothingToRelease =
