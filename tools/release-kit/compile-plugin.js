@@ -15,6 +15,7 @@ const entrySources = {
   plugin: 'src/index.ts',
   'version-actions': 'src/release/version-file-actions.ts',
   'changelog-renderer': 'src/release/gitea-changelog-renderer.ts',
+  'abandon-release': 'src/executors/abandon-release/executor.ts',
   'docker-build-push': 'src/executors/docker-build-push/executor.ts',
   'mirror-images': 'src/executors/mirror-images/executor.ts',
   'package-release': 'src/executors/package-release/executor.ts',

@@ -85,6 +85,16 @@ describe('ReleaseClient against the contract-following Gitea test server', () =>
     expect(JSON.stringify(gitea.releases())).toBe(before);
   });
 
+  it('deletes a release, its files with it; deleting it again is harmless; a reader is refused', async () => {
+    const draft = await client.createRelease({ tag_name: 'v3.0.0', draft: true, name: 'v3.0.0', body: '' });
+    await client.uploadAsset(draft.id, 'SHA256SUMS', { text: 'x  y\n' });
+    const viewer = new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token: 'read-only-token', retry: fastRetries });
+    await expect(viewer.deleteRelease(draft.id)).rejects.toThrow(PermissionDeniedError);
+    await client.deleteRelease(draft.id);
+    expect(await client.findReleaseByTag('v3.0.0')).toBeUndefined();
+    await expect(client.deleteRelease(draft.id)).resolves.toBeUndefined();
+  });
+
   it('retries 500, 429 and a dropped upload connection, then succeeds', async () => {
     const file = join(dir, 'a.bin');
     await writeFile(file, Buffer.alloc(10_000, 1));

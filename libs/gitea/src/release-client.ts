@@ -153,6 +153,14 @@ export class ReleaseClient {
     return parseJson(answer) as Release;
   }
 
+  /**
+   * Deletes a release and its files; a release that is already gone counts as deleted, so a repeated
+   * delete is harmless. Gitea keeps the release's git tag, if it has one (DeleteReleaseByID, isDelTag false).
+   */
+  async deleteRelease(id: number): Promise<void> {
+    await this.callUnlessAbsent({ method: 'DELETE', path: `${this.repoPath()}/releases/${id}` });
+  }
+
   async listAssets(releaseId: number): Promise<Attachment[]> {
     const answer = await this.call({ method: 'GET', path: `${this.repoPath()}/releases/${releaseId}/assets` });
     return parseJson(answer) as Attachment[];

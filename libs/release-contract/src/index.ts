@@ -8,3 +8,4 @@ export * from './gitea-location';
 export * from './release-signing';
 export * from './allowed-signers';
 export * from './environment-setting';
+export * from './release-commands';

@@ -45,7 +45,7 @@ describe('the release commit and its push', () => {
     // A re-run of nx release publish would be refused the same way: the release commit is not on top of origin's main.
     await expect(push).rejects.toThrow(
       "git push to origin was refused: origin's main has moved on since the release commit was made (someone pushed to it), so nothing was pushed and v1.1.0 is a draft, invisible to users. " +
-        "nx release publish cannot finish it, since the release commit is not on top of origin's main: abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, delete v1.1.0's draft in Gitea's web UI, then git pull --rebase origin main and run nx release again",
+        "nx release publish cannot finish it, since the release commit is not on top of origin's main: abandon it with npx nx run docker:abandon-release (v1.1.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again",
     );
     expect(await git(origin, 'tag', '--list')).toBe('');
   });
@@ -63,7 +63,7 @@ describe('the release commit and its push', () => {
     await expect(push).rejects.toBeInstanceOf(ReleaseTagTakenError);
     await expect(push).rejects.toThrow(
       'git push to origin was refused: origin already has v1.1.0, at another commit (someone released it meanwhile), so nothing was pushed and this v1.1.0 is a draft, invisible to users. ' +
-        "nx release publish cannot finish it: abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, delete this v1.1.0's draft in Gitea's web UI, then git pull --tags origin and release the next version",
+        "nx release publish cannot finish it: abandon it with npx nx run docker:abandon-release (its draft, tag and release commit), then git pull --tags origin and release the next version",
     );
     expect(await git(origin, 'rev-parse', 'main')).not.toBe(await git(work, 'rev-parse', 'HEAD'));
   });

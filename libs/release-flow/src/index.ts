@@ -1,3 +1,4 @@
+export * from './abandon-release';
 export * from './breaking-change-footer';
 export * from './git-command';
 export * from './git-remote';

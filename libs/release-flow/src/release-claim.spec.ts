@@ -92,7 +92,7 @@ describe('the claim an nx release makes on its tag before pushing any image', ()
     const refused = claimOf(ci, 'v1.1.0', client);
     await expect(refused).rejects.toThrow(ReleaseHeldElsewhereError);
     await expect(refused).rejects.toThrow(
-      new RegExp(`^v1\\.1\\.0 is being released from commit ${winner.slice(0, 12)} by another nx release \\(its draft: .+\\), not from this release commit ${loser.slice(0, 12)}, so nothing of this release was pushed: abandon it with git tag -d v1\\.1\\.0 && git reset --hard HEAD~1`),
+      new RegExp(`^v1\\.1\\.0 is being released from commit ${winner.slice(0, 12)} by another nx release \\(its draft: .+\\), not from this release commit ${loser.slice(0, 12)}, so nothing of this release was pushed: abandon it with npx nx run docker:abandon-release, then git pull`),
     );
     expect(gitea.requests().filter((request) => request.method !== 'GET').length).toBe(writes);
     expect(gitea.releases()).toHaveLength(1);

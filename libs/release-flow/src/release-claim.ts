@@ -134,7 +134,8 @@ function recordHeldElsewhere(workspaceRoot: string, held: HeldElsewhere): void {
   writeFileSync(path, `${JSON.stringify(held)}\n`);
 }
 
-function clearHeldElsewhere(workspaceRoot: string, tag: string): void {
+/** Forgets a lost claim: the tag's release won, or this release commit was abandoned. */
+export function clearHeldElsewhere(workspaceRoot: string, tag: string): void {
   rmSync(heldElsewherePath(workspaceRoot, tag), { force: true });
 }
 

@@ -1,3 +1,5 @@
+import { abandonReleaseCommand } from '@changemaker/release-contract';
+
 /** Every way the release flow stops, each one line saying what is wrong and what to do. */
 export class ReleaseFlowError extends Error {
   constructor(message: string) {
@@ -52,14 +54,14 @@ export class ReleaseTagTakenError extends ReleaseFlowError {
   constructor(remote: string, tag: string) {
     super(
       `git push to ${remote} was refused: ${remote} already has ${tag}, at another commit (someone released it meanwhile), so nothing was pushed and this ${tag} is a draft, invisible to users. ` +
-        `nx release publish cannot finish it: abandon it with git tag -d ${tag} && git reset --hard HEAD~1, delete this ${tag}'s draft in Gitea's web UI, then git pull --tags ${remote} and release the next version`,
+        `nx release publish cannot finish it: abandon it with ${abandonReleaseCommand} (its draft, tag and release commit), then git pull --tags ${remote} and release the next version`,
     );
   }
 }
 
 /** The way on once the remote's branch moved on under a release: the same words in the error and in nx release's last line. */
 export function abandonAfterBranchMovedOn(remote: string, branch: string, tag: string): string {
-  return `abandon it with git tag -d ${tag} && git reset --hard HEAD~1, delete ${tag}'s draft in Gitea's web UI, then git pull --rebase ${remote} ${branch} and run nx release again`;
+  return `abandon it with ${abandonReleaseCommand} (${tag}'s draft, tag and release commit), then git pull --rebase ${remote} ${branch} and run nx release again`;
 }
 
 /** The tag's release is public with other assets: never overwritten by a release run. */
@@ -96,7 +98,7 @@ export class ReleaseHeldElsewhereError extends ReleaseFlowError {
     const abandoned = draft ? `; if nobody is releasing that commit any more, delete its draft in Gitea's web UI and run npx nx release publish again instead` : '';
     super(
       `${tag} ${held}, not from this release commit ${commit.slice(0, 12)}, so nothing of this release was pushed: ` +
-        `abandon it with git tag -d ${tag} && git reset --hard HEAD~1, then git pull (and nx release again if there is more to release)${abandoned}`,
+        `abandon it with ${abandonReleaseCommand}, then git pull (and nx release again if there is more to release)${abandoned}`,
     );
   }
 }

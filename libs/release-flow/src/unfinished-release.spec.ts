@@ -76,7 +76,7 @@ describe('what a stopped nx release left', () => {
     expect(state).toEqual({ kind: 'behind', remote: 'origin', branch: 'main' });
     expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
       "v1.1.0: the release commit and tag are local only (nothing was pushed), and origin's main has moved on since they were made, so nx release publish cannot push them: " +
-        "abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, delete v1.1.0's draft in Gitea's web UI, then git pull --rebase origin main and run nx release again",
+        "abandon it with npx nx run docker:abandon-release (v1.1.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again",
     );
   });
 
@@ -93,7 +93,7 @@ describe('what a stopped nx release left', () => {
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'elsewhere', commit: elsewhere, where: 'origin' });
     expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
-      `v1.1.0: another release commit (${elsewhere.slice(0, 12)}) holds this version (origin): nothing of this one was pushed or published: abandon it with git tag -d v1.1.0 && git reset --hard HEAD~1, then git pull`,
+      `v1.1.0: another release commit (${elsewhere.slice(0, 12)}) holds this version (origin): nothing of this one was pushed or published: abandon it with npx nx run docker:abandon-release, then git pull`,
     );
   });
 

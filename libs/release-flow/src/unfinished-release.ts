@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { abandonReleaseCommand } from '@changemaker/release-contract';
 import { lsRemoteRefs, remoteTagCommit, statusPaths } from './git-command';
 import { withoutUrlCredentials } from './git-remote';
 import { abandonAfterBranchMovedOn } from './release-flow-errors';
@@ -140,10 +141,9 @@ export function unfinishedReleaseLine(tag: string | undefined, state: Unfinished
 }
 
 function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'untouched' | 'edited' | 'committed' }>): string {
-  const abandon = `git tag -d ${tag} && git reset --hard HEAD~1`;
   switch (state.kind) {
     case 'local':
-      return `the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with ${abandon} (and delete the draft in Gitea's web UI, if one was made)`;
+      return `the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with ${abandonReleaseCommand} (its draft, if one was made, tag and release commit)`;
     case 'behind':
       return `the release commit and tag are local only (nothing was pushed), and ${state.remote}'s ${state.branch} has moved on since they were made, so nx release publish cannot push them: ${abandonAfterBranchMovedOn(state.remote, state.branch, tag)}`;
     case 'pushed':
@@ -151,13 +151,13 @@ function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'un
     case 'elsewhere':
       return (
         `another release commit (${state.commit.slice(0, 12)}) holds this version (${state.where}): nothing of this one was pushed or published: ` +
-        `abandon it with ${abandon}, then git pull` +
+        `abandon it with ${abandonReleaseCommand}, then git pull` +
         (state.draft ? `; or, if nobody is releasing that commit any more, delete its draft in Gitea's web UI and run npx nx release publish` : '')
       );
     case 'remote-unknown':
       return (
         `could not ask ${state.remote} whether ${tag} was pushed (${state.reason}): if git ls-remote ${state.remote} ${tag} lists it, the release is public: ` +
-        `finish it with npx nx release publish and do not abandon it; if not, finish the same way or abandon with ${abandon}`
+        `finish it with npx nx release publish and do not abandon it; if not, finish the same way or abandon with git tag -d ${tag} && git reset --hard HEAD~1 (${abandonReleaseCommand} asks ${state.remote} first)`
       );
   }
 }

@@ -6,7 +6,7 @@
  */
 export const executorCollection = './tools/release-kit/executors';
 
-export type ExecutorName = 'docker-build-push' | 'mirror-images' | 'package-release' | 'publish-release' | 'release-product';
+export type ExecutorName = 'abandon-release' | 'docker-build-push' | 'mirror-images' | 'package-release' | 'publish-release' | 'release-product';
 
 export function executorNamed(name: ExecutorName): string {
   return `${executorCollection}:${name}`;

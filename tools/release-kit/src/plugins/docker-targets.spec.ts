@@ -95,7 +95,16 @@ describe('nx release publish targets', () => {
       dependsOn: [{ dependencies: true, target: 'nx-release-publish', params: 'forward' }],
       cache: false,
     });
-    expect(nodes['docker/VERSION'].projects?.['docker']?.metadata?.targetGroups).toEqual({ Release: ['nx-release-publish'] });
+    expect(nodes['docker/VERSION'].projects?.['docker']?.metadata?.targetGroups).toEqual({ Release: ['nx-release-publish', 'abandon-release'] });
+  });
+
+  it('gives the product a target that abandons a release stopped before it was pushed, never cached', async () => {
+    const nodes = await infer(['docker/VERSION']);
+    expect(nodes['docker/VERSION'].projects?.['docker']?.targets?.['abandon-release']).toMatchObject({
+      executor: './tools/release-kit/executors:abandon-release',
+      options: { versionFile: 'docker/VERSION' },
+      cache: false,
+    });
   });
 
   it('infers no release targets without a product VERSION file, and none for a VERSION file outside a project', async () => {

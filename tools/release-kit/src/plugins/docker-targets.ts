@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { defaultImageNamePattern, defaultTagPatterns, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
+import { abandonReleaseTargetName, defaultImageNamePattern, defaultTagPatterns, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
 // Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { executorNamed } from '../executor-names';
@@ -30,6 +30,7 @@ interface ProjectFile {
 
 const executor = executorNamed('docker-build-push');
 const productReleaseExecutor = executorNamed('release-product');
+const abandonExecutor = executorNamed('abandon-release');
 const onDemandConfiguration = 'with-on-demand';
 
 /**
@@ -83,9 +84,26 @@ function createNodesForVersionFile(versionFile: string, project: ProjectFile, op
   return {
     projects: {
       [projectRoot]: {
-        targets: { [settings.releasePublishTargetName]: productReleaseTarget(settings, project.name ?? projectRoot, versionFile) },
-        metadata: { targetGroups: { Release: [settings.releasePublishTargetName] } },
+        targets: {
+          [settings.releasePublishTargetName]: productReleaseTarget(settings, project.name ?? projectRoot, versionFile),
+          [abandonReleaseTargetName]: abandonTarget(project.name ?? projectRoot, versionFile),
+        },
+        metadata: { targetGroups: { Release: [settings.releasePublishTargetName, abandonReleaseTargetName] } },
       },
+    },
+  };
+}
+
+/** Undoes a release that stopped before it was pushed: its draft, tag and release commit. */
+function abandonTarget(projectName: string, versionFile: string): TargetConfiguration {
+  return {
+    executor: abandonExecutor,
+    cache: false,
+    options: { versionFile },
+    metadata: {
+      technologies: ['git'],
+      description: `Undo ${projectName}'s release that stopped before it was pushed: delete its Gitea draft, its tag and its release commit`,
+      help: { command: `npx nx run ${projectName}:${abandonReleaseTargetName} --help`, example: { options: { dryRun: true } } },
     },
   };
 }

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { ReleaseClient, stampFor } from '@changemaker/gitea';
+import { releasePublisherId } from '@changemaker/release-flow';
 import { createThrowawayWorkspace, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
 
 const token = 'nx-release-checks-token-3a91';
@@ -199,7 +201,7 @@ describe('nx release checks', () => {
     expect(await workspace.git('tag', '--points-at', 'HEAD')).toBe('v1.2.3');
     const lines = result.all.trim().split('\n');
     expect(lines[lines.length - 1]).toBe(
-      "v1.2.3: the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with git tag -d v1.2.3 && git reset --hard HEAD~1 (and delete the draft in Gitea's web UI, if one was made)",
+      "v1.2.3: the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with npx nx run docker:abandon-release (its draft, if one was made, tag and release commit)",
     );
   }, 180_000);
 
@@ -244,5 +246,27 @@ describe('nx release checks', () => {
     } finally {
       await rm(join(workspace.root, 'apps/api/notes.md'));
     }
+  }, 120_000);
+
+  it('abandons the unfinished v1.2.3 with the command its stop line gave: a dry run changes nothing, the real run deletes its draft, tag and release commit', async () => {
+    const releaseCommit = await workspace.git('rev-parse', 'HEAD');
+    const parent = await workspace.git('rev-parse', 'HEAD~1');
+    // v1.2.3's claim, as its image tasks make it: a draft stamped by its release commit.
+    const client = new ReleaseClient({ giteaUrl: gitea.url, repo: `${gitea.owner}/${gitea.repo}`, token });
+    await client.createRelease({ tag_name: 'v1.2.3', target_commitish: releaseCommit, name: 'v1.2.3', body: stampFor(releasePublisherId('v1.2.3', releaseCommit)), draft: true });
+    const before = { git: await gitState(), releases: JSON.stringify(gitea.releases()) };
+
+    const dry = await nx(['run', 'docker:abandon-release', '--dry-run']);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.all).toContain('dry run: nothing was changed; a real run deletes its draft in Gitea, the tag v1.2.3, the release commit');
+    expect({ git: await gitState(), releases: JSON.stringify(gitea.releases()) }).toEqual(before);
+
+    const real = await nx(['run', 'docker:abandon-release']);
+    expect(real.exitCode).toBe(0);
+    expect(real.all).toContain(`abandoned v1.2.3: deleted its draft in Gitea, the tag v1.2.3, the release commit; HEAD is ${parent.slice(0, 12)}`);
+    expect(real.all).not.toContain(token);
+    expect(gitea.releases()).toEqual([]);
+    expect(await workspace.git('tag', '--list', 'v1.2.3')).toBe('');
+    expect(await workspace.git('rev-parse', 'HEAD')).toBe(parent);
   }, 120_000);
 });

@@ -22,7 +22,7 @@ import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
-import { executorNamed } from '../executor-names';
+import { gitRemoteOf } from './release-remote';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -148,12 +148,6 @@ function releaseStartOf(root: string, gitRemote: string): ReleaseStart | undefin
   } catch {
     return undefined;
   }
-}
-
-/** The remote the product's release pushes to: its release-product target's gitRemote (default origin). */
-function gitRemoteOf(project: { targets?: Record<string, { executor?: string; options?: { gitRemote?: unknown } }> }): string {
-  const target = Object.values(project.targets ?? {}).find((candidate) => candidate.executor === executorNamed('release-product'));
-  return typeof target?.options?.gitRemote === 'string' ? target.options.gitRemote : 'origin';
 }
 
 /** Nx prints an error's message as its own; without a stack it adds no "Pass --verbose" line. */

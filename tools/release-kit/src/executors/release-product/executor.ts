@@ -18,6 +18,7 @@ import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, Release
 import { releaseRequestOf } from '../package-release/release-request';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
+import { describeOutcome } from '../../report/stage-lines';
 import { releaseRegistryOf } from './release-registry';
 import type { ReleaseProductOptions } from './schema';
 
@@ -118,12 +119,6 @@ function isExplainable(error: unknown): error is Error {
   return [ReleaseFlowError, BundleError, GiteaError, PublishError, OciError, ReleaseVersionError, SettingError].some((kind) => error instanceof kind);
 }
 
-/** A stage that only reads says what it found, or could not find out, in its lines: "done", not "checked". */
-const statusMark: Record<StageOutcome['status'], string> = { ran: 'done', running: 'running', planned: 'would run', skipped: 'skipped' };
-
-function describeOutcome(outcome: StageOutcome, index: number, total: number): string {
-  return [`[${index + 1}/${total}] ${outcome.stage}: ${statusMark[outcome.status]}`, ...outcome.lines.map((line) => `    ${line}`)].join('\n');
-}
 
 interface ImageRow {
   service: string;

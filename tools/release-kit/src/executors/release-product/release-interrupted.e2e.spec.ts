@@ -83,7 +83,7 @@ describe('nx release, stopped part-way or racing another', () => {
     const stopped = await run;
     expect(stopped.exitCode).toBe(130);
     expect(lastLine(stopped)).toBe(
-      "v1.0.0: stopped by SIGINT; the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with git tag -d v1.0.0 && git reset --hard HEAD~1 (and delete the draft in Gitea's web UI, if one was made)",
+      "v1.0.0: stopped by SIGINT; the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with npx nx run docker:abandon-release (its draft, if one was made, tag and release commit)",
     );
     expect(releasesOf('v1.0.0').map((release) => [release.draft, release.attachments.map((attachment) => attachment.name)])).toEqual([[true, ['changemaker-lite-v1.0.0.tar.gz']]]);
     expect(await originTag('v1.0.0')).toBe('');
@@ -163,7 +163,7 @@ describe('nx release, stopped part-way or racing another', () => {
       const [winnerCommit, loserCommit] = await Promise.all([git(winner.root, 'rev-parse', 'HEAD'), git(loser.root, 'rev-parse', 'HEAD')]);
       expect(loserCommit).not.toBe(winnerCommit);
       expect(lastLine(loser.result)).toMatch(
-        new RegExp(`^v1\\.2\\.0: another release commit \\(${winnerCommit.slice(0, 12)}\\) holds this version \\(.+\\): nothing of this one was pushed or published: abandon it with git tag -d v1\\.2\\.0 && git reset --hard HEAD~1, then git pull(; or, if nobody is releasing that commit any more, .+)?$`),
+        new RegExp(`^v1\\.2\\.0: another release commit \\(${winnerCommit.slice(0, 12)}\\) holds this version \\(.+\\): nothing of this one was pushed or published: abandon it with npx nx run docker:abandon-release, then git pull(; or, if nobody is releasing that commit any more, .+)?$`),
       );
 
       await expectPublishedOnce('v1.2.0', winner.root);
@@ -195,15 +195,16 @@ describe('nx release, stopped part-way or racing another', () => {
       const refused = await rehearsal.nx(['release', '--yes']);
       expect(refused.exitCode).toBe(1);
       expect(refused.all).toContain("git push to origin was refused: origin's main has moved on since the release commit was made");
-      const abandon = "abandon it with git tag -d v1.3.0 && git reset --hard HEAD~1, delete v1.3.0's draft in Gitea's web UI, then git pull --rebase origin main and run nx release again";
+      const abandon = "abandon it with npx nx run docker:abandon-release (v1.3.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again";
       expect(lastLine(refused)).toBe(`v1.3.0: the release commit and tag are local only (nothing was pushed), and origin's main has moved on since they were made, so nx release publish cannot push them: ${abandon}`);
       expect(releasesOf('v1.3.0').map((release) => release.draft)).toEqual([true]);
       expect(await originTag('v1.3.0')).toBe('');
 
-      await execa('sh', ['-c', 'git tag -d v1.3.0 && git reset -q --hard HEAD~1'], { cwd: rehearsal.workspace.root });
-      const draft = releasesOf('v1.3.0')[0]!;
-      const deleted = await fetch(`${rehearsal.gitea.url}/api/v1/repos/${rehearsal.env['GITEA_REPO']}/releases/${draft.id}`, { method: 'DELETE', headers: { authorization: `token ${rehearsal.token}` } });
-      expect(deleted.status).toBe(204);
+      // As the line says: the abandon target deletes the draft, the tag and the release commit.
+      const abandoned = await rehearsal.nx(['run', 'docker:abandon-release']);
+      expect(abandoned.exitCode).toBe(0);
+      expect(releasesOf('v1.3.0')).toEqual([]);
+      expect(await git(rehearsal.workspace.root, 'tag', '--list', 'v1.3.0')).toBe('');
       await rehearsal.workspace.git('pull', '-q', '--rebase', 'origin', 'main');
       const released = await rehearsal.nx(['release', '--yes']);
       expect(released.exitCode).toBe(0);

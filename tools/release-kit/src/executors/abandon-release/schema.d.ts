@@ -1,0 +1,6 @@
+export interface AbandonReleaseOptions {
+  versionFile: string;
+  gitRemote?: string;
+  dryRun: boolean;
+  json: boolean;
+}
