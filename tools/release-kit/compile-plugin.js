@@ -5,7 +5,6 @@
  * sources changed, in a process of its own because esbuild takes plugins only in an asynchronous
  * build, and Nx loads an entry point synchronously.
  */
-const { build } = require('esbuild');
 const { join, resolve } = require('node:path');
 
 const workspaceRoot = resolve(__dirname, '../..');
@@ -42,6 +41,7 @@ const packagesWithoutSideEffects = {
 };
 
 async function compile(outdir) {
+  const { build } = requireEsbuild();
   await build({
     entryPoints: Object.fromEntries(Object.entries(entrySources).map(([name, source]) => [name, join(__dirname, source)])),
     outdir,
@@ -63,11 +63,21 @@ async function compile(outdir) {
   });
 }
 
-/** esbuild's first error, where it is, in one line. */
+function requireEsbuild() {
+  try {
+    return require('esbuild');
+  } catch (error) {
+    if (error.code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error('esbuild is not installed: run npm ci (it is a devDependency, which npm ci --omit=dev leaves out)');
+  }
+}
+
+/** What stopped the compilation and what to do, in one line: esbuild's first error and where it is, for a source. */
 function oneLineReasonOf(error) {
   const [first] = error.errors ?? [];
-  if (!first) return error.message;
-  return first.location ? `${first.text} (${first.location.file}:${first.location.line})` : first.text;
+  if (!first) return String(error.message).split('\n')[0];
+  const where = first.location ? ` (${first.location.file}:${first.location.line})` : '';
+  return `${first.text}${where}; fix the source and run the command again`;
 }
 
 if (require.main === module) {

@@ -100,7 +100,7 @@ function compileInto(directory) {
   if (run.status !== 0) {
     rmSync(staging, { recursive: true, force: true });
     const reason = run.stderr.trim().split('\n')[0] || run.error?.message || `exit ${run.status ?? run.signal}`;
-    throw new PluginCompileError(`tools/release-kit could not be compiled: ${reason}; fix the source and run the command again`);
+    throw new PluginCompileError(`tools/release-kit could not be compiled: ${reason}`);
   }
   try {
     renameSync(staging, directory);

@@ -102,6 +102,15 @@ describe('the compiled plugin (load-compiled.js)', () => {
     expect(compilations()).toHaveLength(4);
   });
 
+  it('says in one line that esbuild is missing, and how to install it', async () => {
+    await rm(join(root, 'node_modules/esbuild'));
+    const run = await load('plugin');
+    expect(run.exitCode).not.toBe(0);
+    expect(/PluginCompileError: (.*)/.exec(run.stderr)?.[1]).toBe(
+      'tools/release-kit could not be compiled: esbuild is not installed: run npm ci (it is a devDependency, which npm ci --omit=dev leaves out)',
+    );
+  });
+
   it('says in one line that the cache cannot be written, and what to do', async () => {
     await mkdir(join(root, 'node_modules/.cache'), { recursive: true });
     await writeFile(cache(), 'a file where the cache directory goes');
