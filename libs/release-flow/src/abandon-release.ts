@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GiteaError, isStampedBy, type Release, type ReleaseClient } from '@changemaker/gitea';
 import { releaseTagOf, versionFileName, versionInFile } from '@changemaker/release-contract';
-import { gitAnswer, gitCommand, statusPaths } from './git-command';
+import { gitAnswer, gitCommand, quotedSubject, statusPaths } from './git-command';
 import { clearHeldElsewhere, releasePublisherId } from './release-claim';
 import { ReleaseFlowError } from './release-flow-errors';
 import type { ReleaseStage } from './release-stage';
@@ -53,7 +53,7 @@ export async function abandonmentOf(request: AbandonRequest): Promise<Abandonmen
   const head = await gitAnswer(request.root, ['log', '-1', '--format=%H%x1f%s']);
   const [sha = '', subject = ''] = head.stdout.split('\x1f');
   if (!head.ok || !subject.split(/\s+/).includes(tag)) {
-    throw new AbandonRefusedError(`HEAD${subject ? ` ("${subject}")` : ''} is not ${tag}'s release commit, so there is no unfinished release to abandon: nothing was changed`);
+    throw new AbandonRefusedError(`HEAD${subject ? ` (${quotedSubject(subject)})` : ''} is not ${tag}'s release commit, so there is no unfinished release to abandon: nothing was changed`);
   }
   const parent = await gitAnswer(request.root, ['log', '-1', '--format=%H%x1f%s', 'HEAD~1']);
   if (!parent.ok) throw new AbandonRefusedError(`${tag}'s release commit is the repository's first commit: there is no commit to go back to, nothing was changed`);
@@ -163,7 +163,7 @@ const deleteTagStage: ReleaseStage<Abandonment> = {
 const undoCommitStage: ReleaseStage<Abandonment> = {
   name: 'undo-commit',
   writes: true,
-  describe: (abandonment) => [`git reset --keep HEAD~1: back to ${abandonment.previous.sha.slice(0, 12)} ("${abandonment.previous.subject}"), before "${abandonment.subject}"`],
+  describe: (abandonment) => [`git reset --keep HEAD~1: back to ${abandonment.previous.sha.slice(0, 12)} (${quotedSubject(abandonment.previous.subject)}), before ${quotedSubject(abandonment.subject)}`],
   async run(abandonment) {
     const { root } = abandonment.request;
     await gitOrThrow(root, ['reset', '--keep', 'HEAD~1'], `could not undo the release commit ${abandonment.head.slice(0, 12)}`);

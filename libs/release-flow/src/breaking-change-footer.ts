@@ -1,4 +1,4 @@
-import { gitCommand } from './git-command';
+import { gitCommand, quotedSubject } from './git-command';
 
 /**
  * Conventional Commits makes a `BREAKING-CHANGE:` footer a synonym of `BREAKING CHANGE:`. nx release
@@ -48,7 +48,7 @@ export function unreadBreakingChangeProblem(commits: readonly UnreadBreakingChan
   const [first] = commits;
   if (!first) return undefined;
   const more = commits.length > 1 ? ` (and ${commits.length - 1} more)` : '';
-  const commit = `commit ${first.hash} ("${first.subject.length > 72 ? `${first.subject.slice(0, 71)}…` : first.subject}")${more} marks a breaking change with a "BREAKING-CHANGE:" footer, which nx release does not read`;
+  const commit = `commit ${first.hash} (${quotedSubject(first.subject)})${more} marks a breaking change with a "BREAKING-CHANGE:" footer, which nx release does not read`;
   const given = next ? `the commits give ${next}, not a major release` : 'the commits give no version';
   const otherwise = next ? `, or, if it breaks nothing of the product, npx nx release ${next}` : ', or another version if it breaks nothing of the product';
   return `${commit}: ${given}; to release it as the major it is, npx nx release major${otherwise}`;

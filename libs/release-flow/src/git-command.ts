@@ -74,3 +74,8 @@ export function lsRemoteRefs(output: string): Map<string, string> {
 export function remoteTagCommit(refs: ReadonlyMap<string, string>, tag: string): string | undefined {
   return refs.get(`refs/tags/${tag}^{}`) ?? refs.get(`refs/tags/${tag}`);
 }
+
+/** A commit's subject as a one-line message quotes it: in quotes, cut at 72 characters. */
+export function quotedSubject(subject: string): string {
+  return `"${subject.length > 72 ? `${subject.slice(0, 71)}…` : subject}"`;
+}

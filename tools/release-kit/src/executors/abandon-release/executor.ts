@@ -3,7 +3,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { defaultRetryPolicy, GiteaError, ReleaseClient } from '@changemaker/gitea';
 import { dryRunRetryPolicy } from '@changemaker/oci';
 import { giteaLocationFrom, giteaTokenFrom, SettingError } from '@changemaker/release-contract';
-import { abandonmentOf, abandonStages, ReleaseFlowError, runStages, type Abandonment } from '@changemaker/release-flow';
+import { abandonmentOf, abandonStages, quotedSubject, ReleaseFlowError, runStages, type Abandonment } from '@changemaker/release-flow';
 import { gitRemoteOf } from '../../release/release-remote';
 import { isDryRun } from '../../release/release-version';
 import { describeOutcome } from '../../report/stage-lines';
@@ -30,7 +30,7 @@ export default async function runExecutor(options: AbandonReleaseOptions, contex
       }),
       dryRun,
     });
-    print(`${dryRun ? 'Dry run: plan to abandon' : 'Abandoning'} ${abandonment.tag}: the release commit ${abandonment.head.slice(0, 12)} ("${abandonment.subject}")`);
+    print(`${dryRun ? 'Dry run: plan to abandon' : 'Abandoning'} ${abandonment.tag}: the release commit ${abandonment.head.slice(0, 12)} (${quotedSubject(abandonment.subject)})`);
     const outcomes = await runStages(abandonStages(), abandonment, { dryRun, onStage: (outcome, index, total) => print(describeOutcome(outcome, index, total)) });
     print(summaryOf(abandonment, dryRun));
     if (options.json) print(JSON.stringify({ tag: abandonment.tag, dryRun, releaseCommit: abandonment.head, head: dryRun ? abandonment.head : abandonment.previous.sha, stages: outcomes }), 'out');
@@ -48,5 +48,5 @@ export default async function runExecutor(options: AbandonReleaseOptions, contex
 function summaryOf(abandonment: Abandonment, dryRun: boolean): string {
   const undone = [abandonment.draft ? 'its draft in Gitea' : undefined, abandonment.tagged ? `the tag ${abandonment.tag}` : undefined, 'the release commit'].filter(Boolean).join(', ');
   if (dryRun) return `dry run: nothing was changed; a real run deletes ${undone}`;
-  return `abandoned ${abandonment.tag}: deleted ${undone}; HEAD is ${abandonment.previous.sha.slice(0, 12)} ("${abandonment.previous.subject}") again. Cut the release anew with npx nx release`;
+  return `abandoned ${abandonment.tag}: deleted ${undone}; HEAD is ${abandonment.previous.sha.slice(0, 12)} (${quotedSubject(abandonment.previous.subject)}) again. Cut the release anew with npx nx release`;
 }
