@@ -256,9 +256,12 @@ describe('nx release checks', () => {
     await client.createRelease({ tag_name: 'v1.2.3', target_commitish: releaseCommit, name: 'v1.2.3', body: stampFor(releasePublisherId('v1.2.3', releaseCommit)), draft: true });
     const before = { git: await gitState(), releases: JSON.stringify(gitea.releases()) };
 
-    const dry = await nx(['run', 'docker:abandon-release', '--dry-run']);
+    const dry = await nx(['run', 'docker:abandon-release', '--dry-run', '--json']);
     expect(dry.exitCode).toBe(0);
     expect(dry.all).toContain('dry run: nothing was changed; a real run deletes its draft in Gitea, the tag v1.2.3, the release commit');
+    const report = JSON.parse(dry.stdout.split('\n').find((line) => line.startsWith('{"tag"')) ?? '{}') as { tag?: string; dryRun?: boolean; head?: string; stages?: { stage: string; status: string }[] };
+    expect(report).toMatchObject({ tag: 'v1.2.3', dryRun: true, head: releaseCommit });
+    expect(report.stages?.map(({ stage, status }) => `${stage} ${status}`)).toEqual(['remote ran', 'gitea ran', 'delete-draft planned', 'delete-tag planned', 'undo-commit planned']);
     expect({ git: await gitState(), releases: JSON.stringify(gitea.releases()) }).toEqual(before);
 
     const real = await nx(['run', 'docker:abandon-release']);
