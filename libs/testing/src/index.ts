@@ -12,3 +12,4 @@ export * from './docker-daemon';
 export * from './trusted-signing-key';
 export * from './release-repository';
 export * from './start-together';
+export * from './nx-command';

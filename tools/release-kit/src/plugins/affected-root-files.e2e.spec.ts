@@ -1,7 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, nxJson, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
 
 const workspaceRoot = join(__dirname, '../../../..');
 
@@ -19,24 +18,17 @@ describe('nx affected -t docker-push after a change to a root file', () => {
   beforeAll(async () => {
     workspace = await createThrowawayWorkspace(workspaceRoot);
     base = await workspace.git('rev-parse', 'HEAD');
-    everyImage = await nxJson('show', 'projects', '-t', 'docker-push', '--json');
+    everyImage = (await nxJson<string[]>(workspace.root, ['show', 'projects', '-t', 'docker-push', '--json'])).sort();
   }, 120_000);
   afterAll(() => workspace?.remove());
 
-  async function nxJson(...args: string[]): Promise<string[]> {
-    const { stdout } = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
-      cwd: workspace.root,
-      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true' },
-    });
-    return (JSON.parse(stdout) as string[]).sort();
-  }
 
   /** Commits the change alone on top of the base (or of HEAD), and asks which image projects it affects. */
   async function imagesAffectedBy(message: string, change: () => Promise<void>, { onTopOf = base } = {}): Promise<string[]> {
     if (onTopOf !== 'HEAD') await workspace.git('checkout', '-q', '-B', 'change', onTopOf);
     await change();
     await workspace.commitAll(message);
-    return nxJson('show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json');
+    return (await nxJson<string[]>(workspace.root, ['show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json'])).sort();
   }
 
   async function editJson(file: string, edit: (value: any) => void): Promise<void> {
@@ -113,11 +105,11 @@ describe('nx affected -t docker-push after a change to a root file', () => {
     await workspace.git('checkout', '-q', '-B', 'change', base);
     await addServiceHealthEntry();
     await workspace.commitAll('another entry point for service-health');
-    const build = () =>
-      execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'api:build', '--outputStyle=stream'], {
-        cwd: workspace.root,
-        env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true' },
-      });
+    const build = async () => {
+      const run = await runNx(workspace.root, ['run', 'api:build', '--outputStyle=stream']);
+      if (run.exitCode !== 0) throw new Error(`nx run api:build failed:\n${run.all}`);
+      return run;
+    };
     const replayed = /local cache|existing outputs match the cache/;
     await build();
     expect((await build()).stdout).toMatch(replayed);

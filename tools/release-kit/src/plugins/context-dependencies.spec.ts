@@ -1,7 +1,6 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, nxJson, type ThrowawayWorkspace } from '@changemaker/testing';
 import type { CreateDependenciesContext, ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { createContextDependencies } from './context-dependencies';
 
@@ -74,11 +73,7 @@ describe('nx affected -t docker-push with a build context in another project', (
   afterAll(() => workspace?.remove());
 
   async function affectedImages(): Promise<string[]> {
-    const { stdout } = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json'], {
-      cwd: workspace.root,
-      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true' },
-    });
-    return (JSON.parse(stdout) as string[]).sort();
+    return (await nxJson<string[]>(workspace.root, ['show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json'])).sort();
   }
 
   it('rebuilds nginx when the library its context option names changes, and only the images that use it', async () => {

@@ -1,7 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
 
 /**
  * The image targets in a workspace where another plugin infers the build target, as Nx's own
@@ -39,12 +38,7 @@ describe('docker-push after a build target another plugin infers', () => {
   afterAll(() => workspace?.remove());
 
   it('runs the inferred build before docker-push, so the image is made of this commit\'s build output', async () => {
-    const run = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'worker:docker-push', '--dry-run', '--outputStyle=stream'], {
-      cwd: workspace.root,
-      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true', GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin' },
-      all: true,
-      reject: false,
-    });
+    const run = await runNx(workspace.root, ['run', 'worker:docker-push', '--dry-run', '--outputStyle=stream'], { GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin' });
     expect(run.all).toContain('bundled by the inferred build');
     expect(run.all).toMatch(/dry run: .*changemaker-worker/);
     expect(run.exitCode).toBe(0);

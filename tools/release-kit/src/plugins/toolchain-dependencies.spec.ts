@@ -3,8 +3,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateDependenciesContext, ProjectConfiguration, ProjectGraphExternalNode } from '@nx/devkit';
-import { execa } from 'execa';
-import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, nxJson, type ThrowawayWorkspace } from '@changemaker/testing';
 import { createToolchainDependencies } from './toolchain-dependencies';
 
 const workspaceRoot = join(__dirname, '../../../..');
@@ -125,11 +124,8 @@ describe('nx affected -t docker-push after a change to the toolchain\'s own code
   it('marks every image, on-demand ones too, for a change to the library the docker-build-push executor builds with', async () => {
     await appendFile(join(workspace.root, 'libs/image-build/src/inputs-hash.ts'), '\n// a new build recipe, say\n');
     await workspace.commitAll('change the image build library');
-    const { stdout } = await execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json'], {
-      cwd: workspace.root,
-      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true' },
-    });
-    expect((JSON.parse(stdout) as string[]).sort()).toEqual(['admin', 'api', 'code-server', 'media-api', 'nginx']);
+    const affected = await nxJson<string[]>(workspace.root, ['show', 'projects', '--affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--json']);
+    expect(affected.sort()).toEqual(['admin', 'api', 'code-server', 'media-api', 'nginx']);
   }, 60_000);
 });
 

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { createThrowawayWorkspace, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, releaseManagerIdentity, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
 
 const workspaceRoot = resolve(__dirname, '../../../..');
 /** A Gitea under a sub-path, given with a trailing slash, and a repository with upper case and a dot. */
@@ -38,25 +38,7 @@ describe('the changelog nx release writes', () => {
     return sha;
   };
   const nxRelease = (args: readonly string[]) =>
-    execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), 'release', ...args, '--skip-publish'], {
-      cwd: workspace.root,
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-      env: {
-        NX_DAEMON: 'false',
-        NX_TUI: 'false',
-        NX_NO_CLOUD: 'true',
-        CI: 'true',
-        GITEA_URL: `${gitea}/`,
-        GITEA_REPO: repo,
-        GITEA_REGISTRY: '127.0.0.1:9/admin',
-        GIT_AUTHOR_NAME: 'Release Manager',
-        GIT_AUTHOR_EMAIL: 'release@example.invalid',
-        GIT_COMMITTER_NAME: 'Release Manager',
-        GIT_COMMITTER_EMAIL: 'release@example.invalid',
-      },
-    });
+    runNx(workspace.root, ['release', ...args, '--skip-publish'], { GITEA_URL: `${gitea}/`, GITEA_REPO: repo, GITEA_REGISTRY: '127.0.0.1:9/admin', ...releaseManagerIdentity });
   const release = async (...args: string[]): Promise<string> => {
     const result = await nxRelease(args);
     expect({ exitCode: result.exitCode, output: result.all }).toMatchObject({ exitCode: 0 });

@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { ReleaseClient, stampFor } from '@changemaker/gitea';
 import { releasePublisherId } from '@changemaker/release-flow';
-import { createThrowawayWorkspace, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
+import { createThrowawayWorkspace, releaseManagerIdentity, runNx, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
 
 const token = 'nx-release-checks-token-3a91';
 const readOnlyToken = 'nx-release-checks-reader-77c0';
@@ -52,27 +52,14 @@ describe('nx release checks', () => {
   });
 
   const nx = (args: readonly string[], env: Record<string, string> = {}) =>
-    execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
-      cwd: workspace.root,
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-      env: {
-        NX_DAEMON: 'false',
-        NX_TUI: 'false',
-        NX_NO_CLOUD: 'true',
-        CI: 'true',
-        GITEA_URL: gitea.url,
-        GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
-        GITEA_REGISTRY: '127.0.0.1:9/admin',
-        GITEA_REGISTRY_API_TOKEN: token,
-        RELEASE_SIGNING_KEY_FILE: signing.keyFile,
-        GIT_AUTHOR_NAME: 'Release Manager',
-        GIT_AUTHOR_EMAIL: 'release@example.invalid',
-        GIT_COMMITTER_NAME: 'Release Manager',
-        GIT_COMMITTER_EMAIL: 'release@example.invalid',
-        ...env,
-      },
+    runNx(workspace.root, args, {
+      GITEA_URL: gitea.url,
+      GITEA_REPO: `${gitea.owner}/${gitea.repo}`,
+      GITEA_REGISTRY: '127.0.0.1:9/admin',
+      GITEA_REGISTRY_API_TOKEN: token,
+      RELEASE_SIGNING_KEY_FILE: signing.keyFile,
+      ...releaseManagerIdentity,
+      ...env,
     });
   const gitState = async () => ({
     head: await workspace.git('rev-parse', 'HEAD'),

@@ -1,5 +1,5 @@
-import { join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { resolve } from 'node:path';
+import { runNx } from '@changemaker/testing';
 
 const workspaceRoot = resolve(__dirname, '../../../../..');
 
@@ -9,13 +9,7 @@ const workspaceRoot = resolve(__dirname, '../../../../..');
  * off the machine.
  */
 describe('nx run api:docker-push', () => {
-  const nx = (...args: string[]) =>
-    execa('node', [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'api:docker-push', '--skip-nx-cache', ...args], {
-      cwd: workspaceRoot,
-      reject: false,
-      all: true,
-      env: { GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-    });
+  const nx = (...args: string[]) => runNx(workspaceRoot, ['run', 'api:docker-push', '--skip-nx-cache', ...args], { GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin' });
 
   it('--image-version reaches the executor: a dry run plans the tag v1.1.0 from v{version}', async () => {
     for (const flag of ['--image-version=1.1.0', '--imageVersion=1.1.0']) {

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
-import { startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry } from '@changemaker/testing';
+import { runNx, startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry } from '@changemaker/testing';
 
 const workspaceRoot = resolve(__dirname, '../../../../..');
 
@@ -29,12 +28,7 @@ describe('nx run docker:mirror-images', () => {
   });
 
   const nx = (...args: string[]) =>
-    execa('node', [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:mirror-images', `--manifest=${join(dir, 'mirror.json')}`, `--registry=oci:${join(dir, 'bundle')}`, ...args], {
-      cwd: workspaceRoot,
-      reject: false,
-      all: true,
-      env: { GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-    });
+    runNx(workspaceRoot, ['run', 'docker:mirror-images', `--manifest=${join(dir, 'mirror.json')}`, `--registry=oci:${join(dir, 'bundle')}`, ...args], { GITEA_URL: 'http://127.0.0.1:9', GITEA_REGISTRY: '127.0.0.1:9/admin' });
 
   it('refuses --dryrun (for --dry-run) and --bogus-opt with one line, asking no registry and copying nothing', async () => {
     sourceProxy.requests.length = 0;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { createThrowawayWorkspace, startGiteaServer, type TestGiteaServer, type ThrowawayWorkspace } from '@changemaker/testing';
+import { createThrowawayWorkspace, runNx, startGiteaServer, type TestGiteaServer, type ThrowawayWorkspace } from '@changemaker/testing';
 
 const token = 'fresh-clone-token-77c1';
 const workspaceRoot = resolve(__dirname, '../../../../..');
@@ -25,13 +25,7 @@ describe('nx run docker:publish-release --dry-run on a fresh clone', () => {
   });
 
   const nx = (...args: string[]) =>
-    execa(process.execPath, [join(workspace.root, 'node_modules/nx/dist/bin/nx.js'), ...args, '--skip-nx-cache'], {
-      cwd: workspace.root,
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true', GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, GITEA_REGISTRY_API_TOKEN: token, GITEA_REGISTRY: '127.0.0.1:9/admin' },
-    });
+    runNx(workspace.root, [...args, '--skip-nx-cache'], { GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, GITEA_REGISTRY_API_TOKEN: token, GITEA_REGISTRY: '127.0.0.1:9/admin' });
 
   it('plans every call with the files package-release would write, and writes none', async () => {
     const result = await nx('run', 'docker:publish-release', '--tag', 'v1.2.3', '--dry-run');

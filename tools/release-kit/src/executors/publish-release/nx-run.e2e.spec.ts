@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
+import { runNx, startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
 
 const token = 'nx-e2e-token-5d8c1f0a';
 const workspaceRoot = resolve(__dirname, '../../../../..');
@@ -29,13 +29,8 @@ describe('nx run docker:publish-release', () => {
     await rm(inputDir, { recursive: true, force: true });
   });
 
-  const nx = (...args: string[]) =>
-    execa('node', [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:publish-release', `--input-dir=${inputDir}`, '--skip-nx-cache', '--exclude-task-dependencies', ...args], {
-      cwd: workspaceRoot,
-      reject: false,
-      all: true,
-      env: { GITEA_URL: gitea.url, GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY_API_TOKEN: token, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-    });
+  const giteaEnv = () => ({ GITEA_URL: gitea.url, GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY_API_TOKEN: token });
+  const nx = (...args: string[]) => runNx(workspaceRoot, ['run', 'docker:publish-release', `--input-dir=${inputDir}`, '--skip-nx-cache', '--exclude-task-dependencies', ...args], giteaEnv());
 
   // Runs first: the release below must not exist yet.
   it('refuses a mistyped option (--dryrun for --dry-run) before anything is sent to Gitea', async () => {
@@ -51,12 +46,7 @@ describe('nx run docker:publish-release', () => {
 
   it('through its package-release dependency, explains a numeric --tag with the tool\'s message, not a type error', async () => {
     // No --exclude-task-dependencies: package-release runs first and refuses the tag before writing anything.
-    const numeric = await execa('node', [join(workspaceRoot, 'node_modules/nx/dist/bin/nx.js'), 'run', 'docker:publish-release', '--skip-nx-cache', '--tag', '1.2'], {
-      cwd: workspaceRoot,
-      reject: false,
-      all: true,
-      env: { GITEA_URL: gitea.url, GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY_API_TOKEN: token, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-    });
+    const numeric = await runNx(workspaceRoot, ['run', 'docker:publish-release', '--skip-nx-cache', '--tag', '1.2'], giteaEnv());
     // Nx 23 exits 130 (as if interrupted) whenever a dependency fails and this task never starts.
     expect(numeric.exitCode).not.toBe(0);
     expect(numeric.all).toContain('package-release: tag "1.2" is not a release tag; use v<semver>, e.g. --tag v1.2.3');
