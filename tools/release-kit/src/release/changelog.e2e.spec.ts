@@ -57,6 +57,8 @@ describe('the changelog nx release writes', () => {
   it('puts the breaking changes first, each with its commit link, and links a squash-merged pull request', async () => {
     await commit('feat(api): the first feature');
     await release('1.0.0');
+    // Annotated, with the tag as its message (Nx interpolates no {version} there: it had said "v{version}").
+    expect(await workspace.git('tag', '--list', '--format=%(objecttype) %(contents:subject)', 'v1.0.0')).toBe('tag v1.0.0');
     const fix = await commit('fix(api): a fix squash-merged in Gitea (#42)');
     const breaking = await commit('feat: the media settings move\n\nBREAKING CHANGE: MEDIA_PORT is now MEDIA_API_PORT: rename it in .env');
 
