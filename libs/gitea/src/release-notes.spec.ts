@@ -26,6 +26,12 @@ describe('changelogSection', () => {
     expect(changelogSection(changelog, 'v2.9.70')).toBe('- not 2.9.7');
   });
 
+  it("ends the notes with the compare link an nx release heading gives, since the heading is left out", () => {
+    const released = '# Changelog\n\n## [1.1.0](http://gitea.local/admin/cm/compare/v1.0.0...v1.1.0) (2026-11-30)\n\n### 🚀 Features\n\n- a feature\n\n## 1.0.0 (2026-11-01)\n\n- first\n';
+    expect(changelogSection(released, 'v1.1.0')).toBe('### 🚀 Features\n\n- a feature\n\nAll changes: [v1.0.0...v1.1.0](http://gitea.local/admin/cm/compare/v1.0.0...v1.1.0)');
+    expect(changelogSection(released, 'v1.0.0')).toBe('- first');
+  });
+
   it('has nothing for a missing or empty section', () => {
     expect(changelogSection(changelog, '3.0.0')).toBeUndefined();
     expect(changelogSection(changelog, '2.9.6')).toBeUndefined();

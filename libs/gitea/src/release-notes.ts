@@ -1,6 +1,8 @@
 /**
  * This version's section of a Keep-a-Changelog / nx release CHANGELOG.md: the text under a
  * `## 1.2.3`, `## v1.2.3` or `## [1.2.3]` heading (a date or link may follow) up to the next `## `.
+ * The release's page has its own title, so the heading is left out; the link a heading gives
+ * (nx release's compare view from the previous release) ends the notes instead.
  */
 export function changelogSection(changelog: string, version: string): string | undefined {
   const bare = version.replace(/^v/, '');
@@ -11,7 +13,17 @@ export function changelogSection(changelog: string, version: string): string | u
   if (start < 0) return undefined;
   const end = lines.findIndex((line, index) => index > start && /^##\s/.test(line));
   const section = lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
-  return section || undefined;
+  if (!section) return undefined;
+  const link = headingLinkOf(lines[start] ?? '');
+  return link ? `${section}\n\n${link}` : section;
+}
+
+/** `## [1.1.0](…/compare/v1.0.0...v1.1.0) (date)` gives `All changes: [v1.0.0...v1.1.0](…)`. */
+function headingLinkOf(heading: string): string | undefined {
+  const url = /^##\s+\[[^\]]*\]\(([^)\s]+)\)/.exec(heading)?.[1];
+  if (!url) return undefined;
+  const range = /\/compare\/([^/]+\.\.\.[^/]+)$/.exec(url)?.[1];
+  return `All changes: [${range ? decodeURIComponent(range) : 'compare'}](${url})`;
 }
 
 export interface ManifestSummary {

@@ -130,6 +130,7 @@ describe('nx release', () => {
     expect(release?.draft).toBe(false);
     expect(release?.note).toContain("report the service's features at /api/version");
     expect(release?.note).toMatch(new RegExp(`\\(\\[[0-9a-f]{7}\\]\\(${rehearsal.gitea.url}/admin/changemaker.lite/commit/[0-9a-f]{7}\\)\\)`));
+    expect(release?.note).toContain(`All changes: [v1.0.0...v1.1.0](${rehearsal.gitea.url}/admin/changemaker.lite/compare/v1.0.0...v1.1.0)`);
     const changelog = await readFile(join(rehearsal.workspace.root, 'CHANGELOG.md'), 'utf8');
     expect(changelog).toContain(`## [1.1.0](${rehearsal.gitea.url}/admin/changemaker.lite/compare/v1.0.0...v1.1.0)`);
     expect(await remoteTags()).toEqual(['v1.0.0', 'v1.1.0']);
