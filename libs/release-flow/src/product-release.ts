@@ -230,7 +230,7 @@ function describeCheckedImage(release: ProductRelease, image: ManifestImage): st
   const missing = check?.missing.find((entry) => entry.reference === image.reference);
   if (digest && !missing) return `${image.service}: ${image.reference} ${digest}`;
   if (missing) return `${image.service}: ${image.reference} REFUSED (${missing.fix})`;
-  if (image.source === 'workspace' && release.dryRun) return `${image.service}: ${image.reference} (pushed by ${image.service}:nx-release-publish)`;
+  if (image.source === 'workspace' && release.dryRun) return `${image.service}: ${image.reference} (a real run pushes it first: ${image.service}:nx-release-publish)`;
   return `${image.service}: ${image.reference} not checked`;
 }
 

@@ -95,6 +95,8 @@ describe('nx release', () => {
       expect(result.all).toMatch(new RegExp(`changemaker-${service} \\[[^\\]]*\\]: tag registry-side from v1\\.0\\.0 \\(${v1[service]}\\)`));
     }
     expect(result.all).toContain("report the service's features at /api/version");
+    // The product's image check in a dry run: the image tasks pushed nothing, so it says who would.
+    expect(result.all).toMatch(/api: \S+\/changemaker-api:v1\.1\.0 \(a real run pushes it first: api:nx-release-publish\)/);
     expect(result.all).toContain('changemaker-lite-v1.1.0.tar.gz');
     expect(result.all).toContain('POST /repos/admin/changemaker.lite/releases: create v1.1.0 as a draft');
     expect(result.all).toContain('git push --atomic origin HEAD:refs/heads/main refs/tags/v1.1.0');
