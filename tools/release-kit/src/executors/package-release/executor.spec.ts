@@ -78,6 +78,19 @@ async function run(options: PackageReleaseOptions, root?: string, taskGraph?: Ex
   }
 }
 
+/** Runs `body` with one environment variable set as given (unset for undefined), then puts it back. */
+async function withEnv<T>(name: string, value: string | undefined, body: () => Promise<T>): Promise<T> {
+  const saved = process.env[name];
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
+
 let scratch: string;
 beforeEach(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'cm-package-'));
@@ -105,7 +118,8 @@ describe('packaging the docker project', () => {
 
   it('extracts with the system tar into the seed layout, modes normalised, images pinned, ready for config.sh and compose', async () => {
     const options = await dockerTargetOptions();
-    await run({ ...options, outputDir: join(scratch, 'out') });
+    // Cut against the default registry, which compose falls back to below: not whatever GITEA_REGISTRY the shell running the tests has.
+    await withEnv('GITEA_REGISTRY', undefined, () => run({ ...options, outputDir: join(scratch, 'out') }));
     await execa('tar', ['-xzf', join(scratch, 'out', 'changemaker-lite-v1.2.3.tar.gz'), '-C', scratch]);
     const installed = join(scratch, 'changemaker-lite');
     const mode = async (path: string) => (await stat(join(installed, path))).mode & 0o7777;
@@ -165,17 +179,10 @@ describe('packaging the docker project', () => {
   });
 
   it('names the images in the manifest by GITEA_REGISTRY, the registry the release is cut against', async () => {
-    const saved = process.env['GITEA_REGISTRY'];
-    process.env['GITEA_REGISTRY'] = '127.0.0.1:5000/team';
-    try {
-      const { stdout } = await run({ ...(await dockerTargetOptions()), outputDir: join(scratch, 'registry'), json: true });
-      const images = (JSON.parse(stdout) as { images: Array<{ service: string; reference: string }> }).images;
-      expect(images.find((image) => image.service === 'api')?.reference).toBe('127.0.0.1:5000/team/changemaker-api:v1.2.3');
-      expect(images.every((image) => image.reference.startsWith('127.0.0.1:5000/team/'))).toBe(true);
-    } finally {
-      if (saved === undefined) delete process.env['GITEA_REGISTRY'];
-      else process.env['GITEA_REGISTRY'] = saved;
-    }
+    const { stdout } = await withEnv('GITEA_REGISTRY', '127.0.0.1:5000/team', async () => run({ ...(await dockerTargetOptions()), outputDir: join(scratch, 'registry'), json: true }));
+    const images = (JSON.parse(stdout) as { images: Array<{ service: string; reference: string }> }).images;
+    expect(images.find((image) => image.service === 'api')?.reference).toBe('127.0.0.1:5000/team/changemaker-api:v1.2.3');
+    expect(images.every((image) => image.reference.startsWith('127.0.0.1:5000/team/'))).toBe(true);
   });
 
   it('--json forwarded by publish-release prints no JSON: the report on stdout is publish-release\'s', async () => {
