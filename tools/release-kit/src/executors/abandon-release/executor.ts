@@ -6,14 +6,13 @@ import { giteaLocationFrom, giteaTokenFrom, SettingError } from '@changemaker/re
 import { abandonmentOf, abandonStages, quotedSubject, ReleaseFlowError, runStages, type Abandonment } from '@changemaker/release-flow';
 import { gitRemoteOf } from '../../release/release-remote';
 import { isDryRun } from '../../release/release-version';
+import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 import { describeOutcome } from '../../report/stage-lines';
 import type { AbandonReleaseOptions } from './schema';
 
 export default async function runExecutor(options: AbandonReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const token = giteaTokenFrom(process.env);
-  // Every printed line passes through here: the token cannot reach a log even by accident.
-  const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
-    (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
+  const print = tokenMaskingPrinter(token, options.json);
   const dryRun = isDryRun(options, process.env);
   try {
     const gitea = giteaLocationFrom(process.env);
@@ -26,7 +25,7 @@ export default async function runExecutor(options: AbandonReleaseOptions, contex
         repo: gitea.repo,
         token,
         retry: dryRun ? dryRunRetryPolicy : defaultRetryPolicy,
-        onRetry: (n) => print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
+        onRetry: (notice) => print(retryLine(notice)),
       }),
       dryRun,
     });

@@ -16,12 +16,11 @@ import { releaseRequestOf } from '../package-release/release-request';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
 import { executorNamed } from '../../executor-names';
+import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 
 export default async function runExecutor(options: PublishReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const token = giteaTokenFrom(process.env);
-  // Every printed line passes through here: the token cannot reach a log even by accident.
-  const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
-    (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
+  const print = tokenMaskingPrinter(token, options.json);
   try {
     if (!token && !options.dryRun) {
       print(
@@ -47,7 +46,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       repo: gitea.repo,
       token,
       retry: { ...defaultRetryPolicy, attempts: options.retries ?? defaultRetryPolicy.attempts, baseDelayMs: options.retryDelay ?? defaultRetryPolicy.baseDelayMs },
-      onRetry: (n) => print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
+      onRetry: (notice) => print(retryLine(notice)),
     });
     print(`${options.dryRun ? 'Dry run: plan to publish' : 'Publishing'} ${request.tag} to ${client.giteaUrl} (${client.repo})${token ? '' : ', without a token: drafts are not visible'}`);
     const report = await publishRelease(client, request, {

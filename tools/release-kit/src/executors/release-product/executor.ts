@@ -18,15 +18,14 @@ import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, Release
 import { releaseRequestOf } from '../package-release/release-request';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
+import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 import { describeOutcome } from '../../report/stage-lines';
 import { releaseRegistryOf } from './release-registry';
 import type { ReleaseProductOptions } from './schema';
 
 export default async function runExecutor(options: ReleaseProductOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const token = giteaTokenFrom(process.env);
-  // Every printed line passes through here: the token cannot reach a log even by accident.
-  const print = (line: string, stream: 'out' | 'err' = options.json ? 'err' : 'out') =>
-    (stream === 'out' ? console.log : console.error)(token ? line.split(token).join('***') : line);
+  const print = tokenMaskingPrinter(token, options.json);
   const dryRun = isDryRun(options, process.env);
   const registryClient = new RegistryClient({
     credentials: dockerCredentialResolver({ env: process.env }),
@@ -90,7 +89,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
       repo: gitea.repo,
       token: resources.token,
       retry: resources.dryRun ? dryRunRetryPolicy : defaultRetryPolicy,
-      onRetry: (n) => resources.print(`  retrying ${n.method} ${n.path} (attempt ${n.attempt}/${n.attempts}) in ${Math.round(n.delayMs)} ms: ${n.reason}`),
+      onRetry: (notice) => resources.print(retryLine(notice)),
     }),
     giteaToken: resources.token !== undefined,
     gitRemote: options.gitRemote,
