@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GiteaError, isStampedBy, type Release, type ReleaseClient } from '@changemaker/gitea';
 import { releaseTagOf, versionFileName, versionInFile } from '@changemaker/release-contract';
-import { gitAnswer, gitCommand, quotedSubject, statusPaths } from './git-command';
+import { gitAnswer, quotedSubject, uncommittedFiles } from './git-command';
 import { clearHeldElsewhere, releasePublisherId } from './release-claim';
 import { ReleaseFlowError } from './release-flow-errors';
 import type { ReleaseStage } from './release-stage';
+import { isReleaseCommitSubject } from './git-remote';
 import { readUnfinishedRelease } from './unfinished-release';
 
 /**
@@ -52,14 +53,14 @@ export async function abandonmentOf(request: AbandonRequest): Promise<Abandonmen
   const tag = releaseTagOf(version);
   const head = await gitAnswer(request.root, ['log', '-1', '--format=%H%x1f%s']);
   const [sha = '', subject = ''] = head.stdout.split('\x1f');
-  if (!head.ok || !subject.split(/\s+/).includes(tag)) {
+  if (!head.ok || !isReleaseCommitSubject(subject, tag)) {
     throw new AbandonRefusedError(`HEAD${subject ? ` (${quotedSubject(subject)})` : ''} is not ${tag}'s release commit, so there is no unfinished release to abandon: nothing was changed`);
   }
   const parent = await gitAnswer(request.root, ['log', '-1', '--format=%H%x1f%s', 'HEAD~1']);
   if (!parent.ok) throw new AbandonRefusedError(`${tag}'s release commit is the repository's first commit: there is no commit to go back to, nothing was changed`);
   const [previousSha = '', previousSubject = ''] = parent.stdout.split('\x1f');
-  const status = await gitCommand(request.root, ['status', '--porcelain', '-z', '--untracked-files=no']);
-  const tracked = status.ok ? statusPaths(status.stdout) : [];
+  // Untracked files are no concern of git reset --keep.
+  const tracked = (await uncommittedFiles(request.root, [], { untracked: false })) ?? [];
   if (tracked.length > 0) {
     throw new AbandonRefusedError(`the checkout has uncommitted changes (${tracked.slice(0, 3).join(', ')}${tracked.length > 3 ? ', …' : ''}), which undoing the release commit could mix with its own: commit or stash them first; nothing was changed`);
   }

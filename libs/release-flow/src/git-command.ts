@@ -32,11 +32,11 @@ export async function gitAnswer(root: string, args: readonly string[]): Promise<
 
 /**
  * Files that differ from HEAD under `paths` (the whole checkout when none): modified, staged,
- * deleted, or untracked and not ignored, named from the repository's top as `git status` names
- * them. Undefined when git cannot tell (not a repository, no git).
+ * deleted, or (unless `untracked` is false) untracked and not ignored, named from the repository's
+ * top as `git status` names them. Undefined when git cannot tell (not a repository, no git).
  */
-export async function uncommittedFiles(root: string, paths: readonly string[] = []): Promise<string[] | undefined> {
-  const status = await gitCommand(root, ['status', '--porcelain', '-z', '--untracked-files=all', ...(paths.length > 0 ? ['--', ...paths] : [])]);
+export async function uncommittedFiles(root: string, paths: readonly string[] = [], { untracked = true } = {}): Promise<string[] | undefined> {
+  const status = await gitCommand(root, ['status', '--porcelain', '-z', `--untracked-files=${untracked ? 'all' : 'no'}`, ...(paths.length > 0 ? ['--', ...paths] : [])]);
   return status.ok ? statusPaths(status.stdout) : undefined;
 }
 

@@ -32,13 +32,18 @@ export async function readReleaseCommit(root: string, tag: string): Promise<Rele
  */
 export async function missingTagProblem(root: string, tag: string, consequence = ''): Promise<string> {
   const subject = await gitAnswer(root, ['log', '-1', '--format=%s', 'HEAD']);
-  if (subject.ok && subject.stdout.split(/\s+/).includes(tag)) {
+  if (subject.ok && isReleaseCommitSubject(subject.stdout, tag)) {
     return (
       `${tag} does not exist, but HEAD ("${subject.stdout}") is its release commit: nx release stopped between the commit and the tag${consequence}. ` +
       `Tag it and finish this release: git tag -a ${tag} -m ${tag} && npx nx release publish (or undo it with git reset --hard HEAD~1 and run nx release again)`
     );
   }
   return `${tag} does not exist: nx release (or nx release version and changelog) creates the release commit and tag; nx release publish publishes a release already cut${consequence}`;
+}
+
+/** Whether a commit's subject makes it `tag`'s release commit: nx release's `chore(release): v1.2.3` names the tag as a word. */
+export function isReleaseCommitSubject(subject: string, tag: string): boolean {
+  return subject.split(/\s+/).includes(tag);
 }
 
 export async function hasRemote(root: string, remote: string): Promise<boolean> {
