@@ -19,8 +19,12 @@ const conventionalHeader = /^[a-z]+(\([^)]*\))?(!)?: \S/i;
 /** A conventional commit that says it breaks something only in the footer nx release does not read. */
 export function breaksUnreadByNx(subject: string, body: string): boolean {
   const header = conventionalHeader.exec(subject);
-  if (!header || header[2] === '!' || body.includes('BREAKING CHANGE:')) return false;
-  return hyphenFooter.test(body);
+  return header !== null && header[2] !== '!' && saysBreakingOnlyAsNxDoesNotRead(body);
+}
+
+/** A body whose only breaking-change footer is `BREAKING-CHANGE:`, which Nx does not read. */
+export function saysBreakingOnlyAsNxDoesNotRead(body: string): boolean {
+  return !body.includes('BREAKING CHANGE:') && hyphenFooter.test(body);
 }
 
 /** The message with its `BREAKING-CHANGE:` footer written as nx release reads one. */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { changelogBaseTagIn, commitUrl, compareUrl, giteaLocationFrom, mergedReleaseTagsGitArgs, releaseTagOf, type GiteaLocation } from '@changemaker/release-contract';
-import { breaksUnreadByNx, withBreakingChangeFooterNxReads } from '@changemaker/release-flow';
+import { saysBreakingOnlyAsNxDoesNotRead, withBreakingChangeFooterNxReads } from '@changemaker/release-flow';
 import DefaultChangelogRenderer, { type ChangelogChange } from 'nx/release/changelog-renderer';
 
 /**
@@ -36,7 +36,7 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
 
   /** A change whose footer says `BREAKING-CHANGE:` breaks something, as one saying `BREAKING CHANGE:` does for Nx. */
   override preprocessChanges(): void {
-    this.changes = this.changes.map((change) => (breaksUnreadByNx(`${change.type}: ${change.description}`, change.body ?? '') ? { ...change, isBreaking: true } : change));
+    this.changes = this.changes.map((change) => (!change.isBreaking && saysBreakingOnlyAsNxDoesNotRead(change.body ?? '') ? { ...change, isBreaking: true } : change));
     super.preprocessChanges();
   }
 
