@@ -31,8 +31,14 @@ export function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
+/** Wall time and the CPU time of the children it ran, of one measured run. */
+export interface Timing {
+  ms: number;
+  cpuMs: number;
+}
+
 /** Wall time and children's CPU time of one run, with its result. */
-export async function measured<T>(run: () => Promise<T>): Promise<{ result: T; ms: number; cpuMs: number }> {
+export async function measured<T>(run: () => Promise<T>): Promise<Timing & { result: T }> {
   const cpuBefore = await finishedChildrenCpuMs();
   const started = process.hrtime.bigint();
   const result = await run();

@@ -7,8 +7,9 @@
  * builds every app its images hold, as a first release on a fresh clone does.
  * Each round is a fresh rehearsal with three releases: the first (every image built), one after a
  * change to api, and one after a change no image holds (the floor every release pays); then Nx
- * alone running the same task graph with executors that do nothing (nx-alone.ts), the least any
- * flow of one task per image can spend, and the ratio it would allow. CPU time on
+ * alone running the same task graph with tasks that do nothing (nx-alone.ts), and `nx release
+ * --skip-publish` after one more such change (versioning alone: version, changelog, commit, tag):
+ * together the least any release of one task per image can spend, and the ratio each would allow. CPU time on
  * this 2-core machine swings by a tenth from run to run (container storage on disk), so there are
  * three rounds (BENCH_ROUNDS) and the medians count. Prints each round, the images built, the
  * layer bytes uploaded for the unchanged images (must be 0) and, on the last line, the CPU-time and
@@ -19,24 +20,20 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFaultProxy } from '@changemaker/testing';
 import { makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from '../../tools/demo/release-rehearsal';
-import { measured, median, seconds } from '../measure';
-import { measureNxAlone } from './nx-alone';
+import { measured, median, seconds, type Timing } from '../measure';
+import { measureNxAlone, type NxAlone } from './nx-alone';
 
 const changed = 'api';
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 /** The issue's goal for the last line's CPU-time ratio. */
 const goal = 0.35;
 
-interface Timing {
-  ms: number;
-  cpuMs: number;
-}
-
 interface Round {
   first: Timing;
   second: Timing;
   floor: Timing;
-  nxAlone: { js: Timing; ts: Timing };
+  nxAlone: NxAlone;
+  versioning: Timing;
   built: { first: string[]; second: string[]; floor: string[] };
   uploadedForUnchanged: Array<readonly [string, number]>;
 }
@@ -49,20 +46,30 @@ async function main(): Promise<void> {
     console.log(
       `round ${round}/${rounds}: first release (v1.0.0, built ${result.built.first.join(', ')}) ${describe(result.first)}; ` +
         `after a change to ${changed} (v1.1.0, built ${result.built.second.join(', ') || 'nothing'}) ${describe(result.second)}; ` +
-        `no image change (v1.1.1, built ${result.built.floor.length}) ${describe(result.floor)}; nx alone ${describe(result.nxAlone.js)} (JS), ${describe(result.nxAlone.ts)} (TypeScript)`,
+        `no image change (v1.1.1, built ${result.built.floor.length}) ${describe(result.floor)}; nx alone ${describe(result.nxAlone.js)} (JS), ${describe(result.nxAlone.ts)} (TypeScript), ${describe(result.nxAlone.runCommands)} (run-commands), ${describe(result.nxAlone.noProcess)} (nx:noop); versioning alone ${describe(result.versioning)}`,
     );
   }
   const first = medianOf(results.map((result) => result.first));
   const second = medianOf(results.map((result) => result.second));
   const floor = medianOf(results.map((result) => result.floor));
-  const nxAloneJs = medianOf(results.map((result) => result.nxAlone.js));
-  const nxAloneTs = medianOf(results.map((result) => result.nxAlone.ts));
+  const nxAlone = (kind: keyof NxAlone) => medianOf(results.map((result) => result.nxAlone[kind])).cpuMs;
+  const versioning = medianOf(results.map((result) => result.versioning)).cpuMs;
   console.log(`medians of ${rounds} rounds: first release ${describe(first)}; after a change to ${changed} ${describe(second)}`);
   console.log(`the floor every release pays (nx, version, changelog, a task per image, packaging, Gitea; the release that builds nothing): ${describe(floor)}, ${(floor.cpuMs / first.cpuMs).toFixed(2)} of the first release's CPU`);
   console.log(`image work alone, above that floor: CPU-time ratio ${((second.cpuMs - floor.cpuMs) / (first.cpuMs - floor.cpuMs)).toFixed(2)} (one image built against four)`);
   const work = { every: first.cpuMs - floor.cpuMs, one: second.cpuMs - floor.cpuMs };
   console.log(`the floor a ratio of ${goal} needs, with this image work: ${floorForGoal(work)}`);
-  console.log(`nx alone, running a task per image and one for the product that do nothing: ${ratioOnNxAlone('plain JS', nxAloneJs.cpuMs, work)}; ${ratioOnNxAlone('TypeScript, as Nx loaded this plugin before it was compiled', nxAloneTs.cpuMs, work)}`);
+  console.log(
+    `nx alone, running a task per image and one for the product that do nothing: ${ratioWithFloor('executors in plain JS', nxAlone('js'), work)}; ` +
+      `${ratioWithFloor('executors in TypeScript, as Nx loaded this plugin before it was compiled', nxAlone('ts'), work)}; ` +
+      `${ratioWithFloor('run-commands tasks running node -e 0, which Nx starts without its executor runner', nxAlone('runCommands'), work)}; ` +
+      `CPU ${seconds(nxAlone('noProcess'))} with no task process at all (nx:noop)`,
+  );
+  const leastFloor = versioning + nxAlone('runCommands') - nxAlone('noProcess');
+  console.log(
+    `versioning alone (nx release --skip-publish: version, changelog, commit, tag) CPU ${seconds(versioning)}; with the task processes of run-commands tasks, ` +
+      `the least floor of any release of one task per image, before a registry, packaging, signing or Gitea call: ${ratioWithFloor('versioning + run-commands tasks', leastFloor, work)}`,
+  );
   const uploads = results.flatMap((result) => result.uploadedForUnchanged);
   const unchanged = rehearsedServices.filter((service) => service !== changed);
   console.log(`layer bytes uploaded for the unchanged images, all rounds: ${unchanged.map((service) => `${service} ${uploads.filter(([name]) => name === service).reduce((sum, [, bytes]) => sum + bytes, 0)}`).join(', ')}`);
@@ -94,6 +101,8 @@ async function benchRound(): Promise<Round> {
     const floor = await measured(() => nx(rehearsal, ['release', '--yes'], env));
     const floorBuilt = await builtImages(rehearsal);
     const nxAlone = await measureNxAlone(rehearsal, env);
+    await changeOperatorNotes(rehearsal, 'spell out where the settings live');
+    const versioning = await measured(() => nx(rehearsal, ['release', '--skip-publish'], env));
 
     const unchanged = rehearsedServices.filter((service) => service !== changed);
     return {
@@ -101,6 +110,7 @@ async function benchRound(): Promise<Round> {
       second,
       floor,
       nxAlone,
+      versioning,
       built: { first: firstBuilt, second: secondBuilt, floor: floorBuilt },
       uploadedForUnchanged: unchanged.map((service) => [service, layerBytesUploaded(secondRequests, service)] as const),
     };
@@ -116,9 +126,9 @@ interface ImageWork {
   one: number;
 }
 
-/** The CPU-time ratio a release would reach if its floor were Nx's own alone (nx-alone.ts). */
-function ratioOnNxAlone(kind: string, nxAloneMs: number, work: ImageWork): string {
-  return `CPU ${seconds(nxAloneMs)} (${kind}), a CPU-time ratio of ${((nxAloneMs + work.one) / (nxAloneMs + work.every)).toFixed(2)} were that the whole floor`;
+/** The CPU-time ratio a release would reach were its floor this one (nx-alone.ts, or versioning with it). */
+function ratioWithFloor(kind: string, floorMs: number, work: ImageWork): string {
+  return `CPU ${seconds(floorMs)} (${kind}), a CPU-time ratio of ${((floorMs + work.one) / (floorMs + work.every)).toFixed(2)} were that the whole floor`;
 }
 
 /** The floor at which (floor + one) / (floor + every) is the goal. */
@@ -141,10 +151,10 @@ async function nx(rehearsal: ReleaseRehearsal, args: string[], env: Record<strin
 }
 
 /** A `fix:` commit that touches no image: the release after it builds nothing. */
-async function changeOperatorNotes(rehearsal: ReleaseRehearsal): Promise<void> {
+async function changeOperatorNotes(rehearsal: ReleaseRehearsal, note = 'point operators at the README'): Promise<void> {
   const file = join(rehearsal.workspace.root, 'docker/.env.example');
-  await writeFile(file, `${await readFile(file, 'utf8')}# see the README for every setting\n`);
-  await rehearsal.workspace.commitAll('fix(docker): point operators at the README');
+  await writeFile(file, `${await readFile(file, 'utf8')}# ${note}\n`);
+  await rehearsal.workspace.commitAll(`fix(docker): ${note}`);
 }
 
 /** The images the last run built, from the results docker-push writes. */
