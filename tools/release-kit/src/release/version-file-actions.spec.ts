@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flushChanges, FsTree } from 'nx/src/generators/tree';
+import { stopSignals } from '@changemaker/oci';
 import { stopNoticesShown } from './stop-notices';
 import VersionFileActions from './version-file-actions';
 
@@ -66,12 +67,14 @@ describe('the VERSION file version actions', () => {
       process.argv = [process.execPath, 'nx.js', ...args.split(' ')];
       Object.assign(process.env, { GITEA_URL: 'http://127.0.0.1:3000', GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY: '127.0.0.1:5000/admin', GITEA_REGISTRY_API_TOKEN: 'tok', ...env });
       await writeFile(join(root, 'docker/VERSION'), 'v1.4.2\n');
-      let fresh: typeof VersionFileActions = VersionFileActions;
-      jest.isolateModules(() => {
-        fresh = (jest.requireActual('./version-file-actions') as { default: typeof VersionFileActions }).default;
+      await withoutListenersLeftBehind(async () => {
+        let fresh: typeof VersionFileActions = VersionFileActions;
+        jest.isolateModules(() => {
+          fresh = (jest.requireActual('./version-file-actions') as { default: typeof VersionFileActions }).default;
+        });
+        const actions = new fresh({ name: '__default__', projects: ['docker'] } as never, { name: 'docker', type: 'app', data: { root: 'docker' } } as never, {} as never);
+        await actions.validate(new FsTree(root, false));
       });
-      const actions = new fresh({ name: '__default__', projects: ['docker'] } as never, { name: 'docker', type: 'app', data: { root: 'docker' } } as never, {} as never);
-      await actions.validate(new FsTree(root, false));
     };
 
     it('refuses a "v" specifier nx would drop (taking the version from the commits instead), in one line', async () => {
@@ -99,3 +102,22 @@ describe('the VERSION file version actions', () => {
     });
   });
 });
+
+/**
+ * Each validation here stands for one nx process: it loads its modules afresh (nx's among them) and
+ * registers what a stopped release says, each adding exit and signal listeners that a real process
+ * drops when it ends. Removed after each, so they pile up in no Jest worker (Node's warning past 10)
+ * and none runs at the worker's exit.
+ */
+async function withoutListenersLeftBehind(run: () => Promise<void>): Promise<void> {
+  const events: NodeJS.EventEmitter = process;
+  const names = ['exit', ...stopSignals];
+  const before = new Map(names.map((name) => [name, events.listeners(name)]));
+  try {
+    await run();
+  } finally {
+    for (const name of names) {
+      for (const listener of events.listeners(name)) if (!before.get(name)?.includes(listener)) events.removeListener(name, listener as (...args: unknown[]) => void);
+    }
+  }
+}
