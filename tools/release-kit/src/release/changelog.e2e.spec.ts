@@ -54,6 +54,19 @@ describe('the changelog nx release writes', () => {
   };
   const shortOf = (sha: string) => sha.slice(0, 7);
 
+  it('says to give the first release its version when there is no release yet and no commit gives one', async () => {
+    await commit('Write the api notes');
+    const before = { head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list') };
+    for (const args of [['--dry-run'], []]) {
+      const result = await nxRelease(args);
+      expect(result.exitCode).toBe(1);
+      expect(result.all).toContain(
+        "nothing to release: there is no release yet (no release tag in HEAD's history) and no commit that touches the product is a fix:, a feat: or a breaking change; give the first release its version: npx nx release 1.0.0",
+      );
+    }
+    expect({ head: await workspace.git('rev-parse', 'HEAD'), tags: await workspace.git('tag', '--list') }).toEqual(before);
+  }, 120_000);
+
   it('puts the breaking changes first, each with its commit link, and links a squash-merged pull request', async () => {
     await commit('feat(api): the first feature');
     await release('1.0.0');
@@ -125,7 +138,7 @@ describe('the changelog nx release writes', () => {
       const result = await nxRelease(args);
       expect(result.exitCode).toBe(1);
       expect(result.all).toContain(
-        'nothing to release: no commit since the version nx named above (the last release) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)',
+        'nothing to release: no commit since v2.1.2 that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)',
       );
       expect(result.all).not.toContain('Pass --verbose');
     }

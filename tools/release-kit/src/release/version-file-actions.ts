@@ -169,7 +169,7 @@ export const afterAllProjectsVersioned: AfterAllProjectsVersioned = async (cwd, 
   const commandLine = releaseCommandLineOf(process.argv.slice(2));
   // Nx ends such a run with status 0 after "Skipped publishing packages.": a release job would pass
   // having released nothing (or, asked to, republished nothing new), its reason one line among many.
-  if (!version && commandLine.command === 'release') throw new ReleaseRefusedError((!commandLine.specifier && (await breakingChangeNxDidNotRead())) || nothingToRelease);
+  if (!version && commandLine.command === 'release') throw new ReleaseRefusedError(await whyNothingToRelease(commandLine));
   if (dryRun && version && !nxWalksPublishItself(commandLine)) {
     console.log(`\nThe publish step nx release would run for ${version} (nx walks it in a dry run only with --yes):\n`);
     const walk = spawnSync(process.execPath, [process.argv[1] ?? 'nx', 'release', 'publish', '--dry-run'], {
@@ -190,17 +190,23 @@ function isMajorOrPrerelease(current: string | null, bump: string): boolean {
   return bump === 'major' || bump.startsWith('pre') || (current ?? '').includes('-');
 }
 
-/** Why the commits gave no version when one of them marks a breaking change Nx did not read. */
-async function breakingChangeNxDidNotRead(): Promise<string | undefined> {
+/**
+ * Why nx decided no version, with no specifier or one it could not apply: a commit marking a breaking
+ * change Nx did not read, no release yet (a first release is given its version), or no commit since
+ * the last release that gives one.
+ */
+async function whyNothingToRelease(commandLine: ReleaseCommandLine): Promise<string> {
   const tags = await gitCommand(workspaceRoot, mergedReleaseTagsGitArgs);
   const lastRelease = tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
-  const unread = unreadBreakingChangeProblem(await breakingChangesUnreadByNx(workspaceRoot, lastRelease), undefined);
-  return unread && `nothing to release as nx read the commits: ${unread}`;
+  if (!commandLine.specifier) {
+    const unread = unreadBreakingChangeProblem(await breakingChangesUnreadByNx(workspaceRoot, lastRelease), undefined);
+    if (unread) return `nothing to release as nx read the commits: ${unread}`;
+  }
+  if (tags.ok && !lastRelease) {
+    return 'nothing to release: there is no release yet (no release tag in HEAD\'s history) and no commit that touches the product is a fix:, a feat: or a breaking change; give the first release its version: npx nx release 1.0.0';
+  }
+  return `nothing to release: no commit since ${lastRelease ?? 'the last release'} that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)`;
 }
-
-/** No specifier, and no commit since the last release gave nx a bump. */
-const nothingToRelease =
-  'nothing to release: no commit since the version nx named above (the last release) that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)';
 
 /**
  * A real nx release that stops before its release is public and finished ends with one line saying
