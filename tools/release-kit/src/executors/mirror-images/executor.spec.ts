@@ -92,8 +92,12 @@ describe('mirror-images executor', () => {
 
   const targetDigest = (name: string) => skopeoManifestDigest(`docker://${target.host}/admin/${name}:1.0`, { registry: target.host, credentials });
 
-  it('dry run: resolves by HEAD, lists what would be copied and what cannot be checked, writes nothing', async () => {
-    const result = await run({ dryRun: true });
+  it.each([
+    ['--dry-run', { dryRun: true }, {}],
+    ['NX_DRY_RUN, as nx release publish --dry-run sets it', {}, { NX_DRY_RUN: 'true' }],
+  ])('dry run (%s): resolves by HEAD, lists what would be copied and what cannot be checked, writes nothing', async (_how, options: MirrorImagesOptions, env: Record<string, string>) => {
+    Object.assign(process.env, env);
+    const result = await run(options);
     expect(result.success).toBe(false);
     expect(result.stdout).toMatch(/would copy\s+core: .*\/admin\/alpha:1\.0/);
     expect(result.stdout).toMatch(/UNCHECKED\s+platform: .*\/admin\/nonexistent:1\.0 .*nonexistent:1\.0 does not exist/);

@@ -21,6 +21,7 @@ import {
 import { registryFrom, SettingError } from '@changemaker/release-contract';
 import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
+import { isDryRun } from '../../release/release-version';
 
 interface NormalizedOptions {
   manifest: string;
@@ -148,7 +149,7 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
     replace: pinsOption(options.replace),
     registry: workspaceRelativeLayout(registry, root),
     groups,
-    dryRun: options.dryRun ?? false,
+    dryRun: isDryRun(options, env),
     concurrency,
     platforms,
     chunkSize: options.chunkSize,

@@ -199,9 +199,13 @@ describe('packaging the docker project', () => {
     expect(stderr).toContain('packaged v1.2.3');
   });
 
-  it('--dry-run prints every entry with its size and the total, and writes nothing', async () => {
+  it.each([
+    ['--dry-run', { dryRun: true }, undefined],
+    ['NX_DRY_RUN, as nx release publish --dry-run sets it', {}, 'true'],
+  ])('a dry run (%s) prints every entry with its size and the total, and writes nothing', async (_how, dryRunOption: { dryRun?: boolean }, nxDryRun: string | undefined) => {
     const outputDir = join(scratch, 'never');
-    const { result, stdout } = await run({ ...(await dockerTargetOptions()), outputDir, dryRun: true });
+    const options = { ...(await dockerTargetOptions()), outputDir, ...dryRunOption };
+    const { result, stdout } = await withEnv('NX_DRY_RUN', nxDryRun, () => run(options));
     expect(result.success).toBe(true);
     expect(stdout).toMatch(/\d+(\.\d)? (B|KiB)\s+changemaker-lite\/docker-compose\.yml/);
     expect(stdout).toMatch(/total: \d+ entries, [\d.]+ KiB/);

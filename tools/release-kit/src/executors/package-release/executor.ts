@@ -4,6 +4,7 @@ import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts,
 import { SettingError, signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
+import { isDryRun } from '../../release/release-version';
 import { releaseRequestOf } from './release-request';
 
 /** publish-release's own options: its dependsOn (params: forward) passes them on to this task. */
@@ -21,14 +22,15 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
   // forwards --json) it prints none: that task's report is the one on stdout.
   const json = Boolean(options.json) && !forAnotherTask;
   const say = options.json ? console.error : console.log;
+  const dryRun = isDryRun(options, process.env);
   try {
     // A real run packages the tag's commit as committed; a dry run (ahead of nx release's tag) says what that run would refuse.
-    const plan = await planRelease({ ...releaseRequestOf(options, context, String(options.tag ?? '')), requireCommitted: !options.dryRun });
+    const plan = await planRelease({ ...releaseRequestOf(options, context, String(options.tag ?? '')), requireCommitted: !dryRun });
     say(contentsReport(plan));
     for (const notice of plan.notices ?? []) say(`note: ${notice}`);
     const signingKey = plan.signingKey;
     say(signingKey ? `signing SHA256SUMS with the key from ${signingKey.origin}` : 'not signed: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY) to sign the release');
-    if (options.dryRun) {
+    if (dryRun) {
       say(`dry run: nothing written (would write ${plan.name}-${plan.tag}.tar.gz, ${plan.name}-latest.tar.gz, SHA256SUMS${signingKey ? `, ${signatureFileName}` : ''}, release-manifest.json to ${options.outputDir})`);
       if (json) console.log(JSON.stringify({ dryRun: true, tag: plan.tag, files: fileSizes(plan), images: plan.images }));
       return { success: true };

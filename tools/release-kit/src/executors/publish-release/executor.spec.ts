@@ -120,14 +120,24 @@ describe('publish-release executor', () => {
     expect(output()).toMatch(/nothing was changed/);
   });
 
-  it('--dry-run still prints the plan when Gitea cannot be reached, saying what it assumed', async () => {
+  it('--dry-run still prints the plan when Gitea cannot be reached, saying what it assumed, asking once rather than waiting out the retries', async () => {
     const port = gitea.url.split(':').at(-1);
     await gitea.stop();
     gitea = await startGiteaServer();
     process.env['GITEA_URL'] = `http://127.0.0.1:${port}`;
-    expect(await run({ dryRun: true, retries: 1 })).toEqual({ success: true });
+    expect(await run({ dryRun: true, retries: 4 })).toEqual({ success: true });
     expect(output()).toMatch(/failed after 1 attempt.*; planned as if no release exists for v1\.4\.0/);
+    expect(output()).not.toMatch(/retrying/);
     expect(lines.filter((line) => /^\[\d+\/7\]/.test(line))).toHaveLength(7);
+  });
+
+  it("is a dry run under nx release publish --dry-run (NX_DRY_RUN), whatever its own options say: plans, changes nothing", async () => {
+    process.env['NX_DRY_RUN'] = 'true';
+    expect(await run({ dryRun: false })).toEqual({ success: true });
+    expect(writes()).toEqual([]);
+    expect(gitea.releases()).toEqual([]);
+    expect(output()).toMatch(/^Dry run: plan to publish v1\.4\.0/m);
+    expect(output()).toMatch(/nothing was changed/);
   });
 
   it('refuses an existing release without --replace, naming the tag, its URL, why, and how to bump or replace', async () => {

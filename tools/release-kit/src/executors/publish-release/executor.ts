@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { dryRunRetryPolicy } from '@changemaker/oci';
 import {
   defaultRetryPolicy,
   GiteaError,
@@ -16,13 +17,15 @@ import { releaseRequestOf } from '../package-release/release-request';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
 import { executorNamed } from '../../executor-names';
+import { isDryRun } from '../../release/release-version';
 import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 
 export default async function runExecutor(options: PublishReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const token = giteaTokenFrom(process.env);
   const print = tokenMaskingPrinter(token, options.json);
+  const dryRun = isDryRun(options, process.env);
   try {
-    if (!token && !options.dryRun) {
+    if (!token && !dryRun) {
       print(
         'GITEA_REGISTRY_API_TOKEN is not set: create a token with write:repository on the remote Gitea and export it ' +
           '(not GITEA_API_TOKEN, which is the local instance\'s). --dry-run works without one.',
@@ -30,7 +33,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       );
       return { success: false };
     }
-    const packaging = options.dryRun ? packagingOf(context) : undefined;
+    const packaging = dryRun ? packagingOf(context) : undefined;
     const planned = packaging
       ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, context, tag))))
       : undefined;
@@ -45,12 +48,13 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       giteaUrl: gitea.url,
       repo: gitea.repo,
       token,
-      retry: { ...defaultRetryPolicy, attempts: options.retries ?? defaultRetryPolicy.attempts, baseDelayMs: options.retryDelay ?? defaultRetryPolicy.baseDelayMs },
+      // A plan asks each call once: it does not wait out the retries of a Gitea that is down.
+      retry: { ...defaultRetryPolicy, attempts: options.retries ?? defaultRetryPolicy.attempts, baseDelayMs: options.retryDelay ?? defaultRetryPolicy.baseDelayMs, ...(dryRun ? dryRunRetryPolicy : {}) },
       onRetry: (notice) => print(retryLine(notice)),
     });
-    print(`${options.dryRun ? 'Dry run: plan to publish' : 'Publishing'} ${request.tag} to ${client.giteaUrl} (${client.repo})${token ? '' : ', without a token: drafts are not visible'}`);
+    print(`${dryRun ? 'Dry run: plan to publish' : 'Publishing'} ${request.tag} to ${client.giteaUrl} (${client.repo})${token ? '' : ', without a token: drafts are not visible'}`);
     const report = await publishRelease(client, request, {
-      dryRun: options.dryRun ?? false,
+      dryRun,
       onStep: (step, index, total) => print(describeStep(step, index, total)),
       onProgress: (message) => print(`  ${message}`),
     });
