@@ -195,8 +195,9 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
   name: 'images',
   writes: false,
   async run(release) {
-    const images = imagesToCheck(release);
+    const images = release.plan?.images ?? [];
     const check = await checkReleaseImages(release.registryClient, images, release.fixFor);
+    if (release.dryRun) check.missing = check.missing.filter((image) => !isPushedFirstByItsTask(release, image.reference));
     check.missing.push(...imagesDriftedFromLock(images, check, release.mirrorLock, release.registry));
     release.imageCheck = check;
     if (check.unreachable) {
@@ -215,13 +216,13 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
 };
 
 /**
- * A dry run ahead of the image tasks cannot find this version's workspace images: they are pushed
- * by each image's own nx-release-publish task (whose plan says build or tag), so only the
- * third-party ones are asked for.
+ * A dry run walks ahead of the image tasks, which push this version's workspace images (each one's
+ * plan says build or tag): one the registry does not hold yet is not missing, its task pushes it
+ * first. One it holds (a release being finished, or checked again once published) has its digest
+ * recorded as a real run would, so the dry run packages what that run packages.
  */
-function imagesToCheck(release: ProductRelease): ManifestImage[] {
-  const images = release.plan?.images ?? [];
-  return release.dryRun ? images.filter((image) => image.source === 'mirror') : images;
+function isPushedFirstByItsTask(release: ProductRelease, reference: string): boolean {
+  return (release.plan?.images ?? []).some((image) => image.reference === reference && image.source === 'workspace');
 }
 
 function describeCheckedImage(release: ProductRelease, image: ManifestImage): string {

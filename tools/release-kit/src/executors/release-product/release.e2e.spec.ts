@@ -142,9 +142,17 @@ describe('nx release', () => {
     }
   }, 300_000);
 
-  it('re-running nx release publish after a success publishes nothing twice', async () => {
+  it('re-running nx release publish after a success publishes nothing twice, and its dry run says so first', async () => {
     const writes = () => rehearsal.gitea.requests().filter((request) => request.method !== 'GET').length;
     const before = writes();
+    // The dry run reads the digests of the images already at v1.1.0, as the real run records them,
+    // so it packages the same assets and finds them published (it had found "other assets" and failed).
+    const state = await observableState();
+    const planned = await rehearsal.nx(['release', 'publish', '--dry-run']);
+    expect(planned.exitCode).toBe(0);
+    expect(planned.all).toContain('v1.1.0 is already published with exactly these assets');
+    expect(planned.all).toMatch(new RegExp(`media-api: \\S+/changemaker-media-api:v1\\.1\\.0 ${v1['media-api']}`));
+    expect(await observableState()).toEqual(state);
     const result = await rehearsal.nx(['release', 'publish']);
     expect(result.exitCode).toBe(0);
     expect(result.all).toContain('v1.1.0 was already published with these assets');
