@@ -197,7 +197,7 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
   async run(release) {
     const images = release.plan?.images ?? [];
     const check = await checkReleaseImages(release.registryClient, images, release.fixFor);
-    if (release.dryRun) check.missing = check.missing.filter((image) => !isPushedFirstByItsTask(release, image.reference));
+    if (release.dryRun) leaveWorkspaceImagesToTheirTasks(release, check);
     check.missing.push(...imagesDriftedFromLock(images, check, release.mirrorLock, release.registry));
     release.imageCheck = check;
     if (check.unreachable) {
@@ -218,11 +218,15 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
 /**
  * A dry run walks ahead of the image tasks, which push this version's workspace images (each one's
  * plan says build or tag): one the registry does not hold yet is not missing, its task pushes it
- * first. One it holds (a release being finished, or checked again once published) has its digest
- * recorded as a real run would, so the dry run packages what that run packages.
+ * first. Once the release tag is at HEAD (a release being finished, or checked again once
+ * published), one it holds was pushed by those tasks, and its digest is recorded as a real run
+ * records it, so the dry run packages what that run packages. Before the tag, one it holds can only
+ * be left by a release of that version that was abandoned: not this commit's, so not recorded.
  */
-function isPushedFirstByItsTask(release: ProductRelease, reference: string): boolean {
-  return (release.plan?.images ?? []).some((image) => image.reference === reference && image.source === 'workspace');
+function leaveWorkspaceImagesToTheirTasks(release: ProductRelease, check: ImageCheck): void {
+  const pushedByTheirTasks = new Set((release.plan?.images ?? []).filter((image) => image.source === 'workspace').map((image) => image.reference));
+  check.missing = check.missing.filter((image) => !pushedByTheirTasks.has(image.reference));
+  if (!release.commit?.tagged) for (const reference of pushedByTheirTasks) check.digests.delete(reference);
 }
 
 function describeCheckedImage(release: ProductRelease, image: ManifestImage): string {

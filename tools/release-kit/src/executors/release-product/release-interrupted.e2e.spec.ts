@@ -206,6 +206,11 @@ describe('nx release, stopped part-way or racing another', () => {
       expect(releasesOf('v1.3.0')).toEqual([]);
       expect(await git(rehearsal.workspace.root, 'tag', '--list', 'v1.3.0')).toBe('');
       await rehearsal.workspace.git('pull', '-q', '--rebase', 'origin', 'main');
+      // The abandoned release's images keep their v1.3.0 tags; a plan for the new release commit
+      // does not take their digests for its own: its image tasks tag v1.3.0 again first.
+      const planned = await rehearsal.nx(['release', '--dry-run', '--yes']);
+      expect(planned.exitCode).toBe(0);
+      expect(planned.all).toMatch(/api: \S+\/changemaker-api:v1\.3\.0 \(a real run pushes it first: api:nx-release-publish\)/);
       const released = await rehearsal.nx(['release', '--yes']);
       expect(released.exitCode).toBe(0);
       await expectPublishedOnce('v1.3.0', rehearsal.workspace.root);
