@@ -71,6 +71,29 @@ describe('the checkout nx release starts from', () => {
     expect(dry.notices).toEqual([expect.stringMatching(/^could not ask origin for main/)]);
   });
 
+  it('refuses to release over a last release that was tagged here and never pushed, in a dry run too, saying to finish or abandon it', async () => {
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'chore(release): v1.1.0');
+    await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+    const releaseCommit = (await git(work, 'rev-parse', 'HEAD')).slice(0, 12);
+    for (const dryRun of [false, true]) {
+      expect((await check(dryRun)).problem).toBe(
+        `v1.1.0 (${releaseCommit}), the last release in HEAD's history, is not on origin: it stopped before its push, so it is not public. ` +
+          'Finish it with npx nx release publish, or undo it with npx nx run docker:abandon-release, then run nx release again',
+      );
+    }
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'feat: on top of it');
+    expect((await check()).problem).toMatch(/: it stopped before its push, so it is not public\. Finish it from its release commit \(git checkout v1\.1\.0 && npx nx release publish, then come back to this branch\), or delete its tag \(git tag -d v1\.1\.0\) to release over it; then run nx release again$/);
+    // Once its tag is on the remote, it is a release like any other.
+    await git(work, 'push', '-q', 'origin', 'main', 'v1.1.0');
+    expect(await check()).toEqual({ notices: [] });
+  });
+
+  it('lets a first release go on: no release tag in the history', async () => {
+    await git(work, 'tag', '-d', 'v1.0.0');
+    await git(work, 'push', '-q', 'origin', ':refs/tags/v1.0.0');
+    expect(await check()).toEqual({ notices: [] });
+  });
+
   describe('the version nx release decided', () => {
     const version = (current: string | null, next: string, dryRun = false) => newVersionProblem({ root: work, remote: 'origin', current, next, tag: `v${next}`, dryRun });
 

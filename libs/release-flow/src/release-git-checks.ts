@@ -1,4 +1,5 @@
 import { compare, valid } from 'semver';
+import { abandonReleaseCommand, mergedReleaseTagsGitArgs, previousReleaseTagIn } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, withoutUrlCredentials } from './git-remote';
 import { nonInteractiveGitEnv } from './unfinished-release';
@@ -39,7 +40,8 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   if (!(await hasRemote(root, remote))) {
     return refusal(`git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`);
   }
-  const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`]);
+  const lastRelease = await lastReleaseTag(root);
+  const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`, ...(lastRelease ? [`refs/tags/${lastRelease.tag}`, `refs/tags/${lastRelease.tag}^{}`] : [])]);
   if ('failure' in listed) {
     const said = `could not ask ${remote} for ${branch.stdout} (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
     return dryRun ? { notices: [said] } : refusal(said);
@@ -48,7 +50,30 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   if (remoteHead && remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
     return refusal(`${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`);
   }
+  if (lastRelease && !remoteTagCommit(listed.refs, lastRelease.tag)) return refusal(unfinishedLastReleaseProblem(lastRelease, remote, head.stdout));
   return { notices: [] };
+}
+
+/** The newest release tag in HEAD's history, and its commit. */
+async function lastReleaseTag(root: string): Promise<{ tag: string; commit: string } | undefined> {
+  const tags = await gitAnswer(root, [...mergedReleaseTagsGitArgs]);
+  const tag = tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
+  const commit = tag && (await gitAnswer(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]));
+  return tag && commit && commit.ok ? { tag, commit: commit.stdout } : undefined;
+}
+
+/**
+ * The last release in HEAD's history was tagged here and never pushed: a release that stopped
+ * before its push, so nothing of it is public. A new version on top would ship its CHANGELOG section
+ * and link to its tag as if it had been released; nx release would call a run with no new commit
+ * "nothing to release". It is finished or abandoned first, from its own release commit.
+ */
+function unfinishedLastReleaseProblem(last: { tag: string; commit: string }, remote: string, head: string): string {
+  const unfinished = `${last.tag} (${last.commit.slice(0, 12)}), the last release in HEAD's history, is not on ${remote}: it stopped before its push, so it is not public`;
+  if (last.commit === head) {
+    return `${unfinished}. Finish it with npx nx release publish, or undo it with ${abandonReleaseCommand}, then run nx release again`;
+  }
+  return `${unfinished}. Finish it from its release commit (git checkout ${last.tag} && npx nx release publish, then come back to this branch), or delete its tag (git tag -d ${last.tag}) to release over it; then run nx release again`;
 }
 
 export interface NewVersionCheckRequest {

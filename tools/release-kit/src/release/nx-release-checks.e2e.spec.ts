@@ -192,46 +192,17 @@ describe('nx release checks', () => {
     );
   }, 180_000);
 
-  it('ends a release whose git tag failed (tag.gpgSign without a working gpg) with what it left and how to finish it, which works', async () => {
-    const head = await workspace.git('rev-parse', 'HEAD');
-    const brokenSigning = { GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'tag.gpgSign', GIT_CONFIG_VALUE_0: 'true', GIT_CONFIG_KEY_1: 'gpg.program', GIT_CONFIG_VALUE_1: 'false' };
-    const result = await nx(['release', '1.3.0', '--yes'], { GITEA_REGISTRY: emptyRegistry, ...brokenSigning });
-    expect(result.exitCode).not.toBe(0);
-    expect(await workspace.git('log', '-1', '--format=%s')).toBe('chore(release): v1.3.0');
-    expect(await workspace.git('tag', '--list', 'v1.3.0')).toBe('');
-    const lines = result.all.trim().split('\n');
-    expect(lines[lines.length - 1]).toBe(
-      'v1.3.0: stopped after the release commit, before its tag: nothing was tagged or pushed: tag it and finish this release with git tag -a v1.3.0 -m v1.3.0 && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again',
-    );
-    // Undoing it as said leaves the checkout as it was.
-    await workspace.git('reset', '-q', '--hard', 'HEAD~1');
-    expect(await workspace.git('rev-parse', 'HEAD')).toBe(head);
-  }, 180_000);
-
-  it('refuses, in one line and before writing anything, a version not above the last release, and a checkout with uncommitted changes', async () => {
+  it('refuses to cut another version over the unfinished v1.2.3, tagged here and never pushed, saying to finish or abandon it', async () => {
     const before = await gitState();
-    for (const [args, line] of [
-      [['release', '1.2.2', '--yes'], 'nothing was written: 1.2.2 is below the last release 1.2.3: give a version above 1.2.3, or major, minor or patch'],
-      [['release', '1.2.3', '--dry-run'], 'nothing was written: 1.2.3 is the version already released (v1.2.3): give a higher version, or major, minor or patch; to finish an unfinished v1.2.3, run npx nx release publish'],
-    ] as const) {
+    const releaseCommit = before.head.slice(0, 12);
+    for (const args of [['release', '1.3.0', '--yes'], ['release', 'patch', '--dry-run']]) {
       const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
       expect(result.exitCode).not.toBe(0);
-      expect(result.all).toContain(line);
-      // Nx's own error line only: no stack hint, and not the stop line of a release that was cut.
-      expect(result.all).not.toContain('Pass --verbose');
-      expect(result.all).not.toContain('the release commit and tag are');
+      expect(result.all).toContain(
+        `nothing was written: v1.2.3 (${releaseCommit}), the last release in HEAD's history, is not on origin: it stopped before its push, so it is not public. ` +
+          'Finish it with npx nx release publish, or undo it with npx nx run docker:abandon-release, then run nx release again',
+      );
       expect(await gitState()).toEqual(before);
-    }
-
-    await writeFile(join(workspace.root, 'apps/api/notes.md'), 'an edit not committed yet\n');
-    try {
-      const dirty = await nx(['release', '1.2.4', '--yes'], { GITEA_REGISTRY: emptyRegistry });
-      expect(dirty.exitCode).not.toBe(0);
-      expect(dirty.all).toContain('nothing was written: uncommitted changes in apps/api/notes.md: commit or stash them (git stash -u), then run nx release again');
-      expect(await workspace.git('rev-parse', 'HEAD')).toBe(before.head);
-      expect(await workspace.git('tag', '--list')).toBe(before.tags);
-    } finally {
-      await rm(join(workspace.root, 'apps/api/notes.md'));
     }
   }, 120_000);
 
@@ -258,5 +229,51 @@ describe('nx release checks', () => {
     expect(gitea.releases()).toEqual([]);
     expect(await workspace.git('tag', '--list', 'v1.2.3')).toBe('');
     expect(await workspace.git('rev-parse', 'HEAD')).toBe(parent);
+  }, 120_000);
+
+  it('ends a release whose git tag failed (tag.gpgSign without a working gpg) with what it left and how to finish it, which works', async () => {
+    const head = await workspace.git('rev-parse', 'HEAD');
+    const brokenSigning = { GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'tag.gpgSign', GIT_CONFIG_VALUE_0: 'true', GIT_CONFIG_KEY_1: 'gpg.program', GIT_CONFIG_VALUE_1: 'false' };
+    const result = await nx(['release', '1.3.0', '--yes'], { GITEA_REGISTRY: emptyRegistry, ...brokenSigning });
+    expect(result.exitCode).not.toBe(0);
+    expect(await workspace.git('log', '-1', '--format=%s')).toBe('chore(release): v1.3.0');
+    expect(await workspace.git('tag', '--list', 'v1.3.0')).toBe('');
+    const lines = result.all.trim().split('\n');
+    expect(lines[lines.length - 1]).toBe(
+      'v1.3.0: stopped after the release commit, before its tag: nothing was tagged or pushed: tag it and finish this release with git tag -a v1.3.0 -m v1.3.0 && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again',
+    );
+    // Undoing it as said leaves the checkout as it was.
+    await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    expect(await workspace.git('rev-parse', 'HEAD')).toBe(head);
+  }, 180_000);
+
+  it('refuses, in one line and before writing anything, a version not above the last release, and a checkout with uncommitted changes', async () => {
+    // v1.2.3 released: its tag on origin, as a finished release's is.
+    await workspace.git('tag', '-a', 'v1.2.3', '-m', 'v1.2.3');
+    await workspace.git('push', '-q', 'origin', 'main', 'v1.2.3');
+    const before = await gitState();
+    for (const [args, line] of [
+      [['release', '1.2.2', '--yes'], 'nothing was written: 1.2.2 is below the last release 1.2.3: give a version above 1.2.3, or major, minor or patch'],
+      [['release', '1.2.3', '--dry-run'], 'nothing was written: 1.2.3 is the version already released (v1.2.3): give a higher version, or major, minor or patch; to finish an unfinished v1.2.3, run npx nx release publish'],
+    ] as const) {
+      const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.all).toContain(line);
+      // Nx's own error line only: no stack hint, and not the stop line of a release that was cut.
+      expect(result.all).not.toContain('Pass --verbose');
+      expect(result.all).not.toContain('the release commit and tag are');
+      expect(await gitState()).toEqual(before);
+    }
+
+    await writeFile(join(workspace.root, 'apps/api/notes.md'), 'an edit not committed yet\n');
+    try {
+      const dirty = await nx(['release', '1.2.4', '--yes'], { GITEA_REGISTRY: emptyRegistry });
+      expect(dirty.exitCode).not.toBe(0);
+      expect(dirty.all).toContain('nothing was written: uncommitted changes in apps/api/notes.md: commit or stash them (git stash -u), then run nx release again');
+      expect(await workspace.git('rev-parse', 'HEAD')).toBe(before.head);
+      expect(await workspace.git('tag', '--list')).toBe(before.tags);
+    } finally {
+      await rm(join(workspace.root, 'apps/api/notes.md'));
+    }
   }, 120_000);
 });
