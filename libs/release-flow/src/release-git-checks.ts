@@ -54,8 +54,8 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   return { notices: [] };
 }
 
-/** The newest release tag in HEAD's history, and its commit. */
-async function lastReleaseTag(root: string): Promise<{ tag: string; commit: string } | undefined> {
+/** The newest release tag in HEAD's history, and its commit; undefined before the first release. */
+export async function lastReleaseTag(root: string): Promise<{ tag: string; commit: string } | undefined> {
   const tags = await gitAnswer(root, [...mergedReleaseTagsGitArgs]);
   const tag = tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
   const commit = tag && (await gitAnswer(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]));

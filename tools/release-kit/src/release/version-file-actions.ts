@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { signalExitCode, stopSignals } from '@changemaker/oci';
-import { mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
+import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import {
   breakingChangesUnreadByNx,
   checkoutProblem,
-  gitCommand,
+  lastReleaseTag,
   newVersionProblem,
   preflightRefusal,
   readReleaseStart,
@@ -196,16 +196,15 @@ function isMajorOrPrerelease(current: string | null, bump: string): boolean {
  * the last release that gives one.
  */
 async function whyNothingToRelease(commandLine: ReleaseCommandLine): Promise<string> {
-  const tags = await gitCommand(workspaceRoot, mergedReleaseTagsGitArgs);
-  const lastRelease = tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
+  const lastRelease = (await lastReleaseTag(workspaceRoot))?.tag;
   if (!commandLine.specifier) {
     const unread = unreadBreakingChangeProblem(await breakingChangesUnreadByNx(workspaceRoot, lastRelease), undefined);
     if (unread) return `nothing to release as nx read the commits: ${unread}`;
   }
-  if (tags.ok && !lastRelease) {
+  if (!lastRelease) {
     return 'nothing to release: there is no release yet (no release tag in HEAD\'s history) and no commit that touches the product is a fix:, a feat: or a breaking change; give the first release its version: npx nx release 1.0.0';
   }
-  return `nothing to release: no commit since ${lastRelease ?? 'the last release'} that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)`;
+  return `nothing to release: no commit since ${lastRelease} that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)`;
 }
 
 /**
