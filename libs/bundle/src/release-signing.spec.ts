@@ -7,6 +7,7 @@ import { signatureNamespace, signerPrincipal } from '@changemaker/release-contra
 import { ReleaseSigningError } from './bundle-errors';
 import { allowedSignerLine, SigningKey, signingKeyFromEnv, signWithKey } from './release-signing';
 
+const workspaceRoot = join(__dirname, '../../..');
 let scratch: string;
 let keyPath: string;
 beforeAll(async () => {
@@ -61,4 +62,20 @@ describe('release signing', () => {
     expect((failure as Error).message).not.toContain('c2VjcmV0LXZhbHVlLTQ0MjE');
     expect((await readdir(tmpdir())).filter((name) => name.startsWith('release-signing-'))).toEqual(before);
   });
+
+  it('fails at once for a key protected by a passphrase, saying so, even where a terminal could ask for it', async () => {
+    const keyFile = join(scratch, 'key-with-passphrase');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-C', 'spec', '-f', keyFile]);
+    const program = join(scratch, 'sign-with-passphrase.ts');
+    await writeFile(
+      program,
+      `import { readFileSync } from 'node:fs';\n` +
+        `import { allowedSignerLine, SigningKey } from ${JSON.stringify(join(__dirname, 'release-signing'))};\n` +
+        `allowedSignerLine(new SigningKey(readFileSync(${JSON.stringify(keyFile)}, 'utf8'), 'RELEASE_SIGNING_KEY_FILE')).then(() => console.log('no refusal'), (error: Error) => console.log(error.message));\n`,
+    );
+    // script(1) runs it on a terminal of its own, as a release manager's shell would: ssh-keygen had waited there at "Enter passphrase:".
+    const run = await execa('script', ['-qec', `node -r @swc-node/register ${program}`, '/dev/null'], { cwd: workspaceRoot, timeout: 30_000, reject: false });
+    expect(run.timedOut).toBe(false);
+    expect(run.stdout).toContain('signing with the key from RELEASE_SIGNING_KEY_FILE failed: the key is protected by a passphrase, which an unattended release cannot type');
+  }, 60_000);
 });

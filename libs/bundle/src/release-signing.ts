@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,17 +75,31 @@ async function withKeyFile<T>(key: SigningKey, use: (keyFile: string) => Promise
   }
 }
 
+/**
+ * Run in a session of its own, with no terminal to ask on and no askpass program: a key with a
+ * passphrase then fails at once instead of leaving a release waiting at "Enter passphrase:" on a
+ * terminal (in every task that signs or checks the key).
+ */
+const withoutPassphrasePrompt = { detached: true, env: { ...process.env, SSH_ASKPASS_REQUIRE: 'never' } } as const;
+
 function sshKeygen(key: SigningKey, args: string[], input?: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('ssh-keygen', args, { encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (!error) return resolve(stdout);
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      // ssh-keygen's own words never hold the key; the first line says what was wrong with it.
-      const reason = missing ? 'ssh-keygen is not installed (Debian: openssh-client)' : stderr.trim().split('\n')[0] || error.message;
+    const child = spawn('ssh-keygen', args, { stdio: 'pipe', ...withoutPassphrasePrompt });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const fail = (reason: string) =>
       reject(new ReleaseSigningError(`signing with the key from ${key.origin} failed: ${reason}; it must be an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')`));
+    child.on('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ENOENT' ? 'ssh-keygen is not installed (Debian: openssh-client)' : error.message));
+    child.on('close', (code) => {
+      if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
+      // ssh-keygen's own words never hold the key; the first line says what was wrong with it.
+      const said = Buffer.concat(stderr).toString('utf8');
+      fail(/passphrase/i.test(said) ? 'the key is protected by a passphrase, which an unattended release cannot type' : said.trim().split('\n')[0] || `ssh-keygen exited with status ${code}`);
     });
     // ssh-keygen -y never reads its input and may be gone before it is closed: its answer tells.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
   });
 }
