@@ -1,9 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { ReleaseClient, stampFor } from '@changemaker/gitea';
-import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
+import { createReleaseRepository, startGiteaServer, type ReleaseRepository, type TestGiteaServer } from '@changemaker/testing';
 import { abandonmentOf, abandonStages, AbandonRefusedError, type AbandonRequest } from './abandon-release';
 import { releasePublisherId } from './release-claim';
 import { runStages, type StageOutcome } from './release-stage';
@@ -16,12 +14,12 @@ const token = 'tok-abandon-2b7e';
  */
 describe('abandoning a release stopped before it was pushed', () => {
   let gitea: TestGiteaServer;
+  let repository: ReleaseRepository;
   let dir: string;
   let work: string;
-  let origin: string;
   let before: string;
   let releaseCommit: string;
-  const git = async (...args: string[]) => (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: work })).stdout.trim();
+  const git = (...args: string[]) => repository.git(work, ...args);
   const client = (withToken = true) =>
     new ReleaseClient({ giteaUrl: gitea.url, repo: 'admin/changemaker.lite', token: withToken ? token : undefined, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
   const request = (overrides: Partial<AbandonRequest> = {}): AbandonRequest => ({ root: work, productRoot: 'docker', remote: 'origin', gitea: client(), dryRun: false, ...overrides });
@@ -35,17 +33,8 @@ describe('abandoning a release stopped before it was pushed', () => {
 
   beforeEach(async () => {
     gitea = await startGiteaServer({ tokens: { [token]: { login: 'release-manager', canWrite: true } } });
-    dir = await mkdtemp(join(tmpdir(), 'cm-abandon-'));
-    work = join(dir, 'work');
-    origin = join(dir, 'origin.git');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await execa('git', ['init', '-q', '-b', 'main', work]);
-    await execa('mkdir', ['-p', join(work, 'docker')]);
-    await writeFile(join(work, 'docker/VERSION'), 'v1.0.0\n');
-    await git('add', '-A');
-    await git('commit', '-qm', 'feat(api): a feature');
-    await git('remote', 'add', 'origin', origin);
-    await git('push', '-q', 'origin', 'main');
+    repository = await createReleaseRepository({ files: { 'docker/VERSION': 'v1.0.0\n' }, pushed: 'main' });
+    ({ dir, work } = repository);
     before = await git('rev-parse', 'HEAD');
     await writeFile(join(work, 'docker/VERSION'), 'v1.1.0\n');
     await writeFile(join(work, 'CHANGELOG.md'), '## 1.1.0\n');
@@ -59,7 +48,7 @@ describe('abandoning a release stopped before it was pushed', () => {
     expect(gitea.violations()).toEqual([]);
     for (const logged of gitea.requests()) expect(logged.url).not.toContain(token);
     await gitea.stop();
-    await rm(dir, { recursive: true, force: true });
+    await repository.remove();
   });
 
   it("deletes this release commit's draft, the tag and the release commit, in that order, and leaves origin as it was", async () => {
@@ -85,7 +74,7 @@ describe('abandoning a release stopped before it was pushed', () => {
     const outcomes = await abandon({ dryRun: true });
 
     expect(outcomes.map(({ stage, status }) => `${stage} ${status}`)).toEqual(['remote ran', 'gitea ran', 'delete-draft planned', 'delete-tag planned', 'undo-commit planned']);
-    expect(outcomes[4]?.lines).toEqual([`git reset --keep HEAD~1: back to ${before.slice(0, 12)} ("feat(api): a feature"), before "chore(release): v1.1.0"`]);
+    expect(outcomes[4]?.lines).toEqual([`git reset --keep HEAD~1: back to ${before.slice(0, 12)} ("chore(release): v1.0.0"), before "chore(release): v1.1.0"`]);
     expect(await state()).toEqual(unchanged);
   });
 

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
 /** A checkout with a bare `origin` beside it, one release commit made, for the specs of what nx release does with git. */
@@ -17,7 +17,7 @@ export interface ReleaseRepository {
 }
 
 export interface ReleaseRepositoryOptions {
-  /** Files of the first commit besides VERSION (v1.0.0). */
+  /** Files of the first commit besides VERSION (v1.0.0), by path (directories are made). */
   files?: Record<string, string>;
   /** Whether the commit is tagged v1.0.0 (annotated, as nx release tags). */
   tagged?: boolean;
@@ -33,7 +33,10 @@ export async function createReleaseRepository({ files = {}, tagged = false, push
     (await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd })).stdout.trim();
   await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
   await execa('git', ['init', '-q', '-b', 'main', work]);
-  for (const [name, text] of Object.entries({ VERSION: 'v1.0.0\n', ...files })) await writeFile(join(work, name), text);
+  for (const [name, text] of Object.entries({ VERSION: 'v1.0.0\n', ...files })) {
+    await mkdir(dirname(join(work, name)), { recursive: true });
+    await writeFile(join(work, name), text);
+  }
   await git(work, 'add', '-A');
   await git(work, 'commit', '-qm', 'chore(release): v1.0.0');
   if (tagged) await git(work, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
