@@ -658,13 +658,51 @@ check_image_digests() {
   echo "every image matches the digest its release recorded"
 }
 
+# `<image> <id>` lines: the local image each of the release's references names before its pull,
+# `-` where none. `docker compose pull` moves the local tags before any digest is checked, and a
+# tag left on an image the check refused would be started unchecked by the next `docker compose up
+# -d`: the boot unit's, or the previous release's own, which recreates a container whose tag now
+# names another image (a third-party pin both releases share, pushed again).
+local_images_of() {
+  local service image id
+  while read -r service image; do
+    [ -n "$image" ] || continue
+    id="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" || id=""
+    echo "$image ${id:--}"
+  done <<<"$1"
+}
+
+# Puts every local tag a pull moved back where local_images_of found it: on the image it named
+# before, or off the pulled one when it named none. After a refused or failed pull, so that nothing
+# unchecked stays tagged.
+put_back_local_images() {
+  local image id now
+  while read -r image id; do
+    [ -n "$image" ] || continue
+    now="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" || now=""
+    [ "${now:--}" != "$id" ] || continue
+    if [ "$id" = - ]; then
+      docker image rm "$image" >/dev/null && echo "$image: untagged the image the pull fetched (nothing had this tag before)"
+    else
+      docker tag "$id" "$image" && echo "$image: tagged the image it named before the pull again"
+    fi || echo "$image: could not put its tag back (see above); do not run docker compose up in $PWD before a start that checks the images" >&2
+  done <<<"$1"
+}
+
 # Pulls, checks the digests, starts and waits for the release whose files are in the working
 # directory; `health_problem` says what failed, `release_started` whether `up` was reached.
 start_release() {
+  local before
   release_started=false
   problem_service=""
-  compose pull || { health_problem="pulling the images failed (see above)"; return 1; }
-  check_image_digests || return 1
+  before="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
+  before="$(local_images_of "$before")"
+  if ! compose pull; then
+    health_problem="pulling the images failed (see above)"
+    put_back_local_images "$before"
+    return 1
+  fi
+  check_image_digests || { put_back_local_images "$before"; return 1; }
   release_started=true
   compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
   wait_until_healthy

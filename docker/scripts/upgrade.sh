@@ -6,7 +6,8 @@
 #   are never replaced; keys new in .env.example are added to .env), pull the images, check their
 #   digests against the release's image-digests.txt, restart, and wait until every service is
 #   healthy and /api/health answers {"status":"ok"}. When any of that fails, the previous files
-#   are put back (they are kept in .rollback/) and restarted; `upgrade.sh --rollback` does it later.
+#   are put back (they are kept in .rollback/) and restarted, or, when the pull or the digest check
+#   failed, left running as they were; `upgrade.sh --rollback` does it later.
 #   Shipped files edited since (per .shipped-files) are listed first, and the upgrade refused
 #   unless --replace-edited is given.
 #   Source installs (.git): git pull, then rebuild, or pull registry images with --use-registry.
@@ -122,7 +123,7 @@ stop_hint() {
   case "$stage" in
     swapped) echo "the new release's files are in place, or some of them, and the previous ones are in $rollback_dir/; $(rollback_command) puts them back" ;;
     restoring) echo "the previous files are partly back; $(rollback_command) finishes putting them back" ;;
-    restored) echo "the previous files are back but were not started; start them: cd $root && docker compose up -d" ;;
+    restored) echo "the previous files are back but were not started; start them, their images checked: $(start_command "$root")" ;;
     *) echo "nothing was changed; run it again" ;;
   esac
 }
@@ -312,9 +313,18 @@ upgrade_source_install() {
   fi || fail "the restart failed (see above); check docker compose logs"
 }
 
-# After a failed start of `target`: its files out, `current`'s back, started and waited for.
+# After a failed start of `target`: its files out, `current`'s back, started and waited for. A
+# start that failed before `up` (a pull that failed, an image refused) stopped nothing of
+# `current`, which runs on as it did: starting it again would pull once more, and only move the
+# local tags that start_release has just put back.
 roll_back_after() {
   local current="$1" target="$2" problem="$3"
+  if [ "$release_started" = false ]; then
+    echo "$target was not started: $problem; putting $current's files back" >&2
+    stage=restoring
+    uninterrupted restored restore_previous_files
+    fail "$target was not started: $problem; $current's files are back, and nothing was stopped: $current runs on as it did before the upgrade"
+  fi
   echo "$target did not come up: $problem; putting $current's files back" >&2
   stage=restoring
   uninterrupted restored restore_previous_files

@@ -192,8 +192,8 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr.split('\n')).toEqual(
       expect.arrayContaining([
-        "v1.1.0 did not come up: pulling the images failed (see above); putting v1.0.0's files back",
-        "upgrade.sh: v1.1.0 did not come up: pulling the images failed (see above); v1.0.0's files are back but it did not come up either (pulling the images failed (see above)); check docker compose ps and docker compose logs",
+        "v1.1.0 was not started: pulling the images failed (see above); putting v1.0.0's files back",
+        "upgrade.sh: v1.1.0 was not started: pulling the images failed (see above); v1.0.0's files are back, and nothing was stopped: v1.0.0 runs on as it did before the upgrade",
       ]),
     );
     expect(await snapshot(dir)).toEqual(before);

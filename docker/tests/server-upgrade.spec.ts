@@ -154,7 +154,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(dump.stdout).toBe('PGDMP stub dump taken while v1.0.0 ran');
 
       // The backup ran before the swap, the pull before the restart, and the new release was started once.
-      const calls = (await stub.calls()).filter((call) => !/ (inspect|compose ps|compose version)/.test(call));
+      const calls = (await stub.calls()).filter((call) => !/ (inspect|compose ps|compose version|compose config)/.test(call));
       expect(calls).toEqual([
         'v1.0.0 compose up -d --remove-orphans',
         'v1.0.0 compose exec -T v2-postgres pg_dump -U changemaker -Fc changemaker',
@@ -371,16 +371,63 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(await stub.running()).toBe('v1.2.0 healthy');
     });
 
-    it('a tag pushed again after the release is refused before anything restarts, and the previous release comes back', async () => {
+    it('a tag pushed again after the release is refused before anything restarts; the previous files come back, the pulled images are untagged, and nothing restarts', async () => {
       const dir = await runningInstall();
       await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api pushed again') });
       const result = await upgrade(dir, ['--version', 'v1.2.0']);
       expect(result.exitCode).toBe(1);
-      expect(result.stderr.split('\n').at(-1)).toMatch(
-        new RegExp(`^upgrade\\.sh: v1\\.2\\.0 did not come up: api's image ${apiImage('v1.2.0')} is not the one v1\\.2\\.0 was cut with \\(expected ${digest('api v1.2.0')}\\); the tag was pushed again; v1\\.0\\.0 `),
+      expect(result.stderr.split('\n').at(-1)).toBe(
+        `upgrade.sh: v1.2.0 was not started: api's image ${apiImage('v1.2.0')} is not the one v1.2.0 was cut with (expected ${digest('api v1.2.0')}); the tag was pushed again; v1.0.0's files are back, and nothing was stopped: v1.0.0 runs on as it did before the upgrade`,
       );
-      expect((await stub.calls()).filter((call) => call.startsWith('v1.2.0 compose up'))).toEqual([]);
+      expect((await stub.calls()).filter((call) => / compose (up|down)/.test(call))).toEqual(['v1.0.0 compose up -d --remove-orphans']);
+      expect(await stub.running()).toBe('v1.0.0 healthy');
       expect(await version(dir)).toBe('v1.0.0');
+      // The pull's images named by no tag: no later `docker compose up` starts what the check refused.
+      expect(await stub.localImages()).toEqual({});
+      expect(result.stdout.split('\n')).toEqual(
+        expect.arrayContaining([
+          `${postgresImage}: untagged the image the pull fetched (nothing had this tag before)`,
+          `${apiImage('v1.2.0')}: untagged the image the pull fetched (nothing had this tag before)`,
+        ]),
+      );
+    });
+
+    it('a third-party tag both releases run, pushed again: refused, and the tag names the image that runs again, so that no restart (the boot unit\'s docker compose up) starts the refused one', async () => {
+      const dir = join(place, 'changemaker-lite');
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
+      const started = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5']);
+      expect(started.exitCode).toBe(0);
+      const running = { [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') };
+      expect(await stub.localImages()).toEqual(running);
+
+      await stub.registry({ [postgresImage]: digest('postgres pushed again'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
+      const result = await upgrade(dir, ['--version', 'v1.2.0']);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n').at(-1)).toBe(
+        `upgrade.sh: v1.2.0 was not started: v2-postgres's image ${postgresImage} is not the one v1.2.0 was cut with (expected ${digest('postgres')}); the tag was pushed again; v0.9.0's files are back, and nothing was stopped: v0.9.0 runs on as it did before the upgrade`,
+      );
+      expect(result.stdout.split('\n')).toEqual(expect.arrayContaining([`${postgresImage}: tagged the image it named before the pull again`]));
+      expect(await stub.localImages()).toEqual(running);
+      expect((await stub.calls()).filter((call) => / compose (pull|up|down)/.test(call))).toEqual(['v0.9.0 compose pull', 'v0.9.0 compose up -d --remove-orphans', 'v1.2.0 compose pull']);
+      expect(await stub.running()).toBe('v0.9.0 healthy');
+    });
+
+    it('a pull cut off part-way (a registry outage) puts back the tags it had moved, and the previous release runs on', async () => {
+      const dir = join(place, 'changemaker-lite');
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
+      expect((await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5'])).exitCode).toBe(0);
+      const running = await stub.localImages();
+
+      await stub.registry({ [postgresImage]: digest('postgres pushed again'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
+      await stub.pullFails();
+      const result = await upgrade(dir, ['--version', 'v1.2.0']);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n').at(-1)).toBe(
+        "upgrade.sh: v1.2.0 was not started: pulling the images failed (see above); v0.9.0's files are back, and nothing was stopped: v0.9.0 runs on as it did before the upgrade",
+      );
+      expect(await stub.localImages()).toEqual(running);
+      expect(await stub.running()).toBe('v0.9.0 healthy');
+      expect(await version(dir)).toBe('v0.9.0');
     });
 
     it('IMAGE_TAG in .env is reported and the workspace images are not checked', async () => {
@@ -430,6 +477,8 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect({ exitCode: result.exitCode, stderr: result.stderr.split('\n') }).toEqual({ exitCode: 1, stderr: ['downloading changemaker-lite-v1.2.0.tar.gz...', refusedDigest(dir)] });
       expect(await actions()).toEqual(['v1.2.0 compose pull']);
       expect(await stub.running()).toBeUndefined();
+      // Nothing the pull fetched keeps a tag: a `docker compose up -d` by hand would pull again, not start the refused image.
+      expect(await stub.localImages()).toEqual({});
       expect(await version(dir)).toBe('v1.2.0');
       expect(existsSync(join(dir, '.env'))).toBe(true);
     });
@@ -850,7 +899,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const result = await detached(join(dir, 'scripts/upgrade.sh'), ['--rollback'], dir, { PATH: `${bin}:${stub.path}` });
       expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
         exitCode: 143,
-        stderr: `upgrade.sh: stopped by SIGTERM; the previous files are back but were not started; start them: cd ${dir} && docker compose up -d`,
+        stderr: `upgrade.sh: stopped by SIGTERM; the previous files are back but were not started; start them, their images checked: cd ${dir} && scripts/upgrade.sh --start`,
       });
       expect(await releaseFiles(dir)).toBe(before);
       expect((await stub.calls()).slice(callsBefore).filter((call) => / compose (pull|up|down)/.test(call))).toEqual([]);
