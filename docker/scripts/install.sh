@@ -116,6 +116,7 @@ trap on_exit EXIT
 # session or a `kill` ended the script without a word. The exit handler then cleans up.
 on_signal() {
   stopped_by_signal="SIG$1"
+  [ -z "${images_before_pull:-}" ] || put_back_local_images "$images_before_pull" >&2
   echo "$program: stopped by $stopped_by_signal; $(stop_hint)" >&2
   exit $((128 + $2))
 }
@@ -697,12 +698,16 @@ start_release() {
   problem_service=""
   before="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
   before="$(local_images_of "$before")"
+  # For on_signal: a pull or check that a signal cuts short has moved tags nothing has checked.
+  images_before_pull="$before"
   if ! compose pull; then
     health_problem="pulling the images failed (see above)"
     put_back_local_images "$before"
+    images_before_pull=""
     return 1
   fi
-  check_image_digests || { put_back_local_images "$before"; return 1; }
+  check_image_digests || { put_back_local_images "$before"; images_before_pull=""; return 1; }
+  images_before_pull=""
   release_started=true
   compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
   wait_until_healthy

@@ -622,6 +622,33 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(existsSync(join(dir, '.rollback'))).toBe(false);
     });
 
+    it('install.sh --start stopped by a signal during the pull takes the tags off what it had pulled, unchecked, and says nothing was started', async () => {
+      await pushedAgain();
+      await writeFile(join(stub.dir, 'pull-waits'), '');
+      const dir = join(place, 'changemaker-lite');
+      const running = execa('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '5'], {
+        cwd: place,
+        env: env(),
+        extendEnv: false,
+        reject: false,
+        input: '',
+        detached: true,
+      });
+      for (let attempt = 0; !existsSync(join(stub.dir, 'pull-waiting')); attempt++) {
+        if (attempt > 400) throw new Error('the pull never started');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (running.pid) process.kill(-running.pid, 'SIGTERM');
+      const result = await running;
+      expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+        exitCode: 143,
+        last: `install.sh: stopped by SIGTERM; v1.2.0 is installed in ${dir} and nothing was started; start it with: cd ${dir} && scripts/upgrade.sh --start`,
+      });
+      expect(result.stderr.split('\n')).toEqual(expect.arrayContaining([`${apiImage('v1.2.0')}: untagged the image the pull fetched (nothing had this tag before)`]));
+      expect(await stub.localImages()).toEqual({});
+      expect(await stub.running()).toBeUndefined();
+    });
+
     it('install.sh --start stopped by a signal while it waits says in one line what runs and how to stop it', async () => {
       await matching();
       const dir = join(place, 'changemaker-lite');
