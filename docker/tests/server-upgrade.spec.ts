@@ -107,6 +107,16 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
   const upgrade = (dir: string, args: string[], extra: Record<string, string> = {}) =>
     execa('bash', [join(dir, 'scripts/upgrade.sh'), '--health-timeout', '5', ...args], { cwd: dir, env: env(extra), extendEnv: false, reject: false, input: '' });
   const version = async (dir: string) => (await readFile(join(dir, 'VERSION'), 'utf8')).trim();
+  /** A script in a process group of its own, as a terminal starts it, for signalGroup to stop as Ctrl-C or a systemd stop does. */
+  const detached = (script: string, args: string[], cwd: string, extra: Record<string, string> = {}) =>
+    execa('bash', [script, ...args], { cwd, env: env(extra), extendEnv: false, reject: false, input: '', detached: true });
+  const signalGroup = (pid: number | undefined, signal: NodeJS.Signals) => pid && process.kill(-pid, signal);
+  async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+    for (let attempt = 0; !(await condition()); attempt++) {
+      if (attempt > 400) throw new Error('the script never got there');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 
   /** v1.0.0 installed, configured and running under the docker stub. */
   async function runningInstall(tag = 'v1.0.0'): Promise<string> {
@@ -626,19 +636,9 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       await pushedAgain();
       await writeFile(join(stub.dir, 'pull-waits'), '');
       const dir = join(place, 'changemaker-lite');
-      const running = execa('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '5'], {
-        cwd: place,
-        env: env(),
-        extendEnv: false,
-        reject: false,
-        input: '',
-        detached: true,
-      });
-      for (let attempt = 0; !existsSync(join(stub.dir, 'pull-waiting')); attempt++) {
-        if (attempt > 400) throw new Error('the pull never started');
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      if (running.pid) process.kill(-running.pid, 'SIGTERM');
+      const running = detached(installScript, ['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '5'], place);
+      await waitFor(async () => existsSync(join(stub.dir, 'pull-waiting')));
+      signalGroup(running.pid, 'SIGTERM');
       const result = await running;
       expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
         exitCode: 143,
@@ -653,19 +653,11 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       await matching();
       const dir = join(place, 'changemaker-lite');
       // Nothing answers /api/health: the start waits until the signal.
-      const running = execa('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '60'], {
-        cwd: place,
-        env: env({ HEALTH_URL: 'http://127.0.0.1:9/api/health' }),
-        extendEnv: false,
-        reject: false,
-        input: '',
-        detached: true,
+      const running = detached(installScript, ['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir, '--start', '--health-timeout', '60'], place, {
+        HEALTH_URL: 'http://127.0.0.1:9/api/health',
       });
-      for (let attempt = 0; !(await stub.calls()).some((call) => call.includes('compose up')); attempt++) {
-        if (attempt > 400) throw new Error('the start never got there');
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      if (running.pid) process.kill(-running.pid, 'SIGTERM');
+      await waitFor(async () => (await stub.calls()).some((call) => call.includes('compose up')));
+      signalGroup(running.pid, 'SIGTERM');
       const result = await running;
       expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
         exitCode: 143,
@@ -809,15 +801,6 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
 
   describe('signals and stopped swaps', () => {
     /** A script in its own process group, as a terminal's Ctrl-C or an ssh hangup reaches it with its children. */
-    const detached = (script: string, args: string[], cwd: string, extra: Record<string, string> = {}) =>
-      execa('bash', [script, ...args], { cwd, env: env(extra), extendEnv: false, reject: false, input: '', detached: true });
-    const signalGroup = (pid: number | undefined, signal: NodeJS.Signals) => pid && process.kill(-pid, signal);
-    async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-      for (let attempt = 0; !(await condition()); attempt++) {
-        if (attempt > 400) throw new Error('the script never got there');
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    }
     /** A tool on PATH that runs the real one after writing down that it was called. */
     async function pausingCurl(): Promise<{ path: string; reached: string }> {
       const bin = join(place, 'slow-bin');
