@@ -294,9 +294,13 @@ roll_back() {
   uninterrupted restored restore_previous_files
   [ -f VERSION ] || fail "the files in $rollback_dir/ are back, but hold no VERSION: this is no release install now; install a release anew (install.sh) and copy .env and data/ over"
   echo "returned from $from to $(cat VERSION)"
-  if [ "$restart" = true ]; then
-    start_release || fail "$(cat VERSION)'s files are back, but it did not come up: $health_problem; check docker compose ps and docker compose logs"
+  if [ "$restart" = false ]; then return; fi
+  if start_release; then
     echo "$(cat VERSION) is running and healthy"
+  elif [ "$release_started" = false ]; then
+    fail "$(cat VERSION)'s files are back, but it was not started: $health_problem; nothing was stopped, so what ran before the rollback runs on; once that is fixed, start it with: $(start_command "$root")"
+  else
+    fail "$(cat VERSION)'s files are back, but it did not come up: $health_problem; check docker compose ps and docker compose logs"
   fi
 }
 
