@@ -673,9 +673,11 @@ local_images_of() {
   done <<<"$1"
 }
 
-# Puts every local tag a pull moved back where local_images_of found it: on the image it named
-# before, or off the pulled one when it named none. After a refused or failed pull, so that nothing
-# unchecked stays tagged.
+# Puts the local tags a pull moved back where local_images_of ($1) found them: each on the image
+# it named before. With $2 = refused, a tag the pull added is taken off too (and the image with it),
+# so that nothing of a pull the check refused keeps a tag. After a pull that failed or was stopped,
+# such a tag stays, named by no release that runs (the one it belongs to starts only through
+# start_release, which checks it), and the next try does not download its image again.
 put_back_local_images() {
   local image id now
   while read -r image id; do
@@ -683,6 +685,7 @@ put_back_local_images() {
     now="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" || now=""
     [ "${now:--}" != "$id" ] || continue
     if [ "$id" = - ]; then
+      [ "${2:-}" = refused ] || continue
       docker image rm "$image" >/dev/null && echo "$image: untagged the image the pull fetched (nothing had this tag before)"
     else
       docker tag "$id" "$image" && echo "$image: tagged the image it named before the pull again"
@@ -706,7 +709,7 @@ start_release() {
     images_before_pull=""
     return 1
   fi
-  check_image_digests || { put_back_local_images "$before"; images_before_pull=""; return 1; }
+  check_image_digests || { put_back_local_images "$before" refused; images_before_pull=""; return 1; }
   images_before_pull=""
   release_started=true
   compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
