@@ -6,7 +6,7 @@ import { startDockerDaemon, startRegistry, type TestDockerDaemon, type TestRegis
 import { workspaceRoot } from './fixtures/releases';
 
 /**
- * install.sh's undo of a pull (local_images_of, put_back_local_images) against a real Docker daemon
+ * install.sh's undo of a refused pull (local_images_of, put_back_local_images) against a real Docker daemon
  * and registry: the docker stub of the other specs plays `image inspect`, `tag` and `image rm` as
  * these functions expect, and this is where those expectations are held against Docker itself.
  */
@@ -63,7 +63,7 @@ describe('the local tags a refused pull moved, put back on a real Docker daemon'
       `docker pull --quiet ${JSON.stringify(pinned)} >/dev/null`,
       `docker pull --quiet ${JSON.stringify(added)} >/dev/null`,
       `echo "after the pull: $(docker image inspect --format '{{.Id}}' ${JSON.stringify(pinned)})"`,
-      'put_back_local_images "$before"',
+      'put_back_local_images "$before" refused',
     ].join('\n');
     const result = await execa('bash', ['-c', script], { env: { ...process.env, ...daemon.env, PATH: debianDockerClientFirst }, reject: false });
 
