@@ -662,8 +662,8 @@ check_image_digests() {
 # `<image> <id>` lines: the local image each of the release's references names before its pull,
 # `-` where none. `docker compose pull` moves the local tags before any digest is checked, and a
 # tag left on an image the check refused would be started unchecked by the next `docker compose up
-# -d`: the boot unit's, or the previous release's own, which recreates a container whose tag now
-# names another image (a third-party pin both releases share, pushed again).
+# -d` (the boot unit's, or one by hand), which recreates even a running container whose tag now
+# names another image (a third-party pin two releases share, pushed again).
 local_images_of() {
   local service image id
   while read -r service image; do

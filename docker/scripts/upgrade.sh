@@ -322,16 +322,14 @@ upgrade_source_install() {
 # `current`, which runs on as it did: starting it again would pull once more, and only move the
 # local tags that start_release has just put back.
 roll_back_after() {
-  local current="$1" target="$2" problem="$3"
-  if [ "$release_started" = false ]; then
-    echo "$target was not started: $problem; putting $current's files back" >&2
-    stage=restoring
-    uninterrupted restored restore_previous_files
-    fail "$target was not started: $problem; $current's files are back, and nothing was stopped: $current runs on as it did before the upgrade"
-  fi
-  echo "$target did not come up: $problem; putting $current's files back" >&2
+  local current="$1" target="$2" problem="$3" target_started="$release_started" outcome="did not come up"
+  [ "$target_started" = true ] || outcome="was not started"
+  echo "$target $outcome: $problem; putting $current's files back" >&2
   stage=restoring
   uninterrupted restored restore_previous_files
+  if [ "$target_started" = false ]; then
+    fail "$target was not started: $problem; $current's files are back, and nothing was stopped: $current runs on as it did before the upgrade"
+  fi
   if start_release; then
     fail "$target did not come up: $problem; $current is back, running and healthy"
   fi
