@@ -372,6 +372,17 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
   });
 
   describe('image digests', () => {
+    /** v0.9.0 installed and started the verified way (install.sh --start), which records image digests: its images as they run. */
+    async function verifiedStartOfV090(): Promise<{ dir: string; running: Record<string, string> }> {
+      const dir = join(place, 'changemaker-lite');
+      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
+      const started = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5']);
+      expect(started.exitCode).toBe(0);
+      const running = { [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') };
+      expect(await stub.localImages()).toEqual(running);
+      return { dir, running };
+    }
+
     it('pulled images that match image-digests.txt start', async () => {
       const dir = await runningInstall();
       await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
@@ -403,12 +414,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
 
     it('a third-party tag both releases run, pushed again: refused, and the tag names the image that runs again, so that no restart (the boot unit\'s docker compose up) starts the refused one', async () => {
-      const dir = join(place, 'changemaker-lite');
-      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
-      const started = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5']);
-      expect(started.exitCode).toBe(0);
-      const running = { [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') };
-      expect(await stub.localImages()).toEqual(running);
+      const { dir, running } = await verifiedStartOfV090();
 
       await stub.registry({ [postgresImage]: digest('postgres pushed again'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
       const result = await upgrade(dir, ['--version', 'v1.2.0']);
@@ -423,10 +429,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
 
     it('a pull cut off part-way (a registry outage) puts back the tags it had moved, and the previous release runs on', async () => {
-      const dir = join(place, 'changemaker-lite');
-      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
-      expect((await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5'])).exitCode).toBe(0);
-      const running = await stub.localImages();
+      const { dir, running } = await verifiedStartOfV090();
 
       await stub.registry({ [postgresImage]: digest('postgres pushed again'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
       await stub.pullFails();
@@ -442,10 +445,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
 
     it('upgrade.sh stopped by a signal during the pull puts the tags it had moved back before its stop line', async () => {
-      const dir = join(place, 'changemaker-lite');
-      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
-      expect((await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5'])).exitCode).toBe(0);
-      const running = await stub.localImages();
+      const { dir, running } = await verifiedStartOfV090();
 
       await stub.registry({ [postgresImage]: digest('postgres pushed again'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
       await writeFile(join(stub.dir, 'pull-waits'), '');
@@ -464,9 +464,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
 
     it('--rollback to a release whose image was pushed again refuses to start it, puts the tag back, and leaves what runs running', async () => {
-      const dir = join(place, 'changemaker-lite');
-      await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v0.9.0')]: digest('api v0.9.0') });
-      expect((await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir, '--start', '--health-timeout', '5'])).exitCode).toBe(0);
+      const { dir } = await verifiedStartOfV090();
       await stub.registry({ [postgresImage]: digest('postgres'), [apiImage('v1.2.0')]: digest('api v1.2.0') });
       expect((await upgrade(dir, ['--version', 'v1.2.0'])).exitCode).toBe(0);
       const upgraded = await stub.localImages();
