@@ -45,18 +45,18 @@ function narrowedNote(outcome: MirrorOutcome): string {
   return `\n${' '.repeat(labelWidth + 1)}narrowed: upstream ${outcome.upstreamDigest} → ${outcome.digest} (${outcome.narrowedTo.join(', ')} kept)`;
 }
 
-/** One row per group and a total, so a 36-image run ends with something readable. */
+/**
+ * One row per group and a total, so a 36-image run ends with something readable. The bytes copied
+ * only after a real run: a dry run copies none, and a column of `0 B` beside 36 images to copy
+ * would read as nothing to transfer.
+ */
 export function summaryTable(outcomes: MirrorOutcome[], dryRun: boolean): string {
   const statuses = reportedStatuses(dryRun);
   const columns = statuses.map((status) => label(status, dryRun).toLowerCase());
   const groups = [...new Set(outcomes.map((o) => o.group))];
-  const row = (name: string, members: MirrorOutcome[]) => [
-    name,
-    String(members.length),
-    ...statuses.map((status) => String(countStatus(members, status))),
-    formatByteSize(members.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0)),
-  ];
-  const rows = [['group', 'images', ...columns, 'bytes'], ...groups.map((g) => row(g, outcomes.filter((o) => o.group === g))), row('total', outcomes)];
+  const bytesCopied = (members: MirrorOutcome[]) => (dryRun ? [] : [formatByteSize(members.reduce((sum, o) => sum + (o.copy?.bytesCopied ?? 0), 0))]);
+  const row = (name: string, members: MirrorOutcome[]) => [name, String(members.length), ...statuses.map((status) => String(countStatus(members, status))), ...bytesCopied(members)];
+  const rows = [['group', 'images', ...columns, ...(dryRun ? [] : ['bytes'])], ...groups.map((g) => row(g, outcomes.filter((o) => o.group === g))), row('total', outcomes)];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((r) => r[column].length)));
   return rows.map((r) => r.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
 }
