@@ -628,18 +628,18 @@ resolved_service_images() {
   '
 }
 
-# Compares each service's pulled image with the digest image-digests.txt recorded when the
-# release was cut, before anything starts. Sets `health_problem` when one differs, and
-# `image_pushed_again` when that is because a tag now names another image.
+# Compares each service's pulled image ($1: resolved_service_images' lines) with the digest
+# image-digests.txt recorded when the release was cut, before anything starts. Sets
+# `health_problem` when one differs, and `image_pushed_again` when that is because a tag now names
+# another image.
 check_image_digests() {
-  local service reference digest image repo_digests overridden images
+  local service reference digest image repo_digests overridden images="$1"
   image_pushed_again=false
   if [ ! -f "$image_digests_file" ]; then
     echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
     return 0
   fi
   overridden="$(compose_value IMAGE_TAG "")"
-  images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
   while read -r service reference digest; do
     [ -n "$service" ] || continue
     if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
@@ -665,12 +665,18 @@ check_image_digests() {
 # -d` (the boot unit's, or one by hand), which recreates even a running container whose tag now
 # names another image (a third-party pin two releases share, pushed again).
 local_images_of() {
-  local service image id
+  local service image
   while read -r service image; do
-    [ -n "$image" ] || continue
-    id="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" || id=""
-    echo "$image ${id:--}"
+    [ -z "$image" ] || echo "$image $(local_image_id "$image")"
   done <<<"$1"
+}
+
+# The id of the local image the tag $1 names, `-` when it names none (docker then prints an empty
+# line as well as its error).
+local_image_id() {
+  local id
+  id="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null)" || id=""
+  echo "${id:--}"
 }
 
 # Puts the local tags a pull moved back where local_images_of ($1) found them: each on the image
@@ -679,11 +685,10 @@ local_images_of() {
 # such a tag stays, named by no release that runs (the one it belongs to starts only through
 # start_release, which checks it), and the next try does not download its image again.
 put_back_local_images() {
-  local image id now
+  local image id
   while read -r image id; do
     [ -n "$image" ] || continue
-    now="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" || now=""
-    [ "${now:--}" != "$id" ] || continue
+    [ "$(local_image_id "$image")" != "$id" ] || continue
     if [ "$id" = - ]; then
       [ "${2:-}" = refused ] || continue
       docker image rm "$image" >/dev/null && echo "$image: untagged the image the pull fetched (nothing had this tag before)"
@@ -696,21 +701,22 @@ put_back_local_images() {
 # Pulls, checks the digests, starts and waits for the release whose files are in the working
 # directory; `health_problem` says what failed, `release_started` whether `up` was reached.
 start_release() {
-  local before
+  local images before outcome=checked
   release_started=false
   problem_service=""
-  before="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
-  before="$(local_images_of "$before")"
+  images="$(resolved_service_images)" || { health_problem="docker compose cannot resolve the configuration (see above)"; return 1; }
+  before="$(local_images_of "$images")"
   # For on_signal: a pull or check that a signal cuts short has moved tags nothing has checked.
   images_before_pull="$before"
   if ! compose pull; then
     health_problem="pulling the images failed (see above)"
-    put_back_local_images "$before"
-    images_before_pull=""
-    return 1
+    outcome=failed
+  elif ! check_image_digests "$images"; then
+    outcome=refused
   fi
-  check_image_digests || { put_back_local_images "$before" refused; images_before_pull=""; return 1; }
+  [ "$outcome" = checked ] || put_back_local_images "$before" "$outcome"
   images_before_pull=""
+  [ "$outcome" = checked ] || return 1
   release_started=true
   compose up -d --remove-orphans || { health_problem="docker compose up failed (see above)"; return 1; }
   wait_until_healthy
