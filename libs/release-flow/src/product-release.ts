@@ -197,7 +197,7 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
   async run(release) {
     const images = release.plan?.images ?? [];
     const check = await checkReleaseImages(release.registryClient, images, release.fixFor);
-    if (release.dryRun) leaveWorkspaceImagesToTheirTasks(release, check);
+    if (release.dryRun) leaveWorkspaceImagesToTheirTasks(release, images, check);
     check.missing.push(...imagesDriftedFromLock(images, check, release.mirrorLock, release.registry));
     release.imageCheck = check;
     if (check.unreachable) {
@@ -223,8 +223,8 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
  * records it, so the dry run packages what that run packages. Before the tag, one it holds can only
  * be left by a release of that version that was abandoned: not this commit's, so not recorded.
  */
-function leaveWorkspaceImagesToTheirTasks(release: ProductRelease, check: ImageCheck): void {
-  const pushedByTheirTasks = new Set((release.plan?.images ?? []).filter((image) => image.source === 'workspace').map((image) => image.reference));
+function leaveWorkspaceImagesToTheirTasks(release: ProductRelease, images: readonly ManifestImage[], check: ImageCheck): void {
+  const pushedByTheirTasks = new Set(images.filter((image) => image.source === 'workspace').map((image) => image.reference));
   check.missing = check.missing.filter((image) => !pushedByTheirTasks.has(image.reference));
   if (!release.commit?.tagged) for (const reference of pushedByTheirTasks) check.digests.delete(reference);
 }
