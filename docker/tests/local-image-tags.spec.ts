@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startDockerDaemon, startRegistry, type TestDockerDaemon, type TestRegistry } from '@changemaker/testing';
+import { debianDockerClientFirst, startDockerDaemon, startRegistry, type TestDockerDaemon, type TestRegistry } from '@changemaker/testing';
 import { workspaceRoot } from './fixtures/releases';
 
 /**
@@ -11,8 +11,6 @@ import { workspaceRoot } from './fixtures/releases';
  * these functions expect, and this is where those expectations are held against Docker itself.
  */
 const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
-// The Debian client, of the daemon's own version (docker.io).
-const debianDockerClientFirst = `/usr/bin:${process.env['PATH']}`;
 
 describe('the local tags a refused pull moved, put back on a real Docker daemon', () => {
   let registry: TestRegistry;

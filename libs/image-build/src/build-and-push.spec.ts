@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import {
   createBuildahSandbox,
+  debianDockerClientFirst,
   pushStandInBaseImages,
   startDockerDaemon,
   startFaultProxy,
@@ -54,8 +55,6 @@ async function commandPath(command: string): Promise<string> {
   return (await execa('sh', ['-c', `command -v ${command}`])).stdout.trim();
 }
 
-/** Debian's docker.io client (20.10): BuildKit without the buildx plugin. */
-const debianDockerClientFirst = `/usr/bin:${process.env['PATH']}`;
 
 /** A docker client of 23 or later without buildx (Docker's static binaries): BuildKit only through the plugin. */
 function dockerClientNeedingBuildx(): string | undefined {

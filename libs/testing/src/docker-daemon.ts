@@ -15,6 +15,12 @@ export interface TestDockerDaemon {
   stop(): Promise<void>;
 }
 
+/**
+ * PATH with Debian's docker.io client (20.10, /usr/bin) first, of the private daemon's own version:
+ * it builds with BuildKit without the buildx plugin, which a newer client on PATH may need.
+ */
+export const debianDockerClientFirst = `/usr/bin:${process.env['PATH']}`;
+
 export async function startDockerDaemon(dockerHubStandIn: string): Promise<TestDockerDaemon> {
   // Short: the daemon puts unix sockets under it, and their paths may not exceed 107 bytes.
   const directory = await mkdtemp(join(tmpdir(), 'cm-dockerd-'));
