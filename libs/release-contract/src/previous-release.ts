@@ -6,8 +6,11 @@ import { coerce, gte, prerelease, rcompare, valid } from 'semver';
  * section starts from (its compare link).
  */
 
+/** The tags git lists as release tags: `v` and a digit (releaseTagPattern's `v{version}`). */
+export const releaseTagGlob = 'v[0-9]*';
+
 /** `git` arguments that list the release tags merged into HEAD, highest version first. */
-export const mergedReleaseTagsGitArgs: readonly string[] = ['tag', '--merged', 'HEAD', '--list', 'v[0-9]*', '--sort=-v:refname'];
+export const mergedReleaseTagsGitArgs: readonly string[] = ['tag', '--merged', 'HEAD', '--list', releaseTagGlob, '--sort=-v:refname'];
 
 /** The release before `currentTag`, read from what `git` printed for {@link mergedReleaseTagsGitArgs}. */
 export function previousReleaseTagIn(mergedReleaseTags: string, currentTag: string): string | undefined {

@@ -88,6 +88,45 @@ describe('the checkout nx release starts from', () => {
     expect(await check()).toEqual({ notices: [] });
   });
 
+  it('refuses a shallow clone, whose history and tags stop part-way, in a dry run too', async () => {
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: after v1.0.0');
+    await git(work, 'push', '-q', 'origin', 'main');
+    const shallow = join(dir, 'shallow');
+    await git(dir, 'clone', '-q', '--depth', '1', `file://${origin}`, shallow);
+    for (const dryRun of [false, true]) {
+      expect((await checkoutProblem({ root: shallow, remote: 'origin', dryRun })).problem).toBe(
+        'this clone is shallow (git clone --depth, or a CI checkout without fetch-depth: 0): nx release needs every commit since the last release and its tag to pick the version and write the changelog; fetch them (git fetch --unshallow --tags origin), then run nx release again',
+      );
+    }
+    await git(shallow, 'fetch', '-q', '--unshallow', '--tags', 'origin');
+    expect(await checkoutProblem({ root: shallow, remote: 'origin', dryRun: false })).toEqual({ notices: [] });
+  });
+
+  it("refuses a clone that lacks release tags of the remote in HEAD's history, naming them, in a dry run too", async () => {
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'chore(release): v1.1.0');
+    await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: after v1.1.0');
+    await git(work, 'push', '-q', 'origin', 'main', 'v1.1.0');
+    // A release tag on another line of history, and a tag that is no version, are not this branch's.
+    await git(work, 'checkout', '-q', '-b', 'legacy', 'HEAD~2');
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: legacy');
+    await git(work, 'tag', 'v0.9.0');
+    await git(work, 'checkout', '-q', 'main');
+    await git(work, 'tag', 'v2-legacy');
+    await git(work, 'push', '-q', 'origin', 'v0.9.0', 'v2-legacy');
+    const noTags = join(dir, 'no-tags');
+    await git(dir, 'clone', '-q', '--no-tags', origin, noTags);
+    for (const dryRun of [false, true]) {
+      expect((await checkoutProblem({ root: noTags, remote: 'origin', dryRun })).problem).toBe(
+        "origin has release tags in HEAD's history that this clone lacks (v1.1.0, v1.0.0): without them nx release would pick the version and the changelog as a first release; fetch them (git fetch --tags origin), then run nx release again",
+      );
+    }
+    await git(noTags, 'fetch', '-q', 'origin', 'tag', 'v1.0.0');
+    expect((await checkoutProblem({ root: noTags, remote: 'origin', dryRun: false })).problem).toMatch(/^origin has release tags in HEAD's history that this clone lacks \(v1\.1\.0\): without them nx release would pick the version and the changelog from v1\.0\.0; fetch them/);
+    await git(noTags, 'fetch', '-q', '--tags', 'origin');
+    expect(await checkoutProblem({ root: noTags, remote: 'origin', dryRun: false })).toEqual({ notices: [] });
+  });
+
   it('lets a first release go on: no release tag in the history', async () => {
     await git(work, 'tag', '-d', 'v1.0.0');
     await git(work, 'push', '-q', 'origin', ':refs/tags/v1.0.0');

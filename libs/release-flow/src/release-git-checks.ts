@@ -1,5 +1,5 @@
 import { compare, valid } from 'semver';
-import { abandonReleaseCommand, mergedReleaseTagsGitArgs, previousReleaseTagIn } from '@changemaker/release-contract';
+import { abandonReleaseCommand, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, withoutUrlCredentials } from './git-remote';
 import { nonInteractiveGitEnv } from './unfinished-release';
@@ -28,6 +28,7 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   const refusal = (problem: string): CheckoutCheck => ({ problem, notices: [] });
   const head = await gitAnswer(root, ['rev-parse', '--verify', '-q', 'HEAD']);
   if (!head.ok) return refusal(`${root} is not a git checkout with a commit: run nx release in the workspace's clone`);
+  if ((await gitAnswer(root, ['rev-parse', '--is-shallow-repository'])).stdout === 'true') return refusal(shallowCloneProblem(remote));
   const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   if (!branch.ok) {
     return refusal(`HEAD is detached (at ${head.stdout.slice(0, 12)}): check out the branch to release from (git switch main), so the release commit and tag land on it`);
@@ -41,7 +42,7 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
     return refusal(`git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`);
   }
   const lastRelease = await lastReleaseTag(root);
-  const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`, ...(lastRelease ? [`refs/tags/${lastRelease.tag}`, `refs/tags/${lastRelease.tag}^{}`] : [])]);
+  const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`, `refs/tags/${releaseTagGlob}`]);
   if ('failure' in listed) {
     const said = `could not ask ${remote} for ${branch.stdout} (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
     return dryRun ? { notices: [said] } : refusal(said);
@@ -51,7 +52,40 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
     return refusal(`${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`);
   }
   if (lastRelease && !remoteTagCommit(listed.refs, lastRelease.tag)) return refusal(unfinishedLastReleaseProblem(lastRelease, remote, head.stdout));
+  const unfetched = await releaseTagsNotFetched(root, listed.refs);
+  if (unfetched.length > 0) return refusal(unfetchedReleaseTagsProblem(unfetched, remote, lastRelease?.tag));
   return { notices: [] };
+}
+
+/**
+ * A clone made with --depth (a CI checkout's default) holds part of the history and only the tags
+ * on it: nx release would find no release tag, call this the first release (or fall back to the
+ * VERSION file), and write a changelog of the commits it happens to hold.
+ */
+function shallowCloneProblem(remote: string): string {
+  return `this clone is shallow (git clone --depth, or a CI checkout without fetch-depth: 0): nx release needs every commit since the last release and its tag to pick the version and write the changelog; fetch them (git fetch --unshallow --tags ${remote}), then run nx release again`;
+}
+
+/**
+ * Release tags of the remote, in HEAD's history, that this clone lacks (fetched with --no-tags, or
+ * tags deleted here): nx release would take the version and the changelog from an older release,
+ * or from the first commit, and could cut a version below one already released.
+ */
+async function releaseTagsNotFetched(root: string, remoteRefs: ReadonlyMap<string, string>): Promise<string[]> {
+  const local = await gitAnswer(root, ['tag', '--list', releaseTagGlob]);
+  const here = new Set(local.ok ? local.stdout.split('\n') : []);
+  const missing = [...remoteRefs.keys()]
+    .filter((ref) => ref.startsWith('refs/tags/') && !ref.endsWith('^{}'))
+    .map((ref) => ref.slice('refs/tags/'.length))
+    .filter((tag) => valid(tag.slice(1)) && !here.has(tag));
+  const inHistory = await Promise.all(missing.map(async (tag) => (await gitAnswer(root, ['merge-base', '--is-ancestor', remoteTagCommit(remoteRefs, tag)!, 'HEAD'])).ok));
+  return missing.filter((_, index) => inHistory[index]).sort((a, b) => compare(b.slice(1), a.slice(1)));
+}
+
+function unfetchedReleaseTagsProblem(tags: readonly string[], remote: string, lastRelease: string | undefined): string {
+  const named = tags.length > 3 ? `${tags.slice(0, 3).join(', ')} and ${tags.length - 3} more` : tags.join(', ');
+  const from = lastRelease ? `from ${lastRelease}` : 'as a first release';
+  return `${remote} has release tags in HEAD's history that this clone lacks (${named}): without them nx release would pick the version and the changelog ${from}; fetch them (git fetch --tags ${remote}), then run nx release again`;
 }
 
 /** The newest release tag in HEAD's history, and its commit; undefined before the first release. */
