@@ -21,6 +21,7 @@ export function lintWorkflow(file: WorkflowFile, workspace: WorkspaceCommands): 
     ...timeoutFindings(file.workflow),
     ...uncheckedInputFindings(file.workflow),
     ...affectedFindings(file.workflow),
+    ...releaseHistoryFindings(file.workflow),
     ...missingCommandFindings(file.workflow, workspace),
   ].map((finding) => `${file.path} ${finding}`);
 }
@@ -291,9 +292,7 @@ const pushingTargets = ['docker-push', 'nx-release-publish'];
  * "bad object". And for pushing targets no base is right: a failed earlier run's image is skipped.
  */
 function affectedFindings(workflow: Workflow): string[] {
-  const fullHistory = Object.values(workflow.jobs ?? {}).some((job) =>
-    (isRecord(job) && Array.isArray(job.steps) ? job.steps : []).some((step) => isRecord(step) && /^actions\/checkout@/.test(String(step.uses)) && isRecord(step.with) && step.with['fetch-depth'] === 0),
-  );
+  const fullHistory = checksOutFullHistory(workflow);
   return runSteps(workflow).flatMap(({ where, step }) =>
     shellCommands(step.run ?? '')
       .filter((command) => command[0] === 'npx' && command[1] === 'nx' && command[2] === 'affected')
@@ -308,6 +307,26 @@ function affectedFindings(workflow: Workflow): string[] {
         }
         return findings.map((finding) => `${where}.run: \`${command.join(' ')}\`: ${finding}`);
       }),
+  );
+}
+
+/**
+ * nx release picks the version and writes the changelog from the commits since the last release
+ * tag; a shallow checkout holds neither, and nx release then refuses it. `nx release publish`
+ * publishes a release already cut, from its commit alone.
+ */
+function releaseHistoryFindings(workflow: Workflow): string[] {
+  if (checksOutFullHistory(workflow)) return [];
+  return runSteps(workflow).flatMap(({ where, step }) =>
+    shellCommands(step.run ?? '')
+      .filter((command) => command[0] === 'npx' && command[1] === 'nx' && command[2] === 'release' && command[3] !== 'publish')
+      .map((command) => `${where}.run: \`${command.join(' ')}\`: nx release needs the history since the last release and its tags, which a shallow checkout lacks: give actions/checkout fetch-depth: 0`),
+  );
+}
+
+function checksOutFullHistory(workflow: Workflow): boolean {
+  return Object.values(workflow.jobs ?? {}).some((job) =>
+    (isRecord(job) && Array.isArray(job.steps) ? job.steps : []).some((step) => isRecord(step) && /^actions\/checkout@/.test(String(step.uses)) && isRecord(step.with) && step.with['fetch-depth'] === 0),
   );
 }
 

@@ -204,6 +204,7 @@ describe('lintWorkflow', () => {
 
   it('passes a good workflow', () => {
     expect(lint(workflowRunning('npm ci\nnpx nx affected -t test --base=origin/main~1\nnpm test\nnpx nx run api:docker-push\nnpx nx release minor --dry-run --yes'))).toEqual([]);
+    expect(lint(workflowRunning('npx nx release publish', '', { checkoutWith: '{ fetch-depth: 1 }' }))).toEqual([]);
     expect(lint(workflowRunning('commit=$(git rev-parse HEAD)\nif ! main=$(git ls-remote origin main); then exit 1; fi\nnpx nx run-many -t docker-push --projects=api'))).toEqual([]);
   });
 
@@ -254,6 +255,7 @@ describe('lintWorkflow', () => {
     ['images pushed with nx affected', workflowRunning('npx nx affected -t docker-push --base=origin/main~1'), /skips the image of a change whose own run failed/],
     ['nx affected without a base, which on main runs nothing', workflowRunning('npx nx affected -t test'), /runs nothing and exits 0/],
     ['nx affected in a shallow checkout', workflowRunning('npx nx affected -t test --base=HEAD~1', '', { checkoutWith: '{ fetch-depth: 1 }' }), /shallow checkout lacks/],
+    ['nx release in a shallow checkout', workflowRunning('npx nx release --yes', '', { checkoutWith: '{ fetch-depth: 1 }' }), /nx release needs the history since the last release and its tags, which a shallow checkout lacks/],
     ['nx affected from event.before, all zeros on a new branch', workflowRunning('npx nx affected -t test --base="$B"', 'env: { B: "${{ github.event.before }}" }\n        '), /all zeros on a new branch/],
   ])('finds %s', (_name, text, finding) => {
     expect(lint(text)).toContainEqual(expect.stringMatching(finding));
