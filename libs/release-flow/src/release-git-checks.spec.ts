@@ -45,6 +45,23 @@ describe('the checkout nx release starts from', () => {
     expect((await check()).problem).toMatch(/^HEAD is detached \(at [0-9a-f]{12}\): check out the branch to release from \(git switch main\)/);
   });
 
+  it('refuses a checkout where git has no name and email for the release commit; a dry run only notes it', async () => {
+    // No identity anywhere git looks, and no guessing from the host name: a bare CI runner's.
+    const saved = { ...process.env };
+    for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) delete process.env[name];
+    Object.assign(process.env, { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'true' });
+    try {
+      const said = /^git has no name and email to make the release commit and tag with \(no email was given and auto-detection is disabled\): set them \(git config user\.name "Release Manager" && git config user\.email release@example\.org\), then run nx release again$/;
+      expect((await check()).problem).toMatch(said);
+      expect(await check(true)).toEqual({ notices: [expect.stringMatching(said)] });
+      await git(work, 'config', 'user.name', 'Release Manager');
+      await git(work, 'config', 'user.email', 'release@example.invalid');
+      expect(await check()).toEqual({ notices: [] });
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('refuses a checkout without the remote the release pushes to', async () => {
     await git(work, 'remote', 'remove', 'origin');
     expect((await check()).problem).toBe('git remote origin does not exist: add the Gitea repository (git remote add origin <url>); nx release pushes the release commit and tag there');

@@ -38,6 +38,9 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   if (changed.length > 0) {
     return refusal(`uncommitted changes in ${someFilesOf(changed)}: commit or stash them (git stash -u), then run nx release again; a release is built and tagged from its commit alone`);
   }
+  const identity = await missingIdentityProblem(root);
+  if (identity && !dryRun) return refusal(identity);
+  const notices = identity ? [identity] : [];
   if (!(await hasRemote(root, remote))) {
     return refusal(`git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`);
   }
@@ -45,7 +48,7 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`, `refs/tags/${releaseTagGlob}`]);
   if ('failure' in listed) {
     const said = `could not ask ${remote} for ${branch.stdout} (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
-    return dryRun ? { notices: [said] } : refusal(said);
+    return dryRun ? { notices: [...notices, said] } : refusal(said);
   }
   const remoteHead = listed.refs.get(`refs/heads/${branch.stdout}`);
   if (remoteHead && remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
@@ -54,7 +57,20 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   if (lastRelease && !remoteTagCommit(listed.refs, lastRelease.tag)) return refusal(unfinishedLastReleaseProblem(lastRelease, remote, head.stdout));
   const unfetched = await releaseTagsNotFetched(root, listed.refs);
   if (unfetched.length > 0) return refusal(unfetchedReleaseTagsProblem(unfetched, remote, lastRelease?.tag));
-  return { notices: [] };
+  return { notices };
+}
+
+/**
+ * The release commit and its annotated tag need a name and an email, which git may fail to guess
+ * (a CI runner or a container with no user.email and a host name without a domain): asked before
+ * nx release writes VERSION and CHANGELOG.md, rather than found by `git commit` after.
+ */
+async function missingIdentityProblem(root: string): Promise<string | undefined> {
+  const answers = await Promise.all(['GIT_AUTHOR_IDENT', 'GIT_COMMITTER_IDENT'].map((variable) => gitAnswer(root, ['var', variable])));
+  const refused = answers.find((answer) => !answer.ok);
+  if (!refused) return undefined;
+  const why = refused.stderr.split('\n').filter((line) => line.startsWith('fatal: ')).pop()?.slice('fatal: '.length) ?? 'git var failed';
+  return `git has no name and email to make the release commit and tag with (${why}): set them (git config user.name "Release Manager" && git config user.email release@example.org), then run nx release again`;
 }
 
 /**
