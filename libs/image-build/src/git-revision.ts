@@ -1,4 +1,4 @@
-import { mergedReleaseTagsGitArgs, previousReleaseTagIn } from '@changemaker/release-contract';
+import { gitRefusalOf, mergedReleaseTagsGitArgs, previousReleaseTagIn } from '@changemaker/release-contract';
 import type { CommandRunner } from './command-runner';
 import { ImageBuildError } from './errors';
 
@@ -17,10 +17,20 @@ export class NotAGitRepositoryError extends ImageBuildError {
   }
 }
 
+/** git will not read the checkout (another user's, or damaged): in git's words, with its advice. */
+export class UnreadableCheckoutError extends ImageBuildError {
+  constructor(directory: string, refusal: string) {
+    super(`git will not read ${directory}, whose commit names the image: ${refusal}`);
+  }
+}
+
 export async function readGitRevision(directory: string, runner: CommandRunner): Promise<GitRevision> {
   const git = async (...args: string[]) => {
     const result = await runner.run('git', ['-C', directory, ...args]);
-    if (result.exitCode !== 0) throw new NotAGitRepositoryError(directory);
+    if (result.exitCode !== 0) {
+      const refused = gitRefusalOf(result.stderr);
+      throw refused ? new UnreadableCheckoutError(directory, refused) : new NotAGitRepositoryError(directory);
+    }
     return result.stdout.trim();
   };
   const [sha, branch, commitTime] = await Promise.all([

@@ -9,3 +9,4 @@ export * from './release-signing';
 export * from './allowed-signers';
 export * from './environment-setting';
 export * from './release-commands';
+export * from './git-refusal';

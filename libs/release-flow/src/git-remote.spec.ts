@@ -81,4 +81,9 @@ describe('the release commit and its push', () => {
     await expect(readReleaseCommit(work, 'v1.0.0')).rejects.toThrow(ReleaseTagError);
     await expect(readReleaseCommit(work, 'v1.0.0')).rejects.toThrow(/v1\.0\.0 points at [0-9a-f]{12} but HEAD is [0-9a-f]{12}: check out v1\.0\.0/);
   });
+
+  (process.getuid?.() === 0 ? it : it.skip)("refuses a checkout git will not read, another user's, in git's words rather than as no checkout", async () => {
+    await execa('chown', ['-R', 'nobody', work]);
+    await expect(readReleaseCommit(work, 'v1.0.0')).rejects.toThrow(`git will not read ${work}: detected dubious ownership in repository at '${work}'`);
+  });
 });

@@ -1,3 +1,4 @@
+import { gitRefusalOf } from '@changemaker/release-contract';
 import { gitAnswer } from './git-command';
 import { GitPushError, ReleaseBranchMovedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
 
@@ -15,7 +16,10 @@ export interface ReleaseCommit {
  */
 export async function readReleaseCommit(root: string, tag: string): Promise<ReleaseCommit> {
   const head = await gitAnswer(root, ['rev-parse', 'HEAD']);
-  if (!head.ok) throw new ReleaseTagError(`${root} is not a git checkout with a commit: run nx release from the workspace`);
+  if (!head.ok) {
+    const refused = gitRefusalOf(head.stderr);
+    throw new ReleaseTagError(refused ? `git will not read ${root}: ${refused}` : `${root} is not a git checkout with a commit: run nx release from the workspace`);
+  }
   const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   const tagged = await gitAnswer(root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`]);
   if (tagged.ok && tagged.stdout !== head.stdout) {

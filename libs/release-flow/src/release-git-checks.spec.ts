@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
 import { checkoutProblem, newVersionProblem } from './release-git-checks';
 
@@ -38,6 +39,14 @@ describe('the checkout nx release starts from', () => {
     await rm(join(work, 'notes.md'));
     await rm(join(work, '.gitignore'));
     expect((await check()).problem).toMatch(/^uncommitted changes in \.gitignore: /);
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)("refuses a checkout git will not read, another user's, in git's words rather than as no checkout", async () => {
+    await execa('chown', ['-R', 'nobody', work]);
+    const { problem } = await check();
+    expect(problem).toMatch(new RegExp(`^git will not read ${work}: detected dubious ownership in repository at '${work}' To add an exception for this directory, call: git config --global --add safe\\.directory ${work}$`));
+    await execa('chown', ['-R', 'root', work]);
+    expect(await check()).toEqual({ notices: [] });
   });
 
   it('refuses a detached HEAD', async () => {
