@@ -82,7 +82,7 @@ fi
 if [ ! -d backups ]; then
   mkdir backups
 elif mode="$(stat -L -c %a backups)" && ((8#$mode & 8#077)); then
-  chmod go= backups || fail "backups/ is open to other users (mode $mode) and cannot be made private; run backup.sh as its owner, or chmod 700 $root/backups"
+  chmod go= backups || fail "backups/ is open to other users (mode $mode) and cannot be made private; run backup.sh as its owner, or chmod 700 $(printf '%q' "$root/backups")"
   echo "backups/ was open to other users (mode $mode); made it 700 so that only its owner reads the archives"
 fi
 # One backup at a time (the nightly timer and an upgrade's backup can meet): the second waits, as

@@ -88,7 +88,7 @@ stop_hint() {
   if [ -n "${starting:-}" ]; then
     start_stop_hint
   elif [ -n "${installed_into:-}" ]; then
-    echo "the release is installed in $installed_into, but config.sh did not finish; run it there: cd $installed_into && bash config.sh"
+    echo "the release is installed in $installed_into, but config.sh did not finish; run it there: cd $(shell_word "$installed_into") && bash config.sh"
   else
     echo "nothing was installed; run it again"
   fi
@@ -739,14 +739,20 @@ upgrade_takes_start() {
   grep -qE '^[[:space:]]*(-[-a-z]+[[:space:]]*\|[[:space:]]*)*--start[[:space:]]*[|)]' "$1/scripts/upgrade.sh" 2>/dev/null
 }
 
+# A path as one shell word, for the commands these lines give an operator to paste: an installation
+# in "/opt/change maker" would be cut at the space.
+shell_word() {
+  printf '%q' "$1"
+}
+
 # The command that starts the installation in $1 later, for the lines that send an operator there:
 # its upgrade.sh --start, which checks the images, or, where that predates --start, docker compose
 # itself, said to check nothing.
 start_command() {
   if upgrade_takes_start "$1"; then
-    echo "cd $1 && scripts/upgrade.sh --start"
+    echo "cd $(shell_word "$1") && scripts/upgrade.sh --start"
   else
-    echo "cd $1 && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)"
+    echo "cd $(shell_word "$1") && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)"
   fi
 }
 
@@ -790,7 +796,7 @@ start_verified() {
   fi
   echo "$tag did not come up: $health_problem; stopping it (docker compose down): there is no previous release to go back to" >&2
   show_failed_logs
-  compose down || fail "$tag did not come up: $health_problem; docker compose down failed too (see above); stop it yourself: cd $PWD && docker compose down"
+  compose down || fail "$tag did not come up: $health_problem; docker compose down failed too (see above); stop it yourself: cd $(shell_word "$PWD") && docker compose down"
   starting=""
   fail "$tag did not come up: $health_problem; it is stopped (docker compose down), nothing runs, and the files stay in $PWD; find the cause (its logs are above), then start it again with: $again"
 }
@@ -798,7 +804,7 @@ start_verified() {
 # What is left when a signal cuts start_verified short.
 start_stop_hint() {
   if [ "${release_started:-false}" = true ]; then
-    echo "$starting in $PWD was started but not seen healthy yet; check it (docker compose ps), or stop it: cd $PWD && docker compose down"
+    echo "$starting in $PWD was started but not seen healthy yet; check it (docker compose ps), or stop it: cd $(shell_word "$PWD") && docker compose down"
   else
     echo "$starting is installed in $PWD and nothing was started; start it with: $(start_command "$PWD")"
   fi
@@ -868,14 +874,14 @@ install_main() {
   mv "$work/$shipped_record" "$work/$bundle_name/$shipped_record"
   if [ -d "$dir" ]; then
     rmdir "$dir" 2>/dev/null ||
-      fail "$dir is an empty directory that cannot be replaced (a mount point?); nothing was installed; pass a path inside it, e.g. --dir $dir/$bundle_name"
+      fail "$dir is an empty directory that cannot be replaced (a mount point?); nothing was installed; pass a path inside it, e.g. --dir $(shell_word "$dir/$bundle_name")"
   fi
   # -T: never into a directory of that name, which would put the release one level down.
   mv -T "$work/$bundle_name" "$dir"
   installed_into="$dir"
   echo "installed $tag into $dir"
   if [ "$configure" = true ]; then
-    run_config_wizard "$dir" || fail "$tag is installed in $dir, but config.sh did not finish; run it there: cd $dir && bash config.sh"
+    run_config_wizard "$dir" || fail "$tag is installed in $dir, but config.sh did not finish; run it there: cd $(shell_word "$dir") && bash config.sh"
   fi
   if [ "$start" = false ]; then
     start_later_hint "$dir"

@@ -111,9 +111,9 @@ rm -rf "$root"/.upgrade.*
 # long as a stopped swap left it there.
 rollback_command() {
   if [ -f "$root/scripts/upgrade.sh" ]; then
-    echo "bash $root/scripts/upgrade.sh --rollback"
+    echo "bash $(shell_word "$root/scripts/upgrade.sh") --rollback"
   else
-    echo "bash $root/$rollback_dir/scripts/upgrade.sh --rollback"
+    echo "bash $(shell_word "$root/$rollback_dir/scripts/upgrade.sh") --rollback"
   fi
 }
 
@@ -370,7 +370,7 @@ upgrade_release_install() {
   echo "upgrade available: $current -> $target"
   # The swap ends by adding the release's new keys to .env (config.sh --add-missing), which fails
   # without one: refused before the download, as the dry run does, not once the files have moved.
-  [ -f .env ] || fail "$root/.env is missing: config.sh has not been run here; run it first (cd $root && bash config.sh), then upgrade; nothing was changed"
+  [ -f .env ] || fail "$root/.env is missing: config.sh has not been run here; run it first (cd $(shell_word "$root") && bash config.sh), then upgrade; nothing was changed"
   if [ "$dry_run" = true ]; then
     check_edited_files "$current" "$target"
     discard_previous_files

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { shellWord } from './fixtures/releases';
 
 const dockerDir = join(__dirname, '..');
 
@@ -28,7 +29,8 @@ let install: string;
 let stub: string;
 beforeEach(async () => {
   const scratch = await mkdtemp(join(tmpdir(), 'cm-backup-'));
-  install = join(scratch, 'changemaker-lite');
+  // A space in the path: backup.sh quotes it wherever it names it in a command.
+  install = join(scratch, 'change maker');
   stub = join(scratch, 'stub');
   await mkdir(join(install, 'scripts'), { recursive: true });
   await mkdir(join(install, 'data/uploads'), { recursive: true });
@@ -118,6 +120,30 @@ describe('the archive holds the database: nobody but its owner reads it', () => 
     expect(result.stdout.split('\n')[0]).toBe('backups/ was open to other users (mode 755); made it 700 so that only its owner reads the archives');
     expect(await mode('backups')).toBe(0o700);
     expect((await backupSh()).stdout).not.toContain('backups/ was open');
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)('refuses a backups/ open to others that it cannot make private, naming the chmod that does, its path one shell word', async () => {
+    await writeFile(join(install, '.env'), 'POSTGRES_PASSWORD=secret\n');
+    await mkdir(join(install, 'backups'));
+    await chmod(join(install, 'backups'), 0o755);
+    // The installation is nobody's, but backups/ root's (made by a backup run with sudo).
+    await execa('chown', ['-R', 'nobody', install, stub]);
+    await execa('chown', ['root', join(install, 'backups')]);
+    await chmod(join(install, '..'), 0o755);
+    const result = await execa('runuser', ['-u', 'nobody', '--', 'bash', join(install, 'scripts/backup.sh')], {
+      cwd: install,
+      reject: false,
+      env: { PATH: `${stub}:${process.env['PATH']}`, STUB_DIR: stub },
+      extendEnv: false,
+    });
+    const chmodCommand = `chmod 700 ${shellWord(join(install, 'backups'))}`;
+    expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+      exitCode: 1,
+      last: `backup.sh: backups/ is open to other users (mode 755) and cannot be made private; run backup.sh as its owner, or ${chmodCommand}`,
+    });
+    expect(await readdir(join(install, 'backups'))).toEqual([]);
+    await execa('bash', ['-c', chmodCommand]);
+    expect(await mode('backups')).toBe(0o700);
   });
 
   it('is staged inside backups/ and renamed into place: no copy across filesystems, nothing left behind', async () => {

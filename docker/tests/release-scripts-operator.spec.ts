@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
-import { packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
+import { packageRelease, publish, scriptEnvironment, shellWord, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
 
 /**
  * What an operator runs into on a server and a security reviewer asks about: the shell that runs the
@@ -80,7 +80,7 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     await rm(scratch, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    place = await mkdtemp(join(scratch, 'server-'));
+    place = await mkdtemp(join(scratch, 'a server-'));
   });
   afterEach(() => expect(gitea.violations()).toEqual([]));
 
@@ -202,7 +202,7 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     });
     try {
       const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', 'v1.0.1', '--no-restart'], dir, { PATH: `${bin}:${process.env['PATH']}` });
-      const rollback = `bash ${dir}/scripts/upgrade.sh --rollback`;
+      const rollback = `bash ${shellWord(`${dir}/scripts/upgrade.sh`)} --rollback`;
       expect({ exitCode: result.exitCode, stderr: result.stderr.split('\n').slice(-2) }).toEqual({
         exitCode: 1,
         stderr: [
@@ -225,7 +225,7 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     const before = await snapshot(dir);
     const downloads = () => gitea.requests().filter((request) => !request.url.startsWith('/api/')).length;
     const downloadsBefore = downloads();
-    const refusal = `upgrade.sh: ${dir}/.env is missing: config.sh has not been run here; run it first (cd ${dir} && bash config.sh), then upgrade; nothing was changed`;
+    const refusal = `upgrade.sh: ${dir}/.env is missing: config.sh has not been run here; run it first (cd ${shellWord(dir)} && bash config.sh), then upgrade; nothing was changed`;
     for (const dryRun of [[], ['--dry-run']]) {
       const result = await run('bash', [join(dir, 'scripts/upgrade.sh'), '--version', 'v1.2.3+b', '--no-restart', ...dryRun], dir);
       expect(result).toMatchObject({ exitCode: 1, stdout: 'upgrade available: v1.0.0 -> v1.2.3+b', stderr: refusal });

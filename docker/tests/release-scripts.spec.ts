@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { findFreePort, startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
-import { packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
+import { packageRelease, publish, scriptEnvironment, shellWord, throwawaySigningKey, workspaceRoot, writerToken } from './fixtures/releases';
 
 const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
 const readerToken = 'gitea-reader-93d0aa';
@@ -63,7 +63,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
 
   let place: string;
   beforeEach(async () => {
-    place = await mkdtemp(join(scratch, 'server-'));
+    place = await mkdtemp(join(scratch, 'a server-'));
   });
 
   const giteaEnv = (extra: Record<string, string> = {}) => scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...wizardAnswers, ...extra });
@@ -107,7 +107,7 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(await readFile(join(dir, '.env'), 'utf8')).toMatch(/^DOMAIN=example\.org$/m);
     expect(await readFile(join(dir, 'docker-compose.yml'), 'utf8')).toContain('changemaker-api:${IMAGE_TAG:-v1.1.0}');
     expect(existsSync(join(dir, 'data/postgres'))).toBe(true);
-    expect(result.stdout.split('\n').at(-1)).toBe(`start it, its images checked against the release's digests, with: cd ${dir} && scripts/upgrade.sh --start`);
+    expect(result.stdout.split('\n').at(-1)).toBe(`start it, its images checked against the release's digests, with: cd ${shellWord(dir)} && scripts/upgrade.sh --start`);
     expect(await leftovers()).toEqual([]);
   });
 

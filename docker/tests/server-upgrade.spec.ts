@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { bakedAllowedSigners } from '@changemaker/release-contract';
 import { startGiteaServer, type StoredRelease, type TestGiteaServer } from '@changemaker/testing';
-import { dockerStub, imageDigests, packageRelease, publish, scriptEnvironment, throwawaySigningKey, workspaceRoot, writerToken, type DockerStub } from './fixtures/releases';
+import { dockerStub, imageDigests, packageRelease, publish, scriptEnvironment, shellWord, throwawaySigningKey, workspaceRoot, writerToken, type DockerStub } from './fixtures/releases';
 
 const installScript = join(workspaceRoot, 'docker/scripts/install.sh');
 const wizardAnswers = { DOMAIN: 'example.org', ADMIN_EMAIL: 'ops@example.org' };
@@ -86,7 +86,8 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     await rm(scratch, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    place = await mkdtemp(join(scratch, 'server-'));
+    // A space in every path: the commands the scripts print for an operator to paste must hold it.
+    place = await mkdtemp(join(scratch, 'a server-'));
     stub = await dockerStub(join(place, '.docker-stub'));
   });
   afterEach(() => expect(gitea.violations()).toEqual([]));
@@ -456,7 +457,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const lines = result.stderr.split('\n');
       expect({ exitCode: result.exitCode, last: lines.at(-1) }).toEqual({
         exitCode: 143,
-        last: `upgrade.sh: stopped by SIGTERM; the new release's files are in place, or some of them, and the previous ones are in .rollback/; bash ${dir}/scripts/upgrade.sh --rollback puts them back`,
+        last: `upgrade.sh: stopped by SIGTERM; the new release's files are in place, or some of them, and the previous ones are in .rollback/; bash ${shellWord(`${dir}/scripts/upgrade.sh`)} --rollback puts them back`,
       });
       expect(lines.at(-2)).toBe(`${postgresImage}: tagged the image it named before the pull again`);
       expect(await stub.localImages()).toEqual({ ...running, [apiImage('v1.2.0')]: digest('api v1.2.0') });
@@ -473,7 +474,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const back = await upgrade(dir, ['--rollback']);
       expect(back.exitCode).toBe(1);
       expect(back.stderr.split('\n').at(-1)).toBe(
-        `upgrade.sh: v0.9.0's files are back, but it was not started: api's image ${apiImage('v0.9.0')} is not the one v0.9.0 was cut with (expected ${digest('api v0.9.0')}); the tag was pushed again; nothing was stopped, so what ran before the rollback runs on; once that is fixed, start it with: cd ${dir} && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)`,
+        `upgrade.sh: v0.9.0's files are back, but it was not started: api's image ${apiImage('v0.9.0')} is not the one v0.9.0 was cut with (expected ${digest('api v0.9.0')}); the tag was pushed again; nothing was stopped, so what ran before the rollback runs on; once that is fixed, start it with: cd ${shellWord(dir)} && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)`,
       );
       expect(await stub.localImages()).toEqual(upgraded);
       expect(await stub.running()).toBe('v1.2.0 healthy');
@@ -548,7 +549,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
         logsHeader('api'),
         `api-1  | stub log of api in v1.2.0 (${scenario})`,
         logsEnd('api'),
-        `install.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${dir} && scripts/upgrade.sh --start`,
+        `install.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${shellWord(dir)} && scripts/upgrade.sh --start`,
       ]);
       expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose logs --no-color --tail 30 api', 'v1.2.0 compose down']);
       expect(await stub.running()).toBeUndefined();
@@ -566,7 +567,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(lines.slice(0, 2)).toEqual([`v1.2.0 did not come up: ${problem}; stopping it (docker compose down): there is no previous release to go back to`, logsHeader('every service')]);
       expect(lines).toEqual(expect.arrayContaining([`api-1  | stub log of api in v1.2.0 (healthy)`, `v2-postgres-1  | stub log of v2-postgres in v1.2.0 (healthy)`]));
       expect(lines.at(-2)).toBe(logsEnd('every service'));
-      expect(lines.at(-1)).toBe(`upgrade.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${dir} && scripts/upgrade.sh --start`);
+      expect(lines.at(-1)).toBe(`upgrade.sh: v1.2.0 did not come up: ${problem}; it is stopped (docker compose down), nothing runs, and the files stay in ${dir}; find the cause (its logs are above), then start it again with: cd ${shellWord(dir)} && scripts/upgrade.sh --start`);
       expect(await actions()).toEqual(['v1.2.0 compose pull', 'v1.2.0 compose up -d --remove-orphans', 'v1.2.0 compose logs --no-color --tail 30', 'v1.2.0 compose down']);
       expect(await stub.running()).toBeUndefined();
     });
@@ -575,7 +576,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const dir = join(place, 'changemaker-lite');
       const installed = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', dir]);
       expect({ exitCode: installed.exitCode, stderr: installed.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v0.9.0.tar.gz...' });
-      const unchecked = `cd ${dir} && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)`;
+      const unchecked = `cd ${shellWord(dir)} && docker compose up -d (unchecked: this release's scripts/upgrade.sh predates --start, so nothing checks its images against the release's digests; install.sh --start does)`;
       expect(installed.stdout.split('\n').at(-1)).toBe(`start it with: ${unchecked}`);
       // What the hint would have named is refused by that release.
       const refused = await execa('bash', [join(dir, 'scripts/upgrade.sh'), '--start'], { cwd: dir, env: env(), extendEnv: false, reject: false, input: '' });
@@ -598,7 +599,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const failed = await install(['--allowed-signers', allowedSigners, '--version', 'v0.9.0', '--dir', failedDir, '--start', '--health-timeout', '5']);
       expect(failed.exitCode).toBe(1);
       expect(failed.stderr.split('\n').at(-1)).toBe(
-        `install.sh: v0.9.0 did not come up: api is crash-looping (restarting); it is stopped (docker compose down), nothing runs, and the files stay in ${failedDir}; find the cause (its logs are above), then start it again with: ${unchecked.replaceAll(dir, failedDir)}`,
+        `install.sh: v0.9.0 did not come up: api is crash-looping (restarting); it is stopped (docker compose down), nothing runs, and the files stay in ${failedDir}; find the cause (its logs are above), then start it again with: ${unchecked.replaceAll(shellWord(dir), shellWord(failedDir))}`,
       );
     });
 
@@ -631,7 +632,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const installed = await install(['--allowed-signers', allowedSigners, '--version', 'v1.2.0', '--dir', dir]);
       expect(installed.exitCode).toBe(0);
       const hint = installed.stdout.split('\n').at(-1)!;
-      expect(hint).toBe(`start it, its images checked against the release's digests, with: cd ${dir} && scripts/upgrade.sh --start`);
+      expect(hint).toBe(`start it, its images checked against the release's digests, with: cd ${shellWord(dir)} && scripts/upgrade.sh --start`);
       expect(await actions()).toEqual([]);
 
       await pushedAgain();
@@ -683,7 +684,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const result = await running;
       expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
         exitCode: 143,
-        last: `install.sh: stopped by SIGTERM; v1.2.0 in ${dir} was started but not seen healthy yet; check it (docker compose ps), or stop it: cd ${dir} && docker compose down`,
+        last: `install.sh: stopped by SIGTERM; v1.2.0 in ${dir} was started but not seen healthy yet; check it (docker compose ps), or stop it: cd ${shellWord(dir)} && docker compose down`,
       });
       expect((await readdir(place)).filter((name) => !name.startsWith('.docker-stub'))).toEqual(['changemaker-lite']);
     });
@@ -882,7 +883,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       signalGroup(running.pid, 'SIGTERM');
       const result = await running;
 
-      const rollback = `bash ${dir}/scripts/upgrade.sh --rollback`;
+      const rollback = `bash ${shellWord(`${dir}/scripts/upgrade.sh`)} --rollback`;
       expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
         exitCode: 143,
         last: `upgrade.sh: stopped by SIGTERM; the new release's files are in place, or some of them, and the previous ones are in .rollback/; ${rollback} puts them back`,
@@ -904,7 +905,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const signalGroup = `kill -TERM -- -$(ps -o pgid= -p $$ | tr -d ' ')`;
       await writeFile(join(bin, 'mv'), `#!/bin/bash\n'${realMv}' "$@" || exit\nif [ "$*" = 'VERSION .rollback/VERSION' ]; then ${signalGroup}; fi\n`, { mode: 0o755 });
       const result = await detached(join(dir, 'scripts/upgrade.sh'), ['--no-backup'], dir, { PATH: `${bin}:${stub.path}` });
-      const rollback = `bash ${dir}/scripts/upgrade.sh --rollback`;
+      const rollback = `bash ${shellWord(`${dir}/scripts/upgrade.sh`)} --rollback`;
       expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
         exitCode: 143,
         last: `upgrade.sh: stopped by SIGTERM; the new release's files are in place, or some of them, and the previous ones are in .rollback/; ${rollback} puts them back`,
@@ -931,7 +932,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const result = await detached(join(dir, 'scripts/upgrade.sh'), ['--rollback'], dir, { PATH: `${bin}:${stub.path}` });
       expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
         exitCode: 143,
-        stderr: `upgrade.sh: stopped by SIGTERM; the previous files are back but were not started; start them, their images checked: cd ${dir} && scripts/upgrade.sh --start`,
+        stderr: `upgrade.sh: stopped by SIGTERM; the previous files are back but were not started; start them, their images checked: cd ${shellWord(dir)} && scripts/upgrade.sh --start`,
       });
       expect(await releaseFiles(dir)).toBe(before);
       expect((await stub.calls()).slice(callsBefore).filter((call) => / compose (pull|up|down)/.test(call))).toEqual([]);
@@ -955,7 +956,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(killed.signal).toBe('SIGKILL');
       expect(existsSync(join(dir, entry))).toBe(false);
 
-      const rollback = `bash ${dir}/${rollbackScript} --rollback`;
+      const rollback = `bash ${shellWord(`${dir}/${rollbackScript}`)} --rollback`;
       const again = await execa('bash', [join(dir, rollbackScript)], { cwd: dir, env: env(), extendEnv: false, reject: false });
       expect({ exitCode: again.exitCode, stderr: again.stderr }).toEqual({
         exitCode: 1,
