@@ -477,7 +477,10 @@ fetch_release() {
   # As root, tar would give the files the owners and the modes the tarball records: a release packed
   # on a machine where uid 1000 owned them, or with a world-writable file, would let a local user
   # change scripts root runs. The files are the installer's, and nobody else may write or setuid them.
-  tar --no-same-owner -xzf "$work/$tarball" -C "$work" || fail "$tarball does not unpack (see above); nothing was changed"
+  # The modes are the tarball's for any user (-p; root's default): for an operator who is not root,
+  # tar would take the umask off them, and under a hardened one (027, 077) the containers' own users
+  # (prometheus, grafana, postgres' init scripts) could not read the files bound into them.
+  tar --no-same-owner -p -xzf "$work/$tarball" -C "$work" || fail "$tarball does not unpack (see above); nothing was changed"
   [ "$(cat "$work/$bundle_name/VERSION" 2>/dev/null)" = "$tag" ] || fail "$tarball does not unpack to $bundle_name/ with VERSION $tag; nothing was changed"
   chmod -R go-w,ug-s "$work/$bundle_name"
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { signWithKey, type SigningKey } from '@changemaker/release-bundle';
 import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
@@ -297,6 +297,28 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     }
     const uid = process.getuid!();
     expect(seen).toEqual({ VERSION: { uid, mode: '644' }, scripts: { uid, mode: '755' }, 'scripts/run.sh': { uid, mode: '755' } });
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)("installs a user's files with the modes the release records, whatever that user's umask, so the containers can read their configs", async () => {
+    // An operator in the docker group on a hardened server (umask 027 or 077), not root: tar would take
+    // the umask off every mode, and prometheus, grafana or postgres' init scripts, run as their own
+    // users, could not read the files bound into them.
+    await chmod(scratch, 0o755);
+    await chmod(dirname(allowedSigners), 0o755);
+    await execa('chown', ['nobody', place]);
+    const dir = join(place, 'changemaker-lite');
+    const result = await execa('runuser', ['-u', 'nobody', '--', 'sh', '-c', 'umask 077 && exec bash "$@"', 'sh', installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], {
+      cwd: place,
+      env: env(),
+      extendEnv: false,
+      reject: false,
+    });
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.0.0.tar.gz...' });
+    const modes: Record<string, string> = {};
+    for (const path of ['.', 'configs', 'configs/prometheus', 'configs/prometheus/prometheus.yml', 'scripts/init-db', 'config.sh', 'docker-compose.yml']) {
+      modes[path] = ((await stat(join(dir, path))).mode & 0o7777).toString(8);
+    }
+    expect(modes).toEqual({ '.': '755', configs: '755', 'configs/prometheus': '755', 'configs/prometheus/prometheus.yml': '644', 'scripts/init-db': '755', 'config.sh': '755', 'docker-compose.yml': '644' });
   });
 
   describe('an install directory it cannot use is refused in one line before anything is downloaded', () => {
