@@ -187,6 +187,19 @@ require_tools() {
   done
 }
 
+# The signature is checked with ssh-keygen -Y verify, which OpenSSH has had since 8.1: an older one
+# (RHEL 8's 8.0, Debian 10's 7.9) knows no -Y, and its refusal would read as a bad signature. Asked
+# with empty files before anything is downloaded; a newer one answers about those instead.
+require_signature_verifier() {
+  [ "${skip_signature:-false}" = true ] && return
+  require_tools ssh-keygen
+  local answer
+  answer="$(ssh-keygen -Y verify -f /dev/null -I "$signer_principal" -n "$signature_namespace" -s /dev/null </dev/null 2>&1)" || true
+  case "$answer" in
+    *"option -- "*Y*) fail "this machine's ssh-keygen cannot check release signatures: ssh-keygen -Y verify needs OpenSSH 8.1 or newer; upgrade the OpenSSH client (the openssh-client package, openssh on RHEL), then run it again; nothing was changed" ;;
+  esac
+}
+
 # Semantic version precedence (semver.org, rule 11) of two tags: prints -1, 0 or 1 as $1 is older
 # than, equal to or newer than $2. v1.0.0-rc.1 < v1.0.0, v1.9.0 < v1.10.0; build metadata is ignored.
 semver_compare() {
@@ -843,7 +856,7 @@ install_main() {
   done
   require_gitea_settings
   require_tools curl tar sha256sum awk realpath
-  [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
+  require_signature_verifier
   require_allowed_signers_option
   if [ "$start" = true ]; then
     # The services read .env, which config.sh writes: without it compose starts nothing.

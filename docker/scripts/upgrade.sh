@@ -360,7 +360,7 @@ upgrade_release_install() {
   current="$(cat VERSION)"
   require_gitea_settings
   require_tools curl tar sha256sum awk
-  [ "${skip_signature:-false}" = true ] || require_tools ssh-keygen
+  require_signature_verifier
   # Known before anything changes: an upgrade that cannot restart is not started.
   [ "$restart" = false ] || compose_command >/dev/null
   work="$(work_inside)"

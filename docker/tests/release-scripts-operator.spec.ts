@@ -274,6 +274,26 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     expect(await readdir(place)).toEqual([]);
   });
 
+  it("an ssh-keygen too old to check signatures (OpenSSH before 8.1: RHEL 8's 8.0) is named as such before any download, not as a bad signature", async () => {
+    // OpenSSH 8.0's ssh-keygen, which has no -Y, as its getopt answers it (this machine's is newer).
+    const bin = join(place, '.old-openssh');
+    await mkdir(bin);
+    await writeFile(join(bin, 'ssh-keygen'), '#!/bin/sh\nfor arg; do [ "$arg" = -Y ] && { echo "unknown option -- Y" >&2; echo "usage: ssh-keygen [-q] [-b bits] [-C comment] [-f output_keyfile]" >&2; exit 1; }; done\nexec /usr/bin/ssh-keygen "$@"\n');
+    await chmod(join(bin, 'ssh-keygen'), 0o755);
+    const PATH = `${bin}:${process.env['PATH']}`;
+    const line = "this machine's ssh-keygen cannot check release signatures: ssh-keygen -Y verify needs OpenSSH 8.1 or newer; upgrade the OpenSSH client (the openssh-client package, openssh on RHEL), then run it again; nothing was changed";
+    const dir = join(place, 'changemaker-lite');
+    const requestsBefore = gitea.requests().length;
+    const result = await run('bash', [installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir], place, { PATH });
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 1, stderr: `install.sh: ${line}` });
+    expect(gitea.requests().length).toBe(requestsBefore);
+    expect(await readdir(place)).toEqual(['.old-openssh']);
+
+    const installedDir = await installed();
+    const upgrade = await run('bash', [join(installedDir, 'scripts/upgrade.sh'), '--dry-run'], installedDir, { PATH });
+    expect({ exitCode: upgrade.exitCode, stderr: upgrade.stderr }).toEqual({ exitCode: 1, stderr: `upgrade.sh: ${line}` });
+  });
+
   it('an upgrade to a tag it cannot order as a version is refused in one line, changing nothing (no unchecked upgrade)', async () => {
     const dir = await installed();
     const before = await snapshot(dir);

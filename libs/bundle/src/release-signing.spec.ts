@@ -63,6 +63,22 @@ describe('release signing', () => {
     expect((await readdir(tmpdir())).filter((name) => name.startsWith('release-signing-'))).toEqual(before);
   });
 
+  it("says an ssh-keygen too old to sign (OpenSSH before 8.1) is the problem, not the key", async () => {
+    // OpenSSH 8.0's ssh-keygen, which has no -Y, as its getopt answers it (this machine's is newer).
+    const bin = await mkdtemp(join(scratch, 'old-openssh-'));
+    await writeFile(join(bin, 'ssh-keygen'), '#!/bin/sh\nfor arg; do [ "$arg" = -Y ] && { echo "unknown option -- Y" >&2; exit 1; }; done\nexec /usr/bin/ssh-keygen "$@"\n', { mode: 0o755 });
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path}`;
+    try {
+      const key = new SigningKey(await readFile(keyPath, 'utf8'), 'RELEASE_SIGNING_KEY_FILE');
+      await expect(signWithKey(key, Buffer.from('x'))).rejects.toThrow(
+        new ReleaseSigningError("this machine's ssh-keygen cannot sign releases: ssh-keygen -Y sign needs OpenSSH 8.1 or newer; upgrade the OpenSSH client (the openssh-client package, openssh on RHEL), then release again"),
+      );
+    } finally {
+      process.env['PATH'] = path;
+    }
+  });
+
   it('fails at once for a key protected by a passphrase, saying so, even where a terminal could ask for it', async () => {
     const keyFile = join(scratch, 'key-with-passphrase');
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-C', 'spec', '-f', keyFile]);

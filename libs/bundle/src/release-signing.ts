@@ -80,22 +80,27 @@ async function withKeyFile<T>(key: SigningKey, use: (keyFile: string) => Promise
  * passphrase then fails at once instead of leaving a release waiting at "Enter passphrase:" on a
  * terminal (in every task that signs or checks the key).
  */
-const withoutPassphrasePrompt = { detached: true, env: { ...process.env, SSH_ASKPASS_REQUIRE: 'never' } } as const;
+function withoutPassphrasePrompt() {
+  return { detached: true, env: { ...process.env, SSH_ASKPASS_REQUIRE: 'never' } } as const;
+}
 
 function sshKeygen(key: SigningKey, args: string[], input?: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh-keygen', args, { stdio: 'pipe', ...withoutPassphrasePrompt });
+    const child = spawn('ssh-keygen', args, { stdio: 'pipe', ...withoutPassphrasePrompt() });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const fail = (reason: string) =>
       reject(new ReleaseSigningError(`signing with the key from ${key.origin} failed: ${reason}; it must be an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')`));
+    // OpenSSH before 8.1 (RHEL 8's 8.0) has no -Y: the key is not at fault.
+    const tooOld = () => reject(new ReleaseSigningError('this machine\'s ssh-keygen cannot sign releases: ssh-keygen -Y sign needs OpenSSH 8.1 or newer; upgrade the OpenSSH client (the openssh-client package, openssh on RHEL), then release again'));
     child.on('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ENOENT' ? 'ssh-keygen is not installed (Debian: openssh-client)' : error.message));
     child.on('close', (code) => {
       if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
       // ssh-keygen's own words never hold the key; the first line says what was wrong with it.
       const said = Buffer.concat(stderr).toString('utf8');
+      if (/option -- '?Y/.test(said)) return tooOld();
       fail(/passphrase/i.test(said) ? 'the key is protected by a passphrase, which an unattended release cannot type' : said.trim().split('\n')[0] || `ssh-keygen exited with status ${code}`);
     });
     // ssh-keygen -y never reads its input and may be gone before it is closed: its answer tells.
