@@ -325,9 +325,12 @@ describe('install.sh and upgrade.sh as an operator runs them', () => {
     // users, could not read the files bound into them.
     await chmod(scratch, 0o755);
     await chmod(dirname(allowedSigners), 0o755);
-    await execa('chown', ['nobody', place]);
+    // The script as an operator downloads it: the checkout it is tested from may be private to root.
+    const script = join(place, 'install.sh');
+    await copyFile(installScript, script);
+    await execa('chown', ['-R', 'nobody', place]);
     const dir = join(place, 'changemaker-lite');
-    const result = await execa('runuser', ['-u', 'nobody', '--', 'sh', '-c', 'umask 077 && exec bash "$@"', 'sh', installScript, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], {
+    const result = await execa('runuser', ['-u', 'nobody', '--', 'sh', '-c', 'umask 077 && exec bash "$@"', 'sh', script, '--allowed-signers', allowedSigners, '--version', 'v1.0.0', '--dir', dir, '--no-config'], {
       cwd: place,
       env: env(),
       extendEnv: false,
