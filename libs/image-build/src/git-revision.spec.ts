@@ -8,7 +8,7 @@ import { NotAGitRepositoryError, readGitRevision, UnreadableCheckoutError } from
 describe('the commit an image is built from', () => {
   let dir: string;
   const runner = processCommandRunner(process.env);
-  const git = (...args: string[]) => execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args]);
+  const git = (...args: string[]) => execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { env: { GIT_COMMITTER_DATE: '@1700000000 +0000' } });
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'git-revision-'));
   });
@@ -16,7 +16,7 @@ describe('the commit an image is built from', () => {
 
   it('is HEAD: its sha, its branch (none when detached) and its commit time', async () => {
     await git('init', '-q', '-b', 'main');
-    await execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'first'], { env: { GIT_COMMITTER_DATE: '@1700000000 +0000' } });
+    await git('commit', '-q', '--allow-empty', '-m', 'first');
     const sha = (await git('rev-parse', 'HEAD')).stdout;
     expect(await readGitRevision(dir, runner)).toEqual({ sha, branch: 'main', commitTime: 1700000000 });
     await git('checkout', '-q', '--detach');
