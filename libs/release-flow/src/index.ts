@@ -2,6 +2,7 @@ export * from './abandon-release';
 export * from './breaking-change-footer';
 export * from './git-command';
 export * from './git-remote';
+export * from './remote-repository';
 export * from './image-check';
 export * from './prerelease-version';
 export * from './product-release';

@@ -25,7 +25,8 @@ import type { MirrorLock, RegistryClient } from '@changemaker/oci';
 import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, missingTagProblem, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
-import { RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
+import { ForeignRemoteError, RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
+import { remoteRepositoryProblem } from './remote-repository';
 import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
 import { isPrereleaseVersion } from './prerelease-version';
 import { localAssetsOf } from './release-assets';
@@ -105,6 +106,8 @@ const readCommitStage: ReleaseStage<ProductRelease> = {
   writes: false,
   async run(release) {
     release.commit = await readReleaseCommit(release.workspaceRoot, release.tag);
+    const elsewhere = await remoteRepositoryProblem(release.workspaceRoot, release.gitRemote, { url: release.gitea.giteaUrl, repo: release.gitea.repo });
+    if (elsewhere) throw new ForeignRemoteError(elsewhere);
     if (release.commit.tagged) return;
     if (!release.dryRun) {
       throw new ReleaseTagError(await missingTagProblem(release.workspaceRoot, release.tag));

@@ -30,6 +30,13 @@ export class RegistryCheckFailedError extends ReleaseFlowError {
 
 export class ReleaseTagError extends ReleaseFlowError {}
 
+/** The release would be pushed to another repository than the Gitea one it is published in. */
+export class ForeignRemoteError extends ReleaseFlowError {
+  constructor(problem: string) {
+    super(`${problem}; nothing was pushed or published: then re-run nx release publish`);
+  }
+}
+
 export class GitPushError extends ReleaseFlowError {
   constructor(remote: string, refs: string, detail: string) {
     super(`git push to ${remote} of ${refs} failed (${detail}); the release is a draft, invisible to users: fix the push (the remote's URL, credentials, network), then re-run nx release publish`);

@@ -17,7 +17,9 @@ describe('the checkout nx release starts from', () => {
   });
   afterEach(() => repository.remove());
 
-  const check = (dryRun = false) => checkoutProblem({ root: work, remote: 'origin', dryRun });
+  /** Where the release is published; origin here is a bare repository on this machine, which could be it. */
+  const gitea = { url: 'http://127.0.0.1:9', repo: 'admin/changemaker.lite' };
+  const check = (dryRun = false) => checkoutProblem({ root: work, remote: 'origin', gitea, dryRun });
 
   it('lets a clean branch level with (or ahead of) its remote go on, ignored files aside', async () => {
     await mkdir(join(work, 'dist'), { recursive: true });
@@ -76,6 +78,13 @@ describe('the checkout nx release starts from', () => {
     expect((await check()).problem).toBe('git remote origin does not exist: add the Gitea repository (git remote add origin <url>); nx release pushes the release commit and tag there');
   });
 
+  it('refuses a remote that pushes to another repository than the Gitea one, before asking it anything, in a dry run too', async () => {
+    await git(work, 'remote', 'set-url', '--push', 'origin', 'http://127.0.0.1:9/someone/changemaker.lite.git');
+    for (const dryRun of [false, true]) {
+      expect((await check(dryRun)).problem).toMatch(/^git remote origin pushes to http:\/\/127\.0\.0\.1:9\/someone\/changemaker\.lite\.git, not to http:\/\/127\.0\.0\.1:9\/admin\/changemaker\.lite, where the release is published/);
+    }
+  });
+
   it('refuses a branch behind its remote, whether or not it was fetched', async () => {
     const other = join(dir, 'other');
     await git(dir, 'clone', '-q', origin, other);
@@ -88,7 +97,7 @@ describe('the checkout nx release starts from', () => {
   });
 
   it('refuses a remote it cannot ask, without its credentials; a dry run only notes it', async () => {
-    await git(work, 'remote', 'set-url', 'origin', `https://ci:s3cret-in-remote@127.0.0.1:9/admin/x.git`);
+    await git(work, 'remote', 'set-url', 'origin', `http://ci:s3cret-in-remote@127.0.0.1:9/admin/changemaker.lite.git`);
     const refused = await check();
     expect(refused.problem).toMatch(/^could not ask origin for main \(.+\): fix the remote's URL, credentials or network, then run nx release again$/);
     expect(refused.problem).not.toContain('s3cret-in-remote');
@@ -120,12 +129,12 @@ describe('the checkout nx release starts from', () => {
     const shallow = join(dir, 'shallow');
     await git(dir, 'clone', '-q', '--depth', '1', `file://${origin}`, shallow);
     for (const dryRun of [false, true]) {
-      expect((await checkoutProblem({ root: shallow, remote: 'origin', dryRun })).problem).toBe(
+      expect((await checkoutProblem({ root: shallow, remote: 'origin', gitea, dryRun })).problem).toBe(
         'this clone is shallow (git clone --depth, or a CI checkout without fetch-depth: 0): nx release needs every commit since the last release and its tag to pick the version and write the changelog; fetch them (git fetch --unshallow --tags origin), then run nx release again',
       );
     }
     await git(shallow, 'fetch', '-q', '--unshallow', '--tags', 'origin');
-    expect(await checkoutProblem({ root: shallow, remote: 'origin', dryRun: false })).toEqual({ notices: [] });
+    expect(await checkoutProblem({ root: shallow, remote: 'origin', gitea, dryRun: false })).toEqual({ notices: [] });
   });
 
   it("refuses a clone that lacks release tags of the remote in HEAD's history, naming them, in a dry run too", async () => {
@@ -143,14 +152,14 @@ describe('the checkout nx release starts from', () => {
     const noTags = join(dir, 'no-tags');
     await git(dir, 'clone', '-q', '--no-tags', origin, noTags);
     for (const dryRun of [false, true]) {
-      expect((await checkoutProblem({ root: noTags, remote: 'origin', dryRun })).problem).toBe(
+      expect((await checkoutProblem({ root: noTags, remote: 'origin', gitea, dryRun })).problem).toBe(
         "origin has release tags in HEAD's history that this clone lacks (v1.1.0, v1.0.0): without them nx release would pick the version and the changelog as a first release; fetch them (git fetch --tags origin), then run nx release again",
       );
     }
     await git(noTags, 'fetch', '-q', 'origin', 'tag', 'v1.0.0');
-    expect((await checkoutProblem({ root: noTags, remote: 'origin', dryRun: false })).problem).toMatch(/^origin has release tags in HEAD's history that this clone lacks \(v1\.1\.0\): without them nx release would pick the version and the changelog from v1\.0\.0; fetch them/);
+    expect((await checkoutProblem({ root: noTags, remote: 'origin', gitea, dryRun: false })).problem).toMatch(/^origin has release tags in HEAD's history that this clone lacks \(v1\.1\.0\): without them nx release would pick the version and the changelog from v1\.0\.0; fetch them/);
     await git(noTags, 'fetch', '-q', '--tags', 'origin');
-    expect(await checkoutProblem({ root: noTags, remote: 'origin', dryRun: false })).toEqual({ notices: [] });
+    expect(await checkoutProblem({ root: noTags, remote: 'origin', gitea, dryRun: false })).toEqual({ notices: [] });
   });
 
   it('lets a first release go on: no release tag in the history', async () => {

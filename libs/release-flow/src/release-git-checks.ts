@@ -1,7 +1,8 @@
 import { compare, valid } from 'semver';
-import { abandonReleaseCommand, gitRefusalOf, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob } from '@changemaker/release-contract';
+import { abandonReleaseCommand, gitRefusalOf, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, type GiteaLocation } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, withoutUrlCredentials } from './git-remote';
+import { remoteRepositoryProblem } from './remote-repository';
 import { nonInteractiveGitEnv } from './unfinished-release';
 
 /**
@@ -14,6 +15,8 @@ export interface CheckoutCheckRequest {
   root: string;
   /** The remote the release is pushed to (the product's gitRemote, default origin). */
   remote: string;
+  /** Where the release is published: the remote must be its repository. */
+  gitea: GiteaLocation;
   dryRun: boolean;
 }
 
@@ -24,7 +27,7 @@ export interface CheckoutCheck {
   notices: string[];
 }
 
-export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
+export async function checkoutProblem({ root, remote, gitea, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
   const refusal = (problem: string): CheckoutCheck => ({ problem, notices: [] });
   const head = await gitAnswer(root, ['rev-parse', '--verify', '-q', 'HEAD']);
   if (!head.ok) {
@@ -47,6 +50,8 @@ export async function checkoutProblem({ root, remote, dryRun }: CheckoutCheckReq
   if (!(await hasRemote(root, remote))) {
     return refusal(`git remote ${remote} does not exist: add the Gitea repository (git remote add ${remote} <url>); nx release pushes the release commit and tag there`);
   }
+  const elsewhere = await remoteRepositoryProblem(root, remote, gitea);
+  if (elsewhere) return refusal(elsewhere);
   const lastRelease = await lastReleaseTag(root);
   const listed = await lsRemote(root, remote, [`refs/heads/${branch.stdout}`, `refs/tags/${releaseTagGlob}`]);
   if ('failure' in listed) {

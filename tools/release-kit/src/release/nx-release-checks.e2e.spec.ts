@@ -150,15 +150,41 @@ describe('nx release checks', () => {
     expect(await gitState()).toEqual(before);
   }, 60_000);
 
+  it('refuses a release whose remote pushes to another repository than the Gitea one, before writing or asking anything', async () => {
+    const before = await gitState();
+    const elsewhere = `${gitea.url}/someone-else/${gitea.repo}.git`;
+    await workspace.git('remote', 'set-url', '--push', 'origin', elsewhere);
+    try {
+      const requests = gitea.requests().length;
+      const result = await nx(['release', '1.2.3', '--yes'], { GITEA_REGISTRY: emptyRegistry });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.all).toContain(
+        `nothing was written: git remote origin pushes to ${elsewhere}, not to ${gitea.url}/${gitea.owner}/${gitea.repo}, where the release is published and made public when its tag arrives: ` +
+          `point origin at that repository (git remote set-url --push origin ${gitea.url}/${gitea.owner}/${gitea.repo}.git), or set GITEA_URL and GITEA_REPO to the Gitea origin is`,
+      );
+      expect(gitea.requests().length).toBe(requests);
+      expect(await gitState()).toEqual(before);
+    } finally {
+      await workspace.git('config', '--unset', 'remote.origin.pushurl');
+    }
+  }, 60_000);
+
   it('says what a Ctrl-C left while the preflight waits for the remote: nothing, in one line', async () => {
     const before = await gitState();
     const origin = await workspace.git('remote', 'get-url', 'origin');
     const asked = join(scratch, 'origin-asked');
     // An ssh remote whose "ssh" answers nothing for a while, as a slow or hanging server does.
-    await workspace.git('remote', 'set-url', 'origin', 'ssh://127.0.0.1/changemaker.lite.git');
+    await workspace.git('remote', 'set-url', 'origin', `ssh://127.0.0.1/${gitea.owner}/${gitea.repo}.git`);
     try {
       const run = nx(['release', '1.2.3', '--yes'], { GIT_SSH_COMMAND: `sh -c 'touch "${asked}"; sleep 10' --` });
-      while (!(await access(asked).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let waited = 0; !(await access(asked).then(() => true, () => false)); waited += 50) {
+        // Bounded: a run that never asks the remote must fail this test, not hold jest open.
+        if (waited > 30_000) {
+          run.kill();
+          throw new Error(`nx release never asked the remote:\n${(await run).all}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       process.kill(run.pid!, 'SIGINT');
       const stopped = await run;
       expect(stopped.signal).toBe('SIGINT');

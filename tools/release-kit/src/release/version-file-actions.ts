@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { signalExitCode, stopSignals } from '@changemaker/oci';
-import { releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
+import { giteaLocationFrom, releaseTagOf, versionFileContent, versionFileName, versionInFile } from '@changemaker/release-contract';
 import {
   breakingChangesUnreadByNx,
   checkoutProblem,
@@ -132,7 +132,7 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
     const start = releaseStartOf(workspaceRoot, gitRemote);
     if (start) sayWhatAStopLeaves(start);
   }
-  const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, dryRun: commandLine.dryRun }) : { notices: [] };
+  const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, gitea: giteaLocationFrom(process.env), dryRun: commandLine.dryRun }) : { notices: [] };
   if (checkout.problem) throw new ReleaseRefusedError(`nothing was written: ${checkout.problem}`);
   if (commandLine.command === 'release' && !commandLine.dryRun && !commandLine.skipPublish) {
     const unusable = preflightRefusal({ problems: await releaseServicesProblems(process.env), notices: [] });

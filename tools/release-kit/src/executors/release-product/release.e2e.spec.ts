@@ -158,6 +158,19 @@ describe('nx release', () => {
     expect(result.all).toContain('v1.1.0 was already published with these assets');
     expect(writes()).toBe(before);
     expect(published('v1.1.0')).toHaveLength(1);
+
+    // A clone whose origin pushes elsewhere (GitHub, with Gitea a mirror) is refused before the publish step writes anything.
+    const elsewhere = `${rehearsal.gitea.url}/someone-else/${rehearsal.gitea.repo}.git`;
+    await rehearsal.workspace.git('remote', 'set-url', '--push', 'origin', elsewhere);
+    try {
+      const refused = await rehearsal.nx(['release', 'publish']);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.all).toContain(`git remote origin pushes to ${elsewhere}, not to ${rehearsal.gitea.url}/${rehearsal.gitea.owner}/${rehearsal.gitea.repo}, where the release is published`);
+      expect(refused.all).toContain('nothing was pushed or published: then re-run nx release publish');
+      expect(writes()).toBe(before);
+    } finally {
+      await rehearsal.workspace.git('config', '--unset', 'remote.origin.pushurl');
+    }
   }, 300_000);
 
   it('nx release publish without a signing key, or with one the product does not trust, pushes no image under the version and makes no Gitea release; with the key it then publishes', async () => {
