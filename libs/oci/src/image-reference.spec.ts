@@ -91,7 +91,8 @@ describe('registryPrefixProblem', () => {
     ['127.0.0.1:99999/admin', /^GITEA_REGISTRY "127\.0\.0\.1:99999\/admin" is not a registry host\[:port\]\[\/namespace\] \(port 99999 of "127\.0\.0\.1:99999" is not a TCP port \(1 to 65535\)\): set it like gitea\.example\.org\/admin/],
     ['https://gitea.example.org/admin', /"https:" is not a valid registry host\): .*with no scheme and no tag$/],
     ['admin', /\("admin" is not a registry host \(a host has a dot or a port, or is localhost\)\)/],
-    ['127.0.0.1:5000/Admin', /"Admin" is not a valid name component/],
+    ['127.0.0.1:5000/Admin', /^GITEA_REGISTRY "127\.0\.0\.1:5000\/Admin" has capitals after the host, which no image name may have; Gitea finds an owner by its name in lowercase too: set it to 127\.0\.0\.1:5000\/admin$/],
+    ['127.0.0.1:5000/Admin/Bad Name', /"Admin" is not a valid name component/],
     ['gitea.example.org/admin:v1', /is not a registry host/],
   ])('refuses %s in one line naming the setting', (prefix, problem) => {
     const message = registryPrefixProblem(prefix, 'GITEA_REGISTRY');

@@ -140,5 +140,10 @@ export function registryPrefixProblem(prefix: string, setting: string): string |
   } catch (error) {
     why = error instanceof InvalidReferenceError ? error.message.replace(/^invalid image reference "[^"]*": /, '') : String(error);
   }
+  // Gitea's owners may have capitals (Acme); its registry serves their packages under the lowercase name.
+  const lowercased = `${host}${prefix.slice(host.length).toLowerCase()}`;
+  if (lowercased !== prefix && registryPrefixProblem(lowercased, setting) === undefined) {
+    return `${setting} "${prefix}" has capitals after the host, which no image name may have; Gitea finds an owner by its name in lowercase too: set it to ${lowercased}`;
+  }
   return `${setting} "${prefix}" is not a registry host[:port][/namespace] (${why}): set it like gitea.example.org/admin, with no scheme and no tag`;
 }
