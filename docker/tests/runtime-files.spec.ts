@@ -1,5 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 
@@ -83,11 +85,35 @@ describe('configs', () => {
 });
 
 describe('systemd units', () => {
+  const units = async () => (await filesUnder('scripts/systemd')).filter((path) => /\.(service|timer)$/.test(path));
+
   it('have the sections systemd needs and run from the install directory', async () => {
-    for (const unit of (await filesUnder('scripts/systemd')).filter((path) => /\.(service|timer)$/.test(path))) {
+    for (const unit of await units()) {
       const text = await readFile(join(dockerDir, unit), 'utf8');
       expect(text).toMatch(/^\[Unit\]$/m);
       expect(text).toMatch(unit.endsWith('.timer') ? /^\[Timer\]$/m : /^\[Service\]\n(.*\n)*WorkingDirectory=\/opt\/changemaker-lite$/m);
+    }
+  });
+
+  // systemd's own reading (quoting, keys, commands that exist), of the units as an operator installs
+  // them: copied beside each other, pointing at an installation that has their scripts.
+  (existsSync('/usr/bin/systemd-analyze') ? it : it.skip)('are read by systemd-analyze verify without a complaint', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'cm-units-'));
+    try {
+      const install = join(scratch, 'changemaker-lite');
+      await mkdir(join(install, 'scripts'), { recursive: true });
+      await copyFile(join(dockerDir, 'scripts/backup.sh'), join(install, 'scripts/backup.sh'));
+      await chmod(join(install, 'scripts/backup.sh'), 0o755);
+      const copies: string[] = [];
+      for (const unit of await units()) {
+        const copy = join(scratch, basename(unit));
+        await writeFile(copy, (await readFile(join(dockerDir, unit), 'utf8')).replaceAll('/opt/changemaker-lite', install));
+        copies.push(copy);
+      }
+      const verified = await execa('systemd-analyze', ['verify', ...copies], { reject: false, all: true });
+      expect({ exitCode: verified.exitCode, said: verified.all }).toEqual({ exitCode: 0, said: '' });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

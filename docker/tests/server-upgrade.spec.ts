@@ -119,6 +119,18 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     }
   }
 
+  /**
+   * The boot unit's ExecStartPre, run as systemd runs it: /bin/sh -c with its one quoted argument,
+   * in the installation. The unit as copied to /etc/systemd/system, not the installation's own copy,
+   * which a cut-off swap may have moved away.
+   */
+  async function bootUnitCheck(dir: string) {
+    const unit = await readFile(join(workspaceRoot, 'docker/scripts/systemd/changemaker-lite.service'), 'utf8');
+    const script = /^ExecStartPre=\/bin\/sh -c '([^']*)'$/m.exec(unit)?.[1];
+    expect(script).toBeDefined();
+    return execa('/bin/sh', ['-c', script!], { cwd: dir, env: env(), extendEnv: false, reject: false });
+  }
+
   /** v1.0.0 installed, configured and running under the docker stub. */
   async function runningInstall(tag = 'v1.0.0'): Promise<string> {
     const dir = join(place, 'changemaker-lite');
@@ -956,6 +968,13 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(killed.signal).toBe('SIGKILL');
       expect(existsSync(join(dir, entry))).toBe(false);
 
+      // The boot that follows a power loss mid-swap: the boot unit starts nothing.
+      const boot = await bootUnitCheck(dir);
+      expect({ exitCode: boot.exitCode, stderr: boot.stderr }).toEqual({
+        exitCode: 1,
+        stderr: 'an upgrade or rollback of this installation was stopped half-way, and .rollback/ holds the previous files: nothing was started; put them back with scripts/upgrade.sh --rollback (or .rollback/scripts/upgrade.sh --rollback when scripts/ is missing)',
+      });
+
       const rollback = `bash ${shellWord(`${dir}/${rollbackScript}`)} --rollback`;
       const again = await execa('bash', [join(dir, rollbackScript)], { cwd: dir, env: env(), extendEnv: false, reject: false });
       expect({ exitCode: again.exitCode, stderr: again.stderr }).toEqual({
@@ -966,8 +985,12 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect({ exitCode: back.exitCode, stderr: back.stderr }).toEqual({ exitCode: 0, stderr: '' });
       expect(back.stdout.split('\n')).toEqual(expect.arrayContaining(['returned from an upgrade stopped half-way to v1.0.0', 'v1.0.0 is running and healthy']));
       expect(await releaseFiles(dir)).toBe(before);
+      expect((await bootUnitCheck(dir)).exitCode).toBe(0);
       expect((await upgrade(dir, ['--no-backup'])).exitCode).toBe(0);
       expect(await version(dir)).toBe('v1.1.0');
+      // A finished upgrade keeps .rollback/ until the next one: the boot unit starts it.
+      expect(existsSync(join(dir, '.rollback'))).toBe(true);
+      expect((await bootUnitCheck(dir)).exitCode).toBe(0);
     });
   });
 
