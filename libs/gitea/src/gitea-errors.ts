@@ -1,3 +1,5 @@
+import { untrustedCertificateRemedy } from '@changemaker/oci';
+
 /**
  * One class per way a Gitea call fails, each with a message that says what to do, so the
  * executor can print `error.message` as it is. Messages are built from the method, the path and
@@ -140,6 +142,14 @@ export class GiteaRequestError extends GiteaError {
     readonly giteaMessage: string,
   ) {
     super(`${method} ${path} failed with ${status}${giteaMessage ? `: ${giteaMessage}` : ''}`);
+  }
+}
+
+/** Gitea's TLS certificate is not trusted here: no retry mends that, so none was made. */
+export class GiteaCertificateError extends GiteaError {
+  override readonly name = 'GiteaCertificateError';
+  constructor(method: string, path: string, host: string, cause: string) {
+    super(`${method} ${path}: the TLS certificate of ${host} is not trusted (${cause}); ${untrustedCertificateRemedy}, then re-run.`);
   }
 }
 

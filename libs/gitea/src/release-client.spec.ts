@@ -1,10 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGiteaServer, type TestGiteaServer } from '@changemaker/testing';
+import { startGiteaServer, startUntrustedTlsServer, type TestGiteaServer } from '@changemaker/testing';
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
+  GiteaCertificateError,
   GiteaRedirectError,
   InvalidSettingError,
   NotGiteaAnswerError,
@@ -320,6 +321,25 @@ describe('ReleaseClient with object storage and without Link headers', () => {
     } finally {
       await gitea.stop();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a Gitea whose TLS certificate is not trusted here (a private CA)', () => {
+  it('fails at the first try, without the token in the message, saying that NODE_EXTRA_CA_CERTS is how Node trusts that CA', async () => {
+    const server = await startUntrustedTlsServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+    const retries: RetryNotice[] = [];
+    try {
+      const client = new ReleaseClient({ giteaUrl: server.url, repo: 'admin/changemaker.lite', token, retry: fastRetries, onRetry: (notice) => retries.push(notice) });
+      const failure = await client.getReleaseByTag('v1.0.0').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(GiteaCertificateError);
+      expect((failure as Error).message).toBe(
+        `GET /api/v1/repos/admin/changemaker.lite/releases/tags/v1.0.0: the TLS certificate of ${new URL(server.url).host} is not trusted (self-signed certificate); ` +
+          "Node trusts its own list of CAs, not the system's: for a server whose certificate comes from a private CA, set NODE_EXTRA_CA_CERTS to that CA's certificate (a PEM file), then re-run.",
+      );
+      expect({ retries, connections: server.connections() }).toEqual({ retries: [], connections: 1 });
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -4,6 +4,7 @@ import { HttpConnections, isRedirect, maxRedirectHops, oneLine, pageTitle, redir
 import {
   AttachmentTooLargeError,
   AttachmentTypeRefusedError,
+  GiteaCertificateError,
   GiteaRedirectError,
   GiteaRequestError,
   GiteaUnreachableError,
@@ -19,7 +20,7 @@ import {
 import { nextPageUrl } from './link-header';
 import { multipartForm, type FormFile, type MultipartForm } from './multipart-form';
 import type { Attachment, CreateReleaseOption, EditReleaseOption, Release } from './release-types';
-import { defaultRetryPolicy, isRetryableStatus, retryDelayMs, sleep, type RetryNotice, type RetryPolicy } from './retry-policy';
+import { defaultRetryPolicy, isRetryableStatus, isUntrustedCertificate, retryDelayMs, sleep, type RetryNotice, type RetryPolicy } from './retry-policy';
 
 export interface ReleaseClientOptions {
   /** The Gitea (or Forgejo) web root, e.g. https://gitea.example.com or https://host/gitea. */
@@ -250,7 +251,9 @@ export class ReleaseClient {
       try {
         answer = await this.send(call, url);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        // By shape, not instanceof: a network error made in another realm (a test runner's) is an Error too.
+        const reason = typeof (error as { message?: unknown })?.message === 'string' ? (error as { message: string }).message : String(error);
+        if (isUntrustedCertificate(error)) throw new GiteaCertificateError(call.method, url.pathname, url.host, reason);
         if (attempt >= policy.attempts) throw new GiteaUnreachableError(call.method, url.pathname, attempt, reason);
         await this.waitBeforeRetry(call.method, url.pathname, attempt, policy, reason);
         continue;

@@ -6,7 +6,7 @@ export * from './oci-errors';
 export * from './registry-client';
 export * from './registry-credentials';
 export { apiHost, isLoopbackRegistry, type RegistryRequestEvent } from './registry-transport';
-export { defaultRetryPolicy, dryRunRetryPolicy, isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
+export { defaultRetryPolicy, dryRunRetryPolicy, isRetryableStatus, isUntrustedCertificate, retryDelayMs, sleep, untrustedCertificateRemedy, type RetryPolicy } from './retry-policy';
 export * from './copy-image';
 export * from './host-limiter';
 export * from './image-store';

@@ -1,4 +1,5 @@
 import { withoutCredentials } from './reference-credentials';
+import { untrustedCertificateRemedy } from './retry-policy';
 
 /**
  * Every failure libs/oci can explain to a user has its own class, so callers (the mirror
@@ -29,9 +30,8 @@ export class RegistryUnreachableError extends OciError {
 }
 
 function unreachableRemedy(cause: string): string {
-  if (/EPROTO|wrong version number|SSL|TLS|certificate/i.test(cause)) {
-    return 'a registry that speaks plain http must be listed in --insecure-registries, and one with a private CA needs NODE_EXTRA_CA_CERTS';
-  }
+  if (/CERT|certificate/.test(cause)) return untrustedCertificateRemedy;
+  if (/EPROTO|wrong version number|SSL|TLS/i.test(cause)) return 'a registry that speaks plain http must be listed in --insecure-registries';
   return 'check the host and port, that the registry is running, and the network or proxy between (a plain-http registry also needs --insecure-registries)';
 }
 

@@ -4,7 +4,7 @@ import type { HttpResponse } from './http-response';
 import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError, UploadRefusedError } from './oci-errors';
 import type { RegistryAuthenticator } from './registry-authenticator';
 import { RateLimitPacer } from './rate-limit-pacer';
-import { isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
+import { isRetryableStatus, isUntrustedCertificate, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 import { oneLine, pageTitle } from './server-text';
 import { parseAuthChallenge } from './www-authenticate';
 
@@ -159,7 +159,7 @@ export class RegistryTransport {
       return response;
     } catch (error) {
       this.options.onRequest?.({ registry: req.registry, method: req.method, url: url.toString() });
-      if (!retryable || attempt >= this.options.retry.attempts) {
+      if (!retryable || attempt >= this.options.retry.attempts || isUntrustedCertificate(error)) {
         throw new RegistryUnreachableError(req.registry, describeNetworkError(error));
       }
       await sleep(retryDelayMs(this.options.retry, attempt));

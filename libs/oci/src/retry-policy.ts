@@ -24,6 +24,32 @@ export const defaultRetryPolicy: RetryPolicy = {
  */
 export const dryRunRetryPolicy: Partial<RetryPolicy> = { attempts: 1 };
 
+/**
+ * A network failure no retry mends: the server's TLS certificate is not trusted (self-signed, from a
+ * private CA, expired, for another name). Tried again, it fails the same way after the whole backoff.
+ */
+export function isUntrustedCertificate(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && untrustedCertificateCodes.has(code);
+}
+
+const untrustedCertificateCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What to do about an untrusted certificate: Node reads its own list of CAs, not the system's. */
+export const untrustedCertificateRemedy =
+  "Node trusts its own list of CAs, not the system's: for a server whose certificate comes from a private CA, set NODE_EXTRA_CA_CERTS to that CA's certificate (a PEM file)";
+
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
 }

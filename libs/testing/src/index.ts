@@ -13,3 +13,4 @@ export * from './trusted-signing-key';
 export * from './release-repository';
 export * from './start-together';
 export * from './nx-command';
+export * from './untrusted-tls-server';
