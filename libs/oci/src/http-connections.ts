@@ -1,8 +1,11 @@
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pipeline, type Readable } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { HttpResponse } from './http-response';
+import { proxyAuthorization, proxyFor, proxySettingsFrom, tunnelThrough, type ProxySettings } from './http-proxy';
 
 export interface HttpRequestOptions {
   method: string;
@@ -31,17 +34,26 @@ export class HttpTimeoutError extends Error {
 export class HttpConnections {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: connectionsPerHost, timeout: idleTimeoutMs });
   private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: connectionsPerHost, timeout: idleTimeoutMs });
+  private readonly proxies: ProxySettings;
+  private readonly tunnels?: TunnelingAgent;
+
+  /** Through the proxy the environment names (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as the engines go. */
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.proxies = proxySettingsFrom(env);
+    if (this.proxies.https) this.tunnels = new TunnelingAgent(this.proxies.https);
+  }
 
   /** Resolves once the status and headers are in; network failures reject. */
   send(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const secure = url.protocol === 'https:';
-      const request = (secure ? httpsRequest : httpRequest)(url, {
-        method: options.method,
-        headers: options.headers,
-        agent: secure ? this.https : this.http,
-        timeout: silenceTimeoutMs,
-      });
+      const proxy = proxyFor(url, this.proxies);
+      const request = secure
+        ? httpsRequest(url, { method: options.method, headers: options.headers, agent: proxy ? this.tunnels : this.https, timeout: silenceTimeoutMs })
+        : proxy
+          ? // A plain-http request goes to the proxy whole, its target as an absolute URL.
+            httpRequest({ host: proxy.hostname, port: proxy.port || 80, path: url.href, method: options.method, headers: { ...options.headers, host: url.host, ...proxyAuthorization(proxy) }, agent: this.http, timeout: silenceTimeoutMs })
+          : httpRequest(url, { method: options.method, headers: options.headers, agent: this.http, timeout: silenceTimeoutMs });
       request.once('response', (message) => resolve(new HttpResponse(message)));
       // After the response, a failure shows as an error of its body stream instead.
       request.on('error', reject);
@@ -55,6 +67,25 @@ export class HttpConnections {
   close(): void {
     this.http.destroy();
     this.https.destroy();
+    this.tunnels?.destroy();
+  }
+}
+
+/** TLS connections to their hosts, each over a tunnel the proxy opens (CONNECT), pooled as the direct ones are. */
+class TunnelingAgent extends HttpsAgent {
+  constructor(private readonly proxy: URL) {
+    super({ keepAlive: true, maxSockets: connectionsPerHost, timeout: idleTimeoutMs });
+  }
+
+  override createConnection(options: ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    const host = options.host ?? options.hostname ?? 'localhost';
+    const port = Number(options.port ?? 443);
+    tunnelThrough(this.proxy, host, port, connectTimeoutMs).then(
+      // No server name for an address: TLS sends names only.
+      (socket) => callback?.(null, tlsConnect({ ...(options as ConnectionOptions), socket, servername: isIP(host) ? undefined : host })),
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
   }
 }
 

@@ -14,3 +14,4 @@ export * from './release-repository';
 export * from './start-together';
 export * from './nx-command';
 export * from './untrusted-tls-server';
+export * from './forward-proxy';
