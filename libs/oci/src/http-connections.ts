@@ -46,14 +46,7 @@ export class HttpConnections {
   /** Resolves once the status and headers are in; network failures reject. */
   send(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
-      const secure = url.protocol === 'https:';
-      const proxy = proxyFor(url, this.proxies);
-      const request = secure
-        ? httpsRequest(url, { method: options.method, headers: options.headers, agent: proxy ? this.tunnels : this.https, timeout: silenceTimeoutMs })
-        : proxy
-          ? // A plain-http request goes to the proxy whole, its target as an absolute URL.
-            httpRequest({ host: proxy.hostname, port: proxy.port || 80, path: url.href, method: options.method, headers: { ...options.headers, host: url.host, ...proxyAuthorization(proxy) }, agent: this.http, timeout: silenceTimeoutMs })
-          : httpRequest(url, { method: options.method, headers: options.headers, agent: this.http, timeout: silenceTimeoutMs });
+      const request = this.open(url, options);
       request.once('response', (message) => resolve(new HttpResponse(message)));
       // After the response, a failure shows as an error of its body stream instead.
       request.on('error', reject);
@@ -61,6 +54,16 @@ export class HttpConnections {
       request.once('socket', (socket) => failUnlessConnectedInTime(request, socket, url));
       sendBody(request, options.body);
     });
+  }
+
+  private open(url: URL, { method, headers }: HttpRequestOptions): ClientRequest {
+    const proxy = proxyFor(url, this.proxies);
+    const timeout = silenceTimeoutMs;
+    if (url.protocol === 'https:') return httpsRequest(url, { method, headers, agent: proxy ? this.tunnels : this.https, timeout });
+    if (!proxy) return httpRequest(url, { method, headers, agent: this.http, timeout });
+    // A plain-http request goes to the proxy whole, its target as an absolute URL.
+    const throughProxy = { ...headers, host: url.host, ...proxyAuthorization(proxy) };
+    return httpRequest({ host: proxy.hostname, port: proxy.port || 80, path: url.href, method, headers: throughProxy, agent: this.http, timeout });
   }
 
   /** Ends every connection, in use or idle: for when the requests are done. */
@@ -78,7 +81,7 @@ class TunnelingAgent extends HttpsAgent {
   }
 
   override createConnection(options: ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const host = options.host ?? options.hostname ?? 'localhost';
+    const host = String(options.host ?? options.hostname);
     const port = Number(options.port ?? 443);
     tunnelThrough(this.proxy, host, port, connectTimeoutMs).then(
       // No server name for an address: TLS sends names only.
