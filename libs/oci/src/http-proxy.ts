@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { isIP, type Socket } from 'node:net';
+import { isLoopbackRegistry } from './loopback-host';
 
 /**
  * The proxy environment variables as the engines read them (Go's net/http: docker, buildah, podman),
@@ -31,7 +32,7 @@ export function proxySettingsFrom(env: NodeJS.ProcessEnv): ProxySettings {
 /** The proxy `target` is reached through, or undefined to reach it directly. */
 export function proxyFor(target: URL, settings: ProxySettings): URL | undefined {
   const proxy = target.protocol === 'https:' ? settings.https : settings.http;
-  if (!proxy || isThisMachine(target.hostname) || listedInNoProxy(target, settings.noProxy)) return undefined;
+  if (!proxy || isThisMachine(target) || listedInNoProxy(target, settings.noProxy)) return undefined;
   return proxy;
 }
 
@@ -85,9 +86,9 @@ function proxyUrl(env: NodeJS.ProcessEnv, variable: string): URL | undefined {
   return url;
 }
 
-function isThisMachine(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1';
+/** The loopback hosts every stage treats as this machine, and names under localhost (RFC 6761), which resolve there too. */
+function isThisMachine(target: URL): boolean {
+  return isLoopbackRegistry(target.host) || target.hostname.endsWith('.localhost');
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { HttpConnections } from './http-connections';
 import type { HttpResponse } from './http-response';
+import { isLoopbackRegistry } from './loopback-host';
 import { RegistryAuthError, RegistryResponseError, RegistryUnreachableError, UploadRefusedError } from './oci-errors';
 import type { RegistryAuthenticator } from './registry-authenticator';
 import { RateLimitPacer } from './rate-limit-pacer';
@@ -41,15 +42,9 @@ export interface RegistryTransportOptions {
   onRequest?: (event: RegistryRequestEvent) => void;
 }
 
-const loopbackHost = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
-
 /** Docker Hub's API lives on another host than its image names say. */
 export function apiHost(registry: string): string {
   return registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-}
-
-export function isLoopbackRegistry(registry: string): boolean {
-  return loopbackHost.test(registry);
 }
 
 /**
