@@ -16,16 +16,22 @@ export interface ReleaseCommit {
  */
 export async function readReleaseCommit(root: string, tag: string): Promise<ReleaseCommit> {
   const head = await gitAnswer(root, ['rev-parse', 'HEAD']);
-  if (!head.ok) {
-    const refused = gitRefusalOf(head.stderr);
-    throw new ReleaseTagError(refused ? `git will not read ${root}: ${refused}` : `${root} is not a git checkout with a commit: run nx release from the workspace`);
-  }
+  if (!head.ok) throw new ReleaseTagError(unreadableHeadProblem(root, head.stderr, 'run nx release from the workspace'));
   const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   const tagged = await gitAnswer(root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`]);
   if (tagged.ok && tagged.stdout !== head.stdout) {
     throw new ReleaseTagError(`${tag} points at ${tagged.stdout.slice(0, 12)} but HEAD is ${head.stdout.slice(0, 12)}: check out ${tag} to publish it (git checkout ${tag})`);
   }
   return { sha: head.stdout, branch: branch.ok ? branch.stdout : undefined, tagged: tagged.ok };
+}
+
+/**
+ * Why HEAD could not be read in `root`: git's refusal in its own words (another user's checkout),
+ * else no checkout with a commit there, and `instead`, what to do about that.
+ */
+export function unreadableHeadProblem(root: string, gitStderr: string, instead: string): string {
+  const refused = gitRefusalOf(gitStderr);
+  return refused ? `git will not read ${root}: ${refused}` : `${root} is not a git checkout with a commit: ${instead}`;
 }
 
 /**

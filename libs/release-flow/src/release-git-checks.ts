@@ -1,7 +1,7 @@
 import { compare, valid } from 'semver';
-import { abandonReleaseCommand, gitRefusalOf, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, type GiteaLocation } from '@changemaker/release-contract';
+import { abandonReleaseCommand, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, type GiteaLocation } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
-import { hasRemote, withoutUrlCredentials } from './git-remote';
+import { hasRemote, unreadableHeadProblem, withoutUrlCredentials } from './git-remote';
 import { remoteRepositoryProblem } from './remote-repository';
 import { nonInteractiveGitEnv } from './unfinished-release';
 
@@ -30,10 +30,7 @@ export interface CheckoutCheck {
 export async function checkoutProblem({ root, remote, gitea, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
   const refusal = (problem: string): CheckoutCheck => ({ problem, notices: [] });
   const head = await gitAnswer(root, ['rev-parse', '--verify', '-q', 'HEAD']);
-  if (!head.ok) {
-    const refused = gitRefusalOf(head.stderr);
-    return refusal(refused ? `git will not read ${root}: ${refused}` : `${root} is not a git checkout with a commit: run nx release in the workspace's clone`);
-  }
+  if (!head.ok) return refusal(unreadableHeadProblem(root, head.stderr, "run nx release in the workspace's clone"));
   if ((await gitAnswer(root, ['rev-parse', '--is-shallow-repository'])).stdout === 'true') return refusal(shallowCloneProblem(remote));
   const branch = await gitAnswer(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   if (!branch.ok) {
