@@ -33,8 +33,19 @@ describe('what a stopped nx release left', () => {
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'edited', files: ['CHANGELOG.md', 'VERSION'] });
     expect(unfinishedReleaseLine('v1.1.0', state, 'SIGINT')).toBe(
-      'v1.1.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but CHANGELOG.md, VERSION hold its edits: put them back with git checkout HEAD -- CHANGELOG.md VERSION, then run nx release again',
+      'v1.1.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but CHANGELOG.md, VERSION hold its edits: put them back with git restore --source=HEAD --staged --worktree -- CHANGELOG.md VERSION, then run nx release again',
     );
+  });
+
+  it("the command that puts the edits back works when the changelog is new (a first release), and keeps the user's own edit", async () => {
+    await writeFile(join(work, 'notes.md'), 'the user was editing this\n');
+    const start = readReleaseStart(work, 'origin');
+    await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
+    await writeFile(join(work, 'CHANGELOG.md'), '## 1.0.0\n');
+    await git(work, 'add', 'CHANGELOG.md', 'VERSION');
+    const advice = /put them back with (.+), then run nx release again$/.exec(unfinishedReleaseLine('v1.0.0', readUnfinishedRelease(start, 'v1.0.0')));
+    await execa('sh', ['-c', advice![1]!], { cwd: work });
+    expect(await git(work, 'status', '--porcelain')).toBe('M notes.md');
   });
 
   it('between the release commit and its tag', async () => {

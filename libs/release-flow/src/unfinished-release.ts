@@ -128,7 +128,7 @@ export function unfinishedReleaseLine(tag: string | undefined, state: Unfinished
     case 'edited':
       return (
         `${name}: ${stopped} before the release commit: nothing was committed, tagged or pushed, but ${state.files.join(', ')} ` +
-        `${state.files.length === 1 ? 'holds' : 'hold'} its edits: put them back with git checkout HEAD -- ${state.files.join(' ')}, then run nx release again`
+        `${state.files.length === 1 ? 'holds' : 'hold'} its edits: put them back with ${putBackCommand(state.files)}, then run nx release again`
       );
     case 'committed':
       return (
@@ -138,6 +138,14 @@ export function unfinishedReleaseLine(tag: string | undefined, state: Unfinished
   }
   const left = afterTagging(name, state);
   return signal ? `${name}: stopped by ${signal}; ${left}` : `${name}: ${left}`;
+}
+
+/**
+ * restore, not `git checkout HEAD --`: on a first release CHANGELOG.md is new, and checkout refuses
+ * a path HEAD lacks and then puts back none of them; restore removes it, as HEAD has it.
+ */
+function putBackCommand(files: readonly string[]): string {
+  return `git restore --source=HEAD --staged --worktree -- ${files.join(' ')}`;
 }
 
 function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'untouched' | 'edited' | 'committed' }>): string {

@@ -135,7 +135,7 @@ describe('nx release, stopped part-way or racing another', () => {
     });
     const stopped = await run;
     expect(stopped.signal).toBe('SIGINT');
-    const advice = /^v1\.2\.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but .+ holds? its edits: put them back with (git checkout HEAD -- [^,]+), then run nx release again$/.exec(lastLine(stopped) ?? '');
+    const advice = /^v1\.2\.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but .+ holds? its edits: put them back with (git restore --source=HEAD --staged --worktree -- [^,]+), then run nx release again$/.exec(lastLine(stopped) ?? '');
     expect(advice).not.toBeNull();
     expect(await git(rehearsal.workspace.root, 'rev-parse', 'HEAD')).toBe(head);
     expect(await git(rehearsal.workspace.root, 'tag', '--list', 'v1.2.0')).toBe('');
