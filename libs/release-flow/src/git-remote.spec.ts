@@ -1,9 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createReleaseRepository, type ReleaseRepository } from '@changemaker/testing';
 import { pushRelease, readReleaseCommit, releaseRefs } from './git-remote';
-import { GitPushError, ReleaseBranchMovedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
+import { GitPushError, ReleaseBranchMovedError, ReleasePushDeclinedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
 
 describe('the release commit and its push', () => {
   let repository: ReleaseRepository;
@@ -66,6 +66,31 @@ describe('the release commit and its push', () => {
         "nx release publish cannot finish it: abandon it with npx nx run docker:abandon-release (its draft, tag and release commit), then git pull --tags origin and release the next version",
     );
     expect(await git(origin, 'rev-parse', 'main')).not.toBe(await git(work, 'rev-parse', 'HEAD'));
+  });
+
+  /** A pre-receive hook as Gitea's own (cmd/hook.go fail): a blank line on stdout, `Gitea: <why>` on stderr, exit 1. */
+  const refuseInOrigin = async (said: string) => {
+    const hook = join(origin, 'hooks', 'pre-receive');
+    await writeFile(hook, `#!/bin/sh\necho\n${said ? `echo "${said}" >&2\n` : ''}exit 1\n`);
+    await chmod(hook, 0o755);
+  };
+
+  it("a push the remote's rules refuse (Gitea's protected branch) pushes nothing and gives the remote's reason and both ways on", async () => {
+    await refuseInOrigin('Gitea: Not allowed to push to protected branch main');
+    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'));
+    await expect(push).rejects.toBeInstanceOf(ReleasePushDeclinedError);
+    await expect(push).rejects.toThrow(
+      "git push to origin was refused by the remote's own rules (Gitea: Not allowed to push to protected branch main), so nothing was pushed and v1.0.0 is a draft, invisible to users: " +
+        "let the git user this clone pushes as push to the branch and create v1.0.0 (on Gitea: the repository's branch and tag protection), then re-run nx release publish; or abandon it with npx nx run docker:abandon-release",
+    );
+    expect(await git(origin, 'tag', '--list')).toBe('');
+  });
+
+  it('a refusal whose hook says nothing is given in git\'s words', async () => {
+    await refuseInOrigin('');
+    await expect(pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'))).rejects.toThrow(
+      "git push to origin was refused by the remote's own rules (pre-receive hook declined), so nothing",
+    );
   });
 
   it('a push that fails otherwise (origin unreachable) pushes nothing and says to fix it and re-run nx release publish', async () => {

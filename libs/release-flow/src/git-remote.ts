@@ -1,6 +1,6 @@
 import { gitRefusalOf } from '@changemaker/release-contract';
 import { gitAnswer } from './git-command';
-import { GitPushError, ReleaseBranchMovedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
+import { GitPushError, ReleaseBranchMovedError, ReleasePushDeclinedError, ReleaseTagError, ReleaseTagTakenError } from './release-flow-errors';
 
 export interface ReleaseCommit {
   sha: string;
@@ -73,6 +73,7 @@ export async function pushRelease(root: string, remote: string, refs: readonly s
     const refused = refusalOf(pushed.stdout);
     if (tag && refused?.kind === 'tag taken') throw new ReleaseTagTakenError(remote, tag);
     if (tag && refused?.kind === 'branch moved on') throw new ReleaseBranchMovedError(remote, refused.branch, tag);
+    if (tag && refused?.kind === 'declined') throw new ReleasePushDeclinedError(remote, tag, withoutUrlCredentials(remoteSaid(pushed.stderr) ?? refused.reason));
     const said = withoutUrlCredentials(whyPushFailed(pushed.stdout, pushed.stderr));
     throw new GitPushError(remote, refs.join(' '), said || 'git push failed');
   }
@@ -84,14 +85,29 @@ export async function pushRelease(root: string, remote: string, refs: readonly s
  * `!<TAB>refs/tags/v1.1.0:refs/tags/v1.1.0<TAB>[rejected] (already exists)`,
  * `!<TAB>HEAD:refs/heads/main<TAB>[rejected] (fetch first)` (or non-fast-forward).
  */
-function refusalOf(stdout: string): { kind: 'tag taken' } | { kind: 'branch moved on'; branch: string } | undefined {
+function refusalOf(stdout: string): { kind: 'tag taken' } | { kind: 'branch moved on'; branch: string } | { kind: 'declined'; reason: string } | undefined {
   const refused = stdout.split('\n').map((line) => line.split('\t')).filter(([flag]) => flag === '!');
   if (refused.some(([, refs = '', summary = '']) => refs.includes(':refs/tags/') && summary.includes('(already exists)'))) return { kind: 'tag taken' };
   for (const [, refs = '', summary = ''] of refused) {
     const branch = /:refs\/heads\/(.+)$/.exec(refs)?.[1];
     if (branch && /\((fetch first|non-fast-forward)\)/.test(summary)) return { kind: 'branch moved on', branch };
   }
-  return undefined;
+  const declined = refused.find(([, , summary = '']) => summary.startsWith('[remote rejected]'));
+  return declined ? { kind: 'declined', reason: declined[2]!.slice('[remote rejected]'.length).trim().replace(/^\((.*)\)$/, '$1') } : undefined;
+}
+
+/**
+ * What the remote's own hook said (git prints it as `remote: …`), e.g. Gitea's
+ * `remote: Gitea: Not allowed to push to protected branch main`: the reason, where git's summary
+ * says only "(pre-receive hook declined)".
+ */
+function remoteSaid(stderr: string): string | undefined {
+  const lines = stderr
+    .split('\n')
+    .filter((line) => line.startsWith('remote:'))
+    .map((line) => line.slice('remote:'.length).trim())
+    .filter((line) => line.length > 0);
+  return lines.length > 0 ? lines.slice(0, 2).join(' ') : undefined;
 }
 
 /** Porcelain lines of refused refs (`!<TAB>from:to<TAB>[rejected] (why)`) say it best; else git's own error lines. */

@@ -66,6 +66,20 @@ export class ReleaseTagTakenError extends ReleaseFlowError {
   }
 }
 
+/**
+ * The remote's own rules refused the push (a pre-receive hook: on Gitea, a protected branch or tag
+ * this git user may not push to). A re-run meets the same refusal until someone with the rights
+ * changes them, so both ways on are named.
+ */
+export class ReleasePushDeclinedError extends ReleaseFlowError {
+  constructor(remote: string, tag: string, said: string) {
+    super(
+      `git push to ${remote} was refused by the remote's own rules (${said}), so nothing was pushed and ${tag} is a draft, invisible to users: ` +
+        `let the git user this clone pushes as push to the branch and create ${tag} (on Gitea: the repository's branch and tag protection), then re-run nx release publish; or abandon it with ${abandonReleaseCommand}`,
+    );
+  }
+}
+
 /** The way on once the remote's branch moved on under a release: the same words in the error and in nx release's last line. */
 export function abandonAfterBranchMovedOn(remote: string, branch: string, tag: string): string {
   return `abandon it with ${abandonReleaseCommand} (${tag}'s draft, tag and release commit), then git pull --rebase ${remote} ${branch} and run nx release again`;
