@@ -24,6 +24,12 @@ describe('the release before this one', () => {
     expect(await previousOf('v1.11.0')).toBe('v1.10.0');
   });
 
+  it("orders by semver: a release after 1.10.0 follows it, not its release candidate, which git's version sort puts above it", async () => {
+    await git('tag', 'v1.10.0-rc.1', 'HEAD~1');
+    await git('commit', '-q', '--allow-empty', '-m', 'fix: next');
+    expect(await previousOf('v1.10.1')).toBe('v1.10.0');
+  });
+
   it("is never this release's own tag, even when HEAD already carries it (a re-run)", async () => {
     await git('commit', '-q', '--allow-empty', '-m', 'chore(release): v1.11.0');
     await git('tag', 'v1.11.0');
@@ -36,6 +42,9 @@ describe('the release before this one', () => {
     await git('tag', 'v1.9.1');
     await git('checkout', '-q', 'main');
     await git('tag', 'nightly');
+    // A floating major tag and a docs tag match the glob v[0-9]* but are no release; git's version sort puts both above v1.10.0.
+    await git('tag', 'v2');
+    await git('tag', 'v1.10-docs');
     expect(await previousOf('v1.11.0')).toBe('v1.10.0');
     expect(previousReleaseTagIn('', 'v1.0.0')).toBeUndefined();
   });

@@ -9,15 +9,12 @@ import { coerce, gte, prerelease, rcompare, valid } from 'semver';
 /** The tags git lists as release tags: `v` and a digit (releaseTagPattern's `v{version}`). */
 export const releaseTagGlob = 'v[0-9]*';
 
-/** `git` arguments that list the release tags merged into HEAD, highest version first. */
-export const mergedReleaseTagsGitArgs: readonly string[] = ['tag', '--merged', 'HEAD', '--list', releaseTagGlob, '--sort=-v:refname'];
+/** `git` arguments that list the release tags merged into HEAD (in no order this module relies on). */
+export const mergedReleaseTagsGitArgs: readonly string[] = ['tag', '--merged', 'HEAD', '--list', releaseTagGlob];
 
 /** The release before `currentTag`, read from what `git` printed for {@link mergedReleaseTagsGitArgs}. */
 export function previousReleaseTagIn(mergedReleaseTags: string, currentTag: string): string | undefined {
-  return mergedReleaseTags
-    .split('\n')
-    .map((tag) => tag.trim())
-    .find((tag) => tag !== '' && tag !== currentTag);
+  return releaseTagsIn(mergedReleaseTags, currentTag)[0];
 }
 
 /**
@@ -28,15 +25,23 @@ export function previousReleaseTagIn(mergedReleaseTags: string, currentTag: stri
  * unless a stable release at or above that one's version came since, else the last stable one.
  */
 export function changelogBaseTagIn(mergedReleaseTags: string, currentTag: string): string | undefined {
-  const tags = mergedReleaseTags
-    .split('\n')
-    .map((tag) => tag.trim())
-    .filter((tag) => tag !== '' && tag !== currentTag && valid(tag.slice(1)))
-    // By semver: git's version sort puts v1.0.0-rc.1 above v1.0.0.
-    .sort((a, b) => rcompare(a.slice(1), b.slice(1)));
+  const tags = releaseTagsIn(mergedReleaseTags, currentTag);
   const stable = tags.find((tag) => prerelease(tag.slice(1)) === null);
   const preid = prerelease(currentTag.replace(/^v/, ''))?.[0];
   const sameSeries = preid === undefined ? undefined : tags.find((tag) => tag.includes(`-${preid}.`));
   if (!sameSeries) return stable;
   return stable && gte(stable.slice(1), coerce(sameSeries.slice(1))!.version) ? stable : sameSeries;
+}
+
+/**
+ * The release tags other than `currentTag`, highest version first. The glob lets through tags that
+ * are no release (a floating `v2`, `v1.0-docs`), which nx release ignores too; and the order is
+ * semver's, since git's version sort puts v1.0.0-rc.1 above v1.0.0 (and versionsort.suffix changes it).
+ */
+function releaseTagsIn(mergedReleaseTags: string, currentTag: string): string[] {
+  return mergedReleaseTags
+    .split('\n')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== currentTag && valid(tag.slice(1)) !== null)
+    .sort((a, b) => rcompare(a.slice(1), b.slice(1)));
 }

@@ -123,6 +123,12 @@ describe('the checkout nx release starts from', () => {
     expect(await check()).toEqual({ notices: [] });
   });
 
+  it('takes no tag for an unfinished release that is no release: a tag made here that the glob v[0-9]* lets through (v2-wip)', async () => {
+    await git(work, 'push', '-q', 'origin', 'v1.0.0');
+    await git(work, 'tag', 'v2-wip');
+    expect(await check()).toEqual({ notices: [] });
+  });
+
   it('refuses a shallow clone, whose history and tags stop part-way, in a dry run too', async () => {
     await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: after v1.0.0');
     await git(work, 'push', '-q', 'origin', 'main');
