@@ -369,7 +369,7 @@ curl_token_config() {
 # Writes the release's JSON (tag vX.Y.Z, or "latest": the newest published non-prerelease).
 release_json() {
   local tag="$1" output="$2" path status
-  if [ "$tag" = latest ]; then path=releases/latest; else path="releases/tags/$tag"; fi
+  if [ "$tag" = latest ]; then path="releases?draft=false&pre-release=false&limit=50&page=$3"; else path="releases/tags/$tag"; fi
   status="$(gitea_get "$gitea_url/api/v1/repos/$gitea_repo/$path" "$output")"
   case "$status" in
     200) ;;
@@ -382,17 +382,55 @@ release_json() {
   esac
 }
 
+# A release tag, v<semver>: only such a tag names files and directories here.
+release_tag_pattern='^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$'
+
+# The newest release's tag: the highest version among the published releases that are not
+# pre-releases, read page by page. Not Gitea's releases/latest, which is the release created last
+# (models/repo/release.go GetLatestReleaseByRepoID): a fix for an older line (v1.0.1), released
+# after a newer one (v1.1.0), would be installed in its place.
+newest_release_tag() {
+  local dir="$1" page=0 json="$1/releases.json" flat="$1/releases.flat" first previous_first="" draft prerelease tag newest=""
+  while ((++page)); do
+    release_json latest "$json" "$page"
+    json_flatten "$json" >"$flat" 2>"$dir/json-error" ||
+      fail "$gitea_url answered the list of releases with something that is not JSON ($(head -n 1 "$dir/json-error")); check GITEA_URL and any proxy in between"
+    first="$(flat_value "$flat" 0/id)"
+    # An empty page ends the list; so does one repeating the last (a server that ignores `page`).
+    if [ -z "$first" ] || [ "$first" = "$previous_first" ]; then break; fi
+    previous_first="$first"
+    while read -r draft prerelease tag; do
+      if [ "$draft" != false ] || [ "$prerelease" != false ] || [[ ! "$tag" =~ $release_tag_pattern ]]; then continue; fi
+      if [ -z "$newest" ] || [ "$(semver_compare "$tag" "$newest")" = 1 ]; then newest="$tag"; fi
+    done < <(listed_releases "$flat")
+  done
+  [ -n "$newest" ] || fail "no release published yet in $gitea_repo on $gitea_url; check GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)"
+  echo "$newest"
+}
+
+# `<draft> <prerelease> <tag>` for each release of a flattened list, in its order.
+listed_releases() {
+  awk -F '\t' '
+    { value = substr($0, length($1) + 2); split($1, at, "/") }
+    $1 ~ /^[0-9]+\/tag_name$/ { tags[at[1]] = value; if (at[1] + 1 > count) count = at[1] + 1 }
+    $1 ~ /^[0-9]+\/draft$/ { drafts[at[1]] = value }
+    $1 ~ /^[0-9]+\/prerelease$/ { prereleases[at[1]] = value }
+    END { for (i = 0; i < count; i++) if (i in tags) print drafts[i] " " prereleases[i] " " tags[i] }
+  ' "$1"
+}
+
 # Looks up a release (vX.Y.Z, or "latest") into "$work/release.json", flattened into
 # "$work/release.flat" for fetch_release to download from, and prints its tag.
 find_release() {
   local wanted="$1" json="$2/release.json" flat="$2/release.flat" tag
+  [ "$wanted" != latest ] || wanted="$(newest_release_tag "$2")"
   release_json "$wanted" "$json"
   json_flatten "$json" >"$flat" 2>"$2/json-error" ||
     fail "$gitea_url answered the release $wanted with something that is not JSON ($(head -n 1 "$2/json-error")); check GITEA_URL and any proxy in between"
   tag="$(flat_value "$flat" tag_name)"
   [ -n "$tag" ] || fail "$gitea_url answered the release $wanted without a tag name; check GITEA_URL"
   # The tag names files and directories here: only a release tag is taken.
-  [[ "$tag" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]] ||
+  [[ "$tag" =~ $release_tag_pattern ]] ||
     fail "$gitea_url answered the release $wanted with the tag '$tag', which is not a release tag (v<semver>); check GITEA_URL and GITEA_REPO"
   # Older Gitea and Forgejo answer releases/tags/{tag} with a draft even to readers, and every
   # Gitea to a writer's token: a draft may be unfinished or held back on purpose.

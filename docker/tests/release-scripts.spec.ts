@@ -251,6 +251,34 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(gitea.requests().filter((r) => isDownload(r.url)).length).toBe(downloadsBefore);
   });
 
+  it('takes the highest version for the newest release, not the one published last: a fix for an older line released after v1.1.0', async () => {
+    const fix = gitea.addRelease({ tagName: 'v1.0.2', createdAt: '2999-01-01T00:00:00.000Z' });
+    try {
+      // Gitea's own releases/latest is the release created last (GetLatestReleaseByRepoID).
+      const latest = (await (await fetch(`${gitea.url}/api/v1/repos/admin/changemaker.lite/releases/latest`)).json()) as { tag_name: string };
+      expect(latest.tag_name).toBe('v1.0.2');
+      const dir = join(place, 'newest');
+      expect((await install(['--dir', dir, '--no-config'])).exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.1.0');
+      const old = await installed('v1.0.0');
+      expect((await upgrade(old, ['--dry-run'])).stdout.split('\n')[0]).toBe('upgrade available: v1.0.0 -> v1.1.0');
+      expect(gitea.requests().some((request) => request.url.includes('v1.0.2'))).toBe(false);
+    } finally {
+      gitea.releases().splice(gitea.releases().indexOf(fix), 1);
+    }
+  });
+
+  it('reads every page of the list for the newest release: v1.1.0 behind 60 releases of an older line published since', async () => {
+    const since = Array.from({ length: 60 }, (_, index) => gitea.addRelease({ tagName: `v0.9.${index}`, createdAt: `2999-01-01T00:00:${String(index).padStart(2, '0')}.000Z` }));
+    try {
+      const dir = join(place, 'newest');
+      expect((await install(['--dir', dir, '--no-config'])).exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.1.0');
+    } finally {
+      for (const release of since) gitea.releases().splice(gitea.releases().indexOf(release), 1);
+    }
+  });
+
   describe('refuses with one line, and leaves nothing behind', () => {
     const tampered = 'v1.9.9';
     const unlisted = 'v1.9.8';
@@ -466,15 +494,15 @@ describe('a draft release, which older Gitea and Forgejo answer at releases/tags
     expect(gitea.requests().filter((request) => isDownload(request.url)).length - downloadsBefore).toBe(3);
   });
 
-  it('a latest release whose tag is not a release tag (it names files here) is refused before any download', async () => {
+  it('a release whose tag is not a release tag (it would name files here) is never taken for the newest, however new', async () => {
     const odd = gitea.addRelease({ tagName: 'v9.0.0/../../elsewhere', createdAt: '2999-01-01T00:00:00.000Z' });
     try {
       const server = await mkdtemp(join(scratch, 'server-'));
-      const downloadsBefore = gitea.requests().filter((request) => isDownload(request.url)).length;
-      const refused = await run(installScript, ['--allowed-signers', allowedSigners, '--dir', join(server, 'changemaker-lite'), '--no-config'], server, {});
-      expect(refused).toMatchObject({ exitCode: 1, stderr: `install.sh: ${gitea.url} answered the release latest with the tag 'v9.0.0/../../elsewhere', which is not a release tag (v<semver>); check GITEA_URL and GITEA_REPO` });
-      expect(await readdir(server)).toEqual([]);
-      expect(gitea.requests().filter((request) => isDownload(request.url)).length).toBe(downloadsBefore);
+      const installed = await run(installScript, ['--allowed-signers', allowedSigners, '--dir', join(server, 'changemaker-lite'), '--no-config'], server, {});
+      expect(installed.exitCode).toBe(0);
+      expect((await readFile(join(server, 'changemaker-lite', 'VERSION'), 'utf8')).trim()).toBe('v1.0.0');
+      expect(await readdir(server)).toEqual(['changemaker-lite']);
+      expect(gitea.requests().some((request) => request.url.includes('elsewhere'))).toBe(false);
     } finally {
       gitea.releases().splice(gitea.releases().indexOf(odd), 1);
     }
@@ -535,11 +563,11 @@ describe('install.sh from a private repository', () => {
     expect((await readFile(join(dir, 'VERSION'), 'utf8')).trim()).toBe('v2.0.0');
     expect(`${result.stdout}\n${result.stderr}`).not.toContain(readerToken);
     const curlArguments = await readFile(curl.log, 'utf8');
-    // The release lookup, then the tarball, SHA256SUMS and its signature.
-    expect(curlArguments.trim().split('\n')).toHaveLength(4);
+    // The list of releases (a page, then the empty page that ends it), the newest's lookup, then the tarball, SHA256SUMS and its signature.
+    expect(curlArguments.trim().split('\n')).toHaveLength(6);
     expect(curlArguments).not.toContain(readerToken);
     const reads = gitea.requests().slice(seenBefore);
-    expect(reads.map((r) => r.method)).toEqual(['GET', 'GET', 'GET', 'GET']);
+    expect(reads.map((r) => r.method)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET', 'GET']);
     expect(reads.every((r) => r.authorization === `token ${readerToken}`)).toBe(true);
     expect(reads.every((r) => !r.url.includes(readerToken))).toBe(true);
     // curl does not carry the token across the redirect to storage.
