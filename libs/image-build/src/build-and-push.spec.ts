@@ -317,6 +317,30 @@ describe('buildAndPushImage with real engines and a real registry', () => {
     expect(lines.join('\n')).toMatch(/already in the registry.*nothing built/);
   });
 
+  it('a release below one already made (a fix for an older line) leaves latest where the newer release put it, and says so; the plan agrees', async () => {
+    const commit = (message: string) => git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', message);
+    const release = (version: string) => options({ tagPatterns: ['{sha}', 'latest', 'v{version}'], version });
+    await git(workspace, 'tag', 'v1.0.0');
+    await commit('feat: on main');
+    await writeFile(join(workspace, 'dist/main.js'), 'console.log("hello, 1.1")\n');
+    await git(workspace, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qam', 'chore(release): v1.1.0');
+    const newer = await buildAndPushImage(release('1.1.0'));
+    await git(workspace, 'tag', 'v1.1.0');
+    // A pre-release above it moves nothing: latest names the newest stable release.
+    await git(workspace, 'tag', 'v1.2.0-rc.1');
+    await git(workspace, 'checkout', '-q', '-b', 'release/1.0', 'v1.0.0');
+    await commit('fix: for the 1.0 line');
+    lines.length = 0;
+    const plan = await planImagePush(release('1.0.1'));
+    expect(plan.references.map((reference) => reference.split(':').pop())).not.toContain('latest');
+    const fix = await buildAndPushImage(release('1.0.1'));
+    expect(fix.references.map((reference) => reference.split(':').pop())).toEqual([await git(workspace, 'rev-parse', 'HEAD'), 'v1.0.1']);
+    expect(await digestOf(target, 'admin/changemaker-api', 'latest')).toBe(newer.digest);
+    expect(await digestOf(target, 'admin/changemaker-api', 'v1.0.1')).toBe(fix.digest);
+    const said = `${fix.image}: latest stays where it is: v1.1.0 is a newer release than 1.0.1, which fixes an older line`;
+    expect(lines.filter((line) => line === said)).toHaveLength(2);
+  });
+
   it('moves latest last, whatever the tag patterns\' order: a push refused on the commit\'s tag (quota) leaves latest where it was, and no inputs tag', async () => {
     const sha = await git(workspace, 'rev-parse', 'HEAD');
     const quota = JSON.stringify({ errors: [{ code: 'DENIED', message: 'quota exceeded' }] });

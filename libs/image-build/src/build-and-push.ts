@@ -7,7 +7,7 @@ import type { ImageBuildReport, RegistryLogin } from './container-engine';
 import { buildRunsCommands } from './dockerfile-stages';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
-import { readGitRevision, type GitRevision } from './git-revision';
+import { readGitRevision, readNewerStableRelease, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { ignoreFileFor } from './build-context';
 import { imagePlatformsOf } from './image-content';
@@ -56,6 +56,8 @@ export interface ImageTarget {
   repository: ImageReference;
   references: ImageReference[];
   inputsTag: string;
+  /** The newer release that kept `latest` from being pushed: this version is a fix for an older line. */
+  latestKeptFor?: string;
 }
 
 /** What one build and push did: the image result docker-push records, without the project's name. */
@@ -68,7 +70,8 @@ export type ImageBuildResult = Omit<ImageResult, 'project'>;
  */
 export async function buildAndPushImage(options: ImageBuildOptions): Promise<ImageBuildResult> {
   const runner = options.runner ?? processCommandRunner(options.env);
-  const { revision, tags, repository, references, inputsTag } = await resolveImageTarget(options, runner);
+  const { revision, tags, repository, references, inputsTag, latestKeptFor } = await resolveImageTarget(options, runner);
+  if (latestKeptFor) options.log(latestKeptLine(repository.name, options.version!, latestKeptFor));
   const layerCache = layerCacheFor({ ...options, runsCommands: buildRunsCommands(await readFile(options.dockerfile, 'utf8'), options.target) });
   const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
 
@@ -152,14 +155,21 @@ function layerCacheUseOf(request: LayerCacheRequest, report: ImageBuildReport): 
 export async function resolveImageTarget(options: ImageBuildOptions, runner: CommandRunner): Promise<ImageTarget> {
   validateInputs(options);
   const revision = await readGitRevision(options.workspaceRoot, runner);
-  const tags = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
+  const expanded = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
+  const latestKeptFor = options.version && expanded.includes('latest') ? await readNewerStableRelease(options.workspaceRoot, runner, options.version) : undefined;
+  const tags = latestKeptFor ? expanded.filter((tag) => tag !== 'latest') : expanded;
   const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
   const references = tags.map((tag) => repository.withTag(tag));
-  return { revision, tags, repository, references, inputsTag: await inputsTagFor(options) };
+  return { revision, tags, repository, references, inputsTag: await inputsTagFor(options), ...(latestKeptFor ? { latestKeptFor } : {}) };
 }
 
 export function registryClientFor(env: NodeJS.ProcessEnv, retry?: Partial<RetryPolicy>): RegistryClient {
   return new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry });
+}
+
+/** Why a release's image is not pushed under `latest`; the dry run's plan says the same. */
+export function latestKeptLine(image: string, version: string, newer: string): string {
+  return `${image}: latest stays where it is: ${newer} is a newer release than ${version}, which fixes an older line`;
 }
 
 /**

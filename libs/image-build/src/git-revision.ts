@@ -1,4 +1,4 @@
-import { gitRefusalOf, mergedReleaseTagsGitArgs, previousReleaseTagIn } from '@changemaker/release-contract';
+import { allReleaseTagsGitArgs, gitRefusalOf, mergedReleaseTagsGitArgs, newerStableReleaseIn, previousReleaseTagIn } from '@changemaker/release-contract';
 import type { CommandRunner } from './command-runner';
 import { ImageBuildError } from './errors';
 
@@ -45,4 +45,10 @@ export async function readGitRevision(directory: string, runner: CommandRunner):
 export async function readPreviousReleaseTag(directory: string, runner: CommandRunner, currentTag: string): Promise<string | undefined> {
   const result = await runner.run('git', ['-C', directory, ...mergedReleaseTagsGitArgs]);
   return result.exitCode === 0 ? previousReleaseTagIn(result.stdout, currentTag) : undefined;
+}
+
+/** A stable release above `version` on any branch (release-contract's definition); undefined when none, or git cannot say. */
+export async function readNewerStableRelease(directory: string, runner: CommandRunner, version: string): Promise<string | undefined> {
+  const result = await runner.run('git', ['-C', directory, ...allReleaseTagsGitArgs]);
+  return result.exitCode === 0 ? newerStableReleaseIn(result.stdout, version) : undefined;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { changelogBaseTagIn, mergedReleaseTagsGitArgs, previousReleaseTagIn } from './previous-release';
+import { changelogBaseTagIn, mergedReleaseTagsGitArgs, newerStableReleaseIn, previousReleaseTagIn } from './previous-release';
 
 describe('the release before this one', () => {
   let repo: string;
@@ -68,5 +68,17 @@ describe('the release a changelog section starts from', () => {
     expect(changelogBaseTagIn(tags('v1.0.0-rc.1', 'v1.0.0'), 'v1.0.1-rc.0')).toBe('v1.0.0');
     expect(changelogBaseTagIn('', 'v1.0.0')).toBeUndefined();
     expect(changelogBaseTagIn(tags('v1.0.0'), 'v1.0.0')).toBeUndefined();
+  });
+});
+
+describe('a newer stable release than the one being made (it is then a fix for an older line)', () => {
+  const tags = (...list: string[]) => list.join('\n');
+
+  it('is the highest stable release above the version, on any branch; pre-releases and tags that are no release do not count', () => {
+    expect(newerStableReleaseIn(tags('v1.0.0', 'v1.1.0', 'v1.2.0-rc.1', 'v2-wip'), '1.0.1')).toBe('v1.1.0');
+    expect(newerStableReleaseIn(tags('v1.0.0', 'v1.1.0', 'v1.10.0'), '1.0.1')).toBe('v1.10.0');
+    expect(newerStableReleaseIn(tags('v1.0.0', 'v1.1.0', 'v1.2.0-rc.1', 'v2-wip'), '1.1.1')).toBeUndefined();
+    expect(newerStableReleaseIn(tags('v1.0.0', 'v1.1.0'), '1.1.0')).toBeUndefined();
+    expect(newerStableReleaseIn('', '1.0.0')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { coerce, gte, prerelease, rcompare, valid } from 'semver';
+import { coerce, gt, gte, prerelease, rcompare, valid } from 'semver';
 
 /**
  * The releases before this one, read from the release tags merged into HEAD: the one just before
@@ -11,6 +11,18 @@ export const releaseTagGlob = 'v[0-9]*';
 
 /** `git` arguments that list the release tags merged into HEAD (in no order this module relies on). */
 export const mergedReleaseTagsGitArgs: readonly string[] = ['tag', '--merged', 'HEAD', '--list', releaseTagGlob];
+
+/** `git` arguments that list every release tag of the clone, on any branch. */
+export const allReleaseTagsGitArgs: readonly string[] = ['tag', '--list', releaseTagGlob];
+
+/**
+ * A stable release above `version` among every release tag (what git printed for
+ * {@link allReleaseTagsGitArgs}): `version` is then a fix for an older line (v1.0.1 from a
+ * release/1.0 branch after v1.1.0), which must not move what names the newest release.
+ */
+export function newerStableReleaseIn(releaseTags: string, version: string): string | undefined {
+  return releaseTagsIn(releaseTags, '').find((tag) => prerelease(tag.slice(1)) === null && gt(tag.slice(1), version));
+}
 
 /** The release before `currentTag`, read from what `git` printed for {@link mergedReleaseTagsGitArgs}. */
 export function previousReleaseTagIn(mergedReleaseTags: string, currentTag: string): string | undefined {
