@@ -12,10 +12,17 @@ const LEVEL = 6;
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3]);
 
 /**
+ * The deflate parallelGzip uses, as the release manifest records it: the same bytes need the same
+ * zlib. Node bundles Chromium's zlib, whose output differs from stock zlib's, and a Node built on
+ * the system's zlib uses that one.
+ */
+export const parallelGzipName = `node zlib ${process.versions.zlib}, level ${LEVEL}, ${BLOCK_SIZE / 1024 / 1024} MiB blocks`;
+
+/**
  * gzip the way pigz does: fixed-size blocks deflated concurrently on libuv's thread pool, each
  * primed with the 32 KiB before it so the ratio barely changes, joined into one deflate stream that
  * any gunzip reads. Compression is most of packaging's time; this spreads it over the cores.
- * Reproducible across machines on the same Node major (Node bundles its zlib).
+ * Reproducible wherever Node has the same zlib (parallelGzipName).
  */
 export async function parallelGzip(data: Buffer): Promise<Buffer> {
   const blockCount = Math.max(1, Math.ceil(data.length / BLOCK_SIZE));

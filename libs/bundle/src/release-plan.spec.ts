@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -133,6 +134,21 @@ describe('reproducibility', () => {
     expect((await planRelease(request(root, { env: {}, tag: 'v9.0.0' }))).sourceDate).toEqual({ mtimeSeconds: 1234567890, commit, origin: 'HEAD' });
     const again = await planRelease(request(root, { env: { SOURCE_DATE_EPOCH: '1234567890' } }));
     expect((await buildReleaseArtifacts(again)).tarball.equals((await buildReleaseArtifacts(plan)).tarball)).toBe(true);
+  });
+
+  it("records the tar's sha256, which any gunzip gives back, and the zlib its gzip bytes need: another deflate (stock zlib's, gzip's) makes other bytes of the same tar", async () => {
+    const artifacts = await buildReleaseArtifacts(await planRelease(request(await fixtureWorkspace())));
+    const archive = join(await mkdtemp(join(tmpdir(), 'cm-tarball-')), 'release.tar.gz');
+    try {
+      await writeFile(archive, artifacts.tarball);
+      const tarSha256 = (await execa('sh', ['-c', `gunzip -c '${archive}' | sha256sum`])).stdout.split(' ')[0];
+      expect(artifacts.manifest.tarball).toEqual({ tarSha256, gzip: `node zlib ${process.versions.zlib}, level 6, 1 MiB blocks` });
+      const otherDeflate = (await execa('sh', ['-c', `gunzip -c '${archive}' | gzip -6 -n | tee '${archive}.other' | sha256sum`])).stdout.split(' ')[0];
+      expect(otherDeflate).not.toBe(createHash('sha256').update(artifacts.tarball).digest('hex'));
+      expect((await execa('sh', ['-c', `gunzip -c '${archive}.other' | sha256sum`])).stdout.split(' ')[0]).toBe(tarSha256);
+    } finally {
+      await rm(dirname(archive), { recursive: true, force: true });
+    }
   });
 
   it('refuses to package a tag from a checkout of another commit, whose files are not the tag\'s', async () => {

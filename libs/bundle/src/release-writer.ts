@@ -16,6 +16,7 @@ import { manifestFiles, sha256sums } from './release-manifest';
 import type { ReleasePlan } from './release-plan';
 import { allowedSignerLine, signWithKey, type SigningKey } from './release-signing';
 import type { TarEntry } from './tar-entry';
+import { parallelGzipName } from './parallel-gzip';
 import { reproducibleTarGz } from './reproducible-tar';
 
 export interface WrittenFile {
@@ -45,7 +46,8 @@ export interface ReleaseArtifactOptions {
 export async function buildReleaseArtifacts(plan: ReleasePlan, options: ReleaseArtifactOptions = {}): Promise<ReleaseArtifacts> {
   const signingKey = options.signingKey ?? plan.signingKey;
   const entries = signingKey ? await trustingSigningKey(plan, signingKey) : plan.entries;
-  const compressing = reproducibleTarGz(entries, plan.sourceDate.mtimeSeconds);
+  const packed = await reproducibleTarGz(entries, plan.sourceDate.mtimeSeconds);
+  const tarball = packed.gzip;
   const manifest: ReleaseManifest = {
     name: plan.name,
     version: plan.version,
@@ -54,8 +56,8 @@ export async function buildReleaseArtifacts(plan: ReleasePlan, options: ReleaseA
     sourceDateEpoch: plan.sourceDate.mtimeSeconds,
     files: manifestFiles(entries),
     images: plan.images,
+    tarball: { tarSha256: sha256Hex(packed.tar), gzip: parallelGzipName },
   };
-  const tarball = await compressing;
   const manifestJson = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const tarballSha256 = sha256Hex(tarball);
   const checked = [

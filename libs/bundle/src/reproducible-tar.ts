@@ -3,12 +3,13 @@ import type { TarEntry } from './tar-entry';
 import { BLOCK_SIZE, ustarHeader } from './ustar-header';
 
 /**
- * A tar.gz whose bytes depend only on the entries' paths, modes and contents and on `mtimeSeconds`:
- * entries sorted by path, every parent directory present, owner 0:0 without names, gzip without
- * file name or timestamp.
+ * A tar.gz whose bytes depend only on the entries' paths, modes and contents and on `mtimeSeconds`
+ * (and, for the gzip, on the zlib: parallelGzipName): entries sorted by path, every parent directory
+ * present, owner 0:0 without names, gzip without file name or timestamp. `tar` is what it compresses.
  */
-export async function reproducibleTarGz(entries: readonly TarEntry[], mtimeSeconds: number): Promise<Buffer> {
-  return parallelGzip(reproducibleTar(entries, mtimeSeconds));
+export async function reproducibleTarGz(entries: readonly TarEntry[], mtimeSeconds: number): Promise<{ tar: Buffer; gzip: Buffer }> {
+  const tar = reproducibleTar(entries, mtimeSeconds);
+  return { tar, gzip: await parallelGzip(tar) };
 }
 
 export function reproducibleTar(entries: readonly TarEntry[], mtimeSeconds: number): Buffer {

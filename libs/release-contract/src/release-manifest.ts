@@ -8,6 +8,19 @@ export interface ReleaseManifest {
   files: ManifestFile[];
   /** One per compose service, in the compose file's order. */
   images: ManifestImage[];
+  tarball: ManifestTarball;
+}
+
+/**
+ * How the tarball was made from the files. The tar is the same wherever this commit is packaged;
+ * its gzip bytes are only where Node compresses with the same zlib: a Node built on the system's
+ * zlib (Debian's or Alpine's nodejs package) deflates otherwise. So the tar is checked apart.
+ */
+export interface ManifestTarball {
+  /** sha256 of the uncompressed tar: `gunzip -c <tarball> | sha256sum` anywhere. */
+  tarSha256: string;
+  /** The deflate that compressed it, e.g. `node zlib 1.3.1-e00f703, level 6, 1 MiB blocks`. */
+  gzip: string;
 }
 
 export interface ManifestFile {
