@@ -204,5 +204,20 @@ describe('the checkout nx release starts from', () => {
       const holder = (await git(other, 'rev-parse', 'HEAD')).slice(0, 12);
       expect(await version('1.0.0', '1.0.2')).toBe(`v1.0.2 already exists on origin (at ${holder}): someone else released it: git pull --tags origin, then release the next version`);
     });
+
+    it("names a release of another branch that origin has too as such, not as a stray tag: a fix branch of an older line (release/1.0 after v1.1.0) asking for main's minor", async () => {
+      await git(work, 'push', '-q', 'origin', 'main', 'v1.0.0');
+      await git(work, 'commit', '-q', '--allow-empty', '-m', 'chore(release): v1.1.0');
+      await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
+      await git(work, 'push', '-q', 'origin', 'main', 'v1.1.0');
+      const released = (await git(work, 'rev-parse', 'HEAD')).slice(0, 12);
+      await git(work, 'checkout', '-q', '-b', 'release/1.0', 'v1.0.0');
+      await git(work, 'commit', '-q', '--allow-empty', '-m', 'feat: backported');
+      expect(await version('1.0.0', '1.1.0')).toBe(
+        `v1.1.0 is already released from another branch (at ${released} on origin), not in this branch's history, so this branch is an older line: ` +
+          'give a version above its last release and below v1.1.0 (npx nx release patch gives 1.0.1), or release from the branch v1.1.0 is on',
+      );
+      expect(await version('1.0.0', '1.0.1')).toBeUndefined();
+    });
   });
 });

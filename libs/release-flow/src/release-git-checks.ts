@@ -1,4 +1,4 @@
-import { compare, valid } from 'semver';
+import { compare, inc, valid } from 'semver';
 import { abandonReleaseCommand, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, type GiteaLocation } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, unreadableHeadProblem, withoutUrlCredentials } from './git-remote';
@@ -155,13 +155,29 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
     return `${next} is below the last release ${current}: give a version above ${current}, or major, minor or patch`;
   }
   const local = await gitAnswer(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]);
-  if (local.ok) return `${tag} already exists here (at ${local.stdout.slice(0, 12)}), not in this branch's history: give another version, or delete the stray tag (git tag -d ${tag})`;
-  if (!(await hasRemote(root, remote))) return undefined;
-  const listed = await lsRemote(root, remote, [`refs/tags/${tag}`, `refs/tags/${tag}^{}`], ['--tags']);
-  if ('failure' in listed) return dryRun ? undefined : `could not ask ${remote} whether ${tag} exists (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
+  const listed = (await hasRemote(root, remote)) ? await lsRemote(root, remote, [`refs/tags/${tag}`, `refs/tags/${tag}^{}`], ['--tags']) : { refs: new Map<string, string>() };
+  if ('failure' in listed) {
+    if (local.ok) return strayTagProblem(tag, local.stdout);
+    return dryRun ? undefined : `could not ask ${remote} whether ${tag} exists (${listed.failure}): fix the remote's URL, credentials or network, then run nx release again`;
+  }
   const holder = remoteTagCommit(listed.refs, tag);
+  if (local.ok && holder === local.stdout) return olderLineProblem(tag, holder, remote, current);
+  if (local.ok) return strayTagProblem(tag, local.stdout);
   if (holder) return `${tag} already exists on ${remote} (at ${holder.slice(0, 12)}): someone else released it: git pull --tags ${remote}, then release the next version`;
   return undefined;
+}
+
+function strayTagProblem(tag: string, commit: string): string {
+  return `${tag} already exists here (at ${commit.slice(0, 12)}), not in this branch's history: give another version, or delete the stray tag (git tag -d ${tag})`;
+}
+
+/**
+ * The tag is a release of another branch (on the remote too): this branch is an older line, e.g.
+ * release/1.0 after v1.1.0, where a backported feat: asks for the minor that main already released.
+ */
+function olderLineProblem(tag: string, holder: string, remote: string, current: string | null | undefined): string {
+  const within = current && valid(current) ? ` (npx nx release patch gives ${inc(current, 'patch')})` : '';
+  return `${tag} is already released from another branch (at ${holder.slice(0, 12)} on ${remote}), not in this branch's history, so this branch is an older line: give a version above its last release and below ${tag}${within}, or release from the branch ${tag} is on`;
 }
 
 async function lsRemote(root: string, remote: string, refs: readonly string[], options: readonly string[] = []): Promise<{ refs: Map<string, string> } | { failure: string }> {
