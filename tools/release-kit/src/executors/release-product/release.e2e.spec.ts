@@ -278,12 +278,44 @@ describe('nx release', () => {
     expect(rehearsal.gitea.requests().filter((request) => request.method !== 'GET').length).toBe(writes);
   }, 300_000);
 
-  it('nx release of a pre-release version (1.3.0-rc.1) publishes a Gitea pre-release: releases/latest, which install.sh and upgrade.sh install, stays on the last stable release', async () => {
+  it('nx release of a pre-release version (1.3.0-rc.1) publishes a Gitea pre-release: releases/latest stays on the last stable release, as install.sh and upgrade.sh do', async () => {
     const result = await rehearsal.nx(['release', '1.3.0-rc.1', '--yes']);
     expect(result.exitCode).toBe(0);
     expect(published('v1.3.0-rc.1').map((release) => [release.draft, release.prerelease])).toEqual([[false, true]]);
     const latest = await fetch(`${rehearsal.gitea.url}/api/v1/repos/admin/changemaker.lite/releases/latest`);
     expect(((await latest.json()) as { tag_name: string }).tag_name).toBe('v1.2.2');
+  }, 300_000);
+
+  it('nx release on a branch of an older line (release/1.0 after v1.2.2) releases v1.0.1 from v1.0.0, leaving latest with v1.2.2, and install.sh still takes v1.2.2', async () => {
+    const git = (...args: string[]) => rehearsal.workspace.git(...args);
+    const latestBefore = await digestOf('changemaker-api', 'latest');
+    expect(latestBefore).toBe(await digestOf('changemaker-api', 'v1.2.2'));
+    await git('switch', '-q', '-c', 'release/1.0', 'v1.0.0');
+    try {
+      const app = join(rehearsal.workspace.root, 'apps/api/src/app.ts');
+      await writeFile(app, (await readFile(app, 'utf8')).replace('  return app;', "  app.get('/api/line', (_request, response) => {\n    response.json({ line: '1.0' });\n  });\n  return app;"));
+      await rehearsal.workspace.commitAll('fix(api): a fix for the 1.0 line');
+      await git('push', '-q', '-u', 'origin', 'release/1.0');
+
+      const result = await rehearsal.nx(['release', '--yes']);
+      expect(result.exitCode).toBe(0);
+      expect(result.all).toContain('latest stays where it is: v1.2.2 is a newer release than 1.0.1, which fixes an older line');
+      const [release] = published('v1.0.1');
+      expect([release?.draft, release?.prerelease]).toEqual([false, false]);
+      expect(release?.note).toContain(`All changes: [v1.0.0...v1.0.1](${rehearsal.gitea.url}/admin/changemaker.lite/compare/v1.0.0...v1.0.1)`);
+      expect(await digestOf('changemaker-api', 'v1.0.1')).not.toBe(v1['api']);
+      expect(await digestOf('changemaker-api', 'latest')).toBe(latestBefore);
+      expect(await execa('git', ['-C', rehearsal.remote, 'rev-parse', 'release/1.0']).then((answer) => answer.stdout)).toBe(await git('rev-parse', 'HEAD'));
+
+      const install = await execa('bash', [join(rehearsal.workspace.root, 'docker/scripts/install.sh'), '--dry-run', '--no-config', '--allowed-signers', rehearsal.allowedSigners, '--dir', join(rehearsal.workspace.root, 'tmp/server')], {
+        env: { GITEA_URL: rehearsal.env.GITEA_URL, GITEA_REPO: rehearsal.env.GITEA_REPO, GITEA_REGISTRY_API_TOKEN: rehearsal.token, PATH: process.env['PATH'] ?? '' },
+        extendEnv: false,
+        reject: false,
+      });
+      expect(install.stdout).toMatch(/^would install v1\.2\.2 from /);
+    } finally {
+      await git('switch', '-q', '--discard-changes', 'main');
+    }
   }, 300_000);
 
   /** What a dry run must not touch: git refs and work tree, the product's files, the registry's tags, Gitea, origin. */
