@@ -56,8 +56,6 @@ export interface ImageTarget {
   repository: ImageReference;
   references: ImageReference[];
   inputsTag: string;
-  /** The newer release that kept `latest` from being pushed: this version is a fix for an older line. */
-  latestKeptFor?: string;
 }
 
 /** What one build and push did: the image result docker-push records, without the project's name. */
@@ -70,8 +68,7 @@ export type ImageBuildResult = Omit<ImageResult, 'project'>;
  */
 export async function buildAndPushImage(options: ImageBuildOptions): Promise<ImageBuildResult> {
   const runner = options.runner ?? processCommandRunner(options.env);
-  const { revision, tags, repository, references, inputsTag, latestKeptFor } = await resolveImageTarget(options, runner);
-  if (latestKeptFor) options.log(latestKeptLine(repository.name, options.version!, latestKeptFor));
+  const { revision, tags, repository, references, inputsTag } = await resolveImageTarget(options, runner);
   const layerCache = layerCacheFor({ ...options, runsCommands: buildRunsCommands(await readFile(options.dockerfile, 'utf8'), options.target) });
   const result = { image: repository.name, references: references.map(String), inputsTag, commit: revision.sha };
 
@@ -156,20 +153,17 @@ export async function resolveImageTarget(options: ImageBuildOptions, runner: Com
   validateInputs(options);
   const revision = await readGitRevision(options.workspaceRoot, runner);
   const expanded = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
-  const latestKeptFor = options.version && expanded.includes('latest') ? await readNewerStableRelease(options.workspaceRoot, runner, options.version) : undefined;
-  const tags = latestKeptFor ? expanded.filter((tag) => tag !== 'latest') : expanded;
   const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
+  const newer = options.version && expanded.includes('latest') ? await readNewerStableRelease(options.workspaceRoot, runner, options.version) : undefined;
+  // A fix for an older line: latest stays with the newer release. Said here, so the push and its dry run say it alike.
+  if (newer) options.log(`${repository.name}: latest stays where it is: ${newer} is a newer release than ${options.version}, which fixes an older line`);
+  const tags = newer ? expanded.filter((tag) => tag !== 'latest') : expanded;
   const references = tags.map((tag) => repository.withTag(tag));
-  return { revision, tags, repository, references, inputsTag: await inputsTagFor(options), ...(latestKeptFor ? { latestKeptFor } : {}) };
+  return { revision, tags, repository, references, inputsTag: await inputsTagFor(options) };
 }
 
 export function registryClientFor(env: NodeJS.ProcessEnv, retry?: Partial<RetryPolicy>): RegistryClient {
   return new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry });
-}
-
-/** Why a release's image is not pushed under `latest`; the dry run's plan says the same. */
-export function latestKeptLine(image: string, version: string, newer: string): string {
-  return `${image}: latest stays where it is: ${newer} is a newer release than ${version}, which fixes an older line`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { dryRunRetryPolicy, OciError } from '@changemaker/oci';
 import { processCommandRunner } from './command-runner';
-import { latestKeptLine, registryClientFor, resolveImageTarget, type ImageBuildOptions } from './build-and-push';
+import { registryClientFor, resolveImageTarget, type ImageBuildOptions } from './build-and-push';
 import { readPreviousReleaseTag } from './git-revision';
 import { lookUpInputsTag, otherPlatformsLine } from './inputs-image';
 
@@ -19,7 +19,6 @@ export type ImagePushPlan = { image: string; references: string[]; inputsTag: st
 export async function planImagePush(options: ImageBuildOptions): Promise<ImagePushPlan> {
   const runner = options.runner ?? processCommandRunner(options.env);
   const target = await resolveImageTarget(options, runner);
-  if (target.latestKeptFor) options.log(latestKeptLine(target.repository.name, options.version!, target.latestKeptFor));
   const base = { image: target.repository.name, references: target.references.map(String), inputsTag: target.inputsTag };
   if (!options.push) return { ...base, action: 'build', reason: 'build only (no push)' };
   if (!options.registryCache) return { ...base, action: 'build', reason: 'the inputs lookup is off (--no-registry-cache)' };
