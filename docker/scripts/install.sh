@@ -366,10 +366,11 @@ curl_token_config() {
   [ -z "${GITEA_REGISTRY_API_TOKEN:-}" ] || printf 'header = "Authorization: token %s"\n' "$GITEA_REGISTRY_API_TOKEN"
 }
 
-# Writes the release's JSON (tag vX.Y.Z, or "latest": the newest published non-prerelease).
+# Writes the JSON of the release `tag` (vX.Y.Z), or with `page` the page of the list of published
+# releases that are not pre-releases.
 release_json() {
-  local tag="$1" output="$2" path status
-  if [ "$tag" = latest ]; then path="releases?draft=false&pre-release=false&limit=50&page=$3"; else path="releases/tags/$tag"; fi
+  local tag="$1" output="$2" page="${3:-}" path status
+  if [ -n "$page" ]; then path="releases?draft=false&pre-release=false&limit=50&page=$page"; else path="releases/tags/$tag"; fi
   status="$(gitea_get "$gitea_url/api/v1/repos/$gitea_repo/$path" "$output")"
   case "$status" in
     200) ;;
