@@ -494,6 +494,26 @@ describe('a draft release, which older Gitea and Forgejo answer at releases/tags
     expect(gitea.requests().filter((request) => isDownload(request.url)).length - downloadsBefore).toBe(3);
   });
 
+  it("never takes a draft for the newest, though a writer's token lists it; with only drafts and pre-releases it says none is published", async () => {
+    const server = await mkdtemp(join(scratch, 'server-'));
+    const installed = await run(installScript, ['--allowed-signers', allowedSigners, '--dir', join(server, 'changemaker-lite'), '--no-config'], server, { GITEA_REGISTRY_API_TOKEN: writerToken });
+    expect(installed.exitCode).toBe(0);
+    expect((await readFile(join(server, 'changemaker-lite', 'VERSION'), 'utf8')).trim()).toBe('v1.0.0');
+
+    const stable = gitea.releases().find((release) => release.tagName === 'v1.0.0')!;
+    stable.prerelease = true;
+    try {
+      const none = await run(installScript, ['--allowed-signers', allowedSigners, '--dir', join(server, 'none'), '--no-config'], server, { GITEA_REGISTRY_API_TOKEN: writerToken });
+      expect(none).toMatchObject({
+        exitCode: 1,
+        stderr: `install.sh: no release published yet in admin/changemaker.lite on ${gitea.url}; check GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)`,
+      });
+      expect(await readdir(server)).toEqual(['changemaker-lite']);
+    } finally {
+      stable.prerelease = false;
+    }
+  });
+
   it('a release whose tag is not a release tag (it would name files here) is never taken for the newest, however new', async () => {
     const odd = gitea.addRelease({ tagName: 'v9.0.0/../../elsewhere', createdAt: '2999-01-01T00:00:00.000Z' });
     try {
