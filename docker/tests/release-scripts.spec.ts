@@ -183,6 +183,23 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 
+  it('a release withdrawn by marking it a pre-release is no longer installed, and a server already on it is told there is nothing newer', async () => {
+    const dir = await installed('v1.1.0');
+    const before = await snapshot(dir);
+    const withdrawn = gitea.releases().find((release) => release.tagName === 'v1.1.0')!;
+    withdrawn.prerelease = true;
+    try {
+      const result = await upgrade(dir, ['--no-restart']);
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'already on v1.1.0, newer than the latest release v1.0.0; no update available', stderr: '' });
+      expect(await snapshot(dir)).toEqual(before);
+      const fresh = join(place, 'fresh');
+      expect((await install(['--dir', fresh, '--no-config'])).exitCode).toBe(0);
+      expect(await version(fresh)).toBe('v1.0.0');
+    } finally {
+      withdrawn.prerelease = false;
+    }
+  });
+
   it('puts the previous files back at once when the upgraded release does not start', async () => {
     const dir = await installed('v1.0.0');
     const before = await snapshot(dir);
