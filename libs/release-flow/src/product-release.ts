@@ -25,7 +25,8 @@ import type { MirrorLock, RegistryClient } from '@changemaker/oci';
 import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, missingTagProblem, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
-import { ForeignRemoteError, RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
+import { ForeignRemoteError, PublicReleaseDiffersError, RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
+import { publicReleaseBytesProblem } from './public-release-bytes';
 import { remoteRepositoryProblem } from './remote-repository';
 import { unsignedReleaseProblem, untrustedSigningKeyProblem, type TrustLists } from './signing-trust';
 import { isPrereleaseVersion } from './prerelease-version';
@@ -284,6 +285,8 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
       release.alreadyPublished = true;
       return;
     }
+    const differs = existing && !existing.draft ? await publicReleaseBytesProblem(release.gitea, existing, requireValue(release.artifacts, 'package')) : undefined;
+    if (differs) throw new PublicReleaseDiffersError(differs);
     // Still stamped yet public: Gitea published our draft as it stood when the tag was pushed. It is
     // finished in public, never made a draft again.
     release.publishPlan = planPublish(release.gitea.repo, existing && !existing.draft ? { ...request, draft: false } : request, existing);

@@ -95,6 +95,9 @@ export class ReleasePublishedOtherwiseError extends ReleaseFlowError {
   }
 }
 
+/** Our own release, public since its tag arrived, holds other bytes than packaged here: never replaced in public. */
+export class PublicReleaseDiffersError extends ReleaseFlowError {}
+
 /** Unsigned, or signed with a key the servers do not trust: install.sh and upgrade.sh would refuse the release. */
 export class ReleaseSigningRefusedError extends ReleaseFlowError {}
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { sha256Hex } from '@changemaker/oci';
-import { startFaultProxy, type FaultProxy, type FaultRule } from '@changemaker/testing';
+import { startFaultProxy, type FaultProxy, type FaultRule, type StoredRelease } from '@changemaker/testing';
 import { manifestFileName, signatureNamespace, signerPrincipal, type ReleaseManifest } from '@changemaker/release-contract';
 import { addThirdPartyImage, makeFeatureChange, readImageResults, rehearsedServices, startReleaseRehearsal, type ReleaseRehearsal } from '../../../../demo/release-rehearsal';
 
@@ -259,6 +259,20 @@ describe('nx release', () => {
     expect(public122?.note).toContain('<!-- publish-release draft');
 
     rehearsal.gitea.faults.reset();
+    // Finished on a machine whose Node has another zlib: the same tar, other gzip bytes. Played by
+    // the public release holding another deflate's bytes (gzip's) of the same tar.
+    const original = public122!.attachments.map((asset) => ({ ...asset }));
+    await recompressPublicRelease(public122!, 'gzip 1.12, level 6');
+    const tampered = public122!.attachments.map((asset) => sha256Hex(asset.bytes));
+    const refused = await rehearsal.nx(['release', 'publish']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.all).toContain(
+      "v1.2.2 is public (Gitea published it when its tag arrived) and its files are the ones packaged here, but its gzip bytes are gzip 1.12, level 6's and this Node compresses with node zlib ",
+    );
+    expect(refused.all).toContain('finishing it here would replace its assets in public, so nothing was changed; finish it with npx nx release publish where Node has gzip 1.12');
+    expect(published('v1.2.2')[0]!.attachments.map((asset) => sha256Hex(asset.bytes))).toEqual(tampered);
+    public122!.attachments.splice(0, public122!.attachments.length, ...original);
+
     const finished = await rehearsal.nx(['release', 'publish']);
     expect(finished.exitCode).toBe(0);
     expect(finished.all).toContain('keep changemaker-lite-v1.2.2.tar.gz');
@@ -317,6 +331,21 @@ describe('nx release', () => {
       await git('switch', '-q', '--discard-changes', 'main');
     }
   }, 300_000);
+
+  /** The release's tarballs deflated by gzip instead, its manifest saying so, and SHA256SUMS listing both: what another zlib would have published. */
+  async function recompressPublicRelease(release: StoredRelease, gzip: string): Promise<void> {
+    const sums: string[] = [];
+    for (const asset of release.attachments) {
+      if (asset.name.endsWith('.tar.gz')) {
+        asset.bytes = (await execa('sh', ['-c', 'gunzip -c | gzip -n -6'], { input: asset.bytes, encoding: 'buffer' })).stdout as Buffer;
+      } else if (asset.name === manifestFileName) {
+        const manifest = JSON.parse(asset.bytes.toString('utf8')) as ReleaseManifest;
+        asset.bytes = Buffer.from(`${JSON.stringify({ ...manifest, tarball: { ...manifest.tarball, gzip } }, null, 2)}\n`);
+      } else continue;
+      sums.push(`${sha256Hex(asset.bytes)}  ${asset.name}\n`);
+    }
+    release.attachments.find((asset) => asset.name === 'SHA256SUMS')!.bytes = Buffer.from(sums.join(''));
+  }
 
   /** What a dry run must not touch: git refs and work tree, the product's files, the registry's tags, Gitea, origin. */
   async function observableState() {
