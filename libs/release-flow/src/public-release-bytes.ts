@@ -19,7 +19,7 @@ export async function publicReleaseBytesProblem(gitea: ReleaseClient, existing: 
   const here = artifacts.manifest.tarball;
   const why =
     published?.tarSha256 === here.tarSha256
-      ? `its files are the ones packaged here, but its gzip bytes are ${published.gzip}'s and this Node compresses with ${here.gzip}`
+      ? `its files are the ones packaged here, but its gzip bytes came from ${published.gzip}, and this Node compresses with ${here.gzip}`
       : `its files are not the ones packaged here (tar sha256 ${published?.tarSha256.slice(0, 12) ?? 'not recorded'} there, ${here.tarSha256.slice(0, 12)} here)`;
   const way =
     published?.tarSha256 === here.tarSha256

@@ -267,7 +267,7 @@ describe('nx release', () => {
     const refused = await rehearsal.nx(['release', 'publish']);
     expect(refused.exitCode).not.toBe(0);
     expect(refused.all).toContain(
-      "v1.2.2 is public (Gitea published it when its tag arrived) and its files are the ones packaged here, but its gzip bytes are gzip 1.12, level 6's and this Node compresses with node zlib ",
+      "v1.2.2 is public (Gitea published it when its tag arrived) and its files are the ones packaged here, but its gzip bytes came from gzip 1.12, level 6, and this Node compresses with node zlib ",
     );
     expect(refused.all).toContain('finishing it here would replace its assets in public, so nothing was changed; finish it with npx nx release publish where Node has gzip 1.12');
     expect(published('v1.2.2')[0]!.attachments.map((asset) => sha256Hex(asset.bytes))).toEqual(tampered);
