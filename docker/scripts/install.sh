@@ -593,6 +593,7 @@ run_config_wizard() {
 # compose_value (scripts/env-file.sh, which the caller sources) and run in the installation.
 
 compose_command() {
+  require_docker_daemon
   if docker compose version >/dev/null 2>&1; then
     echo "docker compose"
   elif command -v docker-compose >/dev/null; then
@@ -600,6 +601,21 @@ compose_command() {
   else
     fail "docker compose (or docker-compose) is needed to start the release; install it, $compose_missing_hint"
   fi
+}
+
+# The daemon, asked before anything changes: a user outside the docker group, or a daemon that is
+# down, would otherwise get through the download and the swap, the backup reading that v2-postgres
+# is not running, and fail only at the pull. A dry run says so and goes on with its plan.
+require_docker_daemon() {
+  local said problem remedy="start Docker (sudo systemctl start docker)"
+  said="$(docker version --format '{{.Server.Version}}' 2>&1 >/dev/null)" && return 0
+  [[ "$said" != *"permission denied"* ]] || remedy="run it as a user of the docker group (sudo usermod -aG docker $(id -un), then log in again), or with sudo"
+  problem="cannot reach the Docker daemon as $(id -un) ($(tail -n 1 <<<"$said")): $remedy"
+  if [ "${dry_run:-false}" = true ]; then
+    echo "note: $problem; the run itself would stop here, changing nothing" >&2
+    return 0
+  fi
+  fail "$problem; nothing was changed"
 }
 
 # Asked once, not before every compose call (the health wait makes one each poll); a call inside

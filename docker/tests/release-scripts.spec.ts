@@ -200,20 +200,25 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     }
   });
 
-  it('puts the previous files back at once when the upgraded release does not start', async () => {
+  it('with no Docker daemon to reach, refuses in one line before downloading or changing anything; its dry run notes it and goes on', async () => {
     const dir = await installed('v1.0.0');
     const before = await snapshot(dir);
-    // A real compose against a daemon that is not there: pull fails, as with a registry outage.
-    const result = await upgrade(dir, [], { DOCKER_HOST: `unix://${join(scratch, 'no-daemon.sock')}` });
+    const downloadsBefore = gitea.requests().filter((r) => isDownload(r.url)).length;
+    // The real docker client, against a daemon that is not there (stopped, or never started).
+    const noDaemon = { DOCKER_HOST: `unix://${join(scratch, 'no-daemon.sock')}` };
+    const said = `cannot reach the Docker daemon as ${(await execa('id', ['-un'])).stdout} (Cannot connect to the Docker daemon at unix://${join(scratch, 'no-daemon.sock')}. Is the docker daemon running?): start Docker (sudo systemctl start docker)`;
 
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr.split('\n')).toEqual(
-      expect.arrayContaining([
-        "v1.1.0 was not started: pulling the images failed (see above); putting v1.0.0's files back",
-        "upgrade.sh: v1.1.0 was not started: pulling the images failed (see above); v1.0.0's files are back, and nothing was stopped: v1.0.0 runs on as it did before the upgrade",
-      ]),
-    );
+    const result = await upgrade(dir, [], noDaemon);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 1, stderr: `upgrade.sh: ${said}; nothing was changed` });
+    const fresh = await install(['--start', '--dir', join(place, 'fresh')], noDaemon);
+    expect({ exitCode: fresh.exitCode, stderr: fresh.stderr }).toEqual({ exitCode: 1, stderr: `install.sh: ${said}; nothing was changed` });
     expect(await snapshot(dir)).toEqual(before);
+    expect(await leftovers()).toEqual([]);
+    expect(gitea.requests().filter((r) => isDownload(r.url)).length).toBe(downloadsBefore);
+
+    const plan = await upgrade(dir, ['--dry-run'], noDaemon);
+    expect(plan).toMatchObject({ exitCode: 0, stderr: `note: ${said}; the run itself would stop here, changing nothing` });
+    expect(plan.stdout.split('\n')[0]).toBe('upgrade available: v1.0.0 -> v1.1.0');
   });
 
   it('installs a release whose tag carries build metadata (v1.2.3+b1): the tarball is looked up in SHA256SUMS by its name, not as a pattern', async () => {

@@ -177,7 +177,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(dump.stdout).toBe('PGDMP stub dump taken while v1.0.0 ran');
 
       // The backup ran before the swap, the pull before the restart, and the new release was started once.
-      const calls = (await stub.calls()).filter((call) => !/ (inspect|compose ps|compose version|compose config)/.test(call));
+      const calls = (await stub.calls()).filter((call) => !/ (inspect|compose ps|compose version|compose config|version --format)/.test(call));
       expect(calls).toEqual([
         'v1.0.0 compose up -d --remove-orphans',
         'v1.0.0 compose exec -T v2-postgres pg_dump -U changemaker -Fc changemaker',
@@ -279,7 +279,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(block(result.stdout, header('v1.0.0', 'v1.1.0'))).toEqual([header('v1.0.0', 'v1.1.0'), `  edited  ${prometheus}`, '  added   nginx/conf.d/extra.conf']);
       // Refused before the backup and the swap: the tree, backups/ included, is as it was, and nothing was pulled or restarted.
       expect(await treeHash(dir)).toBe(before);
-      expect((await stub.calls()).slice(callsBefore).filter((call) => !/ (inspect|compose ps|compose version)/.test(call))).toEqual([]);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => !/ (inspect|compose ps|compose version|version --format)/.test(call))).toEqual([]);
       expect(await version(dir)).toBe('v1.0.0');
     });
 
@@ -357,7 +357,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(would.stdout.split('\n').at(-1)).toMatch(/^would download v1\.1\.0 /);
 
       expect(await treeHash(dir)).toBe(before);
-      expect((await stub.calls()).slice(callsBefore).filter((call) => !call.endsWith('compose version'))).toEqual([]);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => !/ (compose version|version --format \S+)$/.test(call))).toEqual([]);
       expect(gitea.requests().filter((request) => !request.url.startsWith('/api/')).length).toBe(downloadsBefore);
     });
 
@@ -626,7 +626,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
         stdout: `would install v1.2.0 from ${gitea.url} (admin/changemaker.lite) into ${dir} and run config.sh, then pull the images its docker-compose.yml names, check each against the digest its image-digests.txt records, start them only if all match and wait up to 180s for every service to be healthy (stopping them again if not)`,
       });
       expect((await readdir(place)).filter((name) => name !== '.docker-stub')).toEqual([]);
-      expect((await stub.calls()).filter((call) => !call.endsWith('compose version'))).toEqual([]);
+      expect((await stub.calls()).filter((call) => !/ (compose version|version --format \S+)$/.test(call))).toEqual([]);
       expect(gitea.requests().filter((request) => !request.url.startsWith('/api/')).length).toBe(downloadsBefore);
     });
 
@@ -1002,7 +1002,25 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const result = await upgrade(dir, ['--dry-run']);
       expect(result.exitCode).toBe(0);
       expect(await treeHash(dir)).toBe(before);
-      expect((await stub.calls()).slice(callsBefore).filter((call) => !call.endsWith('compose version'))).toEqual([]);
+      expect((await stub.calls()).slice(callsBefore).filter((call) => !/ (compose version|version --format \S+)$/.test(call))).toEqual([]);
+    });
+
+    it('as a user the Docker daemon refuses (outside the docker group): one line with the way in, before any download, backup or swap', async () => {
+      const dir = await runningInstall();
+      const before = await treeHash(dir);
+      const callsBefore = (await stub.calls()).length;
+      await stub.refuseDaemon();
+      const result = await upgrade(dir, []);
+      expect({ exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        exitCode: 1,
+        stdout: '',
+        stderr:
+          `upgrade.sh: cannot reach the Docker daemon as ${(await execa('id', ['-un'])).stdout} (permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: ` +
+          'Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.24/version": dial unix /var/run/docker.sock: connect: permission denied): ' +
+          `run it as a user of the docker group (sudo usermod -aG docker ${(await execa('id', ['-un'])).stdout}, then log in again), or with sudo; nothing was changed`,
+      });
+      expect(await treeHash(dir)).toBe(before);
+      expect((await stub.calls()).slice(callsBefore)).toEqual(['v1.0.0 version --format {{.Server.Version}}']);
     });
 
     it('an unforeseen failure names the command that failed', async () => {
