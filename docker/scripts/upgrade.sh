@@ -107,6 +107,27 @@ flock -n 9 || fail "another upgrade.sh is running in $root; wait for it to finis
 # With the lock held, a work directory is one a killed run (kill -9, power loss) left behind.
 rm -rf "$root"/.upgrade.*
 
+# The files a swap or rollback moves must be the user's own. Run as root in another user's
+# installation (sudo out of habit), an upgrade makes every shipped file and .rollback/ root's, and
+# that user's next upgrade or rollback then fails half-way on them. Both are refused before anything
+# moves. Data entries (data/, backups/, .env) stay where they are, so their owners are not asked.
+require_own_installation() {
+  local me owner entry named foreign=()
+  me="$(id -un)"
+  owner="$(stat -c %U "$root")"
+  if [ "$(id -u)" = 0 ] && [ "$owner" != "$me" ]; then
+    fail "upgrade.sh runs as root in $root, which belongs to $owner: the files it moves in would be root's, and $owner's next upgrade could not move them; run it as $owner (sudo -u $owner $(shell_word "$root/scripts/upgrade.sh")), or make the installation root's first (sudo chown -R root: $(shell_word "$root")); nothing was changed"
+  fi
+  while IFS= read -r entry; do
+    is_data_entry "${entry%% *}" || [ "${entry%% *}" = .env ] || foreign+=("$entry")
+  done < <({ find . -mindepth 1 -maxdepth 1 ! -user "$me" -printf '%P (%u)\n'; find "$rollback_dir" -mindepth 1 -maxdepth 1 ! -user "$me" -printf '%p (%u)\n' 2>/dev/null; } | LC_ALL=C sort)
+  [ "${#foreign[@]}" != 0 ] || return 0
+  named="$(printf '%s, ' "${foreign[@]:0:3}")"
+  named="${named%, }"
+  [ "${#foreign[@]}" -le 3 ] || named+=" and $((${#foreign[@]} - 3)) more"
+  fail "files here are not $me's: $named, left by a run as another user (sudo); a swap or rollback would fail half-way on them; make them yours (sudo chown -R $me: $(shell_word "$root")), then run upgrade.sh again; nothing was changed"
+}
+
 # The rollback that works with the files as they are now: scripts/ is in .rollback/ alone for as
 # long as a stopped swap left it there.
 rollback_command() {
@@ -417,6 +438,7 @@ start_installed() {
   start_verified </dev/null
 }
 
+[ "$start_only" = true ] || require_own_installation
 if [ "$rollback" = true ]; then
   roll_back
 elif [ -f "$rollback_dir/$swap_marker" ] || { [ -d "$rollback_dir" ] && [ ! -f VERSION ] && [ ! -d .git ]; }; then
