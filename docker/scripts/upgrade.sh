@@ -53,6 +53,8 @@ source "$here/env-file.sh"
 
 # How far the files have moved, for stop_hint: "", swapped, restoring or restored.
 stage=""
+# The archive backup.sh wrote before the swap (backups/…), once it has.
+pre_upgrade_backup=""
 # compose_command's advice without docker compose.
 compose_missing_hint="or pass --no-restart and restart yourself"
 
@@ -194,7 +196,8 @@ back_up_database() {
   if [ "$backup" = false ]; then
     echo "no database backup (--no-backup)"
   elif postgres_is_running; then
-    bash scripts/backup.sh || fail "the database backup before the upgrade failed (see above); nothing was changed; fix it, or pass --no-backup"
+    bash scripts/backup.sh | tee "$work/backup.out" || fail "the database backup before the upgrade failed (see above); nothing was changed; fix it, or pass --no-backup"
+    pre_upgrade_backup="$(sed -n 's/^wrote \(.*\) ([^)]*)$/\1/p' "$work/backup.out" | tail -n 1)"
   else
     echo "v2-postgres is not running: no database to back up"
   fi
@@ -352,9 +355,16 @@ roll_back_after() {
     fail "$target was not started: $problem; $current's files are back, and nothing was stopped: $current runs on as it did before the upgrade"
   fi
   if start_release; then
-    fail "$target did not come up: $problem; $current is back, running and healthy"
+    fail "$target did not come up: $problem; $current is back, running and healthy$(restore_hint "$current" "$target")"
   fi
-  fail "$target did not come up: $problem; $current's files are back but it did not come up either ($health_problem); check docker compose ps and docker compose logs"
+  fail "$target did not come up: $problem; $current's files are back but it did not come up either ($health_problem); check docker compose ps and docker compose logs$(restore_hint "$current" "$target")"
+}
+
+# `target` ran against the database before it was rolled back: what it wrote stays, and the backup
+# made before the swap is the way back to the data `current` left, should `current` not read it.
+restore_hint() {
+  [ -n "$pre_upgrade_backup" ] || return 0
+  echo "; $2 ran against the database meanwhile: if it changed data $1 reads, restore the backup made before the upgrade ($(shell_word "$root/scripts/restore.sh") $(shell_word "$root/$pre_upgrade_backup") --yes)"
 }
 
 # Refuses a downgrade without --force; says whether there is anything to do.

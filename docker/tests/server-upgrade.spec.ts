@@ -207,10 +207,12 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       const result = await upgrade(dir, []);
 
       expect(result.exitCode).toBe(1);
+      const [backup] = (await readdir(join(dir, 'backups'))).filter((name) => name.endsWith('.tar.gz'));
       expect(result.stderr.split('\n')).toEqual([
         'downloading changemaker-lite-v1.1.0.tar.gz...',
         `v1.1.0 did not come up: ${problem}; putting v1.0.0's files back`,
-        `upgrade.sh: v1.1.0 did not come up: ${problem}; v1.0.0 is back, running and healthy`,
+        `upgrade.sh: v1.1.0 did not come up: ${problem}; v1.0.0 is back, running and healthy; v1.1.0 ran against the database meanwhile: ` +
+          `if it changed data v1.0.0 reads, restore the backup made before the upgrade (${shellWord(join(dir, 'scripts/restore.sh'))} ${shellWord(join(dir, 'backups', backup!))} --yes)`,
       ]);
       expect(await version(dir)).toBe('v1.0.0');
       expect(await stub.running()).toBe('v1.0.0 healthy');
@@ -226,8 +228,8 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       // Long enough for the stub's containers to pass their start on a busy machine; SECONDS counts whole seconds.
       const result = await upgrade(dir, ['--health-timeout', '3'], { HEALTH_URL: `${health.url}/nothing-listens-here`.replace(/:\d+\//, ':9/') });
       expect(result.exitCode).toBe(1);
-      expect(result.stderr.split('\n').at(-1)).toBe(
-        `upgrade.sh: v1.1.0 did not come up: not healthy after 3s: /api/health does not answer {"status":"ok"}; v1.0.0's files are back but it did not come up either (not healthy after 3s: /api/health does not answer {"status":"ok"}); check docker compose ps and docker compose logs`,
+      expect(result.stderr.split('\n').at(-1)).toMatch(
+        /^upgrade\.sh: v1\.1\.0 did not come up: not healthy after 3s: \/api\/health does not answer \{"status":"ok"\}; v1\.0\.0's files are back but it did not come up either \(not healthy after 3s: \/api\/health does not answer \{"status":"ok"\}\); check docker compose ps and docker compose logs; v1\.1\.0 ran against the database meanwhile: .+ --yes\)$/,
       );
       expect(await version(dir)).toBe('v1.0.0');
     });
