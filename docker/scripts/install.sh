@@ -375,9 +375,11 @@ release_json() {
   case "$status" in
     200) ;;
     404)
+      # Gitea answers the list 404 for a repository it does not show, or whose Releases are off.
+      [ -z "$page" ] || fail "$gitea_url shows no releases of $gitea_repo (404); check GITEA_URL and GITEA_REPO, that the repository's Releases are turned on, and for a private repository GITEA_REGISTRY_API_TOKEN"
       # `--version 1.2.3` for v1.2.3 is the likeliest slip: the tag is named as it would be found.
       [[ ! "$tag" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "no release $tag in $gitea_repo on $gitea_url; release tags start with v: pass --version v$tag"
-      fail "no release ${tag/#latest/published yet} in $gitea_repo on $gitea_url; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)" ;;
+      fail "no release $tag in $gitea_repo on $gitea_url; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)" ;;
     401 | 403) fail "$gitea_url refused the token in GITEA_REGISTRY_API_TOKEN (HTTP $status); create one with read access to $gitea_repo" ;;
     *) fail "$gitea_url answered HTTP $status for the release $tag; try again later" ;;
   esac

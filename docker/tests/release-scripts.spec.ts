@@ -660,7 +660,7 @@ describe('install.sh from a private repository', () => {
     const result = await install(join(scratch, 'anonymous'), {});
     expect(result).toMatchObject({
       exitCode: 1,
-      stderr: `install.sh: no release published yet in admin/changemaker.lite on ${gitea.url}; check --version, GITEA_URL and GITEA_REPO (a private repository needs GITEA_REGISTRY_API_TOKEN)`,
+      stderr: `install.sh: ${gitea.url} shows no releases of admin/changemaker.lite (404); check GITEA_URL and GITEA_REPO, that the repository's Releases are turned on, and for a private repository GITEA_REGISTRY_API_TOKEN`,
     });
     expect(existsSync(join(scratch, 'anonymous'))).toBe(false);
   });

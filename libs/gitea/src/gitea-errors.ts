@@ -48,7 +48,7 @@ export class RepositoryNotFoundError extends GiteaError {
   constructor(giteaUrl: string, repo: string) {
     super(
       `Repository ${repo} not found on ${giteaUrl} (404): check GITEA_URL and GITEA_REPO (owner/name), ` +
-        'and that the token can see the repository.',
+        "that the token can see the repository, and that its Releases are turned on (the repository's Settings; Gitea answers 404 when they are off).",
     );
   }
 }

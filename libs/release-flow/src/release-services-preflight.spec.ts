@@ -54,7 +54,7 @@ describe('the release preflight of Gitea and the registry', () => {
 
   it('refuses a GITEA_URL with a path where no Gitea answers (the web root is https://host or https://host/subpath)', async () => {
     expect(await releaseServicesProblems(env({ GITEA_URL: `${gitea.url}/gitea/extra` }), { attempts: 1 })).toEqual([
-      `Gitea: Repository ${gitea.owner}/${gitea.repo} not found on ${gitea.url}/gitea/extra (404): check GITEA_URL and GITEA_REPO (owner/name), and that the token can see the repository.`,
+      `Gitea: Repository ${gitea.owner}/${gitea.repo} not found on ${gitea.url}/gitea/extra (404): check GITEA_URL and GITEA_REPO (owner/name), that the token can see the repository, and that its Releases are turned on (the repository's Settings; Gitea answers 404 when they are off).`,
     ]);
   });
 
