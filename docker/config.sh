@@ -18,6 +18,9 @@ env_file="$here/.env"
 domain="${DOMAIN:-}"
 admin_email="${ADMIN_EMAIL:-}"
 registry="${GITEA_REGISTRY:-}"
+# Where the release came from: install.sh and upgrade.sh pass theirs; the template's otherwise.
+gitea_url="${GITEA_URL:-}"
+gitea_repo="${GITEA_REPO:-}"
 image_tag="${IMAGE_TAG:-}"
 interactive=auto
 force=false
@@ -227,6 +230,8 @@ render_line() {
       DOMAIN) value="$domain" ;;
       ADMIN_EMAIL) value="$admin_email" ;;
       GITEA_REGISTRY) value="$registry" ;;
+      GITEA_URL) value="${gitea_url:-$value}" ;;
+      GITEA_REPO) value="${gitea_repo:-$value}" ;;
       IMAGE_TAG) value="$image_tag" ;;
       *) if is_generated_secret "$name" && [ -z "$value" ]; then
         # Explicit: in --add-missing this runs in a command substitution, where set -e is off.

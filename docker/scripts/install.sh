@@ -33,10 +33,15 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 program="${program:-install.sh}"
-gitea_url="${GITEA_URL-https://gitea.bnkops.com}"
-# Every trailing slash, as release-contract's giteaLocation strips them: one left asked for //api/v1/.
-while [[ "$gitea_url" == */ ]]; do gitea_url="${gitea_url%/}"; done
-gitea_repo="${GITEA_REPO-admin/changemaker.lite}"
+
+# The Gitea and repository releases come from. Every trailing slash is dropped, as
+# release-contract's giteaLocation drops them: one left asked for //api/v1/.
+set_gitea_location() {
+  gitea_url="$1"
+  while [[ "$gitea_url" == */ ]]; do gitea_url="${gitea_url%/}"; done
+  gitea_repo="$2"
+}
+set_gitea_location "${GITEA_URL-https://gitea.bnkops.com}" "${GITEA_REPO-admin/changemaker.lite}"
 stall_seconds="${GITEA_STALL_SECONDS:-60}"
 # The release's file names and signature settings, as libs/release-contract (release-files.ts,
 # release-signing.ts) names them; this script cannot import it, so change them there and here together.
@@ -585,9 +590,9 @@ shipped_file_changes() {
 run_config_wizard() {
   local dir="$1"
   if (exec </dev/tty) 2>/dev/null; then
-    (cd "$dir" && bash config.sh </dev/tty)
+    (cd "$dir" && GITEA_URL="$gitea_url" GITEA_REPO="$gitea_repo" bash config.sh </dev/tty)
   else
-    (cd "$dir" && bash config.sh </dev/null)
+    (cd "$dir" && GITEA_URL="$gitea_url" GITEA_REPO="$gitea_repo" bash config.sh </dev/null)
   fi
 }
 

@@ -97,6 +97,10 @@ require_allowed_signers_option
   fail "--start starts the installed release and upgrades nothing, so ${upgrade_only_options[*]} would do nothing; leave it out"
 
 cd "$root"
+# Where the installation came from, as install.sh recorded it in .env (the environment wins, as for
+# compose). Without it, an upgrade run without GITEA_URL exported asked the public default Gitea,
+# with the token, for an installation from another Gitea.
+set_gitea_location "$(compose_value GITEA_URL "$gitea_url")" "$(compose_value GITEA_REPO "$gitea_repo")"
 # An upgrade trusts only the keys the installed release trusted; a new key arrives in a release
 # signed by a key trusted already. Read by install.sh's verify_signature.
 installed_signers="$root/$allowed_signers_file"
@@ -417,7 +421,7 @@ upgrade_release_install() {
   stage=swapped
   uninterrupted swapped swap_in_release "$work/$bundle_name" "$work/$shipped_record"
   echo "files upgraded from $current to $target (the previous files are in $rollback_dir/)"
-  added="$(bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
+  added="$(GITEA_URL="$gitea_url" GITEA_REPO="$gitea_repo" bash config.sh --add-missing)" || fail "adding $target's new .env keys failed (see above); the files are upgraded: fix .env, or run scripts/upgrade.sh --rollback"
   [ -z "$added" ] || echo "$added"
   overridden="$(compose_value IMAGE_TAG "")"
   if [ -n "$overridden" ]; then

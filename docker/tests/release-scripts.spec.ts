@@ -150,6 +150,32 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(again.stderr).toBe('upgrade.sh: there is no .rollback/ to return to: no upgrade has been made here');
   });
 
+  describe('the Gitea an installation came from', () => {
+    // Were the public default Gitea asked, curl would meet a closed port on this machine (a proxy
+    // that is not there), never leave it; the test Gitea is on 127.0.0.1, which the proxy skips.
+    const offline = scriptEnvironment({ https_proxy: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', no_proxy: '127.0.0.1', NO_PROXY: '127.0.0.1' });
+    const upgradeWithoutGiteaSettings = (dir: string) => execa('bash', [join(dir, 'scripts/upgrade.sh'), '--no-restart'], { cwd: dir, env: offline, extendEnv: false, reject: false, input: '' });
+
+    it('is recorded in .env by install.sh, and an upgrade run without GITEA_URL asks it, not the public default', async () => {
+      const dir = await installed('v1.0.0');
+      const env = await readFile(join(dir, '.env'), 'utf8');
+      expect(env).toContain(`\nGITEA_URL=${gitea.url}\n`);
+      expect(env).toContain('\nGITEA_REPO=admin/changemaker.lite\n');
+      const up = await upgradeWithoutGiteaSettings(dir);
+      expect({ exitCode: up.exitCode, stderr: up.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      expect(await version(dir)).toBe('v1.1.0');
+    });
+
+    it('is recorded by the first upgrade of an installation from before, run with GITEA_URL set, for the upgrades after it', async () => {
+      const dir = await installed('v1.0.0');
+      await writeFile(join(dir, '.env'), (await readFile(join(dir, '.env'), 'utf8')).replace(/^GITEA_(URL|REPO)=.*\n/gm, ''));
+      const up = await upgrade(dir, ['--no-restart']);
+      expect(up.exitCode).toBe(0);
+      expect(up.stdout).toContain(`added GITEA_URL=${gitea.url} to .env`);
+      expect(await upgradeWithoutGiteaSettings(dir)).toMatchObject({ exitCode: 0, stdout: 'already on v1.1.0; no update available', stderr: '' });
+    });
+  });
+
   it('records in .shipped-files the sha256 of every file the release tarball holds but the operator’s entries, as they are installed', async () => {
     const dir = await installed('v1.0.0');
     const unpacked = join(place, 'unpacked');
