@@ -46,12 +46,13 @@ export function changelogBaseTagIn(mergedReleaseTags: string, currentTag: string
 }
 
 /**
- * The release tags other than `currentTag`, highest version first. The glob lets through tags that
- * are no release (a floating `v2`, `v1.0-docs`), which nx release ignores too; and the order is
- * semver's, since git's version sort puts v1.0.0-rc.1 above v1.0.0 (and versionsort.suffix changes it).
+ * The release tags among `tags` (one per line, as git lists them) other than `currentTag`, highest
+ * version first. The glob lets through tags that are no release (a floating `v2`, `v1.0-docs`),
+ * which nx release ignores too; and the order is semver's, since git's version sort puts
+ * v1.0.0-rc.1 above v1.0.0 (and versionsort.suffix changes it).
  */
-function releaseTagsIn(mergedReleaseTags: string, currentTag: string): string[] {
-  return mergedReleaseTags
+export function releaseTagsIn(tags: string, currentTag: string): string[] {
+  return tags
     .split('\n')
     .map((tag) => tag.trim())
     .filter((tag) => tag !== currentTag && valid(tag.slice(1)) !== null)

@@ -1,5 +1,5 @@
 import { compare, inc, valid } from 'semver';
-import { abandonReleaseCommand, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, type GiteaLocation } from '@changemaker/release-contract';
+import { abandonReleaseCommand, allReleaseTagsGitArgs, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, releaseTagsIn, type GiteaLocation } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, unreadableHeadProblem, withoutUrlCredentials } from './git-remote';
 import { remoteRepositoryProblem } from './remote-repository';
@@ -93,14 +93,15 @@ function shallowCloneProblem(remote: string): string {
  * or from the first commit, and could cut a version below one already released.
  */
 async function releaseTagsNotFetched(root: string, remoteRefs: ReadonlyMap<string, string>): Promise<string[]> {
-  const local = await gitAnswer(root, ['tag', '--list', releaseTagGlob]);
+  const local = await gitAnswer(root, [...allReleaseTagsGitArgs]);
   const here = new Set(local.ok ? local.stdout.split('\n') : []);
-  const missing = [...remoteRefs.keys()]
+  const remoteTags = [...remoteRefs.keys()]
     .filter((ref) => ref.startsWith('refs/tags/') && !ref.endsWith('^{}'))
     .map((ref) => ref.slice('refs/tags/'.length))
-    .filter((tag) => valid(tag.slice(1)) && !here.has(tag));
+    .filter((tag) => !here.has(tag));
+  const missing = releaseTagsIn(remoteTags.join('\n'), '');
   const inHistory = await Promise.all(missing.map(async (tag) => (await gitAnswer(root, ['merge-base', '--is-ancestor', remoteTagCommit(remoteRefs, tag)!, 'HEAD'])).ok));
-  return missing.filter((_, index) => inHistory[index]).sort((a, b) => compare(b.slice(1), a.slice(1)));
+  return missing.filter((_, index) => inHistory[index]);
 }
 
 function unfetchedReleaseTagsProblem(tags: readonly string[], remote: string, lastRelease: string | undefined): string {
