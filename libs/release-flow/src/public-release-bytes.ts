@@ -17,15 +17,16 @@ export async function publicReleaseBytesProblem(gitea: ReleaseClient, existing: 
   if (!publishedSums || !packagedSums || (await gitea.downloadAsset(publishedSums)).equals(packagedSums)) return undefined;
   const published = await publishedTarball(gitea, existing);
   const here = artifacts.manifest.tarball;
-  const why =
-    published?.tarSha256 === here.tarSha256
-      ? `its files are the ones packaged here, but its gzip bytes came from ${published.gzip}, and this Node compresses with ${here.gzip}`
-      : `its files are not the ones packaged here (tar sha256 ${published?.tarSha256.slice(0, 12) ?? 'not recorded'} there, ${here.tarSha256.slice(0, 12)} here)`;
-  const way =
-    published?.tarSha256 === here.tarSha256
-      ? `finish it with npx nx release publish where Node has ${published.gzip.split(',')[0]} (Node's official builds bundle their zlib), or leave it: its assets are complete, only its notes are unfinished`
-      : `finish it from the checkout and toolchain that packaged it, or leave it: its assets are complete, only its notes are unfinished`;
-  return `${existing.tag_name} is public (Gitea published it when its tag arrived) and ${why}: finishing it here would replace its assets in public, so nothing was changed; ${way}`;
+  const said = (why: string, where: string) =>
+    `${existing.tag_name} is public (Gitea published it when its tag arrived) and ${why}: finishing it here would replace its assets in public, so nothing was changed; ` +
+    `finish it ${where}, or leave it: its assets are complete, only its notes are unfinished`;
+  if (published?.tarSha256 === here.tarSha256) {
+    return said(
+      `its files are the ones packaged here, but its gzip bytes came from ${published.gzip}, and this Node compresses with ${here.gzip}`,
+      `with npx nx release publish where Node has ${published.gzip.split(',')[0]} (Node's official builds bundle their zlib)`,
+    );
+  }
+  return said(`its files are not the ones packaged here (tar sha256 ${published?.tarSha256.slice(0, 12) ?? 'not recorded'} there, ${here.tarSha256.slice(0, 12)} here)`, 'from the checkout and toolchain that packaged it');
 }
 
 /** What the published release-manifest.json records of its tarball; undefined for a release packaged before it did. */
