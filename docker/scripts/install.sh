@@ -548,12 +548,17 @@ is_data_entry() {
   [[ "$data_entries" == *" $1 "* ]]
 }
 
+# The operator's own top-level entries: the data entries and .env, which no release replaces.
+is_operators_entry() {
+  is_data_entry "$1" || [ "$1" = .env ]
+}
+
 # The record of the unpacked release `dir` (see shipped_record), on stdout, sorted by path.
 shipped_files_record() {
   local dir="$1" entry
   local -a entries=()
   while IFS= read -r entry; do
-    is_data_entry "$entry" || [ "$entry" = "$shipped_record" ] || [ "$entry" = .env ] || entries+=("$entry")
+    is_operators_entry "$entry" || [ "$entry" = "$shipped_record" ] || entries+=("$entry")
   done < <(ls -A "$dir")
   [ "${#entries[@]}" -gt 0 ] || return 0
   (cd "$dir" && find "${entries[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum --)

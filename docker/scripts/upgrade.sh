@@ -98,7 +98,7 @@ require_allowed_signers_option
 
 cd "$root"
 # Where the installation came from, as install.sh recorded it in .env (the environment wins, as for
-# compose). Without it, an upgrade run without GITEA_URL exported asked the public default Gitea,
+# compose): otherwise an upgrade run without GITEA_URL exported would ask the public default Gitea,
 # with the token, for an installation from another Gitea.
 set_gitea_location "$(compose_value GITEA_URL "$gitea_url")" "$(compose_value GITEA_REPO "$gitea_repo")"
 # An upgrade trusts only the keys the installed release trusted; a new key arrives in a release
@@ -125,7 +125,7 @@ require_own_installation() {
     fail "upgrade.sh runs as root in $root, which belongs to $owner: the files it moves in would be root's, and $owner's next upgrade could not move them; run it as $owner (sudo -u $owner $(shell_word "$root/scripts/upgrade.sh")), or make the installation root's first (sudo chown -R root: $(shell_word "$root")); nothing was changed"
   fi
   while IFS= read -r entry; do
-    is_data_entry "${entry%% *}" || [ "${entry%% *}" = .env ] || foreign+=("$entry")
+    is_operators_entry "${entry%% *}" || foreign+=("$entry")
   done < <({ find . -mindepth 1 -maxdepth 1 ! -user "$me" -printf '%P (%u)\n'; find "$rollback_dir" -mindepth 1 -maxdepth 1 ! -user "$me" -printf '%p (%u)\n' 2>/dev/null; } | LC_ALL=C sort)
   [ "${#foreign[@]}" != 0 ] || return 0
   named="$(printf '%s, ' "${foreign[@]:0:3}")"
