@@ -577,6 +577,52 @@ describe('a draft release, which older Gitea and Forgejo answer at releases/tags
   });
 });
 
+describe("a team's release, cut against its own registry", () => {
+  const teamRegistry = '127.0.0.1:5999/team';
+  let gitea: TestGiteaServer;
+  let scratch: string;
+  let allowedSigners: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'cm-team-registry-'));
+    const { key, allowedSigners: signers } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key');
+    allowedSigners = signers;
+    gitea = await startGiteaServer({ tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
+    await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey: key, registry: teamRegistry }));
+  });
+  afterAll(async () => {
+    await gitea?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const install = (server: string, env: Record<string, string>) =>
+    execa('bash', [installScript, '--allowed-signers', allowedSigners, '--dir', join(server, 'changemaker-lite')], {
+      cwd: server,
+      env: scriptEnvironment({ GITEA_URL: gitea.url, GITEA_REPO: `${gitea.owner}/${gitea.repo}`, ...wizardAnswers, ...env }),
+      extendEnv: false,
+      reject: false,
+      input: '',
+    });
+
+  it("installed by an operator who sets no GITEA_REGISTRY, pulls from the registry its images were checked in, not the product's upstream default", async () => {
+    const server = await mkdtemp(join(scratch, 'server-'));
+    const installed = await install(server, {});
+    expect({ exitCode: installed.exitCode, stderr: installed.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.0.0.tar.gz...' });
+    const dir = join(server, 'changemaker-lite');
+    expect(await readFile(join(dir, '.env'), 'utf8')).toContain(`\nGITEA_REGISTRY=${teamRegistry}\n`);
+    const images = (await readFile(join(dir, 'docker-compose.yml'), 'utf8')).split('\n').filter((line) => line.trim().startsWith('image:'));
+    expect(images.length).toBeGreaterThan(4);
+    for (const image of images) expect(image.trim()).toMatch(new RegExp(`^image: \\$\\{GITEA_REGISTRY:-${teamRegistry.replaceAll('.', '\\.')}\\}/`));
+  });
+
+  it("still takes the operator's own GITEA_REGISTRY (the same registry by another name, say)", async () => {
+    const server = await mkdtemp(join(scratch, 'server-'));
+    const installed = await install(server, { GITEA_REGISTRY: 'registry.example.org/team' });
+    expect(installed.exitCode).toBe(0);
+    expect(await readFile(join(server, 'changemaker-lite', '.env'), 'utf8')).toContain('\nGITEA_REGISTRY=registry.example.org/team\n');
+  });
+});
+
 describe('install.sh from a private repository', () => {
   let gitea: TestGiteaServer;
   let scratch: string;

@@ -62,6 +62,9 @@ export class InvalidReleaseTagError extends BundleError {
 
 export class ComposeFileError extends BundleError {}
 
+/** GITEA_REGISTRY, which the release's images and its servers' defaults are named by, cannot name a registry. */
+export class RegistrySettingError extends BundleError {}
+
 export class DuplicateBundlePathError extends BundleError {
   constructor(readonly path: string) {
     super(`${path}: two release sources map to this path; change the renames`);

@@ -14,6 +14,7 @@ import {
   ImageRefusedError,
   InvalidReleaseTagError,
   PathOutsideWorkspaceError,
+  RegistrySettingError,
   SecretRefusedError,
   SourceDateError,
   SourceNotFoundError,
@@ -448,6 +449,37 @@ describe('a release cut against its registry', () => {
     await execa('tar', ['xzf', 'release.tar.gz'], { cwd: extracted });
     const { stdout } = await execa('cat', [join(extracted, 'changemaker-lite/image-digests.txt')]);
     expect(stdout.split('\n')).toEqual([`api 127.0.0.1:5000/admin/changemaker-api:v1.2.3 ${digest('a')}`, `db 127.0.0.1:5000/admin/postgres:16-alpine ${digest('b')}`]);
+  });
+
+  it("gives the shipped compose file and .env template that registry for their default, and changes nothing else in them", async () => {
+    const root = await fixtureWorkspace();
+    const template = 'DOMAIN=example.com\n# Registry holding every image.\nGITEA_REGISTRY=registry.test/owner\nIMAGE_TAG=\n';
+    await writeWorkspaceFile(root, 'docker/.env.example', template);
+    const shipped = async (registry?: string) => {
+      const plan = await planRelease(request(root, registry ? { registry } : {}));
+      const text = (path: string) => (plan.entries.find((entry) => entry.path === `changemaker-lite/${path}`) as { content: Buffer }).content.toString('utf8');
+      return { compose: text('docker-compose.yml'), template: text('.env.example') };
+    };
+    const upstream = await shipped();
+    expect(upstream.template).toBe(template);
+    const team = await shipped('127.0.0.1:5000/team');
+    expect(team.template).toBe(template.replace('GITEA_REGISTRY=registry.test/owner', 'GITEA_REGISTRY=127.0.0.1:5000/team'));
+    expect(team.compose).toBe(upstream.compose.replaceAll('${GITEA_REGISTRY:-registry.test/owner}', '${GITEA_REGISTRY:-127.0.0.1:5000/team}'));
+    expect(team.compose).toContain('image: ${GITEA_REGISTRY:-127.0.0.1:5000/team}/changemaker-api:${IMAGE_TAG:-v1.2.3}');
+    // The registry it was cut against, as written: the same bytes as a release that names none.
+    expect(await shipped('registry.test/owner')).toEqual(upstream);
+  });
+
+  it.each([
+    ['a URL', 'https://registry.test/owner', /GITEA_REGISTRY "https:\/\/registry.test\/owner" is not a registry host/],
+    ['a brace that would end the compose expression', 'registry.test/own}er', /GITEA_REGISTRY "registry.test\/own}er" is not a registry host/],
+    ['credentials', 'user:secret-7731@registry.test/owner', /^GITEA_REGISTRY carries credentials/],
+  ])('refuses a registry that is %s, in one line, before it is written into a shipped file', async (_what, registry, message) => {
+    const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { registry })));
+    expect(error).toBeInstanceOf(RegistrySettingError);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\n');
+    expect(error.message).not.toContain('secret-7731');
   });
 
   it('refuses to record digests for some images only', async () => {

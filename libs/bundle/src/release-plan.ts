@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
-import { versionFileName, type ManifestImage } from '@changemaker/release-contract';
+import { envTemplateFileName, versionFileName, type ManifestImage } from '@changemaker/release-contract';
 import { ComposeFileError, DuplicateBundlePathError, EntryPathTooLongError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { checkSourcesCommitted } from './committed-sources';
 import { composeImages } from './compose-images';
 import { readMirrorPins } from './mirror-pins';
 import type { ReleaseFileList } from './release-file-list';
+import { composeDefaultingTo, envTemplateDefaultingTo, refuseUnusableRegistry } from './registry-default';
 import { pinComposeToRelease } from './release-images';
 import { ReleaseTag } from './release-tag';
 import { signingKeyFromEnv, type SigningKey } from './release-signing';
@@ -26,7 +27,10 @@ export interface ReleaseRequest {
   mirrorManifest: string;
   /** Workspace services that have an image (`changemaker-<service>`). */
   serviceNames: readonly string[];
-  /** The GITEA_REGISTRY the release is cut against, for the manifest's image references. */
+  /**
+   * The GITEA_REGISTRY the release is cut against: the manifest's and image-digests.txt's image
+   * references, and the registry the shipped compose file and .env template default to.
+   */
   registry?: string;
   env: NodeJS.ProcessEnv;
   /**
@@ -55,6 +59,7 @@ export interface ReleasePlan {
 /** Reads and checks the release's files; refuses (throws a BundleError) rather than ship anything doubtful. */
 export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan> {
   const { tag, version } = new ReleaseTag(request.tag);
+  if (request.registry) refuseUnusableRegistry(request.registry);
   // git answers while the files are read and checked; its error, if any, comes after theirs.
   const dating = resolveReleaseCommit(request.workspaceRoot, tag, request.env, { requireTag: request.requireCommitted });
   dating.catch(() => undefined);
@@ -67,9 +72,14 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   notices.push(...committed.problems.map((problem) => `refused outside a dry run: ${problem}`));
   const sources = committed.sources;
   const { compose, images } = await pinCompose(request, sources, tag);
+  const shippedContent = (source: SourceFile): Buffer => {
+    if (source === compose.source) return compose.content;
+    if (request.registry && source.bundlePath === envTemplateFileName) return Buffer.from(envTemplateDefaultingTo(request.registry, source.content.toString('utf8')));
+    return source.content;
+  };
   const bundleRoot = request.fileList.bundleRoot;
   const entries: TarEntry[] = [
-    ...sources.map((source) => bundleFileEntry(bundleRoot, source.bundlePath, source === compose.source ? compose.content : source.content, source.executable)),
+    ...sources.map((source) => bundleFileEntry(bundleRoot, source.bundlePath, shippedContent(source), source.executable)),
     bundleFileEntry(bundleRoot, versionFileName, Buffer.from(`${tag}\n`), false),
     ...request.fileList.emptyDirectories.map((path): TarEntry => ({ type: 'directory', path: inBundle(bundleRoot, path), mode: 0o755 })),
   ];
@@ -91,7 +101,8 @@ async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[
     mirrorManifest: request.mirrorManifest,
     registry: request.registry,
   });
-  return { compose: { source, content: Buffer.from(pinned.text) }, images: pinned.images };
+  const shipped = request.registry ? composeDefaultingTo(request.registry, pinned.text) : pinned.text;
+  return { compose: { source, content: Buffer.from(shipped) }, images: pinned.images };
 }
 
 export function bundleFileEntry(bundleRoot: string, path: string, content: Buffer, executable: boolean): TarEntry {

@@ -10,6 +10,9 @@ export const defaultBundleRoot = 'changemaker-lite';
 export const checksumFileName = 'SHA256SUMS';
 export const manifestFileName = 'release-manifest.json';
 
+/** Inside the tarball: the template config.sh writes an installation's .env from. */
+export const envTemplateFileName = '.env.example';
+
 /** Inside the tarball: the release tag, one line. Release installs are recognised by it. */
 export const versionFileName = 'VERSION';
 
