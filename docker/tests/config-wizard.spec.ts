@@ -236,16 +236,18 @@ describe('--force replaces .env but keeps the secrets it set: the database and t
 
   it('keeps the replaced file as a backup of its own, mode 600, whatever backups that second already has', async () => {
     const original = await readFile(join(install, '.env'), 'utf8');
-    // The names of backups made in this second and the next few (config.sh names them in local time,
-    // UTC here): a run within them must not overwrite one.
-    const stamp = (offset: number) => new Date(Date.now() + offset * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-    const taken = [0, 1, 2, 3, 4, 5].map((offset) => `.env.backup-${stamp(offset)}`);
+    // config.sh names a backup by the second it runs in: that second is fixed here (a `date` that
+    // answers it), so a loaded machine running config.sh seconds later cannot move it off the names taken.
+    const clock = await mkdtemp(join(tmpdir(), 'cm-clock-'));
+    await writeFile(join(clock, 'date'), '#!/bin/sh\necho 20260101120000\n', { mode: 0o755 });
+    const taken = ['.env.backup-20260101120000', '.env.backup-20260101120000.2'];
     for (const name of taken) await writeFile(join(install, name), `an earlier backup: ${name}\n`, { mode: 0o600 });
-    const result = await configSh(['-y', '--force'], { env: { TZ: 'UTC' } });
+    const result = await configSh(['-y', '--force'], { env: { PATH: `${clock}:${process.env['PATH']}` } });
+    await rm(clock, { recursive: true, force: true });
     expect(result.exitCode).toBe(0);
     for (const name of taken) expect(await readFile(join(install, name), 'utf8')).toBe(`an earlier backup: ${name}\n`);
     const made = (await readdir(install)).filter((name) => name.startsWith('.env.backup-') && !taken.includes(name));
-    expect(made).toEqual([expect.stringMatching(/^\.env\.backup-\d{14}\.2$/)]);
+    expect(made).toEqual(['.env.backup-20260101120000.3']);
     expect(await readFile(join(install, made[0]!), 'utf8')).toBe(original);
     for (const name of ['.env', made[0]!]) expect({ name, mode: (await stat(join(install, name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
     expect(result.stdout).toContain(`made ${made[0]} private (mode 600; it was 644): it holds secrets`);
