@@ -62,8 +62,6 @@ shipped_record=.shipped-files
 data_entries=" data backups "
 # As libs/release-contract names it (imageDigestsFileName): `<service> <reference> <digest>` lines.
 image_digests_file="image-digests.txt"
-# Workspace images are `<registry>/changemaker-<project>` (serviceImagePrefix): IMAGE_TAG retags them.
-workspace_image_prefix=changemaker-
 # How long a start waits for every service to be healthy (--health-timeout), and how often it looks.
 health_timeout=180
 health_poll="${HEALTH_POLL_SECONDS:-5}"
@@ -716,16 +714,19 @@ resolved_service_images() {
 # `health_problem` when one differs, and `image_pushed_again` when that is because a tag now names
 # another image.
 check_image_digests() {
-  local service reference digest image repo_digests overridden images="$1"
+  local service reference digest image repo_digests overridden release images="$1"
   image_pushed_again=false
   if [ ! -f "$image_digests_file" ]; then
     echo "this release records no image digests ($image_digests_file); the pulled images are not checked"
     return 0
   fi
   overridden="$(compose_value IMAGE_TAG "")"
+  release="$(cat VERSION)"
   while read -r service reference digest; do
     [ -n "$service" ] || continue
-    if [ -n "$overridden" ] && [[ "${reference##*/}" == "$workspace_image_prefix"* ]]; then
+    # The workspace's own images are the ones the release tagged with its version (whatever the
+    # imageName pattern called them), and the ones IMAGE_TAG retags; the third-party ones keep their pins.
+    if [ -n "$overridden" ] && [[ "$reference" == *":$release" ]]; then
       echo "$service: IMAGE_TAG=$overridden (from .env or the environment) overrides the release's image; its digest is not checked"
       continue
     fi
@@ -734,7 +735,7 @@ check_image_digests() {
     repo_digests="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")" ||
       { health_problem="$service's image $image was not pulled"; return 1; }
     if ! grep -qF "@$digest" <<<"$repo_digests"; then
-      health_problem="$service's image $image is not the one $(cat VERSION) was cut with (expected $digest); the tag was pushed again"
+      health_problem="$service's image $image is not the one $release was cut with (expected $digest); the tag was pushed again"
       image_pushed_again=true
       return 1
     fi

@@ -1,4 +1,4 @@
-import { serviceOfImageName, type ManifestImage } from '@changemaker/release-contract';
+import { projectOfRepository, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
 import { ImageRefusedError } from './bundle-errors';
 import { pinAppVersions } from './compose-app-version';
 import type { ComposeImage } from './compose-images';
@@ -8,8 +8,8 @@ import type { MirrorPins } from './mirror-pins';
 
 export interface ReleaseImagePolicy {
   composeFile: string;
-  /** Workspace services whose images are `changemaker-<service>`. */
-  serviceNames: readonly string[];
+  /** The workspace's image projects and their repositories. */
+  workspaceImages: readonly WorkspaceImage[];
   mirrorPins: MirrorPins | undefined;
   mirrorManifest: string;
   /** The GITEA_REGISTRY the release is cut against; references default to the compose file's own default. */
@@ -57,15 +57,15 @@ function refuseUnpinnable(template: ImageReferenceTemplate, policy: ReleaseImage
 }
 
 function isWorkspaceServiceImage(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): boolean {
-  return serviceOfImageName(template.nameInRegistry, policy.serviceNames) !== undefined;
+  return projectOfRepository(template.nameInRegistry, policy.workspaceImages) !== undefined;
 }
 
 function refuseUnmirrored(template: ImageReferenceTemplate, policy: ReleaseImagePolicy): void {
   if (!policy.mirrorPins) refuse(template, policy, `is third-party but ${policy.mirrorManifest} does not exist; pin it there`);
   const pinnedTag = policy.mirrorPins.get(template.nameInRegistry);
   if (pinnedTag === undefined) {
-    const services = policy.serviceNames.join(', ');
-    refuse(template, policy, `is neither a service image of this workspace (${services}) nor pinned in ${policy.mirrorManifest}; pin it there`);
+    const repositories = policy.workspaceImages.map((image) => image.repository).join(', ');
+    refuse(template, policy, `is neither an image of this workspace's projects (${repositories}) nor pinned in ${policy.mirrorManifest}; pin it there`);
   }
   if (pinnedTag !== template.tag) {
     refuse(template, policy, `does not match its pin ${template.nameInRegistry}:${pinnedTag} in ${policy.mirrorManifest}; use the pinned version`);

@@ -88,7 +88,10 @@ function request(root: string, overrides: Partial<ReleaseRequest> = {}): Release
     fileList,
     composeFile: 'docker-compose.yml',
     mirrorManifest: 'docker/mirror-images.json',
-    serviceNames: ['api', 'admin'],
+    workspaceImages: [
+      { project: 'api', repository: 'changemaker-api' },
+      { project: 'admin', repository: 'changemaker-admin' },
+    ],
     env: { SOURCE_DATE_EPOCH: '1700000000' },
     ...overrides,
   };
@@ -386,7 +389,7 @@ describe('refusals name the file at fault', () => {
   it.each([
     ['docker.io/library/redis:7', 'is not pulled from ${GITEA_REGISTRY'],
     [`${privateRegistry}/redis:7-alpine`, 'nor pinned in docker/mirror-images.json'],
-    [`${privateRegistry}/changemaker-worker:latest`, 'is neither a service image of this workspace (api, admin)'],
+    [`${privateRegistry}/changemaker-worker:latest`, "is neither an image of this workspace's projects (changemaker-api, changemaker-admin)"],
     [`${privateRegistry}/postgres:17-alpine`, 'does not match its pin postgres:16-alpine'],
     ['${REGISTRY}/postgres:16-alpine', 'uses ${REGISTRY} without a default'],
   ])('image %s', async (image, reason) => {
@@ -480,6 +483,19 @@ describe('a release cut against its registry', () => {
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
     expect(error.message).not.toContain('secret-7731');
+  });
+
+  it("recognises a workspace image by its project's repository, whatever the imageName pattern called it, and pins it to the release", async () => {
+    const root = await fixtureWorkspace();
+    await writeWorkspaceFile(root, 'docker/docker-compose.prod.yml', compose.replace('/changemaker-api:', '/acme/api:'));
+    const plan = await planRelease(request(root, { registry: '127.0.0.1:5000/team', workspaceImages: [{ project: 'api', repository: 'acme/api' }] }));
+    expect(plan.images).toEqual([
+      { service: 'api', reference: '127.0.0.1:5000/team/acme/api:v1.2.3', source: 'workspace' },
+      { service: 'db', reference: '127.0.0.1:5000/team/postgres:16-alpine', source: 'mirror' },
+    ]);
+    const shipped = (plan.entries.find((entry) => entry.path === 'changemaker-lite/docker-compose.yml') as { content: Buffer }).content.toString('utf8');
+    expect(shipped).toContain('image: ${GITEA_REGISTRY:-127.0.0.1:5000/team}/acme/api:${IMAGE_TAG:-v1.2.3}');
+    expect(shipped).toContain('APP_VERSION: ${IMAGE_TAG:-v1.2.3}');
   });
 
   it('refuses to record digests for some images only', async () => {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { envTemplateFileName, versionFileName, type ManifestImage } from '@changemaker/release-contract';
+import { envTemplateFileName, versionFileName, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
 import { ComposeFileError, DuplicateBundlePathError, EntryPathTooLongError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { checkSourcesCommitted } from './committed-sources';
@@ -25,8 +25,8 @@ export interface ReleaseRequest {
   composeFile: string;
   /** Workspace-relative path of the third-party image pins. */
   mirrorManifest: string;
-  /** Workspace services that have an image (`changemaker-<service>`). */
-  serviceNames: readonly string[];
+  /** The workspace's image projects and the repository each is pushed to (`changemaker-<project>` by default). */
+  workspaceImages: readonly WorkspaceImage[];
   /**
    * The GITEA_REGISTRY the release is cut against: the manifest's and image-digests.txt's image
    * references, and the registry the shipped compose file and .env template default to.
@@ -96,7 +96,7 @@ async function pinCompose(request: ReleaseRequest, sources: readonly SourceFile[
   const text = source.content.toString('utf8');
   const pinned = pinComposeToRelease(text, composeImages(source.workspacePath, text), tag, {
     composeFile: source.workspacePath,
-    serviceNames: request.serviceNames,
+    workspaceImages: request.workspaceImages,
     mirrorPins,
     mirrorManifest: request.mirrorManifest,
     registry: request.registry,

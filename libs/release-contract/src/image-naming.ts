@@ -6,10 +6,8 @@ import { settingFrom } from './environment-setting';
 
 export const defaultRegistry = 'gitea.bnkops.com/admin';
 
-export const serviceImagePrefix = 'changemaker-';
-
 /** The repository of a project's image under the registry; {projectName} is the Nx project. */
-export const defaultImageNamePattern = `${serviceImagePrefix}{projectName}`;
+export const defaultImageNamePattern = 'changemaker-{projectName}';
 
 /** Tags every push gives an image; a release adds {@link releaseTagPattern}. */
 export const defaultTagPatterns: readonly string[] = ['{sha}', 'latest'];
@@ -20,11 +18,16 @@ export function serviceImageName(projectName: string, pattern: string = defaultI
   return pattern.replaceAll('{projectName}', projectName);
 }
 
-/** The service a `changemaker-<service>` repository holds, when it is one of `services`. */
-export function serviceOfImageName(name: string, services: readonly string[]): string | undefined {
-  if (!name.startsWith(serviceImagePrefix)) return undefined;
-  const service = name.slice(serviceImagePrefix.length);
-  return services.includes(service) ? service : undefined;
+/** A workspace project that ships an image, and the repository under the registry its release pushes it to. */
+export interface WorkspaceImage {
+  project: string;
+  /** e.g. `changemaker-api`, from the project's imageName pattern. */
+  repository: string;
+}
+
+/** The workspace project whose image `repository` (e.g. `changemaker-api`) holds, if any. */
+export function projectOfRepository(repository: string, images: readonly WorkspaceImage[]): string | undefined {
+  return images.find((image) => image.repository === repository)?.project;
 }
 
 /** The git tag and image tag of a release version: 1.2.3 -> v1.2.3. */

@@ -1,6 +1,6 @@
 import { commitUrl, compareUrl, giteaLocationFrom } from './gitea-location';
 import { SettingError } from './environment-setting';
-import { registryFrom, releaseTagOf, serviceImageName, serviceOfImageName } from './image-naming';
+import { projectOfRepository, registryFrom, releaseTagOf, serviceImageName } from './image-naming';
 import { latestTarballName, releaseAssetNames, versionedTarballName } from './release-files';
 import { versionFileContent, versionInFile } from './version-file';
 
@@ -22,9 +22,14 @@ describe('the release contract', () => {
   it('names service images changemaker-<project> and recognises only the workspace\'s own services', () => {
     expect(serviceImageName('api')).toBe('changemaker-api');
     expect(serviceImageName('api', 'team-{projectName}-img')).toBe('team-api-img');
-    expect(serviceOfImageName('changemaker-media-api', ['api', 'media-api'])).toBe('media-api');
-    expect(serviceOfImageName('changemaker-unknown', ['api'])).toBeUndefined();
-    expect(serviceOfImageName('postgres', ['api'])).toBeUndefined();
+    const images = [
+      { project: 'api', repository: 'changemaker-api' },
+      { project: 'media-api', repository: 'acme/media' },
+    ];
+    expect(projectOfRepository('changemaker-api', images)).toBe('api');
+    expect(projectOfRepository('acme/media', images)).toBe('media-api');
+    expect(projectOfRepository('changemaker-media-api', images)).toBeUndefined();
+    expect(projectOfRepository('postgres', images)).toBeUndefined();
     expect(releaseTagOf('1.0.0')).toBe('v1.0.0');
   });
 

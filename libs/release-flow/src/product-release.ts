@@ -22,7 +22,7 @@ import {
   type StepContext,
 } from '@changemaker/gitea';
 import type { MirrorLock, RegistryClient } from '@changemaker/oci';
-import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage } from '@changemaker/release-contract';
+import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, missingTagProblem, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { ForeignRemoteError, PublicReleaseDiffersError, RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
@@ -41,7 +41,8 @@ export interface ProductReleaseRequest {
   fileList: ReleaseFileList;
   composeFile: string;
   mirrorManifest: string;
-  serviceNames: readonly string[];
+  /** The workspace's image projects and the repository each is pushed to. */
+  workspaceImages: readonly WorkspaceImage[];
   /** Absolute: where the release files are written. */
   outputDir: string;
   /** GITEA_REGISTRY: where the images are checked. */
@@ -128,7 +129,7 @@ const planPackageStage: ReleaseStage<ProductRelease> = {
       fileList: release.fileList,
       composeFile: release.composeFile,
       mirrorManifest: release.mirrorManifest,
-      serviceNames: release.serviceNames,
+      workspaceImages: release.workspaceImages,
       registry: release.registry,
       env: release.env,
       // The release ships its commit: a real run refuses uncommitted files; a dry run notes them.

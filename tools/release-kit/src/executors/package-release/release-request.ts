@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ReleaseRequest } from '@changemaker/release-bundle';
 import { registryFrom } from '@changemaker/release-contract';
-import { workspaceServicesOf } from '../../release/workspace-services';
+import { workspaceImagesOf } from '../../release/workspace-images';
 import type { PackageReleaseOptions } from './schema';
 
 /** What package-release packages for `tag`, from its options: publish-release's dry run plans from the same. */
@@ -18,7 +18,7 @@ export function releaseRequestOf(options: Pick<PackageReleaseOptions, 'sourceRoo
     },
     composeFile: options.composeFile ?? 'docker-compose.yml',
     mirrorManifest: options.mirrorManifest ?? 'docker/mirror-images.json',
-    serviceNames: workspaceServicesOf(context),
+    workspaceImages: workspaceImagesOf(context),
     // The manifest names each image by the registry the release is cut against, as nx release does.
     registry: registryFrom(process.env),
     env: process.env,

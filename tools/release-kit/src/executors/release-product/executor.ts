@@ -9,10 +9,11 @@ import {
   giteaTokenFrom,
   imageResultPathOf,
   releaseTagOf,
-  serviceOfImageName,
+  projectOfRepository,
   SettingError,
   type ImageResult,
   type ManifestImage,
+  type WorkspaceImage,
 } from '@changemaker/release-contract';
 import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
 import { releaseRequestOf } from '../package-release/release-request';
@@ -72,17 +73,18 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
   const gitea = giteaLocationFrom(process.env);
   // What package-release packages, from the same options: one reading of them for both.
-  const { fileList, composeFile, mirrorManifest, serviceNames: services } = releaseRequestOf(packaging, context, releaseTagOf(version));
+  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, context, releaseTagOf(version));
   const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
+  const registry = releaseRegistryOf(options.registry, process.env);
   return {
     workspaceRoot: context.root,
     version,
     fileList,
     composeFile,
     mirrorManifest,
-    serviceNames: services,
+    workspaceImages,
     outputDir: resolve(context.root, packaging.outputDir ?? 'dist/release'),
-    registry: releaseRegistryOf(options.registry, process.env),
+    registry,
     registryClient: resources.registryClient,
     gitea: new ReleaseClient({
       giteaUrl: gitea.url,
@@ -96,22 +98,23 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     changelogNotes: changelogSection(changelog, releaseTagOf(version)),
     prerelease: options.prerelease,
     env: process.env,
-    fixFor: (image: ManifestImage) => fixFor(image, services),
+    fixFor: (image: ManifestImage) => fixFor(image, registry, workspaceImages),
     mirrorLock: await readMirrorLock(mirrorLockFileOf(join(context.root, mirrorManifest)), mirrorLockFileOf(mirrorManifest)),
     dryRun: resources.dryRun,
   };
 }
 
-function fixFor(image: ManifestImage, services: readonly string[]): string {
+function fixFor(image: ManifestImage, registry: string, workspaceImages: readonly WorkspaceImage[]): string {
   if (image.source === 'mirror') return 'mirror it: npx nx run docker:mirror-images';
-  const project = projectOfImage(image, services) ?? image.service;
+  const project = projectOfImage(image, registry, workspaceImages) ?? image.service;
   return `push it: npx nx run ${project}:nx-release-publish, or re-run npx nx release publish`;
 }
 
-/** The workspace project whose image `registry/…/changemaker-<project>:<tag>` is, if any. */
-function projectOfImage(image: ManifestImage, services: readonly string[]): string | undefined {
-  const repository = image.reference.slice(0, image.reference.lastIndexOf(':'));
-  return serviceOfImageName(repository.slice(repository.lastIndexOf('/') + 1), services);
+/** The workspace project whose image `<registry>/<repository>:<tag>` is, if any. */
+function projectOfImage(image: ManifestImage, registry: string, workspaceImages: readonly WorkspaceImage[]): string | undefined {
+  if (!image.reference.startsWith(`${registry}/`)) return undefined;
+  const repository = image.reference.slice(registry.length + 1, image.reference.lastIndexOf(':'));
+  return projectOfRepository(repository, workspaceImages);
 }
 
 function isExplainable(error: unknown): error is Error {
@@ -128,12 +131,12 @@ interface ImageRow {
 
 /** How each image got into this release: from the image tasks' results when they ran for this commit. */
 async function imageRows(root: string, release: ProductRelease): Promise<ImageRow[]> {
-  const services = release.serviceNames;
+  const workspaceImages = release.workspaceImages;
   return Promise.all(
     (release.artifacts?.manifest.images ?? release.plan?.images ?? []).map(async (image) => {
       const digest = image.digest ?? release.imageCheck?.digests.get(image.reference);
       if (image.source === 'mirror') return { service: image.service, reference: image.reference, digest, how: 'mirrored' };
-      const project = projectOfImage(image, services);
+      const project = projectOfImage(image, release.registry, workspaceImages);
       const result = project ? await readImageResult(root, project) : undefined;
       const thisRun = result && result.commit === release.commit?.sha && result.references.includes(image.reference);
       const how = thisRun ? (result.built ? 'built' : 'tagged registry-side') : release.dryRun ? 'planned by its image task' : 'in the registry';

@@ -1,0 +1,57 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CreateNodesContextV2, CreateNodesResult, ExecutorContext, ProjectConfiguration } from '@nx/devkit';
+import { createNodes, type DockerTargetsOptions } from '../plugins/docker-targets';
+import { workspaceImagesOf } from './workspace-images';
+
+describe('the workspace images a release looks for', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cm-workspace-images-'));
+    for (const [dir, files] of Object.entries({ 'apps/api': ['Dockerfile'], 'apps/media-api': ['Dockerfile'], 'libs/shared': [], docker: ['VERSION'] })) {
+      await mkdir(join(root, dir), { recursive: true });
+      await writeFile(join(root, dir, 'project.json'), JSON.stringify({ name: dir.split('/').pop() }));
+      for (const file of files) await writeFile(join(root, dir, file), file === 'VERSION' ? 'v1.0.0\n' : 'FROM scratch\n');
+    }
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  /** The projects as Nx merges them: the plugin's inferred targets, then each project.json's own target options over them. */
+  function contextWith(options: DockerTargetsOptions, overrides: Record<string, Record<string, Record<string, unknown>>> = {}): ExecutorContext {
+    const [pattern, infer] = createNodes;
+    expect(pattern).toContain('Dockerfile');
+    const files = ['apps/api/Dockerfile', 'apps/media-api/Dockerfile', 'docker/VERSION'];
+    const inferred = infer(files, options, { workspaceRoot: root, nxJsonConfiguration: {} } as CreateNodesContextV2) as Array<readonly [string, CreateNodesResult]>;
+    const projects: Record<string, ProjectConfiguration> = { shared: { root: 'libs/shared', targets: {} } };
+    for (const [, result] of inferred) {
+      for (const [projectRoot, project] of Object.entries(result.projects ?? {})) {
+        const name = projectRoot.split('/').pop()!;
+        const targets = Object.fromEntries(
+          Object.entries(project.targets ?? {}).map(([target, config]) => [target, { ...config, options: { ...config.options, ...overrides[name]?.[target] } }]),
+        );
+        projects[name] = { root: projectRoot, targets };
+      }
+    }
+    return { root, cwd: root, isVerbose: false, projectName: 'docker', projectsConfigurations: { version: 2, projects } } as ExecutorContext;
+  }
+
+  it('are the projects with a Dockerfile, each under the imageName the plugin gives it', () => {
+    expect(workspaceImagesOf(contextWith({}))).toEqual([
+      { project: 'api', repository: 'changemaker-api' },
+      { project: 'media-api', repository: 'changemaker-media-api' },
+    ]);
+    expect(workspaceImagesOf(contextWith({ imageName: 'acme/{projectName}' }))).toEqual([
+      { project: 'api', repository: 'acme/api' },
+      { project: 'media-api', repository: 'acme/media-api' },
+    ]);
+  });
+
+  it("take a project's own imageName from its release target, the one that pushes v{version}, whatever the target is called", () => {
+    const context = contextWith({ releasePublishTargetName: 'publish-images' }, { 'media-api': { 'publish-images': { imageName: 'media' }, 'docker-build': { imageName: 'media-local' } } });
+    expect(workspaceImagesOf(context)).toEqual([
+      { project: 'api', repository: 'changemaker-api' },
+      { project: 'media-api', repository: 'media' },
+    ]);
+  });
+});
