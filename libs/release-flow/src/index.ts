@@ -5,6 +5,7 @@ export * from './git-remote';
 export * from './remote-repository';
 export * from './image-check';
 export * from './prerelease-version';
+export * from './packaging-check';
 export * from './product-release';
 export * from './release-claim';
 export * from './release-flow-errors';

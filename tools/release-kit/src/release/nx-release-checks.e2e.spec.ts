@@ -302,4 +302,29 @@ describe('nx release checks', () => {
       await rm(join(workspace.root, 'apps/api/notes.md'));
     }
   }, 120_000);
+
+  it('refuses, in one line and before writing or pushing anything, a release its packaging would refuse: a compose image neither built here nor pinned', async () => {
+    const compose = join(workspace.root, 'docker/docker-compose.prod.yml');
+    const original = await readFile(compose, 'utf8');
+    await writeFile(compose, `${original}\n  memcached:\n    image: \${GITEA_REGISTRY:-gitea.bnkops.com/admin}/memcached:1.6\n`);
+    await workspace.commitAll('feat(docker): a memcached service, not pinned in the mirror list');
+    try {
+      const before = await gitState();
+      const releasesBefore = gitea.releases().length;
+      const line =
+        "nothing was written: packaging v1.3.0 would refuse it: docker/docker-compose.prod.yml: image ${GITEA_REGISTRY:-gitea.bnkops.com/admin}/memcached:1.6 is neither an image of this workspace's projects (changemaker-admin, changemaker-api, changemaker-code-server, changemaker-media-api, changemaker-nginx) nor pinned in docker/mirror-images.json; pin it there";
+      for (const args of [['release', '--dry-run', '--yes'], ['release', '--yes']]) {
+        const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
+        expect(result.exitCode).not.toBe(0);
+        expect(result.all).toContain(line);
+        // Refused while versioning: no image task ran, so no image was tagged with the version.
+        expect(result.all).not.toContain('nx-release-publish');
+        expect(result.all).not.toContain('the release commit and tag are');
+        expect(await gitState()).toEqual(before);
+      }
+      expect(gitea.releases().length).toBe(releasesBefore);
+    } finally {
+      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    }
+  }, 120_000);
 });

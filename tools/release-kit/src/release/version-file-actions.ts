@@ -8,6 +8,7 @@ import {
   checkoutProblem,
   lastReleaseTag,
   newVersionProblem,
+  packagingProblem,
   preflightRefusal,
   readReleaseStart,
   readUnfinishedRelease,
@@ -17,12 +18,13 @@ import {
   unreadBreakingChangeProblem,
   type ReleaseStart,
 } from '@changemaker/release-flow';
-import { workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
+import { readCachedProjectGraph, workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
 import { gitRemoteOf } from './release-remote';
+import { packagingOptionsOf, releaseRequestOf } from '../executors/package-release/release-request';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -81,7 +83,21 @@ export default class VersionFileActions extends VersionActions {
       dryRun: releaseCommandLineOf(process.argv.slice(2)).dryRun,
     });
     if (problem) throw new ReleaseRefusedError(`nothing was written: ${problem}`);
+    const packaging = await this.packagingProblemOf(releaseTagOf(decided.newVersion));
+    if (packaging) throw new ReleaseRefusedError(`nothing was written: packaging ${releaseTagOf(decided.newVersion)} would refuse it: ${packaging}`);
     return decided;
+  }
+
+  /**
+   * The publish step packages the release only after every image is tagged with its version: what
+   * packaging would refuse is asked here, of the same files (the checkout was found clean), while
+   * nothing is written yet. The projects come from the graph nx release has just computed.
+   */
+  private async packagingProblemOf(tag: string): Promise<string | undefined> {
+    const packaging = packagingOptionsOf(this.projectGraphNode.data);
+    if (!packaging) return undefined;
+    const projects = Object.fromEntries(Object.entries(readCachedProjectGraph().nodes).map(([name, node]) => [name, node.data]));
+    return packagingProblem(releaseRequestOf(packaging, { root: workspaceRoot, projects }, tag));
   }
 
   /** Versions live in git tags and the VERSION file; the registry holds images, not versions. */

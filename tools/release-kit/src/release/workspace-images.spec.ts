@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult, ExecutorContext, ProjectConfiguration } from '@nx/devkit';
 import { createNodes, type DockerTargetsOptions } from '../plugins/docker-targets';
-import { workspaceImagesOf } from './workspace-images';
+import { workspaceImagesOf, workspaceProjectsOf } from './workspace-images';
 
 describe('the workspace images a release looks for', () => {
   let root: string;
@@ -37,11 +37,11 @@ describe('the workspace images a release looks for', () => {
   }
 
   it('are the projects with a Dockerfile, each under the imageName the plugin gives it', () => {
-    expect(workspaceImagesOf(contextWith({}))).toEqual([
+    expect(workspaceImagesOf(workspaceProjectsOf(contextWith({})))).toEqual([
       { project: 'api', repository: 'changemaker-api' },
       { project: 'media-api', repository: 'changemaker-media-api' },
     ]);
-    expect(workspaceImagesOf(contextWith({ imageName: 'acme/{projectName}' }))).toEqual([
+    expect(workspaceImagesOf(workspaceProjectsOf(contextWith({ imageName: 'acme/{projectName}' })))).toEqual([
       { project: 'api', repository: 'acme/api' },
       { project: 'media-api', repository: 'acme/media-api' },
     ]);
@@ -49,7 +49,7 @@ describe('the workspace images a release looks for', () => {
 
   it("take a project's own imageName from its release target, the one that pushes v{version}, whatever the target is called", () => {
     const context = contextWith({ releasePublishTargetName: 'publish-images' }, { 'media-api': { 'publish-images': { imageName: 'media' }, 'docker-build': { imageName: 'media-local' } } });
-    expect(workspaceImagesOf(context)).toEqual([
+    expect(workspaceImagesOf(workspaceProjectsOf(context))).toEqual([
       { project: 'api', repository: 'changemaker-api' },
       { project: 'media-api', repository: 'media' },
     ]);

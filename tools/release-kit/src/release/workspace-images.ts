@@ -6,14 +6,24 @@ import { executorNamed } from '../executor-names';
 
 const imageExecutor = executorNamed('docker-build-push');
 
+/** The workspace root and its projects' configurations, as an executor's context or the project graph gives them. */
+export interface WorkspaceProjects {
+  root: string;
+  projects: Record<string, ProjectConfiguration>;
+}
+
+export function workspaceProjectsOf(context: ExecutorContext): WorkspaceProjects {
+  return { root: context.root, projects: context.projectsConfigurations.projects };
+}
+
 /**
  * The workspace's images: the projects whose root holds a Dockerfile, each with the repository its
  * release target pushes `v{version}` to, by the imageName that target is given (the plugin's, or
  * the project's own), so the release looks for each image where it was pushed.
  */
-export function workspaceImagesOf(context: ExecutorContext): WorkspaceImage[] {
-  return Object.entries(context.projectsConfigurations.projects)
-    .filter(([, project]) => existsSync(join(context.root, project.root, 'Dockerfile')))
+export function workspaceImagesOf(workspace: WorkspaceProjects): WorkspaceImage[] {
+  return Object.entries(workspace.projects)
+    .filter(([, project]) => existsSync(join(workspace.root, project.root, 'Dockerfile')))
     .map(([name, project]) => ({ project: name, repository: serviceImageName(name, imageNamePatternOf(project)) }))
     .sort((a, b) => (a.project < b.project ? -1 : 1));
 }

@@ -5,6 +5,7 @@ import { SettingError, signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
 import { isDryRun } from '../../release/release-version';
+import { workspaceProjectsOf } from '../../release/workspace-images';
 import { releaseRequestOf } from './release-request';
 
 /** publish-release's own options: its dependsOn (params: forward) passes them on to this task. */
@@ -25,7 +26,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
   const dryRun = isDryRun(options, process.env);
   try {
     // A real run packages the tag's commit as committed; a dry run (ahead of nx release's tag) says what that run would refuse.
-    const plan = await planRelease({ ...releaseRequestOf(options, context, String(options.tag ?? '')), requireCommitted: !dryRun });
+    const plan = await planRelease({ ...releaseRequestOf(options, workspaceProjectsOf(context), String(options.tag ?? '')), requireCommitted: !dryRun });
     say(contentsReport(plan));
     for (const notice of plan.notices ?? []) say(`note: ${notice}`);
     const signingKey = plan.signingKey;

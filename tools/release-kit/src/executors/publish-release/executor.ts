@@ -14,6 +14,7 @@ import { giteaLocationFrom, giteaTokenFrom, SettingError, signatureFileName } fr
 import { unsignedReleaseProblem } from '@changemaker/release-flow';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
+import { workspaceProjectsOf } from '../../release/workspace-images';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
 import { executorNamed } from '../../executor-names';
@@ -35,7 +36,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
     }
     const packaging = dryRun ? packagingOf(context) : undefined;
     const planned = packaging
-      ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, context, tag))))
+      ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, workspaceProjectsOf(context), tag))))
       : undefined;
     if (planned?.notice) print(`note: ${planned.notice}`);
     const request = planned?.request ?? (await publishRequestFromOptions(options, context.root));

@@ -16,8 +16,8 @@ import {
   type WorkspaceImage,
 } from '@changemaker/release-contract';
 import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
-import { releaseRequestOf } from '../package-release/release-request';
-import type { PackageReleaseOptions } from '../package-release/schema';
+import { packagingOptionsOf, releaseRequestOf } from '../package-release/release-request';
+import { workspaceProjectsOf } from '../../release/workspace-images';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 import { describeOutcome } from '../../report/stage-lines';
@@ -65,15 +65,14 @@ interface Resources {
 }
 
 async function requestOf(options: ReleaseProductOptions, context: ExecutorContext, resources: Resources) {
-  const project = context.projectsConfigurations.projects[context.projectName ?? ''];
-  const packaging = project?.targets?.[options.packageTarget]?.options as PackageReleaseOptions | undefined;
-  if (!packaging?.sources) {
+  const packaging = packagingOptionsOf(context.projectsConfigurations.projects[context.projectName ?? ''], options.packageTarget);
+  if (!packaging) {
     throw new ReleaseVersionError(`${context.projectName} has no ${options.packageTarget} target with a file list (sources): add one, or point --package-target at it.`);
   }
   const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
   const gitea = giteaLocationFrom(process.env);
   // What package-release packages, from the same options: one reading of them for both.
-  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, context, releaseTagOf(version));
+  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, workspaceProjectsOf(context), releaseTagOf(version));
   const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
   const registry = releaseRegistryOf(options.registry, process.env);
   return {
