@@ -62,6 +62,15 @@ export class InvalidReleaseTagError extends BundleError {
 
 export class ComposeFileError extends BundleError {}
 
+/** The release's own install.sh (and so upgrade.sh) would look for it under another name than it is packaged by. */
+export class InstallerNameMismatchError extends BundleError {
+  constructor(readonly installScript: string, readonly bundleName: string, readonly bundleRoot: string) {
+    super(
+      `${installScript} downloads and unpacks ${bundleName}-<tag>.tar.gz (bundle_name=${bundleName}), but the release is packaged as ${bundleRoot}-<tag>.tar.gz (bundleRoot): no server could find it; set bundle_name in ${installScript} and bundleRoot in the package target's options to the same name`,
+    );
+  }
+}
+
 /** GITEA_REGISTRY, which the release's images and its servers' defaults are named by, cannot name a registry. */
 export class RegistrySettingError extends BundleError {}
 

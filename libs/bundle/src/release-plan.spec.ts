@@ -12,6 +12,7 @@ import {
   EntryPathTooLongError,
   ImageDigestMissingError,
   ImageRefusedError,
+  InstallerNameMismatchError,
   InvalidReleaseTagError,
   PathOutsideWorkspaceError,
   RegistrySettingError,
@@ -376,6 +377,19 @@ describe('refusals name the file at fault', () => {
     const error = await refusalOf(planRelease(request(root)));
     expect(error).toBeInstanceOf(ControlCharacterPathError);
     expect(error.message).toBe(`${shown}: has a control character (a newline, tab or escape) in its name, which a release cannot list plainly; rename it`);
+  });
+
+  it("a bundleRoot the release's own install.sh would not look for (its bundle_name), in one line naming both", async () => {
+    const root = await fixtureWorkspace();
+    await writeWorkspaceFile(root, 'docker/scripts/install.sh', '#!/usr/bin/env bash\nbundle_name=changemaker-lite\nchecksum_file=SHA256SUMS\n');
+    const renamed = { ...fileList, bundleRoot: 'acme-app' };
+    const error = await refusalOf(planRelease(request(root, { fileList: renamed })));
+    expect(error).toBeInstanceOf(InstallerNameMismatchError);
+    expect(error.message).toBe(
+      'docker/scripts/install.sh downloads and unpacks changemaker-lite-<tag>.tar.gz (bundle_name=changemaker-lite), but the release is packaged as acme-app-<tag>.tar.gz (bundleRoot): no server could find it; set bundle_name in docker/scripts/install.sh and bundleRoot in the package target\'s options to the same name',
+    );
+    await writeWorkspaceFile(root, 'docker/scripts/install.sh', '#!/usr/bin/env bash\nbundle_name=acme-app\n');
+    expect((await planRelease(request(root, { fileList: renamed }))).name).toBe('acme-app');
   });
 
   it('a source that matches nothing', async () => {

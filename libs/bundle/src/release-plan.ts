@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { envTemplateFileName, versionFileName, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
-import { ComposeFileError, DuplicateBundlePathError, EntryPathTooLongError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
+import { bundleNameSetting, envTemplateFileName, installScriptPath, installScriptSetting, versionFileName, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
+import { ComposeFileError, DuplicateBundlePathError, EntryPathTooLongError, InstallerNameMismatchError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { checkSourcesCommitted } from './committed-sources';
 import { composeImages } from './compose-images';
@@ -65,6 +65,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   dating.catch(() => undefined);
   const collected = await collectSources(request.workspaceRoot, request.fileList);
   collected.forEach(refuseSecrets);
+  refuseNameInstallerCannotFind(collected, request.fileList.bundleRoot);
   const { sourceDate, notices } = await dating;
   // Outside any git checkout (allowed only with SOURCE_DATE_EPOCH) there is no commit to hold the files to.
   const committed = sourceDate.commit === null ? { sources: collected, problems: [] } : await checkSourcesCommitted(request.workspaceRoot, sourceDate.commit, request.fileList, collected);
@@ -132,6 +133,13 @@ function refuseUnarchivablePaths(entries: readonly TarEntry[], sources: readonly
     });
     throw new EntryPathTooLongError(entry.path, source?.workspacePath);
   }
+}
+
+/** The tarball ships install.sh and upgrade.sh, which find a release by their bundle_name: it must be the name it is packaged by. */
+function refuseNameInstallerCannotFind(sources: readonly SourceFile[], bundleRoot: string): void {
+  const installer = sources.find((source) => source.bundlePath === installScriptPath);
+  const bundleName = installer && installScriptSetting(installer.content.toString('utf8'), bundleNameSetting);
+  if (installer && bundleName !== undefined && bundleName !== bundleRoot) throw new InstallerNameMismatchError(installer.workspacePath, bundleName, bundleRoot);
 }
 
 function refuseDuplicatePaths(entries: readonly TarEntry[]): void {

@@ -7,6 +7,7 @@ export * from './version-file';
 export * from './gitea-location';
 export * from './release-signing';
 export * from './allowed-signers';
+export * from './install-script';
 export * from './environment-setting';
 export * from './release-commands';
 export * from './git-refusal';

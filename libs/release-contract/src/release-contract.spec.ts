@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { commitUrl, compareUrl, giteaLocationFrom } from './gitea-location';
 import { SettingError } from './environment-setting';
 import { projectOfRepository, registryFrom, releaseTagOf, serviceImageName } from './image-naming';
-import { latestTarballName, releaseAssetNames, versionedTarballName } from './release-files';
 import { versionFileContent, versionInFile } from './version-file';
+import { allowedSignersFileName, signatureFileName, signatureNamespace, signerPrincipal } from './release-signing';
+import { checksumFileName, defaultBundleRoot, imageDigestsFileName, latestTarballName, releaseAssetNames, versionedTarballName } from './release-files';
+import { installScriptPath } from './allowed-signers';
+import { bundleNameSetting, installScriptSetting } from './install-script';
 
 describe('the release contract', () => {
   it('names a release\'s assets from the bundle root and the tag, SHA256SUMS last', () => {
@@ -47,5 +52,21 @@ describe('the release contract', () => {
     expect(() => registryFrom({ GITEA_REGISTRY: ' ' })).toThrow(SettingError);
     expect(() => giteaLocationFrom({ GITEA_URL: '' })).toThrow(/^GITEA_URL is set but empty: set it, or unset it to use the default https:\/\/gitea\.bnkops\.com$/);
     expect(() => giteaLocationFrom({ GITEA_URL: 'http://127.0.0.1:3000', GITEA_REPO: '' })).toThrow(/^GITEA_REPO is set but empty/);
+  });
+
+  it("is spelled the same in the product's install.sh (and so upgrade.sh), which bash cannot import it into", () => {
+    const installScript = readFileSync(join(__dirname, '../../../docker', installScriptPath), 'utf8');
+    const spelled = Object.fromEntries(
+      [bundleNameSetting, 'checksum_file', 'signature_file', 'allowed_signers_file', 'signature_namespace', 'signer_principal', 'image_digests_file'].map((name) => [name, installScriptSetting(installScript, name)]),
+    );
+    expect(spelled).toEqual({
+      [bundleNameSetting]: defaultBundleRoot,
+      checksum_file: checksumFileName,
+      signature_file: signatureFileName,
+      allowed_signers_file: allowedSignersFileName,
+      signature_namespace: signatureNamespace,
+      signer_principal: signerPrincipal,
+      image_digests_file: imageDigestsFileName,
+    });
   });
 });
