@@ -40,12 +40,25 @@ describe('the release preflight', () => {
       return keyFile;
     },
   };
-  const check = (env: Record<string, string>, options: { publishes?: boolean; dryRun?: boolean } = {}) =>
-    releasePreflight({ env: { DOCKER_CONFIG: dockerConfig, ...env }, publishes: options.publishes ?? true, dryRun: options.dryRun ?? false, product: { root: 'docker', path: product } });
+  const check = (env: Record<string, string>, options: { publishes?: boolean; dryRun?: boolean; registryOption?: string } = {}) =>
+    releasePreflight({
+      env: { DOCKER_CONFIG: dockerConfig, ...env },
+      publishes: options.publishes ?? true,
+      dryRun: options.dryRun ?? false,
+      product: { root: 'docker', path: product },
+      registryOption: options.registryOption,
+    });
 
   it('passes a release with every setting well-formed and every secret publishing needs', async () => {
     expect(await check(settings)).toEqual({ problems: [], notices: [] });
     expect(await check({ ...settings, GITEA_REGISTRY: '127.0.0.1:5000/admin', GITEA_REGISTRY_USER: '', GITEA_REGISTRY_PASSWORD: '' })).toEqual({ problems: [], notices: [] });
+  });
+
+  it("checks the plugin's registry option, where the images go, in GITEA_REGISTRY's place", async () => {
+    expect(await check({ ...settings, GITEA_REGISTRY: 'admin' }, { registryOption: '127.0.0.1:5000/team' })).toEqual({ problems: [], notices: [] });
+    expect((await check(settings, { registryOption: 'https://registry.example/team' })).problems).toEqual([
+      expect.stringMatching(/^the registry option \(the plugin options in nx\.json\) "https:\/\/registry\.example\/team" is not a registry host/),
+    ]);
   });
 
   it.each([

@@ -11,6 +11,8 @@ export interface PreflightRequest {
   dryRun: boolean;
   /** The released project, whose allowed_signers and install.sh must trust the signing key. */
   product: ProductLocation;
+  /** The registry the product's release target is given (the plugin's registry option), which its images are pushed to; unset: GITEA_REGISTRY. */
+  registryOption?: string;
 }
 
 export interface Preflight {
@@ -34,13 +36,13 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   let registry: string;
   try {
     gitea = giteaLocationFrom(env);
-    registry = registryFrom(env);
+    registry = request.registryOption ?? registryFrom(env);
   } catch (error) {
     if (!(error instanceof SettingError)) throw error;
     return { problems: [error.message], notices };
   }
   for (const problem of [giteaUrlProblem(gitea.url), giteaRepoProblem(gitea.repo)]) if (problem) problems.push(problem);
-  const registryProblem = registryPrefixProblem(registry, 'GITEA_REGISTRY');
+  const registryProblem = registryPrefixProblem(registry, request.registryOption ? 'the registry option (the plugin options in nx.json)' : 'GITEA_REGISTRY');
   if (registryProblem) problems.push(registryProblem);
   const host = registryProblem ? undefined : registry.split('/')[0];
 
@@ -77,7 +79,7 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
  * its credentials work). Call it once releasePreflight found the settings well-formed. A dry run
  * needs none of it: its publish plan asks both and reports what it could not check.
  */
-export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: { attempts?: number } = {}): Promise<string[]> {
+export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: { attempts?: number; registryOption?: string } = {}): Promise<string[]> {
   const problems: string[] = [];
   const gitea = giteaLocationFrom(env);
   const retry = { attempts: options.attempts ?? 2, baseDelayMs: 200, maxDelayMs: 1_000 };
@@ -91,7 +93,7 @@ export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: {
   }
   const registry = new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry, userAgent: 'changemaker-release-kit preflight' });
   try {
-    await registry.headManifest(ImageReference.parse(`${registryFrom(env)}/${registryProbeRepository}:latest`));
+    await registry.headManifest(ImageReference.parse(`${options.registryOption ?? registryFrom(env)}/${registryProbeRepository}:latest`));
   } catch (error) {
     if (!(error instanceof OciError)) throw error;
     problems.push(`the registry: ${error.message}`);

@@ -98,6 +98,14 @@ describe('nx release publish targets', () => {
     expect(nodes['docker/VERSION'].projects?.['docker']?.metadata?.targetGroups).toEqual({ Release: ['nx-release-publish', 'abandon-release'] });
   });
 
+  it("gives the product's release the plugin's registry, the one its image tasks push to, so it checks and names the images there", async () => {
+    const nodes = Object.fromEntries(await createNodes[1](['apps/api/Dockerfile', 'docker/VERSION'], { registry: '127.0.0.1:5000/team' }, context));
+    expect(nodes['apps/api/Dockerfile'].projects?.['apps/api']?.targets?.['nx-release-publish']?.options).toMatchObject({ registry: '127.0.0.1:5000/team' });
+    expect(nodes['docker/VERSION'].projects?.['docker']?.targets?.['nx-release-publish']?.options).toEqual({ versionFile: 'docker/VERSION', registry: '127.0.0.1:5000/team' });
+    // Without one, both use GITEA_REGISTRY.
+    expect((await infer(['docker/VERSION']))['docker/VERSION'].projects?.['docker']?.targets?.['nx-release-publish']?.options).toEqual({ versionFile: 'docker/VERSION' });
+  });
+
   it('gives the product a target that abandons a release stopped before it was pushed, never cached', async () => {
     const nodes = await infer(['docker/VERSION']);
     expect(nodes['docker/VERSION'].projects?.['docker']?.targets?.['abandon-release']).toMatchObject({

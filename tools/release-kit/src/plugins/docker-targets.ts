@@ -206,7 +206,8 @@ function productReleaseTarget(settings: NormalizedOptions, projectName: string, 
     executor: productReleaseExecutor,
     dependsOn: [{ dependencies: true, target: settings.releasePublishTargetName, params: 'forward' }],
     cache: false,
-    options: { versionFile },
+    // The registry its image tasks push to: the release checks and names its images there.
+    options: { versionFile, ...(settings.registry ? { registry: settings.registry } : {}) },
     metadata: {
       technologies: ['docker'],
       description: `Check every image ${projectName} ships in the registry, package the release and publish it to Gitea (after every image's ${settings.releasePublishTargetName})`,

@@ -118,6 +118,27 @@ describe('nx release checks', () => {
     expect(await gitState()).toEqual(before);
   }, 180_000);
 
+  it("cuts the release against the plugin's registry option, where its image tasks push, not GITEA_REGISTRY", async () => {
+    const nxJsonPath = join(workspace.root, 'nx.json');
+    const nxJson = await readFile(nxJsonPath, 'utf8');
+    const withRegistry = JSON.parse(nxJson) as { plugins: Array<{ options: Record<string, unknown> }> };
+    withRegistry.plugins[0]!.options['registry'] = emptyRegistry;
+    await writeFile(nxJsonPath, `${JSON.stringify(withRegistry, null, 2)}\n`);
+    await workspace.commitAll('chore: the registry in the plugin options');
+    try {
+      const before = await gitState();
+      // GITEA_REGISTRY (127.0.0.1:9/admin) answers nothing: asked for anything, the plan would say so.
+      const result = await nx(['release', '1.2.3', '--dry-run', '--yes']);
+      expect(result.exitCode).toBe(0);
+      expect(result.all).toContain(`Dry run: plan to release v1.2.3 to ${gitea.url} (${gitea.owner}/${gitea.repo}), images in ${emptyRegistry}`);
+      expect(result.all).toContain(`dry run: ${emptyRegistry}/changemaker-api [`);
+      expect(result.all).not.toContain('127.0.0.1:9');
+      expect(await gitState()).toEqual(before);
+    } finally {
+      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    }
+  }, 180_000);
+
   it('loads its plugin code with no TypeScript transpiler: the version actions and changelog renderer in nx release, each task\'s executor', async () => {
     const modulesDirectory = await mkdtemp(join(scratch, 'modules-'));
     const recorder = join(scratch, 'record-modules.js');

@@ -18,12 +18,13 @@ import {
   unreadBreakingChangeProblem,
   type ReleaseStart,
 } from '@changemaker/release-flow';
-import { readCachedProjectGraph, workspaceRoot, type ProjectGraph, type Tree } from '@nx/devkit';
+import { readCachedProjectGraph, workspaceRoot, type ProjectConfiguration, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
 import { gitRemoteOf } from './release-remote';
+import { productRegistryOptionOf } from './product-release-target';
 import { packagingOptionsOf, releaseRequestOf } from '../executors/package-release/release-request';
 
 /**
@@ -47,7 +48,7 @@ export default class VersionFileActions extends VersionActions {
    */
   override async validate(tree: Tree): Promise<void> {
     await super.validate(tree);
-    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data.root, gitRemoteOf(this.projectGraphNode.data));
+    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data);
     await checked;
   }
 
@@ -97,7 +98,7 @@ export default class VersionFileActions extends VersionActions {
     const packaging = packagingOptionsOf(this.projectGraphNode.data);
     if (!packaging) return undefined;
     const projects = Object.fromEntries(Object.entries(readCachedProjectGraph().nodes).map(([name, node]) => [name, node.data]));
-    return packagingProblem(releaseRequestOf(packaging, { root: workspaceRoot, projects }, tag));
+    return packagingProblem(releaseRequestOf(packaging, { root: workspaceRoot, projects }, this.projectGraphNode.name, tag));
   }
 
   /** Versions live in git tags and the VERSION file; the registry holds images, not versions. */
@@ -132,7 +133,10 @@ const decidedVersions: string[] = [];
 /** Once per nx process, however many projects the release group versions. */
 let checked: Promise<void> | undefined;
 
-async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoot: string, gitRemote: string): Promise<void> {
+async function checkBeforeVersioning(commandLine: ReleaseCommandLine, product: ProjectConfiguration): Promise<void> {
+  const productRoot = product.root;
+  const gitRemote = gitRemoteOf(product);
+  const registryOption = productRegistryOptionOf(product);
   const specifierProblem = unusableSpecifier(commandLine.specifier);
   if (specifierProblem) throw new ReleaseRefusedError(specifierProblem);
   const preflight = await releasePreflight({
@@ -140,6 +144,7 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
     dryRun: commandLine.dryRun,
     publishes: commandLine.command === 'release' && !commandLine.skipPublish,
     product: { root: productRoot, path: join(workspaceRoot, productRoot) },
+    registryOption,
   });
   const refusal = preflightRefusal(preflight);
   if (refusal) throw new ReleaseRefusedError(refusal);
@@ -151,7 +156,7 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productRoo
   const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, gitea: giteaLocationFrom(process.env), dryRun: commandLine.dryRun }) : { notices: [] };
   if (checkout.problem) throw new ReleaseRefusedError(`nothing was written: ${checkout.problem}`);
   if (commandLine.command === 'release' && !commandLine.dryRun && !commandLine.skipPublish) {
-    const unusable = preflightRefusal({ problems: await releaseServicesProblems(process.env), notices: [] });
+    const unusable = preflightRefusal({ problems: await releaseServicesProblems(process.env, { registryOption }), notices: [] });
     if (unusable) throw new ReleaseRefusedError(unusable);
   }
   sayWhyARealReleaseWouldStop([...preflight.notices, ...checkout.notices], process.env);

@@ -26,7 +26,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
   const dryRun = isDryRun(options, process.env);
   try {
     // A real run packages the tag's commit as committed; a dry run (ahead of nx release's tag) says what that run would refuse.
-    const plan = await planRelease({ ...releaseRequestOf(options, workspaceProjectsOf(context), String(options.tag ?? '')), requireCommitted: !dryRun });
+    const plan = await planRelease({ ...releaseRequestOf(options, workspaceProjectsOf(context), context.projectName ?? '', String(options.tag ?? '')), requireCommitted: !dryRun });
     say(contentsReport(plan));
     for (const notice of plan.notices ?? []) say(`note: ${notice}`);
     const signingKey = plan.signingKey;

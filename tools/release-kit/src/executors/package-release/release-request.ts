@@ -1,8 +1,8 @@
 import type { ProjectConfiguration } from '@nx/devkit';
 import type { ReleaseRequest } from '@changemaker/release-bundle';
-import { registryFrom } from '@changemaker/release-contract';
+import { productReleaseTargetOf, productRegistryOptionOf } from '../../release/product-release-target';
 import { workspaceImagesOf, type WorkspaceProjects } from '../../release/workspace-images';
-import { executorNamed } from '../../executor-names';
+import { releaseRegistryOf } from '../release-product/release-registry';
 import type { PackageReleaseOptions } from './schema';
 
 /** release-product's packageTarget default (its schema.json says the same). */
@@ -13,14 +13,21 @@ const defaultPackageTarget = 'package-release';
  * target names (packageTarget), or `packageTarget` when given; undefined when that target lists no sources.
  */
 export function packagingOptionsOf(product: ProjectConfiguration | undefined, packageTarget?: string): PackageReleaseOptions | undefined {
-  const targets = product?.targets ?? {};
-  const releaseTarget = Object.values(targets).find((target) => target.executor === executorNamed('release-product'));
-  const options = targets[packageTarget ?? (releaseTarget?.options?.packageTarget as string | undefined) ?? defaultPackageTarget]?.options as PackageReleaseOptions | undefined;
+  const releaseTarget = productReleaseTargetOf(product);
+  const options = product?.targets?.[packageTarget ?? (releaseTarget?.options?.packageTarget as string | undefined) ?? defaultPackageTarget]?.options as PackageReleaseOptions | undefined;
   return options?.sources ? options : undefined;
 }
 
-/** What package-release packages for `tag`, from its options: publish-release's dry run plans from the same. */
-export function releaseRequestOf(options: Pick<PackageReleaseOptions, 'sourceRoot' | 'bundleRoot' | 'sources' | 'renames' | 'emptyDirectories' | 'composeFile' | 'mirrorManifest'>, workspace: WorkspaceProjects, tag: string): ReleaseRequest {
+/**
+ * What package-release packages for `tag` of `product`, from its options: publish-release's dry run
+ * and nx release's packaging check plan from the same.
+ */
+export function releaseRequestOf(
+  options: Pick<PackageReleaseOptions, 'sourceRoot' | 'bundleRoot' | 'sources' | 'renames' | 'emptyDirectories' | 'composeFile' | 'mirrorManifest'>,
+  workspace: WorkspaceProjects,
+  product: string,
+  tag: string,
+): ReleaseRequest {
   return {
     workspaceRoot: workspace.root,
     tag,
@@ -34,8 +41,8 @@ export function releaseRequestOf(options: Pick<PackageReleaseOptions, 'sourceRoo
     composeFile: options.composeFile ?? 'docker-compose.yml',
     mirrorManifest: options.mirrorManifest ?? 'docker/mirror-images.json',
     workspaceImages: workspaceImagesOf(workspace),
-    // The manifest names each image by the registry the release is cut against, as nx release does.
-    registry: registryFrom(process.env),
+    // The registry the release is cut against, as nx release's: the plugin's registry option, else GITEA_REGISTRY.
+    registry: releaseRegistryOf(productRegistryOptionOf(workspace.projects[product]), process.env),
     env: process.env,
   };
 }

@@ -36,7 +36,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
     }
     const packaging = dryRun ? packagingOf(context) : undefined;
     const planned = packaging
-      ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, workspaceProjectsOf(context), tag))))
+      ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', tag))))
       : undefined;
     if (planned?.notice) print(`note: ${planned.notice}`);
     const request = planned?.request ?? (await publishRequestFromOptions(options, context.root));

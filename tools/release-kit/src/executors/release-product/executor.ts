@@ -72,7 +72,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
   const gitea = giteaLocationFrom(process.env);
   // What package-release packages, from the same options: one reading of them for both.
-  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, workspaceProjectsOf(context), releaseTagOf(version));
+  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', releaseTagOf(version));
   const changelog = await readFile(join(context.root, 'CHANGELOG.md'), 'utf8').catch(() => '');
   const registry = releaseRegistryOf(options.registry, process.env);
   return {
