@@ -97,15 +97,16 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     changelogNotes: changelogSection(changelog, releaseTagOf(version)),
     prerelease: options.prerelease,
     env: process.env,
-    fixFor: (image: ManifestImage) => fixFor(image, registry, workspaceImages),
+    fixFor: (image: ManifestImage) => fixFor(image, { registry, fromOption: options.registry !== undefined }, workspaceImages),
     mirrorLock: await readMirrorLock(mirrorLockFileOf(join(context.root, mirrorManifest)), mirrorLockFileOf(mirrorManifest)),
     dryRun: resources.dryRun,
   };
 }
 
-function fixFor(image: ManifestImage, registry: string, workspaceImages: readonly WorkspaceImage[]): string {
-  if (image.source === 'mirror') return 'mirror it: npx nx run docker:mirror-images';
-  const project = projectOfImage(image, registry, workspaceImages) ?? image.service;
+/** mirror-images mirrors into GITEA_REGISTRY unless told: a release cut against the registry option says which. */
+function fixFor(image: ManifestImage, registry: { registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[]): string {
+  if (image.source === 'mirror') return `mirror it: npx nx run docker:mirror-images${registry.fromOption ? ` --registry=${registry.registry}` : ''}`;
+  const project = projectOfImage(image, registry.registry, workspaceImages) ?? image.service;
   return `push it: npx nx run ${project}:nx-release-publish, or re-run npx nx release publish`;
 }
 
