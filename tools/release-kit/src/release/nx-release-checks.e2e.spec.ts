@@ -132,6 +132,8 @@ describe('nx release checks', () => {
       expect(result.exitCode).toBe(0);
       expect(result.all).toContain(`Dry run: plan to release v1.2.3 to ${gitea.url} (${gitea.owner}/${gitea.repo}), images in ${emptyRegistry}`);
       expect(result.all).toContain(`dry run: ${emptyRegistry}/changemaker-api [`);
+      // mirror-images mirrors into GITEA_REGISTRY unless told otherwise: the way on names this registry.
+      expect(result.all).toContain(`postgres:16-alpine: mirror it: npx nx run docker:mirror-images --registry=${emptyRegistry}`);
       expect(result.all).not.toContain('127.0.0.1:9');
       expect(await gitState()).toEqual(before);
     } finally {
