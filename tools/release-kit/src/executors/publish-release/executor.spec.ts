@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -50,11 +50,11 @@ describe('publish-release executor', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const context = () => ({ root, cwd: root, isVerbose: false, projectName: 'docker', targetName: 'publish-release' }) as unknown as ExecutorContext;
-  const run = (options: Partial<PublishReleaseOptions> = {}, inputDir = 'dist/release') =>
+  const context = (nxJsonConfiguration = {}) => ({ root, cwd: root, isVerbose: false, projectName: 'docker', targetName: 'publish-release', nxJsonConfiguration }) as unknown as ExecutorContext;
+  const run = (options: Partial<PublishReleaseOptions> = {}, inputDir = 'dist/release', nxJson = {}) =>
     runExecutor(
       { inputDir, bundleRoot: 'changemaker-lite', replace: false, dryRun: false, draft: false, prerelease: false, json: false, retries: 4, retryDelay: 1, ...options },
-      context(),
+      context(nxJson),
     );
   const releasesAt = (wanted: string) => gitea.releases().filter((r) => r.tagName === wanted);
   const writes = () => gitea.requests().filter((r) => r.method !== 'GET');
@@ -396,6 +396,19 @@ describe('publish-release executor', () => {
     expect(report.assets.map((a: { name: string }) => a.name).sort()).toEqual(assetNames);
     expect(releasesAt(tag)[0]).toMatchObject({ draft: true, prerelease: true });
     expect(releasesAt(tag)[0]!.note).toMatch(/^hand-written notes/);
+  });
+
+  it("takes the notes from the changelog nx.json names (release.changelog.workspaceChangelog.file), where nx release writes them", async () => {
+    await mkdir(join(root, 'docs'));
+    await rename(join(root, 'CHANGELOG.md'), join(root, 'docs/CHANGELOG.md'));
+    const nxJson = { release: { changelog: { workspaceChangelog: { file: '{workspaceRoot}/docs/CHANGELOG.md' } } } };
+    expect(await run({}, 'dist/release', nxJson)).toEqual({ success: true });
+    expect(releasesAt(tag)[0]!.note).toBe('### Features\n\n- release notes from the changelog');
+  });
+
+  it('with the workspace changelog turned off in nx.json, generates notes from release-manifest.json, whatever CHANGELOG.md holds', async () => {
+    expect(await run({}, 'dist/release', { release: { changelog: { workspaceChangelog: false } } })).toEqual({ success: true });
+    expect(releasesAt(tag)[0]!.note).toContain(`Built from commit ${'a'.repeat(40)}.`);
   });
 
   it('without a changelog entry, generates notes from release-manifest.json', async () => {

@@ -15,6 +15,7 @@ import { unsignedReleaseProblem } from '@changemaker/release-flow';
 import type { PackageReleaseOptions } from '../package-release/schema';
 import { releaseRequestOf } from '../package-release/release-request';
 import { workspaceProjectsOf } from '../../release/workspace-images';
+import { workspaceChangelogPath } from '../../release/workspace-changelog';
 import { plannedPublishRequest, publishRequestFromOptions } from './publish-request-from-options';
 import type { PublishReleaseOptions } from './schema';
 import { executorNamed } from '../../executor-names';
@@ -34,12 +35,13 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       );
       return { success: false };
     }
+    const changelogFile = workspaceChangelogPath(context.nxJsonConfiguration, context.root);
     const packaging = dryRun ? packagingOf(context) : undefined;
     const planned = packaging
-      ? await plannedPublishRequest(options, context.root, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', tag))))
+      ? await plannedPublishRequest(options, context.root, changelogFile, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', tag))))
       : undefined;
     if (planned?.notice) print(`note: ${planned.notice}`);
-    const request = planned?.request ?? (await publishRequestFromOptions(options, context.root));
+    const request = planned?.request ?? (await publishRequestFromOptions(options, context.root, changelogFile));
     // A standalone tool may publish an unsigned package (a test release, say), but never without saying what servers will do with it.
     if (!request.assets.some((asset) => asset.name === signatureFileName)) {
       print(`warning: ${request.tag} is unsigned (no ${signatureFileName} in ${options.inputDir}): ${unsignedReleaseProblem} Package it again with the key set.`, 'err');

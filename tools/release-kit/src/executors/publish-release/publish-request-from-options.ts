@@ -16,7 +16,8 @@ import { localAssetsOf } from '@changemaker/release-flow';
 import type { PublishReleaseOptions } from './schema';
 
 /** Turns the executor's options and the files on disk into what the library publishes. */
-export async function publishRequestFromOptions(options: PublishReleaseOptions, workspaceRoot: string): Promise<PublishRequest> {
+/** `changelogFile`: the workspace changelog, whose section for the tag is the notes unless --notes-file is given. */
+export async function publishRequestFromOptions(options: PublishReleaseOptions, workspaceRoot: string, changelogFile: string | undefined): Promise<PublishRequest> {
   const inputDir = resolve(workspaceRoot, options.inputDir ?? 'dist/release');
   const manifest = await readManifest(inputDir);
   // `--tag 1.2` arrives as a number (Nx parses the command line so); the checks below explain it.
@@ -31,7 +32,7 @@ export async function publishRequestFromOptions(options: PublishReleaseOptions, 
   return {
     tag,
     title: tag,
-    notes: await releaseNotes(options, workspaceRoot, tag, assets, manifest),
+    notes: await releaseNotes(options, { workspaceRoot, changelogFile }, tag, assets, manifest),
     target: manifest?.commit || undefined,
     assets,
     draft: options.draft ?? false,
@@ -50,6 +51,7 @@ export async function publishRequestFromOptions(options: PublishReleaseOptions, 
 export async function plannedPublishRequest(
   options: PublishReleaseOptions,
   workspaceRoot: string,
+  changelogFile: string | undefined,
   packageFor: (tag: string) => Promise<ReleaseArtifacts>,
 ): Promise<{ request: PublishRequest; notice?: string }> {
   const inputDir = resolve(workspaceRoot, options.inputDir ?? 'dist/release');
@@ -68,7 +70,7 @@ export async function plannedPublishRequest(
   const request: PublishRequest = {
     tag,
     title: tag,
-    notes: await releaseNotes(options, workspaceRoot, tag, assets, artifacts.manifest),
+    notes: await releaseNotes(options, { workspaceRoot, changelogFile }, tag, assets, artifacts.manifest),
     target: artifacts.manifest.commit || undefined,
     assets,
     draft: options.draft ?? false,
@@ -81,7 +83,7 @@ export async function plannedPublishRequest(
 
 async function releaseNotes(
   options: PublishReleaseOptions,
-  workspaceRoot: string,
+  { workspaceRoot, changelogFile }: { workspaceRoot: string; changelogFile: string | undefined },
   tag: string,
   assets: PublishRequest['assets'],
   manifest: ManifestSummary | undefined,
@@ -92,7 +94,7 @@ async function releaseNotes(
       throw new ReleaseInputError(`--notes-file ${path} cannot be read: check the path.`);
     });
   }
-  const changelog = await readFile(join(workspaceRoot, 'CHANGELOG.md'), 'utf8').catch(() => '');
+  const changelog = changelogFile ? await readFile(changelogFile, 'utf8').catch(() => '') : '';
   return changelogSection(changelog, tag) ?? generatedNotes(tag, assets, manifest);
 }
 

@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import type { NxJsonConfiguration } from '@nx/devkit';
+
+/**
+ * The workspace changelog nx release writes (nx.json's release.changelog.workspaceChangelog.file,
+ * Nx's `{workspaceRoot}/CHANGELOG.md` by default), whose section for a version is that release's
+ * notes; undefined when nx.json turns it off. A team that moved it keeps its notes.
+ */
+export function workspaceChangelogPath(nxJson: NxJsonConfiguration | undefined, root: string): string | undefined {
+  const setting = nxJson?.release?.changelog?.workspaceChangelog;
+  if (setting === false) return undefined;
+  const file = typeof setting === 'object' ? setting.file : undefined;
+  if (file === false) return undefined;
+  return join(root, (file ?? '{workspaceRoot}/CHANGELOG.md').replace(/^\{workspaceRoot\}\/?/, ''));
+}
