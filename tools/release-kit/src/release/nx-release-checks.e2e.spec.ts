@@ -141,6 +141,27 @@ describe('nx release checks', () => {
     }
   }, 180_000);
 
+  it.each([
+    ['a tag pattern other than v{version}', (release: Record<string, unknown>) => ({ ...release, releaseTag: { pattern: 'release-{version}' } }), `nx.json's release tag pattern is "release-{version}"`],
+    ['git.push, which would push the tag before anything is uploaded', (release: Record<string, unknown>) => ({ ...release, git: { ...(release['git'] as object), push: true } }), "nx.json's release git.push is true"],
+  ])("refuses nx.json's release settings this flow cannot work with, before writing anything: %s", async (_what, change, line) => {
+    const nxJsonPath = join(workspace.root, 'nx.json');
+    const nxJson = JSON.parse(await readFile(nxJsonPath, 'utf8')) as { release: Record<string, unknown> };
+    await writeFile(nxJsonPath, `${JSON.stringify({ ...nxJson, release: change(nxJson.release) }, null, 2)}\n`);
+    await workspace.commitAll('chore: nx release settings of our own');
+    try {
+      const before = await gitState();
+      for (const args of [['release', '1.2.3', '--dry-run'], ['release', '1.2.3', '--yes']]) {
+        const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
+        expect(result.exitCode).not.toBe(0);
+        expect(result.all).toContain(`nothing was written: ${line}`);
+        expect(await gitState()).toEqual(before);
+      }
+    } finally {
+      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    }
+  }, 120_000);
+
   it('loads its plugin code with no TypeScript transpiler: the version actions and changelog renderer in nx release, each task\'s executor', async () => {
     const modulesDirectory = await mkdtemp(join(scratch, 'modules-'));
     const recorder = join(scratch, 'record-modules.js');

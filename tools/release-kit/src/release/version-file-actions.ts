@@ -18,13 +18,14 @@ import {
   unreadBreakingChangeProblem,
   type ReleaseStart,
 } from '@changemaker/release-flow';
-import { readCachedProjectGraph, workspaceRoot, type ProjectConfiguration, type ProjectGraph, type Tree } from '@nx/devkit';
+import { readCachedProjectGraph, readNxJson, workspaceRoot, type ProjectConfiguration, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
 import { gitRemoteOf } from './release-remote';
 import { productRegistryOptionOf } from './product-release-target';
+import { nxReleaseSettingsProblem } from './nx-release-settings';
 import { packagingOptionsOf, releaseRequestOf } from '../executors/package-release/release-request';
 
 /**
@@ -48,6 +49,8 @@ export default class VersionFileActions extends VersionActions {
    */
   override async validate(tree: Tree): Promise<void> {
     await super.validate(tree);
+    const settingsProblem = nxReleaseSettingsProblem(readNxJson(tree)?.release, this.releaseGroup.releaseTag.pattern);
+    if (settingsProblem) throw new ReleaseRefusedError(`nothing was written: ${settingsProblem}`);
     checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data);
     await checked;
   }
