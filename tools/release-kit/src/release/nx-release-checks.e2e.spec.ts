@@ -355,12 +355,13 @@ describe('nx release checks', () => {
     try {
       const before = await gitState();
       const releasesBefore = gitea.releases().length;
-      const line =
-        "nothing was written: packaging v1.3.0 would refuse it: docker/docker-compose.prod.yml: image ${GITEA_REGISTRY:-gitea.bnkops.com/admin}/memcached:1.6 is neither an image of this workspace's projects (changemaker-admin, changemaker-api, changemaker-code-server, changemaker-media-api, changemaker-nginx) nor pinned in docker/mirror-images.json; pin it there";
+      const refusal =
+        "would refuse it: docker/docker-compose.prod.yml: image ${GITEA_REGISTRY:-gitea.bnkops.com/admin}/memcached:1.6 is neither an image of this workspace's projects (changemaker-admin, changemaker-api, changemaker-code-server, changemaker-media-api, changemaker-nginx) nor pinned in docker/mirror-images.json; pin it there";
       for (const args of [['release', '--dry-run', '--yes'], ['release', '--yes']]) {
         const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
         expect(result.exitCode).not.toBe(0);
-        expect(result.all).toContain(line);
+        expect(result.all).toMatch(/nothing was written: packaging v\d+\.\d+\.\d+ would refuse it: /);
+        expect(result.all).toContain(refusal);
         // Refused while versioning: no image task ran, so no image was tagged with the version.
         expect(result.all).not.toContain('nx-release-publish');
         expect(result.all).not.toContain('the release commit and tag are');

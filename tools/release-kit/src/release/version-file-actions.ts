@@ -18,7 +18,7 @@ import {
   unreadBreakingChangeProblem,
   type ReleaseStart,
 } from '@changemaker/release-flow';
-import { readCachedProjectGraph, readNxJson, workspaceRoot, type ProjectConfiguration, type ProjectGraph, type Tree } from '@nx/devkit';
+import { readNxJson, workspaceRoot, type ProjectConfiguration, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
 import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
@@ -95,13 +95,21 @@ export default class VersionFileActions extends VersionActions {
   /**
    * The publish step packages the release only after every image is tagged with its version: what
    * packaging would refuse is asked here, of the same files (the checkout was found clean), while
-   * nothing is written yet. The projects come from the graph nx release has just computed.
+   * nothing is written yet. The projects come from the graph this nx release computed.
    */
   private async packagingProblemOf(tag: string): Promise<string | undefined> {
     const packaging = packagingOptionsOf(this.projectGraphNode.data);
-    if (!packaging) return undefined;
-    const projects = Object.fromEntries(Object.entries(readCachedProjectGraph().nodes).map(([name, node]) => [name, node.data]));
+    if (!packaging || !this.workspaceGraph) return undefined;
+    const projects = Object.fromEntries(Object.entries(this.workspaceGraph.nodes).map(([name, node]) => [name, node.data]));
     return packagingProblem(releaseRequestOf(packaging, { root: workspaceRoot, projects }, this.projectGraphNode.name, tag));
+  }
+
+  /** The workspace's project graph as this nx release computed it: Nx hands it to version actions here, before any version is decided. */
+  private workspaceGraph: ProjectGraph | undefined;
+
+  override async readDependencies(tree: Tree, projectGraph: ProjectGraph): ReturnType<VersionActions['readDependencies']> {
+    this.workspaceGraph = projectGraph;
+    return super.readDependencies(tree, projectGraph);
   }
 
   /** Versions live in git tags and the VERSION file; the registry holds images, not versions. */
