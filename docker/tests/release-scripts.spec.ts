@@ -577,18 +577,21 @@ describe('a draft release, which older Gitea and Forgejo answer at releases/tags
   });
 });
 
-describe("a team's release, cut against its own registry", () => {
+describe("a team's release, cut against its own registry and published in its own Gitea", () => {
   const teamRegistry = '127.0.0.1:5999/team';
   let gitea: TestGiteaServer;
   let scratch: string;
   let allowedSigners: string;
+  let release: string;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cm-team-registry-'));
     const { key, allowedSigners: signers } = await throwawaySigningKey(join(scratch, 'keys'), 'release-key');
     allowedSigners = signers;
     gitea = await startGiteaServer({ tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
-    await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey: key, registry: teamRegistry }));
+    const location = { url: gitea.url, repo: `${gitea.owner}/${gitea.repo}` };
+    release = await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey: key, registry: teamRegistry, gitea: location });
+    await publish(gitea, 'v1.0.0', release);
   });
   afterAll(async () => {
     await gitea?.stop();
@@ -613,6 +616,23 @@ describe("a team's release, cut against its own registry", () => {
     const images = (await readFile(join(dir, 'docker-compose.yml'), 'utf8')).split('\n').filter((line) => line.trim().startsWith('image:'));
     expect(images.length).toBeGreaterThan(4);
     for (const image of images) expect(image.trim()).toMatch(new RegExp(`^image: \\$\\{GITEA_REGISTRY:-${teamRegistry.replaceAll('.', '\\.')}\\}/`));
+  });
+
+  it('unpacked by hand and configured with config.sh (no install.sh), asks its own Gitea for upgrades, not the upstream default', async () => {
+    const server = await mkdtemp(join(scratch, 'server-'));
+    await execa('tar', ['-xzf', join(release, 'changemaker-lite-v1.0.0.tar.gz'), '-C', server]);
+    const dir = join(server, 'changemaker-lite');
+    const configured = await execa('bash', ['config.sh', '-y'], { cwd: dir, env: scriptEnvironment(wizardAnswers), extendEnv: false, reject: false, input: '' });
+    expect(configured.exitCode).toBe(0);
+    const env = await readFile(join(dir, '.env'), 'utf8');
+    expect(env).toContain(`\nGITEA_URL=${gitea.url}\n`);
+    expect(env).toContain(`\nGITEA_REPO=${gitea.owner}/${gitea.repo}\n`);
+    // Were the public default asked, curl would meet a closed port (a proxy that is not there), never leave this machine.
+    const offline = scriptEnvironment({ https_proxy: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', no_proxy: '127.0.0.1', NO_PROXY: '127.0.0.1' });
+    const asked = gitea.requests().length;
+    const up = await execa('bash', [join(dir, 'scripts/upgrade.sh'), '--no-restart'], { cwd: dir, env: offline, extendEnv: false, reject: false, input: '' });
+    expect({ exitCode: up.exitCode, stdout: up.stdout, stderr: up.stderr }).toEqual({ exitCode: 0, stdout: 'already on v1.0.0; no update available', stderr: '' });
+    expect(gitea.requests().length).toBeGreaterThan(asked);
   });
 
   it("still takes the operator's own GITEA_REGISTRY (the same registry by another name, say)", async () => {

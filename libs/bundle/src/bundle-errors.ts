@@ -71,8 +71,8 @@ export class InstallerNameMismatchError extends BundleError {
   }
 }
 
-/** GITEA_REGISTRY, which the release's images and its servers' defaults are named by, cannot name a registry. */
-export class RegistrySettingError extends BundleError {}
+/** GITEA_REGISTRY, GITEA_URL or GITEA_REPO, which a release's servers default to, names no registry or Gitea repository. */
+export class InstallDefaultError extends BundleError {}
 
 export class DuplicateBundlePathError extends BundleError {
   constructor(readonly path: string) {

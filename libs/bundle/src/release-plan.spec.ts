@@ -15,7 +15,7 @@ import {
   InstallerNameMismatchError,
   InvalidReleaseTagError,
   PathOutsideWorkspaceError,
-  RegistrySettingError,
+  InstallDefaultError,
   SecretRefusedError,
   SourceDateError,
   SourceNotFoundError,
@@ -487,13 +487,35 @@ describe('a release cut against its registry', () => {
     expect(await shipped('registry.test/owner')).toEqual(upstream);
   });
 
+  it('gives the shipped .env template the Gitea repository it is published in, which upgrade.sh asks for the next release', async () => {
+    const root = await fixtureWorkspace();
+    const template = 'DOMAIN=example.com\nGITEA_URL=https://gitea.upstream.example\nGITEA_REPO=upstream/product\n';
+    await writeWorkspaceFile(root, 'docker/.env.example', template);
+    const plan = await planRelease(request(root, { gitea: { url: 'http://127.0.0.1:3000', repo: 'team/product' } }));
+    const shipped = (plan.entries.find((entry) => entry.path === 'changemaker-lite/.env.example') as { content: Buffer }).content.toString('utf8');
+    expect(shipped).toBe('DOMAIN=example.com\nGITEA_URL=http://127.0.0.1:3000\nGITEA_REPO=team/product\n');
+  });
+
   it.each([
     ['a URL', 'https://registry.test/owner', /GITEA_REGISTRY "https:\/\/registry.test\/owner" is not a registry host/],
     ['a brace that would end the compose expression', 'registry.test/own}er', /GITEA_REGISTRY "registry.test\/own}er" is not a registry host/],
     ['credentials', 'user:secret-7731@registry.test/owner', /^GITEA_REGISTRY carries credentials/],
   ])('refuses a registry that is %s, in one line, before it is written into a shipped file', async (_what, registry, message) => {
     const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { registry })));
-    expect(error).toBeInstanceOf(RegistrySettingError);
+    expect(error).toBeInstanceOf(InstallDefaultError);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\n');
+    expect(error.message).not.toContain('secret-7731');
+  });
+
+  it.each([
+    ['a GITEA_URL with credentials', { url: 'https://ci:secret-7731@127.0.0.1:3000', repo: 'team/product' }, /^GITEA_URL carries credentials/],
+    ['a GITEA_URL with a line break', { url: 'http://127.0.0.1:3000\nDOMAIN=evil.example', repo: 'team/product' }, /^GITEA_URL ".*" contains whitespace/s],
+    ['a GITEA_REPO that is not owner/name', { url: 'http://127.0.0.1:3000', repo: 'product' }, /^GITEA_REPO "product" is not owner\/name/],
+    ['a GITEA_REPO with a line break', { url: 'http://127.0.0.1:3000', repo: 'team/product\nDOMAIN=evil.example' }, /^GITEA_REPO "team\/product\\nDOMAIN=evil.example" is not owner\/name/],
+  ])('refuses %s, before it is written into a shipped file', async (_what, gitea, message) => {
+    const error = await refusalOf(planRelease(request(await fixtureWorkspace(), { gitea })));
+    expect(error).toBeInstanceOf(InstallDefaultError);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
     expect(error.message).not.toContain('secret-7731');

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { bundleNameSetting, envTemplateFileName, installScriptPath, installScriptSetting, versionFileName, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
+import { bundleNameSetting, envTemplateFileName, installScriptPath, installScriptSetting, versionFileName, type GiteaLocation, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
 import { ComposeFileError, DuplicateBundlePathError, EntryPathTooLongError, InstallerNameMismatchError, UncommittedSourcesError, UnsafeBundlePathError } from './bundle-errors';
 import { collectSources } from './collect-sources';
 import { checkSourcesCommitted } from './committed-sources';
 import { composeImages } from './compose-images';
 import { readMirrorPins } from './mirror-pins';
 import type { ReleaseFileList } from './release-file-list';
-import { composeDefaultingTo, envTemplateDefaultingTo, refuseUnusableRegistry } from './registry-default';
+import { composeDefaultingTo, envTemplateWithDefaults, refuseUnusableDefaults } from './install-defaults';
 import { pinComposeToRelease } from './release-images';
 import { ReleaseTag } from './release-tag';
 import { signingKeyFromEnv, type SigningKey } from './release-signing';
@@ -32,6 +32,8 @@ export interface ReleaseRequest {
    * references, and the registry the shipped compose file and .env template default to.
    */
   registry?: string;
+  /** The Gitea repository the release is published in: the shipped .env template's GITEA_URL and GITEA_REPO, which upgrade.sh asks. */
+  gitea?: GiteaLocation;
   env: NodeJS.ProcessEnv;
   /**
    * A real release (package-release outside --dry-run) sets it: the tag must exist at HEAD, and
@@ -59,7 +61,7 @@ export interface ReleasePlan {
 /** Reads and checks the release's files; refuses (throws a BundleError) rather than ship anything doubtful. */
 export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan> {
   const { tag, version } = new ReleaseTag(request.tag);
-  if (request.registry) refuseUnusableRegistry(request.registry);
+  refuseUnusableDefaults(request);
   // git answers while the files are read and checked; its error, if any, comes after theirs.
   const dating = resolveReleaseCommit(request.workspaceRoot, tag, request.env, { requireTag: request.requireCommitted });
   dating.catch(() => undefined);
@@ -75,7 +77,7 @@ export async function planRelease(request: ReleaseRequest): Promise<ReleasePlan>
   const { compose, images } = await pinCompose(request, sources, tag);
   const shippedContent = (source: SourceFile): Buffer => {
     if (source === compose.source) return compose.content;
-    if (request.registry && source.bundlePath === envTemplateFileName) return Buffer.from(envTemplateDefaultingTo(request.registry, source.content.toString('utf8')));
+    if (source.bundlePath === envTemplateFileName) return Buffer.from(envTemplateWithDefaults(source.content.toString('utf8'), request));
     return source.content;
   };
   const bundleRoot = request.fileList.bundleRoot;

@@ -352,7 +352,8 @@ export function giteaUrlProblem(giteaUrl: string): string | undefined {
   // Not repeated: a query or fragment may carry a token (?token=…), which must not reach a log.
   if (/[?#]/.test(giteaUrl)) return 'GITEA_URL has a query or fragment: set it to the Gitea web root, like https://gitea.example.com, and put the token in GITEA_REGISTRY_API_TOKEN.';
   // URL drops it, but the request paths are built from the text: it would fail later as a bare "Invalid URL".
-  if (/\s/.test(giteaUrl)) return `GITEA_URL "${giteaUrl}" contains whitespace: set it like https://gitea.example.com, with nothing around it.`;
+  // Quoted as JSON: a line break in it stays on the message's one line.
+  if (/\s/.test(giteaUrl)) return `GITEA_URL ${JSON.stringify(giteaUrl)} contains whitespace: set it like https://gitea.example.com, with nothing around it.`;
   const url = URL.canParse(giteaUrl) ? new URL(giteaUrl) : undefined;
   if (!url || !/^https?:$/.test(url.protocol)) return `GITEA_URL "${giteaUrl}" is not an http(s) URL: set it like https://gitea.example.com.`;
   // Not repeated: the credentials are what must not reach a log.
@@ -362,7 +363,7 @@ export function giteaUrlProblem(giteaUrl: string): string | undefined {
 
 /** What is wrong with GITEA_REPO, in one line; undefined when it is owner/name. */
 export function giteaRepoProblem(repo: string): string | undefined {
-  return /^[^/\s]+\/[^/\s]+$/.test(repo) ? undefined : `GITEA_REPO "${repo}" is not owner/name: set it like admin/changemaker.lite.`;
+  return /^[^/\s]+\/[^/\s]+$/.test(repo) ? undefined : `GITEA_REPO ${JSON.stringify(repo)} is not owner/name: set it like admin/changemaker.lite.`;
 }
 
 /** Gitea's JSON; anything else (a proxy's sign-in page, a web site at GITEA_URL) is said in one line. */

@@ -131,6 +131,7 @@ const planPackageStage: ReleaseStage<ProductRelease> = {
       mirrorManifest: release.mirrorManifest,
       workspaceImages: release.workspaceImages,
       registry: release.registry,
+      gitea: { url: release.gitea.giteaUrl, repo: release.gitea.repo },
       env: release.env,
       // The release ships its commit: a real run refuses uncommitted files; a dry run notes them.
       requireCommitted: !release.dryRun,

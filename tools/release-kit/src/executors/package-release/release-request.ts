@@ -1,5 +1,6 @@
 import type { ProjectConfiguration } from '@nx/devkit';
 import type { ReleaseRequest } from '@changemaker/release-bundle';
+import { giteaLocationFrom } from '@changemaker/release-contract';
 import { productReleaseTargetOf, productRegistryOptionOf } from '../../release/product-release-target';
 import { workspaceImagesOf, type WorkspaceProjects } from '../../release/workspace-images';
 import { releaseRegistryOf } from '../release-product/release-registry';
@@ -43,6 +44,8 @@ export function releaseRequestOf(
     workspaceImages: workspaceImagesOf(workspace),
     // The registry the release is cut against, as nx release's: the plugin's registry option, else GITEA_REGISTRY.
     registry: releaseRegistryOf(productRegistryOptionOf(workspace.projects[product]), process.env),
+    // Where the release is published, as publish-release and nx release publish it: upgrade.sh asks it for the next one.
+    gitea: giteaLocationFrom(process.env),
     env: process.env,
   };
 }
