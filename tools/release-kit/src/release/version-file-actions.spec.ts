@@ -24,7 +24,7 @@ describe('the VERSION file version actions', () => {
 
   const actionsFor = () =>
     new VersionFileActions(
-      { name: '__default__', projects: ['docker'] } as never,
+      { name: '__default__', projects: ['docker'], releaseTag: { pattern: 'v{version}' } } as never,
       { name: 'docker', type: 'app', data: { root: 'docker' } } as never,
       {} as never,
     );
@@ -72,7 +72,7 @@ describe('the VERSION file version actions', () => {
         jest.isolateModules(() => {
           fresh = (jest.requireActual('./version-file-actions') as { default: typeof VersionFileActions }).default;
         });
-        const actions = new fresh({ name: '__default__', projects: ['docker'] } as never, { name: 'docker', type: 'app', data: { root: 'docker' } } as never, {} as never);
+        const actions = new fresh({ name: '__default__', projects: ['docker'], releaseTag: { pattern: 'v{version}' } } as never, { name: 'docker', type: 'app', data: { root: 'docker' } } as never, {} as never);
         await actions.validate(new FsTree(root, false));
       });
     };
