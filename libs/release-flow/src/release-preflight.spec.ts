@@ -56,6 +56,10 @@ describe('the release preflight', () => {
 
   it("checks the plugin's registry option, where the images go, in GITEA_REGISTRY's place", async () => {
     expect(await check({ ...settings, GITEA_REGISTRY: 'admin' }, { registryOption: '127.0.0.1:5000/team' })).toEqual({ problems: [], notices: [] });
+    // GITEA_REGISTRY's credentials are for GITEA_REGISTRY's host, not this one.
+    expect((await check(settings, { registryOption: 'registry.example/team' })).problems).toEqual([
+      'no credentials for the registry registry.example: docker login registry.example, or set GITEA_REGISTRY to registry.example/team with GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD; the images are pushed there.',
+    ]);
     expect((await check(settings, { registryOption: 'https://registry.example/team' })).problems).toEqual([
       expect.stringMatching(/^the registry option \(the plugin options in nx\.json\) "https:\/\/registry\.example\/team" is not a registry host/),
     ]);

@@ -58,7 +58,9 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
       return null;
     });
     if (credentials === undefined) {
-      missing(`no credentials for the registry ${host}: set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD, or docker login ${host}; the images are pushed there.`);
+      // GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD go to GITEA_REGISTRY's host only.
+      const envCredentials = request.registryOption ? `or set GITEA_REGISTRY to ${registry} with GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD` : 'or set GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD';
+      missing(`no credentials for the registry ${host}: docker login ${host}, ${envCredentials}; the images are pushed there.`);
     }
   }
   if (request.publishes) {
