@@ -1,11 +1,12 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
 import { copyImage, ImageReference, ociLayoutImage, RegistryClient, registryImage } from '@changemaker/oci';
 import { skopeoManifestDigest, startFaultProxy, startRegistry, writeSyntheticImages, type FaultProxy, type TestRegistry, type WrittenImage } from '@changemaker/testing';
 import runExecutor from './executor';
 import type { MirrorImagesOptions } from './schema';
+import { executorNamed } from '../../executor-names';
 
 const credentials = { username: 'mirror-bot', password: 'pa55-word-that-must-not-leak' };
 
@@ -75,13 +76,14 @@ describe('mirror-images executor', () => {
     targetProxy.requests.length = 0;
   });
 
-  async function run(options: MirrorImagesOptions): Promise<Run> {
+  async function run(options: MirrorImagesOptions, project?: ProjectConfiguration): Promise<Run> {
     const out: string[] = [];
     const err: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
     const error = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
     try {
-      const context = { root: dir, cwd: dir, isVerbose: false, projectName: 'docker', targetName: 'mirror-images' } as ExecutorContext;
+      const projectsConfigurations = project ? { version: 2, projects: { docker: project } } : undefined;
+      const context = { root: dir, cwd: dir, isVerbose: false, projectName: 'docker', targetName: 'mirror-images', projectsConfigurations } as unknown as ExecutorContext;
       const { success } = await runExecutor({ manifest: 'mirror.json', ...options }, context);
       return { success, stdout: out.join('\n'), stderr: err.join('\n') };
     } finally {
@@ -104,6 +106,14 @@ describe('mirror-images executor', () => {
     expect(result.stdout).toContain('dry run against');
     expect(targetProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
     expect(sourceProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+  });
+
+  it("mirrors into the registry the product's release looks in: the plugin's registry option, which its release target carries, before GITEA_REGISTRY", async () => {
+    const product: ProjectConfiguration = { root: 'docker', targets: { 'nx-release-publish': { executor: executorNamed('release-product'), options: { registry: `${targetProxy.host}/team` } } } };
+    const result = await run({ dryRun: true }, product);
+    expect(result.stdout).toMatch(/would copy\s+core: \S+\/team\/alpha:1\.0/);
+    expect(result.stdout).not.toMatch(/\/admin\/alpha:1\.0/);
+    expect(targetProxy.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
   });
 
   it('mirrors every image of a list with no schema beside it, digests unchanged; an unknown image fails alone and is named', async () => {

@@ -19,6 +19,7 @@ import {
   type MirrorOutcome,
 } from '@changemaker/oci';
 import { registryFrom, SettingError } from '@changemaker/release-contract';
+import { productRegistryOptionOf } from '../../release/product-release-target';
 import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 import { isDryRun } from '../../release/release-version';
@@ -51,7 +52,7 @@ export default async function runExecutor(options: MirrorImagesOptions, context:
   let acceptMoved: 'all' | Set<string> | undefined;
   let replaceOccupied: 'all' | Set<string> | undefined;
   try {
-    normalized = normalizeOptions(options, context.root, process.env);
+    normalized = normalizeOptions(options, context.root, process.env, productRegistryOptionOf(context.projectsConfigurations?.projects[context.projectName ?? '']));
     list = await loadMirrorList(normalized.manifest, normalized.manifestShown);
     images = selectGroups(list, normalized.groups);
     lock = await readMirrorLock(normalized.lockFile, normalized.lockShown);
@@ -128,7 +129,8 @@ function matchesPin(image: MirrorImage, name: string): boolean {
   return image.target === name || image.target.split(':')[0] === name;
 }
 
-function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJS.ProcessEnv): NormalizedOptions {
+/** `projectRegistry`: the product's own registry option (the plugin's), where its release looks for the mirrored images. */
+function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJS.ProcessEnv, projectRegistry: string | undefined): NormalizedOptions {
   const manifest = resolve(root, options.manifest ?? 'docker/mirror-images.json');
   const groups = options.coreOnly ? ['core'] : listOption(options.groups);
   if (options.coreOnly && options.groups) throw new OciError('give either --core-only or --groups, not both');
@@ -137,8 +139,9 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   const platforms = listOption(options.platforms);
   const badPlatform = platforms?.find((platform) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform));
   if (badPlatform) throw new OciError(`--platforms: "${badPlatform}" is not os/arch[/variant], e.g. linux/arm64`);
-  const registry = options.registry || registryFrom(env);
-  const registryProblem = registry.startsWith('oci:') ? undefined : registryPrefixProblem(registry, options.registry ? '--registry' : 'GITEA_REGISTRY');
+  const registry = options.registry || projectRegistry || registryFrom(env);
+  const setting = options.registry ? '--registry' : projectRegistry ? 'the registry option (the plugin options in nx.json)' : 'GITEA_REGISTRY';
+  const registryProblem = registry.startsWith('oci:') ? undefined : registryPrefixProblem(registry, setting);
   if (registryProblem) throw new OciError(registryProblem);
   return {
     manifest,

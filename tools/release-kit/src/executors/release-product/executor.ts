@@ -105,7 +105,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   };
 }
 
-/** mirror-images mirrors into GITEA_REGISTRY unless told: a release cut against the registry option says which. */
+/** A release cut against the registry option names it: the command then says where the image must be, whatever the environment's GITEA_REGISTRY. */
 function fixFor(image: ManifestImage, registry: { registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[]): string {
   if (image.source === 'mirror') return `mirror it: npx nx run docker:mirror-images${registry.fromOption ? ` --registry=${registry.registry}` : ''}`;
   const project = projectOfImage(image, registry.registry, workspaceImages) ?? image.service;
