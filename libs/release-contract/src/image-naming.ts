@@ -35,6 +35,9 @@ export function releaseTagOf(version: string): string {
   return `v${version}`;
 }
 
+/** How a message names the registry set in the plugin's options (which the image tasks and the product's release use) rather than GITEA_REGISTRY. */
+export const registryOptionSetting = 'the registry option (the plugin options in nx.json)';
+
 /** The registry to use: $GITEA_REGISTRY, else the product's default; set but empty is a SettingError. */
 export function registryFrom(env: NodeJS.ProcessEnv): string {
   return settingFrom(env, 'GITEA_REGISTRY', defaultRegistry);

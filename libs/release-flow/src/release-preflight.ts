@@ -1,6 +1,6 @@
 import { GiteaError, giteaRepoProblem, giteaUrlProblem, ReleaseClient } from '@changemaker/gitea';
 import { dockerCredentialResolver, ImageReference, isLoopbackRegistry, OciError, RegistryClient, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
-import { giteaLocationFrom, giteaTokenFrom, registryFrom, SettingError, type GiteaLocation } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, registryFrom, registryOptionSetting, SettingError, type GiteaLocation } from '@changemaker/release-contract';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
 export interface PreflightRequest {
@@ -42,7 +42,7 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
     return { problems: [error.message], notices };
   }
   for (const problem of [giteaUrlProblem(gitea.url), giteaRepoProblem(gitea.repo)]) if (problem) problems.push(problem);
-  const registryProblem = registryPrefixProblem(registry, request.registryOption ? 'the registry option (the plugin options in nx.json)' : 'GITEA_REGISTRY');
+  const registryProblem = registryPrefixProblem(registry, request.registryOption ? registryOptionSetting : 'GITEA_REGISTRY');
   if (registryProblem) problems.push(registryProblem);
   const host = registryProblem ? undefined : registry.split('/')[0];
 

@@ -18,7 +18,7 @@ import {
   type MirrorLock,
   type MirrorOutcome,
 } from '@changemaker/oci';
-import { registryFrom, SettingError } from '@changemaker/release-contract';
+import { registryFrom, registryOptionSetting, SettingError } from '@changemaker/release-contract';
 import { productRegistryOptionOf } from '../../release/product-release-target';
 import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
@@ -140,7 +140,7 @@ function normalizeOptions(options: MirrorImagesOptions, root: string, env: NodeJ
   const badPlatform = platforms?.find((platform) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform));
   if (badPlatform) throw new OciError(`--platforms: "${badPlatform}" is not os/arch[/variant], e.g. linux/arm64`);
   const registry = options.registry || projectRegistry || registryFrom(env);
-  const setting = options.registry ? '--registry' : projectRegistry ? 'the registry option (the plugin options in nx.json)' : 'GITEA_REGISTRY';
+  const setting = options.registry ? '--registry' : projectRegistry ? registryOptionSetting : 'GITEA_REGISTRY';
   const registryProblem = registry.startsWith('oci:') ? undefined : registryPrefixProblem(registry, setting);
   if (registryProblem) throw new OciError(registryProblem);
   return {
