@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NxJsonConfiguration } from '@nx/devkit';
 
@@ -12,4 +13,9 @@ export function workspaceChangelogPath(nxJson: NxJsonConfiguration | undefined, 
   const file = typeof setting === 'object' ? setting.file : undefined;
   if (file === false) return undefined;
   return join(root, (file ?? '{workspaceRoot}/CHANGELOG.md').replace(/^\{workspaceRoot\}\/?/, ''));
+}
+
+/** The changelog's text; empty when there is none (turned off, or not written yet). */
+export async function workspaceChangelogText(path: string | undefined): Promise<string> {
+  return path ? readFile(path, 'utf8').catch(() => '') : '';
 }

@@ -13,6 +13,7 @@ import {
 } from '@changemaker/gitea';
 import type { ReleaseArtifacts } from '@changemaker/release-bundle';
 import { localAssetsOf } from '@changemaker/release-flow';
+import { workspaceChangelogText } from '../../release/workspace-changelog';
 import type { PublishReleaseOptions } from './schema';
 
 /** Turns the executor's options and the files on disk into what the library publishes. */
@@ -94,7 +95,7 @@ async function releaseNotes(
       throw new ReleaseInputError(`--notes-file ${path} cannot be read: check the path.`);
     });
   }
-  const changelog = changelogFile ? await readFile(changelogFile, 'utf8').catch(() => '') : '';
+  const changelog = await workspaceChangelogText(changelogFile);
   return changelogSection(changelog, tag) ?? generatedNotes(tag, assets, manifest);
 }
 

@@ -18,7 +18,7 @@ import {
 import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
 import { packagingOptionsOf, releaseRequestOf } from '../package-release/release-request';
 import { workspaceProjectsOf } from '../../release/workspace-images';
-import { workspaceChangelogPath } from '../../release/workspace-changelog';
+import { workspaceChangelogPath, workspaceChangelogText } from '../../release/workspace-changelog';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 import { describeOutcome } from '../../report/stage-lines';
@@ -74,8 +74,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   const gitea = giteaLocationFrom(process.env);
   // What package-release packages, from the same options: one reading of them for both.
   const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', releaseTagOf(version));
-  const changelogFile = workspaceChangelogPath(context.nxJsonConfiguration, context.root);
-  const changelog = changelogFile ? await readFile(changelogFile, 'utf8').catch(() => '') : '';
+  const changelog = await workspaceChangelogText(workspaceChangelogPath(context.nxJsonConfiguration, context.root));
   const registry = releaseRegistryOf(options.registry, process.env);
   return {
     workspaceRoot: context.root,
