@@ -22,7 +22,7 @@ import {
   type StepContext,
 } from '@changemaker/gitea';
 import type { MirrorLock, RegistryClient } from '@changemaker/oci';
-import { allowedSignersFileName, installScriptPath, releaseTagOf, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
+import { allowedSignersFileName, installScriptPath, releasePublishTargetName, releaseTagOf, type ManifestImage, type WorkspaceImage } from '@changemaker/release-contract';
 import { checkReleaseImages, imagesDriftedFromLock, type FixFor, type ImageCheck } from './image-check';
 import { hasRemote, missingTagProblem, pushRelease, readReleaseCommit, releaseRefs, type ReleaseCommit } from './git-remote';
 import { ForeignRemoteError, PublicReleaseDiffersError, RegistryCheckFailedError, ReleaseImagesMissingError, ReleasePublishedOtherwiseError, ReleaseSigningRefusedError, ReleaseTagError } from './release-flow-errors';
@@ -241,7 +241,7 @@ function describeCheckedImage(release: ProductRelease, image: ManifestImage): st
   const missing = check?.missing.find((entry) => entry.reference === image.reference);
   if (digest && !missing) return `${image.service}: ${image.reference} ${digest}`;
   if (missing) return `${image.service}: ${image.reference} REFUSED (${missing.fix})`;
-  if (image.source === 'workspace' && release.dryRun) return `${image.service}: ${image.reference} (a real run pushes it first: ${image.service}:nx-release-publish)`;
+  if (image.source === 'workspace' && release.dryRun) return `${image.service}: ${image.reference} (a real run pushes it first: ${image.service}:${releasePublishTargetName})`;
   return `${image.service}: ${image.reference} not checked`;
 }
 

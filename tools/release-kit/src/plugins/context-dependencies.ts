@@ -1,7 +1,7 @@
 import { isAbsolute, posix, relative } from 'node:path';
 // Types only, as in docker-targets.ts: the graph is computed by every nx command.
 import type { CreateDependencies, DependencyType, ProjectConfiguration, RawProjectGraphDependency, TargetConfiguration } from '@nx/devkit';
-import { imageTargetNamesOf, type DockerTargetsOptions } from './docker-targets';
+import { imageTargetNamesOf, type DockerTargetsOptions } from './plugin-options';
 
 // DependencyType.implicit, without loading @nx/devkit for one string.
 const implicitDependency = 'implicit' as DependencyType.implicit;

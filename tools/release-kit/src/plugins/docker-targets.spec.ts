@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreateNodesContext } from '@nx/devkit';
-import { createNodes, type DockerTargetsOptions } from './docker-targets';
+import { createNodes } from './docker-targets';
+import type { DockerTargetsOptions } from './plugin-options';
 
 describe('docker targets inference', () => {
   let root: string;

@@ -1,27 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { abandonReleaseTargetName, defaultImageNamePattern, defaultTagPatterns, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
+import { abandonReleaseTargetName, releasePublishTargetName, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
 // Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { executorNamed } from '../executor-names';
-
-/** The plugin's entry in nx.json; every field may also be overridden in a project's own target options. */
-export interface DockerTargetsOptions {
-  buildTargetName?: string;
-  pushTargetName?: string;
-  /** nx release publish runs this target on every release project and what it depends on. */
-  releasePublishTargetName?: string;
-  registry?: string;
-  imageName?: string;
-  tags?: string[];
-  engine?: 'auto' | 'docker' | 'podman' | 'buildah';
-  /** Where docker-push keeps the registry-backed layer cache; see the executor's schema. */
-  cacheRepository?: string;
-  /** Projects with this tag are left out of ordinary runs (the seed's ~9 GB code-server). */
-  onDemandTag?: string;
-}
-
-type NormalizedOptions = Required<Omit<DockerTargetsOptions, 'registry' | 'cacheRepository'>> & Pick<DockerTargetsOptions, 'registry' | 'cacheRepository'>;
+import { normalizeOptions, type DockerTargetsOptions, type NormalizedOptions } from './plugin-options';
 
 interface ProjectFile {
   name?: string;
@@ -63,7 +46,7 @@ function createNodesForDockerfile(dockerfile: string, project: ProjectFile, opti
   const onDemand = project.tags?.includes(settings.onDemandTag) ?? false;
   const projectName = project.name ?? projectRoot;
   const input = { settings, projectName, onDemand };
-  const release = releaseVersionFile ? { [settings.releasePublishTargetName]: imageReleaseTarget(input, releaseVersionFile) } : {};
+  const release: Record<string, TargetConfiguration> = releaseVersionFile ? { [releasePublishTargetName]: imageReleaseTarget(input, releaseVersionFile) } : {};
   return {
     projects: {
       [projectRoot]: {
@@ -85,10 +68,10 @@ function createNodesForVersionFile(versionFile: string, project: ProjectFile, op
     projects: {
       [projectRoot]: {
         targets: {
-          [settings.releasePublishTargetName]: productReleaseTarget(settings, project.name ?? projectRoot, versionFile),
+          [releasePublishTargetName]: productReleaseTarget(settings, project.name ?? projectRoot, versionFile),
           [abandonReleaseTargetName]: abandonTarget(project.name ?? projectRoot, versionFile),
         },
-        metadata: { targetGroups: { Release: [settings.releasePublishTargetName, abandonReleaseTargetName] } },
+        metadata: { targetGroups: { Release: [releasePublishTargetName, abandonReleaseTargetName] } },
       },
     },
   };
@@ -115,30 +98,6 @@ function readProjectFile(workspaceRoot: string, projectRoot: string): ProjectFil
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as ProjectFile;
   }
   return undefined;
-}
-
-function normalizeOptions(options: DockerTargetsOptions | undefined): NormalizedOptions {
-  return {
-    buildTargetName: options?.buildTargetName ?? 'docker-build',
-    pushTargetName: options?.pushTargetName ?? 'docker-push',
-    releasePublishTargetName: options?.releasePublishTargetName ?? 'nx-release-publish',
-    registry: options?.registry,
-    cacheRepository: options?.cacheRepository,
-    imageName: options?.imageName ?? defaultImageNamePattern,
-    tags: options?.tags ?? [...defaultTagPatterns],
-    engine: options?.engine ?? 'auto',
-    onDemandTag: onDemandTagOf(options),
-  };
-}
-
-/** The targets an image project gets, by the names the plugin options give them. */
-export function imageTargetNamesOf(options: DockerTargetsOptions | undefined): string[] {
-  const { buildTargetName, pushTargetName, releasePublishTargetName } = normalizeOptions(options);
-  return [buildTargetName, pushTargetName, releasePublishTargetName];
-}
-
-export function onDemandTagOf(options: DockerTargetsOptions | undefined): string {
-  return options?.onDemandTag ?? 'docker:on-demand';
 }
 
 interface DockerTargetInput {
@@ -195,7 +154,7 @@ function imageReleaseTarget({ settings, projectName, onDemand }: Omit<DockerTarg
     metadata: {
       technologies: ['docker'],
       description: `Push the ${projectName} image under its commit, latest and v{version} tags for nx release publish (tagged registry-side when its inputs did not change)`,
-      help: { command: `npx nx run ${projectName}:${settings.releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
+      help: { command: `npx nx run ${projectName}:${releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
     },
   };
 }
@@ -204,14 +163,14 @@ function imageReleaseTarget({ settings, projectName, onDemand }: Omit<DockerTarg
 function productReleaseTarget(settings: NormalizedOptions, projectName: string, versionFile: string): TargetConfiguration {
   return {
     executor: productReleaseExecutor,
-    dependsOn: [{ dependencies: true, target: settings.releasePublishTargetName, params: 'forward' }],
+    dependsOn: [{ dependencies: true, target: releasePublishTargetName, params: 'forward' }],
     cache: false,
     // The registry its image tasks push to: the release checks and names its images there.
     options: { versionFile, ...(settings.registry ? { registry: settings.registry } : {}) },
     metadata: {
       technologies: ['docker'],
-      description: `Check every image ${projectName} ships in the registry, package the release and publish it to Gitea (after every image's ${settings.releasePublishTargetName})`,
-      help: { command: `npx nx run ${projectName}:${settings.releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
+      description: `Check every image ${projectName} ships in the registry, package the release and publish it to Gitea (after every image's ${releasePublishTargetName})`,
+      help: { command: `npx nx run ${projectName}:${releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
     },
   };
 }

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { versionFileName } from '@changemaker/release-contract';
 // Types only, as in docker-targets.ts: the graph is computed by every nx command.
 import type { CreateDependencies, CreateDependenciesContext, DependencyType, RawProjectGraphDependency } from '@nx/devkit';
-import { onDemandTagOf, type DockerTargetsOptions } from './docker-targets';
+import { onDemandTagOf, type DockerTargetsOptions } from './plugin-options';
 
 // DependencyType.implicit, without loading @nx/devkit for one string.
 const implicitDependency = 'implicit' as DependencyType.implicit;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 // Types only, as in docker-targets.ts: the graph is computed by every nx command.
 import type { CreateDependencies, CreateDependenciesContext, DependencyType, ProjectConfiguration, RawProjectGraphDependency, TargetConfiguration } from '@nx/devkit';
-import { imageTargetNamesOf, type DockerTargetsOptions } from './docker-targets';
+import { imageTargetNamesOf, type DockerTargetsOptions } from './plugin-options';
 
 const implicitDependency = 'implicit' as DependencyType.implicit;
 

@@ -26,6 +26,7 @@ import { sayWhyARealReleaseWouldStop } from './stop-notices';
 import { gitRemoteOf } from './release-remote';
 import { productRegistryOptionOf } from './product-release-target';
 import { nxReleaseSettingsProblem } from './nx-release-settings';
+import { pluginOptionsProblemIn } from '../plugins/plugin-options';
 import { packagingOptionsOf, releaseRequestOf } from '../executors/package-release/release-request';
 
 /**
@@ -49,7 +50,8 @@ export default class VersionFileActions extends VersionActions {
    */
   override async validate(tree: Tree): Promise<void> {
     await super.validate(tree);
-    const settingsProblem = nxReleaseSettingsProblem(readNxJson(tree)?.release, this.releaseGroup.releaseTag.pattern);
+    const nxJson = readNxJson(tree) ?? undefined;
+    const settingsProblem = nxReleaseSettingsProblem(nxJson?.release, this.releaseGroup.releaseTag.pattern) ?? pluginOptionsProblemIn(nxJson);
     if (settingsProblem) throw new ReleaseRefusedError(`nothing was written: ${settingsProblem}`);
     checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data);
     await checked;

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult, ExecutorContext, ProjectConfiguration } from '@nx/devkit';
-import { createNodes, type DockerTargetsOptions } from '../plugins/docker-targets';
+import { createNodes } from '../plugins/docker-targets';
+import type { DockerTargetsOptions } from '../plugins/plugin-options';
 import { workspaceImagesOf, workspaceProjectsOf } from './workspace-images';
 
 describe('the workspace images a release looks for', () => {
@@ -47,8 +48,8 @@ describe('the workspace images a release looks for', () => {
     ]);
   });
 
-  it("take a project's own imageName from its release target, the one that pushes v{version}, whatever the target is called", () => {
-    const context = contextWith({ releasePublishTargetName: 'publish-images' }, { 'media-api': { 'publish-images': { imageName: 'media' }, 'docker-build': { imageName: 'media-local' } } });
+  it("take a project's own imageName from its release target, the one that pushes v{version}, not from its other image targets", () => {
+    const context = contextWith({}, { 'media-api': { 'nx-release-publish': { imageName: 'media' }, 'docker-build': { imageName: 'media-local' } } });
     expect(workspaceImagesOf(workspaceProjectsOf(context))).toEqual([
       { project: 'api', repository: 'changemaker-api' },
       { project: 'media-api', repository: 'media' },

@@ -10,8 +10,10 @@ import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/r
 import { sayWhyARealReleaseWouldStop, stopNoticesShown } from '../../release/stop-notices';
 import type { DockerBuildPushOptions } from './schema';
 import { sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
+import { refusedForPluginOptions } from '../../plugins/plugin-options';
 
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  if (refusedForPluginOptions(context)) return { success: false };
   const projectName = context.projectName ?? '';
   if (options.onDemand) {
     console.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with: npx nx run ${projectName}:${context.targetName} -c with-on-demand`);

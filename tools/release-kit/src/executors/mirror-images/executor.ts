@@ -23,6 +23,7 @@ import { productRegistryOptionOf } from '../../release/product-release-target';
 import { countOf, outcomeLine, ProgressHeartbeat, statusCounts, summaryTable, verdictLine } from './mirror-report';
 import type { MirrorImagesOptions } from './schema';
 import { isDryRun } from '../../release/release-version';
+import { refusedForPluginOptions } from '../../plugins/plugin-options';
 
 interface NormalizedOptions {
   manifest: string;
@@ -45,6 +46,7 @@ interface NormalizedOptions {
 }
 
 export default async function runExecutor(options: MirrorImagesOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  if (refusedForPluginOptions(context)) return { success: false };
   let normalized: NormalizedOptions;
   let list: MirrorList;
   let images: MirrorImage[];

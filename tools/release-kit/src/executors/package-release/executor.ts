@@ -7,11 +7,13 @@ import { formatByteSize } from '../../report/byte-size';
 import { isDryRun } from '../../release/release-version';
 import { workspaceProjectsOf } from '../../release/workspace-images';
 import { releaseRequestOf } from './release-request';
+import { refusedForPluginOptions } from '../../plugins/plugin-options';
 
 /** publish-release's own options: its dependsOn (params: forward) passes them on to this task. */
 const publishReleaseOptions = ['inputDir', 'notesFile', 'replace', 'draft', 'prerelease', 'retries', 'retryDelay'] as const;
 
 export default async function runExecutor(options: PackageReleaseOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  if (refusedForPluginOptions(context)) return { success: false };
   const forAnotherTask = ranForAnotherTask(context);
   const misplaced = publishReleaseOptions.filter((key) => options[key] !== undefined);
   if (misplaced.length > 0 && !forAnotherTask) {

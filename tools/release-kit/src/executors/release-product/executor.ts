@@ -10,6 +10,7 @@ import {
   imageResultPathOf,
   releaseTagOf,
   projectOfRepository,
+  releasePublishTargetName,
   SettingError,
   type ImageResult,
   type ManifestImage,
@@ -24,8 +25,10 @@ import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 import { describeOutcome } from '../../report/stage-lines';
 import { releaseRegistryOf } from './release-registry';
 import type { ReleaseProductOptions } from './schema';
+import { refusedForPluginOptions } from '../../plugins/plugin-options';
 
 export default async function runExecutor(options: ReleaseProductOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  if (refusedForPluginOptions(context)) return { success: false };
   const token = giteaTokenFrom(process.env);
   const print = tokenMaskingPrinter(token, options.json);
   const dryRun = isDryRun(options, process.env);
@@ -108,7 +111,7 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
 function fixFor(image: ManifestImage, registry: { registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[]): string {
   if (image.source === 'mirror') return `mirror it: npx nx run docker:mirror-images${registry.fromOption ? ` --registry=${registry.registry}` : ''}`;
   const project = projectOfImage(image, registry.registry, workspaceImages) ?? image.service;
-  return `push it: npx nx run ${project}:nx-release-publish, or re-run npx nx release publish`;
+  return `push it: npx nx run ${project}:${releasePublishTargetName}, or re-run npx nx release publish`;
 }
 
 /** The workspace project whose image `<registry>/<repository>:<tag>` is, if any. */
