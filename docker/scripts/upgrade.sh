@@ -254,11 +254,21 @@ discard_previous_files() {
   [ "$dry_run" = true ] || rm -rf "$rollback_dir"
 }
 
+# Writes what this filesystem holds in memory to disk. A rename is journaled before the data of
+# the file it moves is written: after a power loss, a file unpacked a moment before could be in
+# place but empty, with the swap marker already gone, and the boot unit would start it. So the
+# unpacked release (and the database backup) is on disk before anything moves, and the moves before
+# the marker goes. `sync -f` flushes one filesystem; a sync without it (older busybox) flushes all.
+flush_to_disk() {
+  sync -f "$1" 2>/dev/null || sync
+}
+
 # Moves each top-level entry of the unpacked release `new` into place, and its record `record`
 # (see shipped_record). What it replaces goes to .rollback/, and the names it adds are listed there,
 # so a rollback restores exactly this state, the installed release's record with it.
 swap_in_release() {
   local new="$1" record="$2" entry
+  flush_to_disk "$new"
   mkdir "$rollback_dir"
   : >"$rollback_dir/$swap_marker"
   : >"$rollback_dir/$added_list"
@@ -282,6 +292,7 @@ swap_in_release() {
     fi
   done < <(ls -A "$new")
   mv "$record" "$shipped_record"
+  flush_to_disk .
   rm "$rollback_dir/$swap_marker"
 }
 
@@ -300,6 +311,7 @@ restore_previous_files() {
     rm -rf "${entry:?}"
     mv "$rollback_dir/$entry" "$entry"
   done < <(ls -A "$rollback_dir")
+  flush_to_disk .
   rm -rf "$rollback_dir"
 }
 

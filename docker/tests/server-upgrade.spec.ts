@@ -994,6 +994,41 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(existsSync(join(dir, '.rollback'))).toBe(true);
       expect((await bootUnitCheck(dir)).exitCode).toBe(0);
     });
+
+    // A power loss is not played here; what it would find is: a rename reaches the disk before the
+    // data of the file it moves, so files unpacked a moment before could be in place but empty once
+    // the marker is gone. The order of the calls is what keeps that from happening.
+    it('the unpacked release is flushed to disk before any file moves, and the moves before the swap marker goes; a rollback flushes its moves before .rollback/ goes', async () => {
+      const dir = await runningInstall();
+      const bin = join(place, 'recording-bin');
+      await mkdir(bin);
+      const log = join(place, 'calls.log');
+      for (const tool of ['mv', 'rm', 'sync']) {
+        const real = (await execa('bash', ['-c', `command -v ${tool}`])).stdout;
+        await writeFile(join(bin, tool), `#!/bin/bash\necho "${tool} $*" >>'${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+      }
+      const calls = async () => (await readFile(log, 'utf8')).trim().split('\n');
+      const up = await detached(join(dir, 'scripts/upgrade.sh'), ['--no-backup', '--no-restart'], dir, { PATH: `${bin}:${stub.path}` });
+      expect({ exitCode: up.exitCode, stderr: up.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.1.0.tar.gz...' });
+      const swap = await calls();
+      const markerGone = swap.indexOf('rm .rollback/.swap-in-progress');
+      // The swap's moves; config.sh --add-missing moves its new .env in after it.
+      const moves = swap.flatMap((call, index) => (call.startsWith('mv ') && index < markerGone ? [index] : []));
+      const flushes = swap.flatMap((call, index) => (call.startsWith('sync ') ? [index] : []));
+      expect(moves.length).toBeGreaterThan(3);
+      expect(flushes.some((index) => index < moves[0]!)).toBe(true);
+      expect(flushes.some((index) => index > moves.at(-1)! && index < markerGone)).toBe(true);
+
+      await rm(log);
+      const back = await detached(join(dir, 'scripts/upgrade.sh'), ['--rollback', '--no-restart'], dir, { PATH: `${bin}:${stub.path}` });
+      expect({ exitCode: back.exitCode, stderr: back.stderr }).toEqual({ exitCode: 0, stderr: '' });
+      const rollback = await calls();
+      const lastMove = rollback.findLastIndex((call) => call.startsWith('mv .rollback/'));
+      const rollbackGone = rollback.indexOf('rm -rf .rollback');
+      expect(lastMove).toBeGreaterThan(-1);
+      expect(rollback.slice(lastMove, rollbackGone).some((call) => call.startsWith('sync '))).toBe(true);
+      expect(await version(dir)).toBe('v1.0.0');
+    });
   });
 
   describe('no exit is silent', () => {
