@@ -36,7 +36,7 @@ export function releaseTagOf(version: string): string {
 }
 
 /** How a message names the registry set in the plugin's options (which the image tasks and the product's release use) rather than GITEA_REGISTRY. */
-export const registryOptionSetting = 'the registry option (the plugin options in nx.json)';
+export const registryOptionSetting = 'the registry option (the plugin options in nx.json, or nx release publish --registry)';
 
 /** The registry to use: $GITEA_REGISTRY, else the product's default; set but empty is a SettingError. */
 export function registryFrom(env: NodeJS.ProcessEnv): string {

@@ -13,5 +13,6 @@ export * from './release-git-checks';
 export * from './release-assets';
 export * from './release-stage';
 export * from './release-preflight';
+export * from './release-registry';
 export * from './unfinished-release';
 export * from './signing-trust';

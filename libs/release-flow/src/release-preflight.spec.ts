@@ -61,7 +61,7 @@ describe('the release preflight', () => {
       'no credentials for the registry registry.example: docker login registry.example, or set GITEA_REGISTRY to registry.example/team with GITEA_REGISTRY_USER and GITEA_REGISTRY_PASSWORD; the images are pushed there.',
     ]);
     expect((await check(settings, { registryOption: 'https://registry.example/team' })).problems).toEqual([
-      expect.stringMatching(/^the registry option \(the plugin options in nx\.json\) "https:\/\/registry\.example\/team" is not a registry host/),
+      expect.stringMatching(/^the registry option \(the plugin options in nx\.json, or nx release publish --registry\) "https:\/\/registry\.example\/team" is not a registry host/),
     ]);
   });
 

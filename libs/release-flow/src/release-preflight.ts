@@ -1,6 +1,7 @@
 import { GiteaError, giteaRepoProblem, giteaUrlProblem, ReleaseClient } from '@changemaker/gitea';
-import { dockerCredentialResolver, ImageReference, isLoopbackRegistry, OciError, RegistryClient, registryPrefixProblem, resolveRegistryCredentials } from '@changemaker/oci';
-import { giteaLocationFrom, giteaTokenFrom, registryFrom, registryOptionSetting, SettingError, type GiteaLocation } from '@changemaker/release-contract';
+import { dockerCredentialResolver, ImageReference, isLoopbackRegistry, OciError, RegistryClient, resolveRegistryCredentials } from '@changemaker/oci';
+import { giteaLocationFrom, giteaTokenFrom, SettingError, type GiteaLocation } from '@changemaker/release-contract';
+import { releaseRegistryOf } from './release-registry';
 import { releaseSigningProblem, type ProductLocation } from './signing-trust';
 
 export interface PreflightRequest {
@@ -33,18 +34,21 @@ export async function releasePreflight(request: PreflightRequest): Promise<Prefl
   const problems: string[] = [];
   const notices: string[] = [];
   let gitea: GiteaLocation;
-  let registry: string;
   try {
     gitea = giteaLocationFrom(env);
-    registry = request.registryOption ?? registryFrom(env);
   } catch (error) {
     if (!(error instanceof SettingError)) throw error;
     return { problems: [error.message], notices };
   }
   for (const problem of [giteaUrlProblem(gitea.url), giteaRepoProblem(gitea.repo)]) if (problem) problems.push(problem);
-  const registryProblem = registryPrefixProblem(registry, request.registryOption ? registryOptionSetting : 'GITEA_REGISTRY');
-  if (registryProblem) problems.push(registryProblem);
-  const host = registryProblem ? undefined : registry.split('/')[0];
+  let registry: string | undefined;
+  try {
+    registry = releaseRegistryOf(request.registryOption, env);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    problems.push(error.message);
+  }
+  const host = registry?.split('/')[0];
 
   const missing = (what: string) => {
     if (request.publishes) (request.dryRun ? notices : problems).push(what);
@@ -95,7 +99,7 @@ export async function releaseServicesProblems(env: NodeJS.ProcessEnv, options: {
   }
   const registry = new RegistryClient({ credentials: dockerCredentialResolver({ env }), retry, userAgent: 'changemaker-release-kit preflight' });
   try {
-    await registry.headManifest(ImageReference.parse(`${options.registryOption ?? registryFrom(env)}/${registryProbeRepository}:latest`));
+    await registry.headManifest(ImageReference.parse(`${releaseRegistryOf(options.registryOption, env)}/${registryProbeRepository}:latest`));
   } catch (error) {
     if (!(error instanceof OciError)) throw error;
     problems.push(`the registry: ${error.message}`);

@@ -1,9 +1,9 @@
 import type { ProjectConfiguration } from '@nx/devkit';
 import type { ReleaseRequest } from '@changemaker/release-bundle';
 import { giteaLocationFrom } from '@changemaker/release-contract';
+import { releaseRegistryOf } from '@changemaker/release-flow';
 import { productReleaseTargetOf, productRegistryOptionOf } from '../../release/product-release-target';
 import { workspaceImagesOf, type WorkspaceProjects } from '../../release/workspace-images';
-import { releaseRegistryOf } from '../release-product/release-registry';
 import type { PackageReleaseOptions } from './schema';
 
 /** release-product's packageTarget default (its schema.json says the same). */

@@ -16,14 +16,13 @@ import {
   type ManifestImage,
   type WorkspaceImage,
 } from '@changemaker/release-contract';
-import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, ReleaseFlowError, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
+import { GiteaTokenMissingError, productReleaseOf, productReleaseStages, ReleaseFlowError, releaseRegistryOf, runStages, type ProductRelease, type StageOutcome } from '@changemaker/release-flow';
 import { packagingOptionsOf, releaseRequestOf } from '../package-release/release-request';
 import { workspaceProjectsOf } from '../../release/workspace-images';
 import { workspaceChangelogPath, workspaceChangelogText } from '../../release/workspace-changelog';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import { retryLine, tokenMaskingPrinter } from '../../report/executor-output';
 import { describeOutcome } from '../../report/stage-lines';
-import { releaseRegistryOf } from './release-registry';
 import type { ReleaseProductOptions } from './schema';
 import { refusedForPluginOptions } from '../../plugins/plugin-options';
 

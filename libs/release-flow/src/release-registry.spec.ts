@@ -1,7 +1,7 @@
 import { SettingError } from '@changemaker/release-contract';
 import { releaseRegistryOf } from './release-registry';
 
-describe('the registry a release is cut against', () => {
+describe('releaseRegistryOf: the registry a release is cut against', () => {
   it("is the release target's registry (the plugin's option, or nx release publish --registry), where the image tasks pushed, before GITEA_REGISTRY", () => {
     expect(releaseRegistryOf('127.0.0.1:5000/other', { GITEA_REGISTRY: '127.0.0.1:5000/admin' })).toBe('127.0.0.1:5000/other');
     expect(releaseRegistryOf(undefined, { GITEA_REGISTRY: '127.0.0.1:5000/admin' })).toBe('127.0.0.1:5000/admin');
