@@ -116,6 +116,17 @@ describe('nx release publish targets', () => {
     });
   });
 
+  it("with a second project holding a VERSION file (a docs site's), releases the one nx.json's release names, and leaves the other a file", async () => {
+    await mkdir(join(root, 'apps/docs'), { recursive: true });
+    await writeFile(join(root, 'apps/docs/project.json'), JSON.stringify({ name: 'docs' }));
+    await writeFile(join(root, 'apps/docs/VERSION'), 'v0.3.0\n');
+    context = { ...context, nxJsonConfiguration: { release: { projects: ['docker'] } } };
+    const nodes = await infer(['apps/api/Dockerfile', 'apps/docs/VERSION', 'docker/VERSION']);
+    expect(nodes['apps/api/Dockerfile'].projects?.['apps/api']?.targets?.['nx-release-publish']?.options).toMatchObject({ releaseVersionFile: 'docker/VERSION' });
+    expect(Object.keys(nodes['docker/VERSION'].projects?.['docker']?.targets ?? {})).toEqual(['nx-release-publish', 'abandon-release']);
+    expect(nodes['apps/docs/VERSION']).toEqual({});
+  });
+
   it('infers no release targets without a product VERSION file, and none for a VERSION file outside a project', async () => {
     const nodes = await infer(['apps/api/Dockerfile', 'VERSION']);
     expect(nodes['apps/api/Dockerfile'].projects?.['apps/api']?.targets?.['nx-release-publish']).toBeUndefined();

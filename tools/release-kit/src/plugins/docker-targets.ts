@@ -5,6 +5,7 @@ import { abandonReleaseTargetName, releasePublishTargetName, releaseTagPattern, 
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { executorNamed } from '../executor-names';
 import { normalizeOptions, type DockerTargetsOptions, type NormalizedOptions } from './plugin-options';
+import { productVersionFileOf } from './product-version-file';
 
 interface ProjectFile {
   name?: string;
@@ -18,24 +19,24 @@ const onDemandConfiguration = 'with-on-demand';
 
 /**
  * A Dockerfile makes a project an image; a VERSION file makes it the released product (the one
- * `nx release` versions), whose nx-release-publish runs after every image's.
+ * `nx release` versions; see productVersionFileOf when there are several), whose
+ * nx-release-publish runs after every image's.
  */
 export const createNodes: CreateNodes<DockerTargetsOptions> = [
   `**/{Dockerfile,${versionFileName}}`,
   (files, options, context) => {
     const projectOf = new Map(files.map((file) => [file, readProjectFile(context.workspaceRoot, dirname(file))]));
-    const versionFiles = files.filter((file) => basename(file) === versionFileName && projectOf.get(file));
+    const versionFiles = files.flatMap((file) => {
+      const project = projectOf.get(file);
+      return basename(file) === versionFileName && project ? [{ file, project: project.name ?? dirname(file) }] : [];
+    });
     // Images know the product's version from its VERSION file when nx release does not pass it.
-    const releaseVersionFile = versionFiles.length === 1 ? versionFiles[0] : undefined;
+    const releaseVersionFile = productVersionFileOf(versionFiles, context.nxJsonConfiguration?.release);
     return files.map((file) => {
       const project = projectOf.get(file);
       if (!project) return [file, {}] as const;
-      return [
-        file,
-        basename(file) === versionFileName
-          ? createNodesForVersionFile(file, project, options)
-          : createNodesForDockerfile(file, project, options, releaseVersionFile),
-      ] as const;
+      if (basename(file) === versionFileName) return [file, file === releaseVersionFile ? createNodesForVersionFile(file, project, options) : {}] as const;
+      return [file, createNodesForDockerfile(file, project, options, releaseVersionFile)] as const;
     });
   },
 ];

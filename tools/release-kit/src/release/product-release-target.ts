@@ -1,4 +1,5 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { releasePublishTargetName, versionFileName } from '@changemaker/release-contract';
 import { executorNamed } from '../executor-names';
 
 /** The product's part of nx release publish: its release-product target, whatever the plugin named it. */
@@ -12,4 +13,15 @@ export function productReleaseTargetOf(product: ProjectConfiguration | undefined
  */
 export function productRegistryOptionOf(product: ProjectConfiguration | undefined): string | undefined {
   return productReleaseTargetOf(product)?.options?.registry as string | undefined;
+}
+
+/**
+ * Why nx release cannot publish `name`, or undefined when it can: nx release publish runs its
+ * nx-release-publish target, which the plugin gives only the product's VERSION file project.
+ * Asked before anything is written: Nx would refuse only at the publish step, after the release
+ * commit and tag, and the images would have no release target either.
+ */
+export function notReleasableProblem(name: string, product: ProjectConfiguration): string | undefined {
+  if (product.targets?.[releasePublishTargetName]?.executor === executorNamed('release-product')) return undefined;
+  return `${name} has no ${releasePublishTargetName} target: the plugin gives one to a single product, the project with a ${versionFileName} file, or, when several projects have one, the one of them that nx.json's release.projects (or a release group) names; name exactly one such project there`;
 }

@@ -63,7 +63,9 @@ describe('the VERSION file version actions', () => {
       process.argv = savedArgv;
       process.env = { ...savedEnv };
     });
-    const validateWith = async (args: string, env: Record<string, string> = {}): Promise<void> => {
+    /** The product as the plugin infers it: the release-product target under nx-release-publish. */
+    const inferredProduct = { root: 'docker', targets: { 'nx-release-publish': { executor: './tools/release-kit/executors:release-product' } } };
+    const validateWith = async (args: string, env: Record<string, string> = {}, product: object = inferredProduct): Promise<void> => {
       process.argv = [process.execPath, 'nx.js', ...args.split(' ')];
       Object.assign(process.env, { GITEA_URL: 'http://127.0.0.1:3000', GITEA_REPO: 'admin/changemaker.lite', GITEA_REGISTRY: '127.0.0.1:5000/admin', GITEA_REGISTRY_API_TOKEN: 'tok', ...env });
       await writeFile(join(root, 'docker/VERSION'), 'v1.4.2\n');
@@ -72,10 +74,17 @@ describe('the VERSION file version actions', () => {
         jest.isolateModules(() => {
           fresh = (jest.requireActual('./version-file-actions') as { default: typeof VersionFileActions }).default;
         });
-        const actions = new fresh({ name: '__default__', projects: ['docker'], releaseTag: { pattern: 'v{version}' } } as never, { name: 'docker', type: 'app', data: { root: 'docker' } } as never, {} as never);
+        const actions = new fresh({ name: '__default__', projects: ['docker'], releaseTag: { pattern: 'v{version}' } } as never, { name: 'docker', type: 'app', data: product } as never, {} as never);
         await actions.validate(new FsTree(root, false));
       });
     };
+
+    it('refuses a product the plugin gave no release target (another project holds a VERSION file too, and nx.json names both), before anything is written', async () => {
+      await expect(validateWith('release 1.5.0 --dry-run', {}, { root: 'docker', targets: {} })).rejects.toThrow(
+        /^nothing was written: docker has no nx-release-publish target: the plugin gives one to a single product, the project with a VERSION file, or, when several projects have one, the one of them that nx\.json's release\.projects \(or a release group\) names; name exactly one such project there$/,
+      );
+      await expect(validateWith('release 1.5.0 --dry-run', {}, { root: 'docker', targets: { 'nx-release-publish': { executor: 'nx:noop' } } })).rejects.toThrow('docker has no nx-release-publish target');
+    });
 
     it('refuses a "v" specifier nx would drop (taking the version from the commits instead), in one line', async () => {
       jest.spyOn(console, 'log').mockImplementation(() => undefined);

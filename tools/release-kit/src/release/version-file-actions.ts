@@ -24,7 +24,7 @@ import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type Rel
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
 import { gitRemoteOf } from './release-remote';
-import { productRegistryOptionOf } from './product-release-target';
+import { notReleasableProblem, productRegistryOptionOf } from './product-release-target';
 import { nxReleaseSettingsProblem } from './nx-release-settings';
 import { pluginOptionsProblemIn } from '../plugins/plugin-options';
 import { packagingOptionsOf, releaseRequestOf } from '../executors/package-release/release-request';
@@ -51,7 +51,8 @@ export default class VersionFileActions extends VersionActions {
   override async validate(tree: Tree): Promise<void> {
     await super.validate(tree);
     const nxJson = readNxJson(tree) ?? undefined;
-    const settingsProblem = nxReleaseSettingsProblem(nxJson?.release, this.releaseGroup.releaseTag.pattern) ?? pluginOptionsProblemIn(nxJson);
+    const settingsProblem =
+      nxReleaseSettingsProblem(nxJson?.release, this.releaseGroup.releaseTag.pattern) ?? pluginOptionsProblemIn(nxJson) ?? notReleasableProblem(this.projectGraphNode.name, this.projectGraphNode.data);
     if (settingsProblem) throw new ReleaseRefusedError(`nothing was written: ${settingsProblem}`);
     checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data);
     await checked;
