@@ -2,10 +2,10 @@ import type { CreateDependenciesContext, ProjectConfiguration } from '@nx/devkit
 import { createDependencies } from './product-dependencies';
 
 /** What nx hands the plugin: each project's configuration and the files under its root. */
-function workspaceOf(projects: Record<string, { root: string; files: string[]; tags?: string[] }>): CreateDependenciesContext {
+function workspaceOf(projects: Record<string, { root: string; files: string[]; tags?: string[] }>, nxJsonConfiguration: CreateDependenciesContext['nxJsonConfiguration'] = {}): CreateDependenciesContext {
   return {
     externalNodes: {},
-    nxJsonConfiguration: {},
+    nxJsonConfiguration,
     workspaceRoot: '/workspace',
     projects: Object.fromEntries(Object.entries(projects).map(([name, { root, tags }]) => [name, { name, root, tags } as ProjectConfiguration])),
     fileMap: { nonProjectFiles: [], projectFileMap: Object.fromEntries(Object.entries(projects).map(([name, { files }]) => [name, files.map((file) => ({ file, hash: 'h' }))])) },
@@ -38,5 +38,11 @@ describe('product dependencies', () => {
     expect(products(await createDependencies({ onDemandTag: 'manual' }, workspaceOf(workspace)))).toContain('docker -> code-server (implicit)');
     const { docker: _product, ...imagesOnly } = workspace;
     expect(await createDependencies(undefined, workspaceOf(imagesOnly))).toEqual([]);
+  });
+
+  it("with a second project holding a VERSION file (a docs site's), makes only the product nx.json's release names depend on the images", async () => {
+    const withDocs = { ...workspace, docs: { root: 'apps/docs', files: ['apps/docs/VERSION'] } };
+    expect(products(await createDependencies(undefined, workspaceOf(withDocs, { release: { projects: ['docker'] } })))).toEqual(['docker -> api (implicit)', 'docker -> nginx (implicit)']);
+    expect(await createDependencies(undefined, workspaceOf(withDocs))).toEqual([]);
   });
 });

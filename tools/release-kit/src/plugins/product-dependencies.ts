@@ -3,22 +3,24 @@ import { versionFileName } from '@changemaker/release-contract';
 // Types only, as in docker-targets.ts: the graph is computed by every nx command.
 import type { CreateDependencies, CreateDependenciesContext, DependencyType, RawProjectGraphDependency } from '@nx/devkit';
 import { onDemandTagOf, type DockerTargetsOptions } from './plugin-options';
+import { productVersionFileOf } from './product-version-file';
 
 // DependencyType.implicit, without loading @nx/devkit for one string.
 const implicitDependency = 'implicit' as DependencyType.implicit;
 
 /**
- * The product (the project with a VERSION file) ships the workspace's service images, so it
+ * The product (the project with the product's VERSION file; see productVersionFileOf) ships the workspace's service images, so it
  * depends on every project with a Dockerfile except the on-demand ones: its nx-release-publish runs
  * after theirs, and a new service is part of the next release without anyone listing it.
  */
 export const createDependencies: CreateDependencies<DockerTargetsOptions> = (options, context) => {
   const onDemandTag = onDemandTagOf(options);
-  const products = projectsWithFile(context, versionFileName);
+  const versionFiles = projectsWithFile(context, versionFileName).map((project) => ({ file: project, project }));
+  // The project itself stands for its file: the product is the one that holds the product's VERSION file.
+  const product = productVersionFileOf(versionFiles, context.nxJsonConfiguration?.release);
+  if (product === undefined) return [];
   const images = projectsWithFile(context, 'Dockerfile').filter((name) => !(context.projects[name]?.tags ?? []).includes(onDemandTag));
-  return products.flatMap((product) =>
-    images.filter((image) => image !== product).map((image): RawProjectGraphDependency => ({ source: product, target: image, type: implicitDependency })),
-  );
+  return images.filter((image) => image !== product).map((image): RawProjectGraphDependency => ({ source: product, target: image, type: implicitDependency }));
 };
 
 function projectsWithFile(context: CreateDependenciesContext, fileName: string): string[] {
