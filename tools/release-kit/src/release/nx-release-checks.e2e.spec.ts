@@ -141,6 +141,29 @@ describe('nx release checks', () => {
     }
   }, 180_000);
 
+  it('refuses, before writing anything, a registry given to the image targets alone (targetDefaults by executor), where the release would not look for them', async () => {
+    const nxJsonPath = join(workspace.root, 'nx.json');
+    const nxJson = JSON.parse(await readFile(nxJsonPath, 'utf8')) as { targetDefaults: Record<string, unknown> };
+    const elsewhere = emptyRegistry.replace(/\/admin$/, '/elsewhere');
+    nxJson.targetDefaults['./tools/release-kit/executors:docker-build-push'] = { options: { registry: elsewhere } };
+    await writeFile(nxJsonPath, `${JSON.stringify(nxJson, null, 2)}\n`);
+    await workspace.commitAll('chore: the images pushed elsewhere');
+    try {
+      const before = await gitState();
+      for (const args of [['release', '1.2.3', '--dry-run'], ['release', '1.2.3', '--yes']]) {
+        // GITEA_REGISTRY answers: a real run's preflight asks it before the version is decided.
+        const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
+        expect(result.exitCode).not.toBe(0);
+        expect(result.all).toMatch(
+          new RegExp(`nothing was written: [a-z-]+'s nx-release-publish pushes its image to ${elsewhere.replace(/\./g, '\\.')}, but the release checks, records and packages the images in ${emptyRegistry.replace(/\./g, '\\.')}: set registry once, in the plugin's options in nx\\.json`),
+        );
+        expect(await gitState()).toEqual(before);
+      }
+    } finally {
+      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    }
+  }, 180_000);
+
   it.each([
     ['a tag pattern other than v{version}', (release: Record<string, unknown>) => ({ ...release, releaseTag: { pattern: 'release-{version}' } }), `nx.json's release tag pattern is "release-{version}"`],
     ['git.push, which would push the tag before anything is uploaded', (release: Record<string, unknown>) => ({ ...release, git: { ...(release['git'] as object), push: true } }), "nx.json's release git.push is true"],

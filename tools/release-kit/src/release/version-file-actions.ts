@@ -28,6 +28,7 @@ import { notReleasableProblem, productRegistryOptionOf } from './product-release
 import { nxReleaseSettingsProblem } from './nx-release-settings';
 import { pluginOptionsProblemIn } from '../plugins/plugin-options';
 import { packagingOptionsOf, releaseRequestOf } from '../executors/package-release/release-request';
+import { imageRegistryProblem, type WorkspaceProjects } from './workspace-images';
 
 /**
  * `nx release` version actions for a product versioned by a VERSION file (docker/VERSION) rather
@@ -92,6 +93,8 @@ export default class VersionFileActions extends VersionActions {
     if (problem) throw new ReleaseRefusedError(`nothing was written: ${problem}`);
     const packaging = await this.packagingProblemOf(releaseTagOf(decided.newVersion));
     if (packaging) throw new ReleaseRefusedError(`nothing was written: packaging ${releaseTagOf(decided.newVersion)} would refuse it: ${packaging}`);
+    const registries = this.workspaceGraph && imageRegistryProblem(workspaceProjectsOfGraph(this.workspaceGraph), productRegistryOptionOf(this.projectGraphNode.data), process.env);
+    if (registries) throw new ReleaseRefusedError(`nothing was written: ${registries}`);
     return decided;
   }
 
@@ -103,8 +106,7 @@ export default class VersionFileActions extends VersionActions {
   private async packagingProblemOf(tag: string): Promise<string | undefined> {
     const packaging = packagingOptionsOf(this.projectGraphNode.data);
     if (!packaging || !this.workspaceGraph) return undefined;
-    const projects = Object.fromEntries(Object.entries(this.workspaceGraph.nodes).map(([name, node]) => [name, node.data]));
-    return packagingProblem(releaseRequestOf(packaging, { root: workspaceRoot, projects }, this.projectGraphNode.name, tag));
+    return packagingProblem(releaseRequestOf(packaging, workspaceProjectsOfGraph(this.workspaceGraph), this.projectGraphNode.name, tag));
   }
 
   /** The workspace's project graph as this nx release computed it: Nx hands it to version actions here, before any version is decided. */
@@ -139,6 +141,10 @@ export default class VersionFileActions extends VersionActions {
   private versionFilePath(): string {
     return join(this.projectGraphNode.data.root, versionFileName);
   }
+}
+
+function workspaceProjectsOfGraph(graph: ProjectGraph): WorkspaceProjects {
+  return { root: workspaceRoot, projects: Object.fromEntries(Object.entries(graph.nodes).map(([name, node]) => [name, node.data])) };
 }
 
 /** What this nx release run decided: a dry run plans its publish step with it. */

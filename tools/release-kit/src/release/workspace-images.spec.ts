@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult, ExecutorContext, ProjectConfiguration } from '@nx/devkit';
 import { createNodes } from '../plugins/docker-targets';
 import type { DockerTargetsOptions } from '../plugins/plugin-options';
-import { workspaceImagesOf, workspaceProjectsOf } from './workspace-images';
+import { imageRegistryProblem, workspaceImagesOf, workspaceProjectsOf } from './workspace-images';
 
 describe('the workspace images a release looks for', () => {
   let root: string;
@@ -54,5 +54,19 @@ describe('the workspace images a release looks for', () => {
       { project: 'api', repository: 'changemaker-api' },
       { project: 'media-api', repository: 'media' },
     ]);
+  });
+
+  it("are looked for in the registry their release targets push to: one given its own registry is refused, naming both", () => {
+    const env = { GITEA_REGISTRY: '127.0.0.1:5000/admin' };
+    expect(imageRegistryProblem(workspaceProjectsOf(contextWith({})), undefined, env)).toBeUndefined();
+    expect(imageRegistryProblem(workspaceProjectsOf(contextWith({ registry: '127.0.0.1:5000/team' })), '127.0.0.1:5000/team', env)).toBeUndefined();
+    // Set to what GITEA_REGISTRY says: the same registry, however it was named.
+    expect(imageRegistryProblem(workspaceProjectsOf(contextWith({}, { api: { 'nx-release-publish': { registry: '127.0.0.1:5000/admin' } } })), undefined, env)).toBeUndefined();
+    const own = workspaceProjectsOf(contextWith({}, { 'media-api': { 'nx-release-publish': { registry: '127.0.0.1:5000/other' } } }));
+    expect(imageRegistryProblem(own, undefined, env)).toBe(
+      "media-api's nx-release-publish pushes its image to 127.0.0.1:5000/other, but the release checks, records and packages the images in 127.0.0.1:5000/admin: set registry once, in the plugin's options in nx.json, which give it to every release target, and not on one target (project.json, targetDefaults)",
+    );
+    // Only the release target counts: CI's docker-push may push elsewhere.
+    expect(imageRegistryProblem(workspaceProjectsOf(contextWith({}, { api: { 'docker-push': { registry: '127.0.0.1:5000/ci' } } })), undefined, env)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
-import { releaseTagPattern, serviceImageName, type WorkspaceImage } from '@changemaker/release-contract';
+import { registryFrom, releasePublishTargetName, releaseTagPattern, serviceImageName, type WorkspaceImage } from '@changemaker/release-contract';
 import { executorNamed } from '../executor-names';
 
 const imageExecutor = executorNamed('docker-build-push');
@@ -33,4 +33,23 @@ function imageNamePatternOf(project: ProjectConfiguration): string | undefined {
   const imageTargets = Object.values(project.targets ?? {}).filter((target) => target.executor === imageExecutor);
   const released = imageTargets.find((target) => (target.options?.tags as unknown[] | undefined)?.includes(releaseTagPattern));
   return (released ?? imageTargets[0])?.options?.imageName as string | undefined;
+}
+
+/**
+ * Why the product's release would look for its images in another registry than its image tasks
+ * push them to, or undefined: an image's release target given a `registry` of its own (in its
+ * project.json, or in targetDefaults by executor) pushes there, while the release checks, records
+ * and packages the images in the product's (the plugin's option, else GITEA_REGISTRY).
+ */
+export function imageRegistryProblem(workspace: WorkspaceProjects, productRegistryOption: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const productRegistry = productRegistryOption ?? registryFrom(env);
+  for (const [name, project] of Object.entries(workspace.projects)) {
+    const target = project.targets?.[releasePublishTargetName];
+    if (target?.executor !== imageExecutor) continue;
+    const registry = (target.options?.registry as string | undefined) ?? registryFrom(env);
+    if (registry !== productRegistry) {
+      return `${name}'s ${releasePublishTargetName} pushes its image to ${registry}, but the release checks, records and packages the images in ${productRegistry}: set registry once, in the plugin's options in nx.json, which give it to every release target, and not on one target (project.json, targetDefaults)`;
+    }
+  }
+  return undefined;
 }
