@@ -17,6 +17,13 @@ const workspaceRoot = resolve(__dirname, '../../../..');
  * and after the version is decided. No image is built: the registry is a closed loopback port,
  * which a dry run reports and a real run fails on.
  */
+/** The parts of nx.json these checks change. */
+interface NxJsonShape {
+  plugins: Array<{ options: Record<string, unknown> }>;
+  targetDefaults: Record<string, unknown>;
+  release: Record<string, unknown>;
+}
+
 describe('nx release checks', () => {
   let workspace: ThrowawayWorkspace;
   let gitea: TestGiteaServer;
@@ -118,14 +125,25 @@ describe('nx release checks', () => {
     expect(await gitState()).toEqual(before);
   }, 180_000);
 
-  it("cuts the release against the plugin's registry option, where its image tasks push, not GITEA_REGISTRY", async () => {
+  /** Runs `check` on a commit whose nx.json `edit` changed, as a team's would be; the commit is dropped after. */
+  async function withNxJson(edit: (nxJson: NxJsonShape) => void, message: string, check: () => Promise<void>): Promise<void> {
     const nxJsonPath = join(workspace.root, 'nx.json');
-    const nxJson = await readFile(nxJsonPath, 'utf8');
-    const withRegistry = JSON.parse(nxJson) as { plugins: Array<{ options: Record<string, unknown> }> };
-    withRegistry.plugins[0]!.options['registry'] = emptyRegistry;
-    await writeFile(nxJsonPath, `${JSON.stringify(withRegistry, null, 2)}\n`);
-    await workspace.commitAll('chore: the registry in the plugin options');
+    const nxJson = JSON.parse(await readFile(nxJsonPath, 'utf8')) as NxJsonShape;
+    edit(nxJson);
+    await writeFile(nxJsonPath, `${JSON.stringify(nxJson, null, 2)}\n`);
+    await workspace.commitAll(message);
     try {
+      await check();
+    } finally {
+      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+    }
+  }
+
+  it("cuts the release against the plugin's registry option, where its image tasks push, not GITEA_REGISTRY", async () => {
+    const withRegistry = (nxJson: NxJsonShape) => {
+      nxJson.plugins[0]!.options['registry'] = emptyRegistry;
+    };
+    await withNxJson(withRegistry, 'chore: the registry in the plugin options', async () => {
       const before = await gitState();
       // GITEA_REGISTRY (127.0.0.1:9/admin) answers nothing: asked for anything, the plan would say so.
       const result = await nx(['release', '1.2.3', '--dry-run', '--yes']);
@@ -136,53 +154,40 @@ describe('nx release checks', () => {
       expect(result.all).toContain(`postgres:16-alpine: mirror it: npx nx run docker:mirror-images --registry=${emptyRegistry}`);
       expect(result.all).not.toContain('127.0.0.1:9');
       expect(await gitState()).toEqual(before);
-    } finally {
-      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
-    }
+    });
   }, 180_000);
 
-  it('refuses, before writing anything, a registry given to the image targets alone (targetDefaults by executor), where the release would not look for them', async () => {
-    const nxJsonPath = join(workspace.root, 'nx.json');
-    const nxJson = JSON.parse(await readFile(nxJsonPath, 'utf8')) as { targetDefaults: Record<string, unknown> };
-    const elsewhere = emptyRegistry.replace(/\/admin$/, '/elsewhere');
-    nxJson.targetDefaults['./tools/release-kit/executors:docker-build-push'] = { options: { registry: elsewhere } };
-    await writeFile(nxJsonPath, `${JSON.stringify(nxJson, null, 2)}\n`);
-    await workspace.commitAll('chore: the images pushed elsewhere');
-    try {
-      const before = await gitState();
-      for (const args of [['release', '1.2.3', '--dry-run'], ['release', '1.2.3', '--yes']]) {
-        // GITEA_REGISTRY answers: a real run's preflight asks it before the version is decided.
-        const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
-        expect(result.exitCode).not.toBe(0);
-        expect(result.all).toMatch(
-          new RegExp(`nothing was written: [a-z-]+'s nx-release-publish pushes its image to ${elsewhere.replace(/\./g, '\\.')}, but the release checks, records and packages the images in ${emptyRegistry.replace(/\./g, '\\.')}: set registry once, in the plugin's options in nx\\.json`),
-        );
-        expect(await gitState()).toEqual(before);
-      }
-    } finally {
-      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
+  /** Each of `line`'s runs, a dry run and a real one, refused before anything is written. */
+  async function expectRefusedBeforeWriting(line: string | RegExp, env: Record<string, string> = {}): Promise<void> {
+    const before = await gitState();
+    for (const args of [['release', '1.2.3', '--dry-run'], ['release', '1.2.3', '--yes']]) {
+      const result = await nx(args, env);
+      expect(result.exitCode).not.toBe(0);
+      if (typeof line === 'string') expect(result.all).toContain(`nothing was written: ${line}`);
+      else expect(result.all).toMatch(line);
+      expect(await gitState()).toEqual(before);
     }
+  }
+
+  it('refuses, before writing anything, a registry given to the image targets alone (targetDefaults by executor), where the release would not look for them', async () => {
+    const elsewhere = emptyRegistry.replace(/\/admin$/, '/elsewhere');
+    const imagesElsewhere = (nxJson: NxJsonShape) => {
+      nxJson.targetDefaults['./tools/release-kit/executors:docker-build-push'] = { options: { registry: elsewhere } };
+    };
+    const escaped = (text: string) => text.replace(/\./g, '\\.');
+    const line = new RegExp(`nothing was written: [a-z-]+'s nx-release-publish pushes its image to ${escaped(elsewhere)}, but the release checks, records and packages the images in ${escaped(emptyRegistry)}: set registry once, in the plugin's options in nx\\.json`);
+    // GITEA_REGISTRY answers: a real run's preflight asks it before the version is decided.
+    await withNxJson(imagesElsewhere, 'chore: the images pushed elsewhere', () => expectRefusedBeforeWriting(line, { GITEA_REGISTRY: emptyRegistry }));
   }, 180_000);
 
   it.each([
     ['a tag pattern other than v{version}', (release: Record<string, unknown>) => ({ ...release, releaseTag: { pattern: 'release-{version}' } }), `nx.json's release tag pattern is "release-{version}"`],
     ['git.push, which would push the tag before anything is uploaded', (release: Record<string, unknown>) => ({ ...release, git: { ...(release['git'] as object), push: true } }), "nx.json's release git.push is true"],
   ])("refuses nx.json's release settings this flow cannot work with, before writing anything: %s", async (_what, change, line) => {
-    const nxJsonPath = join(workspace.root, 'nx.json');
-    const nxJson = JSON.parse(await readFile(nxJsonPath, 'utf8')) as { release: Record<string, unknown> };
-    await writeFile(nxJsonPath, `${JSON.stringify({ ...nxJson, release: change(nxJson.release) }, null, 2)}\n`);
-    await workspace.commitAll('chore: nx release settings of our own');
-    try {
-      const before = await gitState();
-      for (const args of [['release', '1.2.3', '--dry-run'], ['release', '1.2.3', '--yes']]) {
-        const result = await nx(args, { GITEA_REGISTRY: emptyRegistry });
-        expect(result.exitCode).not.toBe(0);
-        expect(result.all).toContain(`nothing was written: ${line}`);
-        expect(await gitState()).toEqual(before);
-      }
-    } finally {
-      await workspace.git('reset', '-q', '--hard', 'HEAD~1');
-    }
+    const settings = (nxJson: NxJsonShape) => {
+      nxJson.release = change(nxJson.release);
+    };
+    await withNxJson(settings, 'chore: nx release settings of our own', () => expectRefusedBeforeWriting(line, { GITEA_REGISTRY: emptyRegistry }));
   }, 120_000);
 
   it('loads its plugin code with no TypeScript transpiler: the version actions and changelog renderer in nx release, each task\'s executor', async () => {
