@@ -3,6 +3,9 @@ import { abandonReleaseTargetName, defaultImageNamePattern, defaultTagPatterns, 
 import type { ExecutorContext } from '@nx/devkit';
 import { executorNamed } from '../executor-names';
 
+/** The image engines docker-build-push can drive (its schema's enum), `auto` picking the first usable. */
+const engines = ['auto', 'docker', 'podman', 'buildah'] as const;
+
 /** The plugin's entry in nx.json; every field may also be overridden in a project's own target options. */
 export interface DockerTargetsOptions {
   buildTargetName?: string;
@@ -10,7 +13,7 @@ export interface DockerTargetsOptions {
   registry?: string;
   imageName?: string;
   tags?: string[];
-  engine?: 'auto' | 'docker' | 'podman' | 'buildah';
+  engine?: (typeof engines)[number];
   /** Where docker-push keeps the registry-backed layer cache; see the executor's schema. */
   cacheRepository?: string;
   /** Projects with this tag are left out of ordinary runs (the seed's ~9 GB code-server). */
@@ -18,8 +21,6 @@ export interface DockerTargetsOptions {
 }
 
 export type NormalizedOptions = Required<Omit<DockerTargetsOptions, 'registry' | 'cacheRepository'>> & Pick<DockerTargetsOptions, 'registry' | 'cacheRepository'>;
-
-const engines = ['auto', 'docker', 'podman', 'buildah'] as const;
 
 /** What each option must hold, in words a refusal can quote. */
 const optionKinds: Record<keyof DockerTargetsOptions, (value: unknown) => string | undefined> = {
