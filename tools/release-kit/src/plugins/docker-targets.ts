@@ -5,7 +5,7 @@ import { abandonReleaseTargetName, releasePublishTargetName, releaseTagPattern, 
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { executorNamed } from '../executor-names';
 import { normalizeOptions, type DockerTargetsOptions, type NormalizedOptions } from './plugin-options';
-import { productVersionFileOf } from './product-version-file';
+import { productOf } from './released-product';
 
 interface ProjectFile {
   name?: string;
@@ -19,7 +19,7 @@ const onDemandConfiguration = 'with-on-demand';
 
 /**
  * A Dockerfile makes a project an image; a VERSION file makes it the released product (the one
- * `nx release` versions; see productVersionFileOf when there are several), whose
+ * `nx release` versions; see productOf when there are several), whose
  * nx-release-publish runs after every image's.
  */
 export const createNodes: CreateNodes<DockerTargetsOptions> = [
@@ -31,19 +31,19 @@ export const createNodes: CreateNodes<DockerTargetsOptions> = [
       return basename(file) === versionFileName && project ? [{ file, project: project.name ?? dirname(file) }] : [];
     });
     // Images know the product's version from its VERSION file when nx release does not pass it.
-    const releaseVersionFile = productVersionFileOf(versionFiles, context.nxJsonConfiguration?.release);
+    const releaseVersionFile = productOf(versionFiles, context.nxJsonConfiguration?.release)?.file;
+    const settings = normalizeOptions(options);
     return files.map((file) => {
       const project = projectOf.get(file);
       if (!project) return [file, {}] as const;
-      if (basename(file) === versionFileName) return [file, file === releaseVersionFile ? createNodesForVersionFile(file, project, options) : {}] as const;
-      return [file, createNodesForDockerfile(file, project, options, releaseVersionFile)] as const;
+      if (basename(file) === versionFileName) return [file, file === releaseVersionFile ? createNodesForVersionFile(file, project, settings) : {}] as const;
+      return [file, createNodesForDockerfile(file, project, settings, releaseVersionFile)] as const;
     });
   },
 ];
 
-function createNodesForDockerfile(dockerfile: string, project: ProjectFile, options: DockerTargetsOptions | undefined, releaseVersionFile: string | undefined): CreateNodesResult {
+function createNodesForDockerfile(dockerfile: string, project: ProjectFile, settings: NormalizedOptions, releaseVersionFile: string | undefined): CreateNodesResult {
   const projectRoot = dirname(dockerfile);
-  const settings = normalizeOptions(options);
   const onDemand = project.tags?.includes(settings.onDemandTag) ?? false;
   const projectName = project.name ?? projectRoot;
   const input = { settings, projectName, onDemand };
@@ -62,9 +62,8 @@ function createNodesForDockerfile(dockerfile: string, project: ProjectFile, opti
   };
 }
 
-function createNodesForVersionFile(versionFile: string, project: ProjectFile, options: DockerTargetsOptions | undefined): CreateNodesResult {
+function createNodesForVersionFile(versionFile: string, project: ProjectFile, settings: NormalizedOptions): CreateNodesResult {
   const projectRoot = dirname(versionFile);
-  const settings = normalizeOptions(options);
   return {
     projects: {
       [projectRoot]: {

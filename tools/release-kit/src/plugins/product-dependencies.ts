@@ -3,21 +3,19 @@ import { versionFileName } from '@changemaker/release-contract';
 // Types only, as in docker-targets.ts: the graph is computed by every nx command.
 import type { CreateDependencies, CreateDependenciesContext, DependencyType, RawProjectGraphDependency } from '@nx/devkit';
 import { onDemandTagOf, type DockerTargetsOptions } from './plugin-options';
-import { productVersionFileOf } from './product-version-file';
+import { productOf } from './released-product';
 
 // DependencyType.implicit, without loading @nx/devkit for one string.
 const implicitDependency = 'implicit' as DependencyType.implicit;
 
 /**
- * The product (the project with the product's VERSION file; see productVersionFileOf) ships the workspace's service images, so it
+ * The product (of the projects with a VERSION file, the one productOf picks) ships the workspace's service images, so it
  * depends on every project with a Dockerfile except the on-demand ones: its nx-release-publish runs
  * after theirs, and a new service is part of the next release without anyone listing it.
  */
 export const createDependencies: CreateDependencies<DockerTargetsOptions> = (options, context) => {
   const onDemandTag = onDemandTagOf(options);
-  const versionFiles = projectsWithFile(context, versionFileName).map((project) => ({ file: project, project }));
-  // The project itself stands for its file: the product is the one that holds the product's VERSION file.
-  const product = productVersionFileOf(versionFiles, context.nxJsonConfiguration?.release);
+  const product = productOf(projectsWithFile(context, versionFileName).map((project) => ({ project })), context.nxJsonConfiguration?.release)?.project;
   if (product === undefined) return [];
   const images = projectsWithFile(context, 'Dockerfile').filter((name) => !(context.projects[name]?.tags ?? []).includes(onDemandTag));
   return images.filter((image) => image !== product).map((image): RawProjectGraphDependency => ({ source: product, target: image, type: implicitDependency }));
