@@ -2,9 +2,10 @@ import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { releasePublishTargetName, versionFileName } from '@changemaker/release-contract';
 import { executorNamed } from '../executor-names';
 
-/** The product's part of nx release publish: its release-product target, whatever the plugin named it. */
+/** The product's part of nx release publish: its release-product target, under the one name nx release publish runs. */
 export function productReleaseTargetOf(product: ProjectConfiguration | undefined): TargetConfiguration | undefined {
-  return Object.values(product?.targets ?? {}).find((target) => target.executor === executorNamed('release-product'));
+  const target = product?.targets?.[releasePublishTargetName];
+  return target?.executor === executorNamed('release-product') ? target : undefined;
 }
 
 /**
@@ -22,6 +23,6 @@ export function productRegistryOptionOf(product: ProjectConfiguration | undefine
  * commit and tag, and the images would have no release target either.
  */
 export function notReleasableProblem(name: string, product: ProjectConfiguration): string | undefined {
-  if (product.targets?.[releasePublishTargetName]?.executor === executorNamed('release-product')) return undefined;
+  if (productReleaseTargetOf(product)) return undefined;
   return `${name} has no ${releasePublishTargetName} target: the plugin gives one to a single product, the project with a ${versionFileName} file, or, when several projects have one, the one of them that nx.json's release.projects (or a release group) names; name exactly one such project there`;
 }
