@@ -16,11 +16,12 @@ export interface LocalAsset {
 /**
  * The assets of a packaged release: every file SHA256SUMS names (each checked against its line),
  * SHA256SUMS itself, and release-manifest.json and SHA256SUMS.sig when present. `requiredNames` must be among them.
+ * `packageCommand` packages them, for the line that says none are there.
  */
-export async function readReleaseAssets(inputDir: string, requiredNames: string[]): Promise<LocalAsset[]> {
+export async function readReleaseAssets(inputDir: string, requiredNames: string[], packageCommand: string): Promise<LocalAsset[]> {
   const sumsPath = join(inputDir, checksumFileName);
   const sums = await readFile(sumsPath, 'utf8').catch(() => {
-    throw new ReleaseInputError(`${sumsPath} not found: nothing is packaged there. Package first (npx nx run docker:package-release --tag vX.Y.Z), pass --input-dir, or plan the whole release with npx nx release publish --dry-run.`);
+    throw new ReleaseInputError(`${sumsPath} not found: nothing is packaged there. Package first (${packageCommand}), pass --input-dir, or plan the whole release with npx nx release publish --dry-run.`);
   });
   const listed = parseChecksums(sums, sumsPath);
   const assets: LocalAsset[] = [];

@@ -5,8 +5,24 @@ export const abandonReleaseTargetName = 'abandon-release';
 export const releasePublishTargetName = 'nx-release-publish';
 
 /**
- * The command every line advising it names. `nx run`, not `nx run-many -t`, which hides a
- * successful task's output; on the product project, `docker`, as every command the release flow
- * advises (docker:mirror-images, docker:publish-release).
+ * The product's own targets, which its project.json declares (docker/project.json) under these
+ * names: lines that advise running one by hand name them so. package-release is also the target
+ * nx release packages with unless release-product's packageTarget names another (its schema.json default).
  */
-export const abandonReleaseCommand = `npx nx run docker:${abandonReleaseTargetName}`;
+export const mirrorImagesTargetName = 'mirror-images';
+export const packageReleaseTargetName = 'package-release';
+export const publishReleaseTargetName = 'publish-release';
+
+/**
+ * The command a line advises for `target` of `project`: `nx run`, not `nx run-many -t`, which hides a
+ * successful task's output. The release flow's own targets are on the released product, whatever
+ * the workspace names its project (`docker` here), so every such line is given its name.
+ */
+export function nxRunCommand(project: string, target: string, args = ''): string {
+  return `npx nx run ${project}:${target}${args ? ` ${args}` : ''}`;
+}
+
+/** The command that abandons the release of `product`, the released project. */
+export function abandonReleaseCommandOf(product: string): string {
+  return nxRunCommand(product, abandonReleaseTargetName);
+}

@@ -22,8 +22,8 @@ describe('the release commit and its push', () => {
     const commit = await readReleaseCommit(work, 'v1.0.0');
     expect(commit).toMatchObject({ branch: 'main', tagged: true });
     expect(releaseRefs(commit, 'v1.0.0')).toEqual(['HEAD:refs/heads/main', 'refs/tags/v1.0.0']);
-    await pushRelease(work, 'origin', releaseRefs(commit, 'v1.0.0'));
-    await pushRelease(work, 'origin', releaseRefs(commit, 'v1.0.0'));
+    await pushRelease(work, 'origin', releaseRefs(commit, 'v1.0.0'), 'stack');
+    await pushRelease(work, 'origin', releaseRefs(commit, 'v1.0.0'), 'stack');
     expect(await git(origin, 'rev-parse', 'main')).toBe(commit.sha);
     expect(await git(origin, 'tag', '--list')).toBe('v1.0.0');
   });
@@ -40,12 +40,12 @@ describe('the release commit and its push', () => {
     await git(work, 'commit', '-qam', 'chore(release): v1.1.0');
     await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
     const commit = await readReleaseCommit(work, 'v1.1.0');
-    const push = pushRelease(work, 'origin', releaseRefs(commit, 'v1.1.0'));
+    const push = pushRelease(work, 'origin', releaseRefs(commit, 'v1.1.0'), 'stack');
     await expect(push).rejects.toBeInstanceOf(ReleaseBranchMovedError);
     // A re-run of nx release publish would be refused the same way: the release commit is not on top of origin's main.
     await expect(push).rejects.toThrow(
       "git push to origin was refused: origin's main has moved on since the release commit was made (someone pushed to it), so nothing was pushed and v1.1.0 is a draft, invisible to users. " +
-        "nx release publish cannot finish it, since the release commit is not on top of origin's main: abandon it with npx nx run docker:abandon-release (v1.1.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again",
+        "nx release publish cannot finish it, since the release commit is not on top of origin's main: abandon it with npx nx run stack:abandon-release (v1.1.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again",
     );
     expect(await git(origin, 'tag', '--list')).toBe('');
   });
@@ -59,11 +59,11 @@ describe('the release commit and its push', () => {
     await git(work, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0');
     await git(other, 'tag', '-a', 'v1.1.0', '-m', 'v1.1.0 by hand');
     await git(other, 'push', '-q', 'origin', 'v1.1.0');
-    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.1.0'), 'v1.1.0'));
+    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.1.0'), 'v1.1.0'), 'stack');
     await expect(push).rejects.toBeInstanceOf(ReleaseTagTakenError);
     await expect(push).rejects.toThrow(
       'git push to origin was refused: origin already has v1.1.0, at another commit (someone released it meanwhile), so nothing was pushed and this v1.1.0 is a draft, invisible to users. ' +
-        "nx release publish cannot finish it: abandon it with npx nx run docker:abandon-release (its draft, tag and release commit), then git pull --tags origin and release the next version",
+        "nx release publish cannot finish it: abandon it with npx nx run stack:abandon-release (its draft, tag and release commit), then git pull --tags origin and release the next version",
     );
     expect(await git(origin, 'rev-parse', 'main')).not.toBe(await git(work, 'rev-parse', 'HEAD'));
   });
@@ -77,25 +77,25 @@ describe('the release commit and its push', () => {
 
   it("a push the remote's rules refuse (Gitea's protected branch) pushes nothing and gives the remote's reason and both ways on", async () => {
     await refuseInOrigin('Gitea: Not allowed to push to protected branch main');
-    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'));
+    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'), 'stack');
     await expect(push).rejects.toBeInstanceOf(ReleasePushDeclinedError);
     await expect(push).rejects.toThrow(
       "git push to origin was refused by the remote's own rules (Gitea: Not allowed to push to protected branch main), so nothing was pushed and v1.0.0 is a draft, invisible to users: " +
-        "let the git user this clone pushes as push to the branch and create v1.0.0 (on Gitea: the repository's branch and tag protection), then re-run nx release publish; or abandon it with npx nx run docker:abandon-release",
+        "let the git user this clone pushes as push to the branch and create v1.0.0 (on Gitea: the repository's branch and tag protection), then re-run nx release publish; or abandon it with npx nx run stack:abandon-release",
     );
     expect(await git(origin, 'tag', '--list')).toBe('');
   });
 
   it('a refusal whose hook says nothing is given in git\'s words', async () => {
     await refuseInOrigin('');
-    await expect(pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'))).rejects.toThrow(
+    await expect(pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'), 'stack')).rejects.toThrow(
       "git push to origin was refused by the remote's own rules (pre-receive hook declined), so nothing",
     );
   });
 
   it('a push that fails otherwise (origin unreachable) pushes nothing and says to fix it and re-run nx release publish', async () => {
     await git(work, 'remote', 'set-url', 'origin', join(dir, 'gone.git'));
-    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'));
+    const push = pushRelease(work, 'origin', releaseRefs(await readReleaseCommit(work, 'v1.0.0'), 'v1.0.0'), 'stack');
     await expect(push).rejects.toBeInstanceOf(GitPushError);
     await expect(push).rejects.toThrow(/^git push to origin of HEAD:refs\/heads\/main refs\/tags\/v1\.0\.0 failed \(.+\); the release is a draft, invisible to users: fix the push .*re-run nx release publish$/);
   });

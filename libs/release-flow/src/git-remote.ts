@@ -65,15 +65,18 @@ export function releaseRefs(commit: ReleaseCommit, tag: string): string[] {
   return [...(commit.branch ? [`HEAD:refs/heads/${commit.branch}`] : []), `refs/tags/${tag}`];
 }
 
-/** Pushes the release commit and tag atomically; a re-run after success pushes nothing and succeeds. */
-export async function pushRelease(root: string, remote: string, refs: readonly string[]): Promise<void> {
+/**
+ * Pushes the release commit and tag atomically; a re-run after success pushes nothing and succeeds.
+ * `product`, the released project, is named in the command a refusal advises.
+ */
+export async function pushRelease(root: string, remote: string, refs: readonly string[], product: string): Promise<void> {
   const pushed = await gitAnswer(root, ['push', '--atomic', '--porcelain', remote, ...refs]);
   if (!pushed.ok) {
     const tag = refs.find((ref) => ref.startsWith('refs/tags/'))?.slice('refs/tags/'.length);
     const refused = refusalOf(pushed.stdout);
-    if (tag && refused?.kind === 'tag taken') throw new ReleaseTagTakenError(remote, tag);
-    if (tag && refused?.kind === 'branch moved on') throw new ReleaseBranchMovedError(remote, refused.branch, tag);
-    if (tag && refused?.kind === 'declined') throw new ReleasePushDeclinedError(remote, tag, withoutUrlCredentials(remoteSaid(pushed.stderr) ?? refused.reason));
+    if (tag && refused?.kind === 'tag taken') throw new ReleaseTagTakenError(remote, tag, product);
+    if (tag && refused?.kind === 'branch moved on') throw new ReleaseBranchMovedError(remote, refused.branch, tag, product);
+    if (tag && refused?.kind === 'declined') throw new ReleasePushDeclinedError(remote, tag, withoutUrlCredentials(remoteSaid(pushed.stderr) ?? refused.reason), product);
     const said = withoutUrlCredentials(whyPushFailed(pushed.stdout, pushed.stderr));
     throw new GitPushError(remote, refs.join(' '), said || 'git push failed');
   }

@@ -55,10 +55,10 @@ describe('checkReleaseImages against a real registry', () => {
     const lockOf = (digest: string, narrowed?: Record<string, string>) => new Map([['postgres:16-alpine', { source: 'docker.io/library/postgres:16-alpine', digest, narrowed }]]);
     const other = `sha256:${'0'.repeat(64)}`;
     const registryName = `${registry.host}/admin`;
-    expect(imagesDriftedFromLock(images(), check, lockOf(image.digest), registryName)).toEqual([]);
-    expect(imagesDriftedFromLock(images(), check, lockOf(other, { 'linux/amd64': image.digest }), registryName)).toEqual([]);
-    expect(imagesDriftedFromLock(images(), check, new Map(), registryName)).toEqual([]);
-    const [drifted] = imagesDriftedFromLock(images(), check, lockOf(other), registryName);
-    expect(drifted?.fix).toBe(`the registry holds ${image.digest}, not the ${other} its mirror lock records: check what it is, then mirror it again, npx nx run docker:mirror-images --replace=postgres:16-alpine`);
+    expect(imagesDriftedFromLock(images(), check, lockOf(image.digest), registryName, 'stack')).toEqual([]);
+    expect(imagesDriftedFromLock(images(), check, lockOf(other, { 'linux/amd64': image.digest }), registryName, 'stack')).toEqual([]);
+    expect(imagesDriftedFromLock(images(), check, new Map(), registryName, 'stack')).toEqual([]);
+    const [drifted] = imagesDriftedFromLock(images(), check, lockOf(other), registryName, 'stack');
+    expect(drifted?.fix).toBe(`the registry holds ${image.digest}, not the ${other} its mirror lock records: check what it is, then mirror it again, npx nx run stack:mirror-images --replace=postgres:16-alpine`);
   });
 });

@@ -1,5 +1,5 @@
 import { ImageReference, lockRecordsDigest, OciError, unrecordedDigestNote, type MirrorLock, type RegistryClient } from '@changemaker/oci';
-import type { ManifestImage } from '@changemaker/release-contract';
+import { mirrorImagesTargetName, nxRunCommand, type ManifestImage } from '@changemaker/release-contract';
 import type { MissingImage } from './release-flow-errors';
 
 export interface ImageCheck {
@@ -37,7 +37,7 @@ export async function checkReleaseImages(registry: RegistryClient, images: reado
  * an index narrowed to some platforms): the registry holds something other than what was mirrored
  * and tested, e.g. a tag pushed again by hand. An image the lock does not list is not judged here.
  */
-export function imagesDriftedFromLock(images: readonly ManifestImage[], check: ImageCheck, lock: MirrorLock, registry: string): MissingImage[] {
+export function imagesDriftedFromLock(images: readonly ManifestImage[], check: ImageCheck, lock: MirrorLock, registry: string, product: string): MissingImage[] {
   const drifted: MissingImage[] = [];
   for (const image of images) {
     if (image.source !== 'mirror' || !image.reference.startsWith(`${registry}/`)) continue;
@@ -45,7 +45,7 @@ export function imagesDriftedFromLock(images: readonly ManifestImage[], check: I
     const digest = check.digests.get(image.reference);
     if (!lock.has(pin) || !digest || lockRecordsDigest(lock, pin, digest)) continue;
     // The mirror will not overwrite a tag holding what its lock does not record unless told to.
-    drifted.push({ service: image.service, reference: image.reference, fix: `the registry ${unrecordedDigestNote(lock, pin, digest)}: check what it is, then mirror it again, npx nx run docker:mirror-images --replace=${pin}` });
+    drifted.push({ service: image.service, reference: image.reference, fix: `the registry ${unrecordedDigestNote(lock, pin, digest)}: check what it is, then mirror it again, ${nxRunCommand(product, mirrorImagesTargetName, `--replace=${pin}`)}` });
   }
   return drifted;
 }

@@ -37,6 +37,8 @@ import type { ReleaseStage } from './release-stage';
 /** Everything the product's release needs, resolved from options, env and files beforehand. */
 export interface ProductReleaseRequest {
   workspaceRoot: string;
+  /** The released project's name: the commands the release's lines advise run on it. */
+  product: string;
   version: string;
   fileList: ReleaseFileList;
   composeFile: string;
@@ -204,7 +206,7 @@ const checkImagesStage: ReleaseStage<ProductRelease> = {
     const images = release.plan?.images ?? [];
     const check = await checkReleaseImages(release.registryClient, images, release.fixFor);
     if (release.dryRun) leaveWorkspaceImagesToTheirTasks(release, images, check);
-    check.missing.push(...imagesDriftedFromLock(images, check, release.mirrorLock, release.registry));
+    check.missing.push(...imagesDriftedFromLock(images, check, release.mirrorLock, release.registry, release.product));
     release.imageCheck = check;
     if (check.unreachable) {
       if (!release.dryRun) throw new RegistryCheckFailedError(release.registry, check.unreachable);
@@ -283,7 +285,7 @@ const findReleaseStage: ReleaseStage<ProductRelease> = {
     if (assumed) release.notices.push(assumed);
     if (!release.giteaToken && release.dryRun) release.notices.push('no GITEA_REGISTRY_API_TOKEN: drafts are invisible without one, so a draft left by an earlier run would be resumed, not created');
     if (existing && !existing.draft && !isStampedBy(existing.body, request.publisherId)) {
-      if (!hasTheseAssets(existing, request.assets)) throw new ReleasePublishedOtherwiseError(release.tag, existing.html_url);
+      if (!hasTheseAssets(existing, request.assets)) throw new ReleasePublishedOtherwiseError(release.tag, existing.html_url, release.product);
       release.alreadyPublished = true;
       return;
     }
@@ -334,7 +336,7 @@ const pushGitStage: ReleaseStage<ProductRelease> = {
     if (!(await hasRemote(release.workspaceRoot, release.gitRemote))) {
       throw new ReleaseTagError(`git remote ${release.gitRemote} does not exist: add the Gitea repository as ${release.gitRemote} (git remote add ${release.gitRemote} <url>) or pass --git-remote, then re-run nx release publish`);
     }
-    await pushRelease(release.workspaceRoot, release.gitRemote, releaseRefs(requireValue(release.commit, 'commit'), release.tag));
+    await pushRelease(release.workspaceRoot, release.gitRemote, releaseRefs(requireValue(release.commit, 'commit'), release.tag), release.product);
   },
 };
 

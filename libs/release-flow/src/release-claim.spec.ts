@@ -38,7 +38,7 @@ describe('the claim an nx release makes on its tag before pushing any image', ()
     };
     const [trusted, untrusted] = await Promise.all([keyFile('release-key'), keyFile('other-key')]);
     const line = `release@changemaker-lite ${(await readFile(`${trusted}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}`;
-    const product = { root: 'docker', path: join(scratch, 'docker') };
+    const product = { name: 'stack', root: 'docker', path: join(scratch, 'docker') };
     await mkdir(join(product.path, 'scripts'), { recursive: true });
     await writeFile(join(product.path, 'allowed_signers'), `${line}\n`);
     await writeFile(join(product.path, 'scripts/install.sh'), `#!/usr/bin/env bash\nbaked_allowed_signers='\n${line}\n'\n`);
@@ -92,7 +92,7 @@ describe('the claim an nx release makes on its tag before pushing any image', ()
     const refused = claimOf(ci, 'v1.1.0', client);
     await expect(refused).rejects.toThrow(ReleaseHeldElsewhereError);
     await expect(refused).rejects.toThrow(
-      new RegExp(`^v1\\.1\\.0 is being released from commit ${winner.slice(0, 12)} by another nx release \\(its draft: .+\\), not from this release commit ${loser.slice(0, 12)}, so nothing of this release was pushed: abandon it with npx nx run docker:abandon-release, then git pull`),
+      new RegExp(`^v1\\.1\\.0 is being released from commit ${winner.slice(0, 12)} by another nx release \\(its draft: .+\\), not from this release commit ${loser.slice(0, 12)}, so nothing of this release was pushed: abandon it with npx nx run stack:abandon-release, then git pull`),
     );
     expect(gitea.requests().filter((request) => request.method !== 'GET').length).toBe(writes);
     expect(gitea.releases()).toHaveLength(1);

@@ -53,7 +53,7 @@ export async function claimRelease({ workspaceRoot, tag, gitea, env, product }: 
   }
   await checkReleaseSigning({ tag, env, product, dryRun: false });
   try {
-    const claim = await claimTag(gitea, tag, commit.sha);
+    const claim = await claimTag(gitea, tag, commit.sha, product.name);
     clearHeldElsewhere(workspaceRoot, tag);
     return claim;
   } catch (error) {
@@ -83,7 +83,7 @@ export async function checkReleaseSigning({ tag, env, product, dryRun }: Signing
   throw new ReleaseSigningRefusedError(`nothing was pushed under ${tag} and no Gitea release was made: ${problem.message}`);
 }
 
-async function claimTag(gitea: ReleaseClient, tag: string, commit: string): Promise<ReleaseClaim> {
+async function claimTag(gitea: ReleaseClient, tag: string, commit: string, product: string): Promise<ReleaseClaim> {
   const publisherId = releasePublisherId(tag, commit);
   // Looked up first: a re-run after the release is public must not even try a write.
   let existing = await gitea.findReleaseByTag(tag);
@@ -108,7 +108,7 @@ async function claimTag(gitea: ReleaseClient, tag: string, commit: string): Prom
     }
   }
   if (isStampedBy(existing.body, publisherId) || existing.target_commitish === commit) return { release: existing, created: false };
-  throw new ReleaseHeldElsewhereError(tag, commit, existing.target_commitish ?? 'an unknown commit', existing.html_url, existing.draft);
+  throw new ReleaseHeldElsewhereError(tag, commit, existing.target_commitish ?? 'an unknown commit', existing.html_url, existing.draft, product);
 }
 
 /** What nx release's last line needs from a claim that lost: the line is written by another process, at exit. */

@@ -1,4 +1,4 @@
-import { abandonReleaseCommand } from '@changemaker/release-contract';
+import { abandonReleaseCommandOf, nxRunCommand, publishReleaseTargetName } from '@changemaker/release-contract';
 
 /** Every way the release flow stops, each one line saying what is wrong and what to do. */
 export class ReleaseFlowError extends Error {
@@ -48,20 +48,20 @@ export class GitPushError extends ReleaseFlowError {
  * publish can push that commit (it is not on top of the branch), so the release is abandoned and cut again.
  */
 export class ReleaseBranchMovedError extends ReleaseFlowError {
-  constructor(remote: string, branch: string, tag: string) {
+  constructor(remote: string, branch: string, tag: string, product: string) {
     super(
       `git push to ${remote} was refused: ${remote}'s ${branch} has moved on since the release commit was made (someone pushed to it), so nothing was pushed and ${tag} is a draft, invisible to users. ` +
-        `nx release publish cannot finish it, since the release commit is not on top of ${remote}'s ${branch}: ${abandonAfterBranchMovedOn(remote, branch, tag)}`,
+        `nx release publish cannot finish it, since the release commit is not on top of ${remote}'s ${branch}: ${abandonAfterBranchMovedOn(remote, branch, tag, product)}`,
     );
   }
 }
 
 /** The remote took the release's tag, at another commit, while this release ran (a preflight refuses it before). */
 export class ReleaseTagTakenError extends ReleaseFlowError {
-  constructor(remote: string, tag: string) {
+  constructor(remote: string, tag: string, product: string) {
     super(
       `git push to ${remote} was refused: ${remote} already has ${tag}, at another commit (someone released it meanwhile), so nothing was pushed and this ${tag} is a draft, invisible to users. ` +
-        `nx release publish cannot finish it: abandon it with ${abandonReleaseCommand} (its draft, tag and release commit), then git pull --tags ${remote} and release the next version`,
+        `nx release publish cannot finish it: abandon it with ${abandonReleaseCommandOf(product)} (its draft, tag and release commit), then git pull --tags ${remote} and release the next version`,
     );
   }
 }
@@ -72,25 +72,25 @@ export class ReleaseTagTakenError extends ReleaseFlowError {
  * changes them, so both ways on are named.
  */
 export class ReleasePushDeclinedError extends ReleaseFlowError {
-  constructor(remote: string, tag: string, said: string) {
+  constructor(remote: string, tag: string, said: string, product: string) {
     super(
       `git push to ${remote} was refused by the remote's own rules (${said}), so nothing was pushed and ${tag} is a draft, invisible to users: ` +
-        `let the git user this clone pushes as push to the branch and create ${tag} (on Gitea: the repository's branch and tag protection), then re-run nx release publish; or abandon it with ${abandonReleaseCommand}`,
+        `let the git user this clone pushes as push to the branch and create ${tag} (on Gitea: the repository's branch and tag protection), then re-run nx release publish; or abandon it with ${abandonReleaseCommandOf(product)}`,
     );
   }
 }
 
 /** The way on once the remote's branch moved on under a release: the same words in the error and in nx release's last line. */
-export function abandonAfterBranchMovedOn(remote: string, branch: string, tag: string): string {
-  return `abandon it with ${abandonReleaseCommand} (${tag}'s draft, tag and release commit), then git pull --rebase ${remote} ${branch} and run nx release again`;
+export function abandonAfterBranchMovedOn(remote: string, branch: string, tag: string, product: string): string {
+  return `abandon it with ${abandonReleaseCommandOf(product)} (${tag}'s draft, tag and release commit), then git pull --rebase ${remote} ${branch} and run nx release again`;
 }
 
 /** The tag's release is public with other assets: never overwritten by a release run. */
 export class ReleasePublishedOtherwiseError extends ReleaseFlowError {
-  constructor(tag: string, url: string) {
+  constructor(tag: string, url: string, product: string) {
     super(
       `${tag} is already published with other assets (${url}): published tags are immutable, since users on ${tag} would see no update. ` +
-        `Release a new version (npx nx release), or overwrite it deliberately with npx nx run docker:publish-release --tag ${tag} --replace`,
+        `Release a new version (npx nx release), or overwrite it deliberately with ${nxRunCommand(product, publishReleaseTargetName, `--tag ${tag} --replace`)}`,
     );
   }
 }
@@ -116,13 +116,14 @@ export class ReleaseHeldElsewhereError extends ReleaseFlowError {
     readonly holder: string,
     readonly url: string,
     readonly draft: boolean,
+    product: string,
   ) {
     const held = draft ? `is being released from commit ${holder.slice(0, 12)} by another nx release (its draft: ${url})` : `is already released from commit ${holder.slice(0, 12)} (${url})`;
     // A draft whose release was abandoned without deleting it holds the version the same way.
     const abandoned = draft ? `; if nobody is releasing that commit any more, delete its draft in Gitea's web UI and run npx nx release publish again instead` : '';
     super(
       `${tag} ${held}, not from this release commit ${commit.slice(0, 12)}, so nothing of this release was pushed: ` +
-        `abandon it with ${abandonReleaseCommand}, then git pull (and nx release again if there is more to release)${abandoned}`,
+        `abandon it with ${abandonReleaseCommandOf(product)}, then git pull (and nx release again if there is more to release)${abandoned}`,
     );
   }
 }

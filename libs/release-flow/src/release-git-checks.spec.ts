@@ -19,7 +19,7 @@ describe('the checkout nx release starts from', () => {
 
   /** Where the release is published; origin here is a bare repository on this machine, which could be it. */
   const gitea = { url: 'http://127.0.0.1:9', repo: 'admin/changemaker.lite' };
-  const check = (dryRun = false) => checkoutProblem({ root: work, remote: 'origin', gitea, dryRun });
+  const check = (dryRun = false) => checkoutProblem({ root: work, remote: 'origin', gitea, product: 'stack', dryRun });
 
   it('lets a clean branch level with (or ahead of) its remote go on, ignored files aside', async () => {
     await mkdir(join(work, 'dist'), { recursive: true });
@@ -113,7 +113,7 @@ describe('the checkout nx release starts from', () => {
     for (const dryRun of [false, true]) {
       expect((await check(dryRun)).problem).toBe(
         `v1.1.0 (${releaseCommit}), the last release in HEAD's history, is not on origin: it stopped before its push, so it is not public. ` +
-          'Finish it with npx nx release publish, or undo it with npx nx run docker:abandon-release, then run nx release again',
+          'Finish it with npx nx release publish, or undo it with npx nx run stack:abandon-release, then run nx release again',
       );
     }
     await git(work, 'commit', '-q', '--allow-empty', '-m', 'feat: on top of it');
@@ -135,12 +135,12 @@ describe('the checkout nx release starts from', () => {
     const shallow = join(dir, 'shallow');
     await git(dir, 'clone', '-q', '--depth', '1', `file://${origin}`, shallow);
     for (const dryRun of [false, true]) {
-      expect((await checkoutProblem({ root: shallow, remote: 'origin', gitea, dryRun })).problem).toBe(
+      expect((await checkoutProblem({ root: shallow, remote: 'origin', gitea, product: 'stack', dryRun })).problem).toBe(
         'this clone is shallow (git clone --depth, or a CI checkout without fetch-depth: 0): nx release needs every commit since the last release and its tag to pick the version and write the changelog; fetch them (git fetch --unshallow --tags origin), then run nx release again',
       );
     }
     await git(shallow, 'fetch', '-q', '--unshallow', '--tags', 'origin');
-    expect(await checkoutProblem({ root: shallow, remote: 'origin', gitea, dryRun: false })).toEqual({ notices: [] });
+    expect(await checkoutProblem({ root: shallow, remote: 'origin', gitea, product: 'stack', dryRun: false })).toEqual({ notices: [] });
   });
 
   it("refuses a clone that lacks release tags of the remote in HEAD's history, naming them, in a dry run too", async () => {
@@ -158,14 +158,14 @@ describe('the checkout nx release starts from', () => {
     const noTags = join(dir, 'no-tags');
     await git(dir, 'clone', '-q', '--no-tags', origin, noTags);
     for (const dryRun of [false, true]) {
-      expect((await checkoutProblem({ root: noTags, remote: 'origin', gitea, dryRun })).problem).toBe(
+      expect((await checkoutProblem({ root: noTags, remote: 'origin', gitea, product: 'stack', dryRun })).problem).toBe(
         "origin has release tags in HEAD's history that this clone lacks (v1.1.0, v1.0.0): without them nx release would pick the version and the changelog as a first release; fetch them (git fetch --tags origin), then run nx release again",
       );
     }
     await git(noTags, 'fetch', '-q', 'origin', 'tag', 'v1.0.0');
-    expect((await checkoutProblem({ root: noTags, remote: 'origin', gitea, dryRun: false })).problem).toMatch(/^origin has release tags in HEAD's history that this clone lacks \(v1\.1\.0\): without them nx release would pick the version and the changelog from v1\.0\.0; fetch them/);
+    expect((await checkoutProblem({ root: noTags, remote: 'origin', gitea, product: 'stack', dryRun: false })).problem).toMatch(/^origin has release tags in HEAD's history that this clone lacks \(v1\.1\.0\): without them nx release would pick the version and the changelog from v1\.0\.0; fetch them/);
     await git(noTags, 'fetch', '-q', '--tags', 'origin');
-    expect(await checkoutProblem({ root: noTags, remote: 'origin', gitea, dryRun: false })).toEqual({ notices: [] });
+    expect(await checkoutProblem({ root: noTags, remote: 'origin', gitea, product: 'stack', dryRun: false })).toEqual({ notices: [] });
   });
 
   it('lets a first release go on: no release tag in the history', async () => {

@@ -1,5 +1,5 @@
 import { compare, inc, valid } from 'semver';
-import { abandonReleaseCommand, allReleaseTagsGitArgs, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, releaseTagsIn, type GiteaLocation } from '@changemaker/release-contract';
+import { abandonReleaseCommandOf, allReleaseTagsGitArgs, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, releaseTagsIn, type GiteaLocation } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, unreadableHeadProblem, withoutUrlCredentials } from './git-remote';
 import { remoteRepositoryProblem } from './remote-repository';
@@ -17,6 +17,8 @@ export interface CheckoutCheckRequest {
   remote: string;
   /** Where the release is published: the remote must be its repository. */
   gitea: GiteaLocation;
+  /** The released project: the commands a refusal advises run on it. */
+  product: string;
   dryRun: boolean;
 }
 
@@ -27,7 +29,7 @@ export interface CheckoutCheck {
   notices: string[];
 }
 
-export async function checkoutProblem({ root, remote, gitea, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
+export async function checkoutProblem({ root, remote, gitea, product, dryRun }: CheckoutCheckRequest): Promise<CheckoutCheck> {
   const refusal = (problem: string): CheckoutCheck => ({ problem, notices: [] });
   const head = await gitAnswer(root, ['rev-parse', '--verify', '-q', 'HEAD']);
   if (!head.ok) return refusal(unreadableHeadProblem(root, head.stderr, "run nx release in the workspace's clone"));
@@ -59,7 +61,7 @@ export async function checkoutProblem({ root, remote, gitea, dryRun }: CheckoutC
   if (remoteHead && remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
     return refusal(`${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`);
   }
-  if (lastRelease && !remoteTagCommit(listed.refs, lastRelease.tag)) return refusal(unfinishedLastReleaseProblem(lastRelease, remote, head.stdout));
+  if (lastRelease && !remoteTagCommit(listed.refs, lastRelease.tag)) return refusal(unfinishedLastReleaseProblem(lastRelease, remote, head.stdout, product));
   const unfetched = await releaseTagsNotFetched(root, listed.refs);
   if (unfetched.length > 0) return refusal(unfetchedReleaseTagsProblem(unfetched, remote, lastRelease?.tag));
   return { notices };
@@ -124,10 +126,10 @@ export async function lastReleaseTag(root: string): Promise<{ tag: string; commi
  * and link to its tag as if it had been released; nx release would call a run with no new commit
  * "nothing to release". It is finished or abandoned first, from its own release commit.
  */
-function unfinishedLastReleaseProblem(last: { tag: string; commit: string }, remote: string, head: string): string {
+function unfinishedLastReleaseProblem(last: { tag: string; commit: string }, remote: string, head: string, product: string): string {
   const unfinished = `${last.tag} (${last.commit.slice(0, 12)}), the last release in HEAD's history, is not on ${remote}: it stopped before its push, so it is not public`;
   if (last.commit === head) {
-    return `${unfinished}. Finish it with npx nx release publish, or undo it with ${abandonReleaseCommand}, then run nx release again`;
+    return `${unfinished}. Finish it with npx nx release publish, or undo it with ${abandonReleaseCommandOf(product)}, then run nx release again`;
   }
   return `${unfinished}. Finish it from its release commit (git checkout ${last.tag} && npx nx release publish, then come back to this branch), or delete its tag (git tag -d ${last.tag}) to release over it; then run nx release again`;
 }

@@ -45,7 +45,7 @@ describe('the release preflight', () => {
       env: { DOCKER_CONFIG: dockerConfig, ...env },
       publishes: options.publishes ?? true,
       dryRun: options.dryRun ?? false,
-      product: { root: 'docker', path: product },
+      product: { name: 'docker', root: 'docker', path: product },
       registryOption: options.registryOption,
     });
 

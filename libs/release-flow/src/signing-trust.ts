@@ -18,8 +18,12 @@ export interface TrustLists {
   installScript: { name: string; text: string | undefined };
 }
 
-/** The released project: its root in the workspace (`docker`), for messages, and that root's absolute path. */
+/**
+ * The released project: its name, which the commands a message advises run on; its root in the
+ * workspace (`docker`), for messages; and that root's absolute path.
+ */
 export interface ProductLocation {
+  name: string;
   root: string;
   path: string;
 }

@@ -32,7 +32,7 @@ describe('what a stopped nx release left', () => {
     await git(work, 'add', 'CHANGELOG.md');
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'edited', files: ['CHANGELOG.md', 'VERSION'] });
-    expect(unfinishedReleaseLine('v1.1.0', state, 'SIGINT')).toBe(
+    expect(unfinishedReleaseLine('v1.1.0', state, 'stack', 'SIGINT')).toBe(
       'v1.1.0: stopped by SIGINT before the release commit: nothing was committed, tagged or pushed, but CHANGELOG.md, VERSION hold its edits: put them back with git restore --source=HEAD --staged --worktree -- CHANGELOG.md VERSION, then run nx release again',
     );
   });
@@ -43,7 +43,7 @@ describe('what a stopped nx release left', () => {
     await writeFile(join(work, 'VERSION'), 'v1.0.0\n');
     await writeFile(join(work, 'CHANGELOG.md'), '## 1.0.0\n');
     await git(work, 'add', 'CHANGELOG.md', 'VERSION');
-    const advice = /put them back with (.+), then run nx release again$/.exec(unfinishedReleaseLine('v1.0.0', readUnfinishedRelease(start, 'v1.0.0')));
+    const advice = /put them back with (.+), then run nx release again$/.exec(unfinishedReleaseLine('v1.0.0', readUnfinishedRelease(start, 'v1.0.0'), 'stack'));
     await execa('sh', ['-c', advice![1]!], { cwd: work });
     expect(await git(work, 'status', '--porcelain')).toBe('M notes.md');
   });
@@ -55,7 +55,7 @@ describe('what a stopped nx release left', () => {
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'committed' });
     // Tagging it is all nx release had left to do before publishing; nx release again would skip the version.
-    expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
+    expect(unfinishedReleaseLine('v1.1.0', state, 'stack')).toBe(
       'v1.1.0: stopped after the release commit, before its tag: nothing was tagged or pushed: tag it and finish this release with git tag -a v1.1.0 -m v1.1.0 && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again',
     );
   });
@@ -69,7 +69,7 @@ describe('what a stopped nx release left', () => {
     expect(await git(work, 'branch', '--remotes', '--contains', 'HEAD')).toBe('');
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'pushed' });
-    expect(unfinishedReleaseLine('v1.1.0', state, 'SIGTERM')).toBe(
+    expect(unfinishedReleaseLine('v1.1.0', state, 'stack', 'SIGTERM')).toBe(
       'v1.1.0: stopped by SIGTERM; the release commit and tag are pushed, so the release is public (Gitea published it when the tag arrived) but not finished: finish it with npx nx release publish; do not abandon it',
     );
   });
@@ -85,9 +85,9 @@ describe('what a stopped nx release left', () => {
     await git(other, 'push', '-q', 'origin', 'main');
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'behind', remote: 'origin', branch: 'main' });
-    expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
+    expect(unfinishedReleaseLine('v1.1.0', state, 'stack')).toBe(
       "v1.1.0: the release commit and tag are local only (nothing was pushed), and origin's main has moved on since they were made, so nx release publish cannot push them: " +
-        "abandon it with npx nx run docker:abandon-release (v1.1.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again",
+        "abandon it with npx nx run stack:abandon-release (v1.1.0's draft, tag and release commit), then git pull --rebase origin main and run nx release again",
     );
   });
 
@@ -103,8 +103,8 @@ describe('what a stopped nx release left', () => {
     const elsewhere = await git(other, 'rev-parse', 'HEAD');
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state).toEqual({ kind: 'elsewhere', commit: elsewhere, where: 'origin' });
-    expect(unfinishedReleaseLine('v1.1.0', state)).toBe(
-      `v1.1.0: another release commit (${elsewhere.slice(0, 12)}) holds this version (origin): nothing of this one was pushed or published: abandon it with npx nx run docker:abandon-release, then git pull`,
+    expect(unfinishedReleaseLine('v1.1.0', state, 'stack')).toBe(
+      `v1.1.0: another release commit (${elsewhere.slice(0, 12)}) holds this version (origin): nothing of this one was pushed or published: abandon it with npx nx run stack:abandon-release, then git pull`,
     );
   });
 
@@ -114,6 +114,6 @@ describe('what a stopped nx release left', () => {
     await release();
     const state = readUnfinishedRelease(start, 'v1.1.0');
     expect(state.kind).toBe('remote-unknown');
-    expect(unfinishedReleaseLine('v1.1.0', state)).toMatch(/^v1\.1\.0: could not ask origin whether v1\.1\.0 was pushed \(.+\): if git ls-remote origin v1\.1\.0 lists it, the release is public/);
+    expect(unfinishedReleaseLine('v1.1.0', state, 'stack')).toMatch(/^v1\.1\.0: could not ask origin whether v1\.1\.0 was pushed \(.+\): if git ls-remote origin v1\.1\.0 lists it, the release is public/);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { abandonReleaseCommand } from '@changemaker/release-contract';
+import { abandonReleaseCommandOf } from '@changemaker/release-contract';
 import { lsRemoteRefs, remoteTagCommit, statusPaths } from './git-command';
 import { withoutUrlCredentials } from './git-remote';
 import { abandonAfterBranchMovedOn } from './release-flow-errors';
@@ -118,8 +118,8 @@ function batchSsh(root: string): NodeJS.ProcessEnv {
   return { GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' };
 }
 
-/** One line: what is left and the way on; `signal` when the run was stopped by one. */
-export function unfinishedReleaseLine(tag: string | undefined, state: UnfinishedRelease, signal?: NodeJS.Signals): string {
+/** One line: what is left and the way on, with commands on `product`; `signal` when the run was stopped by one. */
+export function unfinishedReleaseLine(tag: string | undefined, state: UnfinishedRelease, product: string, signal?: NodeJS.Signals): string {
   const name = tag ?? 'nx release';
   const stopped = signal ? `stopped by ${signal}` : 'stopped';
   switch (state.kind) {
@@ -136,7 +136,7 @@ export function unfinishedReleaseLine(tag: string | undefined, state: Unfinished
         `tag it and finish this release with git tag -a ${name} -m ${name} && npx nx release publish, or undo the commit with git reset --hard HEAD~1 and run nx release again`
       );
   }
-  const left = afterTagging(name, state);
+  const left = afterTagging(name, state, product);
   return signal ? `${name}: stopped by ${signal}; ${left}` : `${name}: ${left}`;
 }
 
@@ -148,24 +148,25 @@ function putBackCommand(files: readonly string[]): string {
   return `git restore --source=HEAD --staged --worktree -- ${files.join(' ')}`;
 }
 
-function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'untouched' | 'edited' | 'committed' }>): string {
+function afterTagging(tag: string, state: Exclude<UnfinishedRelease, { kind: 'untouched' | 'edited' | 'committed' }>, product: string): string {
+  const abandonCommand = abandonReleaseCommandOf(product);
   switch (state.kind) {
     case 'local':
-      return `the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with ${abandonReleaseCommand} (its draft, if one was made, tag and release commit)`;
+      return `the release commit and tag are local only (nothing was pushed): finish with npx nx release publish, or abandon with ${abandonCommand} (its draft, if one was made, tag and release commit)`;
     case 'behind':
-      return `the release commit and tag are local only (nothing was pushed), and ${state.remote}'s ${state.branch} has moved on since they were made, so nx release publish cannot push them: ${abandonAfterBranchMovedOn(state.remote, state.branch, tag)}`;
+      return `the release commit and tag are local only (nothing was pushed), and ${state.remote}'s ${state.branch} has moved on since they were made, so nx release publish cannot push them: ${abandonAfterBranchMovedOn(state.remote, state.branch, tag, product)}`;
     case 'pushed':
       return 'the release commit and tag are pushed, so the release is public (Gitea published it when the tag arrived) but not finished: finish it with npx nx release publish; do not abandon it';
     case 'elsewhere':
       return (
         `another release commit (${state.commit.slice(0, 12)}) holds this version (${state.where}): nothing of this one was pushed or published: ` +
-        `abandon it with ${abandonReleaseCommand}, then git pull` +
+        `abandon it with ${abandonCommand}, then git pull` +
         (state.draft ? `; or, if nobody is releasing that commit any more, delete its draft in Gitea's web UI and run npx nx release publish` : '')
       );
     case 'remote-unknown':
       return (
         `could not ask ${state.remote} whether ${tag} was pushed (${state.reason}): if git ls-remote ${state.remote} ${tag} lists it, the release is public: ` +
-        `finish it with npx nx release publish and do not abandon it; if not, finish the same way or abandon with git tag -d ${tag} && git reset --hard HEAD~1 (${abandonReleaseCommand} asks ${state.remote} first)`
+        `finish it with npx nx release publish and do not abandon it; if not, finish the same way or abandon with git tag -d ${tag} && git reset --hard HEAD~1 (${abandonCommand} asks ${state.remote} first)`
       );
   }
 }

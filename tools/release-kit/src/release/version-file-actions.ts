@@ -55,7 +55,7 @@ export default class VersionFileActions extends VersionActions {
     const settingsProblem =
       nxReleaseSettingsProblem(nxJson?.release, this.releaseGroup.releaseTag.pattern) ?? pluginOptionsProblemIn(nxJson) ?? notReleasableProblem(this.projectGraphNode.name, this.projectGraphNode.data);
     if (settingsProblem) throw new ReleaseRefusedError(`nothing was written: ${settingsProblem}`);
-    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.data);
+    checked ??= checkBeforeVersioning(releaseCommandLineOf(process.argv.slice(2)), this.projectGraphNode.name, this.projectGraphNode.data);
     await checked;
   }
 
@@ -153,7 +153,7 @@ const decidedVersions: string[] = [];
 /** Once per nx process, however many projects the release group versions. */
 let checked: Promise<void> | undefined;
 
-async function checkBeforeVersioning(commandLine: ReleaseCommandLine, product: ProjectConfiguration): Promise<void> {
+async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productName: string, product: ProjectConfiguration): Promise<void> {
   const productRoot = product.root;
   const gitRemote = gitRemoteOf(product);
   const registryOption = productRegistryOptionOf(product);
@@ -163,7 +163,7 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, product: P
     env: process.env,
     dryRun: commandLine.dryRun,
     publishes: commandLine.command === 'release' && !commandLine.skipPublish,
-    product: { root: productRoot, path: join(workspaceRoot, productRoot) },
+    product: { name: productName, root: productRoot, path: join(workspaceRoot, productRoot) },
     registryOption,
   });
   const refusal = preflightRefusal(preflight);
@@ -171,9 +171,9 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, product: P
   // Before the checks that ask git's remote, Gitea and the registry: a Ctrl-C while they wait gets its line too.
   if (commandLine.command === 'release' && !commandLine.dryRun) {
     const start = releaseStartOf(workspaceRoot, gitRemote);
-    if (start) sayWhatAStopLeaves(start);
+    if (start) sayWhatAStopLeaves(start, productName);
   }
-  const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, gitea: giteaLocationFrom(process.env), dryRun: commandLine.dryRun }) : { notices: [] };
+  const checkout = commandLine.command === 'release' || commandLine.command === 'version' ? await checkoutProblem({ root: workspaceRoot, remote: gitRemote, gitea: giteaLocationFrom(process.env), product: productName, dryRun: commandLine.dryRun }) : { notices: [] };
   if (checkout.problem) throw new ReleaseRefusedError(`nothing was written: ${checkout.problem}`);
   if (commandLine.command === 'release' && !commandLine.dryRun && !commandLine.skipPublish) {
     const unusable = preflightRefusal({ problems: await releaseServicesProblems(process.env, { registryOption }), notices: [] });
@@ -260,7 +260,7 @@ async function whyNothingToRelease(commandLine: ReleaseCommandLine): Promise<str
  * by the exit listener, straight to file descriptor 2, which that silencing does not reach. Only an
  * exit listener runs after Nx's own failure report.
  */
-function sayWhatAStopLeaves(start: ReleaseStart): void {
+function sayWhatAStopLeaves(start: ReleaseStart, product: string): void {
   let stoppedBy: NodeJS.Signals | undefined;
   let said = false;
   const say = () => {
@@ -274,7 +274,7 @@ function sayWhatAStopLeaves(start: ReleaseStart): void {
       // tag, as a hook or tag.gpgSign without a key does, leaves files or a commit Nx says nothing of);
       // one that wrote nothing only when a signal stopped it: Nx explains its own refusals.
       if (state.kind === 'untouched' && !stoppedBy) return;
-      writeSync(2, `${unfinishedReleaseLine(tag, state, stoppedBy)}\n`);
+      writeSync(2, `${unfinishedReleaseLine(tag, state, product, stoppedBy)}\n`);
     } catch {
       // git itself failed (no repository any more), or stderr is gone (the terminal closed): the exit status still tells.
     }

@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { defaultRetryPolicy, GiteaError, ReleaseClient } from '@changemaker/gitea';
 import { buildAndPushImage, ImageBuildError, planImagePush, type ImageBuildOptions, type ImageBuildResult, type ImagePushPlan } from '@changemaker/image-build';
 import { OciError, registryPrefixProblem } from '@changemaker/oci';
-import { giteaLocationFrom, giteaTokenFrom, imageResultPathOf, registryFrom, releaseTagOf, serviceImageName, SettingError, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
+import { giteaLocationFrom, giteaTokenFrom, imageResultPathOf, nxRunCommand, registryFrom, releaseTagOf, serviceImageName, SettingError, type ImageResult, type LayerCacheUse } from '@changemaker/release-contract';
 import { checkReleaseSigning, claimRelease, ReleaseFlowError, type ProductLocation } from '@changemaker/release-flow';
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import { sayWhyARealReleaseWouldStop, stopNoticesShown } from '../../release/stop-notices';
@@ -16,7 +16,7 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
   if (refusedForPluginOptions(context)) return { success: false };
   const projectName = context.projectName ?? '';
   if (options.onDemand) {
-    console.log(`${projectName}: skipped, an on-demand image (tag docker:on-demand); build it with: npx nx run ${projectName}:${context.targetName} -c with-on-demand`);
+    console.log(`${projectName}: skipped, an on-demand image (its project has the plugin's onDemandTag); build it with: ${nxRunCommand(projectName, context.targetName ?? '', '-c with-on-demand')}`);
     return { success: true };
   }
   const setByNxRelease = (['tag', 'otp', 'access'] as const).filter((key) => options[key] !== undefined);
@@ -29,7 +29,7 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
   const started = Date.now();
   try {
     const buildOptions = await imageBuildOptionsOf(options, context, projectName);
-    const release = releaseOf(options, buildOptions, context.root);
+    const release = releaseOf(options, buildOptions, context);
     if (isDryRun(options, process.env)) {
       const notice = release && (await checkReleaseSigning({ ...release, env: process.env, dryRun: true }));
       if (notice && !stopNoticesShown(process.env)) sayWhyARealReleaseWouldStop([notice], process.env);
@@ -76,10 +76,16 @@ function isExplained(error: unknown): error is Error {
  * the same file gives the image its version, so the signing key is checked against the trust lists
  * of the very product whose version the image is tagged with.
  */
-function releaseOf(options: DockerBuildPushOptions, buildOptions: ImageBuildOptions, workspaceRoot: string): { tag: string; product: ProductLocation } | undefined {
+function releaseOf(options: DockerBuildPushOptions, buildOptions: ImageBuildOptions, context: ExecutorContext): { tag: string; product: ProductLocation } | undefined {
   if (!options.push || !options.releaseVersionFile || !buildOptions.version) return undefined;
-  const path = dirname(resolve(workspaceRoot, options.releaseVersionFile));
-  return { tag: releaseTagOf(buildOptions.version), product: { root: relative(workspaceRoot, path) || '.', path } };
+  const path = dirname(resolve(context.root, options.releaseVersionFile));
+  const root = relative(context.root, path) || '.';
+  return { tag: releaseTagOf(buildOptions.version), product: { name: projectAt(context, root) ?? root, root, path } };
+}
+
+/** The name of the project whose root is `root`, as the commands a message advises need it. */
+function projectAt(context: ExecutorContext, root: string): string | undefined {
+  return Object.entries(context.projectsConfigurations.projects).find(([, project]) => project.root === root)?.[0];
 }
 
 /**

@@ -1,13 +1,10 @@
 import type { ProjectConfiguration } from '@nx/devkit';
 import type { ReleaseRequest } from '@changemaker/release-bundle';
-import { giteaLocationFrom } from '@changemaker/release-contract';
+import { giteaLocationFrom, packageReleaseTargetName } from '@changemaker/release-contract';
 import { releaseRegistryOf } from '@changemaker/release-flow';
 import { productReleaseTargetOf, productRegistryOptionOf } from '../../release/product-release-target';
 import { workspaceImagesOf, type WorkspaceProjects } from '../../release/workspace-images';
 import type { PackageReleaseOptions } from './schema';
-
-/** release-product's packageTarget default (its schema.json says the same). */
-const defaultPackageTarget = 'package-release';
 
 /**
  * The file list the product's release packages: the options of the target its release-product
@@ -15,7 +12,7 @@ const defaultPackageTarget = 'package-release';
  */
 export function packagingOptionsOf(product: ProjectConfiguration | undefined, packageTarget?: string): PackageReleaseOptions | undefined {
   const releaseTarget = productReleaseTargetOf(product);
-  const options = product?.targets?.[packageTarget ?? (releaseTarget?.options?.packageTarget as string | undefined) ?? defaultPackageTarget]?.options as PackageReleaseOptions | undefined;
+  const options = product?.targets?.[packageTarget ?? (releaseTarget?.options?.packageTarget as string | undefined) ?? packageReleaseTargetName]?.options as PackageReleaseOptions | undefined;
   return options?.sources ? options : undefined;
 }
 

@@ -140,6 +140,15 @@ describe('publish-release executor', () => {
     expect(output()).toMatch(/nothing was changed/);
   });
 
+  it('with nothing packaged in the input directory, says how to package it, on the project it runs on, and sends nothing', async () => {
+    const stack = { ...context(), projectName: 'stack' } as ExecutorContext;
+    expect(await runExecutor({ inputDir: 'dist/elsewhere', tag, bundleRoot: 'changemaker-lite', replace: false, dryRun: false, draft: false, prerelease: false, json: false, retries: 4, retryDelay: 1 }, stack)).toEqual({ success: false });
+    expect(output()).toContain(
+      `${join(root, 'dist/elsewhere/SHA256SUMS')} not found: nothing is packaged there. Package first (npx nx run stack:package-release --tag ${tag}), pass --input-dir, or plan the whole release with npx nx release publish --dry-run.`,
+    );
+    expect(gitea.requests()).toEqual([]);
+  });
+
   it('refuses an existing release without --replace, naming the tag, its URL, why, and how to bump or replace', async () => {
     gitea.addRelease({ tagName: tag, note: 'the original' });
     const before = JSON.stringify(gitea.releases());

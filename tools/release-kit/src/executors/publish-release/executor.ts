@@ -41,7 +41,7 @@ export default async function runExecutor(options: PublishReleaseOptions, contex
       ? await plannedPublishRequest(options, context.root, changelogFile, async (tag) => buildReleaseArtifacts(await planRelease(releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', tag))))
       : undefined;
     if (planned?.notice) print(`note: ${planned.notice}`);
-    const request = planned?.request ?? (await publishRequestFromOptions(options, context.root, changelogFile));
+    const request = planned?.request ?? (await publishRequestFromOptions(options, context.root, context.projectName ?? '', changelogFile));
     // A standalone tool may publish an unsigned package (a test release, say), but never without saying what servers will do with it.
     if (!request.assets.some((asset) => asset.name === signatureFileName)) {
       print(`warning: ${request.tag} is unsigned (no ${signatureFileName} in ${options.inputDir}): ${unsignedReleaseProblem} Package it again with the key set.`, 'err');

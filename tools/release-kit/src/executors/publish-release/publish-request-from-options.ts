@@ -1,7 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { checksumFileName, latestTarballName, manifestFileName, versionedTarballName } from '@changemaker/release-contract';
+import { checksumFileName, latestTarballName, manifestFileName, nxRunCommand, packageReleaseTargetName, versionedTarballName } from '@changemaker/release-contract';
 import {
   changelogSection,
   generatedNotes,
@@ -16,9 +16,11 @@ import { localAssetsOf } from '@changemaker/release-flow';
 import { workspaceChangelogText } from '../../release/workspace-changelog';
 import type { PublishReleaseOptions } from './schema';
 
-/** Turns the executor's options and the files on disk into what the library publishes. */
-/** `changelogFile`: the workspace changelog, whose section for the tag is the notes unless --notes-file is given. */
-export async function publishRequestFromOptions(options: PublishReleaseOptions, workspaceRoot: string, changelogFile: string | undefined): Promise<PublishRequest> {
+/**
+ * Turns the executor's options and the files on disk into what the library publishes, for `product`, the project it runs on.
+ * `changelogFile`: the workspace changelog, whose section for the tag is the notes unless --notes-file is given.
+ */
+export async function publishRequestFromOptions(options: PublishReleaseOptions, workspaceRoot: string, product: string, changelogFile: string | undefined): Promise<PublishRequest> {
   const inputDir = resolve(workspaceRoot, options.inputDir ?? 'dist/release');
   const manifest = await readManifest(inputDir);
   // `--tag 1.2` arrives as a number (Nx parses the command line so); the checks below explain it.
@@ -28,7 +30,7 @@ export async function publishRequestFromOptions(options: PublishReleaseOptions, 
   if (manifest?.version && manifest.version.replace(/^v/, '') !== version) {
     throw new ReleaseInputError(`--tag ${tag} does not match version ${manifest.version} in ${join(inputDir, manifestFileName)}: package this version first.`);
   }
-  const assets = await readReleaseAssets(inputDir, [versionedTarballName(options.bundleRoot, tag), latestTarballName(options.bundleRoot)]);
+  const assets = await readReleaseAssets(inputDir, [versionedTarballName(options.bundleRoot, tag), latestTarballName(options.bundleRoot)], nxRunCommand(product, packageReleaseTargetName, `--tag ${tag}`));
   const checksums = await readFile(join(inputDir, checksumFileName), 'utf8');
   return {
     tag,

@@ -8,6 +8,8 @@ import {
   giteaLocationFrom,
   giteaTokenFrom,
   imageResultPathOf,
+  mirrorImagesTargetName,
+  nxRunCommand,
   releaseTagOf,
   projectOfRepository,
   releasePublishTargetName,
@@ -72,14 +74,16 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
   if (!packaging) {
     throw new ReleaseVersionError(`${context.projectName} has no ${options.packageTarget} target with a file list (sources): add one, or point --package-target at it.`);
   }
+  const product = context.projectName ?? '';
   const version = await releaseVersionOf(options.nxReleaseVersionData, context.root, options.versionFile);
   const gitea = giteaLocationFrom(process.env);
   // What package-release packages, from the same options: one reading of them for both.
-  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, workspaceProjectsOf(context), context.projectName ?? '', releaseTagOf(version));
+  const { fileList, composeFile, mirrorManifest, workspaceImages } = releaseRequestOf(packaging, workspaceProjectsOf(context), product, releaseTagOf(version));
   const changelog = await workspaceChangelogText(workspaceChangelogPath(context.nxJsonConfiguration, context.root));
   const registry = releaseRegistryOf(options.registry, process.env);
   return {
     workspaceRoot: context.root,
+    product,
     version,
     fileList,
     composeFile,
@@ -100,17 +104,17 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     changelogNotes: changelogSection(changelog, releaseTagOf(version)),
     prerelease: options.prerelease,
     env: process.env,
-    fixFor: (image: ManifestImage) => fixFor(image, { registry, fromOption: options.registry !== undefined }, workspaceImages),
+    fixFor: (image: ManifestImage) => fixFor(image, { product, registry, fromOption: options.registry !== undefined }, workspaceImages),
     mirrorLock: await readMirrorLock(mirrorLockFileOf(join(context.root, mirrorManifest)), mirrorLockFileOf(mirrorManifest)),
     dryRun: resources.dryRun,
   };
 }
 
 /** A release cut against the registry option names it: the command then says where the image must be, whatever the environment's GITEA_REGISTRY. */
-function fixFor(image: ManifestImage, registry: { registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[]): string {
-  if (image.source === 'mirror') return `mirror it: npx nx run docker:mirror-images${registry.fromOption ? ` --registry=${registry.registry}` : ''}`;
+function fixFor(image: ManifestImage, registry: { product: string; registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[]): string {
+  if (image.source === 'mirror') return `mirror it: ${nxRunCommand(registry.product, mirrorImagesTargetName, registry.fromOption ? `--registry=${registry.registry}` : '')}`;
   const project = projectOfImage(image, registry.registry, workspaceImages) ?? image.service;
-  return `push it: npx nx run ${project}:${releasePublishTargetName}, or re-run npx nx release publish`;
+  return `push it: ${nxRunCommand(project, releasePublishTargetName)}, or re-run npx nx release publish`;
 }
 
 /** The workspace project whose image `<registry>/<repository>:<tag>` is, if any. */
