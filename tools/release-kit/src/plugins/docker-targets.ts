@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { abandonReleaseTargetName, releasePublishTargetName, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
+import { abandonReleaseTargetName, nxRunCommand, releasePublishTargetName, releaseTagPattern, versionFileName } from '@changemaker/release-contract';
 // Types only: loading @nx/devkit at run time would add a second to every project-graph computation.
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { executorNamed } from '../executor-names';
@@ -86,7 +86,7 @@ function abandonTarget(projectName: string, versionFile: string): TargetConfigur
     metadata: {
       technologies: ['git'],
       description: `Undo ${projectName}'s release that stopped before it was pushed: delete its Gitea draft, its tag and its release commit`,
-      help: { command: `npx nx run ${projectName}:${abandonReleaseTargetName} --help`, example: { options: { dryRun: true } } },
+      help: { command: nxRunCommand(projectName, abandonReleaseTargetName, '--help'), example: { options: { dryRun: true } } },
     },
   };
 }
@@ -134,7 +134,7 @@ function dockerTarget({ settings, projectName, onDemand, push }: DockerTargetInp
         ? `Build the ${projectName} image and push it under its commit and latest tags (skips the build when the registry has these inputs)`
         : `Build the ${projectName} image without pushing it`,
       help: {
-        command: `npx nx run ${projectName}:${targetName} --help`,
+        command: nxRunCommand(projectName, targetName, '--help'),
         example: { options: push ? { tags: ['{sha}', 'latest', 'v{version}'], imageVersion: '1.2.3' } : { engine: 'buildah' } },
       },
     },
@@ -154,7 +154,7 @@ function imageReleaseTarget({ settings, projectName, onDemand }: Omit<DockerTarg
     metadata: {
       technologies: ['docker'],
       description: `Push the ${projectName} image under its commit, latest and v{version} tags for nx release publish (tagged registry-side when its inputs did not change)`,
-      help: { command: `npx nx run ${projectName}:${releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
+      help: { command: nxRunCommand(projectName, releasePublishTargetName, '--help'), example: { options: { dryRun: true } } },
     },
   };
 }
@@ -170,7 +170,7 @@ function productReleaseTarget(settings: NormalizedOptions, projectName: string, 
     metadata: {
       technologies: ['docker'],
       description: `Check every image ${projectName} ships in the registry, package the release and publish it to Gitea (after every image's ${releasePublishTargetName})`,
-      help: { command: `npx nx run ${projectName}:${releasePublishTargetName} --help`, example: { options: { dryRun: true } } },
+      help: { command: nxRunCommand(projectName, releasePublishTargetName, '--help'), example: { options: { dryRun: true } } },
     },
   };
 }

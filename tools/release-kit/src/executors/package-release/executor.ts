@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildReleaseArtifacts, BundleError, planRelease, writeReleaseArtifacts, type ReleasePlan } from '@changemaker/release-bundle';
-import { SettingError, signatureFileName } from '@changemaker/release-contract';
+import { nxRunCommand, publishReleaseTargetName, SettingError, signatureFileName } from '@changemaker/release-contract';
 import type { PackageReleaseOptions } from './schema';
 import { formatByteSize } from '../../report/byte-size';
 import { isDryRun } from '../../release/release-version';
@@ -18,7 +18,7 @@ export default async function runExecutor(options: PackageReleaseOptions, contex
   const misplaced = publishReleaseOptions.filter((key) => options[key] !== undefined);
   if (misplaced.length > 0 && !forAnotherTask) {
     const flags = misplaced.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
-    console.error(`package-release: ${flags} ${misplaced.length > 1 ? 'are options' : 'is an option'} of publish-release, not package-release: run npx nx run ${context.projectName}:publish-release with ${misplaced.length > 1 ? 'them' : 'it'}`);
+    console.error(`package-release: ${flags} ${misplaced.length > 1 ? 'are options' : 'is an option'} of publish-release, not package-release: run ${nxRunCommand(context.projectName ?? '', publishReleaseTargetName)} with ${misplaced.length > 1 ? 'them' : 'it'}`);
     return { success: false };
   }
   // With --json, stdout holds the JSON line alone. As the dependency of publish-release (which
