@@ -10,6 +10,9 @@ describe("nx release's command line, as the version actions read it", () => {
     ['release --dry-run false 2.0.0 --skip-publish', { command: 'release', specifier: '2.0.0', dryRun: false, skipPublish: true }],
     ['release version v2.0 --dry-run', { command: 'version', specifier: 'v2.0', dryRun: true }],
     ['release v 2.0.0', { command: 'version', specifier: '2.0.0' }],
+    ['release --specifier=1.0.0+build.1 --dry-run', { command: 'release', specifier: '1.0.0+build.1', dryRun: true }],
+    ['release version --specifier v2.0 -d', { command: 'version', specifier: 'v2.0', dryRun: true }],
+    ['release --specifier major --yes', { command: 'release', specifier: 'major', yes: true }],
     ['release publish --dry-run', { command: 'publish', specifier: undefined, dryRun: true }],
     ['run docker:publish-release --dry-run', { dryRun: true }],
   ])('%s', (line, expected) => {

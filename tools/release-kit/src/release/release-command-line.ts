@@ -8,7 +8,7 @@ import { valid } from 'semver';
 export interface ReleaseCommandLine {
   /** `release` for the whole `nx release`, else its subcommand (`version`, `changelog`, `publish`, `plan`, `plan:check`); undefined when nx was not asked `release`. */
   command?: string;
-  /** The specifier as typed (`nx release <specifier>`, `nx release version <specifier>`). */
+  /** The specifier as typed (`nx release <specifier>`, `nx release version <specifier>`, or either with `--specifier <specifier>`). */
   specifier?: string;
   dryRun: boolean;
   yes: boolean;
@@ -23,7 +23,7 @@ const valueOptions = new Set([
   'groups', 'group', 'g', 'projects', 'p', 'printConfig', 'print-config', 'preid', 'otp', 'from', 'to', 'interactive', 'i',
   'resolve-version-plans', 'resolveVersionPlans', 'registry', 'tag', 'access', 'message', 'm', 'git-commit-message', 'gitCommitMessage',
   'git-commit-args', 'gitCommitArgs', 'git-tag-message', 'gitTagMessage', 'git-tag-args', 'gitTagArgs', 'git-push-args', 'gitPushArgs',
-  'git-remote', 'gitRemote', 'dockerVersionScheme', 'docker-version-scheme', 'dockerVersion', 'docker-version', 'output-style', 'outputStyle',
+  'git-remote', 'gitRemote', 'specifier', 'dockerVersionScheme', 'docker-version-scheme', 'dockerVersion', 'docker-version', 'output-style', 'outputStyle',
 ]);
 
 const flagNames = { dryRun: ['dry-run', 'dryRun', 'd'], yes: ['yes', 'y'], skipPublish: ['skip-publish', 'skipPublish'] } as const;
@@ -32,6 +32,8 @@ const flagNames = { dryRun: ['dry-run', 'dryRun', 'd'], yes: ['yes', 'y'], skipP
 export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLine {
   const positionals: string[] = [];
   const flags = new Map<string, boolean>();
+  // Nx's yargs takes a positional by its name too: `nx release --specifier=2.0.0` is `nx release 2.0.0`.
+  let namedSpecifier: string | undefined;
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]!;
     if (arg === '--') break;
@@ -48,6 +50,7 @@ export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLin
     }
     const takesValue = valueOptions.has(names[names.length - 1] ?? '');
     const next = args[index + 1];
+    if (long && name === 'specifier') namedSpecifier = inline ?? (next !== undefined && !next.startsWith('-') ? next : undefined);
     if (inline === undefined && next !== undefined && (takesValue ? !next.startsWith('-') : next === 'true' || next === 'false')) {
       if (next === 'false') flags.set(names[names.length - 1]!, false);
       index += 1;
@@ -57,8 +60,8 @@ export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLin
   const base = { dryRun: flag(flagNames.dryRun), yes: flag(flagNames.yes), skipPublish: flag(flagNames.skipPublish) };
   if (positionals[0] !== 'release') return base;
   const subcommand = positionals[1] === undefined ? undefined : subcommands[positionals[1]];
-  if (!subcommand) return { ...base, command: 'release', specifier: positionals[1] };
-  return { ...base, command: subcommand, specifier: subcommand === 'version' ? positionals[2] : undefined };
+  if (!subcommand) return { ...base, command: 'release', specifier: positionals[1] ?? namedSpecifier };
+  return { ...base, command: subcommand, specifier: subcommand === 'version' ? (positionals[2] ?? namedSpecifier) : undefined };
 }
 
 /** The bumps nx release takes as a specifier (semver's release types). */
