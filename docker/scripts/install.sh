@@ -894,6 +894,16 @@ start_stop_hint() {
   fi
 }
 
+# Writes what this filesystem holds in memory to disk. A rename is journaled before the data of
+# the file it moves is written: after a power loss, a release unpacked a moment before could be in
+# place, its VERSION there, but its files empty: install.sh would call it installed and point at
+# its empty upgrade.sh. So what is unpacked is on disk before it is renamed into place (and
+# upgrade.sh's swap the same, see there). `sync -f` flushes one filesystem; a sync without it
+# (older busybox) flushes all.
+flush_to_disk() {
+  sync -f "$1" 2>/dev/null || sync
+}
+
 # A new work directory in the directory that is to hold `dir`, created if need be; prints its path.
 # Refused in one line when it cannot be made there (as a user who may not write in /opt), before any download.
 work_beside() {
@@ -960,6 +970,7 @@ install_main() {
     rmdir "$dir" 2>/dev/null ||
       fail "$dir is an empty directory that cannot be replaced (a mount point?); nothing was installed; pass a path inside it, e.g. --dir $(shell_word "$dir/$bundle_name")"
   fi
+  flush_to_disk "$work/$bundle_name"
   # -T: never into a directory of that name, which would put the release one level down.
   mv -T "$work/$bundle_name" "$dir"
   installed_into="$dir"

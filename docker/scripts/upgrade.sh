@@ -254,18 +254,11 @@ discard_previous_files() {
   [ "$dry_run" = true ] || rm -rf "$rollback_dir"
 }
 
-# Writes what this filesystem holds in memory to disk. A rename is journaled before the data of
-# the file it moves is written: after a power loss, a file unpacked a moment before could be in
-# place but empty, with the swap marker already gone, and the boot unit would start it. So the
-# unpacked release (and the database backup) is on disk before anything moves, and the moves before
-# the marker goes. `sync -f` flushes one filesystem; a sync without it (older busybox) flushes all.
-flush_to_disk() {
-  sync -f "$1" 2>/dev/null || sync
-}
-
 # Moves each top-level entry of the unpacked release `new` into place, and its record `record`
 # (see shipped_record). What it replaces goes to .rollback/, and the names it adds are listed there,
-# so a rollback restores exactly this state, the installed release's record with it.
+# so a rollback restores exactly this state, the installed release's record with it. The unpacked
+# release is on disk before anything moves, and the moves before the swap marker goes (install.sh's
+# flush_to_disk): else the boot unit could find the marker gone and new files in place but empty.
 swap_in_release() {
   local new="$1" record="$2" entry
   flush_to_disk "$new"

@@ -111,6 +111,27 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  // A power loss is not played here; what it would find is: a rename reaches the disk before the
+  // data of the files it moves, so an installation renamed into place a moment after it was
+  // unpacked could hold its VERSION and empty files. The order of the calls is what prevents it.
+  it('flushes the unpacked release to disk before it renames it into place', async () => {
+    const bin = join(place, 'recording-bin');
+    await mkdir(bin);
+    const log = join(place, 'calls.log');
+    for (const tool of ['mv', 'sync']) {
+      const real = (await execa('bash', ['-c', `command -v ${tool}`])).stdout;
+      await writeFile(join(bin, tool), `#!/bin/bash\necho "${tool} $*" >>'${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    }
+    const dir = join(place, 'changemaker-lite');
+    const result = await install(['--version', 'v1.0.0', '--dir', dir, '--no-config'], { PATH: `${bin}:${process.env['PATH']}` });
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.0.0.tar.gz...' });
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    const renamed = calls.findIndex((call) => call.startsWith('mv -T ') && call.endsWith(` ${dir}`));
+    // Paths here hold spaces ("a server-…"): the source is what lies between `mv -T ` and the destination.
+    const unpacked = calls[renamed]!.slice('mv -T '.length, -(dir.length + 1));
+    expect(calls.slice(0, renamed)).toContain(`sync -f ${unpacked}`);
+  });
+
   it('piped into bash from a terminal, the wizard asks the operator there, not the pipe', async () => {
     // `script` gives the pipeline a terminal, as an operator's ssh session has; the answers are typed into it.
     const pipeline = `cat '${installScript}' | bash -s -- --allowed-signers '${allowedSigners}' --dir '${join(place, 'changemaker-lite')}'`;
