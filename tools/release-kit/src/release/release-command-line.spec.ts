@@ -1,8 +1,11 @@
-import { nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier } from './release-command-line';
+import { filteredPublishProblem, nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier } from './release-command-line';
 
 describe("nx release's command line, as the version actions read it", () => {
   it.each([
-    ['release --dry-run', { command: 'release', specifier: undefined, dryRun: true, yes: false, skipPublish: false }],
+    ['release --dry-run', { command: 'release', specifier: undefined, dryRun: true, yes: false, skipPublish: false, filtered: false }],
+    ['release --groups=product patch --yes', { command: 'release', specifier: 'patch', yes: true, filtered: true }],
+    ['release -g product -y', { command: 'release', specifier: undefined, yes: true, filtered: true }],
+    ['release publish -p docker', { command: 'publish', filtered: true }],
     ['release 1.2.3 -d', { command: 'release', specifier: '1.2.3', dryRun: true }],
     ['release v1.2.3 --dry-run', { command: 'release', specifier: 'v1.2.3', dryRun: true }],
     ['release --projects docker vmajor --yes', { command: 'release', specifier: 'vmajor', yes: true }],
@@ -35,6 +38,16 @@ describe("nx release's command line, as the version actions read it", () => {
     expect(unusableSpecifier('v2.0.0-rc.1+sha.5114f85')).toBe(
       'specifier "v2.0.0-rc.1+sha.5114f85" has build metadata (+sha.5114f85), which an image tag cannot carry ("+" is not allowed in one): give the version without it (2.0.0-rc.1).',
     );
+  });
+
+  it('refuses --projects and --groups on a whole nx release that publishes, whose publish step Nx would run without the image tasks', () => {
+    const problem = (line: string) => filteredPublishProblem(releaseCommandLineOf(line.split(' ')));
+    for (const line of ['release --groups=product patch --yes', 'release --projects docker 1.2.0', 'release -p=docker -d', 'release -g product --dry-run']) {
+      expect(problem(line)).toBe(
+        'nothing was written: nx release --projects (or --groups) makes Nx run the publish step without the tasks it depends on, so no image would be pushed under the new version and the release would stop at its image check: run nx release without it; the product is released with its images either way',
+      );
+    }
+    for (const line of ['release patch --yes', 'release --groups=product patch --skip-publish', 'release version --projects docker 1.2.0', 'release changelog 1.2.0 -g product']) expect(problem(line)).toBeUndefined();
   });
 
   it('walks the publish plan in a dry run of the whole nx release without --yes, whatever the specifier looks like', () => {

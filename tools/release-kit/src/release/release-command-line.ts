@@ -13,6 +13,8 @@ export interface ReleaseCommandLine {
   dryRun: boolean;
   yes: boolean;
   skipPublish: boolean;
+  /** --projects or --groups (-p, -g) was given: Nx then runs the publish step without its tasks' dependencies. */
+  filtered: boolean;
 }
 
 /** `nx release`'s subcommands and their aliases, as nx's release command object declares them. */
@@ -27,6 +29,9 @@ const valueOptions = new Set([
 ]);
 
 const flagNames = { dryRun: ['dry-run', 'dryRun', 'd'], yes: ['yes', 'y'], skipPublish: ['skip-publish', 'skipPublish'] } as const;
+
+/** nx release's project and group filters, by every name its command object gives them. */
+const filterNames = ['projects', 'p', 'groups', 'group', 'g'] as const;
 
 /** `args` as process.argv.slice(2) of the nx process: `release 1.2.3 --dry-run`. */
 export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLine {
@@ -57,7 +62,7 @@ export function releaseCommandLineOf(args: readonly string[]): ReleaseCommandLin
     }
   }
   const flag = (names: readonly string[]) => names.some((name) => flags.get(name) === true);
-  const base = { dryRun: flag(flagNames.dryRun), yes: flag(flagNames.yes), skipPublish: flag(flagNames.skipPublish) };
+  const base = { dryRun: flag(flagNames.dryRun), yes: flag(flagNames.yes), skipPublish: flag(flagNames.skipPublish), filtered: filterNames.some((name) => flags.has(name)) };
   if (positionals[0] !== 'release') return base;
   const subcommand = positionals[1] === undefined ? undefined : subcommands[positionals[1]];
   if (!subcommand) return { ...base, command: 'release', specifier: positionals[1] ?? namedSpecifier };
@@ -92,4 +97,16 @@ export function unusableSpecifier(specifier: string | undefined): string | undef
  */
 export function nxWalksPublishItself(commandLine: ReleaseCommandLine): boolean {
   return commandLine.command !== 'release' || commandLine.yes || commandLine.skipPublish;
+}
+
+/**
+ * Why a whole `nx release` must not go on with --projects or --groups, or undefined. Nx runs a
+ * filtered publish step without its tasks' dependencies, so the product's task would run without
+ * the image tasks that push its images under the new version: the release would stop at its image
+ * check, after the release commit and tag. Nothing is lost without them: the release group holds the
+ * product alone, and its images are released with it.
+ */
+export function filteredPublishProblem(commandLine: ReleaseCommandLine): string | undefined {
+  if (commandLine.command !== 'release' || commandLine.skipPublish || !commandLine.filtered) return undefined;
+  return 'nothing was written: nx release --projects (or --groups) makes Nx run the publish step without the tasks it depends on, so no image would be pushed under the new version and the release would stop at its image check: run nx release without it; the product is released with its images either way';
 }

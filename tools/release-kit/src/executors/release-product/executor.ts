@@ -104,17 +104,31 @@ async function requestOf(options: ReleaseProductOptions, context: ExecutorContex
     changelogNotes: changelogSection(changelog, releaseTagOf(version)),
     prerelease: options.prerelease,
     env: process.env,
-    fixFor: (image: ManifestImage) => fixFor(image, { product, registry, fromOption: options.registry !== undefined }, workspaceImages),
+    fixFor: (image: ManifestImage) => fixFor(image, { product, registry, fromOption: options.registry !== undefined }, workspaceImages, context),
     mirrorLock: await readMirrorLock(mirrorLockFileOf(join(context.root, mirrorManifest)), mirrorLockFileOf(mirrorManifest)),
     dryRun: resources.dryRun,
   };
 }
 
 /** A release cut against the registry option names it: the command then says where the image must be, whatever the environment's GITEA_REGISTRY. */
-function fixFor(image: ManifestImage, registry: { product: string; registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[]): string {
+function fixFor(image: ManifestImage, registry: { product: string; registry: string; fromOption: boolean }, workspaceImages: readonly WorkspaceImage[], context: ExecutorContext): string {
   if (image.source === 'mirror') return `mirror it: ${nxRunCommand(registry.product, mirrorImagesTargetName, registry.fromOption ? `--registry=${registry.registry}` : '')}`;
-  const project = projectOfImage(image, registry.registry, workspaceImages) ?? image.service;
+  const imageProject = projectOfImage(image, registry.registry, workspaceImages);
+  const project = imageProject ?? image.service;
+  if (imageProject && isLeftOutOfThisRun(imageProject, context)) {
+    return `its ${releasePublishTargetName} task was not part of this run (--projects, --groups and --exclude-task-dependencies leave the image tasks out): re-run npx nx release publish without them`;
+  }
   return `push it: ${nxRunCommand(project, releasePublishTargetName)}, or re-run npx nx release publish`;
+}
+
+/**
+ * Whether `project`'s image task was left out of the task graph this task runs in: Nx runs a
+ * filtered `nx release publish` without the product task's dependencies. Unknown (no task graph,
+ * as when the executor is called directly), it was not.
+ */
+function isLeftOutOfThisRun(project: string, context: ExecutorContext): boolean {
+  const tasks = context.taskGraph ? Object.values(context.taskGraph.tasks) : undefined;
+  return tasks !== undefined && !tasks.some((task) => task.target.project === project && task.target.target === releasePublishTargetName);
 }
 
 /** The workspace project whose image `<registry>/<repository>:<tag>` is, if any. */
