@@ -190,6 +190,15 @@ require_tools() {
   done
 }
 
+# These scripts use GNU coreutils' and findutils' options (realpath -m, find -printf), which
+# busybox's tools lack, as on Alpine: there the first would fail part-way with a line that names
+# neither, or, inside a pipe, an ownership check would find nothing and pass. Probed, not sniffed
+# from --version, so any tools that take the options (uutils' coreutils among them) do.
+require_gnu_userland() {
+  { realpath -m -- / && find / -maxdepth 0 -printf ''; } >/dev/null 2>&1 ||
+    fail "this system's realpath or find lacks the GNU options these scripts use (realpath -m, find -printf), as busybox's do on Alpine: install GNU coreutils and findutils (apk add coreutils findutils), then run it again; nothing was changed"
+}
+
 # The signature is checked with ssh-keygen -Y verify, which OpenSSH has had since 8.1: an older one
 # (RHEL 8's 8.0, Debian 10's 7.9) knows no -Y, and its refusal would read as a bad signature. Asked
 # with empty files before anything is downloaded; a newer one answers about those instead.
@@ -934,6 +943,7 @@ install_main() {
   done
   require_gitea_settings
   require_tools curl tar sha256sum awk realpath
+  require_gnu_userland
   require_signature_verifier
   require_allowed_signers_option
   if [ "$start" = true ]; then

@@ -108,6 +108,7 @@ installed_signers="$root/$allowed_signers_file"
 # One upgrade or rollback at a time: two would both move files and .rollback/ about. The lock
 # is on the directory itself, whose inode no swap replaces, and leaves no file behind.
 require_tools flock
+require_gnu_userland
 exec 9<"$root"
 flock -n 9 || fail "another upgrade.sh is running in $root; wait for it to finish"
 # With the lock held, a work directory is one a killed run (kill -9, power loss) left behind.

@@ -132,6 +132,26 @@ describe('install.sh and upgrade.sh against a Gitea', () => {
     expect(calls.slice(0, renamed)).toContain(`sync -f ${unpacked}`);
   });
 
+  it("on busybox's tools, as on Alpine, install.sh and upgrade.sh refuse in one line naming what to install, before asking Gitea or changing anything", async () => {
+    const dir = await installed('v1.0.0');
+    const before = await snapshot(dir);
+    const busybox = join(place, 'busybox-bin');
+    await mkdir(busybox);
+    const applets = (await execa('/bin/busybox', ['--list'])).stdout.split('\n').filter((applet) => !['[', '[[', 'sh', 'ash', 'busybox'].includes(applet));
+    await Promise.all(applets.map((applet) => symlink('/bin/busybox', join(busybox, applet))));
+    const onBusybox = { PATH: `${busybox}:${process.env['PATH']}` };
+    const asked = gitea.requests().length;
+    const refusal = "this system's realpath or find lacks the GNU options these scripts use (realpath -m, find -printf), as busybox's do on Alpine: install GNU coreutils and findutils (apk add coreutils findutils), then run it again; nothing was changed";
+
+    const fresh = await install(['--version', 'v1.1.0', '--dir', join(place, 'another'), '--no-config'], onBusybox);
+    expect({ exitCode: fresh.exitCode, stderr: fresh.stderr }).toEqual({ exitCode: 1, stderr: `install.sh: ${refusal}` });
+    expect(existsSync(join(place, 'another'))).toBe(false);
+    const up = await upgrade(dir, ['--no-restart'], onBusybox);
+    expect({ exitCode: up.exitCode, stderr: up.stderr }).toEqual({ exitCode: 1, stderr: `upgrade.sh: ${refusal}` });
+    expect(await snapshot(dir)).toEqual(before);
+    expect(gitea.requests().length).toBe(asked);
+  });
+
   it('piped into bash from a terminal, the wizard asks the operator there, not the pipe', async () => {
     // `script` gives the pipeline a terminal, as an operator's ssh session has; the answers are typed into it.
     const pipeline = `cat '${installScript}' | bash -s -- --allowed-signers '${allowedSigners}' --dir '${join(place, 'changemaker-lite')}'`;
