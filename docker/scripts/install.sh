@@ -538,7 +538,7 @@ fetch_release() {
   # The name compared as a string: a tag may hold `+` or `.`, which a pattern would read as operators.
   listed="$(awk -v name="$tarball" 'substr($0, 65) == "  " name && substr($0, 1, 64) ~ /^[0-9a-f]+$/ { print; exit }' "$work/$checksum_file")"
   [ -n "$listed" ] || fail "$checksum_file of $tag does not list $tarball; the release is incomplete, nothing was changed"
-  (cd "$work" && echo "$listed" | sha256sum -c --quiet - >/dev/null 2>&1) ||
+  (cd "$work" && echo "$listed" | sha256sum -c - >/dev/null 2>&1) ||
     fail "$tarball does not match its checksum in $checksum_file: the download is corrupt or was tampered with; nothing was changed"
   # As root, tar would give the files the owners and the modes the tarball records: a release packed
   # on a machine where uid 1000 owned them, or with a world-writable file, would let a local user
