@@ -1,3 +1,4 @@
+import Ajv from 'ajv';
 import { mirrorListSchema as schema, MirrorListError, parseMirrorList, selectGroups } from './mirror-list';
 
 function listText(images: Array<{ source: string; target: string }>, extra = ''): string {
@@ -15,6 +16,12 @@ function problemsOf(text: string): string[] {
 }
 
 describe('parseMirrorList', () => {
+  it("checks lists against a schema that is itself valid JSON Schema (the parser skips that check)", () => {
+    const ajv = new Ajv();
+    expect(ajv.validateSchema(schema)).toBe(true);
+    expect(ajv.errors ?? null).toBeNull();
+  });
+
   it('reads groups and images with their lines', () => {
     const list = parseMirrorList(listText([{ source: 'docker.io/library/redis:7-alpine', target: 'redis:7-alpine' }, { source: 'docker.io/jitsi/web:stable-9823', target: 'jitsi-web:stable-9823' }]), 'mirror.json', schema);
     const images = selectGroups(list, ['core']);
