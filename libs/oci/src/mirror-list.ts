@@ -46,7 +46,7 @@ export { mirrorListSchema };
 
 /** Reads and validates a mirror list against the schema this library ships; messages name it `shownAs`. */
 export async function loadMirrorList(file: string, shownAs = file): Promise<MirrorList> {
-  return parseMirrorList(await readText(file, shownAs), shownAs, mirrorListSchema);
+  return parseMirrorList(await readText(file, shownAs), shownAs);
 }
 
 async function readText(file: string, shownAs: string): Promise<string> {
@@ -61,14 +61,14 @@ async function readText(file: string, shownAs: string): Promise<string> {
  * Validates everything before anything is copied: JSON syntax, the schema, every reference,
  * and that no two sources claim one target name.
  */
-export function parseMirrorList(text: string, file: string, schema: object = mirrorListSchema): MirrorList {
+export function parseMirrorList(text: string, file: string): MirrorList {
   const raw = parseJson(text, file);
   const tree = parseTree(text);
   const lineOf = (path: Array<string | number>) => {
     const node = tree && findNodeAtLocation(tree, path);
     return node ? lineAt(text, node.offset) : 1;
   };
-  const validate = schemaValidator(schema);
+  const validate = schemaValidator();
   if (!validate(raw)) {
     throw new MirrorListError(file, (validate.errors ?? []).map((error) => describeSchemaError(file, error, raw, lineOf)));
   }
@@ -93,13 +93,13 @@ export function parseMirrorList(text: string, file: string, schema: object = mir
 /**
  * Ajv is loaded when a list is first read, not with this library: loading it costs about 60 ms of
  * CPU, which every release task process paid, and the image tasks never read a mirror list.
- * The schema is this library's own, checked against JSON Schema's meta-schema by its spec, so it is
- * not checked again here: that check was most of the compile, about 30 ms in each of the two
- * processes of a release that read the list.
+ * The schema is always this library's own (a caller cannot pass another), checked against JSON
+ * Schema's meta-schema by its spec, so it is not checked again here: that check was most of the
+ * compile, about 30 ms in each of the two processes of a release that read the list.
  */
-function schemaValidator(schema: object): ValidateFunction<RawList> {
+function schemaValidator(): ValidateFunction<RawList> {
   const { default: Ajv } = require('ajv') as typeof import('ajv');
-  return new Ajv({ allErrors: true, validateSchema: false }).compile<RawList>(schema);
+  return new Ajv({ allErrors: true, validateSchema: false }).compile<RawList>(mirrorListSchema);
 }
 
 /** The images of the named groups; an unknown group name is an error listing the known ones. */
