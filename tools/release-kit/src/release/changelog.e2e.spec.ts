@@ -1,6 +1,7 @@
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { createThrowawayWorkspace, releaseManagerIdentity, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
 
@@ -74,6 +75,13 @@ describe('the changelog nx release writes', () => {
     );
   }, 120_000);
 
+  it('calls a first release whose commits list nothing the first release, not a version bump without code changes', async () => {
+    const result = await nxRelease(['1.0.0', '--dry-run']);
+    expect({ exitCode: result.exitCode, output: result.all }).toMatchObject({ exitCode: 0 });
+    expect(stripVTControlCharacters(result.all)).toMatch(/^\+ ## 1\.0\.0 \(\d{4}-\d\d-\d\d\)\n\+\n\+ The first release\.$/m);
+    expect(result.all).not.toContain('version bump');
+  }, 120_000);
+
   it('puts the breaking changes first, each with its commit link, and links a squash-merged pull request', async () => {
     await commit('feat(api): the first feature');
     await release('1.0.0');
@@ -143,6 +151,9 @@ describe('the changelog nx release writes', () => {
     await expectNothingToRelease(
       'nothing to release: no commit since v2.1.2 that touches the product is a fix:, a feat: or a breaking change, so the commits give no version; to release anyway, give one: npx nx release patch (or minor, major, a version)',
     );
+    const patch = await nxRelease(['patch', '--dry-run']);
+    expect({ exitCode: patch.exitCode, output: patch.all }).toMatchObject({ exitCode: 0 });
+    expect(stripVTControlCharacters(patch.all)).toMatch(/^\+ ## \[2\.1\.3\]\(\S+\/compare\/v2\.1\.2\.\.\.v2\.1\.3\) \(\d{4}-\d\d-\d\d\)\n\+\n\+ Nothing to list: no commit since the last release is a fix, a feature or a breaking change\.$/m);
   }, 120_000);
 
   it('refuses, writing nothing, the version the commits give when one marks its breaking change "BREAKING-CHANGE:" (Nx reads only "BREAKING CHANGE:"), and lists it as breaking once released as a major', async () => {

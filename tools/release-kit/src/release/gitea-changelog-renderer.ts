@@ -64,6 +64,17 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   }
 
   /**
+   * Nx's entry for a version whose commits list nothing (entryWhenNoChanges) speaks of a version
+   * bump since the last release; a first release has none, and ships everything its commits made,
+   * so its notes say only what it is.
+   */
+  override renderEmptyEntry(): string {
+    const firstRelease = changelogBaseTag(releaseTagOf(this.changelogEntryVersion.replace(/^v/, ''))) === undefined;
+    if (!firstRelease || this.entryWhenNoChanges === false || this.hasDependencyBumps()) return super.renderEmptyEntry();
+    return `${this.renderVersionTitle()}\n\nThe first release.`;
+  }
+
+  /**
    * The commit's link, after the pull request's when the subject ended with one: nx takes "(#12)",
    * which Gitea's squash merge appends, out of the description and links it only for GitHub.
    */
