@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
-import { createThrowawayWorkspace, findFreePort, startFaultProxy, startImageTestbed, type FaultProxy, type ImageTestbed, type ThrowawayWorkspace } from '@changemaker/testing';
+import { addBareOrigin, createThrowawayWorkspace, findFreePort, startFaultProxy, startImageTestbed, type FaultProxy, type ImageTestbed, type ThrowawayWorkspace } from '@changemaker/testing';
 import { findStep, readWorkflows, type WorkflowFile } from './workflow-file';
 
 const services = ['admin', 'api', 'media-api', 'nginx'];
@@ -34,9 +34,7 @@ describe('.gitea/workflows/images.yml, run as the runner runs it', () => {
     testbed = await startImageTestbed();
     workspace = await createThrowawayWorkspace(workspaceRoot);
     origin = await mkdtemp(join(tmpdir(), 'cm-origin-'));
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await workspace.git('remote', 'add', 'origin', origin);
-    await workspace.git('push', '-q', 'origin', 'HEAD:refs/heads/main');
+    await addBareOrigin(workspace, origin);
   }, 300_000);
   afterAll(async () => {
     await Promise.all(proxies.map((proxy) => proxy.stop()));

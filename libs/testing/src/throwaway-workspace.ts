@@ -52,3 +52,10 @@ async function fillWorkspace(sourceRoot: string, root: string, remove: () => Pro
 function ignoreDeletedFile(error: NodeJS.ErrnoException): void {
   if (error.code !== 'ENOENT') throw error;
 }
+
+/** Gives the workspace the origin a clone has: a bare repository at `origin`, made here, with HEAD pushed to its main. */
+export async function addBareOrigin(workspace: ThrowawayWorkspace, origin: string): Promise<void> {
+  await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+  await workspace.git('remote', 'add', 'origin', origin);
+  await workspace.git('push', '-q', 'origin', 'HEAD:refs/heads/main');
+}

@@ -2,8 +2,7 @@ import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { execa } from 'execa';
-import { createThrowawayWorkspace, releaseManagerIdentity, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
+import { addBareOrigin, createThrowawayWorkspace, releaseManagerIdentity, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
 
 const workspaceRoot = resolve(__dirname, '../../../..');
 /** A Gitea under a sub-path, given with a trailing slash, and a repository with upper case and a dot. */
@@ -21,9 +20,7 @@ describe('the changelog nx release writes', () => {
 
   beforeAll(async () => {
     [workspace, scratch] = await Promise.all([createThrowawayWorkspace(workspaceRoot), mkdtemp(join(tmpdir(), 'cm-changelog-'))]);
-    const origin = join(scratch, 'origin.git');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await workspace.git('remote', 'add', 'origin', origin);
+    await addBareOrigin(workspace, join(scratch, 'origin.git'));
   }, 120_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { ReleaseClient, stampFor } from '@changemaker/gitea';
 import { releasePublisherId } from '@changemaker/release-flow';
-import { createThrowawayWorkspace, releaseManagerIdentity, runNx, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
+import { addBareOrigin, createThrowawayWorkspace, releaseManagerIdentity, runNx, startGiteaServer, trustedSigningKey, type TestGiteaServer, type ThrowawayWorkspace, type TrustedSigningKey } from '@changemaker/testing';
 
 const token = 'nx-release-checks-token-3a91';
 const readOnlyToken = 'nx-release-checks-reader-77c0';
@@ -45,10 +45,7 @@ describe('nx release checks', () => {
     emptyRegistry = `127.0.0.1:${(registry.address() as AddressInfo).port}/admin`;
     await workspace.commitAll('feat(api): a feature, so the commits alone would give 0.1.0');
     // The remote nx release pushes to, as a clone has: a bare repository (no release here gets as far as its push).
-    const origin = join(scratch, 'origin.git');
-    await execa('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    await workspace.git('remote', 'add', 'origin', origin);
-    await workspace.git('push', '-q', 'origin', 'main');
+    await addBareOrigin(workspace, join(scratch, 'origin.git'));
   }, 120_000);
 
   afterAll(async () => {
