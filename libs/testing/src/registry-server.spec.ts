@@ -19,6 +19,21 @@ describe('startRegistry', () => {
     expect(response.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
   });
 
+  it('starts from a shell that exports REGISTRY_AUTH_FILE, as podman and buildah users do (the registry read it as an override of its config, refused to start, and so did every test and the demo)', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'cm-registry-env-'));
+    // A process of its own: the variable must be in the real environment the registry inherits, which a test's process.env is not.
+    const started = await execa(process.execPath, ['-r', '@swc-node/register', '-e', "require('./libs/testing/src/registry-server').startRegistry().then(async (registry) => { console.log((await fetch(`${registry.url}/v2/`)).status); await registry.stop(); })"], {
+      cwd: join(__dirname, '../../..'),
+      env: { TMPDIR: scratch, REGISTRY_AUTH_FILE: join(scratch, 'auth.json') },
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      timeout: 30_000,
+    });
+    await rm(scratch, { recursive: true, force: true });
+    expect({ exitCode: started.exitCode, output: started.all }).toEqual({ exitCode: 0, output: '200' });
+  }, 40_000);
+
   it('asks for Basic auth when given credentials and accepts only the right password', async () => {
     const credentials = { username: 'ci', password: 'correct horse battery' };
     const registry = await startRegistry({ credentials });

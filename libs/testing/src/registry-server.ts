@@ -38,7 +38,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const authBlock = options.authConfig ?? (options.credentials ? await writeHtpasswd(dir, options.credentials) : '');
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, registryConfig(join(dir, 'storage'), host, authBlock));
-  const child = spawnServer('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnServer('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: withoutRegistryOverrides(process.env) });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const url = `http://${host}/v2/`;
@@ -85,4 +85,13 @@ async function writeHtpasswd(dir: string, credentials: RegistryCredentials): Pro
   const { stdout } = await execa('htpasswd', ['-niB', credentials.username], { input: credentials.password });
   await writeFile(path, `${stdout.trim()}\n`);
   return ['auth:', '  htpasswd:', '    realm: test-registry', `    path: ${path}`].join('\n');
+}
+
+/**
+ * The environment less every REGISTRY_* variable: the registry reads each as an override of its
+ * config.yml (REGISTRY_AUTH_FILE as `auth: file`), and podman and buildah users export
+ * REGISTRY_AUTH_FILE, with which the registry refused its config and no test or demo could start.
+ */
+function withoutRegistryOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('REGISTRY_')));
 }
