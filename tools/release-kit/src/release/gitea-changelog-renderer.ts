@@ -55,7 +55,7 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
   }
 
   override renderVersionTitle(): string {
-    const version = this.changelogEntryVersion.replace(/^v/, '');
+    const version = this.entryVersion();
     const date = this.changelogRenderOptions['versionTitleDate'] ? ` (${new Date().toISOString().slice(0, 10)})` : '';
     const tag = releaseTagOf(version);
     const base = changelogBaseTag(tag);
@@ -69,9 +69,13 @@ export default class GiteaChangelogRenderer extends DefaultChangelogRenderer {
    * so its notes say only what it is.
    */
   override renderEmptyEntry(): string {
-    const firstRelease = changelogBaseTag(releaseTagOf(this.changelogEntryVersion.replace(/^v/, ''))) === undefined;
-    if (!firstRelease || this.entryWhenNoChanges === false || this.hasDependencyBumps()) return super.renderEmptyEntry();
+    // Asked last: whether this is the first release takes a git command.
+    if (this.entryWhenNoChanges === false || this.hasDependencyBumps() || changelogBaseTag(releaseTagOf(this.entryVersion())) !== undefined) return super.renderEmptyEntry();
     return `${this.renderVersionTitle()}\n\nThe first release.`;
+  }
+
+  private entryVersion(): string {
+    return this.changelogEntryVersion.replace(/^v/, '');
   }
 
   /**
