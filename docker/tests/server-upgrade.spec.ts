@@ -696,7 +696,10 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       await waitFor(async () => (await stub.calls()).some((call) => call.includes('compose up')));
       signalGroup(running.pid, 'SIGTERM');
       const result = await running;
-      expect({ exitCode: result.exitCode, last: result.stderr.split('\n').at(-1) }).toEqual({
+      // All of stderr when the signal's line is missing: once (1 of 3 runs with two Jest workers), the
+      // script ended with status 2 and its unforeseen-stop line at states="$(service_states)",
+      // not reproduced since; the lines before it tell what ran.
+      expect({ exitCode: result.exitCode, last: result.exitCode === 143 ? result.stderr.split('\n').at(-1) : result.stderr }).toEqual({
         exitCode: 143,
         last: `install.sh: stopped by SIGTERM; v1.2.0 in ${dir} was started but not seen healthy yet; check it (docker compose ps), or stop it: cd ${shellWord(dir)} && docker compose down`,
       });
