@@ -696,7 +696,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       await waitFor(async () => (await stub.calls()).some((call) => call.includes('compose up')));
       signalGroup(running.pid, 'SIGTERM');
       const result = await running;
-      // All of stderr when the signal's line is missing: once (1 of 3 runs with two Jest workers), the
+      // All of stderr when the signal's line is missing: once (1 of 4 runs with two Jest workers), the
       // script ended with status 2 and its unforeseen-stop line at states="$(service_states)",
       // not reproduced since; the lines before it tell what ran.
       expect({ exitCode: result.exitCode, last: result.exitCode === 143 ? result.stderr.split('\n').at(-1) : result.stderr }).toEqual({
