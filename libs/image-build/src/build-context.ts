@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import dockerignore from '@balena/dockerignore';
 import { AmbiguousIgnorePatternError } from './errors';
 
@@ -50,4 +50,53 @@ function checkPatternIsReadOneWay(ignoreFile: string, lineNumber: number, line: 
     if (character === '\\') index++;
     else if ('+(){}|'.includes(character)) throw new AmbiguousIgnorePatternError(ignoreFile, lineNumber, line.trim(), character);
   }
+}
+
+/**
+ * A path a build sends, named relative to the context with `/`: a directory sent, a directory left
+ * out that the image still holds because a `!` pattern sends something inside it (`parent`, listed
+ * after what it holds), a regular file or a symbolic link. Other kinds (sockets, fifos) are not sent.
+ */
+export type SentEntry =
+  | { kind: 'dir' | 'parent'; key: string; mode: number }
+  | { kind: 'file'; key: string; path: string; mode: number; size: number }
+  | { kind: 'link'; key: string; target: string };
+
+/** Every path of `context` the filter lets through, each directory's entries in name order. */
+export async function sentEntries(context: string, filter: ContextFilter): Promise<SentEntry[]> {
+  const entries: SentEntry[] = [];
+  await collectSent(entries, context, context, filter);
+  return entries;
+}
+
+/** The files and links a build of `context` with this Dockerfile sends, relative to the context. */
+export async function sentFiles(dockerfile: string, context: string): Promise<string[]> {
+  const entries = await sentEntries(context, await contextFilterOf(ignoreFileFor(dockerfile, context)));
+  return entries.filter((entry) => entry.kind === 'file' || entry.kind === 'link').map((entry) => entry.key);
+}
+
+/** Says whether anything under `directory` was sent. */
+async function collectSent(entries: SentEntry[], root: string, directory: string, filter: ContextFilter): Promise<boolean> {
+  let sentAny = false;
+  for (const name of (await readdir(directory)).sort()) {
+    const path = join(directory, name);
+    const key = relative(root, path).split(sep).join('/');
+    const sent = filter.sends(key);
+    const stats = await lstat(path);
+    if (stats.isDirectory()) {
+      if (sent) entries.push({ kind: 'dir', key, mode: stats.mode });
+      const sentInside = (sent || filter.mayReinclude) && (await collectSent(entries, root, path, filter));
+      if (!sent && sentInside) entries.push({ kind: 'parent', key, mode: stats.mode });
+      sentAny ||= sent || sentInside;
+    } else if (!sent) {
+      continue;
+    } else if (stats.isSymbolicLink()) {
+      entries.push({ kind: 'link', key, target: await readlink(path) });
+      sentAny = true;
+    } else if (stats.isFile()) {
+      entries.push({ kind: 'file', key, path, mode: stats.mode, size: stats.size });
+      sentAny = true;
+    }
+  }
+  return sentAny;
 }

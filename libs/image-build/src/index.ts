@@ -1,4 +1,5 @@
 export * from './build-and-push';
+export { ignoreFileFor, sentFiles } from './build-context';
 export * from './command-runner';
 export * from './container-engine';
 export * from './engine-choice';

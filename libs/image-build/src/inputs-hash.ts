@@ -1,8 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { contextFilterOf, ignoreFileFor, type ContextFilter } from './build-context';
+import { lstat, readFile } from 'node:fs/promises';
+import { contextFilterOf, ignoreFileFor, sentEntries, type ContextFilter } from './build-context';
 import { effectivePlatforms } from './platforms';
 
 /** Everything that decides an image's content; labels naming the commit or the time are left out on purpose. */
@@ -43,7 +42,7 @@ export async function inputsTagFor(inputs: ImageInputs): Promise<string> {
   const ignoreFile = ignoreFileFor(inputs.dockerfile, inputs.context);
   hash.update(`ignore\0${ignoreFile ? await readFile(ignoreFile, 'utf8') : ''}\0`);
   hash.update(`context\0${permissionsOf((await lstat(inputs.context)).mode)}\0`);
-  await hashDirectory(hash, inputs.context, inputs.context, await contextFilterOf(ignoreFile));
+  await hashSentEntries(hash, inputs.context, await contextFilterOf(ignoreFile));
   return `${inputsTagPrefix}${hash.digest('hex')}`;
 }
 
@@ -53,36 +52,25 @@ function permissionsOf(mode: number): string {
 }
 
 /**
- * Every path the build sends, with its type, permission bits and content; those the ignore file
- * excludes are left out. A directory left out but holding a path a `!` pattern sends is created
- * in the image all the same, with its own permission bits: it is hashed after what it holds.
- * Says whether anything under `directory` was sent.
+ * Every path the build sends, with its type, permission bits and content. A directory left out but
+ * holding a path a `!` pattern sends is created in the image all the same, with its own permission
+ * bits: it is hashed after what it holds.
  */
-async function hashDirectory(hash: Hash, root: string, directory: string, filter: ContextFilter): Promise<boolean> {
-  const entries = (await readdir(directory)).sort();
-  let sentAny = false;
-  for (const name of entries) {
-    const path = join(directory, name);
-    const key = relative(root, path).split(sep).join('/');
-    const sent = filter.sends(key);
-    const stats = await lstat(path);
-    if (stats.isDirectory()) {
-      if (sent) hash.update(`dir\0${key}\0${permissionsOf(stats.mode)}\0`);
-      const sentInside = (sent || filter.mayReinclude) && (await hashDirectory(hash, root, path, filter));
-      if (!sent && sentInside) hash.update(`parent\0${key}\0${permissionsOf(stats.mode)}\0`);
-      sentAny ||= sent || sentInside;
-    } else if (!sent) {
-      continue;
-    } else if (stats.isSymbolicLink()) {
-      hash.update(`link\0${key}\0${await readlink(path)}\0`);
-      sentAny = true;
-    } else if (stats.isFile()) {
-      hash.update(`file\0${key}\0${permissionsOf(stats.mode)}\0${stats.size}\0`);
-      await hashFileContent(hash, path);
-      sentAny = true;
+async function hashSentEntries(hash: Hash, context: string, filter: ContextFilter): Promise<void> {
+  for (const entry of await sentEntries(context, filter)) {
+    switch (entry.kind) {
+      case 'dir':
+      case 'parent':
+        hash.update(`${entry.kind}\0${entry.key}\0${permissionsOf(entry.mode)}\0`);
+        break;
+      case 'link':
+        hash.update(`link\0${entry.key}\0${entry.target}\0`);
+        break;
+      case 'file':
+        hash.update(`file\0${entry.key}\0${permissionsOf(entry.mode)}\0${entry.size}\0`);
+        await hashFileContent(hash, entry.path);
     }
   }
-  return sentAny;
 }
 
 function hashFileContent(hash: Hash, path: string): Promise<void> {

@@ -40,6 +40,18 @@ export async function uncommittedFiles(root: string, paths: readonly string[] = 
   return status.ok ? statusPaths(status.stdout) : undefined;
 }
 
+/**
+ * What git ignores under `directory` and does not track, relative to it: files, and directories
+ * ignored as a whole ending in `/`. Empty when `directory` itself is ignored (a build output such
+ * as dist/apps/api, ignored by design); undefined when git cannot tell (not a repository, no git).
+ */
+export async function ignoredUntrackedPaths(directory: string): Promise<string[] | undefined> {
+  const itself = await gitCommand(directory, ['check-ignore', '-q', '.']);
+  if (itself.ok) return [];
+  const listed = await gitCommand(directory, ['ls-files', '--others', '--ignored', '--exclude-standard', '--directory', '-z']);
+  return listed.ok ? listed.stdout.split('\0').filter((path) => path !== '') : undefined;
+}
+
 /** uncommittedFiles' answer for a one-line message: the first three, then how many more. */
 export function someFilesOf(files: readonly string[]): string {
   const shown = 3;

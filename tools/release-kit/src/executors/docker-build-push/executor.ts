@@ -9,7 +9,7 @@ import { checkReleaseSigning, claimRelease, ReleaseFlowError, type ProductLocati
 import { isDryRun, releaseVersionOf, ReleaseVersionError } from '../../release/release-version';
 import { sayWhyARealReleaseWouldStop, stopNoticesShown } from '../../release/stop-notices';
 import type { DockerBuildPushOptions } from './schema';
-import { sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
+import { ignoredFilesRefusal, ignoredFilesSent, sourceRootsOf, uncommittedFilesUnder, uncommittedRefusal } from './uncommitted-sources';
 import { refusedForPluginOptions } from '../../plugins/plugin-options';
 
 export default async function runExecutor(options: DockerBuildPushOptions, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -43,6 +43,11 @@ export default async function runExecutor(options: DockerBuildPushOptions, conte
       const uncommitted = await uncommittedFilesUnder(context.root, sourceRootsOf(context, projectName));
       if (uncommitted && uncommitted.length > 0) {
         console.error(uncommittedRefusal(projectName, uncommitted));
+        return { success: false };
+      }
+      const ignored = await ignoredFilesSent(context.root, buildOptions.dockerfile, buildOptions.context);
+      if (ignored && ignored.length > 0) {
+        console.error(ignoredFilesRefusal(projectName, ignored, context.root, buildOptions.dockerfile, buildOptions.context));
         return { success: false };
       }
     }

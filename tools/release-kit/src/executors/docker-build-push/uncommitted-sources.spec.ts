@@ -14,6 +14,7 @@ const projectGraph: ProjectGraph = {
     api: { name: 'api', type: 'app', data: { root: 'apps/api' } },
     ui: { name: 'ui', type: 'lib', data: { root: 'libs/ui' } },
     tokens: { name: 'tokens', type: 'lib', data: { root: 'libs/tokens' } },
+    nginx: { name: 'nginx', type: 'app', data: { root: 'apps/nginx' } },
   },
   externalNodes: { 'npm:react': { name: 'npm:react', type: 'npm', data: { version: '19.0.0', packageName: 'react' } } },
   dependencies: {
@@ -24,16 +25,20 @@ const projectGraph: ProjectGraph = {
     ui: [{ source: 'ui', target: 'tokens', type: 'static' }],
     tokens: [{ source: 'tokens', target: 'ui', type: 'static' }],
     api: [],
+    nginx: [],
   },
 };
 
 const files: Record<string, string> = {
-  '.gitignore': 'dist/\n*.log\n',
+  '.gitignore': 'dist/\n*.log\n.env.local\n',
   'apps/admin/Dockerfile': 'FROM nginx:1.27-alpine AS production\nCOPY styles.css /usr/share/nginx/html/\n',
   'apps/admin/src/styles.css': 'body { color: black; }\n',
   'apps/api/Dockerfile': 'FROM node:20 AS production\n',
   'libs/ui/src/index.ts': 'export const ui = 1;\n',
   'libs/tokens/src/index.ts': 'export const tokens = 1;\n',
+  'apps/nginx/Dockerfile': 'FROM nginx:1.27-alpine AS production\nCOPY templates/ /etc/nginx/templates/\n',
+  'apps/nginx/Dockerfile.dockerignore': 'README.md\n',
+  'apps/nginx/templates/default.conf.template': 'server { listen 80; }\n',
   'README.md': '# workspace\n',
 };
 
@@ -144,5 +149,41 @@ describe('docker-push from a working tree with uncommitted changes', () => {
     } finally {
       log.mockRestore();
     }
+  });
+});
+
+describe('docker-push of a build context holding files git ignores', () => {
+  /** What the push got to: the registry (here unreachable) once nothing in the context stops it. */
+  const reachedTheRegistry = (errors: string[]) => errors.length === 1 && /127\.0\.0\.1:9/.test(errors[0]!);
+
+  it('refuses a file the build would send but no commit holds (a .env.local beside the templates), in one line naming it and the ignore file', async () => {
+    await writeFile(join(root, 'apps/nginx/templates/.env.local'), 'SMTP_PASSWORD=not-for-the-image\n');
+    expect(await push('nginx')).toEqual({
+      success: false,
+      errors: ["nginx: not pushed: apps/nginx/templates/.env.local would go into this commit's image, yet git ignores it, so the commit does not hold it; delete it, or leave it out in apps/nginx/Dockerfile.dockerignore"],
+    });
+  });
+
+  it('names the files of a directory git ignores as a whole, and pushes once the ignore file leaves them out', async () => {
+    await mkdir(join(root, 'apps/nginx/templates/debug.log'), { recursive: true });
+    await writeFile(join(root, 'apps/nginx/templates/debug.log/today'), 'request log\n');
+    await writeFile(join(root, 'apps/nginx/templates/access.log'), 'request log\n');
+    const refused = await push('nginx');
+    expect(refused.errors).toEqual([
+      "nginx: not pushed: apps/nginx/templates/access.log, apps/nginx/templates/debug.log/today would go into this commit's image, yet git ignores them, so the commit does not hold them; delete them, or leave them out in apps/nginx/Dockerfile.dockerignore",
+    ]);
+    await appendFile(join(root, 'apps/nginx/Dockerfile.dockerignore'), '**/*.log\n');
+    await git('commit', '-qam', 'leave logs out of the image');
+    const pushed = await push('nginx');
+    expect(pushed.success).toBe(false);
+    expect(reachedTheRegistry(pushed.errors)).toBe(true);
+  });
+
+  it('is not refused for a build output, which git ignores as a whole by design', async () => {
+    await mkdir(join(root, 'dist/apps/api'), { recursive: true });
+    await writeFile(join(root, 'dist/apps/api/main.js'), 'console.log(1);\n');
+    const pushed = await push('api', { context: 'dist/apps/api' });
+    expect(pushed.success).toBe(false);
+    expect(reachedTheRegistry(pushed.errors)).toBe(true);
   });
 });
