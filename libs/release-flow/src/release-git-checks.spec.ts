@@ -96,6 +96,18 @@ describe('the checkout nx release starts from', () => {
     expect((await check()).problem).toMatch(/^main is behind origin/);
   });
 
+  it('refuses a branch the remote does not have, in a dry run too: its release would push a branch only this clone has, off main', async () => {
+    await git(work, 'switch', '-q', '-c', 'feat/x');
+    await git(work, 'commit', '-q', '--allow-empty', '-m', 'feat(api): an experiment');
+    for (const dryRun of [false, true]) {
+      expect((await check(dryRun)).problem).toBe(
+        'feat/x is not on origin, so this release would be made from a branch only this clone has: switch to the branch to release from (git switch main), or push this one first if it is such a branch (git push -u origin feat/x); then run nx release again',
+      );
+    }
+    await git(work, 'push', '-q', '-u', 'origin', 'feat/x');
+    expect(await check()).toEqual({ notices: [] });
+  });
+
   it('refuses a remote it cannot ask, without its credentials; a dry run only notes it', async () => {
     await git(work, 'remote', 'set-url', 'origin', `http://ci:s3cret-in-remote@127.0.0.1:9/admin/changemaker.lite.git`);
     const refused = await check();
@@ -191,8 +203,23 @@ describe('the checkout nx release starts from', () => {
       expect(await version('1.0.0', '1.0.0-rc.1')).toMatch(/^1\.0\.0-rc\.1 is below the last release 1\.0\.0/);
     });
 
+    it("refuses a version below a pre-release in the branch's history, which Nx does not count from: it resolves the last stable release", async () => {
+      await git(work, 'commit', '-q', '--allow-empty', '-m', 'chore(release): v1.1.0-rc.1');
+      await git(work, 'tag', '-a', 'v1.1.0-rc.1', '-m', 'v1.1.0-rc.1');
+      await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: after the rc');
+      const below = (next: string) => `${next} is below the last release 1.1.0-rc.1: give a version above 1.1.0-rc.2 (the next rc) or 1.1.0`;
+      // Nx resolved 1.0.0 (v1.0.0): 1.1.0-rc.0, a beta, RC (sorted before rc) and prerelease without --preid (1.0.1-0) are all below the rc.
+      for (const next of ['1.1.0-rc.0', '1.1.0-beta.1', '1.1.0-RC.2', '1.0.1-0', '1.0.1']) expect(await version('1.0.0', next)).toBe(below(next));
+      expect(await version('1.0.0', '1.1.0-rc.1')).toBe(
+        '1.1.0-rc.1 is the version already released (v1.1.0-rc.1): give a higher version, or major, minor or patch; to finish an unfinished v1.1.0-rc.1, run npx nx release publish',
+      );
+      for (const next of ['1.1.0-rc.2', '1.1.0', '2.0.0']) expect(await version('1.0.0', next)).toBeUndefined();
+    });
+
     it('refuses a tag that exists here outside the branch, or on the remote from someone else', async () => {
-      await git(work, 'tag', '-a', 'v1.0.1', '-m', 'stray', 'HEAD');
+      // On a commit of its own, which the branch never had (a tag in HEAD's history is its last release).
+      const side = await git(work, 'commit-tree', '-p', 'HEAD', '-m', 'fix: elsewhere', 'HEAD^{tree}');
+      await git(work, 'tag', '-a', 'v1.0.1', '-m', 'stray', side);
       await git(work, 'commit', '-q', '--allow-empty', '-m', 'fix: mine');
       expect(await version('1.0.0', '1.0.1')).toMatch(/^v1\.0\.1 already exists here \(at [0-9a-f]{12}\), not in this branch's history: give another version, or delete the stray tag \(git tag -d v1\.0\.1\)$/);
 

@@ -1,4 +1,4 @@
-import { compare, inc, valid } from 'semver';
+import { compare, inc, prerelease, rcompare, valid } from 'semver';
 import { abandonReleaseCommandOf, allReleaseTagsGitArgs, mergedReleaseTagsGitArgs, previousReleaseTagIn, releaseTagGlob, releaseTagsIn, type GiteaLocation } from '@changemaker/release-contract';
 import { gitAnswer, gitCommand, lsRemoteRefs, remoteTagCommit, someFilesOf, uncommittedFiles } from './git-command';
 import { hasRemote, unreadableHeadProblem, withoutUrlCredentials } from './git-remote';
@@ -58,13 +58,23 @@ export async function checkoutProblem({ root, remote, gitea, product, dryRun }: 
     return dryRun ? { notices: [...notices, said] } : refusal(said);
   }
   const remoteHead = listed.refs.get(`refs/heads/${branch.stdout}`);
-  if (remoteHead && remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
+  if (!remoteHead) return refusal(unsharedBranchProblem(branch.stdout, remote));
+  if (remoteHead !== head.stdout && !(await gitAnswer(root, ['merge-base', '--is-ancestor', remoteHead, 'HEAD'])).ok) {
     return refusal(`${branch.stdout} is behind ${remote} (${remote} has ${remoteHead.slice(0, 12)}, which HEAD does not contain): git pull --rebase ${remote} ${branch.stdout}, then run nx release again`);
   }
   if (lastRelease && !remoteTagCommit(listed.refs, lastRelease.tag)) return refusal(unfinishedLastReleaseProblem(lastRelease, remote, head.stdout, product));
   const unfetched = await releaseTagsNotFetched(root, listed.refs);
   if (unfetched.length > 0) return refusal(unfetchedReleaseTagsProblem(unfetched, remote, lastRelease?.tag));
   return { notices };
+}
+
+/**
+ * A branch only this clone has: its release would push it to the remote with the release commit,
+ * so a feature branch would become a public release off main, whose version main could then not
+ * take. Releasing from a branch is a choice made by pushing it first (release/1.0, README).
+ */
+function unsharedBranchProblem(branch: string, remote: string): string {
+  return `${branch} is not on ${remote}, so this release would be made from a branch only this clone has: switch to the branch to release from (git switch main), or push this one first if it is such a branch (git push -u ${remote} ${branch}); then run nx release again`;
 }
 
 /**
@@ -151,12 +161,8 @@ export interface NewVersionCheckRequest {
  * at `git push`, after its images had replaced the other release's under the same tag.
  */
 export async function newVersionProblem({ root, remote, current, next, tag, dryRun }: NewVersionCheckRequest): Promise<string | undefined> {
-  if (current && valid(current) && valid(next) && compare(next, current) <= 0) {
-    if (compare(next, current) === 0) {
-      return `${next} is the version already released (${tag}): give a higher version, or major, minor or patch; to finish an unfinished ${tag}, run npx nx release publish`;
-    }
-    return `${next} is below the last release ${current}: give a version above ${current}, or major, minor or patch`;
-  }
+  const last = await lastReleaseVersion(root, current);
+  if (last && valid(next) && compare(next, last) <= 0) return notAboveProblem(next, tag, last);
   const local = await gitAnswer(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]);
   const listed = (await hasRemote(root, remote)) ? await lsRemote(root, remote, [`refs/tags/${tag}`, `refs/tags/${tag}^{}`], ['--tags']) : { refs: new Map<string, string>() };
   if ('failure' in listed) {
@@ -168,6 +174,24 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
   if (local.ok) return strayTagProblem(tag, local.stdout);
   if (holder) return `${tag} already exists on ${remote} (at ${holder.slice(0, 12)}): someone else released it: git pull --tags ${remote}, then release the next version`;
   return undefined;
+}
+
+/**
+ * The highest of the version nx release resolved and the release tags in HEAD's history. Nx resolves
+ * the last stable release when no pre-release id is given, so after v3.1.0-rc.1 it would take
+ * 3.1.0-rc.0, 3.1.0-beta.1 or `prerelease`'s 3.0.2-0, each below the rc already published.
+ */
+async function lastReleaseVersion(root: string, current: string | null | undefined): Promise<string | undefined> {
+  const versions = [current && valid(current) ? current : undefined, (await lastReleaseTag(root))?.tag.slice(1)].filter((version): version is string => version !== undefined);
+  return versions.sort(rcompare)[0];
+}
+
+function notAboveProblem(next: string, tag: string, last: string): string {
+  if (compare(next, last) === 0) {
+    return `${next} is the version already released (${tag}): give a higher version, or major, minor or patch; to finish an unfinished ${tag}, run npx nx release publish`;
+  }
+  const above = prerelease(last) ? `${inc(last, 'prerelease')} (the next ${prerelease(last)![0]}) or ${inc(last, 'patch')}` : `${last}, or major, minor or patch`;
+  return `${next} is below the last release ${last}: give a version above ${above}`;
 }
 
 function strayTagProblem(tag: string, commit: string): string {
