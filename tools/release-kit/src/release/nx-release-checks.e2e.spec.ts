@@ -80,6 +80,15 @@ describe('nx release checks', () => {
     expect(await gitState()).toEqual(before);
   }, 60_000);
 
+  it('refuses nx release without --yes where nothing can answer its question before publishing (stdin not a terminal), before writing anything', async () => {
+    const before = await gitState();
+    const result = await nx(['release', '1.2.3']);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain('nothing was written: nx release asks before publishing, and nothing can answer here (no terminal: a CI job or a pipe)');
+    expect(result.all).not.toContain('Skipped publishing');
+    expect(await gitState()).toEqual(before);
+  }, 60_000);
+
   it('refuses malformed settings before writing anything: no VERSION, CHANGELOG, commit or tag', async () => {
     const before = await gitState();
     const result = await nx(['release', '1.2.3', '--yes'], { GITEA_URL: 'ftp://127.0.0.1:9', GITEA_REPO: 'bad' });

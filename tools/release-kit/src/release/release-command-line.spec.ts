@@ -1,4 +1,4 @@
-import { filteredPublishProblem, nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier } from './release-command-line';
+import { filteredPublishProblem, nxWalksPublishItself, releaseCommandLineOf, unansweredPublishQuestionProblem, unusableSpecifier } from './release-command-line';
 
 describe("nx release's command line, as the version actions read it", () => {
   it.each([
@@ -48,6 +48,17 @@ describe("nx release's command line, as the version actions read it", () => {
       );
     }
     for (const line of ['release patch --yes', 'release --groups=product patch --skip-publish', 'release version --projects docker 1.2.0', 'release changelog 1.2.0 -g product']) expect(problem(line)).toBeUndefined();
+  });
+
+  it("refuses a whole nx release that would ask whether to publish where no terminal can answer (Nx takes that as a no, commits, tags and ends with status 0)", () => {
+    const problem = (line: string, stdinIsTerminal = false) => unansweredPublishQuestionProblem(releaseCommandLineOf(line.split(' ')), stdinIsTerminal);
+    for (const line of ['release', 'release 1.2.0', 'release minor --yes=false']) {
+      expect(problem(line)).toBe(
+        'nothing was written: nx release asks before publishing, and nothing can answer here (no terminal: a CI job or a pipe), so it would commit and tag the release and publish nothing: run nx release --yes, or nx release --skip-publish and then nx release publish',
+      );
+      expect(problem(line, true)).toBeUndefined();
+    }
+    for (const line of ['release --yes', 'release 1.2.0 -y', 'release --dry-run', 'release --skip-publish', 'release publish', 'release version 1.2.0']) expect(problem(line)).toBeUndefined();
   });
 
   it('walks the publish plan in a dry run of the whole nx release without --yes, whatever the specifier looks like', () => {

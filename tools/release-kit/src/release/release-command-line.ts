@@ -100,6 +100,16 @@ export function nxWalksPublishItself(commandLine: ReleaseCommandLine): boolean {
 }
 
 /**
+ * Why `nx release` without --yes must not start where nothing can answer the question Nx asks
+ * before publishing (a CI job, a pipe): Nx takes the unanswered question as a no, and the release
+ * would end with status 0, committed and tagged here, pushed and published nowhere.
+ */
+export function unansweredPublishQuestionProblem(commandLine: ReleaseCommandLine, stdinIsTerminal: boolean): string | undefined {
+  if (commandLine.command !== 'release' || commandLine.yes || commandLine.skipPublish || commandLine.dryRun || stdinIsTerminal) return undefined;
+  return 'nothing was written: nx release asks before publishing, and nothing can answer here (no terminal: a CI job or a pipe), so it would commit and tag the release and publish nothing: run nx release --yes, or nx release --skip-publish and then nx release publish';
+}
+
+/**
  * Why a whole `nx release` must not go on with --projects or --groups, or undefined. Nx runs a
  * filtered publish step without its tasks' dependencies, so the product's task would run without
  * the image tasks that push its images under the new version: the release would stop at its image

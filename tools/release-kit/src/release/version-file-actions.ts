@@ -20,7 +20,7 @@ import {
 } from '@changemaker/release-flow';
 import { readNxJson, workspaceRoot, type ProjectConfiguration, type ProjectGraph, type Tree } from '@nx/devkit';
 import { VersionActions, type AfterAllProjectsVersioned } from 'nx/release';
-import { filteredPublishProblem, nxWalksPublishItself, releaseCommandLineOf, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
+import { filteredPublishProblem, nxWalksPublishItself, releaseCommandLineOf, unansweredPublishQuestionProblem, unusableSpecifier, type ReleaseCommandLine } from './release-command-line';
 import { plannedVersionVariable } from './release-version';
 import { sayWhyARealReleaseWouldStop } from './stop-notices';
 import { gitRemoteOf } from './release-remote';
@@ -157,7 +157,7 @@ async function checkBeforeVersioning(commandLine: ReleaseCommandLine, productNam
   const productRoot = product.root;
   const gitRemote = gitRemoteOf(product);
   const registryOption = productRegistryOptionOf(product);
-  const commandLineProblem = unusableSpecifier(commandLine.specifier) ?? filteredPublishProblem(commandLine);
+  const commandLineProblem = unusableSpecifier(commandLine.specifier) ?? filteredPublishProblem(commandLine) ?? unansweredPublishQuestionProblem(commandLine, process.stdin.isTTY === true);
   if (commandLineProblem) throw new ReleaseRefusedError(commandLineProblem);
   const preflight = await releasePreflight({
     env: process.env,
