@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createThrowawayWorkspace, nxJson, runNx, type ThrowawayWorkspace } from '@changemaker/testing';
 
@@ -116,6 +116,24 @@ describe('nx affected -t docker-push after a change to a root file', () => {
     await retargetServiceHealth();
     await workspace.commitAll('retarget service-health');
     expect((await build()).stdout).not.toMatch(replayed);
+  }, 120_000);
+
+  it("builds again after a commit that only makes a file executable: Nx's file hashes omit the mode, so the cache replayed the old one, and the image a fresh clone builds for the commit differed", async () => {
+    await workspace.git('checkout', '-q', '-B', 'change', base);
+    const build = async () => {
+      const run = await runNx(workspace.root, ['run', 'admin:build', '--outputStyle=stream']);
+      if (run.exitCode !== 0) throw new Error(`nx run admin:build failed:\n${run.all}`);
+      return run;
+    };
+    const replayed = /local cache|existing outputs match the cache/;
+    const builtMode = async () => (await stat(join(workspace.root, 'dist/apps/admin/index.html'))).mode & 0o777;
+    await build();
+    expect((await build()).stdout).toMatch(replayed);
+    expect(await builtMode()).toBe(0o644);
+    await chmod(join(workspace.root, 'apps/admin/src/index.html'), 0o755);
+    await workspace.commitAll('index.html executable');
+    expect((await build()).stdout).not.toMatch(replayed);
+    expect(await builtMode()).toBe(0o755);
   }, 120_000);
 
   it('(d) a compiler option, which esbuild may read, affects every image', async () => {
