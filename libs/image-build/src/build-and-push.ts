@@ -7,7 +7,7 @@ import type { ImageBuildReport, RegistryLogin } from './container-engine';
 import { buildRunsCommands } from './dockerfile-stages';
 import { selectEngine } from './engine-detection';
 import { BuildContextNotFoundError, DockerfileNotFoundError } from './errors';
-import { readGitRevision, readNewerStableRelease, type GitRevision } from './git-revision';
+import { isOnBranch, readGitRevision, readNewerStableRelease, type GitRevision } from './git-revision';
 import { openContainerLabels } from './image-labels';
 import { ignoreFileFor } from './build-context';
 import { imagePlatformsOf } from './image-content';
@@ -41,6 +41,11 @@ export interface ImageBuildOptions {
   /** Where the registry-backed layer cache lives: a name under `registry` or host/namespace/name; default `<imageName>-cache`. */
   cacheRepository?: string;
   version?: string;
+  /**
+   * The branch `latest` follows (nx.json's defaultBase): an image pushed from a commit elsewhere (a
+   * feature branch, an old commit checked out) leaves latest where it is. Undefined: any commit moves it.
+   */
+  latestBranch?: string;
   /** For the org.opencontainers.image.source label. */
   sourceUrl?: string;
   /** The git checkout the commit, branch and time come from. */
@@ -154,12 +159,24 @@ export async function resolveImageTarget(options: ImageBuildOptions, runner: Com
   const revision = await readGitRevision(options.workspaceRoot, runner);
   const expanded = expandTagPatterns(options.tagPatterns, { sha: revision.sha, branch: revision.branch, version: options.version });
   const repository = ImageReference.parse(`${options.registry}/${options.imageName}`);
-  const newer = options.version && expanded.includes('latest') ? await readNewerStableRelease(options.workspaceRoot, runner, options.version) : undefined;
-  // A fix for an older line: latest stays with the newer release. Said here, so the push and its dry run say it alike.
-  if (newer) options.log(`${repository.name}: latest stays where it is: ${newer} is a newer release than ${options.version}, which fixes an older line`);
-  const tags = newer ? expanded.filter((tag) => tag !== 'latest') : expanded;
+  // Said here, so the push and its dry run say it alike.
+  const latestStays = expanded.includes('latest') ? await whyLatestStays(options, runner, revision) : undefined;
+  if (latestStays) options.log(`${repository.name}: latest stays where it is: ${latestStays}`);
+  const tags = latestStays ? expanded.filter((tag) => tag !== 'latest') : expanded;
   const references = tags.map((tag) => repository.withTag(tag));
   return { revision, tags, repository, references, inputsTag: await inputsTagFor(options) };
+}
+
+/**
+ * Why this push must not move `latest`, or undefined: a fix for an older line (latest stays with
+ * the newer release), or a commit that is not the tip of the branch latest follows.
+ */
+async function whyLatestStays(options: ImageBuildOptions, runner: CommandRunner, revision: GitRevision): Promise<string | undefined> {
+  const newer = options.version ? await readNewerStableRelease(options.workspaceRoot, runner, options.version) : undefined;
+  if (newer) return `${newer} is a newer release than ${options.version}, which fixes an older line`;
+  if (!options.latestBranch || (await isOnBranch(options.workspaceRoot, runner, revision, options.latestBranch))) return undefined;
+  const where = revision.branch ? `on ${revision.branch}` : `a detached HEAD (${revision.sha.slice(0, 12)}) that no remote's ${options.latestBranch} names`;
+  return `this commit is ${where}, not on ${options.latestBranch}, the branch latest follows (nx.json's defaultBase); the image goes under its other tags`;
 }
 
 export function registryClientFor(env: NodeJS.ProcessEnv, retry?: Partial<RetryPolicy>): RegistryClient {

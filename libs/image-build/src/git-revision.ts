@@ -52,3 +52,13 @@ export async function readNewerStableRelease(directory: string, runner: CommandR
   const result = await runner.run('git', ['-C', directory, ...allReleaseTagsGitArgs]);
   return result.exitCode === 0 ? newerStableReleaseIn(result.stdout, version) : undefined;
 }
+
+/**
+ * Whether the commit is on `branch`: checked out as it, or, on a detached HEAD (a CI checkout of a
+ * commit), the commit a remote-tracking `<remote>/<branch>` names.
+ */
+export async function isOnBranch(directory: string, runner: CommandRunner, revision: GitRevision, branch: string): Promise<boolean> {
+  if (revision.branch !== undefined) return revision.branch === branch;
+  const result = await runner.run('git', ['-C', directory, 'for-each-ref', '--format=%(objectname)', `refs/remotes/*/${branch}`]);
+  return result.exitCode === 0 && result.stdout.split('\n').includes(revision.sha);
+}

@@ -164,3 +164,69 @@ describe('the production stage, built when no --target is given', () => {
     expect(productionStageIn(`${line}\nCMD ["node"]\n`)).toBeUndefined();
   });
 });
+
+/** `latest` names the newest image of the branch it follows, nx.json's defaultBase (main by default), not the last one pushed from anywhere. */
+describe("docker-push's latest tag", () => {
+  let root: string;
+  const git = (...args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: root }).then((result) => result.stdout);
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cm-latest-branch-'));
+    await mkdir(join(root, 'apps/api'), { recursive: true });
+    await writeFile(join(root, 'apps/api/Dockerfile'), 'FROM scratch\n');
+    await git('init', '-q', '-b', 'main');
+    await git('add', 'apps');
+    await git('commit', '-qm', 'api');
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  /** The dry run's lines for `nx run api:docker-push` with the default tags; the registry is not asked (--no-registry-cache). */
+  async function dryRun(nxJsonConfiguration: object = {}): Promise<string[]> {
+    const out: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
+    const saved = process.env['GITEA_REGISTRY'];
+    process.env['GITEA_REGISTRY'] = '127.0.0.1:9/admin';
+    const push = { ...context, root, cwd: root, nxJsonConfiguration, projectsConfigurations: { version: 2, projects: { api: { root: 'apps/api' } } } } as unknown as ExecutorContext;
+    try {
+      const options = { push: true, engine: 'auto', imageName: 'changemaker-{projectName}', tags: ['{sha}', 'latest'], buildArgs: {}, platforms: [], registryCache: false, cache: true, dryRun: true };
+      expect((await runExecutor(options as unknown as DockerBuildPushOptions, push)).success).toBe(true);
+      return out;
+    } finally {
+      if (saved === undefined) delete process.env['GITEA_REGISTRY'];
+      else process.env['GITEA_REGISTRY'] = saved;
+      log.mockRestore();
+    }
+  }
+  const tagsOf = (lines: string[]) => /changemaker-api \[([^\]]*)\]/.exec(lines.join('\n'))?.[1];
+
+  it('moves from main, and from a detached HEAD at the commit a remote-tracking main names (a CI checkout)', async () => {
+    const sha = await git('rev-parse', 'HEAD');
+    expect(tagsOf(await dryRun())).toBe(`${sha}, latest`);
+    await git('update-ref', 'refs/remotes/origin/main', sha);
+    await git('checkout', '-q', '--detach');
+    try {
+      expect(tagsOf(await dryRun())).toBe(`${sha}, latest`);
+    } finally {
+      await git('checkout', '-q', 'main');
+    }
+  });
+
+  it('stays where it is for a commit on another branch, or an older commit checked out, saying so in one line', async () => {
+    await git('switch', '-q', '-c', 'feat/x');
+    await git('commit', '-q', '--allow-empty', '-m', 'feat: an experiment');
+    try {
+      const lines = await dryRun();
+      const sha = await git('rev-parse', 'HEAD');
+      expect(tagsOf(lines)).toBe(sha);
+      expect(lines).toContain("127.0.0.1:9/admin/changemaker-api: latest stays where it is: this commit is on feat/x, not on main, the branch latest follows (nx.json's defaultBase); the image goes under its other tags");
+      await git('checkout', '-q', '--detach');
+      expect((await dryRun()).join('\n')).toContain(`latest stays where it is: this commit is a detached HEAD (${sha.slice(0, 12)}) that no remote's main names, not on main`);
+    } finally {
+      await git('checkout', '-q', 'main');
+    }
+  });
+
+  it("follows the branch nx.json's defaultBase names", async () => {
+    expect((await dryRun({ defaultBase: 'trunk' })).join('\n')).toContain('latest stays where it is: this commit is on main, not on trunk');
+  });
+});

@@ -118,6 +118,7 @@ async function imageBuildOptionsOf(options: DockerBuildPushOptions, context: Exe
     registryCache: options.registryCache,
     cache: options.cache,
     cacheRepository: options.cacheRepository ? serviceImageName(projectName, options.cacheRepository) : undefined,
+    latestBranch: context.nxJsonConfiguration?.defaultBase ?? 'main',
     version: options.imageVersion ?? (options.releaseVersionFile ? await releaseVersionOf(options.nxReleaseVersionData, context.root, options.releaseVersionFile) : undefined),
     workspaceRoot: context.root,
     env: process.env,
