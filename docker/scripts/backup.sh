@@ -29,6 +29,9 @@ fail() {
 # No exit is silent: any failure fail() did not foresee is named with the command that failed.
 on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
+  # A subshell a signal reaches while it is being forked may run its parent's EXIT trap (bash 5.2):
+  # the cleanup and the closing line are the script's own process's, never a subshell's.
+  [ "$BASHPID" = "$$" ] || return 0
   [ -z "${work:-}" ] || rm -rf "$work"
   if [ "$status" = "$reported_failure" ]; then exit 1; fi
   if [ "$status" = "${stopped_by_signal:-}" ]; then return; fi

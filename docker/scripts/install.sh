@@ -101,6 +101,9 @@ stop_hint() {
 # failure (a tool that stopped under `set -e`) is named here with the command that failed.
 on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
+  # A subshell a signal reaches while it is being forked may run its parent's EXIT trap (bash 5.2):
+  # the cleanup and the closing line are the script's own process's, never a subshell's.
+  [ "$BASHPID" = "$$" ] || return 0
   [ "${#cleanup_paths[@]}" -eq 0 ] || rm -rf "${cleanup_paths[@]}"
   if [ "$status" = "$reported_failure" ]; then exit 1; fi
   # Neither run nor sourced: bash never read the last line. `curl ... | bash` over a link that

@@ -40,6 +40,9 @@ left_behind() {
 # No exit is silent: any failure fail() did not foresee is named with the command that failed.
 on_exit() {
   local status=$? command="${BASH_COMMAND%%$'\n'*}"
+  # A subshell a signal reaches while it is being forked may run its parent's EXIT trap (bash 5.2):
+  # the cleanup and the closing line are the script's own process's, never a subshell's.
+  [ "$BASHPID" = "$$" ] || return 0
   [ -z "${work:-}" ] || rm -rf "$work"
   if [ "$stage" = staged ] || [ "$stage" = stopped ]; then
     drop_restored_copies 2>/dev/null || echo "restore.sh: could not drop the restored copies ${restored_copies[*]}; drop them in v2-postgres" >&2

@@ -696,13 +696,17 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       await waitFor(async () => (await stub.calls()).some((call) => call.includes('compose up')));
       signalGroup(running.pid, 'SIGTERM');
       const result = await running;
-      // All of stderr when the signal's line is missing: once (1 of 4 runs with two Jest workers), the
-      // script ended with status 2 and its unforeseen-stop line at states="$(service_states)",
-      // not reproduced since; the lines before it tell what ran.
-      expect({ exitCode: result.exitCode, last: result.exitCode === 143 ? result.stderr.split('\n').at(-1) : result.stderr }).toEqual({
-        exitCode: 143,
-        last: `install.sh: stopped by SIGTERM; v1.2.0 in ${dir} was started but not seen healthy yet; check it (docker compose ps), or stop it: cd ${shellWord(dir)} && docker compose down`,
-      });
+      const hint = `v1.2.0 in ${dir} was started but not seen healthy yet; check it (docker compose ps), or stop it: cd ${shellWord(dir)} && docker compose down`;
+      if (bashFailedToParseTheTrap(result.stderr)) {
+        // bash 5.2 cannot parse a trap that runs while it parses a $(…) (about 1 signal in 100 in a
+        // loop of them, reproduced outside these scripts): it ends with status 2, never running
+        // on_signal. The exit trap's line still says what runs and how to stop it.
+        const last = result.stderr.split('\n').at(-1) ?? '';
+        expect({ exitCode: result.exitCode, names: last.startsWith('install.sh: stopped unexpectedly (exit 2) at: '), hint: last.endsWith(`; ${hint}, and report the line above if it repeats`) }).toEqual({ exitCode: 2, names: true, hint: true });
+      } else {
+        // All of stderr when the signal's line is missing: the lines before it tell what ran.
+        expect({ exitCode: result.exitCode, last: result.exitCode === 143 ? result.stderr.split('\n').at(-1) : result.stderr }).toEqual({ exitCode: 143, last: `install.sh: stopped by SIGTERM; ${hint}` });
+      }
       expect((await readdir(place)).filter((name) => !name.startsWith('.docker-stub'))).toEqual(['changemaker-lite']);
     });
   });
@@ -1092,3 +1096,8 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     });
   });
 });
+
+/** bash's own line when it could not parse a trap's command (bash 5.2, a trap run while it parses a `$(…)`). */
+function bashFailedToParseTheTrap(stderr: string): boolean {
+  return /: trap: line \d+: unexpected EOF while looking for matching `\)'$/m.test(stderr);
+}
