@@ -276,7 +276,10 @@ swap_in_release() {
       continue
     elif is_data_entry "$entry"; then
       mkdir -p "$entry"
-      cp -a --no-clobber "$new/$entry/." "$entry/"
+      # Only what is missing is made. Not -a: it would also copy the release's owner and mode onto
+      # every directory here, which the operator or a service's container set (postgres's uid 70,
+      # backup.sh's mode 700), and a service running as another user could no longer write its data.
+      cp -R --no-clobber "$new/$entry/." "$entry/"
     elif [ -e "$entry" ]; then
       mv "$entry" "$rollback_dir/$entry"
       mv "$new/$entry" "$entry"

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -266,6 +266,23 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(await record(dir)).not.toBe(before);
       expect(await record(dir)).toMatch(/  \.env\.example$/m);
       expect(await recordMatches(dir)).toBe(true);
+    });
+
+    it("keeps the owner and mode of data/, backups/ and the directories in them, which the operator or a service's container set: only missing ones are made", async () => {
+      const dir = await runningInstall();
+      const directories = ['data', 'backups', ...(await readdir(join(dir, 'data'), { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => `data/${entry.name}`)];
+      expect(directories.length).toBeGreaterThan(2);
+      // As postgres's image (uid 70) and backup.sh (mode 700) leave them.
+      const owner = process.getuid?.() === 0 ? 70 : process.getuid?.();
+      for (const path of directories) {
+        await chmod(join(dir, path), 0o700);
+        if (owner === 70) await chown(join(dir, path), 70, 70);
+      }
+      const result = await upgrade(dir, []);
+      expect(result.exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.1.0');
+      const after = await Promise.all(directories.map(async (path) => [path, ((await stat(join(dir, path))).mode & 0o7777).toString(8), (await stat(join(dir, path))).uid] as const));
+      expect(after).toEqual(directories.map((path) => [path, '700', owner]));
     });
 
     it('an edited config and a file added beside the shipped ones are listed before anything moves, and the upgrade is refused without --replace-edited, changing nothing', async () => {
