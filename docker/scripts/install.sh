@@ -215,10 +215,13 @@ require_signature_verifier() {
   esac
 }
 
+# A semantic version, v optional: major, minor, patch, pre-release, build.
+semver_pattern='^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-([0-9A-Za-z.-]+))?(\+[0-9A-Za-z.-]+)?$'
+
 # Semantic version precedence (semver.org, rule 11) of two tags: prints -1, 0 or 1 as $1 is older
 # than, equal to or newer than $2. v1.0.0-rc.1 < v1.0.0, v1.9.0 < v1.10.0; build metadata is ignored.
 semver_compare() {
-  local a b pattern='^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-([0-9A-Za-z.-]+))?(\+[0-9A-Za-z.-]+)?$' i
+  local a b pattern="$semver_pattern" i
   local -a a_core b_core
   [[ "$1" =~ $pattern ]] || fail "'$1' is not a version like v1.2.3; releases must be tagged vMAJOR.MINOR.PATCH"
   a_core=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}")
@@ -418,7 +421,8 @@ newest_release_tag() {
     if [ -z "$first" ] || [ "$first" = "$previous_first" ]; then break; fi
     previous_first="$first"
     while read -r draft prerelease tag; do
-      if [ "$draft" != false ] || [ "$prerelease" != false ] || [[ ! "$tag" =~ $release_tag_pattern ]]; then continue; fi
+      # A tag semver_compare cannot order (v0.0.1+a+b) is no candidate: comparing it would stop the script.
+      if [ "$draft" != false ] || [ "$prerelease" != false ] || [[ ! "$tag" =~ $release_tag_pattern ]] || [[ ! "$tag" =~ $semver_pattern ]]; then continue; fi
       if [ -z "$newest" ] || [ "$(semver_compare "$tag" "$newest")" = 1 ]; then newest="$tag"; fi
     done < <(listed_releases "$flat")
   done

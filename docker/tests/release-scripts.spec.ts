@@ -603,6 +603,18 @@ describe('a draft release, which older Gitea and Forgejo answer at releases/tags
     }
   });
 
+  it('a release whose tag it cannot order as a version (v9.0.0+a+b: two +) is passed over for the newest, in silence', async () => {
+    const odd = gitea.addRelease({ tagName: 'v9.0.0+a+b', createdAt: '2999-01-01T00:00:00.000Z' });
+    try {
+      const server = await mkdtemp(join(scratch, 'server-'));
+      const installed = await run(installScript, ['--allowed-signers', allowedSigners, '--dir', join(server, 'changemaker-lite'), '--no-config'], server, {});
+      expect({ exitCode: installed.exitCode, stderr: installed.stderr }).toEqual({ exitCode: 0, stderr: 'downloading changemaker-lite-v1.0.0.tar.gz...' });
+      expect((await readFile(join(server, 'changemaker-lite', 'VERSION'), 'utf8')).trim()).toBe('v1.0.0');
+    } finally {
+      gitea.releases().splice(gitea.releases().indexOf(odd), 1);
+    }
+  });
+
   it('a release whose tag is not a release tag (it would name files here) is never taken for the newest, however new', async () => {
     const odd = gitea.addRelease({ tagName: 'v9.0.0/../../elsewhere', createdAt: '2999-01-01T00:00:00.000Z' });
     try {
