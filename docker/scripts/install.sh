@@ -581,19 +581,29 @@ shipped_files_record() {
 # How the files under `dir` differ from the record `record` (see shipped_record), one
 # `<edited|deleted|added><TAB><path>` line each, sorted by path: edited (another content), deleted
 # (recorded, not there), added (in a recorded top-level directory, not recorded). With `release`,
-# only the top-level entries that release ships too: those are the ones an upgrade to it moves away.
+# only the top-level entries that release ships too: those are the ones an upgrade to it moves away,
+# the operator's own among them (an entry here the record lacks, a docker-compose.override.yml that
+# the release now ships too: added).
 shipped_file_changes() {
-  local record="$1" dir="$2" release="${3:-}" entry counted=" "
-  local -a present=()
+  local record="$1" dir="$2" release="${3:-}" entry counted=" " recorded=" "
+  local -a present=() unrecorded=()
   while IFS= read -r entry; do
     [ -n "$entry" ] || continue
+    recorded+="$entry "
     [ -z "$release" ] || [ -e "$release/$entry" ] || [ -L "$release/$entry" ] || continue
     counted+="$entry "
     if [ -e "$dir/$entry" ]; then present+=("$entry"); fi
   done < <(awk '{ path = substr($0, 67); sub(/\/.*/, "", path); print path }' "$record" | LC_ALL=C sort -u)
+  if [ -n "$release" ]; then
+    while IFS= read -r entry; do
+      [[ "$recorded" != *" $entry "* ]] && ! is_operators_entry "$entry" && [ "$entry" != "$shipped_record" ] || continue
+      if [ -e "$release/$entry" ] || [ -L "$release/$entry" ]; then unrecorded+=("$entry"); fi
+    done < <(ls -A "$dir")
+  fi
   {
-    [ "${#present[@]}" -eq 0 ] || (cd "$dir" && find "${present[@]}" -type f -print0 | xargs -0 -r sha256sum --)
-  } | awk -v entries="$counted" '
+    {
+      [ "${#present[@]}" -eq 0 ] || (cd "$dir" && find "${present[@]}" -type f -print0 | xargs -0 -r sha256sum --)
+    } | awk -v entries="$counted" '
     function top(path) { sub(/\/.*/, "", path); return path }
     FILENAME == ARGV[1] { path = substr($0, 67); if (index(entries, " " top(path) " ")) recorded[path] = substr($0, 1, 64); next }
     { path = substr($0, 67); found[path] = substr($0, 1, 64) }
@@ -601,7 +611,9 @@ shipped_file_changes() {
       for (path in recorded) if (!(path in found)) print "deleted\t" path; else if (found[path] != recorded[path]) print "edited\t" path
       for (path in found) if (!(path in recorded)) print "added\t" path
     }
-  ' "$record" - | LC_ALL=C sort -t "$(printf '\t')" -k 2
+  ' "$record" -
+    [ "${#unrecorded[@]}" -eq 0 ] || (cd "$dir" && find "${unrecorded[@]}" \( -type f -o -type l \) -print | awk '{ print "added\t" $0 }')
+  } | LC_ALL=C sort -t "$(printf '\t')" -k 2
 }
 
 # The wizard reads answers from the terminal: when this script is piped into bash, stdin is

@@ -62,7 +62,7 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
     gitea = await startGiteaServer({ indentJson: 2, tokens: { [writerToken]: { login: 'releaser', canWrite: true } } });
     await publish(gitea, 'v1.0.0', await packageRelease('v1.0.0', join(scratch, 'v1.0.0'), { signingKey: key }));
     const withNewKey = `${await envExample()}\n# new in v1.1.0\nMEDIA_MAX_UPLOAD_MB=100\n`;
-    await publish(gitea, 'v1.1.0', await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { signingKey: key, extraFiles: { '.env.example': withNewKey } }));
+    await publish(gitea, 'v1.1.0', await packageRelease('v1.1.0', join(scratch, 'v1.1.0'), { signingKey: key, extraFiles: { '.env.example': withNewKey, 'docker-compose.override.yml': '# shipped from v1.1.0 on\n' } }));
     const digests = imageDigests([
       ['v2-postgres', postgresImage, digest('postgres')],
       ['api', apiImage('v1.2.0'), digest('api v1.2.0')],
@@ -300,6 +300,17 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(await treeHash(dir)).toBe(before);
       expect((await stub.calls()).slice(callsBefore).filter((call) => !/ (inspect|compose ps|compose version|version --format)/.test(call))).toEqual([]);
       expect(await version(dir)).toBe('v1.0.0');
+    });
+
+    it("an operator's own top-level file that the new release starts to ship (docker-compose.override.yml) is listed as added, and the upgrade refused without --replace-edited", async () => {
+      const dir = await runningInstall();
+      await writeFile(join(dir, 'docker-compose.override.yml'), '# the operator\'s own\n');
+      const before = await treeHash(dir);
+      const result = await upgrade(dir, []);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.split('\n')).toEqual(['downloading changemaker-lite-v1.1.0.tar.gz...', refusal(1)]);
+      expect(block(result.stdout, header('v1.0.0', 'v1.1.0'))).toEqual([header('v1.0.0', 'v1.1.0'), '  added   docker-compose.override.yml']);
+      expect(await treeHash(dir)).toBe(before);
     });
 
     it('a deleted shipped file is listed', async () => {
