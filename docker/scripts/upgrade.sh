@@ -312,6 +312,21 @@ restore_previous_files() {
   rm -rf "$rollback_dir"
 }
 
+# Files edited, or added in a shipped directory, since the upgrade: a rollback removes them with the
+# release it leaves and keeps no copy, so they are named first and it is refused without
+# --replace-edited, as an upgrade is (check_edited_files); a dry run lists and refuses the same.
+check_edits_before_rollback() {
+  local from="$1" to="$2" changes count
+  [ -f "$shipped_record" ] || return 0
+  changes="$(shipped_file_changes "$shipped_record" . | awk -F '\t' '$1 != "deleted"')"
+  [ -n "$changes" ] || return 0
+  count="$(wc -l <<<"$changes")"
+  echo "these files differ from what $from shipped; returning to $to removes them and keeps no copy:"
+  list_changes "$changes" "sha256sum -c --quiet $shipped_record names the edited ones"
+  [ "$replace_edited" = true ] ||
+    fail "$count file(s) differ from what $from shipped (listed above); nothing was changed; keep a copy of your edits, then run it again with --replace-edited"
+}
+
 roll_back() {
   [ -d "$rollback_dir" ] || fail "there is no $rollback_dir/ to return to: no upgrade has been made here"
   local from
@@ -319,6 +334,7 @@ roll_back() {
     from="an upgrade stopped half-way"
   else
     from="$(cat VERSION)"
+    check_edits_before_rollback "$from" "$(cat "$rollback_dir/VERSION" 2>/dev/null || echo 'the previous release')"
   fi
   if [ "$dry_run" = true ]; then
     echo "would return from $from to $(cat "$rollback_dir/VERSION" 2>/dev/null || cat VERSION)"

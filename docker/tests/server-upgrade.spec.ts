@@ -367,6 +367,33 @@ describe('release installs on a server: signatures, health-gated upgrades, backu
       expect(await record(dir)).toBe(before);
     });
 
+    it('a rollback lists the files edited or added since the upgrade, which it would remove with no copy kept, and is refused without --replace-edited, in a dry run too', async () => {
+      const dir = await runningInstall();
+      expect((await upgrade(dir, [])).exitCode).toBe(0);
+      const edited = await editPrometheus(dir);
+      await writeFile(join(dir, 'nginx/conf.d/extra.conf'), 'server_tokens off;\n');
+      const before = await treeHash(dir);
+      const listing = [
+        "these files differ from what v1.1.0 shipped; returning to v1.0.0 removes them and keeps no copy:",
+        `  edited  ${prometheus}`,
+        '  added   nginx/conf.d/extra.conf',
+      ];
+      for (const flags of [['--rollback'], ['--rollback', '--dry-run']]) {
+        const refused = await upgrade(dir, flags);
+        expect({ exitCode: refused.exitCode, stderr: refused.stderr }).toEqual({
+          exitCode: 1,
+          stderr: 'upgrade.sh: 2 file(s) differ from what v1.1.0 shipped (listed above); nothing was changed; keep a copy of your edits, then run it again with --replace-edited',
+        });
+        expect(block(refused.stdout, listing[0]!)).toEqual(listing);
+        expect(await treeHash(dir)).toBe(before);
+      }
+      expect(await readFile(join(dir, prometheus), 'utf8')).toBe(edited);
+      const back = await upgrade(dir, ['--rollback', '--replace-edited']);
+      expect(back.exitCode).toBe(0);
+      expect(await version(dir)).toBe('v1.0.0');
+      expect(await recordMatches(dir)).toBe(true);
+    });
+
     it('--dry-run lists the edited files and changes nothing; it refuses as the upgrade would, and with --replace-edited says what it would do', async () => {
       const dir = await runningInstall();
       await editPrometheus(dir);
