@@ -596,7 +596,7 @@ shipped_file_changes() {
   done < <(awk '{ path = substr($0, 67); sub(/\/.*/, "", path); print path }' "$record" | LC_ALL=C sort -u)
   if [ -n "$release" ]; then
     while IFS= read -r entry; do
-      [[ "$recorded" != *" $entry "* ]] && ! is_operators_entry "$entry" && [ "$entry" != "$shipped_record" ] || continue
+      if [[ "$recorded" == *" $entry "* ]] || is_operators_entry "$entry" || [ "$entry" = "$shipped_record" ]; then continue; fi
       if [ -e "$release/$entry" ] || [ -L "$release/$entry" ]; then unrecorded+=("$entry"); fi
     done < <(ls -A "$dir")
   fi
