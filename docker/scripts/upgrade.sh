@@ -230,10 +230,20 @@ check_edited_files() {
     return 0
   fi
   changes="$(shipped_file_changes "$shipped_record" . "$release")"
+  refuse_unless_replacing_edits "$changes" "$current" \
+    "upgrading replaces them with $target's and keeps the edited copies in $rollback_dir/ only until the next upgrade (copy what you need into .env or data/, or re-apply the edits after)" \
+    "the edited and deleted ones"
+}
+
+# Lists `changes` (shipped_file_changes lines against what `current` shipped), saying what the run
+# would do with them (`fate`), and stops unless --replace-edited; nothing when there are none.
+# `named` says which of them `sha256sum -c` names, for the list's "and N more".
+refuse_unless_replacing_edits() {
+  local changes="$1" current="$2" fate="$3" named="$4" count
   [ -n "$changes" ] || return 0
   count="$(wc -l <<<"$changes")"
-  echo "these files differ from what $current shipped; upgrading replaces them with $target's and keeps the edited copies in $rollback_dir/ only until the next upgrade (copy what you need into .env or data/, or re-apply the edits after):"
-  list_changes "$changes" "sha256sum -c --quiet $shipped_record names the edited and deleted ones"
+  echo "these files differ from what $current shipped; $fate:"
+  list_changes "$changes" "sha256sum -c --quiet $shipped_record names $named"
   [ "$replace_edited" = true ] ||
     fail "$count file(s) differ from what $current shipped (listed above); nothing was changed; keep a copy of your edits, then run it again with --replace-edited"
 }
@@ -316,15 +326,10 @@ restore_previous_files() {
 # release it leaves and keeps no copy, so they are named first and it is refused without
 # --replace-edited, as an upgrade is (check_edited_files); a dry run lists and refuses the same.
 check_edits_before_rollback() {
-  local from="$1" to="$2" changes count
+  local from="$1" to="$2"
   [ -f "$shipped_record" ] || return 0
-  changes="$(shipped_file_changes "$shipped_record" . | awk -F '\t' '$1 != "deleted"')"
-  [ -n "$changes" ] || return 0
-  count="$(wc -l <<<"$changes")"
-  echo "these files differ from what $from shipped; returning to $to removes them and keeps no copy:"
-  list_changes "$changes" "sha256sum -c --quiet $shipped_record names the edited ones"
-  [ "$replace_edited" = true ] ||
-    fail "$count file(s) differ from what $from shipped (listed above); nothing was changed; keep a copy of your edits, then run it again with --replace-edited"
+  refuse_unless_replacing_edits "$(shipped_file_changes "$shipped_record" . | awk -F '\t' '$1 != "deleted"')" "$from" \
+    "returning to $to removes them and keeps no copy" "the edited ones"
 }
 
 roll_back() {

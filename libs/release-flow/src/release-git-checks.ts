@@ -124,10 +124,14 @@ function unfetchedReleaseTagsProblem(tags: readonly string[], remote: string, la
 
 /** The newest release tag in HEAD's history, and its commit; undefined before the first release. */
 export async function lastReleaseTag(root: string): Promise<{ tag: string; commit: string } | undefined> {
-  const tags = await gitAnswer(root, [...mergedReleaseTagsGitArgs]);
-  const tag = tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
+  const tag = await lastReleaseTagName(root);
   const commit = tag && (await gitAnswer(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]));
   return tag && commit && commit.ok ? { tag, commit: commit.stdout } : undefined;
+}
+
+async function lastReleaseTagName(root: string): Promise<string | undefined> {
+  const tags = await gitAnswer(root, [...mergedReleaseTagsGitArgs]);
+  return tags.ok ? previousReleaseTagIn(tags.stdout, '') : undefined;
 }
 
 /**
@@ -182,7 +186,7 @@ export async function newVersionProblem({ root, remote, current, next, tag, dryR
  * 3.1.0-rc.0, 3.1.0-beta.1 or `prerelease`'s 3.0.2-0, each below the rc already published.
  */
 async function lastReleaseVersion(root: string, current: string | null | undefined): Promise<string | undefined> {
-  const versions = [current && valid(current) ? current : undefined, (await lastReleaseTag(root))?.tag.slice(1)].filter((version): version is string => version !== undefined);
+  const versions = [current && valid(current) ? current : undefined, (await lastReleaseTagName(root))?.slice(1)].filter((version): version is string => version !== undefined);
   return versions.sort(rcompare)[0];
 }
 
